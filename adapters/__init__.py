@@ -1,0 +1,1 @@
+"""Adapters behind typing.Protocol ports: broker (XTS over HTTP, paper broker), store (MySQL, SQLite), web."""

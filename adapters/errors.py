@@ -1,0 +1,29 @@
+"""The one exception family adapters raise for expected failures; each names its `ErrorKind`.
+
+Workers turn these into failure events with the kind and a message a trader can read. Anything else an
+adapter raises is a bug and is reported as `internal`. Messages must never contain a secret.
+"""
+
+from __future__ import annotations
+
+from messages.common import ErrorKind
+
+
+class AdapterError(Exception):
+    """An expected failure of an outside system (broker, database), with a user-readable message."""
+
+    kind: ErrorKind = ErrorKind.INTERNAL
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class DatabaseError(AdapterError):
+    """The database refused or lost a statement; the transaction it belonged to was rolled back."""
+
+    kind = ErrorKind.DB
+
+
+class StaleVersion(DatabaseError):
+    """An optimistic `version` check failed: someone else changed the row since it was read."""

@@ -1,0 +1,1 @@
+"""The service's message families as msgspec Structs: commands, events, WebSocket frames. No logic."""

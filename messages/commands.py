@@ -1,0 +1,119 @@
+"""Commands: what a UserMonitor asks a worker to do. One tagged union, `Command`.
+
+Every command names the user, the cycle and the accounts it applies to; `step` says which row of the
+cycle's matrix it executes.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import msgspec
+
+from messages.common import CycleError, CycleSummary, Step
+
+
+class _CommandBase(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
+    step: ClassVar[Step]
+    user_id: int
+    cycle_id: str
+    account_ids: tuple[int, ...] = ()
+
+
+class LoadCycleContext(_CommandBase, tag="load_cycle_context"):
+    """Read the user's active accounts, regeneration permissions and kill-switch state."""
+
+    step: ClassVar[Step] = Step.CONTEXT
+
+
+class FetchSnapshots(_CommandBase, tag="fetch_snapshots"):
+    """Step 1: order book and positions of every listed account, all calls at once."""
+
+    step: ClassVar[Step] = Step.FETCH
+
+
+class ComputePnl(_CommandBase, tag="compute_pnl"):
+    """Step 2: FIFO profit and loss of every listed account from its fresh snapshot."""
+
+    step: ClassVar[Step] = Step.PNL
+
+
+class SyncOrders(_CommandBase, tag="sync_orders"):
+    """Step 3: bring `orders` in step with the snapshot and PnL, one transaction per account."""
+
+    step: ClassVar[Step] = Step.SYNC
+
+
+class PlaceProtectiveOrders(_CommandBase, tag="place_protective_orders"):
+    """Step 4: missing or undersized SL/TP legs of RUNNING orders, and OCO cancels."""
+
+    step: ClassVar[Step] = Step.PROTECT
+    oco_cancels_only: bool = False
+
+
+class ModifyEntries(_CommandBase, tag="modify_entries"):
+    """Step 5: convert untriggered entries whose stop the fair price has crossed to LIMIT."""
+
+    step: ClassVar[Step] = Step.MODIFY_ENTRIES
+
+
+class ModifyStopLosses(_CommandBase, tag="modify_stop_losses"):
+    """Step 6: convert untriggered SLs whose stop the fair price has crossed to LIMIT."""
+
+    step: ClassVar[Step] = Step.MODIFY_STOP_LOSSES
+
+
+class ArchiveRejected(_CommandBase, tag="archive_rejected"):
+    """Step 7: move orders whose entry was rejected to `orders_archive`."""
+
+    step: ClassVar[Step] = Step.ARCHIVE_REJECTED
+
+
+class RegenerateEntries(_CommandBase, tag="regenerate_entries"):
+    """Step 8: turn archived rejected entries of the permitted strategies into `entry_regenerate` rows."""
+
+    step: ClassVar[Step] = Step.REGENERATE
+    strategies: tuple[str, ...]
+
+
+class PlaceRegenerated(_CommandBase, tag="place_regenerated"):
+    """Step 9: send the pending `entry_regenerate` rows, one batch per account."""
+
+    step: ClassVar[Step] = Step.PLACE_REGENERATED
+
+
+class ReportErrors(_CommandBase, tag="report_errors"):
+    """Step 10: send `monitoring_errors` with every error of the cycle to the user's clients."""
+
+    step: ClassVar[Step] = Step.REPORT
+    errors: tuple[CycleError, ...]
+
+
+class SendSummary(_CommandBase, tag="send_summary"):
+    """Make the cycle's events durable, then send its `cycle_summary` to the user's clients."""
+
+    step: ClassVar[Step] = Step.SUMMARY
+    summary: CycleSummary
+
+
+class FinishCycle(_CommandBase, tag="finish_cycle"):
+    """Close the cycle; handled by the UserMonitor itself, which logs `CycleFinished`."""
+
+    step: ClassVar[Step] = Step.FINISH
+
+
+Command = (
+    LoadCycleContext
+    | FetchSnapshots
+    | ComputePnl
+    | SyncOrders
+    | PlaceProtectiveOrders
+    | ModifyEntries
+    | ModifyStopLosses
+    | ArchiveRejected
+    | RegenerateEntries
+    | PlaceRegenerated
+    | ReportErrors
+    | SendSummary
+    | FinishCycle
+)

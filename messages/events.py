@@ -1,0 +1,284 @@
+"""Events: immutable facts appended to the event log. One tagged union, `Event`.
+
+Every event names the user, the cycle and the accounts it concerns, and when it happened (UTC). A step's
+outcome events carry `step` (a class constant) so the decider can fold them; failures carry a
+machine-readable `kind` and a short message a trader can read. Adding a field with a default keeps old
+logs decodable; an incompatible change gets a new tag and keeps the old class for decoding.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import ClassVar, Literal
+
+import msgspec
+
+from messages.commands import Command
+from messages.common import ErrorKind, Step, UtcDateTime
+
+
+class _EventBase(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
+    user_id: int
+    cycle_id: str
+    at: UtcDateTime
+    account_ids: tuple[int, ...] = ()
+
+
+class _StepSucceeded(_EventBase, frozen=True, kw_only=True):
+    step: ClassVar[Step]
+    succeeded: ClassVar[bool] = True
+
+
+class _StepFailed(_EventBase, frozen=True, kw_only=True):
+    step: ClassVar[Step]
+    succeeded: ClassVar[bool] = False
+    kind: ErrorKind
+    message: str
+
+
+class CyclePolicy(msgspec.Struct, frozen=True, kw_only=True):
+    """Service settings that shape a cycle's decisions, recorded so replay decides the same."""
+
+    isolate_account_failures: bool = True
+
+
+class OrderChange(msgspec.Struct, frozen=True, kw_only=True):
+    """One field of one `orders` row changed by a step, before and after (money as decimal strings)."""
+
+    order_id: int
+    account_id: int
+    field: str
+    before: str | int | None
+    after: str | int | None
+
+
+class OrderAction(msgspec.Struct, frozen=True, kw_only=True):
+    """One request a step made (or adopted) at the broker for a leg of an internal order."""
+
+    order_id: int
+    account_id: int
+    leg: Literal["entry", "sl", "tp"]
+    action: Literal["place", "adopt", "modify", "cancel", "in_flight", "rejected"]
+    tag: str
+    broker_order_id: int | None = None
+    quantity: int | None = None
+    price: Decimal | None = None
+    detail: str = ""
+
+
+class ArchivedOrder(msgspec.Struct, frozen=True, kw_only=True):
+    """An order moved to `orders_archive`, with its whole row so nothing is lost."""
+
+    order_id: int
+    account_id: int
+    reason: str
+    row: dict[str, str | int | None]
+
+
+# --- cycle lifecycle, written by the UserMonitor itself -------------------------------------------
+
+
+class CycleStarted(_EventBase, tag="cycle_started"):
+    trigger: Literal["schedule", "manual"] = "schedule"
+    policy: CyclePolicy = CyclePolicy()
+
+
+class CommandIssued(_EventBase, tag="command_issued"):
+    """The decider's command, as sent; replay checks `decide` yields exactly this at this point."""
+
+    command: Command
+    deadline_s: float | None = None
+
+
+class StepTimedOut(_EventBase, tag="step_timed_out"):
+    """No reply for these accounts before the step's deadline; counts as the step's failure."""
+
+    step: Step
+    deadline_s: float
+
+
+class CycleFinished(_EventBase, tag="cycle_finished"):
+    error_count: int = 0
+
+
+class TickSkipped(_EventBase, tag="tick_skipped"):
+    """A tick that did not start a cycle; `cycle_id` is the running cycle's when that was the reason."""
+
+    reason: Literal["cycle_running", "draining", "no_connection"]
+
+
+class TradingWindowChanged(_EventBase, tag="trading_window_changed"):
+    """Logged once per transition, so ticks outside the window write nothing else."""
+
+    open: bool
+
+
+class MonitorRestarted(_EventBase, tag="monitor_restarted"):
+    """The Supervisor replaced a crashed UserMonitor; `cycle_id` is the cycle it interrupted, if any."""
+
+    reason: str
+
+
+# --- step outcomes, written by workers --------------------------------------------------------------
+
+
+class CycleContextLoaded(_StepSucceeded, tag="cycle_context_loaded"):
+    """`account_ids` are the accounts this cycle works on (active, with a live session)."""
+
+    step: ClassVar[Step] = Step.CONTEXT
+    awaiting_session: tuple[int, ...] = ()
+    regeneration_strategies: tuple[str, ...] = ()
+    paused: bool = False
+    pause_reason: str = ""
+
+
+class CycleContextFailed(_StepFailed, tag="cycle_context_failed"):
+    step: ClassVar[Step] = Step.CONTEXT
+
+
+class SnapshotFetched(_StepSucceeded, tag="snapshot_fetched"):
+    step: ClassVar[Step] = Step.FETCH
+    order_rows: int = 0
+    position_rows: int = 0
+
+
+class FetchFailed(_StepFailed, tag="fetch_failed"):
+    step: ClassVar[Step] = Step.FETCH
+
+
+class PnlComputed(_StepSucceeded, tag="pnl_computed"):
+    step: ClassVar[Step] = Step.PNL
+    realized_pnl: Decimal = Decimal(0)
+    unrealized_pnl: Decimal = Decimal(0)
+    matches: int = 0
+    open_lots: int = 0
+
+
+class PnlFailed(_StepFailed, tag="pnl_failed"):
+    step: ClassVar[Step] = Step.PNL
+
+
+class OrdersSynced(_StepSucceeded, tag="orders_synced"):
+    step: ClassVar[Step] = Step.SYNC
+    changes: tuple[OrderChange, ...] = ()
+
+
+class SyncFailed(_StepFailed, tag="sync_failed"):
+    step: ClassVar[Step] = Step.SYNC
+
+
+class ProtectiveOrdersPlaced(_StepSucceeded, tag="protective_orders_placed"):
+    step: ClassVar[Step] = Step.PROTECT
+    actions: tuple[OrderAction, ...] = ()
+
+
+class ProtectiveOrdersFailed(_StepFailed, tag="protective_orders_failed"):
+    step: ClassVar[Step] = Step.PROTECT
+
+
+class EntriesModified(_StepSucceeded, tag="entries_modified"):
+    step: ClassVar[Step] = Step.MODIFY_ENTRIES
+    actions: tuple[OrderAction, ...] = ()
+    stale_fair_prices: int = 0
+
+
+class EntryModificationFailed(_StepFailed, tag="entry_modification_failed"):
+    step: ClassVar[Step] = Step.MODIFY_ENTRIES
+
+
+class StopLossesModified(_StepSucceeded, tag="stop_losses_modified"):
+    step: ClassVar[Step] = Step.MODIFY_STOP_LOSSES
+    actions: tuple[OrderAction, ...] = ()
+    stale_fair_prices: int = 0
+
+
+class StopLossModificationFailed(_StepFailed, tag="stop_loss_modification_failed"):
+    step: ClassVar[Step] = Step.MODIFY_STOP_LOSSES
+
+
+class RejectedArchived(_StepSucceeded, tag="rejected_archived"):
+    step: ClassVar[Step] = Step.ARCHIVE_REJECTED
+    archived: tuple[ArchivedOrder, ...] = ()
+
+
+class ArchiveFailed(_StepFailed, tag="archive_failed"):
+    step: ClassVar[Step] = Step.ARCHIVE_REJECTED
+
+
+class EntriesRegenerated(_StepSucceeded, tag="entries_regenerated"):
+    step: ClassVar[Step] = Step.REGENERATE
+    regenerated_order_ids: tuple[int, ...] = ()
+
+
+class RegenerationFailed(_StepFailed, tag="regeneration_failed"):
+    step: ClassVar[Step] = Step.REGENERATE
+
+
+class RegeneratedPlaced(_StepSucceeded, tag="regenerated_placed"):
+    step: ClassVar[Step] = Step.PLACE_REGENERATED
+    actions: tuple[OrderAction, ...] = ()
+
+
+class RegeneratedPlacementFailed(_StepFailed, tag="regenerated_placement_failed"):
+    step: ClassVar[Step] = Step.PLACE_REGENERATED
+
+
+class ErrorsReported(_StepSucceeded, tag="errors_reported"):
+    step: ClassVar[Step] = Step.REPORT
+    clients: int = 0
+
+
+class ErrorReportFailed(_StepFailed, tag="error_report_failed"):
+    step: ClassVar[Step] = Step.REPORT
+
+
+class SummarySent(_StepSucceeded, tag="summary_sent"):
+    step: ClassVar[Step] = Step.SUMMARY
+    clients: int = 0
+
+
+class SummaryFailed(_StepFailed, tag="summary_failed"):
+    step: ClassVar[Step] = Step.SUMMARY
+
+
+StepSucceeded = (
+    CycleContextLoaded
+    | SnapshotFetched
+    | PnlComputed
+    | OrdersSynced
+    | ProtectiveOrdersPlaced
+    | EntriesModified
+    | StopLossesModified
+    | RejectedArchived
+    | EntriesRegenerated
+    | RegeneratedPlaced
+    | ErrorsReported
+    | SummarySent
+)
+
+StepFailed = (
+    CycleContextFailed
+    | FetchFailed
+    | PnlFailed
+    | SyncFailed
+    | ProtectiveOrdersFailed
+    | EntryModificationFailed
+    | StopLossModificationFailed
+    | ArchiveFailed
+    | RegenerationFailed
+    | RegeneratedPlacementFailed
+    | ErrorReportFailed
+    | SummaryFailed
+)
+
+Event = (
+    CycleStarted
+    | CommandIssued
+    | StepTimedOut
+    | CycleFinished
+    | TickSkipped
+    | TradingWindowChanged
+    | MonitorRestarted
+    | StepSucceeded
+    | StepFailed
+)

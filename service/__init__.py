@@ -1,0 +1,1 @@
+"""Runtime plumbing: config, clock, the asyncio loop thread, the tick scheduler."""

@@ -1,0 +1,22 @@
+"""The command line: one module per sub-command, each exposing `register(subparsers)`."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+
+SUBCOMMAND_MODULES: tuple[str, ...] = (
+    "service.cli.test",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="run.py",
+        description="Trading monitoring loop: per-user cycles that keep orders, PnL and stops in step "
+        "with the broker.",
+    )
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
+    for module_name in SUBCOMMAND_MODULES:
+        importlib.import_module(module_name).register(subparsers)
+    return parser
