@@ -8,7 +8,7 @@ import sys
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("test", help="run the test suite with pytest (extra arguments go to pytest)")
+    parser = subparsers.add_parser("test", help="run the test suite (extra arguments go to pytest)")
     parser.set_defaults(handler=run_tests, accepts_extra_args=True)
 
 

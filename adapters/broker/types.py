@@ -1,0 +1,123 @@
+"""Typed broker results and requests, broker-neutral: Decimal money, int quantities, aware datetimes.
+
+The XTS adapter decodes wire rows into these; the store persists them as the account's snapshot; the
+cycle's pure steps read them. Field meanings follow BROKER_XTS.md (the XTS name is noted where it differs).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal
+
+import msgspec
+
+from messages.common import UtcDateTime
+
+Side = Literal["BUY", "SELL"]
+OrderType = Literal["MARKET", "LIMIT", "STOPLIMIT", "STOPMARKET"]
+
+OPEN_STATUSES = frozenset(
+    {"New", "PartiallyFilled", "Trigger Pending", "PendingNew", "PendingReplace", "Replaced"}
+)
+"""XTS OrderStatus values of an order that can still fill (normalised to the request spellings)."""
+
+
+class BrokerOrder(msgspec.Struct, frozen=True, kw_only=True):
+    """One row of an account's order book."""
+
+    client_id: str                      # ClientID
+    app_order_id: int                   # AppOrderID
+    exchange_order_id: str = ""         # ExchangeOrderID
+    exchange_segment: str               # ExchangeSegment, e.g. NSECM
+    instrument_id: int                  # ExchangeInstrumentID
+    symbol: str                         # TradingSymbol
+    side: Side                          # OrderSide, upper-cased
+    order_type: OrderType               # OrderType, normalised from the response's mixed case
+    product_type: str                   # ProductType
+    time_in_force: str = "DAY"          # TimeInForce
+    quantity: int                       # OrderQuantity
+    limit_price: Decimal = Decimal(0)   # OrderPrice
+    stop_price: Decimal = Decimal(0)    # OrderStopPrice
+    status: str                         # OrderStatus as XTS spells it: New, Filled, "Trigger Pending", ...
+    filled_qty: int = 0                 # CumulativeQuantity
+    leaves_qty: int = 0                 # LeavesQuantity
+    avg_price: Decimal | None = None    # OrderAverageTradedPrice ("" -> None)
+    created_at: UtcDateTime | None = None   # OrderGeneratedDateTime
+    updated_at: UtcDateTime | None = None   # LastUpdateDateTime
+    reject_reason: str = ""             # CancelRejectReason
+    tag: str = ""                       # OrderUniqueIdentifier
+
+
+class BrokerPosition(msgspec.Struct, frozen=True, kw_only=True):
+    """One row of an account's positions (`positionList`)."""
+
+    client_id: str                      # AccountID
+    symbol: str                         # TradingSymbol
+    exchange_segment: str               # ExchangeSegment
+    instrument_id: int                  # ExchangeInstrumentId (lower-case d on the wire)
+    product_type: str                   # ProductType
+    net_qty: int                        # Quantity (signed net)
+    buy_avg_price: Decimal = Decimal(0)     # BuyAveragePrice
+    sell_avg_price: Decimal = Decimal(0)    # SellAveragePrice
+    open_buy_qty: int = 0               # OpenBuyQuantity
+    open_sell_qty: int = 0              # OpenSellQuantity
+    net_amount: Decimal = Decimal(0)    # NetAmount
+    mtm: Decimal = Decimal(0)           # MTM
+    realized_mtm: Decimal = Decimal(0)  # RealizedMTM
+    unrealized_mtm: Decimal = Decimal(0)    # UnrealizedMTM
+    multiplier: Decimal = Decimal(1)    # Multiplier
+
+
+class OrderRequest(msgspec.Struct, frozen=True, kw_only=True):
+    """A new order. `tag` (orderUniqueIdentifier, at most 20 characters) makes it idempotent."""
+
+    exchange_segment: str
+    instrument_id: int
+    side: Side
+    order_type: OrderType
+    quantity: int
+    tag: str
+    product_type: str = "NRML"
+    limit_price: Decimal = Decimal(0)
+    stop_price: Decimal = Decimal(0)
+    time_in_force: str = "DAY"
+    disclosed_qty: int = 0
+
+
+class ModifyRequest(msgspec.Struct, frozen=True, kw_only=True):
+    """A change to a live order (XTS `modified*` fields)."""
+
+    app_order_id: int
+    order_type: OrderType
+    quantity: int
+    tag: str
+    product_type: str = "NRML"
+    limit_price: Decimal = Decimal(0)
+    stop_price: Decimal = Decimal(0)
+    time_in_force: str = "DAY"
+    disclosed_qty: int = 0
+
+
+class PlaceAck(msgspec.Struct, frozen=True, kw_only=True):
+    """The broker accepted a request: its AppOrderID and the tag it recorded."""
+
+    app_order_id: int
+    tag: str
+
+
+class BrokerAccount(msgspec.Struct, frozen=True, kw_only=True):
+    """Where and as whom to reach one account. `token`, `app_key`, `secret_key` are secrets: never logged."""
+
+    account_id: int
+    broker: Literal["xts", "paper"]
+    base_url: str
+    client_id: str
+    token: str = ""
+    app_key: str = ""
+    secret_key: str = ""
+
+    def __repr__(self) -> str:
+        return (
+            f"BrokerAccount(account_id={self.account_id}, broker={self.broker!r}, "
+            f"client_id={self.client_id!r})"
+        )
