@@ -201,14 +201,17 @@ PIPELINE: tuple[Step, ...] = (Step.CONTEXT, *ACCOUNT_STEPS, Step.REPORT, Step.SU
 
 
 def decide(state: CycleState) -> Command | None:
-    """The next command of the running cycle, or None while one is in flight or after it finished."""
+    """The next command of the running cycle, or None while one is in flight or after it finished.
+
+    The pipeline only moves forward: a step passed over (not eligible then) is never issued later.
+    """
     if not state.running or state.in_flight() is not None:
         return None
-    for step in PIPELINE:
-        if state.run_of(step) is None:
-            command = _command_for(step, state)
-            if command is not None:
-                return command
+    after_last_issued = PIPELINE.index(state.runs[-1].step) + 1 if state.runs else 0
+    for step in PIPELINE[after_last_issued:]:
+        command = _command_for(step, state)
+        if command is not None:
+            return command
     return None
 
 

@@ -1,0 +1,174 @@
+"""The UserMonitor: a thin pykka shell around the pure cycle decider, one actor per monitored user.
+
+It owns the user's current cycle state and the only copy of the decision loop: append the event to the
+event log, fold it with `evolve`, ask `decide` for the next command, log that as `CommandIssued`, send it
+to its worker with a deadline. It checks a tick's pre-conditions (trading window, draining, a cycle
+already running) with the injected clock. It holds no business rule and never blocks on I/O.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import secrets
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+import pykka
+
+from actors.user_monitor.cycle import decide, evolve, initial_state
+from actors.worker import Request
+from adapters.store.port import EventLog
+from messages.commands import Command, FinishCycle
+from messages.control import DeadlinePassed, Drain, MonitorCrashed, MonitorIdle, Resume, Tick
+from messages.events import (
+    CommandIssued,
+    CycleFinished,
+    CyclePolicy,
+    CycleStarted,
+    Event,
+    StepTimedOut,
+    TickSkipped,
+    TradingWindowChanged,
+)
+from service.clock import Cancellable, Clock
+from service.config import CycleConfig
+from service.io_loop import ReplyTo
+
+log = logging.getLogger(__name__)
+
+EVENT_TYPES: tuple[type, ...] = Event.__args__  # type: ignore[attr-defined]
+
+
+def new_cycle_id(now: datetime) -> str:
+    """Sortable and unique: the start time to the second plus 6 random hex digits."""
+    return f"{now:%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
+
+
+class UserMonitor(pykka.ThreadingActor):
+    def __init__(
+        self,
+        user_id: int,
+        *,
+        routes: Mapping[type, ReplyTo],
+        event_log: EventLog,
+        clock: Clock,
+        config: CycleConfig,
+        supervisor: ReplyTo | None = None,
+        cycle_ids: Callable[[datetime], str] = new_cycle_id,
+    ) -> None:
+        super().__init__()
+        self.user_id = user_id
+        self._routes = dict(routes)
+        self._event_log = event_log
+        self._clock = clock
+        self._config = config
+        self._supervisor = supervisor
+        self._cycle_ids = cycle_ids
+        self._state = initial_state(user_id)
+        self._deadline: Cancellable | None = None
+        self._window_open: bool | None = None
+        self._draining = False
+
+    # --- messages -------------------------------------------------------------------------------
+
+    def on_receive(self, message: Any) -> None:
+        match message:
+            case Tick():
+                self._on_tick(message)
+            case DeadlinePassed():
+                self._on_deadline(message)
+            case Drain():
+                self._draining = True
+                self._report_idle_if_drained()
+            case Resume():
+                self._draining = False
+            case _ if isinstance(message, EVENT_TYPES):
+                self._apply(message)
+            case _:
+                super().on_receive(message)
+
+    def on_failure(self, exception_type: Any, exception_value: Any, traceback: Any) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+        if self._supervisor is not None:
+            cycle_id = (self._state.cycle_id or "") if self._state.running else ""
+            reason = exception_type.__name__ if exception_type else "unknown"
+            self._supervisor.tell(MonitorCrashed(user_id=self.user_id, cycle_id=cycle_id, reason=reason))
+
+    # --- the tick's pre-conditions -------------------------------------------------------------
+
+    def _on_tick(self, tick: Tick) -> None:
+        now = self._clock.now()
+        if self._state.running:
+            self._append(TickSkipped(user_id=self.user_id, cycle_id=self._state.cycle_id or "", at=now,
+                                     reason="cycle_running"))
+            return
+        if self._draining:
+            self._append(TickSkipped(user_id=self.user_id, cycle_id="", at=now, reason="no_connection"))
+            return
+        window = self._config.window
+        window_open = window.is_open(now)
+        if window.enabled and window_open != self._window_open:
+            self._window_open = window_open
+            self._append(TradingWindowChanged(user_id=self.user_id, cycle_id="", at=now, open=window_open))
+        if not window_open:
+            return
+        policy = CyclePolicy(isolate_account_failures=self._config.isolate_account_failures)
+        self._apply(CycleStarted(user_id=self.user_id, cycle_id=self._cycle_ids(now), at=now,
+                                 trigger=tick.trigger, policy=policy))
+
+    # --- the decision loop ---------------------------------------------------------------------
+
+    def _append(self, event: Event) -> None:
+        self._event_log.append(event)
+
+    def _apply(self, event: Event) -> None:
+        self._append(event)
+        self._state = evolve(self._state, event)
+        if self._deadline is not None and (not self._state.running or self._state.in_flight() is None):
+            self._deadline.cancel()
+            self._deadline = None
+        command = decide(self._state)
+        if command is not None:
+            self._issue(command)
+        elif self._state.finished:
+            self._report_idle_if_drained()
+
+    def _issue(self, command: Command) -> None:
+        now = self._clock.now()
+        if isinstance(command, FinishCycle):
+            self._apply(CommandIssued(user_id=self.user_id, cycle_id=command.cycle_id, at=now,
+                                      account_ids=command.account_ids, command=command))
+            self._apply(CycleFinished(user_id=self.user_id, cycle_id=command.cycle_id, at=now,
+                                      account_ids=command.account_ids, error_count=len(self._state.errors)))
+            return
+        deadline_s = self._config.timeout_for(command.step)
+        self._apply(CommandIssued(user_id=self.user_id, cycle_id=command.cycle_id, at=now,
+                                  account_ids=command.account_ids, command=command, deadline_s=deadline_s))
+        expiry = DeadlinePassed(cycle_id=command.cycle_id, step=command.step)
+        self._deadline = self._clock.call_later(deadline_s, lambda: self._tell_self(expiry))
+        try:
+            self._routes[type(command)].tell(Request(command=command, reply_to=self.actor_ref))
+        except pykka.ActorDeadError:
+            log.error("worker for %s is not running; the step will time out",
+                      type(command).__name__, extra={"user_id": self.user_id, "cycle_id": command.cycle_id})
+
+    def _tell_self(self, message: Any) -> None:
+        with contextlib.suppress(pykka.ActorDeadError):
+            self.actor_ref.tell(message)
+
+    def _on_deadline(self, expiry: DeadlinePassed) -> None:
+        state = self._state
+        run = state.run_of(expiry.step)
+        if not state.running or state.cycle_id != expiry.cycle_id or run is None or run.complete():
+            return
+        self._deadline = None
+        self._apply(StepTimedOut(user_id=self.user_id, cycle_id=expiry.cycle_id, at=self._clock.now(),
+                                 account_ids=run.pending(), step=expiry.step,
+                                 deadline_s=self._config.timeout_for(expiry.step)))
+
+    def _report_idle_if_drained(self) -> None:
+        if self._draining and not self._state.running and self._supervisor is not None:
+            self._supervisor.tell(MonitorIdle(user_id=self.user_id))

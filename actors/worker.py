@@ -1,0 +1,76 @@
+"""The shell every worker shares: take a command, run its coroutine on the I/O loop, tell the events back.
+
+A worker is stateless and shared by all users: everything it needs is in the command. Its step handlers
+(coroutines returning the step's events) hold the logic; this shell only routes and guarantees that every
+command is answered — a handler that raises becomes the step's failure event, never an escaped exception.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, NamedTuple, get_args
+
+import pykka
+
+from adapters.errors import AdapterError
+from messages.commands import Command
+from messages.common import ErrorKind, Step
+from messages.events import Event, StepFailed
+from service.clock import Clock
+from service.io_loop import IoLoop, ReplyTo
+
+log = logging.getLogger(__name__)
+
+StepHandler = Callable[[Any], Awaitable[Sequence[Event]]]
+"""A coroutine function taking one command and returning the events that answer it."""
+
+FAILURE_EVENT: dict[Step, type] = {cls.step: cls for cls in get_args(StepFailed)}
+
+
+class Request(NamedTuple):
+    """A command on its way to a worker, with the actor to tell its outcome to (never logged)."""
+
+    command: Command
+    reply_to: ReplyTo
+
+
+def failure_event(command: Command, error: BaseException, clock: Clock) -> Event:
+    """The step's failure event for every account of `command`, from an exception a handler raised."""
+    if isinstance(error, AdapterError):
+        kind, message = error.kind, error.message
+    elif isinstance(error, TimeoutError):
+        kind, message = ErrorKind.TIMEOUT, "timed out"
+    else:
+        log.error("step %s failed unexpectedly for user %s cycle %s", command.step, command.user_id,
+                  command.cycle_id, exc_info=error)
+        kind, message = ErrorKind.INTERNAL, f"internal error ({type(error).__name__})"
+    return FAILURE_EVENT[command.step](
+        user_id=command.user_id, cycle_id=command.cycle_id, at=clock.now(),
+        account_ids=command.account_ids, kind=kind, message=message,
+    )
+
+
+class Worker(pykka.ThreadingActor):
+    """Routes each `Request` to the handler for its command type and tells the outcome to `reply_to`."""
+
+    def __init__(self, io: IoLoop, clock: Clock, handlers: Mapping[type, StepHandler]) -> None:
+        super().__init__()
+        self._io = io
+        self._clock = clock
+        self._handlers = dict(handlers)
+
+    def on_receive(self, message: Any) -> None:
+        if not isinstance(message, Request):
+            return super().on_receive(message)
+        command = message.command
+        handler = self._handlers.get(type(command))
+        if handler is None:
+            message.reply_to.tell(failure_event(command, LookupError(type(command).__name__), self._clock))
+            return None
+        self._io.tell_outcome(
+            handler(command),
+            reply_to=message.reply_to,
+            on_error=lambda error: failure_event(command, error, self._clock),
+        )
+        return None

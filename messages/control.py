@@ -1,0 +1,60 @@
+"""Control messages between the scheduler, the Supervisor and UserMonitors. Not logged as events."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+from messages.common import Step
+
+
+class Tick(msgspec.Struct, frozen=True, kw_only=True):
+    """Time for a cycle: from the scheduler every interval, or from a client's `run_cycle`."""
+
+    trigger: Literal["schedule", "manual"] = "schedule"
+
+
+class DeadlinePassed(msgspec.Struct, frozen=True, kw_only=True):
+    """A command's deadline timer fired; stale if that command was already answered."""
+
+    cycle_id: str
+    step: Step
+
+
+class Drain(msgspec.Struct, frozen=True):
+    """The user's last client left: finish the running cycle, start no new one."""
+
+
+class Resume(msgspec.Struct, frozen=True):
+    """A client came back before the monitor was stopped: carry on."""
+
+
+MonitorControl = Tick | DeadlinePassed | Drain | Resume
+
+
+class ClientConnected(msgspec.Struct, frozen=True, kw_only=True):
+    user_id: int
+    connection_id: str
+
+
+class ClientDisconnected(msgspec.Struct, frozen=True, kw_only=True):
+    user_id: int
+    connection_id: str
+
+
+class MonitorIdle(msgspec.Struct, frozen=True, kw_only=True):
+    """A draining monitor has no cycle running and may be stopped."""
+
+    user_id: int
+
+
+class MonitorCrashed(msgspec.Struct, frozen=True, kw_only=True):
+    """A monitor raised out of its shell; `cycle_id` is the cycle it interrupted ("" if none)."""
+
+    user_id: int
+    cycle_id: str
+    reason: str
+
+
+SupervisorMessage = ClientConnected | ClientDisconnected | MonitorIdle | MonitorCrashed

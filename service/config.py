@@ -1,0 +1,43 @@
+"""Service configuration as msgspec Structs, decoded from TOML. Defaults are documented next to each field."""
+
+from __future__ import annotations
+
+import msgspec
+
+from actors.user_monitor.window import TradingWindow
+from messages.common import Step
+
+DEFAULT_STEP_TIMEOUTS_S: dict[Step, float] = {
+    Step.CONTEXT: 10.0,
+    Step.FETCH: 20.0,
+    Step.PNL: 10.0,
+    Step.SYNC: 15.0,
+    Step.PROTECT: 20.0,
+    Step.MODIFY_ENTRIES: 15.0,
+    Step.MODIFY_STOP_LOSSES: 15.0,
+    Step.ARCHIVE_REJECTED: 10.0,
+    Step.REGENERATE: 10.0,
+    Step.PLACE_REGENERATED: 20.0,
+    Step.REPORT: 5.0,
+    Step.SUMMARY: 10.0,
+}
+
+
+class CycleConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    interval_s: float = 60.0
+    """Seconds between two ticks of one user."""
+    isolate_account_failures: bool = True
+    """True: an account failing Step 1 or 2 stops alone. False: strict all-or-nothing per user."""
+    step_timeouts_s: dict[Step, float] = msgspec.field(default_factory=lambda: dict(DEFAULT_STEP_TIMEOUTS_S))
+    """Deadline per step; a reply later than this is recorded and ignored, the step counts as failed."""
+    window: TradingWindow = TradingWindow()
+    """When cycles may run (Asia/Kolkata, Mon-Fri 09:26-15:30, minus holidays)."""
+
+    def __post_init__(self) -> None:
+        if self.interval_s <= 0:
+            raise ValueError(f"interval_s must be positive, got {self.interval_s}")
+        if any(t <= 0 for t in self.step_timeouts_s.values()):
+            raise ValueError("every step timeout must be positive")
+
+    def timeout_for(self, step: Step) -> float:
+        return self.step_timeouts_s.get(step, DEFAULT_STEP_TIMEOUTS_S.get(step, 30.0))
