@@ -1,0 +1,13 @@
+"""The BrokerFetcher worker: answers FetchSnapshots (Step 1). A thin shell; the work is its handler."""
+
+from __future__ import annotations
+
+from actors.worker import StepHandler, Worker
+from messages.commands import FetchSnapshots
+from service.clock import Clock
+from service.io_loop import IoLoop
+
+
+class BrokerFetcher(Worker):
+    def __init__(self, io: IoLoop, clock: Clock, *, fetch_snapshots: StepHandler) -> None:
+        super().__init__(io, clock, {FetchSnapshots: fetch_snapshots})

@@ -1,0 +1,45 @@
+"""The report handlers: `monitoring_errors` (plus `session_needed` per expired account) and `cycle_summary`.
+
+The summary goes out only after the event log has made the cycle's events durable, so a client never
+sees a cycle the log could lose.
+"""
+
+from __future__ import annotations
+
+from adapters.store.port import EventLog
+from adapters.web.port import Notifier
+from messages.commands import ReportErrors, SendSummary
+from messages.common import ErrorKind
+from messages.events import ErrorsReported, Event, SummarySent
+from messages.frames import CycleSummaryFrame, MonitoringErrors, SessionNeeded
+from service.clock import Clock
+
+
+class ReportCycleErrors:
+    def __init__(self, notifier: Notifier, clock: Clock) -> None:
+        self._notifier = notifier
+        self._clock = clock
+
+    async def __call__(self, command: ReportErrors) -> tuple[Event, ...]:
+        clients = await self._notifier.send(
+            command.user_id, MonitoringErrors(cycle_id=command.cycle_id, errors=command.errors))
+        expired = dict.fromkeys(e.account_id for e in command.errors
+                                if e.kind is ErrorKind.SESSION_EXPIRED and e.account_id is not None)
+        for account_id in expired:
+            await self._notifier.send(command.user_id, SessionNeeded(
+                account_id=account_id, message="The broker session expired: log in again to resume this account."))
+        return (ErrorsReported(user_id=command.user_id, cycle_id=command.cycle_id, at=self._clock.now(),
+                               account_ids=command.account_ids, clients=clients),)
+
+
+class SendCycleSummary:
+    def __init__(self, notifier: Notifier, event_log: EventLog, clock: Clock) -> None:
+        self._notifier = notifier
+        self._event_log = event_log
+        self._clock = clock
+
+    async def __call__(self, command: SendSummary) -> tuple[Event, ...]:
+        await self._event_log.flush()
+        clients = await self._notifier.send(command.user_id, CycleSummaryFrame(summary=command.summary))
+        return (SummarySent(user_id=command.user_id, cycle_id=command.cycle_id, at=self._clock.now(),
+                            account_ids=command.account_ids, clients=clients),)

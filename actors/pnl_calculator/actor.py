@@ -1,0 +1,13 @@
+"""The PnlCalculator worker: answers ComputePnl (Step 2). A thin shell; the work is its handler."""
+
+from __future__ import annotations
+
+from actors.worker import StepHandler, Worker
+from messages.commands import ComputePnl
+from service.clock import Clock
+from service.io_loop import IoLoop
+
+
+class PnlCalculator(Worker):
+    def __init__(self, io: IoLoop, clock: Clock, *, compute_pnl: StepHandler) -> None:
+        super().__init__(io, clock, {ComputePnl: compute_pnl})

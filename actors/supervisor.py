@@ -1,0 +1,123 @@
+"""The Supervisor: which users are monitored, and the life of their UserMonitors and tick jobs.
+
+It counts each user's live client connections. The first connection starts the user's monitor and tick
+job; when the last one closes the job is removed and the monitor drains (a running cycle finishes), then
+is stopped. A monitor that crashes is replaced and the crash is logged as `MonitorRestarted`, within a
+restart budget so that a monitor failing on every message cannot spin.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict, deque
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pykka
+
+from adapters.store.port import EventLog
+from messages.control import ClientConnected, ClientDisconnected, Drain, MonitorCrashed, MonitorIdle, Resume
+from messages.events import MonitorRestarted
+from service.clock import Clock
+from service.scheduler import MonitorRegistry, TickScheduler
+
+log = logging.getLogger(__name__)
+
+MonitorStarter = Callable[[int, pykka.ActorRef], pykka.ActorRef]
+"""Starts the UserMonitor of a user, telling it who its supervisor is; returns its ref."""
+
+
+class Supervisor(pykka.ThreadingActor):
+    def __init__(
+        self,
+        *,
+        start_monitor: MonitorStarter,
+        ticks: TickScheduler,
+        registry: MonitorRegistry,
+        event_log: EventLog,
+        clock: Clock,
+        max_restarts: int = 5,
+        restart_window: timedelta = timedelta(minutes=5),
+    ) -> None:
+        super().__init__()
+        self._start_monitor = start_monitor
+        self._ticks = ticks
+        self._registry = registry
+        self._event_log = event_log
+        self._clock = clock
+        self._max_restarts = max_restarts
+        self._restart_window = restart_window
+        self._connections: dict[int, set[str]] = defaultdict(set)
+        self._restarts: dict[int, deque] = defaultdict(deque)
+
+    def on_receive(self, message: Any) -> None:
+        match message:
+            case ClientConnected(user_id=user_id, connection_id=connection_id):
+                self._on_connected(user_id, connection_id)
+            case ClientDisconnected(user_id=user_id, connection_id=connection_id):
+                self._on_disconnected(user_id, connection_id)
+            case MonitorIdle(user_id=user_id):
+                self._on_idle(user_id)
+            case MonitorCrashed():
+                self._on_crashed(message)
+            case _:
+                super().on_receive(message)
+
+    def on_stop(self) -> None:
+        for user_id in self._registry.user_ids():
+            self._ticks.remove_user(user_id)
+            ref = self._registry.pop(user_id)
+            if ref is not None:
+                ref.stop(block=True, timeout=10)
+
+    def _on_connected(self, user_id: int, connection_id: str) -> None:
+        first = not self._connections[user_id]
+        self._connections[user_id].add(connection_id)
+        if not first:
+            return
+        if self._registry.get(user_id) is None:
+            self._start(user_id)
+        else:
+            self._registry.tell(user_id, Resume())
+        self._ticks.add_user(user_id)
+
+    def _on_disconnected(self, user_id: int, connection_id: str) -> None:
+        connections = self._connections.get(user_id)
+        if not connections:
+            return
+        connections.discard(connection_id)
+        if connections:
+            return
+        del self._connections[user_id]
+        self._ticks.remove_user(user_id)
+        self._registry.tell(user_id, Drain())
+
+    def _on_idle(self, user_id: int) -> None:
+        if self._connections.get(user_id):
+            return
+        ref = self._registry.pop(user_id)
+        if ref is not None:
+            ref.stop(block=False)
+            log.info("monitor of user %s stopped: no client left", user_id, extra={"user_id": user_id})
+
+    def _on_crashed(self, crash: MonitorCrashed) -> None:
+        user_id = crash.user_id
+        self._registry.pop(user_id)
+        now = self._clock.now()
+        recent = self._restarts[user_id]
+        while recent and now - recent[0] > self._restart_window:
+            recent.popleft()
+        gives_up = len(recent) >= self._max_restarts
+        reason = f"{crash.reason}; " + ("restart budget spent, monitoring stopped" if gives_up else "restarted")
+        self._event_log.append(MonitorRestarted(user_id=user_id, cycle_id=crash.cycle_id, at=now, reason=reason))
+        log.error("monitor of user %s crashed (%s)", user_id, reason, extra={"user_id": user_id,
+                                                                            "cycle_id": crash.cycle_id})
+        if gives_up or not self._connections.get(user_id):
+            self._ticks.remove_user(user_id)
+            return
+        recent.append(now)
+        self._start(user_id)
+
+    def _start(self, user_id: int) -> None:
+        self._registry.put(user_id, self._start_monitor(user_id, self.actor_ref))

@@ -1,0 +1,107 @@
+"""Assembles the running actor system: workers, the Supervisor, the registry and the tick scheduler.
+
+`run.py` builds the adapters and the step handlers, then starts a `MonitoringSystem` with them; tests do
+the same with their own handlers. Stopping it stops ticks first, then monitors, then workers.
+"""
+
+from __future__ import annotations
+
+import msgspec
+import pykka
+from apscheduler.schedulers.base import BaseScheduler
+
+from actors.broker_fetcher.actor import BrokerFetcher
+from actors.error_reporter.actor import ErrorReporter
+from actors.order_placer.actor import OrderPlacer
+from actors.order_syncer.actor import OrderSyncer
+from actors.pnl_calculator.actor import PnlCalculator
+from actors.supervisor import Supervisor
+from actors.user_monitor.actor import UserMonitor
+from actors.worker import StepHandler
+from adapters.store.port import EventLog
+from adapters.web.port import Notifier
+from messages import commands as c
+from messages.control import ClientConnected, ClientDisconnected, Tick
+from service.clock import Clock
+from service.config import CycleConfig
+from service.io_loop import IoLoop
+from service.scheduler import MonitorRegistry, TickScheduler
+
+
+class StepHandlers(msgspec.Struct, frozen=True, kw_only=True):
+    """The coroutine functions that do each step's work, keyed by what they answer."""
+
+    load_cycle_context: StepHandler
+    fetch_snapshots: StepHandler
+    compute_pnl: StepHandler
+    sync_orders: StepHandler
+    place_protective_orders: StepHandler
+    modify_entries: StepHandler
+    modify_stop_losses: StepHandler
+    archive_rejected: StepHandler
+    regenerate_entries: StepHandler
+    place_regenerated: StepHandler
+
+
+class MonitoringSystem:
+    def __init__(
+        self,
+        *,
+        io: IoLoop,
+        clock: Clock,
+        config: CycleConfig,
+        event_log: EventLog,
+        notifier: Notifier,
+        handlers: StepHandlers,
+        scheduler: BaseScheduler,
+        monitor_type: type[UserMonitor] = UserMonitor,
+    ) -> None:
+        self._io, self._clock, self._config = io, clock, config
+        self._event_log = event_log
+        self._scheduler = scheduler
+        self._monitor_type = monitor_type
+        self.registry = MonitorRegistry()
+        fetcher = BrokerFetcher.start(io, clock, fetch_snapshots=handlers.fetch_snapshots)
+        calculator = PnlCalculator.start(io, clock, compute_pnl=handlers.compute_pnl)
+        syncer = OrderSyncer.start(
+            io, clock, load_cycle_context=handlers.load_cycle_context, sync_orders=handlers.sync_orders,
+            archive_rejected=handlers.archive_rejected, regenerate_entries=handlers.regenerate_entries)
+        placer = OrderPlacer.start(
+            io, clock, place_protective_orders=handlers.place_protective_orders,
+            modify_entries=handlers.modify_entries, modify_stop_losses=handlers.modify_stop_losses,
+            place_regenerated=handlers.place_regenerated)
+        reporter = ErrorReporter.start(io, clock, notifier=notifier, event_log=event_log)
+        self._workers = (fetcher, calculator, syncer, placer, reporter)
+        self._routes = {
+            c.LoadCycleContext: syncer, c.FetchSnapshots: fetcher, c.ComputePnl: calculator,
+            c.SyncOrders: syncer, c.PlaceProtectiveOrders: placer, c.ModifyEntries: placer,
+            c.ModifyStopLosses: placer, c.ArchiveRejected: syncer, c.RegenerateEntries: syncer,
+            c.PlaceRegenerated: placer, c.ReportErrors: reporter, c.SendSummary: reporter,
+        }
+        self.ticks = TickScheduler(scheduler, self.registry, clock, config.interval_s)
+        self.supervisor = Supervisor.start(
+            start_monitor=self._start_monitor, ticks=self.ticks, registry=self.registry,
+            event_log=event_log, clock=clock)
+        if not scheduler.running:
+            scheduler.start()
+
+    def _start_monitor(self, user_id: int, supervisor: pykka.ActorRef) -> pykka.ActorRef:
+        return self._monitor_type.start(user_id, routes=self._routes, event_log=self._event_log,
+                                        clock=self._clock, config=self._config, supervisor=supervisor)
+
+    def client_connected(self, user_id: int, connection_id: str) -> None:
+        self.supervisor.tell(ClientConnected(user_id=user_id, connection_id=connection_id))
+
+    def client_disconnected(self, user_id: int, connection_id: str) -> None:
+        self.supervisor.tell(ClientDisconnected(user_id=user_id, connection_id=connection_id))
+
+    def run_cycle_now(self, user_id: int) -> bool:
+        """A client's `run_cycle`: tick the user's monitor now (it refuses if a cycle is running)."""
+        return self.registry.tell(user_id, Tick(trigger="manual"))
+
+    def stop(self) -> None:
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=True)
+        self.supervisor.stop(block=True, timeout=30)
+        for worker in self._workers:
+            worker.stop(block=True, timeout=10)

@@ -1,0 +1,103 @@
+"""Ticks: one APScheduler interval job per monitored user, telling that user's UserMonitor a `Tick`.
+
+Jobs run with max_instances=1 and coalesce=True, and each user's first run is jittered across the
+interval so that 10,000 users do not all call their brokers in the same second. A job does nothing but
+tell; whether a cycle runs is the monitor's decision.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import random
+import threading
+from datetime import timedelta
+
+import pykka
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from messages.control import Tick
+from service.clock import Clock
+
+log = logging.getLogger(__name__)
+
+
+class MonitorRegistry:
+    """Thread-safe map of user id to the ActorRef of that user's current UserMonitor."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._refs: dict[int, pykka.ActorRef] = {}
+
+    def put(self, user_id: int, ref: pykka.ActorRef) -> None:
+        with self._lock:
+            self._refs[user_id] = ref
+
+    def get(self, user_id: int) -> pykka.ActorRef | None:
+        with self._lock:
+            return self._refs.get(user_id)
+
+    def pop(self, user_id: int) -> pykka.ActorRef | None:
+        with self._lock:
+            return self._refs.pop(user_id, None)
+
+    def user_ids(self) -> list[int]:
+        with self._lock:
+            return list(self._refs)
+
+    def tell(self, user_id: int, message: object) -> bool:
+        """Tell the user's monitor; False if there is none or it has stopped."""
+        ref = self.get(user_id)
+        if ref is None:
+            return False
+        try:
+            ref.tell(message)
+        except pykka.ActorDeadError:
+            return False
+        return True
+
+
+def job_id(user_id: int) -> str:
+    return f"tick-user-{user_id}"
+
+
+class TickScheduler:
+    """Adds and removes the per-user tick jobs on an APScheduler 3.x scheduler."""
+
+    def __init__(
+        self,
+        scheduler: BaseScheduler,
+        registry: MonitorRegistry,
+        clock: Clock,
+        interval_s: float,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._scheduler = scheduler
+        self._registry = registry
+        self._clock = clock
+        self._interval_s = interval_s
+        self._rng = rng or random.Random()
+
+    def add_user(self, user_id: int) -> None:
+        first_run = self._clock.now() + timedelta(seconds=self._rng.uniform(0, self._interval_s))
+        self._scheduler.add_job(
+            self._tick,
+            trigger=IntervalTrigger(seconds=self._interval_s, start_date=first_run),
+            args=(user_id,),
+            id=job_id(user_id),
+            name=f"monitoring cycle of user {user_id}",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=max(1, int(self._interval_s)),
+            replace_existing=True,
+        )
+
+    def remove_user(self, user_id: int) -> None:
+        with contextlib.suppress(JobLookupError):
+            self._scheduler.remove_job(job_id(user_id))
+
+    def _tick(self, user_id: int) -> None:
+        if not self._registry.tell(user_id, Tick()):
+            log.debug("tick for user %s found no running monitor", user_id, extra={"user_id": user_id})

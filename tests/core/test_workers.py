@@ -1,0 +1,163 @@
+"""Workers on the real asyncio loop thread: every command is answered, by events or by its failure event."""
+
+import queue
+from datetime import UTC, datetime
+
+import pytest
+
+from actors.error_reporter.actor import ErrorReporter
+from actors.order_syncer.context import LoadContext
+from actors.worker import Request, Worker
+from adapters.errors import DatabaseError
+from adapters.store.port import CycleContext
+from messages.commands import FetchSnapshots, LoadCycleContext, ReportErrors, SendSummary
+from messages.common import CycleError, CycleSummary, ErrorKind, Step
+from messages.events import SnapshotFetched
+from messages.frames import CycleSummaryFrame, MonitoringErrors, SessionNeeded
+from service.clock import SystemClock
+from service.io_loop import IoLoop
+from tests.doubles import RecordingNotifier
+
+AT = datetime(2026, 11, 25, 6, 30, tzinfo=UTC)
+
+
+class Inbox:
+    """Thread-safe reply-to that a test can wait on."""
+
+    def __init__(self):
+        self._queue = queue.Queue()
+
+    def tell(self, message):
+        self._queue.put(message)
+
+    def next(self, timeout=5.0):
+        return self._queue.get(timeout=timeout)
+
+
+@pytest.fixture
+def io():
+    loop = IoLoop()
+    yield loop
+    loop.stop()
+
+
+@pytest.fixture
+def clock(io):
+    return SystemClock(io.loop)
+
+
+def start_worker(io, clock, handlers):
+    return Worker.start(io, clock, handlers)
+
+
+def test_a_handler_runs_on_the_io_loop_and_its_events_come_back(io, clock):
+    ran_on = []
+
+    async def fetch(command):
+        import threading
+        ran_on.append(threading.current_thread().name)
+        return (SnapshotFetched(user_id=command.user_id, cycle_id=command.cycle_id, at=clock.now(),
+                                account_ids=command.account_ids, order_rows=3),)
+
+    worker = start_worker(io, clock, {FetchSnapshots: fetch})
+    inbox = Inbox()
+    try:
+        worker.tell(Request(command=FetchSnapshots(user_id=1, cycle_id="c", account_ids=(4,)), reply_to=inbox))
+        event = inbox.next()
+        assert isinstance(event, SnapshotFetched) and event.order_rows == 3 and event.account_ids == (4,)
+        assert ran_on == ["io-loop"]
+    finally:
+        worker.stop()
+
+
+@pytest.mark.parametrize(("error", "kind", "message"), [
+    (DatabaseError("deadlock found; transaction rolled back"), ErrorKind.DB, "deadlock found; transaction rolled back"),
+    (TimeoutError(), ErrorKind.TIMEOUT, "timed out"),
+    (ZeroDivisionError("boom"), ErrorKind.INTERNAL, "internal error (ZeroDivisionError)"),
+])
+def test_a_raising_handler_becomes_the_steps_failure_event_for_every_account(io, clock, error, kind, message):
+    async def fetch(command):
+        raise error
+
+    worker = start_worker(io, clock, {FetchSnapshots: fetch})
+    inbox = Inbox()
+    try:
+        worker.tell(Request(command=FetchSnapshots(user_id=1, cycle_id="c", account_ids=(4, 5)), reply_to=inbox))
+        event = inbox.next()
+        assert type(event).__name__ == "FetchFailed"
+        assert (event.kind, event.message, event.account_ids) == (kind, message, (4, 5))
+        assert worker.is_alive()
+    finally:
+        worker.stop()
+
+
+def test_a_command_without_a_handler_is_answered_with_a_failure(io, clock):
+    worker = start_worker(io, clock, {})
+    inbox = Inbox()
+    try:
+        worker.tell(Request(command=FetchSnapshots(user_id=1, cycle_id="c", account_ids=(4,)), reply_to=inbox))
+        assert type(inbox.next()).__name__ == "FetchFailed"
+    finally:
+        worker.stop()
+
+
+def test_context_comes_from_the_store(io, clock):
+    class Store:
+        async def load_cycle_context(self, user_id):
+            assert user_id == 9
+            return CycleContext(account_ids=(1, 2), awaiting_session=(3,), regeneration_strategies=("m",),
+                                paused=True, pause_reason="manual")
+
+    worker = start_worker(io, clock, {LoadCycleContext: LoadContext(Store(), clock)})
+    inbox = Inbox()
+    try:
+        worker.tell(Request(command=LoadCycleContext(user_id=9, cycle_id="c"), reply_to=inbox))
+        event = inbox.next()
+        assert (event.account_ids, event.awaiting_session, event.regeneration_strategies, event.paused) == (
+            (1, 2), (3,), ("m",), True)
+    finally:
+        worker.stop()
+
+
+def test_errors_reach_clients_with_one_session_needed_per_expired_account(io, clock):
+    notifier = RecordingNotifier(clients={9: 2})
+    reporter = ErrorReporter.start(io, clock, notifier=notifier, event_log=None)
+    errors = (
+        CycleError(step=Step.FETCH, account_id=1, kind=ErrorKind.SESSION_EXPIRED, message="expired", at=AT),
+        CycleError(step=Step.FETCH, account_id=2, kind=ErrorKind.TIMEOUT, message="slow", at=AT),
+        CycleError(step=Step.PNL, account_id=1, kind=ErrorKind.SESSION_EXPIRED, message="again", at=AT),
+    )
+    inbox = Inbox()
+    try:
+        reporter.tell(Request(command=ReportErrors(user_id=9, cycle_id="c", account_ids=(1, 2), errors=errors),
+                              reply_to=inbox))
+        event = inbox.next()
+        assert type(event).__name__ == "ErrorsReported" and event.clients == 2
+        frames = [frame for _, frame in notifier.sent]
+        assert isinstance(frames[0], MonitoringErrors) and frames[0].errors == errors
+        assert [f.account_id for f in frames[1:] if isinstance(f, SessionNeeded)] == [1]
+    finally:
+        reporter.stop()
+
+
+def test_the_summary_is_sent_only_after_the_event_log_is_flushed(io, clock):
+    order = []
+
+    class Log:
+        async def flush(self):
+            order.append("flush")
+
+    class Notifier(RecordingNotifier):
+        async def send(self, user_id, frame):
+            order.append(type(frame).__name__)
+            return 1
+
+    reporter = ErrorReporter.start(io, clock, notifier=Notifier(), event_log=Log())
+    summary = CycleSummary(user_id=9, cycle_id="c", started_at=AT, account_ids=(1,), steps=(), error_count=0)
+    inbox = Inbox()
+    try:
+        reporter.tell(Request(command=SendSummary(user_id=9, cycle_id="c", summary=summary), reply_to=inbox))
+        assert type(inbox.next()).__name__ == "SummarySent"
+        assert order == ["flush", CycleSummaryFrame.__name__]
+    finally:
+        reporter.stop()
