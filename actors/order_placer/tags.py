@@ -1,0 +1,62 @@
+"""Deterministic order tags (XTS `orderUniqueIdentifier`, at most 20 characters) and the legs' own states.
+
+A tag names the internal order, the leg and the attempt: `M<order id base36><E|S|T><attempt base36>`
+(lower-case base36 digits, upper-case leg letters, so a tag parses one way only), so
+the same intent always carries the same tag, a new attempt a new one, and any tag found at the broker can
+be traced back to its order and leg. The tag is written to the order row before the request goes out.
+
+Besides the broker's statuses, a leg can be in two states of our own, set around a request:
+`PendingSubmit` (intent recorded, no answer yet) and `Unconfirmed` (the answer was ambiguous: timeout,
+reset, 5xx). Both are settled only by a later order book, never by sending blindly.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Leg = Literal["entry", "sl", "tp"]
+
+PENDING_SUBMIT = "PendingSubmit"
+UNCONFIRMED = "Unconfirmed"
+IN_FLIGHT_STATUSES = frozenset({PENDING_SUBMIT, UNCONFIRMED})
+
+TAG_PREFIX = "M"
+MAX_TAG_LENGTH = 20
+_LEG_CODE: dict[str, str] = {"entry": "E", "sl": "S", "tp": "T"}
+_CODE_LEG: dict[str, Leg] = {"E": "entry", "S": "sl", "T": "tp"}
+_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def _base36(number: int) -> str:
+    if number < 0:
+        raise ValueError(f"cannot tag a negative number: {number}")
+    digits = ""
+    while True:
+        number, rest = divmod(number, 36)
+        digits = _DIGITS[rest] + digits
+        if number == 0:
+            return digits
+
+
+def order_tag(order_id: int, leg: Leg, attempt: int) -> str:
+    """The tag of `leg` of internal order `order_id`, attempt 1, 2, ..."""
+    if attempt < 1:
+        raise ValueError(f"attempts count from 1, got {attempt}")
+    tag = f"{TAG_PREFIX}{_base36(order_id)}{_LEG_CODE[leg]}{_base36(attempt)}"
+    if len(tag) > MAX_TAG_LENGTH:
+        raise ValueError(f"tag {tag!r} is longer than {MAX_TAG_LENGTH} characters")
+    return tag
+
+
+def parse_tag(tag: str | None) -> tuple[int, Leg, int] | None:
+    """(order id, leg, attempt) of a tag this service made, or None for anyone else's tag."""
+    if not tag or not tag.startswith(TAG_PREFIX) or len(tag) > MAX_TAG_LENGTH:
+        return None
+    body = tag[len(TAG_PREFIX):]
+    codes = [index for index, char in enumerate(body) if char in _CODE_LEG]
+    if len(codes) != 1:
+        return None
+    order_part, attempt_part = body[:codes[0]], body[codes[0] + 1:]
+    if not order_part or not attempt_part or not all(c in _DIGITS for c in order_part + attempt_part):
+        return None
+    return int(order_part, 36), _CODE_LEG[body[codes[0]]], int(attempt_part, 36)
