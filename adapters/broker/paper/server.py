@@ -48,17 +48,6 @@ FaultKind = Literal["session_expired", "http_500", "timeout", "reset", "malforme
 ORDER_ROUTES = frozenset({"place", "modify", "cancel"})
 DEFAULT_HOLD_MS = 30_000
 
-_ROUTES: dict[tuple[str, str], Route] = {
-    ("POST", "/interactive/user/session"): "login",
-    ("DELETE", "/interactive/user/session"): "logout",
-    ("GET", "/interactive/orders"): "order_book",
-    ("GET", "/interactive/orders/trades"): "trade_book",
-    ("GET", "/interactive/portfolio/positions"): "positions",
-    ("POST", "/interactive/orders"): "place",
-    ("PUT", "/interactive/orders"): "modify",
-    ("DELETE", "/interactive/orders"): "cancel",
-}
-
 _MALFORMED_RESULTS: dict[Route, Any] = {
     "login": {"userID": "PAPER"},
     "logout": {"AppOrderID": "not-a-number"},
@@ -184,20 +173,13 @@ class PaperState:
                 return rule
         return None
 
-    def record(self, request: web.Request, **entry: Any) -> None:
-        self.journal.append(JournalEntry(seq=len(self.journal) + 1, route=request[ROUTE],
-                                         account=request[ACCOUNT], tag=request[TAG],
-                                         fault=request.get(FAULT, ""), received_at=request[RECEIVED_AT],
+    def record(self, call: XtsCall, **entry: Any) -> None:
+        self.journal.append(JournalEntry(seq=len(self.journal) + 1, route=call.route, account=call.account,
+                                         tag=call.tag, fault=call.fault, received_at=call.received_at,
                                          **entry))
 
 
 STATE = web.AppKey("paper_state", PaperState)
-ROUTE = "paper.route"
-ACCOUNT = "paper.account"
-TAG = "paper.tag"
-BODY = "paper.body"
-FAULT = "paper.fault"
-RECEIVED_AT = "paper.received_at"
 
 
 # --- envelope -------------------------------------------------------------------------------------------
@@ -299,10 +281,23 @@ def _position_row(position: Position) -> dict[str, str]:
     }
 
 
-# --- middleware: route, account, latency, faults -----------------------------------------------------------
+# --- every XTS route: who is calling, latency, faults ------------------------------------------------------
 
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+@dataclass
+class XtsCall:
+    """One XTS request as the paper broker sees it before answering."""
+
+    route: Route
+    account: str        # the session's client id ("" when the token is unknown); login: the app key
+    tag: str            # orderUniqueIdentifier, when the request carries one
+    body: Any           # the decoded JSON (or form) body of POST and PUT; None when it does not decode
+    received_at: datetime
+    request: web.Request
+    fault: str = ""
+
+
+XtsHandler = Callable[[PaperState, XtsCall], Awaitable[web.Response]]
 
 
 async def _read_body(request: web.Request) -> Any:
@@ -317,78 +312,77 @@ async def _read_body(request: web.Request) -> Any:
         return None
 
 
-@web.middleware
-async def xts_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    route = _ROUTES.get((request.method, request.path))
-    if route is None:
-        return await handler(request)
-    state = request.app[STATE]
-    request[ROUTE] = route
-    request[RECEIVED_AT] = state.simulator.now()
-    request[BODY] = await _read_body(request) if request.method in ("POST", "PUT") else {}
-    body = request[BODY] if isinstance(request[BODY], dict) else {}
-    if route == "login":
-        request[ACCOUNT] = str(body.get("appKey", ""))
-    else:
-        request[ACCOUNT] = state.simulator.client_for(request.headers.get("Authorization", "")) or ""
-    request[TAG] = str(body.get("orderUniqueIdentifier") or request.query.get("orderUniqueIdentifier", ""))
-    low, high = state.latency_ms
-    if high > 0:
-        await asyncio.sleep(state.rng.uniform(low, high) / 1000)
-    fault = state.take_fault(route, request[ACCOUNT])
-    if fault is None:
-        return await handler(request)
-    request[FAULT] = fault.kind
-    if fault.kind == "accept_then_500":
-        await handler(request)
-        return _error(500, "e-server-0500", "Internal Server Error")
-    return await _inject(request, route, fault, handler)
+def _xts_route(route: Route, handler: XtsHandler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """Wrap a route's handler with what every XTS request goes through: latency, then a matching fault."""
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        state = request.app[STATE]
+        body = await _read_body(request) if request.method in ("POST", "PUT") else {}
+        fields = body if isinstance(body, dict) else {}
+        if route == "login":
+            account = str(fields.get("appKey", ""))
+        else:
+            account = state.simulator.client_for(request.headers.get("Authorization", "")) or ""
+        tag = str(fields.get("orderUniqueIdentifier") or request.query.get("orderUniqueIdentifier", ""))
+        call = XtsCall(route=route, account=account, tag=tag, body=body,
+                       received_at=state.simulator.now(), request=request)
+        low, high = state.latency_ms
+        if high > 0:
+            await asyncio.sleep(state.rng.uniform(low, high) / 1000)
+        fault = state.take_fault(route, account)
+        if fault is None:
+            return await handler(state, call)
+        call.fault = fault.kind
+        return await _inject(state, call, fault, handler)
+
+    return handle
 
 
-async def _inject(request: web.Request, route: Route, fault: FaultControl, handler: Handler
+async def _inject(state: PaperState, call: XtsCall, fault: FaultControl, handler: XtsHandler
                   ) -> web.StreamResponse:
-    state = request.app[STATE]
     if fault.kind == "slow":
         await asyncio.sleep(fault.delay_ms / 1000)
-        return await handler(request)
-    if route in ORDER_ROUTES:
-        state.record(request, app_order_id=None, outcome="faulted")
+        return await handler(state, call)
+    if fault.kind == "accept_then_500":
+        await handler(state, call)
+        return _error(500, "e-server-0500", "Internal Server Error")
+    if call.route in ORDER_ROUTES:
+        state.record(call, app_order_id=None, outcome="faulted")
     if fault.kind == "session_expired":
         return _invalid_token()
     if fault.kind == "http_500":
         return _error(500, "e-server-0500", "Internal Server Error")
     if fault.kind == "timeout":
-        hold_s = (fault.delay_ms or DEFAULT_HOLD_MS) / 1000
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(state.shutting_down.wait(), hold_s)
+            await asyncio.wait_for(state.shutting_down.wait(), (fault.delay_ms or DEFAULT_HOLD_MS) / 1000)
         return _error(504, "e-server-0504", "Gateway Timeout")
     if fault.kind == "reset":
-        assert request.transport is not None
-        request.transport.abort()
+        assert call.request.transport is not None
+        call.request.transport.abort()
         raise asyncio.CancelledError
     if fault.shape == "invalid_json":
         return web.Response(body=b'{"type": "success", "result": [', content_type="application/json")
-    return _success("s-paper-0000", "ok", _MALFORMED_RESULTS[route])
+    return _success("s-paper-0000", "ok", _MALFORMED_RESULTS[call.route])
 
 
 # --- XTS routes --------------------------------------------------------------------------------------------
 
 
-def _session_client(request: web.Request) -> str | None:
-    """The client of a valid session whose `clientID` (when sent) matches it; None answers Invalid Token."""
-    return request[ACCOUNT] or None
-
-
-def _client_mismatch(request: web.Request, client_id: str, sent: str) -> web.Response | None:
+def _client_mismatch(client_id: str, sent: str) -> web.Response | None:
     if sent and sent != client_id:
         return _error(400, "e-user-0009", "clientID does not match the session")
     return None
 
 
-async def login(request: web.Request) -> web.Response:
-    state = request.app[STATE]
+def _ack(order: SimOrder) -> web.Response:
+    return _success("s-orders-0001", "Request sent", {
+        "AppOrderID": order.app_order_id, "OrderUniqueIdentifier": order.tag, "ClientID": order.client_id,
+    })
+
+
+async def login(state: PaperState, call: XtsCall) -> web.Response:
     try:
-        body = convert(request[BODY], LoginBody, "login")
+        body = convert(call.body, LoginBody, "login")
         token, client_id = state.simulator.login(body.appKey, body.secretKey)
     except (WireError, LoginRefused):
         return _error(400, "e-user-0005", "Invalid appKey or secretKey")
@@ -397,65 +391,60 @@ async def login(request: web.Request) -> web.Response:
     })
 
 
-async def logout(request: web.Request) -> web.Response:
-    if _session_client(request) is None:
+async def logout(state: PaperState, call: XtsCall) -> web.Response:
+    if not call.account:
         return _invalid_token()
-    request.app[STATE].simulator.logout(request.headers.get("Authorization", ""))
+    state.simulator.logout(call.request.headers.get("Authorization", ""))
     return _success("s-user-0002", "User logged out", {})
 
 
-async def order_book(request: web.Request) -> web.Response:
-    client_id = _session_client(request)
-    if client_id is None:
+async def order_book(state: PaperState, call: XtsCall) -> web.Response:
+    if not call.account:
         return _invalid_token()
-    if mismatch := _client_mismatch(request, client_id, request.query.get("clientID", "")):
+    if mismatch := _client_mismatch(call.account, call.request.query.get("clientID", "")):
         return mismatch
-    rows = [_order_row(order) for order in request.app[STATE].simulator.orders_of(client_id)]
+    rows = [_order_row(order) for order in state.simulator.orders_of(call.account)]
     if not rows:
         return _error(400, "e-orders-0005", "Data Not Available")
     return _success("s-orders-0001", "Success order book", rows)
 
 
-async def trade_book(request: web.Request) -> web.Response:
-    client_id = _session_client(request)
-    if client_id is None:
+async def trade_book(state: PaperState, call: XtsCall) -> web.Response:
+    if not call.account:
         return _invalid_token()
-    if mismatch := _client_mismatch(request, client_id, request.query.get("clientID", "")):
+    if mismatch := _client_mismatch(call.account, call.request.query.get("clientID", "")):
         return mismatch
-    rows = [_trade_row(fill) for fill in request.app[STATE].simulator.fills_of(client_id)]
+    rows = [_trade_row(fill) for fill in state.simulator.fills_of(call.account)]
     if not rows:
         return _error(400, "e-tradeBook-0005", "Data Not Available")
     return _success("s-trades-0001", "Success trade book", rows)
 
 
-async def positions(request: web.Request) -> web.Response:
-    client_id = _session_client(request)
-    if client_id is None:
+async def positions(state: PaperState, call: XtsCall) -> web.Response:
+    if not call.account:
         return _invalid_token()
-    if mismatch := _client_mismatch(request, client_id, request.query.get("clientID", "")):
+    if mismatch := _client_mismatch(call.account, call.request.query.get("clientID", "")):
         return mismatch
-    view = request.query.get("dayOrNet", "")
+    view = call.request.query.get("dayOrNet", "")
     if view not in ("DayWise", "NetWise"):
         return _bad_request("dayOrNet must be DayWise or NetWise")
-    rows = [_position_row(p) for p in request.app[STATE].simulator.positions_of(client_id, view)]
+    rows = [_position_row(p) for p in state.simulator.positions_of(call.account, view)]
     if not rows:
         return _error(400, "e-portfolio-0005", "Data Not Available")
     return _success("s-portfolio-0001", "Success", {"positionList": rows})
 
 
-async def place(request: web.Request) -> web.Response:
-    state = request.app[STATE]
-    client_id = _session_client(request)
-    if client_id is None:
-        state.record(request, app_order_id=None, outcome="session_expired")
+async def place(state: PaperState, call: XtsCall) -> web.Response:
+    if not call.account:
+        state.record(call, app_order_id=None, outcome="session_expired")
         return _invalid_token()
     try:
-        body = convert(request[BODY], PlaceBody, "place")
-        if mismatch := _client_mismatch(request, client_id, body.clientID):
-            state.record(request, app_order_id=None, outcome="refused", detail="clientID mismatch")
+        body = convert(call.body, PlaceBody, "place")
+        if mismatch := _client_mismatch(call.account, body.clientID):
+            state.record(call, app_order_id=None, outcome="refused", detail="clientID mismatch")
             return mismatch
         order = state.simulator.place(OrderTicket(
-            client_id=client_id, segment=body.exchangeSegment, instrument_id=body.exchangeInstrumentID,
+            client_id=call.account, segment=body.exchangeSegment, instrument_id=body.exchangeInstrumentID,
             side=body.orderSide.upper(), order_type=body.orderType.upper(), product_type=body.productType,
             quantity=body.orderQuantity, limit_price=body.limitPrice, stop_price=body.stopPrice,
             tag=body.orderUniqueIdentifier, time_in_force=body.timeInForce,
@@ -463,26 +452,22 @@ async def place(request: web.Request) -> web.Response:
         ))
     except (WireError, OrderInvalid) as exc:
         reason = exc.reason if isinstance(exc, OrderInvalid) else str(exc)
-        state.record(request, app_order_id=None, outcome="refused", detail=reason)
+        state.record(call, app_order_id=None, outcome="refused", detail=reason)
         return _bad_request(reason)
-    state.record(request, app_order_id=order.app_order_id, outcome="accepted", detail=order.status)
-    return _success("s-orders-0001", "Request sent", {
-        "AppOrderID": order.app_order_id, "OrderUniqueIdentifier": order.tag, "ClientID": client_id,
-    })
+    state.record(call, app_order_id=order.app_order_id, outcome="accepted", detail=order.status)
+    return _ack(order)
 
 
-async def modify(request: web.Request) -> web.Response:
-    state = request.app[STATE]
-    client_id = _session_client(request)
-    if client_id is None:
-        state.record(request, app_order_id=None, outcome="session_expired")
+async def modify(state: PaperState, call: XtsCall) -> web.Response:
+    if not call.account:
+        state.record(call, app_order_id=None, outcome="session_expired")
         return _invalid_token()
     try:
-        body = convert(request[BODY], ModifyBody, "modify")
-        if mismatch := _client_mismatch(request, client_id, body.clientID):
-            state.record(request, app_order_id=body.appOrderID, outcome="refused", detail="clientID mismatch")
+        body = convert(call.body, ModifyBody, "modify")
+        if mismatch := _client_mismatch(call.account, body.clientID):
+            state.record(call, app_order_id=body.appOrderID, outcome="refused", detail="clientID mismatch")
             return mismatch
-        order = state.simulator.modify(client_id, Amendment(
+        order = state.simulator.modify(call.account, Amendment(
             app_order_id=body.appOrderID, order_type=body.modifiedOrderType.upper(),
             product_type=body.modifiedProductType, quantity=body.modifiedOrderQuantity,
             limit_price=body.modifiedLimitPrice, stop_price=body.modifiedStopPrice,
@@ -490,36 +475,31 @@ async def modify(request: web.Request) -> web.Response:
         ))
     except (WireError, OrderInvalid) as exc:
         reason = exc.reason if isinstance(exc, OrderInvalid) else str(exc)
-        state.record(request, app_order_id=None, outcome="refused", detail=reason)
+        state.record(call, app_order_id=None, outcome="refused", detail=reason)
         return _bad_request(reason)
-    state.record(request, app_order_id=order.app_order_id, outcome="accepted", detail=order.status)
-    return _success("s-orders-0001", "Request sent", {
-        "AppOrderID": order.app_order_id, "OrderUniqueIdentifier": order.tag, "ClientID": client_id,
-    })
+    state.record(call, app_order_id=order.app_order_id, outcome="accepted", detail=order.status)
+    return _ack(order)
 
 
-async def cancel(request: web.Request) -> web.Response:
-    state = request.app[STATE]
-    client_id = _session_client(request)
-    if client_id is None:
-        state.record(request, app_order_id=None, outcome="session_expired")
+async def cancel(state: PaperState, call: XtsCall) -> web.Response:
+    if not call.account:
+        state.record(call, app_order_id=None, outcome="session_expired")
         return _invalid_token()
-    if mismatch := _client_mismatch(request, client_id, request.query.get("clientID", "")):
-        state.record(request, app_order_id=None, outcome="refused", detail="clientID mismatch")
+    query = call.request.query
+    if mismatch := _client_mismatch(call.account, query.get("clientID", "")):
+        state.record(call, app_order_id=None, outcome="refused", detail="clientID mismatch")
         return mismatch
-    try:
-        app_order_id = int(request.query.get("appOrderID", ""))
-        order = state.simulator.cancel(client_id, app_order_id)
-    except ValueError:
-        state.record(request, app_order_id=None, outcome="refused", detail="appOrderID missing")
+    if not query.get("appOrderID", "").isdigit():
+        state.record(call, app_order_id=None, outcome="refused", detail="appOrderID missing")
         return _bad_request("appOrderID must be an integer")
+    app_order_id = int(query["appOrderID"])
+    try:
+        order = state.simulator.cancel(call.account, app_order_id)
     except OrderInvalid as exc:
-        state.record(request, app_order_id=app_order_id, outcome="refused", detail=exc.reason)
+        state.record(call, app_order_id=app_order_id, outcome="refused", detail=exc.reason)
         return _bad_request(exc.reason)
-    state.record(request, app_order_id=order.app_order_id, outcome="accepted", detail=order.status)
-    return _success("s-orders-0001", "Request sent", {
-        "AppOrderID": order.app_order_id, "OrderUniqueIdentifier": order.tag, "ClientID": client_id,
-    })
+    state.record(call, app_order_id=order.app_order_id, outcome="accepted", detail=order.status)
+    return _ack(order)
 
 
 # --- /_sim/ control API ---------------------------------------------------------------------------------
@@ -614,16 +594,20 @@ async def _price_walk(app: web.Application, interval_s: float) -> None:
 def build_app(simulator: Simulator, *, seed: int = 0, walk_interval_s: float | None = None
               ) -> web.Application:
     """The paper broker as one aiohttp application; `walk_interval_s` starts a random walk of prices."""
-    app = web.Application(middlewares=[xts_middleware])
+    app = web.Application()
     app[STATE] = PaperState(simulator=simulator, rng=random.Random(seed))
-    app.router.add_post("/interactive/user/session", login)
-    app.router.add_delete("/interactive/user/session", logout)
-    app.router.add_get("/interactive/orders", order_book)
-    app.router.add_get("/interactive/orders/trades", trade_book)
-    app.router.add_get("/interactive/portfolio/positions", positions)
-    app.router.add_post("/interactive/orders", place)
-    app.router.add_put("/interactive/orders", modify)
-    app.router.add_delete("/interactive/orders", cancel)
+    xts_routes: tuple[tuple[str, str, Route, XtsHandler], ...] = (
+        ("POST", "/interactive/user/session", "login", login),
+        ("DELETE", "/interactive/user/session", "logout", logout),
+        ("GET", "/interactive/orders", "order_book", order_book),
+        ("GET", "/interactive/orders/trades", "trade_book", trade_book),
+        ("GET", "/interactive/portfolio/positions", "positions", positions),
+        ("POST", "/interactive/orders", "place", place),
+        ("PUT", "/interactive/orders", "modify", modify),
+        ("DELETE", "/interactive/orders", "cancel", cancel),
+    )
+    for method, path, route, handler in xts_routes:
+        app.router.add_route(method, path, _xts_route(route, handler))
     app.router.add_post("/_sim/price", sim_price)
     app.router.add_post("/_sim/faults", sim_faults)
     app.router.add_post("/_sim/reject", sim_reject)
