@@ -25,8 +25,8 @@ class SimControl:
         self._http = http
         self._url = url
 
-    async def post(self, route: str, **body: Any) -> Any:
-        async with self._http.post(f"{self._url}/_sim/{route}", json=body) as response:
+    async def post(self, control: str, /, **body: Any) -> Any:
+        async with self._http.post(f"{self._url}/_sim/{control}", json=body) as response:
             assert response.status == 200, await response.text()
             return await response.json()
 
