@@ -205,3 +205,26 @@ async def test_a_token_of_another_client_is_refused(broker: XtsBroker, account: 
     impostor = msgspec.structs.replace(paper_account(paper, client_id="PAPER2"), token=account.token)
     with pytest.raises(BrokerRejected):
         await broker.order_book(impostor)
+
+
+async def test_positions_read_through_the_adapter_equal_the_sum_of_the_trade_book(
+    broker: XtsBroker, account: BrokerAccount, sim: SimControl
+):
+    await sim.price("SBIN", "800")
+    await sim.price("INFY", "1500")
+    await sim.post("liquidity", max_fill_qty=4)
+    for tag, side, quantity, instrument_id in (("a", "BUY", 10, 3045), ("b", "SELL", 6, 3045),
+                                               ("c", "SELL", 5, 1594)):
+        await broker.place(account, OrderRequest(exchange_segment="NSECM", instrument_id=instrument_id,
+                                                 side=side, order_type="MARKET", quantity=quantity, tag=tag))
+    for ltp in ("800.05", "799.95", "800.10"):
+        await sim.price("SBIN", ltp)
+        await sim.price("INFY", ltp.replace("80", "150", 1))
+    trades = await broker.trade_book(account)
+    positions = {p.instrument_id: p for p in await broker.positions(account)}
+    for instrument_id in (3045, 1594):
+        mine = [t for t in trades if t.instrument_id == instrument_id]
+        net = sum(t.quantity if t.side == "BUY" else -t.quantity for t in mine)
+        amount = sum((t.price * t.quantity * (-1 if t.side == "BUY" else 1) for t in mine), Decimal(0))
+        assert (positions[instrument_id].net_qty, positions[instrument_id].net_amount) == (net, amount)
+    assert positions[3045].net_qty == 4 and positions[1594].net_qty == -5
