@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 Mapped = TypeVar("Mapped")
 
 MAX_TAG_LENGTH = 20
+NO_DATA = object()
+"""What `_send` returns for a list route's "Data Not Available": an empty list, not a failure."""
 _SESSION_PATH = "/interactive/user/session"
 _ORDERS_PATH = "/interactive/orders"
 _TRADES_PATH = "/interactive/orders/trades"
@@ -104,23 +106,23 @@ class XtsBroker:
     async def order_book(self, account: BrokerAccount) -> list[BrokerOrder]:
         call = _Call(what="order book", method="GET", path=_ORDERS_PATH,
                      params={"clientID": account.client_id}, lists_rows=True)
-        rows = await self._rows(account, call, await self._send(account, call), wire.XtsOrderRow)
+        rows = self._rows(account, call, await self._send(account, call), wire.XtsOrderRow)
         return self._map(account, call, rows, wire.to_order)
 
     async def trade_book(self, account: BrokerAccount) -> list[BrokerTrade]:
         call = _Call(what="trade book", method="GET", path=_TRADES_PATH,
                      params={"clientID": account.client_id}, lists_rows=True)
-        rows = await self._rows(account, call, await self._send(account, call), wire.XtsTradeRow)
+        rows = self._rows(account, call, await self._send(account, call), wire.XtsTradeRow)
         return self._map(account, call, rows, wire.to_trade)
 
     async def positions(self, account: BrokerAccount, view: PositionView = "NetWise") -> list[BrokerPosition]:
         call = _Call(what=f"positions ({view})", method="GET", path=_POSITIONS_PATH,
                      params={"dayOrNet": view, "clientID": account.client_id}, lists_rows=True)
         result = await self._send(account, call)
-        if result is None:
+        if result is NO_DATA:
             return []
         listing = self._decode(account, call, result, wire.XtsPositions)
-        rows = await self._rows(account, call, listing.positionList, wire.XtsPositionRow)
+        rows = self._rows(account, call, listing.positionList, wire.XtsPositionRow)
         return self._map(account, call, rows, wire.to_position)
 
     async def place(self, account: BrokerAccount, request: OrderRequest) -> PlaceAck:
@@ -198,7 +200,7 @@ class XtsBroker:
         return self._ack(account, call, await self._send(account, call), tag)
 
     async def _send(self, account: BrokerAccount, call: _Call) -> Any:
-        """Make the request and return the envelope's `result`, or None for XTS's "no data" answer."""
+        """Make the request and return the envelope's `result`, or `NO_DATA` for XTS's "no data" answer."""
         where = f"{call.what} for {account.client_id}"
         headers = {"Content-Type": "application/json"}
         if call.authenticated:
@@ -250,7 +252,7 @@ class XtsBroker:
             raise BrokerProtocolError(f"{where}: envelope type {envelope.type!r} is not success or error",
                                       field="type", ambiguous=call.mutating)
         if call.lists_rows and envelope.code in wire.NO_DATA_CODES:
-            return None
+            return NO_DATA
         reason = _reason(envelope)
         raise BrokerRejected(f"{where}: rejected by the broker: {reason}", reason=reason)
 
@@ -261,9 +263,9 @@ class XtsBroker:
         elif call.authenticated:
             await self._read_pacer.wait_turn((*session_key, call.path))
 
-    async def _rows(self, account: BrokerAccount, call: _Call, result: Any, row_type: type[wire.Row]
+    def _rows(self, account: BrokerAccount, call: _Call, result: Any, row_type: type[wire.Row]
                     ) -> list[wire.Row]:
-        if result is None:
+        if result is NO_DATA:
             return []
         try:
             return wire.convert_rows(result, row_type, call.what)

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from adapters.broker.types import BrokerOrder, BrokerPosition, BrokerTrade, OrderType, Side
+from adapters.broker.types import OPEN_STATUSES, BrokerOrder, BrokerPosition, BrokerTrade, OrderType, Side
 
 EXCHANGE_TZ = ZoneInfo("Asia/Kolkata")
 SESSION_EXPIRED_CODE = "e-session-0007"
@@ -126,7 +126,7 @@ class XtsPositionRow(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class XtsPositions(msgspec.Struct, frozen=True, kw_only=True):
-    positionList: list[Any] = msgspec.field(default_factory=list)
+    positionList: list[Any]
 
 
 class XtsLoginResult(msgspec.Struct, frozen=True, kw_only=True):
@@ -255,13 +255,19 @@ def to_order(row: XtsOrderRow) -> BrokerOrder:
         stop_price=row.OrderStopPrice or Decimal(0),
         status=row.OrderStatus,
         filled_qty=filled,
-        leaves_qty=row.LeavesQuantity if row.LeavesQuantity is not None else row.OrderQuantity - filled,
+        leaves_qty=_leaves(row, filled),
         avg_price=row.OrderAverageTradedPrice or None,
         created_at=parse_time(row.OrderGeneratedDateTime, "OrderGeneratedDateTime"),
         updated_at=parse_time(row.LastUpdateDateTime, "LastUpdateDateTime"),
         reject_reason=row.CancelRejectReason,
         tag=row.OrderUniqueIdentifier,
     )
+
+
+def _leaves(row: XtsOrderRow, filled: int) -> int:
+    if row.LeavesQuantity is not None:
+        return row.LeavesQuantity
+    return row.OrderQuantity - filled if row.OrderStatus in OPEN_STATUSES else 0
 
 
 def to_trade(row: XtsTradeRow) -> BrokerTrade:

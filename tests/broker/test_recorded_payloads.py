@@ -205,3 +205,10 @@ async def test_a_field_that_does_not_decode_is_named(broker: XtsBroker, recorded
         await broker.order_book(rm1)
     assert raised.value.field == "OrderQuantity"
     assert "OrderQuantity" in str(raised.value)
+
+
+async def test_a_success_without_a_position_list_is_not_mistaken_for_no_positions(broker, recorded, rm1):
+    recorded.answer("GET", "/interactive/portfolio/positions", 200, "positions_without_list.json")
+    with pytest.raises(BrokerProtocolError) as raised:
+        await broker.positions(rm1)
+    assert raised.value.field == "positionList"

@@ -269,15 +269,11 @@ def _position_row(position: Position) -> dict[str, str]:
         "OpenBuyQuantity": str(position.buy_qty),
         "OpenSellQuantity": str(position.sell_qty),
         "Quantity": str(position.net_qty),
-        "BuyAmount": str(position.buy_avg * position.buy_qty),
-        "SellAmount": str(position.sell_avg * position.sell_qty),
         "NetAmount": str(position.net_amount),
         "UnrealizedMTM": str(position.unrealized),
         "RealizedMTM": str(position.realized),
         "MTM": str(position.mtm),
         "BEP": str(position.break_even),
-        "SumOfTradedQuantityAndPriceBuy": str(position.buy_avg * position.buy_qty),
-        "SumOfTradedQuantityAndPriceSell": str(position.sell_avg * position.sell_qty),
     }
 
 
