@@ -68,6 +68,23 @@ class BrokerPosition(msgspec.Struct, frozen=True, kw_only=True):
     multiplier: Decimal = Decimal(1)    # Multiplier
 
 
+class BrokerTrade(msgspec.Struct, frozen=True, kw_only=True):
+    """One fill of an account's trade book."""
+
+    client_id: str                      # ClientID
+    app_order_id: int                   # AppOrderID
+    execution_id: str                   # ExecutionID
+    exchange_segment: str               # ExchangeSegment
+    instrument_id: int                  # ExchangeInstrumentID
+    symbol: str                         # TradingSymbol
+    side: Side                          # OrderSide, upper-cased
+    product_type: str                   # ProductType
+    quantity: int                       # LastTradedQuantity
+    price: Decimal                      # LastTradedPrice
+    traded_at: UtcDateTime | None = None    # LastExecutionTransactTime
+    tag: str = ""                       # OrderUniqueIdentifier
+
+
 class OrderRequest(msgspec.Struct, frozen=True, kw_only=True):
     """A new order. `tag` (orderUniqueIdentifier, at most 20 characters) makes it idempotent."""
 

@@ -7,6 +7,7 @@ import importlib
 
 SUBCOMMAND_MODULES: tuple[str, ...] = (
     "service.cli.test",
+    "service.cli.paper_broker",
 )
 
 

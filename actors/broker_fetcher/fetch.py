@@ -1,0 +1,117 @@
+"""Step 1's broker side: fetch every account's order book and positions at once, one outcome per account.
+
+Owns the concurrency and failure scoping of the fetch: for N accounts it makes the 2N calls together
+(`asyncio.gather(..., return_exceptions=True)`), each under its own timeout, and reports per account
+either a snapshot or the typed failure that stopped it. An account without a session token is logged in
+once with its stored app key and secret key first; the new token comes back in the snapshot for the
+caller to store. It writes nothing (the caller replaces the account's rows and flags `session_needed`)
+and never re-logs-in on an expired token: that is the user's `session_needed`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from typing import TypeVar
+
+import msgspec
+
+from adapters.broker.errors import BrokerRejected, BrokerTimeout, SessionExpired
+from adapters.broker.port import Broker
+from adapters.broker.types import BrokerAccount, BrokerOrder, BrokerPosition
+from adapters.errors import AdapterError
+from messages.common import UtcDateTime
+
+T = TypeVar("T")
+
+
+class AccountSnapshot(msgspec.Struct, frozen=True, kw_only=True):
+    """One account's broker state as fetched. `new_token` is set (a secret) when this fetch logged in."""
+
+    account_id: int
+    orders: tuple[BrokerOrder, ...]
+    positions: tuple[BrokerPosition, ...]
+    fetched_at: UtcDateTime
+    new_token: str = ""
+
+    def __repr__(self) -> str:
+        return (
+            f"AccountSnapshot(account_id={self.account_id}, orders={len(self.orders)}, "
+            f"positions={len(self.positions)}, fetched_at={self.fetched_at.isoformat()}, "
+            f"logged_in={bool(self.new_token)})"
+        )
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def fetch_accounts(
+    broker: Broker,
+    accounts: Sequence[BrokerAccount],
+    timeout_s: float,
+    *,
+    now: Callable[[], datetime] = _utc_now,
+) -> dict[int, AccountSnapshot | AdapterError]:
+    """Every account's snapshot or the failure that stopped it, keyed by account id.
+
+    Each broker call (login, order book, positions) gets `timeout_s`; running out is a `BrokerTimeout`.
+    When both calls of an account fail, a session expiry is reported over any other failure.
+    """
+    outcomes = await asyncio.gather(
+        *(_fetch_account(broker, account, timeout_s, now) for account in accounts), return_exceptions=True
+    )
+    results: dict[int, AccountSnapshot | AdapterError] = {}
+    for account, outcome in zip(accounts, outcomes, strict=True):
+        if isinstance(outcome, AccountSnapshot | AdapterError):
+            results[account.account_id] = outcome
+        else:
+            raise outcome
+    return results
+
+
+async def _fetch_account(
+    broker: Broker, account: BrokerAccount, timeout_s: float, now: Callable[[], datetime]
+) -> AccountSnapshot | AdapterError:
+    new_token = ""
+    if not account.token:
+        try:
+            new_token = await _within(broker.login(account), timeout_s, f"login for {account.client_id}")
+        except BrokerRejected as exc:
+            return SessionExpired(f"{account.client_id} has no session and could not log in: {exc.reason}")
+        except AdapterError as exc:
+            return exc
+        account = msgspec.structs.replace(account, token=new_token)
+    orders, positions = await asyncio.gather(
+        _within(broker.order_book(account), timeout_s, f"order book for {account.client_id}"),
+        _within(broker.positions(account), timeout_s, f"positions for {account.client_id}"),
+        return_exceptions=True,
+    )
+    failures = [outcome for outcome in (orders, positions) if isinstance(outcome, BaseException)]
+    if failures:
+        return _reported_failure(failures)
+    assert isinstance(orders, list) and isinstance(positions, list)
+    return AccountSnapshot(
+        account_id=account.account_id,
+        orders=tuple(orders),
+        positions=tuple(positions),
+        fetched_at=now(),
+        new_token=new_token,
+    )
+
+
+async def _within(call: Awaitable[T], timeout_s: float, what: str) -> T:
+    try:
+        return await asyncio.wait_for(call, timeout_s)
+    except TimeoutError:
+        raise BrokerTimeout(f"{what}: no answer within {timeout_s:g} s") from None
+
+
+def _reported_failure(failures: list[BaseException]) -> AdapterError:
+    expected: list[AdapterError] = []
+    for failure in failures:
+        if not isinstance(failure, AdapterError):
+            raise failure
+        expected.append(failure)
+    return next((f for f in expected if isinstance(f, SessionExpired)), expected[0])

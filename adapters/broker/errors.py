@@ -1,0 +1,58 @@
+"""The broker port's typed failures, each an `AdapterError` with its `ErrorKind`.
+
+A failure says whether the request may still have taken effect at the broker (`ambiguous`): a place or
+modify that timed out, was reset or got a 5xx might have created or changed the order, so the caller must
+let the next order book settle it and never re-send blindly. Messages are for traders: they name the
+route and the account's client id, never a token or a key.
+"""
+
+from __future__ import annotations
+
+from adapters.errors import AdapterError
+from messages.common import ErrorKind
+
+
+class BrokerError(AdapterError):
+    """Any failure of a broker call; the base is used as is only for an unexpected failure (a bug)."""
+
+    def __init__(self, message: str, *, ambiguous: bool = False) -> None:
+        super().__init__(message)
+        self.ambiguous = ambiguous
+
+
+class SessionExpired(BrokerError):
+    """The broker refused the session token (`e-session-0007`, "Invalid Token", HTTP 404): log in again."""
+
+    kind = ErrorKind.SESSION_EXPIRED
+
+
+class BrokerRejected(BrokerError):
+    """The broker definitively refused the request; nothing happened. `reason` is the broker's own words."""
+
+    kind = ErrorKind.REJECTED
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class BrokerUnavailable(BrokerError):
+    """The broker could not be reached or failed (network error, reset, HTTP 5xx, rate limit)."""
+
+    kind = ErrorKind.UNAVAILABLE
+
+
+class BrokerTimeout(BrokerUnavailable):
+    """No complete answer within the call's timeout."""
+
+    kind = ErrorKind.TIMEOUT
+
+
+class BrokerProtocolError(BrokerError):
+    """The broker answered something that does not decode; `field` names the offending field."""
+
+    kind = ErrorKind.PROTOCOL
+
+    def __init__(self, message: str, *, field: str, ambiguous: bool = False) -> None:
+        super().__init__(message, ambiguous=ambiguous)
+        self.field = field

@@ -1,0 +1,51 @@
+"""Running the paper broker: embedded in a running event loop (tests, the demo) or as its own process.
+
+Owns the server's lifetime only: bind (port 0 picks a free port), report the URL, stop cleanly, letting
+held responses of `timeout` faults finish at once rather than after their hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from adapters.broker.paper.server import build_app
+from adapters.broker.paper.simulator import Simulator
+
+
+@dataclass(frozen=True)
+class RunningPaperBroker:
+    """A paper broker listening at `url` (use it as an account's base URL); `simulator` is its engine,
+    for in-process drivers on the same event loop."""
+
+    url: str
+    simulator: Simulator
+
+
+@asynccontextmanager
+async def run_paper_broker(
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    seed: int = 0,
+    credentials: Mapping[str, str] | None = None,
+    walk_interval_s: float | None = None,
+) -> AsyncIterator[RunningPaperBroker]:
+    """Serve a paper broker on the running loop until the block ends.
+
+    `credentials` maps client id (= app key) to secret key; None accepts any app key with a non-empty secret.
+    """
+    simulator = Simulator(seed=seed, credentials=credentials)
+    runner = web.AppRunner(build_app(simulator, seed=seed, walk_interval_s=walk_interval_s),
+                           shutdown_timeout=1.0, access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        bound_host, bound_port = runner.addresses[0][:2]
+        yield RunningPaperBroker(url=f"http://{bound_host}:{bound_port}", simulator=simulator)
+    finally:
+        await runner.cleanup()

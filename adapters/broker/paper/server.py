@@ -1,0 +1,627 @@
+"""The paper broker's HTTP face: XTS Interactive routes over the `Simulator`, and the `/_sim/` control API.
+
+Owns the wire: the envelope, the XTS field names and spellings (mixed-case order types in rows, both
+time formats, numbers as numbers in order rows and as strings in positions, "no data" codes), session
+checks, and what tests and the demo script through `/_sim/`: prices, reject rules, fill slicing, latency,
+faults per route and account (including accepting an order and then answering 500), session expiry,
+and the journal of every order request received. Matching lives in `simulator.py`. Responses of the
+control API never carry a token or a key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+import msgspec
+from aiohttp import web
+
+from adapters.broker.paper.simulator import (
+    Amendment,
+    Fill,
+    LoginRefused,
+    OrderInvalid,
+    OrderTicket,
+    Position,
+    RejectRule,
+    SimOrder,
+    Simulator,
+)
+from adapters.broker.xts_wire import (
+    SESSION_EXPIRED_CODE,
+    WireError,
+    convert,
+    decode_json,
+    encode_json,
+    format_dmy_time,
+    format_iso7_time,
+)
+
+Route = Literal["login", "logout", "order_book", "trade_book", "positions", "place", "modify", "cancel"]
+FaultKind = Literal["session_expired", "http_500", "timeout", "reset", "malformed", "slow", "accept_then_500"]
+ORDER_ROUTES = frozenset({"place", "modify", "cancel"})
+DEFAULT_HOLD_MS = 30_000
+
+_MALFORMED_RESULTS: dict[Route, Any] = {
+    "login": {"userID": "PAPER"},
+    "logout": {"AppOrderID": "not-a-number"},
+    "order_book": [{"AppOrderID": "not-a-number"}],
+    "trade_book": [{"AppOrderID": "not-a-number"}],
+    "positions": {"positionList": [{"Quantity": "not-a-number"}]},
+    "place": {"AppOrderID": "not-a-number"},
+    "modify": {"AppOrderID": "not-a-number"},
+    "cancel": {"AppOrderID": "not-a-number"},
+}
+"""A `malformed` fault's answer (shape `wrong_types`): the right envelope, a field that cannot decode."""
+
+
+# --- control API bodies -------------------------------------------------------------------------------
+
+
+class PriceControl(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    symbol: str
+    ltp: Decimal
+    instrument_id: int | None = None
+    segment: str = "NSECM"
+
+
+class FaultControl(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    route: Route | Literal["*"]
+    kind: FaultKind
+    account: str = "*"
+    count: int = 1
+    delay_ms: int = 0
+    shape: Literal["wrong_types", "invalid_json"] = "wrong_types"
+
+
+class RejectControl(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    rule: RejectRule | None = None
+
+
+class LatencyControl(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    min_ms: int = 0
+    max_ms: int = 0
+
+
+class LiquidityControl(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    max_fill_qty: int | None = None
+
+
+class ExpireControl(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    account: str
+
+
+class JournalEntry(msgspec.Struct, frozen=True, kw_only=True):
+    """One order request as received, and what the paper broker did with it."""
+
+    seq: int
+    route: Route
+    account: str
+    tag: str
+    app_order_id: int | None
+    outcome: Literal["accepted", "refused", "session_expired", "faulted"]
+    fault: str = ""
+    detail: str = ""
+    received_at: datetime
+
+
+# --- XTS request bodies ---------------------------------------------------------------------------------
+
+
+class PlaceBody(msgspec.Struct, frozen=True, kw_only=True):
+    exchangeSegment: str
+    exchangeInstrumentID: int
+    productType: str
+    orderType: str
+    orderSide: str
+    orderQuantity: int
+    timeInForce: str = "DAY"
+    disclosedQuantity: int = 0
+    limitPrice: Decimal = Decimal(0)
+    stopPrice: Decimal = Decimal(0)
+    orderUniqueIdentifier: str = ""
+    clientID: str = ""
+
+
+class ModifyBody(msgspec.Struct, frozen=True, kw_only=True):
+    appOrderID: int
+    modifiedProductType: str
+    modifiedOrderType: str
+    modifiedOrderQuantity: int
+    modifiedDisclosedQuantity: int = 0
+    modifiedLimitPrice: Decimal = Decimal(0)
+    modifiedStopPrice: Decimal = Decimal(0)
+    modifiedTimeInForce: str = "DAY"
+    orderUniqueIdentifier: str = ""
+    clientID: str = ""
+
+
+class LoginBody(msgspec.Struct, frozen=True, kw_only=True):
+    appKey: str = ""
+    secretKey: str = ""
+    source: str = "WEBAPI"
+
+
+@dataclass
+class _Fault:
+    rule: FaultControl
+    remaining: int
+
+
+@dataclass
+class PaperState:
+    """The HTTP layer's own state: faults, latency, the order journal."""
+
+    simulator: Simulator
+    rng: random.Random
+    faults: list[_Fault] = field(default_factory=list)
+    latency_ms: tuple[int, int] = (0, 0)
+    journal: list[JournalEntry] = field(default_factory=list)
+    shutting_down: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def take_fault(self, route: Route, account: str) -> FaultControl | None:
+        for fault in self.faults:
+            rule = fault.rule
+            if fault.remaining > 0 and rule.route in (route, "*") and rule.account in (account, "*"):
+                fault.remaining -= 1
+                return rule
+        return None
+
+    def record(self, call: XtsCall, **entry: Any) -> None:
+        self.journal.append(JournalEntry(seq=len(self.journal) + 1, route=call.route, account=call.account,
+                                         tag=call.tag, fault=call.fault, received_at=call.received_at,
+                                         **entry))
+
+
+STATE = web.AppKey("paper_state", PaperState)
+
+
+# --- envelope -------------------------------------------------------------------------------------------
+
+
+def _envelope(status: int, type_: str, code: str, description: str, result: Any) -> web.Response:
+    body = encode_json({"type": type_, "code": code, "description": description, "result": result})
+    return web.Response(status=status, body=body, content_type="application/json")
+
+
+def _success(code: str, description: str, result: Any) -> web.Response:
+    return _envelope(200, "success", code, description, result)
+
+
+def _error(status: int, code: str, description: str, result: Any = None) -> web.Response:
+    return _envelope(status, "error", code, description, {} if result is None else result)
+
+
+def _invalid_token() -> web.Response:
+    return _error(400, SESSION_EXPIRED_CODE, "Invalid Token")
+
+
+def _bad_request(reason: str) -> web.Response:
+    return _error(400, "e-orders-0002", "Bad Request", {"errors": [reason]})
+
+
+# --- rendering rows as XTS sends them ----------------------------------------------------------------------
+
+
+_RESPONSE_ORDER_TYPES = {
+    "MARKET": "Market", "LIMIT": "Limit", "STOPLIMIT": "StopLimit", "STOPMARKET": "StopMarket",
+}
+
+
+def _order_row(order: SimOrder) -> dict[str, Any]:
+    avg = order.avg_price
+    return {
+        "LoginID": order.client_id,
+        "ClientID": order.client_id,
+        "AppOrderID": order.app_order_id,
+        "ExchangeOrderID": order.exchange_order_id,
+        "ExchangeSegment": order.instrument.segment,
+        "ExchangeInstrumentID": order.instrument.instrument_id,
+        "TradingSymbol": order.instrument.symbol,
+        "OrderSide": order.side,
+        "OrderType": _RESPONSE_ORDER_TYPES[order.order_type],
+        "ProductType": order.product_type,
+        "TimeInForce": order.time_in_force,
+        "OrderPrice": order.limit_price,
+        "OrderQuantity": order.quantity,
+        "OrderStopPrice": order.stop_price,
+        "OrderStatus": order.status,
+        "OrderAverageTradedPrice": "" if avg is None else str(avg),
+        "LeavesQuantity": order.quantity - order.filled_qty if order.is_open else 0,
+        "CumulativeQuantity": order.filled_qty,
+        "OrderDisclosedQuantity": order.disclosed_qty,
+        "OrderGeneratedDateTime": format_iso7_time(order.created_at),
+        "ExchangeTransactTime": format_dmy_time(order.updated_at),
+        "LastUpdateDateTime": format_dmy_time(order.updated_at),
+        "CancelRejectReason": order.reject_reason,
+        "OrderUniqueIdentifier": order.tag,
+    }
+
+
+def _trade_row(fill: Fill) -> dict[str, Any]:
+    row = _order_row(fill.order)
+    row.update({
+        "ExecutionID": fill.execution_id,
+        "LastTradedPrice": fill.price,
+        "LastTradedQuantity": fill.quantity,
+        "LastExecutionTransactTime": format_iso7_time(fill.at),
+    })
+    return row
+
+
+def _position_row(position: Position) -> dict[str, str]:
+    return {
+        "AccountID": position.client_id,
+        "TradingSymbol": position.instrument.symbol,
+        "ExchangeSegment": position.instrument.segment,
+        "ExchangeInstrumentId": str(position.instrument.instrument_id),
+        "ProductType": position.product_type,
+        "Marketlot": "1",
+        "Multiplier": "1",
+        "BuyAveragePrice": str(position.buy_avg),
+        "SellAveragePrice": str(position.sell_avg),
+        "OpenBuyQuantity": str(position.buy_qty),
+        "OpenSellQuantity": str(position.sell_qty),
+        "Quantity": str(position.net_qty),
+        "NetAmount": str(position.net_amount),
+        "UnrealizedMTM": str(position.unrealized),
+        "RealizedMTM": str(position.realized),
+        "MTM": str(position.mtm),
+        "BEP": str(position.break_even),
+    }
+
+
+# --- every XTS route: who is calling, latency, faults ------------------------------------------------------
+
+
+@dataclass
+class XtsCall:
+    """One XTS request as the paper broker sees it before answering."""
+
+    route: Route
+    account: str        # the session's client id ("" when the token is unknown); login: the app key
+    tag: str            # orderUniqueIdentifier, when the request carries one
+    body: Any           # the decoded JSON (or form) body of POST and PUT; None when it does not decode
+    received_at: datetime
+    request: web.Request
+    fault: str = ""
+
+
+XtsHandler = Callable[[PaperState, XtsCall], Awaitable[web.Response]]
+
+
+async def _read_body(request: web.Request) -> Any:
+    raw = await request.read()
+    if not raw:
+        return {}
+    if request.content_type == "application/x-www-form-urlencoded":
+        return dict(await request.post())
+    try:
+        return decode_json(raw)
+    except WireError:
+        return None
+
+
+def _xts_route(route: Route, handler: XtsHandler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """Wrap a route's handler with what every XTS request goes through: latency, then a matching fault."""
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        state = request.app[STATE]
+        body = await _read_body(request) if request.method in ("POST", "PUT") else {}
+        fields = body if isinstance(body, dict) else {}
+        if route == "login":
+            account = str(fields.get("appKey", ""))
+        else:
+            account = state.simulator.client_for(request.headers.get("Authorization", "")) or ""
+        tag = str(fields.get("orderUniqueIdentifier") or request.query.get("orderUniqueIdentifier", ""))
+        call = XtsCall(route=route, account=account, tag=tag, body=body,
+                       received_at=state.simulator.now(), request=request)
+        low, high = state.latency_ms
+        if high > 0:
+            await asyncio.sleep(state.rng.uniform(low, high) / 1000)
+        fault = state.take_fault(route, account)
+        if fault is None:
+            return await handler(state, call)
+        call.fault = fault.kind
+        return await _inject(state, call, fault, handler)
+
+    return handle
+
+
+async def _inject(state: PaperState, call: XtsCall, fault: FaultControl, handler: XtsHandler
+                  ) -> web.StreamResponse:
+    if fault.kind == "slow":
+        await asyncio.sleep(fault.delay_ms / 1000)
+        return await handler(state, call)
+    if fault.kind == "accept_then_500":
+        await handler(state, call)
+        return _error(500, "e-server-0500", "Internal Server Error")
+    if call.route in ORDER_ROUTES:
+        state.record(call, app_order_id=None, outcome="faulted")
+    if fault.kind == "session_expired":
+        return _invalid_token()
+    if fault.kind == "http_500":
+        return _error(500, "e-server-0500", "Internal Server Error")
+    if fault.kind == "timeout":
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(state.shutting_down.wait(), (fault.delay_ms or DEFAULT_HOLD_MS) / 1000)
+        return _error(504, "e-server-0504", "Gateway Timeout")
+    if fault.kind == "reset":
+        assert call.request.transport is not None
+        call.request.transport.abort()
+        raise asyncio.CancelledError
+    if fault.shape == "invalid_json":
+        return web.Response(body=b'{"type": "success", "result": [', content_type="application/json")
+    return _success("s-paper-0000", "ok", _MALFORMED_RESULTS[call.route])
+
+
+# --- XTS routes --------------------------------------------------------------------------------------------
+
+
+def _client_mismatch(client_id: str, sent: str) -> web.Response | None:
+    if sent and sent != client_id:
+        return _error(400, "e-user-0009", "clientID does not match the session")
+    return None
+
+
+def _ack(order: SimOrder) -> web.Response:
+    return _success("s-orders-0001", "Request sent", {
+        "AppOrderID": order.app_order_id, "OrderUniqueIdentifier": order.tag, "ClientID": order.client_id,
+    })
+
+
+async def login(state: PaperState, call: XtsCall) -> web.Response:
+    try:
+        body = convert(call.body, LoginBody, "login")
+        token, client_id = state.simulator.login(body.appKey, body.secretKey)
+    except (WireError, LoginRefused):
+        return _error(400, "e-user-0005", "Invalid appKey or secretKey")
+    return _success("s-user-0001", "Valid User.", {
+        "token": token, "userID": client_id, "isInvestorClient": True, "clientCodes": [client_id],
+    })
+
+
+async def logout(state: PaperState, call: XtsCall) -> web.Response:
+    if not call.account:
+        return _invalid_token()
+    state.simulator.logout(call.request.headers.get("Authorization", ""))
+    return _success("s-user-0002", "User logged out", {})
+
+
+async def order_book(state: PaperState, call: XtsCall) -> web.Response:
+    if not call.account:
+        return _invalid_token()
+    if mismatch := _client_mismatch(call.account, call.request.query.get("clientID", "")):
+        return mismatch
+    rows = [_order_row(order) for order in state.simulator.orders_of(call.account)]
+    if not rows:
+        return _error(400, "e-orders-0005", "Data Not Available")
+    return _success("s-orders-0001", "Success order book", rows)
+
+
+async def trade_book(state: PaperState, call: XtsCall) -> web.Response:
+    if not call.account:
+        return _invalid_token()
+    if mismatch := _client_mismatch(call.account, call.request.query.get("clientID", "")):
+        return mismatch
+    rows = [_trade_row(fill) for fill in state.simulator.fills_of(call.account)]
+    if not rows:
+        return _error(400, "e-tradeBook-0005", "Data Not Available")
+    return _success("s-trades-0001", "Success trade book", rows)
+
+
+async def positions(state: PaperState, call: XtsCall) -> web.Response:
+    if not call.account:
+        return _invalid_token()
+    if mismatch := _client_mismatch(call.account, call.request.query.get("clientID", "")):
+        return mismatch
+    view = call.request.query.get("dayOrNet", "")
+    if view not in ("DayWise", "NetWise"):
+        return _bad_request("dayOrNet must be DayWise or NetWise")
+    rows = [_position_row(p) for p in state.simulator.positions_of(call.account, view)]
+    if not rows:
+        return _error(400, "e-portfolio-0005", "Data Not Available")
+    return _success("s-portfolio-0001", "Success", {"positionList": rows})
+
+
+async def place(state: PaperState, call: XtsCall) -> web.Response:
+    if not call.account:
+        state.record(call, app_order_id=None, outcome="session_expired")
+        return _invalid_token()
+    try:
+        body = convert(call.body, PlaceBody, "place")
+        if mismatch := _client_mismatch(call.account, body.clientID):
+            state.record(call, app_order_id=None, outcome="refused", detail="clientID mismatch")
+            return mismatch
+        order = state.simulator.place(OrderTicket(
+            client_id=call.account, segment=body.exchangeSegment, instrument_id=body.exchangeInstrumentID,
+            side=body.orderSide.upper(), order_type=body.orderType.upper(), product_type=body.productType,
+            quantity=body.orderQuantity, limit_price=body.limitPrice, stop_price=body.stopPrice,
+            tag=body.orderUniqueIdentifier, time_in_force=body.timeInForce,
+            disclosed_qty=body.disclosedQuantity,
+        ))
+    except (WireError, OrderInvalid) as exc:
+        reason = exc.reason if isinstance(exc, OrderInvalid) else str(exc)
+        state.record(call, app_order_id=None, outcome="refused", detail=reason)
+        return _bad_request(reason)
+    state.record(call, app_order_id=order.app_order_id, outcome="accepted", detail=order.status)
+    return _ack(order)
+
+
+async def modify(state: PaperState, call: XtsCall) -> web.Response:
+    if not call.account:
+        state.record(call, app_order_id=None, outcome="session_expired")
+        return _invalid_token()
+    try:
+        body = convert(call.body, ModifyBody, "modify")
+        if mismatch := _client_mismatch(call.account, body.clientID):
+            state.record(call, app_order_id=body.appOrderID, outcome="refused", detail="clientID mismatch")
+            return mismatch
+        order = state.simulator.modify(call.account, Amendment(
+            app_order_id=body.appOrderID, order_type=body.modifiedOrderType.upper(),
+            product_type=body.modifiedProductType, quantity=body.modifiedOrderQuantity,
+            limit_price=body.modifiedLimitPrice, stop_price=body.modifiedStopPrice,
+            time_in_force=body.modifiedTimeInForce, disclosed_qty=body.modifiedDisclosedQuantity,
+        ))
+    except (WireError, OrderInvalid) as exc:
+        reason = exc.reason if isinstance(exc, OrderInvalid) else str(exc)
+        state.record(call, app_order_id=None, outcome="refused", detail=reason)
+        return _bad_request(reason)
+    state.record(call, app_order_id=order.app_order_id, outcome="accepted", detail=order.status)
+    return _ack(order)
+
+
+async def cancel(state: PaperState, call: XtsCall) -> web.Response:
+    if not call.account:
+        state.record(call, app_order_id=None, outcome="session_expired")
+        return _invalid_token()
+    query = call.request.query
+    if mismatch := _client_mismatch(call.account, query.get("clientID", "")):
+        state.record(call, app_order_id=None, outcome="refused", detail="clientID mismatch")
+        return mismatch
+    if not query.get("appOrderID", "").isdigit():
+        state.record(call, app_order_id=None, outcome="refused", detail="appOrderID missing")
+        return _bad_request("appOrderID must be an integer")
+    app_order_id = int(query["appOrderID"])
+    try:
+        order = state.simulator.cancel(call.account, app_order_id)
+    except OrderInvalid as exc:
+        state.record(call, app_order_id=app_order_id, outcome="refused", detail=exc.reason)
+        return _bad_request(exc.reason)
+    state.record(call, app_order_id=order.app_order_id, outcome="accepted", detail=order.status)
+    return _ack(order)
+
+
+# --- /_sim/ control API ---------------------------------------------------------------------------------
+
+
+async def _control_body(request: web.Request, body_type: type[Any]) -> Any:
+    try:
+        return msgspec.json.decode(await request.read() or b"{}", type=body_type)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise web.HTTPBadRequest(text=str(exc)) from None
+
+
+def _control_ok(payload: Any) -> web.Response:
+    return web.Response(body=msgspec.json.encode(payload), content_type="application/json")
+
+
+async def sim_price(request: web.Request) -> web.Response:
+    control: PriceControl = await _control_body(request, PriceControl)
+    try:
+        fills = request.app[STATE].simulator.set_price(
+            control.symbol, control.ltp, instrument_id=control.instrument_id, segment=control.segment)
+    except OrderInvalid as exc:
+        raise web.HTTPBadRequest(text=exc.reason) from None
+    return _control_ok({"symbol": control.symbol, "ltp": str(control.ltp), "fills": len(fills)})
+
+
+async def sim_faults(request: web.Request) -> web.Response:
+    control: FaultControl = await _control_body(request, FaultControl)
+    if control.kind == "accept_then_500" and control.route not in (*ORDER_ROUTES, "*"):
+        raise web.HTTPBadRequest(text="accept_then_500 applies to place, modify and cancel")
+    state = request.app[STATE]
+    state.faults.append(_Fault(control, control.count))
+    return _control_ok({"pending_faults": sum(f.remaining for f in state.faults)})
+
+
+async def sim_reject(request: web.Request) -> web.Response:
+    control: RejectControl = await _control_body(request, RejectControl)
+    simulator = request.app[STATE].simulator
+    if control.rule is None:
+        simulator.reject_rules.clear()
+    else:
+        simulator.reject_rules.append(control.rule)
+    return _control_ok({"rules": simulator.reject_rules})
+
+
+async def sim_latency(request: web.Request) -> web.Response:
+    control: LatencyControl = await _control_body(request, LatencyControl)
+    if not 0 <= control.min_ms <= control.max_ms:
+        raise web.HTTPBadRequest(text="need 0 <= min_ms <= max_ms")
+    request.app[STATE].latency_ms = (control.min_ms, control.max_ms)
+    return _control_ok({"min_ms": control.min_ms, "max_ms": control.max_ms})
+
+
+async def sim_liquidity(request: web.Request) -> web.Response:
+    control: LiquidityControl = await _control_body(request, LiquidityControl)
+    request.app[STATE].simulator.max_fill_qty = control.max_fill_qty
+    return _control_ok({"max_fill_qty": control.max_fill_qty})
+
+
+async def sim_expire(request: web.Request) -> web.Response:
+    control: ExpireControl = await _control_body(request, ExpireControl)
+    return _control_ok({"account": control.account,
+                        "sessions_ended": request.app[STATE].simulator.expire(control.account)})
+
+
+async def sim_orders(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    account = request.query.get("account")
+    entries = [e for e in state.journal if account is None or e.account == account]
+    rows = []
+    for entry in entries:
+        order = state.simulator.find_order(entry.account, entry.app_order_id) if entry.app_order_id else None
+        rows.append({**msgspec.to_builtins(entry), "status": order.status if order else None})
+    return _control_ok(rows)
+
+
+async def sim_reset(request: web.Request) -> web.Response:
+    state = request.app[STATE]
+    state.simulator.reset()
+    state.faults.clear()
+    state.journal.clear()
+    state.latency_ms = (0, 0)
+    return _control_ok({"reset": True})
+
+
+async def _price_walk(app: web.Application, interval_s: float) -> None:
+    while True:
+        await asyncio.sleep(interval_s)
+        app[STATE].simulator.random_walk_step()
+
+
+def build_app(simulator: Simulator, *, seed: int = 0, walk_interval_s: float | None = None
+              ) -> web.Application:
+    """The paper broker as one aiohttp application; `walk_interval_s` starts a random walk of prices."""
+    app = web.Application()
+    app[STATE] = PaperState(simulator=simulator, rng=random.Random(seed))
+    xts_routes: tuple[tuple[str, str, Route, XtsHandler], ...] = (
+        ("POST", "/interactive/user/session", "login", login),
+        ("DELETE", "/interactive/user/session", "logout", logout),
+        ("GET", "/interactive/orders", "order_book", order_book),
+        ("GET", "/interactive/orders/trades", "trade_book", trade_book),
+        ("GET", "/interactive/portfolio/positions", "positions", positions),
+        ("POST", "/interactive/orders", "place", place),
+        ("PUT", "/interactive/orders", "modify", modify),
+        ("DELETE", "/interactive/orders", "cancel", cancel),
+    )
+    for method, path, route, handler in xts_routes:
+        app.router.add_route(method, path, _xts_route(route, handler))
+    app.router.add_post("/_sim/price", sim_price)
+    app.router.add_post("/_sim/faults", sim_faults)
+    app.router.add_post("/_sim/reject", sim_reject)
+    app.router.add_post("/_sim/latency", sim_latency)
+    app.router.add_post("/_sim/liquidity", sim_liquidity)
+    app.router.add_post("/_sim/expire", sim_expire)
+    app.router.add_get("/_sim/orders", sim_orders)
+    app.router.add_post("/_sim/reset", sim_reset)
+
+    async def announce_shutdown(app: web.Application) -> None:
+        app[STATE].shutting_down.set()
+
+    app.on_shutdown.append(announce_shutdown)
+    if walk_interval_s:
+        async def walk_prices(app: web.Application):  # type: ignore[no-untyped-def]
+            task = asyncio.create_task(_price_walk(app, walk_interval_s))
+            yield
+            task.cancel()
+
+        app.cleanup_ctx.append(walk_prices)
+    return app

@@ -1,0 +1,484 @@
+"""The paper broker's matching engine: sessions, instruments with a last-traded price, per-account order
+books, fills, trade books and positions. Plain Python, no I/O, deterministic given its seed and clock.
+
+Owns the rules of a small exchange-plus-broker: orders are validated (bad ones refused outright, as XTS's
+"Bad Request"), then accepted with an AppOrderID; reject rules turn an accepted order `Rejected` with a
+`CancelRejectReason`, as a broker's risk check does. MARKET orders fill at the last price; LIMIT orders
+fill when the price reaches them (at the better of limit and last price), optionally a slice per price
+move; STOPMARKET / STOPLIMIT wait in "Trigger Pending" until the price crosses the stop. Modify keeps the
+AppOrderID and the tag of the placement; cancel ends an open order. Positions are derived from fills only.
+It knows nothing of HTTP or of the XTS field names: `server.py` renders its rows on the wire.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+import msgspec
+
+from adapters.broker.types import OPEN_STATUSES
+
+EXCHANGE_TZ = ZoneInfo("Asia/Kolkata")
+SEGMENTS = frozenset({"NSECM", "NSEFO", "NSECD", "MCXFO", "BSECM", "BSEFO"})
+PRODUCT_TYPES = frozenset({"MIS", "NRML", "CNC"})
+ORDER_TYPES = frozenset({"MARKET", "LIMIT", "STOPLIMIT", "STOPMARKET"})
+STOP_TYPES = frozenset({"STOPLIMIT", "STOPMARKET"})
+TICK = Decimal("0.05")
+PAISE = Decimal("0.01")
+MAX_TAG_LENGTH = 20
+
+DEFAULT_INSTRUMENTS: tuple[tuple[str, int, str, str], ...] = (
+    ("NSECM", 2885, "RELIANCE", "2900.00"),
+    ("NSECM", 3045, "SBIN", "800.00"),
+    ("NSECM", 11536, "TCS", "4000.00"),
+    ("NSECM", 1594, "INFY", "1500.00"),
+    ("NSECM", 1333, "HDFCBANK", "1600.00"),
+)
+"""(segment, instrument id, trading symbol, starting last price) the paper broker knows at start."""
+
+
+class OrderInvalid(Exception):
+    """A request the broker refuses outright (XTS answers HTTP 400 "Bad Request"); nothing is recorded."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class LoginRefused(Exception):
+    """Unknown app key or wrong secret key."""
+
+
+class MaxQuantityRule(msgspec.Struct, frozen=True, tag="max_quantity", tag_field="rule"):
+    """Reject any order for more than `quantity`."""
+
+    quantity: int
+    reason: str = "RMS:Rule: Quantity exceeds the maximum order quantity"
+
+
+class SymbolRule(msgspec.Struct, frozen=True, tag="symbol", tag_field="rule"):
+    """Reject every order on `symbol`."""
+
+    symbol: str
+    reason: str = "RMS:Rule: Trading in this scrip is blocked"
+
+
+RejectRule = MaxQuantityRule | SymbolRule
+
+
+@dataclass
+class Instrument:
+    segment: str
+    instrument_id: int
+    symbol: str
+    ltp: Decimal | None
+
+
+@dataclass
+class OrderTicket:
+    """What a place request asks for, already in the engine's vocabulary."""
+
+    client_id: str
+    segment: str
+    instrument_id: int
+    side: str
+    order_type: str
+    product_type: str
+    quantity: int
+    limit_price: Decimal
+    stop_price: Decimal
+    tag: str
+    time_in_force: str = "DAY"
+    disclosed_qty: int = 0
+
+
+@dataclass
+class Amendment:
+    """What a modify request asks for."""
+
+    app_order_id: int
+    order_type: str
+    product_type: str
+    quantity: int
+    limit_price: Decimal
+    stop_price: Decimal
+    time_in_force: str = "DAY"
+    disclosed_qty: int = 0
+
+
+@dataclass
+class SimOrder:
+    app_order_id: int
+    exchange_order_id: str
+    client_id: str
+    instrument: Instrument
+    side: str
+    order_type: str
+    product_type: str
+    time_in_force: str
+    quantity: int
+    disclosed_qty: int
+    limit_price: Decimal
+    stop_price: Decimal
+    tag: str
+    status: str
+    created_at: datetime
+    updated_at: datetime
+    triggered: bool = False
+    filled_qty: int = 0
+    filled_value: Decimal = Decimal(0)
+    reject_reason: str = ""
+
+    @property
+    def avg_price(self) -> Decimal | None:
+        if not self.filled_qty:
+            return None
+        return (self.filled_value / self.filled_qty).quantize(PAISE, ROUND_HALF_UP)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+@dataclass(frozen=True)
+class Fill:
+    execution_id: str
+    order: SimOrder
+    quantity: int
+    price: Decimal
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Position:
+    """One (account, instrument, product) position computed from fills."""
+
+    client_id: str
+    instrument: Instrument
+    product_type: str
+    net_qty: int
+    buy_qty: int
+    sell_qty: int
+    buy_avg: Decimal
+    sell_avg: Decimal
+    net_amount: Decimal
+    realized: Decimal
+    unrealized: Decimal
+    break_even: Decimal
+
+    @property
+    def mtm(self) -> Decimal:
+        return self.realized + self.unrealized
+
+
+@dataclass
+class _Book:
+    orders: dict[int, SimOrder] = field(default_factory=dict)
+    fills: list[Fill] = field(default_factory=list)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Simulator:
+    """The whole paper market and every paper account. Not thread-safe: drive it from one event loop."""
+
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        now: Callable[[], datetime] = _utc_now,
+        credentials: Mapping[str, str] | None = None,
+    ) -> None:
+        self._rng = random.Random(seed)
+        self._now = now
+        self._credentials = dict(credentials) if credentials is not None else None
+        self._tokens: dict[str, str] = {}
+        self._instruments: dict[tuple[str, int], Instrument] = {
+            (segment, instrument_id): Instrument(segment, instrument_id, symbol, Decimal(ltp))
+            for segment, instrument_id, symbol, ltp in DEFAULT_INSTRUMENTS
+        }
+        self._first_order_id = self._rng.randrange(10**8, 9 * 10**8) * 10
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every order, fill and rule; sessions and prices stay."""
+        self._books: dict[str, _Book] = {}
+        self._next_order_id = self._first_order_id
+        self._next_execution_id = 1
+        self.reject_rules: list[RejectRule] = []
+        self.max_fill_qty: int | None = None
+
+    def now(self) -> datetime:
+        return self._now()
+
+    # --- sessions ---------------------------------------------------------------------------------
+
+    def login(self, app_key: str, secret_key: str) -> tuple[str, str]:
+        """Return (token, client id). With no configured credentials any app key is accepted as the
+        client id it logs in; a secret key is always required."""
+        if not app_key or not secret_key:
+            raise LoginRefused
+        if self._credentials is not None and self._credentials.get(app_key) != secret_key:
+            raise LoginRefused
+        token = secrets.token_urlsafe(24)
+        self._tokens[token] = app_key
+        return token, app_key
+
+    def client_for(self, token: str) -> str | None:
+        return self._tokens.get(token)
+
+    def logout(self, token: str) -> None:
+        self._tokens.pop(token, None)
+
+    def expire(self, client_id: str) -> int:
+        """End every session of `client_id`; return how many ended."""
+        expired = [token for token, client in self._tokens.items() if client == client_id]
+        for token in expired:
+            del self._tokens[token]
+        return len(expired)
+
+    # --- market -----------------------------------------------------------------------------------
+
+    def instrument(self, segment: str, instrument_id: int) -> Instrument | None:
+        return self._instruments.get((segment, instrument_id))
+
+    def set_price(
+        self, symbol: str, ltp: Decimal, *, instrument_id: int | None = None, segment: str = "NSECM"
+    ) -> list[Fill]:
+        """Move `symbol`'s last price (registering it when `instrument_id` is given) and match its orders."""
+        if ltp <= 0:
+            raise OrderInvalid("a price must be positive")
+        instrument = next((i for i in self._instruments.values() if i.symbol == symbol), None)
+        if instrument is None:
+            if instrument_id is None:
+                raise OrderInvalid(f"unknown symbol {symbol}; give instrument_id to register it")
+            instrument = Instrument(segment, instrument_id, symbol, None)
+            self._instruments[(segment, instrument_id)] = instrument
+        instrument.ltp = ltp
+        return self._match_instrument(instrument)
+
+    def random_walk_step(self) -> list[Fill]:
+        """Move every priced instrument by -1, 0 or +1 tick."""
+        fills: list[Fill] = []
+        for instrument in self._instruments.values():
+            if instrument.ltp is not None:
+                instrument.ltp = max(TICK, instrument.ltp + TICK * self._rng.choice((-1, 0, 1)))
+                fills += self._match_instrument(instrument)
+        return fills
+
+    # --- orders -----------------------------------------------------------------------------------
+
+    def place(self, ticket: OrderTicket) -> SimOrder:
+        if ticket.segment not in SEGMENTS:
+            raise OrderInvalid(f"unknown exchangeSegment {ticket.segment}")
+        if ticket.side not in ("BUY", "SELL"):
+            raise OrderInvalid(f"unknown orderSide {ticket.side}")
+        if len(ticket.tag) > MAX_TAG_LENGTH:
+            raise OrderInvalid(f"orderUniqueIdentifier longer than {MAX_TAG_LENGTH} characters")
+        _validate(ticket.order_type, ticket.product_type, ticket.quantity, ticket.disclosed_qty,
+                  ticket.limit_price, ticket.stop_price)
+        instrument = self._instruments.get((ticket.segment, ticket.instrument_id))
+        if instrument is None:
+            raise OrderInvalid(f"unknown instrument {ticket.segment} {ticket.instrument_id}")
+        now = self._now()
+        app_order_id = self._next_order_id
+        self._next_order_id += 1
+        order = SimOrder(
+            app_order_id=app_order_id,
+            exchange_order_id=str(1_100_000_000_000_000 + app_order_id),
+            client_id=ticket.client_id,
+            instrument=instrument,
+            side=ticket.side,
+            order_type=ticket.order_type,
+            product_type=ticket.product_type,
+            time_in_force=ticket.time_in_force,
+            quantity=ticket.quantity,
+            disclosed_qty=ticket.disclosed_qty,
+            limit_price=ticket.limit_price,
+            stop_price=ticket.stop_price,
+            tag=ticket.tag,
+            status="New",
+            created_at=now,
+            updated_at=now,
+        )
+        self._book(ticket.client_id).orders[app_order_id] = order
+        reason = self._rejection(order)
+        if reason:
+            order.status, order.reject_reason = "Rejected", reason
+            return order
+        self._restate(order)
+        if instrument.ltp is not None:
+            self._match(order, instrument.ltp)
+        return order
+
+    def modify(self, client_id: str, amendment: Amendment) -> SimOrder:
+        order = self._open_order(client_id, amendment.app_order_id, "modified")
+        _validate(amendment.order_type, amendment.product_type, amendment.quantity, amendment.disclosed_qty,
+                  amendment.limit_price, amendment.stop_price)
+        if amendment.quantity < order.filled_qty:
+            raise OrderInvalid(f"quantity {amendment.quantity} is below the filled {order.filled_qty}")
+        order.order_type = amendment.order_type
+        order.product_type = amendment.product_type
+        order.quantity = amendment.quantity
+        order.disclosed_qty = amendment.disclosed_qty
+        order.limit_price = amendment.limit_price
+        order.stop_price = amendment.stop_price
+        order.time_in_force = amendment.time_in_force
+        order.triggered = False
+        order.updated_at = self._now()
+        self._restate(order)
+        if order.instrument.ltp is not None:
+            self._match(order, order.instrument.ltp)
+        return order
+
+    def cancel(self, client_id: str, app_order_id: int) -> SimOrder:
+        order = self._open_order(client_id, app_order_id, "cancelled")
+        order.status = "Cancelled"
+        order.updated_at = self._now()
+        return order
+
+    def orders_of(self, client_id: str) -> list[SimOrder]:
+        return list(self._book(client_id).orders.values())
+
+    def find_order(self, client_id: str, app_order_id: int) -> SimOrder | None:
+        return self._book(client_id).orders.get(app_order_id)
+
+    def fills_of(self, client_id: str) -> list[Fill]:
+        return list(self._book(client_id).fills)
+
+    def positions_of(self, client_id: str, view: Literal["NetWise", "DayWise"]) -> list[Position]:
+        """Net positions from every fill, or from today's fills (exchange date) for `DayWise`."""
+        fills = self._book(client_id).fills
+        if view == "DayWise":
+            today = _exchange_date(self._now())
+            fills = [fill for fill in fills if _exchange_date(fill.at) == today]
+        grouped: dict[tuple[str, int, str], list[Fill]] = {}
+        for fill in fills:
+            instrument = fill.order.instrument
+            key = (instrument.segment, instrument.instrument_id, fill.order.product_type)
+            grouped.setdefault(key, []).append(fill)
+        return [_position(client_id, group) for group in grouped.values()]
+
+    # --- internals --------------------------------------------------------------------------------
+
+    def _book(self, client_id: str) -> _Book:
+        return self._books.setdefault(client_id, _Book())
+
+    def _open_order(self, client_id: str, app_order_id: int, what: str) -> SimOrder:
+        order = self._book(client_id).orders.get(app_order_id)
+        if order is None:
+            raise OrderInvalid(f"no order with AppOrderID {app_order_id}")
+        if not order.is_open:
+            raise OrderInvalid(f"order {app_order_id} is {order.status} and cannot be {what}")
+        return order
+
+    def _rejection(self, order: SimOrder) -> str:
+        for rule in self.reject_rules:
+            if isinstance(rule, MaxQuantityRule) and order.quantity > rule.quantity:
+                return rule.reason
+            if isinstance(rule, SymbolRule) and order.instrument.symbol == rule.symbol:
+                return rule.reason
+        return ""
+
+    def _restate(self, order: SimOrder) -> None:
+        """The status of an open order from its fills and trigger state."""
+        if order.order_type in STOP_TYPES and not order.triggered:
+            order.status = "Trigger Pending"
+        else:
+            order.status = "PartiallyFilled" if order.filled_qty else "New"
+
+    def _match_instrument(self, instrument: Instrument) -> list[Fill]:
+        assert instrument.ltp is not None
+        fills: list[Fill] = []
+        for book in self._books.values():
+            for order in list(book.orders.values()):
+                if order.instrument is instrument and order.is_open:
+                    fills += self._match(order, instrument.ltp)
+        return fills
+
+    def _match(self, order: SimOrder, ltp: Decimal) -> list[Fill]:
+        buying = order.side == "BUY"
+        if order.order_type in STOP_TYPES and not order.triggered:
+            if (buying and ltp < order.stop_price) or (not buying and ltp > order.stop_price):
+                return []
+            order.triggered = True
+            order.updated_at = self._now()
+            self._restate(order)
+        at_market = order.order_type in ("MARKET", "STOPMARKET")
+        limit_reached = ltp <= order.limit_price if buying else ltp >= order.limit_price
+        if not (at_market or limit_reached):
+            return []
+        price = ltp
+        remaining = order.quantity - order.filled_qty
+        quantity = remaining if self.max_fill_qty is None else min(remaining, self.max_fill_qty)
+        now = self._now()
+        fill = Fill(f"E{self._next_execution_id:08d}", order, quantity, price, now)
+        self._next_execution_id += 1
+        order.filled_qty += quantity
+        order.filled_value += price * quantity
+        order.updated_at = now
+        if order.filled_qty == order.quantity:
+            order.status = "Filled"
+        else:
+            self._restate(order)
+        self._book(order.client_id).fills.append(fill)
+        return [fill]
+
+
+def _validate(order_type: str, product_type: str, quantity: int, disclosed_qty: int,
+              limit_price: Decimal, stop_price: Decimal) -> None:
+    if order_type not in ORDER_TYPES:
+        raise OrderInvalid(f"unknown orderType {order_type}")
+    if product_type not in PRODUCT_TYPES:
+        raise OrderInvalid(f"unknown productType {product_type}")
+    if quantity <= 0:
+        raise OrderInvalid("orderQuantity must be positive")
+    if not 0 <= disclosed_qty <= quantity:
+        raise OrderInvalid("disclosedQuantity must be between 0 and orderQuantity")
+    if order_type in ("LIMIT", "STOPLIMIT") and limit_price <= 0:
+        raise OrderInvalid(f"limitPrice must be positive for {order_type}")
+    if order_type in STOP_TYPES and stop_price <= 0:
+        raise OrderInvalid(f"stopPrice must be positive for {order_type}")
+
+
+def _exchange_date(moment: datetime) -> str:
+    return moment.astimezone(EXCHANGE_TZ).date().isoformat()
+
+
+def _position(client_id: str, fills: list[Fill]) -> Position:
+    buy_qty = sum(f.quantity for f in fills if f.order.side == "BUY")
+    sell_qty = sum(f.quantity for f in fills if f.order.side == "SELL")
+    buy_value = sum((f.price * f.quantity for f in fills if f.order.side == "BUY"), Decimal(0))
+    sell_value = sum((f.price * f.quantity for f in fills if f.order.side == "SELL"), Decimal(0))
+    buy_avg = buy_value / buy_qty if buy_qty else Decimal(0)
+    sell_avg = sell_value / sell_qty if sell_qty else Decimal(0)
+    net_qty = buy_qty - sell_qty
+    instrument = fills[0].order.instrument
+    realized = min(buy_qty, sell_qty) * (sell_avg - buy_avg)
+    open_avg = buy_avg if net_qty > 0 else sell_avg
+    marked = net_qty and instrument.ltp is not None
+    unrealized = net_qty * (instrument.ltp - open_avg) if marked else Decimal(0)
+    break_even = (buy_value - sell_value) / net_qty if net_qty else Decimal(0)
+    return Position(
+        client_id=client_id,
+        instrument=instrument,
+        product_type=fills[0].order.product_type,
+        net_qty=net_qty,
+        buy_qty=buy_qty,
+        sell_qty=sell_qty,
+        buy_avg=buy_avg.quantize(PAISE, ROUND_HALF_UP),
+        sell_avg=sell_avg.quantize(PAISE, ROUND_HALF_UP),
+        net_amount=sell_value - buy_value,
+        realized=realized.quantize(PAISE, ROUND_HALF_UP),
+        unrealized=unrealized.quantize(PAISE, ROUND_HALF_UP),
+        break_even=break_even.quantize(PAISE, ROUND_HALF_UP),
+    )

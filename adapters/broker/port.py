@@ -1,0 +1,52 @@
+"""The `Broker` port: what the cycle may ask of any broker, with typed results and typed failures.
+
+One adapter instance serves every account of the service; each call names the account (where and as
+whom). Results are the broker-neutral structs of `types.py`; failures are the `errors.py` family. The
+port holds no state and does no I/O itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal, Protocol
+
+from adapters.broker.errors import BrokerError
+from adapters.broker.types import (
+    BrokerAccount,
+    BrokerOrder,
+    BrokerPosition,
+    BrokerTrade,
+    ModifyRequest,
+    OrderRequest,
+    PlaceAck,
+)
+
+PositionView = Literal["NetWise", "DayWise"]
+
+
+class Broker(Protocol):
+    async def login(self, account: BrokerAccount) -> str:
+        """Open a session with the account's app key and secret key; return the new token."""
+
+    async def order_book(self, account: BrokerAccount) -> list[BrokerOrder]:
+        """Every order of the account's day, in the broker's order; no orders is an empty list."""
+
+    async def trade_book(self, account: BrokerAccount) -> list[BrokerTrade]:
+        """Every fill of the account's day; no fills is an empty list."""
+
+    async def positions(self, account: BrokerAccount, view: PositionView = "NetWise") -> list[BrokerPosition]:
+        """The account's positions, net (`NetWise`) or of the day only (`DayWise`)."""
+
+    async def place(self, account: BrokerAccount, request: OrderRequest) -> PlaceAck:
+        """Send one new order. An ambiguous failure (`error.ambiguous`) means it may exist at the broker."""
+
+    async def place_batch(
+        self, account: BrokerAccount, requests: Sequence[OrderRequest]
+    ) -> list[PlaceAck | BrokerError]:
+        """Send the orders concurrently within the pace; one result per request, in request order."""
+
+    async def modify(self, account: BrokerAccount, request: ModifyRequest) -> PlaceAck:
+        """Change a live order; it keeps its AppOrderID."""
+
+    async def cancel(self, account: BrokerAccount, app_order_id: int, tag: str = "") -> PlaceAck:
+        """Cancel a live order."""

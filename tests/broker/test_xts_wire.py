@@ -1,0 +1,44 @@
+"""The wire conversions alone: defaults XTS leaves out, unknown enums, time zones."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from adapters.broker import xts_wire as wire
+
+ROW = {"AppOrderID": 1, "ExchangeSegment": "NSECM", "ExchangeInstrumentID": 3045, "OrderSide": "SELL",
+       "OrderType": "Market", "OrderQuantity": 10, "CumulativeQuantity": 4}
+
+
+def order(**fields: object):
+    return wire.to_order(wire.convert({**ROW, **fields}, wire.XtsOrderRow, "row"))
+
+
+def test_missing_leaves_are_the_rest_of_an_open_order_and_zero_for_a_closed_one():
+    assert order(OrderStatus="PartiallyFilled").leaves_qty == 6
+    assert order(OrderStatus="Cancelled").leaves_qty == 0
+
+
+def test_an_unknown_order_type_or_side_names_its_field():
+    with pytest.raises(wire.WireError) as raised:
+        order(OrderStatus="New", OrderType="Iceberg")
+    assert raised.value.field == "OrderType"
+    with pytest.raises(wire.WireError) as raised:
+        order(OrderStatus="New", OrderSide="SHORT")
+    assert raised.value.field == "OrderSide"
+
+
+def test_times_are_exchange_local_unless_they_carry_an_offset():
+    assert wire.parse_time("02-05-2024 09:15:00", "t") == datetime(2024, 5, 2, 3, 45, tzinfo=UTC)
+    assert wire.parse_time("2024-05-02T09:15:00+00:00", "t") == datetime(2024, 5, 2, 9, 15, tzinfo=UTC)
+    assert wire.parse_time(" ", "t") is None
+    with pytest.raises(wire.WireError):
+        wire.parse_time("yesterday", "OrderGeneratedDateTime")
+
+
+def test_paper_time_formats_read_back_to_the_same_moment():
+    moment = datetime(2024, 5, 2, 3, 45, 1, 123456, tzinfo=UTC)
+    assert wire.parse_time(wire.format_iso7_time(moment), "t") == moment
+    assert wire.parse_time(wire.format_dmy_time(moment), "t") == moment.replace(microsecond=0)
