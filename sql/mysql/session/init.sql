@@ -1,0 +1,4 @@
+-- Per-connection settings (aiomysql init_command): UTC for DATETIME(6) defaults and NOW(), and a strict
+-- sql_mode so a bad value is an error, never a silent truncation, on MySQL 8 and MariaDB alike. No index.
+SET time_zone = '+00:00',
+    sql_mode = 'STRICT_ALL_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ZERO_DATE,NO_ZERO_IN_DATE,NO_ENGINE_SUBSTITUTION';
