@@ -7,6 +7,10 @@ import importlib
 
 SUBCOMMAND_MODULES: tuple[str, ...] = (
     "service.cli.test",
+    "service.cli.migrate",
+    "service.cli.users",
+    "service.cli.accounts",
+    "service.cli.permissions",
 )
 
 
