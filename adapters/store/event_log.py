@@ -55,6 +55,7 @@ class EventLogLag(msgspec.Struct, frozen=True, kw_only=True):
     consecutive_failures: int
     last_error: str
     written: int
+    batches: int
 
 
 class _Pending:
@@ -91,6 +92,7 @@ class SqlEventLog:
         self._pending: list[_Pending] = []
         self._appended = 0
         self._durable = 0
+        self._batches = 0
         self._next_seq: dict[int, int] = {}
         self._failures = 0
         self._last_error = ""
@@ -146,6 +148,7 @@ class SqlEventLog:
                 consecutive_failures=self._failures,
                 last_error=self._last_error,
                 written=self._durable,
+                batches=self._batches,
             )
 
     async def _writer(self) -> None:
@@ -170,6 +173,7 @@ class SqlEventLog:
             with self._lock:
                 del self._pending[: len(batch)]
                 self._durable += len(batch)
+                self._batches += 1
                 durable = self._durable
             still_waiting = []
             for target, waiter in self._waiters:
