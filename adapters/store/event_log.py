@@ -194,7 +194,10 @@ class SqlEventLog:
                 backoff = min(self._max_backoff_s, 0.05 * 2 ** min(self._failures, 10))
                 log.error(
                     "event log write failed (%d in a row, %d events waiting), retrying in %.2f s: %s",
-                    self._failures, len(self._pending), backoff, self._last_error,
+                    self._failures,
+                    len(self._pending),
+                    backoff,
+                    self._last_error,
                     exc_info=not isinstance(exc, DatabaseError),
                 )
                 await self._sleep(backoff)
@@ -220,7 +223,10 @@ class SqlEventLog:
             await insert_rows(
                 tx,
                 "events/insert",
-                [(p.user_id, p.seq, p.cycle_id, p.at, p.tag, EVENT_VERSIONS.get(p.tag, 1), p.payload) for p in batch],
+                [
+                    (p.user_id, p.seq, p.cycle_id, p.at, p.tag, EVENT_VERSIONS.get(p.tag, 1), p.payload)
+                    for p in batch
+                ],
             )
 
     async def close(self, timeout: float = 10.0) -> None:

@@ -21,7 +21,7 @@ async def open_database(url: str, *, timeout_s: float = 30.0, pool_size: int = 1
 
 
 async def connect_store(url: str, *, timeout_s: float = 30.0, pool_size: int = 10) -> SqlStore:
-    """The store for `url`. `timeout_s` bounds every MySQL statement so no caller ever hangs on the database."""
+    """The store for `url`; `timeout_s` bounds every MySQL statement, so no caller hangs on the database."""
     return SqlStore(await open_database(url, timeout_s=timeout_s, pool_size=pool_size))
 
 

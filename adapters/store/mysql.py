@@ -132,7 +132,12 @@ class MySqlDatabase:
 
     @classmethod
     async def connect(
-        cls, url: DatabaseUrl, *, pool_size: int = 10, timeout_s: float = 30.0, connect_timeout_s: float = 10.0
+        cls,
+        url: DatabaseUrl,
+        *,
+        pool_size: int = 10,
+        timeout_s: float = 30.0,
+        connect_timeout_s: float = 10.0,
     ) -> MySqlDatabase:
         """Create the process's pool on the running loop; DatabaseError if the server cannot be reached."""
         init_command = load_queries("mysql")["session/init"].sql()

@@ -168,7 +168,10 @@ class Store(Protocol):
     async def orders_for_accounts(self, user_id: int, account_ids: Sequence[int]) -> list[OrderRow]: ...
 
     async def apply_order_updates(
-        self, user_id: int, account_id: int, updates: Sequence[OrderUpdate | tuple[int, int, Mapping[str, Any]]]
+        self,
+        user_id: int,
+        account_id: int,
+        updates: Sequence[OrderUpdate | tuple[int, int, Mapping[str, Any]]],
     ) -> dict[int, int]:
         """All updates in one transaction, each guarded by its expected version; the new versions.
 

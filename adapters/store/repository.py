@@ -155,7 +155,8 @@ class SqlStore:
     ) -> None:
         head = (user_id, account_id)
         order_rows = [
-            (*head, i, fetched_at, *(getattr(o, f) for f in _BROKER_ORDER_FIELDS)) for i, o in enumerate(orders)
+            (*head, i, fetched_at, *(getattr(o, f) for f in _BROKER_ORDER_FIELDS))
+            for i, o in enumerate(orders)
         ]
         position_rows = [
             (*head, i, fetched_at, *(getattr(p, f) for f in _BROKER_POSITION_FIELDS))
@@ -188,13 +189,41 @@ class SqlStore:
     ) -> None:
         head = (user_id, account_id)
         rows: list[tuple[Any, ...]] = [
-            (*head, i, computed_at, "MATCH", m.symbol, m.direction, m.qty, m.entry_order_id, m.exit_order_id,
-             m.entry_price, m.exit_price, m.realized_pnl, None, None)
+            (
+                *head,
+                i,
+                computed_at,
+                "MATCH",
+                m.symbol,
+                m.direction,
+                m.qty,
+                m.entry_order_id,
+                m.exit_order_id,
+                m.entry_price,
+                m.exit_price,
+                m.realized_pnl,
+                None,
+                None,
+            )
             for i, m in enumerate(matches)
         ]
         rows += [
-            (*head, len(rows) + i, computed_at, "OPEN", lot.symbol, lot.direction, lot.qty, lot.order_id, None,
-             lot.entry_price, None, None, lot.mark, lot.unrealized_pnl)
+            (
+                *head,
+                len(rows) + i,
+                computed_at,
+                "OPEN",
+                lot.symbol,
+                lot.direction,
+                lot.qty,
+                lot.order_id,
+                None,
+                lot.entry_price,
+                None,
+                None,
+                lot.mark,
+                lot.unrealized_pnl,
+            )
             for i, lot in enumerate(open_lots)
         ]
         async with self._owned_account(user_id, account_id) as tx:
@@ -205,18 +234,36 @@ class SqlStore:
         async with self.transaction() as tx:
             rows = await tx.fetch_all("live_history/read", (user_id, account_id))
         matches = [
-            MatchRow(symbol=r["symbol"], entry_order_id=r["entry_order_id"], exit_order_id=r["exit_order_id"],
-                     direction=r["direction"], qty=r["qty"], entry_price=r["entry_price"],
-                     exit_price=r["exit_price"], realized_pnl=r["realized_pnl"])
-            for r in rows if r["kind"] == "MATCH"
+            MatchRow(
+                symbol=r["symbol"],
+                entry_order_id=r["entry_order_id"],
+                exit_order_id=r["exit_order_id"],
+                direction=r["direction"],
+                qty=r["qty"],
+                entry_price=r["entry_price"],
+                exit_price=r["exit_price"],
+                realized_pnl=r["realized_pnl"],
+            )
+            for r in rows
+            if r["kind"] == "MATCH"
         ]
         open_lots = [
-            OpenLotRow(symbol=r["symbol"], order_id=r["entry_order_id"], direction=r["direction"], qty=r["qty"],
-                       entry_price=r["entry_price"], mark=r["mark"], unrealized_pnl=r["unrealized_pnl"])
-            for r in rows if r["kind"] == "OPEN"
+            OpenLotRow(
+                symbol=r["symbol"],
+                order_id=r["entry_order_id"],
+                direction=r["direction"],
+                qty=r["qty"],
+                entry_price=r["entry_price"],
+                mark=r["mark"],
+                unrealized_pnl=r["unrealized_pnl"],
+            )
+            for r in rows
+            if r["kind"] == "OPEN"
         ]
         return LiveHistory(
-            matches=tuple(matches), open_lots=tuple(open_lots), computed_at=rows[0]["computed_at"] if rows else None
+            matches=tuple(matches),
+            open_lots=tuple(open_lots),
+            computed_at=rows[0]["computed_at"] if rows else None,
         )
 
     # --- orders -----------------------------------------------------------------------------------
@@ -236,7 +283,9 @@ class SqlStore:
         if not account_ids:
             return []
         async with self.transaction() as tx:
-            rows = await tx.fetch_all("orders/for_accounts", (user_id, *account_ids), counts=(len(account_ids),))
+            rows = await tx.fetch_all(
+                "orders/for_accounts", (user_id, *account_ids), counts=(len(account_ids),)
+            )
         return [_order(r) for r in rows]
 
     async def apply_order_updates(
@@ -251,7 +300,8 @@ class SqlStore:
             if unknown:
                 raise ValueError(f"not an updatable orders column: {', '.join(sorted(unknown))}")
             assignments = [
-                value for column in UPDATABLE_ORDER_COLUMNS
+                value
+                for column in UPDATABLE_ORDER_COLUMNS
                 for value in ((1, changes[column]) if column in changes else (0, None))
             ]
             prepared.append((order_id, expected_version, assignments))
@@ -288,7 +338,9 @@ class SqlStore:
         async with self.transaction() as tx:
             rows = [
                 _order(r)
-                for r in await tx.fetch_all("orders/for_archive", (user_id, account_id, *ids), counts=(len(ids),))
+                for r in await tx.fetch_all(
+                    "orders/for_archive", (user_id, account_id, *ids), counts=(len(ids),)
+                )
             ]
             for row in rows:
                 params = (reasons[row.id], archived_at, row.id, user_id, account_id)
@@ -305,7 +357,9 @@ class SqlStore:
         async with self.transaction() as tx:
             rows = await tx.fetch_all("archive/for_account", (user_id, account_id))
         return [
-            ArchivedOrderRow(order=_order(r), archive_reason=r["archive_reason"], archived_at=r["archived_at"])
+            ArchivedOrderRow(
+                order=_order(r), archive_reason=r["archive_reason"], archived_at=r["archived_at"]
+            )
             for r in rows
         ]
 
@@ -325,9 +379,24 @@ class SqlStore:
             )
             if not candidates:
                 return []
-            columns = ("user_id", "account_id", "archived_order_id", "strategy", "symbol", "exchange_segment",
-                       "instrument_id", "side", "quantity", "entry_type", "entry_stop_price",
-                       "entry_limit_price", "sl_stop_price", "tp_price", "attempt", "entry_orderstatus")
+            columns = (
+                "user_id",
+                "account_id",
+                "archived_order_id",
+                "strategy",
+                "symbol",
+                "exchange_segment",
+                "instrument_id",
+                "side",
+                "quantity",
+                "entry_type",
+                "entry_stop_price",
+                "entry_limit_price",
+                "sl_stop_price",
+                "tp_price",
+                "attempt",
+                "entry_orderstatus",
+            )
             await insert_rows(
                 tx, "regenerations/insert", [(*(c[k] for k in columns), now, now) for c in candidates]
             )

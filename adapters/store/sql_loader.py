@@ -38,7 +38,9 @@ class Query:
     def sql(self, *counts: int) -> str:
         """The statement text with repeat group i written `counts[i]` times (each at least once)."""
         if len(counts) != len(self.groups):
-            raise ValueError(f"query {self.name} has {len(self.groups)} repeat groups, got {len(counts)} counts")
+            raise ValueError(
+                f"query {self.name} has {len(self.groups)} repeat groups, got {len(counts)} counts"
+            )
         pieces = [self.parts[0]]
         for group, count, part in zip(self.groups, counts, self.parts[1:], strict=True):
             if count < 1:
@@ -64,7 +66,9 @@ def _strip_comments(text: str) -> str:
 def _read(file: Traversable, name: str) -> str:
     text = file.read_text(encoding="utf-8")
     if not text.lstrip().startswith("--"):
-        raise SqlFileError(f"{name}: must start with a -- comment saying what it does and which index serves it")
+        raise SqlFileError(
+            f"{name}: must start with a -- comment saying what it does and which index serves it"
+        )
     return text
 
 

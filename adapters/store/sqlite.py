@@ -121,7 +121,9 @@ class SqliteDatabase:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqliteTransaction]:
         async with self._lock:
-            begin, commit, rollback = (self.queries[f"session/{n}"].sql() for n in ("begin", "commit", "rollback"))
+            begin, commit, rollback = (
+                self.queries[f"session/{n}"].sql() for n in ("begin", "commit", "rollback")
+            )
             await self.call("BEGIN", lambda c: c.execute(begin))
             try:
                 yield SqliteTransaction(self)
@@ -129,7 +131,9 @@ class SqliteDatabase:
             except BaseException:
                 # shielded: even if this task is cancelled, the rollback is queued on the database thread
                 # behind whatever statement was running, so the connection never stays in a transaction
-                await asyncio.shield(self.call("ROLLBACK", lambda c: c.execute(rollback) if c.in_transaction else None))
+                await asyncio.shield(
+                    self.call("ROLLBACK", lambda c: c.execute(rollback) if c.in_transaction else None)
+                )
                 raise
 
     async def close(self) -> None:

@@ -64,4 +64,6 @@ def parse_database_url(url: str) -> DatabaseUrl:
             user=unquote(parts.username or ""),
             password=unquote(parts.password or ""),
         )
-    raise DatabaseUrlError("unsupported database URL: use mysql://user:pass@host:port/db or sqlite:///file.db")
+    raise DatabaseUrlError(
+        "unsupported database URL: use mysql://user:pass@host:port/db or sqlite:///file.db"
+    )

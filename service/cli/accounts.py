@@ -29,7 +29,12 @@ def add_account(args: argparse.Namespace) -> int:
         if user_id is None:
             return None
         return await store.add_account(
-            user_id, args.broker, args.base_url, args.client_id, app_key=args.app_key, secret_key=args.secret_key
+            user_id,
+            args.broker,
+            args.base_url,
+            args.client_id,
+            app_key=args.app_key,
+            secret_key=args.secret_key,
         )
 
     account_id = run_with_store(args.database, work)

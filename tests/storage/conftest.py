@@ -36,8 +36,9 @@ def mysql_server() -> DatabaseUrl:
 def mysql_unreachable_reason() -> str | None:
     server = mysql_server()
     try:
-        pymysql.connect(host=server.host, port=server.port, user=server.user, password=server.password,
-                        connect_timeout=3).close()
+        pymysql.connect(
+            host=server.host, port=server.port, user=server.user, password=server.password, connect_timeout=3
+        ).close()
     except pymysql.err.MySQLError as exc:
         return f"no MySQL server at {server.redacted()} ({exc.args[0]}); set {MYSQL_URL_ENV}"
     return None
@@ -54,16 +55,23 @@ def require_mysql() -> DatabaseUrl:
 
 async def mysql_admin(server: DatabaseUrl, database: str = "") -> aiomysql.Connection:
     """A raw connection for what the tests do behind the store's back (create, kill, sabotage)."""
-    return await aiomysql.connect(host=server.host, port=server.port, user=server.user,
-                                  password=server.password, db=database or None, autocommit=True)
+    return await aiomysql.connect(
+        host=server.host,
+        port=server.port,
+        user=server.user,
+        password=server.password,
+        db=database or None,
+        autocommit=True,
+    )
 
 
 @pytest.fixture
 def fresh_mysql_url() -> Iterator[str]:
     server = require_mysql()
     name = f"monitor_test_{uuid.uuid4().hex[:16]}"
-    admin = pymysql.connect(host=server.host, port=server.port, user=server.user, password=server.password,
-                            autocommit=True)
+    admin = pymysql.connect(
+        host=server.host, port=server.port, user=server.user, password=server.password, autocommit=True
+    )
     try:
         with admin.cursor() as cur:
             cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
@@ -113,9 +121,19 @@ async def given_user_with_account(store: SqlStore, name: str, client_id: str = "
 
 def an_order(user_id: int, account_id: int, **overrides) -> OrderRow:
     fields = dict(
-        user_id=user_id, account_id=account_id, strategy="breakout", symbol="RELIANCE", exchange_segment="NSECM",
-        instrument_id=2885, side="BUY", quantity=10, entry_type="STOPLIMIT", entry_stop_price=Decimal("2500.05"),
-        entry_limit_price=Decimal("2501.00"), created_at=T0, updated_at=T0,
+        user_id=user_id,
+        account_id=account_id,
+        strategy="breakout",
+        symbol="RELIANCE",
+        exchange_segment="NSECM",
+        instrument_id=2885,
+        side="BUY",
+        quantity=10,
+        entry_type="STOPLIMIT",
+        entry_stop_price=Decimal("2500.05"),
+        entry_limit_price=Decimal("2501.00"),
+        created_at=T0,
+        updated_at=T0,
     )
     fields.update(overrides)
     return OrderRow(**fields)

@@ -24,8 +24,13 @@ def started(user_id: int, cycle_id: str, minute: int = 0) -> CycleStarted:
 
 
 def fetched(user_id: int, cycle_id: str, rows: int, minute: int = 0) -> SnapshotFetched:
-    return SnapshotFetched(user_id=user_id, cycle_id=cycle_id, at=T0 + timedelta(minutes=minute),
-                           account_ids=(1,), order_rows=rows)
+    return SnapshotFetched(
+        user_id=user_id,
+        cycle_id=cycle_id,
+        at=T0 + timedelta(minutes=minute),
+        account_ids=(1,),
+        order_rows=rows,
+    )
 
 
 @pytest.fixture
@@ -35,7 +40,9 @@ async def event_log(store: SqlStore):
     await opened.close(timeout=5)
 
 
-async def test_appends_from_many_threads_get_gapless_per_user_sequences_in_few_inserts(store, event_log, database_url):
+async def test_appends_from_many_threads_get_gapless_per_user_sequences_in_few_inserts(
+    store, event_log, database_url
+):
     users, threads_per_user, per_thread = (1, 2, 3), 2, 150
 
     def actor(user_id: int, thread: int) -> None:
@@ -69,8 +76,14 @@ async def test_appends_from_many_threads_get_gapless_per_user_sequences_in_few_i
 async def test_a_cycle_reads_back_as_the_same_events_in_order(event_log):
     events: list[Event] = [
         started(7, "cycle-a"),
-        FetchFailed(user_id=7, cycle_id="cycle-a", at=T0, account_ids=(3,), kind="session_expired",
-                    message="session expired: log in again"),
+        FetchFailed(
+            user_id=7,
+            cycle_id="cycle-a",
+            at=T0,
+            account_ids=(3,),
+            kind="session_expired",
+            message="session expired: log in again",
+        ),
         fetched(7, "cycle-a", rows=5),
         CycleFinished(user_id=7, cycle_id="cycle-a", at=T0, error_count=1),
     ]
@@ -107,8 +120,10 @@ async def test_cycles_and_the_audit_range_read_a_users_history(event_log):
     await event_log.flush()
 
     cycles = await event_log.cycles(1)
-    assert [(c.cycle_id, c.events, c.first_seq, c.last_seq) for c in cycles] == [("second", 1, 3, 3),
-                                                                                  ("first", 2, 1, 2)]
+    assert [(c.cycle_id, c.events, c.first_seq, c.last_seq) for c in cycles] == [
+        ("second", 1, 3, 3),
+        ("first", 2, 1, 2),
+    ]
     assert cycles[1].started_at == T0 and cycles[1].last_event_at == T0 + timedelta(minutes=1)
     assert [c.cycle_id for c in await event_log.cycles(1, limit=1)] == ["second"]
     assert [c.cycle_id for c in await event_log.cycles(1, until=T0 + timedelta(minutes=2))] == ["first"]
@@ -118,8 +133,9 @@ async def test_cycles_and_the_audit_range_read_a_users_history(event_log):
 
 async def insert_raw_event(store: SqlStore, user_id: int, seq: int, payload: bytes) -> None:
     async with store.transaction() as tx:
-        await tx.execute("events/insert", (user_id, seq, "old", T0, "snapshot_fetched", 1, payload.decode()),
-                         counts=(1,))
+        await tx.execute(
+            "events/insert", (user_id, seq, "old", T0, "snapshot_fetched", 1, payload.decode()), counts=(1,)
+        )
 
 
 async def test_an_old_payload_missing_a_newer_defaulted_field_still_decodes(store, event_log):
@@ -137,7 +153,9 @@ async def test_an_old_payload_missing_a_newer_defaulted_field_still_decodes(stor
 
 async def rename_events_table(url: str, away: bool) -> None:
     """Make every event write fail (or work again) from a second connection, behind the log's back."""
-    source, target = ("monitor_events", "monitor_events_away") if away else ("monitor_events_away", "monitor_events")
+    source, target = (
+        ("monitor_events", "monitor_events_away") if away else ("monitor_events_away", "monitor_events")
+    )
     parsed = parse_database_url(url)
     if parsed.dialect == "sqlite":
         import sqlite3

@@ -19,8 +19,17 @@ from adapters.store.url import parse_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLES = {
-    "schema_version", "users", "accounts", "entry_regenerate_permission", "orders", "orders_archive",
-    "broker_order_book", "broker_position", "mainapp_fairprice", "bo_live_history", "entry_regenerate",
+    "schema_version",
+    "users",
+    "accounts",
+    "entry_regenerate_permission",
+    "orders",
+    "orders_archive",
+    "broker_order_book",
+    "broker_position",
+    "mainapp_fairprice",
+    "bo_live_history",
+    "entry_regenerate",
     "monitor_events",
 }
 
@@ -32,8 +41,13 @@ def tables_of(url: str) -> set[str]:
             return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")} - {
                 "sqlite_sequence"
             }
-    conn = pymysql.connect(host=parsed.host, port=parsed.port, user=parsed.user, password=parsed.password,
-                           database=parsed.database)
+    conn = pymysql.connect(
+        host=parsed.host,
+        port=parsed.port,
+        user=parsed.user,
+        password=parsed.password,
+        database=parsed.database,
+    )
     try:
         with conn.cursor() as cur:
             cur.execute("SHOW TABLES")
@@ -69,10 +83,21 @@ def test_run_py_migrate_on_an_empty_database_twice(database_url):
 
 
 def test_migrate_never_prints_the_database_password():
-    command = [sys.executable, str(ROOT / "run.py"), "migrate", "--database",
-               "mysql://monitor:hunter2-secret@127.0.0.1:1/monitor"]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=ROOT,
-                            env={**os.environ, "MONITOR_NO_BOOTSTRAP": "1"})
+    command = [
+        sys.executable,
+        str(ROOT / "run.py"),
+        "migrate",
+        "--database",
+        "mysql://monitor:hunter2-secret@127.0.0.1:1/monitor",
+    ]
+    result = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        env={**os.environ, "MONITOR_NO_BOOTSTRAP": "1"},
+    )
 
     assert result.returncode == 1
     assert "cannot connect" in result.stderr

@@ -35,8 +35,11 @@ async def store_connection_ids(url: str, info_prefix: str | None, deadline_s: fl
         until = time.monotonic() + deadline_s
         while time.monotonic() < until:
             async with admin.cursor() as cur:
-                await cur.execute("SELECT ID, COMMAND, INFO FROM information_schema.PROCESSLIST WHERE DB = %s "
-                                  "AND ID <> CONNECTION_ID()", (parsed.database,))
+                await cur.execute(
+                    "SELECT ID, COMMAND, INFO FROM information_schema.PROCESSLIST WHERE DB = %s "
+                    "AND ID <> CONNECTION_ID()",
+                    (parsed.database,),
+                )
                 rows = await cur.fetchall()
             if info_prefix is None:
                 found = [r[0] for r in rows if r[1] == "Sleep"]
@@ -59,16 +62,23 @@ async def kill(url: str, connection_id: int) -> None:
         admin.close()
 
 
-async def test_a_connection_killed_mid_transaction_fails_promptly_and_the_next_call_works(mysql_store,
-                                                                                         fresh_mysql_url):
+async def test_a_connection_killed_mid_transaction_fails_promptly_and_the_next_call_works(
+    mysql_store, fresh_mysql_url
+):
     user_id, account_id = await given_user_with_account(mysql_store, "alice")
     first = await mysql_store.insert_order(an_order(user_id, account_id))
     second = await mysql_store.insert_order(an_order(user_id, account_id))
     holder = await lock_order_row(fresh_mysql_url, second)
-    sync = asyncio.create_task(mysql_store.apply_order_updates(user_id, account_id, [
-        (first, 1, {"status": "RUNNING"}),
-        (second, 1, {"status": "RUNNING"}),
-    ]))
+    sync = asyncio.create_task(
+        mysql_store.apply_order_updates(
+            user_id,
+            account_id,
+            [
+                (first, 1, {"status": "RUNNING"}),
+                (second, 1, {"status": "RUNNING"}),
+            ],
+        )
+    )
     [victim] = await store_connection_ids(fresh_mysql_url, "UPDATE orders")
 
     await kill(fresh_mysql_url, victim)
@@ -80,14 +90,17 @@ async def test_a_connection_killed_mid_transaction_fails_promptly_and_the_next_c
     holder.close()
 
     assert [(o.status, o.version) for o in await mysql_store.orders_for_accounts(user_id, [account_id])] == [
-        ("PENDING", 1), ("PENDING", 1)
+        ("PENDING", 1),
+        ("PENDING", 1),
     ]
-    assert await mysql_store.apply_order_updates(user_id, account_id, [(first, 1, {"status": "RUNNING"})]) == {
-        first: 2
-    }
+    assert await mysql_store.apply_order_updates(
+        user_id, account_id, [(first, 1, {"status": "RUNNING"})]
+    ) == {first: 2}
 
 
-async def test_a_pooled_connection_killed_while_idle_is_replaced_without_an_error(mysql_store, fresh_mysql_url):
+async def test_a_pooled_connection_killed_while_idle_is_replaced_without_an_error(
+    mysql_store, fresh_mysql_url
+):
     user_id, _ = await given_user_with_account(mysql_store, "alice")
     for idle in await store_connection_ids(fresh_mysql_url, None):
         await kill(fresh_mysql_url, idle)
@@ -97,7 +110,9 @@ async def test_a_pooled_connection_killed_while_idle_is_replaced_without_an_erro
     assert len(context.account_ids) == 1
 
 
-async def test_a_statement_stuck_on_a_lock_fails_at_the_deadline_instead_of_hanging(fresh_mysql_url, mysql_store):
+async def test_a_statement_stuck_on_a_lock_fails_at_the_deadline_instead_of_hanging(
+    fresh_mysql_url, mysql_store
+):
     user_id, account_id = await given_user_with_account(mysql_store, "alice")
     order_id = await mysql_store.insert_order(an_order(user_id, account_id))
     holder = await lock_order_row(fresh_mysql_url, order_id)

@@ -18,14 +18,37 @@ HOSTILE = "'; DROP TABLE orders; --"
 
 def every_column_set(user_id: int, account_id: int) -> OrderRow:
     return an_order(
-        user_id, account_id, strategy=HOSTILE, symbol='NIFTY"25MAR\\22000CE', entry_order_id=9_000_000_001,
-        entry_tag="e1", entry_orderstatus="PartiallyFilled", filled_qty=4, avg_entry_price=Decimal("2500.55"),
-        entry_modifications=1, sl_stop_price=Decimal("2450"), sl_order_id=9_000_000_002, sl_tag="s1",
-        sl_orderstatus="Trigger Pending", sl_qty=4, tp_price=Decimal("2600.95"), tp_order_id=9_000_000_003,
-        tp_tag="t1", tp_orderstatus="New", tp_qty=4, status="RUNNING", exit_price=None,
-        realized_pnl=Decimal("-12.3456"), unrealized_pnl=Decimal("99999999.9999"), ltp=Decimal("2501.05"),
-        reject_reason="RMS: 'x'", regenerated_from=None, regeneration_attempt=2, version=1,
-        created_at=T0, updated_at=T0 + timedelta(microseconds=123456),
+        user_id,
+        account_id,
+        strategy=HOSTILE,
+        symbol='NIFTY"25MAR\\22000CE',
+        entry_order_id=9_000_000_001,
+        entry_tag="e1",
+        entry_orderstatus="PartiallyFilled",
+        filled_qty=4,
+        avg_entry_price=Decimal("2500.55"),
+        entry_modifications=1,
+        sl_stop_price=Decimal("2450"),
+        sl_order_id=9_000_000_002,
+        sl_tag="s1",
+        sl_orderstatus="Trigger Pending",
+        sl_qty=4,
+        tp_price=Decimal("2600.95"),
+        tp_order_id=9_000_000_003,
+        tp_tag="t1",
+        tp_orderstatus="New",
+        tp_qty=4,
+        status="RUNNING",
+        exit_price=None,
+        realized_pnl=Decimal("-12.3456"),
+        unrealized_pnl=Decimal("99999999.9999"),
+        ltp=Decimal("2501.05"),
+        reject_reason="RMS: 'x'",
+        regenerated_from=None,
+        regeneration_attempt=2,
+        version=1,
+        created_at=T0,
+        updated_at=T0 + timedelta(microseconds=123456),
     )
 
 
@@ -36,7 +59,9 @@ async def test_an_order_reads_back_exactly_as_inserted(store):
     order_id = await store.insert_order(row)
 
     assert await store.order(user_id, order_id) == msgspec.structs.replace(row, id=order_id)
-    assert await store.orders_for_accounts(user_id, [account_id]) == [msgspec.structs.replace(row, id=order_id)]
+    assert await store.orders_for_accounts(user_id, [account_id]) == [
+        msgspec.structs.replace(row, id=order_id)
+    ]
 
 
 async def test_orders_for_accounts_lists_only_the_users_orders_on_those_accounts(store):
@@ -47,7 +72,10 @@ async def test_orders_for_accounts_lists_only_the_users_orders_on_those_accounts
     on_second = await store.insert_order(an_order(alice, second))
     await store.insert_order(an_order(bob, bobs))
 
-    assert [o.id for o in await store.orders_for_accounts(alice, [first, second, bobs])] == [on_first, on_second]
+    assert [o.id for o in await store.orders_for_accounts(alice, [first, second, bobs])] == [
+        on_first,
+        on_second,
+    ]
     assert [o.id for o in await store.orders_for_accounts(alice, [second])] == [on_second]
     assert await store.order(bob, on_first) is None
 
@@ -65,16 +93,30 @@ async def test_updates_apply_together_and_bump_each_version(store):
     first = await store.insert_order(an_order(user_id, account_id))
     second = await store.insert_order(an_order(user_id, account_id))
 
-    versions = await store.apply_order_updates(user_id, account_id, [
-        OrderUpdate(first, 1, {"status": "RUNNING", "filled_qty": 10, "avg_entry_price": Decimal("2500.10")}),
-        (second, 1, {"status": "ENTRY_OPEN", "entry_order_id": 42, "ltp": None}),
-    ])
+    versions = await store.apply_order_updates(
+        user_id,
+        account_id,
+        [
+            OrderUpdate(
+                first, 1, {"status": "RUNNING", "filled_qty": 10, "avg_entry_price": Decimal("2500.10")}
+            ),
+            (second, 1, {"status": "ENTRY_OPEN", "entry_order_id": 42, "ltp": None}),
+        ],
+    )
 
     assert versions == {first: 2, second: 2}
     one, two = await store.orders_for_accounts(user_id, [account_id])
-    assert (one.status, one.filled_qty, one.avg_entry_price, one.version) == ("RUNNING", 10, Decimal("2500.10"), 2)
+    assert (one.status, one.filled_qty, one.avg_entry_price, one.version) == (
+        "RUNNING",
+        10,
+        Decimal("2500.10"),
+        2,
+    )
     assert (two.status, two.entry_order_id, two.entry_stop_price, two.version) == (
-        "ENTRY_OPEN", 42, Decimal("2500.05"), 2
+        "ENTRY_OPEN",
+        42,
+        Decimal("2500.05"),
+        2,
     )
     assert one.updated_at > T0
 
@@ -86,10 +128,14 @@ async def test_a_stale_version_rejects_the_whole_batch_and_writes_nothing(store)
     await store.apply_order_updates(user_id, account_id, [(second, 1, {"ltp": Decimal("1")})])
 
     with pytest.raises(StaleVersion):
-        await store.apply_order_updates(user_id, account_id, [
-            (first, 1, {"status": "RUNNING"}),
-            (second, 1, {"status": "RUNNING"}),
-        ])
+        await store.apply_order_updates(
+            user_id,
+            account_id,
+            [
+                (first, 1, {"status": "RUNNING"}),
+                (second, 1, {"status": "RUNNING"}),
+            ],
+        )
 
     one, two = await store.orders_for_accounts(user_id, [account_id])
     assert (one.status, one.version) == ("PENDING", 1)
@@ -102,15 +148,19 @@ async def test_a_failing_statement_rolls_back_the_accounts_whole_sync(store):
     second = await store.insert_order(an_order(user_id, account_id))
 
     with pytest.raises(DatabaseError) as failure:
-        await store.apply_order_updates(user_id, account_id, [
-            (first, 1, {"status": "RUNNING", "filled_qty": 10}),
-            (second, 1, {"status": "NOT_A_STATUS"}),
-        ])
+        await store.apply_order_updates(
+            user_id,
+            account_id,
+            [
+                (first, 1, {"status": "RUNNING", "filled_qty": 10}),
+                (second, 1, {"status": "NOT_A_STATUS"}),
+            ],
+        )
 
     assert not isinstance(failure.value, StaleVersion)
-    assert [(o.status, o.filled_qty, o.version) for o in await store.orders_for_accounts(user_id, [account_id])] == [
-        ("PENDING", 0, 1), ("PENDING", 0, 1)
-    ]
+    assert [
+        (o.status, o.filled_qty, o.version) for o in await store.orders_for_accounts(user_id, [account_id])
+    ] == [("PENDING", 0, 1), ("PENDING", 0, 1)]
 
 
 async def test_an_update_never_reaches_another_account_or_user(store):
@@ -187,14 +237,30 @@ async def test_a_new_order_never_reuses_an_archived_orders_id(store):
 
 
 async def test_fair_prices_upsert_and_read_back_by_symbol(store):
-    await store.upsert_fair_prices([
-        FairPrice(symbol="TCS", buy_fair_price=Decimal("3500.05"), sell_fair_price=Decimal("3499.95"), updated_at=T0),
-        FairPrice(symbol=HOSTILE, buy_fair_price=Decimal("1"), sell_fair_price=Decimal("2"), updated_at=T0),
-    ])
+    await store.upsert_fair_prices(
+        [
+            FairPrice(
+                symbol="TCS",
+                buy_fair_price=Decimal("3500.05"),
+                sell_fair_price=Decimal("3499.95"),
+                updated_at=T0,
+            ),
+            FairPrice(
+                symbol=HOSTILE, buy_fair_price=Decimal("1"), sell_fair_price=Decimal("2"), updated_at=T0
+            ),
+        ]
+    )
     later = T0 + timedelta(seconds=5)
-    await store.upsert_fair_prices([
-        FairPrice(symbol="TCS", buy_fair_price=Decimal("3501"), sell_fair_price=Decimal("3500"), updated_at=later)
-    ])
+    await store.upsert_fair_prices(
+        [
+            FairPrice(
+                symbol="TCS",
+                buy_fair_price=Decimal("3501"),
+                sell_fair_price=Decimal("3500"),
+                updated_at=later,
+            )
+        ]
+    )
 
     prices = await store.fair_prices(["TCS", HOSTILE, "MISSING"])
 

@@ -25,10 +25,18 @@ async def test_rejected_entries_of_permitted_strategies_become_pending_rows(stor
     [row] = await store.create_regenerations(user_id, [account_id], ["breakout"], max_regenerations=3)
 
     assert (row.archived_order_id, row.strategy, row.attempt, row.status, row.entry_orderstatus) == (
-        breakout, "breakout", 1, None, "Rejected"
+        breakout,
+        "breakout",
+        1,
+        None,
+        "Rejected",
     )
-    assert (row.symbol, row.side, row.quantity, row.entry_stop_price) == ("RELIANCE", "BUY", 10, an_order(
-        1, 1).entry_stop_price)
+    assert (row.symbol, row.side, row.quantity, row.entry_stop_price) == (
+        "RELIANCE",
+        "BUY",
+        10,
+        an_order(1, 1).entry_stop_price,
+    )
     assert await store.pending_regenerations(user_id, account_id) == [row]
 
 
@@ -67,8 +75,14 @@ async def test_a_placed_row_records_its_new_order_and_leaves_the_pending_list(st
     await given_rejected_and_archived(store, user_id, account_id)
     await given_rejected_and_archived(store, user_id, account_id)
     placed, failed = await store.create_regenerations(user_id, [account_id], ["breakout"], 3)
-    new_order = await store.insert_order(an_order(user_id, account_id, regenerated_from=placed.archived_order_id,
-                                                  regeneration_attempt=placed.attempt))
+    new_order = await store.insert_order(
+        an_order(
+            user_id,
+            account_id,
+            regenerated_from=placed.archived_order_id,
+            regeneration_attempt=placed.attempt,
+        )
+    )
 
     await store.mark_regeneration(user_id, placed.id, "PLACED", new_order)
     await store.mark_regeneration(user_id, failed.id, "FAILED", "broker said: 'no margin'")

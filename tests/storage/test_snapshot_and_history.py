@@ -16,10 +16,24 @@ from tests.storage.conftest import T0, given_user_with_account
 
 def a_broker_order(app_order_id: int, **overrides) -> BrokerOrder:
     fields = dict(
-        client_id="C1", app_order_id=app_order_id, exchange_order_id=f"X{app_order_id}", exchange_segment="NSECM",
-        instrument_id=2885, symbol="RELIANCE", side="BUY", order_type="LIMIT", product_type="NRML",
-        quantity=15, limit_price=Decimal("254.55"), status="Filled", filled_qty=15, leaves_qty=0,
-        avg_price=Decimal("254.5"), created_at=T0, updated_at=T0 + timedelta(seconds=1), tag=f"T{app_order_id}",
+        client_id="C1",
+        app_order_id=app_order_id,
+        exchange_order_id=f"X{app_order_id}",
+        exchange_segment="NSECM",
+        instrument_id=2885,
+        symbol="RELIANCE",
+        side="BUY",
+        order_type="LIMIT",
+        product_type="NRML",
+        quantity=15,
+        limit_price=Decimal("254.55"),
+        status="Filled",
+        filled_qty=15,
+        leaves_qty=0,
+        avg_price=Decimal("254.5"),
+        created_at=T0,
+        updated_at=T0 + timedelta(seconds=1),
+        tag=f"T{app_order_id}",
     )
     fields.update(overrides)
     return BrokerOrder(**fields)
@@ -27,15 +41,25 @@ def a_broker_order(app_order_id: int, **overrides) -> BrokerOrder:
 
 def a_position(symbol: str = "RELIANCE", net_qty: int = 15) -> BrokerPosition:
     return BrokerPosition(
-        client_id="C1", symbol=symbol, exchange_segment="NSECM", instrument_id=2885, product_type="NRML",
-        net_qty=net_qty, buy_avg_price=Decimal("254.5"), mtm=Decimal("-12.25"), multiplier=Decimal(1),
+        client_id="C1",
+        symbol=symbol,
+        exchange_segment="NSECM",
+        instrument_id=2885,
+        product_type="NRML",
+        net_qty=net_qty,
+        buy_avg_price=Decimal("254.5"),
+        mtm=Decimal("-12.25"),
+        multiplier=Decimal(1),
     )
 
 
 async def test_snapshot_reads_back_as_the_same_rows_in_fetch_order(store):
     user_id, account_id = await given_user_with_account(store, "alice")
-    orders = [a_broker_order(3), a_broker_order(1, avg_price=None, status="New", filled_qty=0, created_at=None),
-              a_broker_order(2, symbol="O'Reilly'; DROP TABLE orders; --", reject_reason="RMS: 'margin'")]
+    orders = [
+        a_broker_order(3),
+        a_broker_order(1, avg_price=None, status="New", filled_qty=0, created_at=None),
+        a_broker_order(2, symbol="O'Reilly'; DROP TABLE orders; --", reject_reason="RMS: 'margin'"),
+    ]
     positions = [a_position(), a_position("TCS", -3)]
 
     await store.replace_broker_snapshot(user_id, account_id, orders, positions, T0)
@@ -48,7 +72,9 @@ async def test_snapshot_replace_touches_only_that_account(store):
     second = await store.add_account(alice, "paper", "http://127.0.0.1:9000", "C2")
     bob, bobs = await given_user_with_account(store, "bob", "C1")
     for user_id, account_id in ((alice, first), (alice, second), (bob, bobs)):
-        await store.replace_broker_snapshot(user_id, account_id, [a_broker_order(account_id)], [a_position()], T0)
+        await store.replace_broker_snapshot(
+            user_id, account_id, [a_broker_order(account_id)], [a_position()], T0
+        )
 
     await store.replace_broker_snapshot(alice, first, [a_broker_order(99), a_broker_order(100)], [], T0)
 
@@ -75,7 +101,9 @@ async def test_a_failing_insert_rolls_the_whole_snapshot_back(store):
     too_long_tag = a_broker_order(2, tag="T" * 500)
 
     with pytest.raises(DatabaseError):
-        await store.replace_broker_snapshot(user_id, account_id, [a_broker_order(3)], [a_position("X" * 500)], T0)
+        await store.replace_broker_snapshot(
+            user_id, account_id, [a_broker_order(3)], [a_position("X" * 500)], T0
+        )
     with pytest.raises(DatabaseError):
         await store.replace_broker_snapshot(user_id, account_id, [too_long_tag], [], T0)
 
@@ -147,5 +175,6 @@ async def test_money_keeps_four_places_and_never_passes_through_float(store):
     assert stored.realized_pnl == Decimal("0.3000") and isinstance(stored.realized_pnl, Decimal)
     assert stored.exit_price == Decimal("0.2")
     with pytest.raises(TypeError):
-        await store.replace_live_history(user_id, account_id, [FifoMatch("TCS", 1, 2, "LONG", 3, 0.1, 0.2, 0.1)],
-                                         [], T0)
+        await store.replace_live_history(
+            user_id, account_id, [FifoMatch("TCS", 1, 2, "LONG", 3, 0.1, 0.2, 0.1)], [], T0
+        )

@@ -38,15 +38,28 @@ def test_the_order_update_sets_exactly_the_allowed_columns_in_allow_list_order(d
     lines = [line.strip() for line in sql.splitlines() if "CASE WHEN" in line]
 
     assert lines == [
-        f"{column} = CASE WHEN {placeholder} THEN {placeholder} ELSE {column} END," for column in UPDATABLE_ORDER_COLUMNS
+        f"{column} = CASE WHEN {placeholder} THEN {placeholder} ELSE {column} END,"
+        for column in UPDATABLE_ORDER_COLUMNS
     ]
 
 
 def test_queries_load_from_a_built_wheel(tmp_path):
     build = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet", "-w",
-         str(tmp_path / "dist"), str(ROOT)],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--quiet",
+            "-w",
+            str(tmp_path / "dist"),
+            str(ROOT),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     if build.returncode != 0:
         pytest.fail(f"wheel build failed: {build.stderr[-2000:]}")
@@ -65,7 +78,13 @@ def test_queries_load_from_a_built_wheel(tmp_path):
     )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["PYTHONPATH"] = str(site)
-    loaded = subprocess.run([sys.executable, "-c", probe, str(site)], capture_output=True, text=True,
-                            cwd=tmp_path, env=env, timeout=60)
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe, str(site)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=60,
+    )
     assert loaded.returncode == 0, loaded.stderr
     assert loaded.stdout.split()[1:] == ["orders/update", "001_schema"]

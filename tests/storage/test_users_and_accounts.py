@@ -69,7 +69,10 @@ async def test_broker_accounts_returns_secrets_of_the_users_own_accounts_only(st
     )
     [account] = await store.broker_accounts(bob, [bob_account])
     assert (account.broker, account.client_id, account.app_key, account.secret_key) == (
-        "xts", "B2", "bob-app", "bob-secret"
+        "xts",
+        "B2",
+        "bob-app",
+        "bob-secret",
     )
     assert "bob-secret" not in repr(account)
 
@@ -94,10 +97,12 @@ async def test_turning_permissions_off_clears_the_strategies(store):
 
 
 async def test_hostile_names_are_stored_and_read_back_verbatim(store):
-    hostile = "x'); DROP TABLE users; -- \"quoted\" \\ back"
+    hostile = 'x\'); DROP TABLE users; -- "quoted" \\ back'
     user_id, token = await store.add_user(hostile)
     await store.set_permissions(user_id, [hostile, "O'Brien"])
 
     assert await store.user_id(hostile) == user_id
     assert await store.user_for_token(token) == user_id
-    assert (await store.load_cycle_context(user_id)).regeneration_strategies == tuple(sorted([hostile, "O'Brien"]))
+    assert (await store.load_cycle_context(user_id)).regeneration_strategies == tuple(
+        sorted([hostile, "O'Brien"])
+    )
