@@ -21,7 +21,7 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import msgspec
@@ -81,13 +81,11 @@ class SqlEventLog:
         window_s: float = 0.015,
         max_batch: int = 500,
         max_backoff_s: float = 5.0,
-        sleep: Callable[[float], object] = asyncio.sleep,
     ) -> None:
         self._db = database
         self._window_s = window_s
         self._max_batch = max_batch
         self._max_backoff_s = max_backoff_s
-        self._sleep = sleep
         self._lock = threading.Lock()
         self._pending: list[_Pending] = []
         self._appended = 0
@@ -110,12 +108,12 @@ class SqlEventLog:
     # --- writing ----------------------------------------------------------------------------------
 
     def append(self, event: Event) -> None:
+        if self._loop is None or self._wake is None:
+            raise RuntimeError("event log not started: await start() on the database's loop first")
         record = _Pending(event)
         with self._lock:
             self._pending.append(record)
             self._appended += 1
-        if self._loop is None or self._wake is None:
-            raise RuntimeError("event log not started")
         self._loop.call_soon_threadsafe(self._wake.set)
 
     async def flush(self, timeout: float | None = None) -> None:
@@ -200,7 +198,7 @@ class SqlEventLog:
                     self._last_error,
                     exc_info=not isinstance(exc, DatabaseError),
                 )
-                await self._sleep(backoff)
+                await asyncio.sleep(backoff)
                 continue
             if self._failures:
                 log.warning("event log write recovered after %d failures", self._failures)
@@ -262,8 +260,10 @@ class SqlEventLog:
         return [msgspec.convert(row, CycleRecord) for row in rows]
 
 
-async def open_event_log(database: Database, **options: float) -> SqlEventLog:
-    """A started event log on the running loop (options: window_s, max_batch, max_backoff_s)."""
-    event_log = SqlEventLog(database, **options)  # type: ignore[arg-type]
+async def open_event_log(
+    database: Database, *, window_s: float = 0.015, max_batch: int = 500, max_backoff_s: float = 5.0
+) -> SqlEventLog:
+    """A started event log on the running loop, which must be the loop the database lives on."""
+    event_log = SqlEventLog(database, window_s=window_s, max_batch=max_batch, max_backoff_s=max_backoff_s)
     await event_log.start()
     return event_log

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -44,6 +45,14 @@ def test_the_order_update_sets_exactly_the_allowed_columns_in_allow_list_order(d
 
 
 def test_queries_load_from_a_built_wheel(tmp_path):
+    source = tmp_path / "source"
+    shutil.copytree(
+        ROOT,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".*_cache", "*.db*"
+        ),
+    )
     build = subprocess.run(
         [
             sys.executable,
@@ -55,7 +64,7 @@ def test_queries_load_from_a_built_wheel(tmp_path):
             "--quiet",
             "-w",
             str(tmp_path / "dist"),
-            str(ROOT),
+            str(source),
         ],
         capture_output=True,
         text=True,
