@@ -30,6 +30,7 @@ from adapters.errors import DatabaseError
 from adapters.store.port import LoggedEvent
 from adapters.store.repository import Database, insert_rows
 from adapters.store.rows import CycleRecord
+from adapters.store.values import utc
 from messages.events import Event
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,8 @@ log = logging.getLogger(__name__)
 EVENT_VERSIONS: Mapping[str, int] = {}
 """Schema version of each event tag written now; a tag not listed is at version 1."""
 
+MAX_CYCLE_ID = 64
+"""monitor_events.cycle_id is VARCHAR(64)."""
 _EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 _LATEST = datetime(9999, 12, 31, tzinfo=UTC)
 _encoder = msgspec.json.Encoder()
@@ -62,9 +65,11 @@ class _Pending:
     __slots__ = ("at", "cycle_id", "enqueued", "payload", "seq", "tag", "user_id")
 
     def __init__(self, event: Event) -> None:
+        if len(event.cycle_id) > MAX_CYCLE_ID:
+            raise ValueError(f"cycle_id longer than {MAX_CYCLE_ID} characters cannot be logged")
         self.user_id = event.user_id
         self.cycle_id = event.cycle_id
-        self.at = event.at
+        self.at = utc(event.at)  # a naive time is refused here, in the caller, never left to wedge the writer
         self.tag = event_tag(event)
         self.payload = _encoder.encode(event).decode("utf-8")
         self.enqueued = time.monotonic()

@@ -188,3 +188,16 @@ async def test_a_failed_write_is_kept_retried_and_reported_never_dropped(event_l
 
     assert [e.seq for e in await event_log.read_cycle(3, "during")] == [2, 3]
     assert event_log.lag().consecutive_failures == 0
+
+
+async def test_an_event_the_log_could_never_store_is_refused_at_append(event_log):
+    with pytest.raises(TypeError, match="timezone-aware"):
+        event_log.append(CycleStarted(user_id=1, cycle_id="c", at=T0.replace(tzinfo=None)))
+    with pytest.raises(ValueError, match="cycle_id"):
+        event_log.append(started(1, "c" * 65))
+
+    event_log.append(started(1, "c"))
+    await event_log.flush(timeout=5)
+
+    assert [e.seq for e in await event_log.read_cycle(1, "c")] == [1]
+    assert event_log.lag().written == 1
