@@ -1,14 +1,31 @@
 """The storage ports: `EventLog` (the append-only monitor_events log) and `Store` (the system of record).
 
-Ports only; adapters implement them (mysql.py, sqlite.py) and tests may use small in-memory doubles.
+Ports only; adapters implement them (`repository.SqlStore` over mysql.py or sqlite.py, `event_log.py`) and
+tests may use small in-memory doubles. `Match` and `OpenLot` are the shapes the FIFO code hands over.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Protocol
 
 import msgspec
 
+from adapters.broker.types import BrokerAccount, BrokerOrder, BrokerPosition
+from adapters.store.rows import (
+    ArchivedOrderRow,
+    CycleRecord,
+    FairPrice,
+    Leg,
+    LiveHistory,
+    OrderRow,
+    OrderUpdate,
+    RegenerationRow,
+    RegenerationStatus,
+)
 from messages.common import UtcDateTime
 from messages.events import Event
 
@@ -30,6 +47,14 @@ class EventLog(Protocol):
     async def read_cycle(self, user_id: int, cycle_id: str) -> list[LoggedEvent]:
         """One cycle's events in sequence order."""
 
+    async def cycles(
+        self, user_id: int, limit: int = 50, since: datetime | None = None, until: datetime | None = None
+    ) -> list[CycleRecord]:
+        """The user's cycles with an event in [since, until), newest first."""
+
+    async def read_events(self, user_id: int, since: datetime, until: datetime) -> list[LoggedEvent]:
+        """Every event of the user whose time is in [since, until), in sequence order (the audit)."""
+
 
 class CycleContext(msgspec.Struct, frozen=True, kw_only=True):
     """What a cycle needs to know about its user before it starts (see CycleContextLoaded)."""
@@ -42,6 +67,169 @@ class CycleContext(msgspec.Struct, frozen=True, kw_only=True):
     loaded_at: UtcDateTime | None = None
 
 
+class Match(Protocol):
+    """A closed FIFO match (written by the PnL calculator); the store reads only these attributes."""
+
+    symbol: str
+    entry_order_id: int
+    exit_order_id: int
+    direction: str  # 'LONG' | 'SHORT'
+    qty: int
+    entry_price: Decimal
+    exit_price: Decimal
+    realized_pnl: Decimal
+
+
+class OpenLot(Protocol):
+    """An open FIFO lot, marked to the position's LTP or the fair price when one is known."""
+
+    symbol: str
+    order_id: int
+    direction: str  # 'LONG' | 'SHORT'
+    qty: int
+    entry_price: Decimal
+    mark: Decimal | None
+    unrealized_pnl: Decimal | None
+
+
+class Transaction(Protocol):
+    """One open database transaction; statements are named queries of the store's dialect."""
+
+    async def execute(self, name: str, params: Sequence[Any] = (), counts: Sequence[int] = ()) -> int:
+        """Run a statement; return the number of rows it matched."""
+
+    async def insert(self, name: str, params: Sequence[Any] = ()) -> int:
+        """Run a one-row INSERT; return the new row's id."""
+
+    async def fetch_all(
+        self, name: str, params: Sequence[Any] = (), counts: Sequence[int] = ()
+    ) -> list[dict[str, Any]]:
+        """Run a query; rows as dicts with Decimal money and aware UTC datetimes."""
+
+
 class Store(Protocol):
+    """The system of record. Every write is scoped to a user (and an account where it concerns one)."""
+
+    dialect: str
+
+    def transaction(self) -> AbstractAsyncContextManager[Transaction]:
+        """Begin a transaction: committed when the block ends, rolled back if it raises."""
+
+    async def close(self) -> None: ...
+
+    # --- cycle context and accounts ---------------------------------------------------------------
+
     async def load_cycle_context(self, user_id: int) -> CycleContext:
         """Active accounts with a live session, those awaiting one, permitted strategies, kill switch."""
+
+    async def broker_accounts(self, user_id: int, account_ids: Sequence[int]) -> list[BrokerAccount]:
+        """Credentials of the listed accounts that belong to the user (secrets included: never log them)."""
+
+    async def set_session_needed(self, user_id: int, account_id: int) -> None: ...
+
+    async def set_account_token(self, user_id: int, account_id: int, token: str) -> None:
+        """Store a fresh session token and clear `session_needed`."""
+
+    # --- broker snapshot and FIFO history -----------------------------------------------------------
+
+    async def replace_broker_snapshot(
+        self,
+        user_id: int,
+        account_id: int,
+        orders: Sequence[BrokerOrder],
+        positions: Sequence[BrokerPosition],
+        fetched_at: datetime,
+    ) -> None:
+        """Replace the account's order book and positions in one transaction."""
+
+    async def broker_snapshot(
+        self, user_id: int, account_id: int
+    ) -> tuple[list[BrokerOrder], list[BrokerPosition]]: ...
+
+    async def replace_live_history(
+        self,
+        user_id: int,
+        account_id: int,
+        matches: Sequence[Match],
+        open_lots: Sequence[OpenLot],
+        computed_at: datetime,
+    ) -> None:
+        """Replace the account's rows of `bo_live_history` in one transaction (never TRUNCATE)."""
+
+    async def live_history(self, user_id: int, account_id: int) -> LiveHistory: ...
+
+    # --- orders -----------------------------------------------------------------------------------
+
+    async def insert_order(self, row: OrderRow) -> int:
+        """Insert a new order of `row.user_id` on `row.account_id` (which must be that user's); its id."""
+
+    async def order(self, user_id: int, order_id: int) -> OrderRow | None: ...
+
+    async def orders_for_accounts(self, user_id: int, account_ids: Sequence[int]) -> list[OrderRow]: ...
+
+    async def apply_order_updates(
+        self,
+        user_id: int,
+        account_id: int,
+        updates: Sequence[OrderUpdate | tuple[int, int, Mapping[str, Any]]],
+    ) -> dict[int, int]:
+        """All updates in one transaction, each guarded by its expected version; the new versions.
+
+        Raises StaleVersion (nothing written) if any row has moved on, DatabaseError on any failure.
+        """
+
+    async def record_leg_intent(
+        self, user_id: int, order_id: int, leg: Leg, tag: str, expected_version: int
+    ) -> int:
+        """Write a leg's tag before the order is sent; the row's new version."""
+
+    async def archive_rejected(
+        self, user_id: int, account_id: int, order_ids_with_reasons: Sequence[tuple[int, str]]
+    ) -> list[dict[str, str | int | None]]:
+        """Move the orders to `orders_archive` in one transaction; the archived rows as they were."""
+
+    async def archived_orders(self, user_id: int, account_id: int) -> list[ArchivedOrderRow]: ...
+
+    # --- entry regeneration -----------------------------------------------------------------------
+
+    async def create_regenerations(
+        self, user_id: int, account_ids: Sequence[int], strategies: Sequence[str], max_regenerations: int
+    ) -> list[RegenerationRow]:
+        """Archived rejected entries of these strategies, not yet regenerated, attempt < max: new rows."""
+
+    async def pending_regenerations(self, user_id: int, account_id: int) -> list[RegenerationRow]: ...
+
+    async def mark_regeneration(
+        self, user_id: int, regeneration_id: int, status: RegenerationStatus, detail: int | str
+    ) -> None:
+        """PLACED with the new order id, or FAILED with the reason; only a row still pending."""
+
+    # --- fair prices ------------------------------------------------------------------------------
+
+    async def fair_prices(self, symbols: Sequence[str]) -> dict[str, tuple[Decimal, Decimal, datetime]]: ...
+
+    async def upsert_fair_prices(self, prices: Sequence[FairPrice]) -> None: ...
+
+    # --- users, accounts, permissions (admin) ----------------------------------------------------
+
+    async def add_user(self, name: str) -> tuple[int, str]:
+        """Create a user; its id and a new API token, returned once (only its SHA-256 is stored)."""
+
+    async def user_for_token(self, token: str) -> int | None: ...
+
+    async def user_id(self, name: str) -> int | None: ...
+
+    async def add_account(
+        self,
+        user_id: int,
+        broker: str,
+        base_url: str,
+        client_id: str,
+        app_key: str = "",
+        secret_key: str = "",
+    ) -> int: ...
+
+    async def set_permissions(self, user_id: int, strategies: Sequence[str]) -> None:
+        """Replace the user's regeneration strategies; an empty list turns regeneration off."""
+
+    async def set_paused(self, user_id: int, paused: bool, reason: str = "") -> None: ...

@@ -8,6 +8,10 @@ import importlib
 SUBCOMMAND_MODULES: tuple[str, ...] = (
     "service.cli.test",
     "service.cli.paper_broker",
+    "service.cli.migrate",
+    "service.cli.users",
+    "service.cli.accounts",
+    "service.cli.permissions",
 )
 
 

@@ -1,0 +1,274 @@
+"""`SqlEventLog`: the monitor_events log with group commit, over the MySQL or SQLite database.
+
+Owns the write path of the event log and its reads. `append` is thread-safe and never blocks: pykka
+actors call it from their own threads; it encodes the event (msgspec JSON) and queues it. One writer task
+on the asyncio loop waits a short window (or until `max_batch` events are queued), gives each event the
+next number of its user's sequence (initialised lazily from MAX(seq)), and writes every user's events in
+one multi-row INSERT. `await flush()` returns once everything appended before the call is committed.
+A failed write is kept and retried with back-off, with the same sequence numbers (a retry after an
+ambiguous commit is a no-op on the primary key); failures are logged and `lag()` reports what is waiting.
+
+Versioning rule. Stored rows carry the event's tag (`type`) and `version` (EVENT_VERSIONS, default 1).
+Adding a field with a default to an event is compatible: old payloads decode with the default, newer
+payloads' unknown fields are ignored; bump its version in EVENT_VERSIONS for the record. An incompatible
+change (renamed or retyped field, new required field) gets a new tag, e.g. `fetch_failed_v2`, and the old
+class stays in the `Event` union so the old log still decodes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+import msgspec
+
+from adapters.errors import DatabaseError
+from adapters.store.port import LoggedEvent
+from adapters.store.repository import Database, insert_rows
+from adapters.store.rows import CycleRecord
+from adapters.store.values import utc
+from messages.events import Event
+
+log = logging.getLogger(__name__)
+
+EVENT_VERSIONS: Mapping[str, int] = {}
+"""Schema version of each event tag written now; a tag not listed is at version 1."""
+
+MAX_CYCLE_ID = 64
+"""monitor_events.cycle_id is VARCHAR(64)."""
+_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9999, 12, 31, tzinfo=UTC)
+_encoder = msgspec.json.Encoder()
+_decoder = msgspec.json.Decoder(Event)
+
+
+def event_tag(event: Event) -> str:
+    return str(type(event).__struct_config__.tag)
+
+
+class EventLogLag(msgspec.Struct, frozen=True, kw_only=True):
+    """What the writer has not made durable yet, and why."""
+
+    pending: int
+    oldest_pending_s: float | None
+    consecutive_failures: int
+    last_error: str
+    written: int
+    batches: int
+
+
+class _Pending:
+    __slots__ = ("at", "cycle_id", "enqueued", "payload", "seq", "tag", "user_id")
+
+    def __init__(self, event: Event) -> None:
+        if len(event.cycle_id) > MAX_CYCLE_ID:
+            raise ValueError(f"cycle_id longer than {MAX_CYCLE_ID} characters cannot be logged")
+        self.user_id = event.user_id
+        self.cycle_id = event.cycle_id
+        self.at = utc(event.at)  # a naive time is refused here, in the caller, never left to wedge the writer
+        self.tag = event_tag(event)
+        self.payload = _encoder.encode(event).decode("utf-8")
+        self.enqueued = time.monotonic()
+        self.seq: int | None = None
+
+
+class SqlEventLog:
+    """Start with `await start()` on the loop that owns the database; stop with `await close()`."""
+
+    def __init__(
+        self,
+        database: Database,
+        *,
+        window_s: float = 0.015,
+        max_batch: int = 500,
+        max_backoff_s: float = 5.0,
+    ) -> None:
+        self._db = database
+        self._window_s = window_s
+        self._max_batch = max_batch
+        self._max_backoff_s = max_backoff_s
+        self._lock = threading.Lock()
+        self._pending: list[_Pending] = []
+        self._appended = 0
+        self._durable = 0
+        self._batches = 0
+        self._next_seq: dict[int, int] = {}
+        self._failures = 0
+        self._last_error = ""
+        self._waiters: list[tuple[int, asyncio.Future[None]]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake: asyncio.Event | None = None
+        self._urgent = False
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        self._task = self._loop.create_task(self._writer(), name="event-log-writer")
+
+    # --- writing ----------------------------------------------------------------------------------
+
+    def append(self, event: Event) -> None:
+        if self._loop is None or self._wake is None:
+            raise RuntimeError("event log not started: await start() on the database's loop first")
+        record = _Pending(event)
+        with self._lock:
+            self._pending.append(record)
+            self._appended += 1
+        self._loop.call_soon_threadsafe(self._wake.set)
+
+    async def flush(self, timeout: float | None = None) -> None:
+        """Return when every event appended before this call is durable; DatabaseError after `timeout`
+        seconds (the events stay queued and will still be written)."""
+        with self._lock:
+            target = self._appended
+            if self._durable >= target:
+                return
+        assert self._loop is not None and self._wake is not None
+        waiter = self._loop.create_future()
+        self._waiters.append((target, waiter))
+        self._urgent = True
+        self._wake.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(waiter), timeout)
+        except TimeoutError:
+            lag = self.lag()
+            raise DatabaseError(
+                f"event log: {lag.pending} events not durable after {timeout:g} s"
+                + (f" (last error: {lag.last_error})" if lag.last_error else "")
+            ) from None
+
+    def lag(self) -> EventLogLag:
+        with self._lock:
+            oldest = self._pending[0].enqueued if self._pending else None
+            return EventLogLag(
+                pending=len(self._pending),
+                oldest_pending_s=None if oldest is None else time.monotonic() - oldest,
+                consecutive_failures=self._failures,
+                last_error=self._last_error,
+                written=self._durable,
+                batches=self._batches,
+            )
+
+    async def _writer(self) -> None:
+        assert self._wake is not None
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            with self._lock:
+                full = len(self._pending) >= self._max_batch
+            if not full and not self._urgent:
+                await asyncio.sleep(self._window_s)
+            self._urgent = False
+            await self._drain()
+
+    async def _drain(self) -> None:
+        while True:
+            with self._lock:
+                batch = self._pending[: self._max_batch]
+            if not batch:
+                return
+            await self._write_until_durable(batch)
+            with self._lock:
+                del self._pending[: len(batch)]
+                self._durable += len(batch)
+                self._batches += 1
+                durable = self._durable
+            still_waiting = []
+            for target, waiter in self._waiters:
+                if target <= durable:
+                    if not waiter.done():
+                        waiter.set_result(None)
+                else:
+                    still_waiting.append((target, waiter))
+            self._waiters = still_waiting
+
+    async def _write_until_durable(self, batch: list[_Pending]) -> None:
+        while True:
+            try:
+                await self._write(batch)
+            except Exception as exc:
+                self._failures += 1
+                self._last_error = exc.message if isinstance(exc, DatabaseError) else type(exc).__name__
+                backoff = min(self._max_backoff_s, 0.05 * 2 ** min(self._failures, 10))
+                log.error(
+                    "event log write failed (%d in a row, %d events waiting), retrying in %.2f s: %s",
+                    self._failures,
+                    len(self._pending),
+                    backoff,
+                    self._last_error,
+                    exc_info=not isinstance(exc, DatabaseError),
+                )
+                await asyncio.sleep(backoff)
+                continue
+            if self._failures:
+                log.warning("event log write recovered after %d failures", self._failures)
+            self._failures = 0
+            self._last_error = ""
+            return
+
+    async def _write(self, batch: list[_Pending]) -> None:
+        async with self._db.transaction() as tx:
+            unknown = sorted({p.user_id for p in batch if p.seq is None and p.user_id not in self._next_seq})
+            if unknown:
+                rows = await tx.fetch_all("events/max_seq", unknown, counts=(len(unknown),))
+                last = {row["user_id"]: row["max_seq"] for row in rows}
+                for user_id in unknown:
+                    self._next_seq[user_id] = (last.get(user_id) or 0) + 1
+            for record in batch:
+                if record.seq is None:
+                    record.seq = self._next_seq[record.user_id]
+                    self._next_seq[record.user_id] += 1
+            await insert_rows(
+                tx,
+                "events/insert",
+                [
+                    (p.user_id, p.seq, p.cycle_id, p.at, p.tag, EVENT_VERSIONS.get(p.tag, 1), p.payload)
+                    for p in batch
+                ],
+            )
+
+    async def close(self, timeout: float = 10.0) -> None:
+        """Flush what is queued (up to `timeout`), then stop the writer."""
+        try:
+            await self.flush(timeout)
+        finally:
+            if self._task is not None:
+                self._task.cancel()
+                await asyncio.gather(self._task, return_exceptions=True)
+                self._task = None
+
+    # --- reading ----------------------------------------------------------------------------------
+
+    @staticmethod
+    def _logged(rows: list[dict[str, object]]) -> list[LoggedEvent]:
+        return [LoggedEvent(seq=row["seq"], event=_decoder.decode(row["payload"])) for row in rows]  # type: ignore[arg-type]
+
+    async def read_cycle(self, user_id: int, cycle_id: str) -> list[LoggedEvent]:
+        """The cycle's durable events in sequence order (`flush()` first to include the latest)."""
+        async with self._db.transaction() as tx:
+            return self._logged(await tx.fetch_all("events/cycle", (user_id, cycle_id)))
+
+    async def read_events(self, user_id: int, since: datetime, until: datetime) -> list[LoggedEvent]:
+        async with self._db.transaction() as tx:
+            return self._logged(await tx.fetch_all("events/range", (user_id, since, until)))
+
+    async def cycles(
+        self, user_id: int, limit: int = 50, since: datetime | None = None, until: datetime | None = None
+    ) -> list[CycleRecord]:
+        async with self._db.transaction() as tx:
+            rows = await tx.fetch_all("events/cycles", (user_id, since or _EARLIEST, until or _LATEST, limit))
+        return [msgspec.convert(row, CycleRecord) for row in rows]
+
+
+async def open_event_log(
+    database: Database, *, window_s: float = 0.015, max_batch: int = 500, max_backoff_s: float = 5.0
+) -> SqlEventLog:
+    """A started event log on the running loop, which must be the loop the database lives on."""
+    event_log = SqlEventLog(database, window_s=window_s, max_batch=max_batch, max_backoff_s=max_backoff_s)
+    await event_log.start()
+    return event_log

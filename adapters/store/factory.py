@@ -1,0 +1,34 @@
+"""Builds the store from a database URL: MySQL (aiomysql pool) or SQLite (embedded), and runs migrations.
+
+Owns the choice of adapter only; `run.py` and the CLI call `connect_store(url)` on the running loop
+(the pool lives there) and `close()` at shutdown.
+"""
+
+from __future__ import annotations
+
+from adapters.store.migrations import migrate
+from adapters.store.mysql import MySqlDatabase
+from adapters.store.repository import Database, SqlStore
+from adapters.store.sqlite import SqliteDatabase
+from adapters.store.url import parse_database_url
+
+
+async def open_database(url: str, *, timeout_s: float = 30.0, pool_size: int = 10) -> Database:
+    parsed = parse_database_url(url)
+    if parsed.dialect == "mysql":
+        return await MySqlDatabase.connect(parsed, pool_size=pool_size, timeout_s=timeout_s)
+    return await SqliteDatabase.open(parsed)
+
+
+async def connect_store(url: str, *, timeout_s: float = 30.0, pool_size: int = 10) -> SqlStore:
+    """The store for `url`; `timeout_s` bounds every MySQL statement, so no caller hangs on the database."""
+    return SqlStore(await open_database(url, timeout_s=timeout_s, pool_size=pool_size))
+
+
+async def migrate_url(url: str) -> list[str]:
+    """Apply the missing migrations to the database at `url`; the names applied now."""
+    database = await open_database(url)
+    try:
+        return await migrate(database)
+    finally:
+        await database.close()

@@ -1,0 +1,217 @@
+"""The MySQL / MariaDB database: one aiomysql pool per process and explicit, short transactions.
+
+Owns connections and transactions only (no domain logic: that is `repository.SqlStore`). Autocommit is
+off and every unit of work is `async with database.transaction() as tx:`. Statements are the dialect's
+named queries with `%s` parameters. DATETIME(6) values are written and read as UTC (returned aware),
+DECIMAL as `Decimal`. Every statement has a deadline; a lost, killed or timed-out connection raises
+`DatabaseError` at once and is closed rather than returned to the pool, so the next transaction gets a
+healthy one. Error messages carry the server's error code and text, never SQL parameters or passwords.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import aiomysql
+import pymysql
+from pymysql.constants import CLIENT
+
+from adapters.errors import DatabaseError
+from adapters.store.sql_loader import Query, load_queries
+from adapters.store.url import DatabaseUrl
+from adapters.store.values import common_param, utc
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+_CONNECTION_LOST = frozenset({1053, 1927, 2006, 2013, 2055})
+"""Server shutdown, connection killed, server gone away, lost during query, lost at handshake."""
+
+
+def _param(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return utc(value).replace(tzinfo=None)
+    return common_param(value)
+
+
+def _value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, pymysql.err.MySQLError) and len(exc.args) >= 2:
+        return f"MySQL error {exc.args[0]}: {str(exc.args[1])[:300]}"
+    return f"{type(exc).__name__}: {str(exc)[:300]}"
+
+
+def _is_connection_failure(exc: BaseException) -> bool:
+    if isinstance(exc, pymysql.err.InterfaceError | OSError | asyncio.TimeoutError):
+        return True
+    return isinstance(exc, pymysql.err.MySQLError) and bool(exc.args) and exc.args[0] in _CONNECTION_LOST
+
+
+class _DeadConnection(DatabaseError):
+    """BEGIN failed because the pooled connection was already gone."""
+
+
+class MySqlTransaction:
+    """One open transaction on one pooled connection."""
+
+    def __init__(self, conn: aiomysql.Connection, queries: dict[str, Query], timeout_s: float) -> None:
+        self._conn = conn
+        self._queries = queries
+        self._timeout_s = timeout_s
+        self.broken = False
+
+    async def _guard(self, work: Awaitable[T], what: str) -> T:
+        try:
+            return await asyncio.wait_for(work, self._timeout_s)
+        except TimeoutError:
+            self.broken = True
+            raise DatabaseError(f"{what}: the database did not answer within {self._timeout_s:g} s") from None
+        except (pymysql.err.MySQLError, OSError) as exc:
+            self.broken = self.broken or _is_connection_failure(exc)
+            raise DatabaseError(f"{what} failed: {_describe(exc)}") from None
+
+    async def _run(self, name: str, params: Sequence[Any], counts: Sequence[int]) -> aiomysql.DictCursor:
+        sql = self._queries[name].sql(*counts)
+        cursor = await self._conn.cursor(aiomysql.DictCursor)
+        await self._guard(cursor.execute(sql, [_param(p) for p in params]), name)
+        return cursor
+
+    async def execute(self, name: str, params: Sequence[Any] = (), counts: Sequence[int] = ()) -> int:
+        cursor = await self._run(name, params, counts)
+        rowcount = cursor.rowcount
+        await cursor.close()
+        return rowcount
+
+    async def insert(self, name: str, params: Sequence[Any] = ()) -> int:
+        cursor = await self._run(name, params, ())
+        row_id = cursor.lastrowid
+        await cursor.close()
+        return row_id
+
+    async def fetch_all(
+        self, name: str, params: Sequence[Any] = (), counts: Sequence[int] = ()
+    ) -> list[dict[str, Any]]:
+        cursor = await self._run(name, params, counts)
+        rows = await self._guard(cursor.fetchall(), name)
+        await cursor.close()
+        return [{k: _value(v) for k, v in row.items()} for row in rows]
+
+    async def execute_ddl(self, statement: str, what: str) -> None:
+        cursor = await self._conn.cursor()
+        await self._guard(cursor.execute(statement), what)
+        await cursor.close()
+
+    async def begin(self) -> None:
+        await self._guard(self._conn.begin(), "BEGIN")
+
+    async def commit(self) -> None:
+        await self._guard(self._conn.commit(), "COMMIT")
+
+    async def rollback(self) -> None:
+        await self._guard(self._conn.rollback(), "ROLLBACK")
+
+
+class MySqlDatabase:
+    dialect = "mysql"
+
+    def __init__(self, pool: aiomysql.Pool, url: DatabaseUrl, timeout_s: float) -> None:
+        self._pool = pool
+        self._queries = dict(load_queries("mysql"))
+        self._timeout_s = timeout_s
+        self.url = url
+
+    @classmethod
+    async def connect(
+        cls,
+        url: DatabaseUrl,
+        *,
+        pool_size: int = 10,
+        timeout_s: float = 30.0,
+        connect_timeout_s: float = 10.0,
+    ) -> MySqlDatabase:
+        """Create the process's pool on the running loop; DatabaseError if the server cannot be reached."""
+        init_command = load_queries("mysql")["session/init"].sql()
+        try:
+            pool = await aiomysql.create_pool(
+                host=url.host,
+                port=url.port,
+                user=url.user,
+                password=url.password,
+                db=url.database or None,
+                minsize=1,
+                maxsize=pool_size,
+                autocommit=False,
+                charset="utf8mb4",
+                init_command=init_command,
+                connect_timeout=connect_timeout_s,
+                client_flag=CLIENT.FOUND_ROWS,
+                pool_recycle=3600,
+            )
+        except (pymysql.err.MySQLError, OSError) as exc:
+            raise DatabaseError(f"cannot connect to {url.redacted()}: {_describe(exc)}") from None
+        return cls(pool, url, timeout_s)
+
+    async def _acquire(self) -> aiomysql.Connection:
+        try:
+            return await asyncio.wait_for(self._pool.acquire(), self._timeout_s)
+        except TimeoutError:
+            raise DatabaseError(f"no database connection within {self._timeout_s:g} s") from None
+        except (pymysql.err.MySQLError, OSError) as exc:
+            raise DatabaseError(f"cannot connect to {self.url.redacted()}: {_describe(exc)}") from None
+
+    async def _begin_once(self) -> tuple[aiomysql.Connection, MySqlTransaction]:
+        conn = await self._acquire()
+        tx = MySqlTransaction(conn, self._queries, self._timeout_s)
+        try:
+            await tx.begin()
+        except DatabaseError as exc:
+            conn.close()
+            self._pool.release(conn)
+            if tx.broken:
+                raise _DeadConnection(exc.message) from None
+            raise
+        return conn, tx
+
+    async def _begin(self) -> tuple[aiomysql.Connection, MySqlTransaction]:
+        """A connection inside BEGIN. A pooled connection the server dropped while idle fails here, before
+        any work was done: it is discarded and one more is tried."""
+        try:
+            return await self._begin_once()
+        except _DeadConnection:
+            log.warning("discarded a dead pooled MySQL connection")
+            return await self._begin_once()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[MySqlTransaction]:
+        conn, tx = await self._begin()
+        try:
+            yield tx
+            await tx.commit()
+        except asyncio.CancelledError:
+            tx.broken = True  # state unknown mid-statement: closing the connection rolls it back
+            raise
+        except BaseException:
+            if not tx.broken:
+                try:
+                    await tx.rollback()
+                except DatabaseError:
+                    tx.broken = True
+            raise
+        finally:
+            if tx.broken:
+                conn.close()
+            self._pool.release(conn)
+
+    async def close(self) -> None:
+        self._pool.close()
+        await self._pool.wait_closed()

@@ -1,0 +1,494 @@
+"""`SqlStore`: the Store port over a MySQL or SQLite database, one implementation for both dialects.
+
+Owns the domain queries: which named statements run, in which transaction, scoped to which user and
+account, and how rows become typed structs. It never builds SQL text (statements come from
+`sql/<dialect>/`, chosen by name) and never formats a value into SQL. Writes are scoped by user, and by
+account where one is concerned; replacing a snapshot or FIFO history is DELETE WHERE + INSERT in one
+transaction, never TRUNCATE.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+import msgspec
+
+from adapters.broker.types import BrokerAccount, BrokerOrder, BrokerPosition
+from adapters.errors import DatabaseError, StaleVersion
+from adapters.store.port import CycleContext, Match, OpenLot, Transaction
+from adapters.store.rows import (
+    UPDATABLE_ORDER_COLUMNS,
+    ArchivedOrderRow,
+    FairPrice,
+    Leg,
+    LiveHistory,
+    MatchRow,
+    OpenLotRow,
+    OrderRow,
+    OrderUpdate,
+    RegenerationRow,
+    RegenerationStatus,
+)
+
+MAX_PARAMS_PER_STATEMENT = 30_000
+"""Multi-row statements are split to stay under SQLite's 32,766 bound parameters (and MySQL's packet)."""
+
+_ORDER_INSERT_FIELDS = tuple(f for f in OrderRow.__struct_fields__ if f != "id")
+_UPDATABLE = frozenset(UPDATABLE_ORDER_COLUMNS)
+_BROKER_ORDER_FIELDS = BrokerOrder.__struct_fields__
+_BROKER_POSITION_FIELDS = BrokerPosition.__struct_fields__
+_LEGS = ("entry", "sl", "tp")
+
+
+class Database(Protocol):
+    """What `SqlStore` needs from a dialect adapter (mysql.MySqlDatabase, sqlite.SqliteDatabase)."""
+
+    dialect: str
+
+    def transaction(self) -> AbstractAsyncContextManager[Any]: ...
+
+    async def close(self) -> None: ...
+
+
+def hash_token(token: str) -> str:
+    """The SHA-256 hex digest stored in place of an API token."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _chunks(rows: Sequence[Sequence[Any]]) -> Iterator[Sequence[Sequence[Any]]]:
+    if not rows:
+        return
+    size = max(1, MAX_PARAMS_PER_STATEMENT // len(rows[0]))
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+async def insert_rows(tx: Transaction, name: str, rows: Sequence[Sequence[Any]]) -> None:
+    """One multi-row INSERT (split only past the bound-parameter limit), placeholders repeated per row."""
+    for chunk in _chunks(rows):
+        await tx.execute(name, [value for row in chunk for value in row], counts=(len(chunk),))
+
+
+def _order(row: Mapping[str, Any]) -> OrderRow:
+    return msgspec.convert(row, OrderRow)
+
+
+def _regeneration(row: Mapping[str, Any]) -> RegenerationRow:
+    return msgspec.convert(row, RegenerationRow)
+
+
+class SqlStore:
+    """The system of record over one database; `now` is the clock for bookkeeping timestamps."""
+
+    def __init__(self, database: Database, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.database = database
+        self.dialect = database.dialect
+        self._now = now
+
+    def transaction(self) -> AbstractAsyncContextManager[Transaction]:
+        return self.database.transaction()
+
+    async def close(self) -> None:
+        await self.database.close()
+
+    @asynccontextmanager
+    async def _owned_account(self, user_id: int, account_id: int) -> AsyncIterator[Transaction]:
+        """A transaction in which the account is checked to be the user's and locked."""
+        async with self.transaction() as tx:
+            if not await tx.fetch_all("accounts/lock_owned", (account_id, user_id)):
+                raise DatabaseError(f"account {account_id} is not an account of user {user_id}")
+            yield tx
+
+    # --- cycle context and accounts ---------------------------------------------------------------
+
+    async def load_cycle_context(self, user_id: int) -> CycleContext:
+        async with self.transaction() as tx:
+            flags = await tx.fetch_all("users/cycle_flags", (user_id,))
+            if not flags:
+                raise DatabaseError(f"user {user_id} does not exist")
+            accounts = await tx.fetch_all("accounts/for_cycle", (user_id,))
+            strategies = await tx.fetch_all("permissions/for_user", (user_id,))
+        return CycleContext(
+            account_ids=tuple(a["id"] for a in accounts if not a["session_needed"]),
+            awaiting_session=tuple(a["id"] for a in accounts if a["session_needed"]),
+            regeneration_strategies=tuple(s["strategy"] for s in strategies),
+            paused=bool(flags[0]["paused"]),
+            pause_reason=flags[0]["pause_reason"] or "",
+            loaded_at=self._now(),
+        )
+
+    async def broker_accounts(self, user_id: int, account_ids: Sequence[int]) -> list[BrokerAccount]:
+        if not account_ids:
+            return []
+        async with self.transaction() as tx:
+            rows = await tx.fetch_all(
+                "accounts/broker_accounts", (user_id, *account_ids), counts=(len(account_ids),)
+            )
+        return [msgspec.convert(row, BrokerAccount) for row in rows]
+
+    async def set_session_needed(self, user_id: int, account_id: int) -> None:
+        async with self.transaction() as tx:
+            if not await tx.execute("accounts/set_session_needed", (self._now(), account_id, user_id)):
+                raise DatabaseError(f"account {account_id} is not an account of user {user_id}")
+
+    async def set_account_token(self, user_id: int, account_id: int, token: str) -> None:
+        async with self.transaction() as tx:
+            if not await tx.execute("accounts/set_token", (token, self._now(), account_id, user_id)):
+                raise DatabaseError(f"account {account_id} is not an account of user {user_id}")
+
+    # --- broker snapshot and FIFO history -----------------------------------------------------------
+
+    async def replace_broker_snapshot(
+        self,
+        user_id: int,
+        account_id: int,
+        orders: Sequence[BrokerOrder],
+        positions: Sequence[BrokerPosition],
+        fetched_at: datetime,
+    ) -> None:
+        head = (user_id, account_id)
+        order_rows = [
+            (*head, i, fetched_at, *(getattr(o, f) for f in _BROKER_ORDER_FIELDS))
+            for i, o in enumerate(orders)
+        ]
+        position_rows = [
+            (*head, i, fetched_at, *(getattr(p, f) for f in _BROKER_POSITION_FIELDS))
+            for i, p in enumerate(positions)
+        ]
+        async with self._owned_account(user_id, account_id) as tx:
+            await tx.execute("snapshot/delete_orders", (account_id, user_id))
+            await tx.execute("snapshot/delete_positions", (account_id, user_id))
+            await insert_rows(tx, "snapshot/insert_orders", order_rows)
+            await insert_rows(tx, "snapshot/insert_positions", position_rows)
+
+    async def broker_snapshot(
+        self, user_id: int, account_id: int
+    ) -> tuple[list[BrokerOrder], list[BrokerPosition]]:
+        async with self.transaction() as tx:
+            orders = await tx.fetch_all("snapshot/orders", (account_id, user_id))
+            positions = await tx.fetch_all("snapshot/positions", (account_id, user_id))
+        return (
+            [msgspec.convert(row, BrokerOrder) for row in orders],
+            [msgspec.convert(row, BrokerPosition) for row in positions],
+        )
+
+    async def replace_live_history(
+        self,
+        user_id: int,
+        account_id: int,
+        matches: Sequence[Match],
+        open_lots: Sequence[OpenLot],
+        computed_at: datetime,
+    ) -> None:
+        head = (user_id, account_id)
+        rows: list[tuple[Any, ...]] = [
+            (
+                *head,
+                i,
+                computed_at,
+                "MATCH",
+                m.symbol,
+                m.direction,
+                m.qty,
+                m.entry_order_id,
+                m.exit_order_id,
+                m.entry_price,
+                m.exit_price,
+                m.realized_pnl,
+                None,
+                None,
+            )
+            for i, m in enumerate(matches)
+        ]
+        rows += [
+            (
+                *head,
+                len(rows) + i,
+                computed_at,
+                "OPEN",
+                lot.symbol,
+                lot.direction,
+                lot.qty,
+                lot.order_id,
+                None,
+                lot.entry_price,
+                None,
+                None,
+                lot.mark,
+                lot.unrealized_pnl,
+            )
+            for i, lot in enumerate(open_lots)
+        ]
+        async with self._owned_account(user_id, account_id) as tx:
+            await tx.execute("live_history/delete", head)
+            await insert_rows(tx, "live_history/insert", rows)
+
+    async def live_history(self, user_id: int, account_id: int) -> LiveHistory:
+        async with self.transaction() as tx:
+            rows = await tx.fetch_all("live_history/read", (user_id, account_id))
+        matches = [
+            MatchRow(
+                symbol=r["symbol"],
+                entry_order_id=r["entry_order_id"],
+                exit_order_id=r["exit_order_id"],
+                direction=r["direction"],
+                qty=r["qty"],
+                entry_price=r["entry_price"],
+                exit_price=r["exit_price"],
+                realized_pnl=r["realized_pnl"],
+            )
+            for r in rows
+            if r["kind"] == "MATCH"
+        ]
+        open_lots = [
+            OpenLotRow(
+                symbol=r["symbol"],
+                order_id=r["entry_order_id"],
+                direction=r["direction"],
+                qty=r["qty"],
+                entry_price=r["entry_price"],
+                mark=r["mark"],
+                unrealized_pnl=r["unrealized_pnl"],
+            )
+            for r in rows
+            if r["kind"] == "OPEN"
+        ]
+        return LiveHistory(
+            matches=tuple(matches),
+            open_lots=tuple(open_lots),
+            computed_at=rows[0]["computed_at"] if rows else None,
+        )
+
+    # --- orders -----------------------------------------------------------------------------------
+
+    async def insert_order(self, row: OrderRow) -> int:
+        now = self._now()
+        row = msgspec.structs.replace(row, created_at=row.created_at or now, updated_at=row.updated_at or now)
+        async with self._owned_account(row.user_id, row.account_id) as tx:
+            return await tx.insert("orders/insert", [getattr(row, f) for f in _ORDER_INSERT_FIELDS])
+
+    async def order(self, user_id: int, order_id: int) -> OrderRow | None:
+        async with self.transaction() as tx:
+            rows = await tx.fetch_all("orders/by_id", (order_id, user_id))
+        return _order(rows[0]) if rows else None
+
+    async def orders_for_accounts(self, user_id: int, account_ids: Sequence[int]) -> list[OrderRow]:
+        if not account_ids:
+            return []
+        async with self.transaction() as tx:
+            rows = await tx.fetch_all(
+                "orders/for_accounts", (user_id, *account_ids), counts=(len(account_ids),)
+            )
+        return [_order(r) for r in rows]
+
+    async def apply_order_updates(
+        self,
+        user_id: int,
+        account_id: int,
+        updates: Sequence[OrderUpdate | tuple[int, int, Mapping[str, Any]]],
+    ) -> dict[int, int]:
+        prepared = []
+        for order_id, expected_version, changes in updates:
+            unknown = set(changes) - _UPDATABLE
+            if unknown:
+                raise ValueError(f"not an updatable orders column: {', '.join(sorted(unknown))}")
+            assignments = [
+                value
+                for column in UPDATABLE_ORDER_COLUMNS
+                for value in ((1, changes[column]) if column in changes else (0, None))
+            ]
+            prepared.append((order_id, expected_version, assignments))
+        now = self._now()
+        async with self.transaction() as tx:
+            for order_id, expected_version, assignments in prepared:
+                params = (*assignments, now, order_id, user_id, account_id, expected_version)
+                if await tx.execute("orders/update", params) != 1:
+                    raise StaleVersion(
+                        f"order {order_id} changed since version {expected_version} was read "
+                        f"(or is not an order of account {account_id}); nothing was written"
+                    )
+        return {order_id: expected_version + 1 for order_id, expected_version, _ in prepared}
+
+    async def record_leg_intent(
+        self, user_id: int, order_id: int, leg: Leg, tag: str, expected_version: int
+    ) -> int:
+        if leg not in _LEGS:
+            raise ValueError(f"unknown leg {leg!r}")
+        params = (leg, tag, leg, tag, leg, tag, self._now(), order_id, user_id, expected_version)
+        async with self.transaction() as tx:
+            if await tx.execute("orders/record_leg_intent", params) != 1:
+                raise StaleVersion(f"order {order_id} changed since version {expected_version} was read")
+        return expected_version + 1
+
+    async def archive_rejected(
+        self, user_id: int, account_id: int, order_ids_with_reasons: Sequence[tuple[int, str]]
+    ) -> list[dict[str, str | int | None]]:
+        reasons = dict(order_ids_with_reasons)
+        if not reasons:
+            return []
+        ids = sorted(reasons)
+        archived_at = self._now()
+        async with self.transaction() as tx:
+            rows = [
+                _order(r)
+                for r in await tx.fetch_all(
+                    "orders/for_archive", (user_id, account_id, *ids), counts=(len(ids),)
+                )
+            ]
+            for row in rows:
+                params = (reasons[row.id], archived_at, row.id, user_id, account_id)
+                if await tx.execute("orders/archive_copy", params) != 1:
+                    raise DatabaseError(f"order {row.id} could not be copied to orders_archive")
+            found = [row.id for row in rows]
+            if found and await tx.execute(
+                "orders/delete_archived", (user_id, account_id, *found), counts=(len(found),)
+            ) != len(found):
+                raise DatabaseError("orders changed while being archived; nothing was archived")
+        return [msgspec.to_builtins(row) for row in rows]
+
+    async def archived_orders(self, user_id: int, account_id: int) -> list[ArchivedOrderRow]:
+        async with self.transaction() as tx:
+            rows = await tx.fetch_all("archive/for_account", (user_id, account_id))
+        return [
+            ArchivedOrderRow(
+                order=_order(r), archive_reason=r["archive_reason"], archived_at=r["archived_at"]
+            )
+            for r in rows
+        ]
+
+    # --- entry regeneration -----------------------------------------------------------------------
+
+    async def create_regenerations(
+        self, user_id: int, account_ids: Sequence[int], strategies: Sequence[str], max_regenerations: int
+    ) -> list[RegenerationRow]:
+        if not account_ids or not strategies:
+            return []
+        now = self._now()
+        async with self.transaction() as tx:
+            candidates = await tx.fetch_all(
+                "archive/for_regeneration",
+                (user_id, *account_ids, *strategies, max_regenerations),
+                counts=(len(account_ids), len(strategies)),
+            )
+            if not candidates:
+                return []
+            columns = (
+                "user_id",
+                "account_id",
+                "archived_order_id",
+                "strategy",
+                "symbol",
+                "exchange_segment",
+                "instrument_id",
+                "side",
+                "quantity",
+                "entry_type",
+                "entry_stop_price",
+                "entry_limit_price",
+                "sl_stop_price",
+                "tp_price",
+                "attempt",
+                "entry_orderstatus",
+            )
+            await insert_rows(
+                tx, "regenerations/insert", [(*(c[k] for k in columns), now, now) for c in candidates]
+            )
+            archived_ids = [c["archived_order_id"] for c in candidates]
+            rows = await tx.fetch_all(
+                "regenerations/by_archived_ids", (user_id, *archived_ids), counts=(len(archived_ids),)
+            )
+        return [_regeneration(r) for r in rows]
+
+    async def pending_regenerations(self, user_id: int, account_id: int) -> list[RegenerationRow]:
+        async with self.transaction() as tx:
+            rows = await tx.fetch_all("regenerations/pending", (user_id, account_id))
+        return [_regeneration(r) for r in rows]
+
+    async def mark_regeneration(
+        self, user_id: int, regeneration_id: int, status: RegenerationStatus, detail: int | str
+    ) -> None:
+        if status == "PLACED" and isinstance(detail, int) and not isinstance(detail, bool):
+            outcome: tuple[int | None, str | None] = (detail, None)
+        elif status == "FAILED" and isinstance(detail, str):
+            outcome = (None, detail)
+        else:
+            raise ValueError("mark_regeneration takes ('PLACED', new order id) or ('FAILED', reason)")
+        async with self.transaction() as tx:
+            params = (status, *outcome, self._now(), regeneration_id, user_id)
+            if await tx.execute("regenerations/mark", params) != 1:
+                raise StaleVersion(f"regeneration {regeneration_id} is not a pending row of user {user_id}")
+
+    # --- fair prices ------------------------------------------------------------------------------
+
+    async def fair_prices(self, symbols: Sequence[str]) -> dict[str, tuple[Decimal, Decimal, datetime]]:
+        unique = sorted(set(symbols))
+        if not unique:
+            return {}
+        async with self.transaction() as tx:
+            rows = await tx.fetch_all("fair_prices/select", unique, counts=(len(unique),))
+        return {r["symbol"]: (r["buy_fair_price"], r["sell_fair_price"], r["updated_at"]) for r in rows}
+
+    async def upsert_fair_prices(self, prices: Sequence[FairPrice]) -> None:
+        latest = {p.symbol: p for p in prices}
+        rows = [(p.symbol, p.buy_fair_price, p.sell_fair_price, p.updated_at) for p in latest.values()]
+        async with self.transaction() as tx:
+            await insert_rows(tx, "fair_prices/upsert", rows)
+
+    # --- users, accounts, permissions (admin) ----------------------------------------------------
+
+    async def add_user(self, name: str) -> tuple[int, str]:
+        token = secrets.token_urlsafe(32)
+        async with self.transaction() as tx:
+            if await tx.fetch_all("users/by_name", (name,)):
+                raise DatabaseError(f"a user named {name!r} already exists")
+            user_id = await tx.insert("users/insert", (name, hash_token(token), self._now()))
+        return user_id, token
+
+    async def user_for_token(self, token: str) -> int | None:
+        digest = hash_token(token)
+        async with self.transaction() as tx:
+            rows = await tx.fetch_all("users/by_token_hash", (digest,))
+        for row in rows:
+            if hmac.compare_digest(row["token_hash"], digest):
+                return row["id"]
+        return None
+
+    async def user_id(self, name: str) -> int | None:
+        async with self.transaction() as tx:
+            rows = await tx.fetch_all("users/by_name", (name,))
+        return rows[0]["id"] if rows else None
+
+    async def add_account(
+        self,
+        user_id: int,
+        broker: str,
+        base_url: str,
+        client_id: str,
+        app_key: str = "",
+        secret_key: str = "",
+    ) -> int:
+        now = self._now()
+        async with self.transaction() as tx:
+            return await tx.insert(
+                "accounts/insert", (user_id, broker, base_url, client_id, app_key, secret_key, now, now)
+            )
+
+    async def set_permissions(self, user_id: int, strategies: Sequence[str]) -> None:
+        unique = sorted(set(strategies))
+        async with self.transaction() as tx:
+            if not await tx.fetch_all("users/cycle_flags", (user_id,)):
+                raise DatabaseError(f"user {user_id} does not exist")
+            await tx.execute("permissions/delete_for_user", (user_id,))
+            await insert_rows(tx, "permissions/insert", [(user_id, s) for s in unique])
+
+    async def set_paused(self, user_id: int, paused: bool, reason: str = "") -> None:
+        async with self.transaction() as tx:
+            if not await tx.execute("users/set_paused", (paused, reason or None, user_id)):
+                raise DatabaseError(f"user {user_id} does not exist")

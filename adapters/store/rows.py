@@ -1,0 +1,193 @@
+"""Typed rows of the system of record, as the Store returns and accepts them (no SQL, no I/O).
+
+Money is `Decimal` (DECIMAL(18,4) in SQL), quantities `int`, times aware UTC `datetime`. The column
+allow-list for optimistic order updates lives here, next to the row it describes.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Literal, NamedTuple
+
+import msgspec
+
+from adapters.broker.types import OrderType, Side
+from messages.common import UtcDateTime
+
+OrderStatus = Literal["PENDING", "ENTRY_OPEN", "RUNNING", "CLOSED", "REJECTED", "CANCELLED"]
+Leg = Literal["entry", "sl", "tp"]
+Direction = Literal["LONG", "SHORT"]
+RegenerationStatus = Literal["PLACED", "FAILED"]
+
+
+class OrderRow(msgspec.Struct, frozen=True, kw_only=True):
+    """One `orders` row: a strategy trade with its entry, stop-loss and take-profit legs."""
+
+    id: int | None = None
+    user_id: int
+    account_id: int
+    strategy: str
+    symbol: str
+    exchange_segment: str
+    instrument_id: int
+    side: Side
+    quantity: int
+    entry_type: OrderType
+    entry_stop_price: Decimal | None = None
+    entry_limit_price: Decimal | None = None
+    entry_order_id: int | None = None
+    entry_tag: str | None = None
+    entry_orderstatus: str | None = None
+    filled_qty: int = 0
+    avg_entry_price: Decimal | None = None
+    entry_modifications: int = 0
+    sl_stop_price: Decimal | None = None
+    sl_order_id: int | None = None
+    sl_tag: str | None = None
+    sl_orderstatus: str | None = None
+    sl_qty: int = 0
+    tp_price: Decimal | None = None
+    tp_order_id: int | None = None
+    tp_tag: str | None = None
+    tp_orderstatus: str | None = None
+    tp_qty: int = 0
+    status: OrderStatus = "PENDING"
+    exit_price: Decimal | None = None
+    realized_pnl: Decimal = Decimal(0)
+    unrealized_pnl: Decimal = Decimal(0)
+    ltp: Decimal | None = None
+    reject_reason: str | None = None
+    regenerated_from: int | None = None
+    regeneration_attempt: int = 0
+    version: int = 1
+    created_at: UtcDateTime | None = None
+    updated_at: UtcDateTime | None = None
+
+
+UPDATABLE_ORDER_COLUMNS: tuple[str, ...] = (
+    "quantity",
+    "entry_type",
+    "entry_stop_price",
+    "entry_limit_price",
+    "entry_order_id",
+    "entry_tag",
+    "entry_orderstatus",
+    "filled_qty",
+    "avg_entry_price",
+    "entry_modifications",
+    "sl_stop_price",
+    "sl_order_id",
+    "sl_tag",
+    "sl_orderstatus",
+    "sl_qty",
+    "tp_price",
+    "tp_order_id",
+    "tp_tag",
+    "tp_orderstatus",
+    "tp_qty",
+    "status",
+    "exit_price",
+    "realized_pnl",
+    "unrealized_pnl",
+    "ltp",
+    "reject_reason",
+)
+"""The only columns `apply_order_updates` may change, in the order of `sql/*/orders/update.sql`'s SET list.
+Identity columns (user, account, strategy, instrument, side, lineage) and bookkeeping (version, times)
+are not updatable."""
+
+
+class OrderUpdate(NamedTuple):
+    """One optimistic change to an order: applied only if the row still has `expected_version`."""
+
+    order_id: int
+    expected_version: int
+    changes: dict[str, Any]
+
+
+class ArchivedOrderRow(msgspec.Struct, frozen=True, kw_only=True):
+    """One `orders_archive` row: the order as it was, why it was archived and when."""
+
+    order: OrderRow
+    archive_reason: str
+    archived_at: UtcDateTime
+
+
+class RegenerationRow(msgspec.Struct, frozen=True, kw_only=True):
+    """One `entry_regenerate` row: a rejected entry to place again (`status` None until tried)."""
+
+    id: int
+    user_id: int
+    account_id: int
+    archived_order_id: int
+    strategy: str
+    symbol: str
+    exchange_segment: str
+    instrument_id: int
+    side: Side
+    quantity: int
+    entry_type: OrderType
+    entry_stop_price: Decimal | None = None
+    entry_limit_price: Decimal | None = None
+    sl_stop_price: Decimal | None = None
+    tp_price: Decimal | None = None
+    attempt: int
+    entry_orderstatus: str
+    status: RegenerationStatus | None = None
+    new_order_id: int | None = None
+    failure_reason: str | None = None
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
+
+
+class MatchRow(msgspec.Struct, frozen=True, kw_only=True):
+    """A FIFO match as stored in `bo_live_history` (satisfies the port's `Match`)."""
+
+    symbol: str
+    entry_order_id: int
+    exit_order_id: int
+    direction: Direction
+    qty: int
+    entry_price: Decimal
+    exit_price: Decimal
+    realized_pnl: Decimal
+
+
+class OpenLotRow(msgspec.Struct, frozen=True, kw_only=True):
+    """An open FIFO lot as stored in `bo_live_history` (satisfies the port's `OpenLot`)."""
+
+    symbol: str
+    order_id: int
+    direction: Direction
+    qty: int
+    entry_price: Decimal
+    mark: Decimal | None = None
+    unrealized_pnl: Decimal | None = None
+
+
+class LiveHistory(msgspec.Struct, frozen=True, kw_only=True):
+    """One account's FIFO result as last written, in the order it was computed."""
+
+    matches: tuple[MatchRow, ...] = ()
+    open_lots: tuple[OpenLotRow, ...] = ()
+    computed_at: UtcDateTime | None = None
+
+
+class FairPrice(msgspec.Struct, frozen=True, kw_only=True):
+    """One `mainapp_fairprice` row."""
+
+    symbol: str
+    buy_fair_price: Decimal
+    sell_fair_price: Decimal
+    updated_at: UtcDateTime
+
+
+class CycleRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """One cycle of a user as the event log knows it."""
+
+    cycle_id: str
+    first_seq: int
+    last_seq: int
+    started_at: UtcDateTime
+    last_event_at: UtcDateTime
+    events: int

@@ -1,0 +1,61 @@
+"""The `--database URL` option shared by the storage commands, and running one store call to completion.
+
+Default: $MONITOR_DATABASE_URL, else sqlite:///monitor.db. Failures print a one-line message that never
+contains a password (DatabaseUrl.redacted), and exit with status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from adapters.errors import AdapterError
+from adapters.store.factory import connect_store
+from adapters.store.repository import SqlStore
+from adapters.store.url import DATABASE_URL_ENV, DEFAULT_DATABASE_URL, DatabaseUrlError
+
+T = TypeVar("T")
+
+
+def add_database_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--database",
+        default=os.environ.get(DATABASE_URL_ENV, DEFAULT_DATABASE_URL),
+        metavar="URL",
+        help=f"mysql://user:pass@host:port/db or sqlite:///file.db (default: ${DATABASE_URL_ENV}, "
+        f"else {DEFAULT_DATABASE_URL})",
+    )
+
+
+def fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 1
+
+
+def run_with_store(url: str, work: Callable[[SqlStore], Awaitable[T]]) -> T:
+    """Open the store at `url`, run `work` on it, close it; AdapterError and URL errors propagate."""
+
+    async def main() -> T:
+        store = await connect_store(url)
+        try:
+            return await work(store)
+        finally:
+            await store.close()
+
+    return asyncio.run(main())
+
+
+def guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Turn an expected failure (bad URL, database error) into a message and exit status 1."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return command(args)
+        except (AdapterError, DatabaseUrlError) as exc:
+            return fail(str(exc))
+
+    return run

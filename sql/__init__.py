@@ -1,0 +1,5 @@
+"""The SQL of the service as package data: `sql/<dialect>/NNN_*.sql` migrations and one file per named query.
+
+Python never holds SQL text; `adapters.store.sql_loader` reads these files by name, from a source tree or an
+installed wheel.
+"""

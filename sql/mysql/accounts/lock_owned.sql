@@ -1,0 +1,2 @@
+-- Check that the account is the user's and lock it for the transaction (serialises snapshot replaces). Index: primary key.
+SELECT id FROM accounts WHERE id = %s AND user_id = %s FOR UPDATE;

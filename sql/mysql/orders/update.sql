@@ -1,0 +1,32 @@
+-- Optimistic update of one order: each column changes only when its flag is set (the allow-list is
+-- rows.UPDATABLE_ORDER_COLUMNS, in this order); the row must still have the expected version. Index: primary key.
+UPDATE orders SET
+    quantity = CASE WHEN %s THEN %s ELSE quantity END,
+    entry_type = CASE WHEN %s THEN %s ELSE entry_type END,
+    entry_stop_price = CASE WHEN %s THEN %s ELSE entry_stop_price END,
+    entry_limit_price = CASE WHEN %s THEN %s ELSE entry_limit_price END,
+    entry_order_id = CASE WHEN %s THEN %s ELSE entry_order_id END,
+    entry_tag = CASE WHEN %s THEN %s ELSE entry_tag END,
+    entry_orderstatus = CASE WHEN %s THEN %s ELSE entry_orderstatus END,
+    filled_qty = CASE WHEN %s THEN %s ELSE filled_qty END,
+    avg_entry_price = CASE WHEN %s THEN %s ELSE avg_entry_price END,
+    entry_modifications = CASE WHEN %s THEN %s ELSE entry_modifications END,
+    sl_stop_price = CASE WHEN %s THEN %s ELSE sl_stop_price END,
+    sl_order_id = CASE WHEN %s THEN %s ELSE sl_order_id END,
+    sl_tag = CASE WHEN %s THEN %s ELSE sl_tag END,
+    sl_orderstatus = CASE WHEN %s THEN %s ELSE sl_orderstatus END,
+    sl_qty = CASE WHEN %s THEN %s ELSE sl_qty END,
+    tp_price = CASE WHEN %s THEN %s ELSE tp_price END,
+    tp_order_id = CASE WHEN %s THEN %s ELSE tp_order_id END,
+    tp_tag = CASE WHEN %s THEN %s ELSE tp_tag END,
+    tp_orderstatus = CASE WHEN %s THEN %s ELSE tp_orderstatus END,
+    tp_qty = CASE WHEN %s THEN %s ELSE tp_qty END,
+    status = CASE WHEN %s THEN %s ELSE status END,
+    exit_price = CASE WHEN %s THEN %s ELSE exit_price END,
+    realized_pnl = CASE WHEN %s THEN %s ELSE realized_pnl END,
+    unrealized_pnl = CASE WHEN %s THEN %s ELSE unrealized_pnl END,
+    ltp = CASE WHEN %s THEN %s ELSE ltp END,
+    reject_reason = CASE WHEN %s THEN %s ELSE reject_reason END,
+    version = version + 1,
+    updated_at = %s
+WHERE id = %s AND user_id = %s AND account_id = %s AND version = %s;

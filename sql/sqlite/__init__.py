@@ -1,0 +1,1 @@
+"""SQLite dialect: `?` placeholders (sqlite3), migrations and named queries."""

@@ -1,0 +1,2 @@
+-- Release the migrators' lock. No index.
+SELECT 1 AS released;

@@ -1,0 +1,32 @@
+-- Optimistic update of one order: each column changes only when its flag is set (the allow-list is
+-- rows.UPDATABLE_ORDER_COLUMNS, in this order); the row must still have the expected version. Index: primary key.
+UPDATE orders SET
+    quantity = CASE WHEN ? THEN ? ELSE quantity END,
+    entry_type = CASE WHEN ? THEN ? ELSE entry_type END,
+    entry_stop_price = CASE WHEN ? THEN ? ELSE entry_stop_price END,
+    entry_limit_price = CASE WHEN ? THEN ? ELSE entry_limit_price END,
+    entry_order_id = CASE WHEN ? THEN ? ELSE entry_order_id END,
+    entry_tag = CASE WHEN ? THEN ? ELSE entry_tag END,
+    entry_orderstatus = CASE WHEN ? THEN ? ELSE entry_orderstatus END,
+    filled_qty = CASE WHEN ? THEN ? ELSE filled_qty END,
+    avg_entry_price = CASE WHEN ? THEN ? ELSE avg_entry_price END,
+    entry_modifications = CASE WHEN ? THEN ? ELSE entry_modifications END,
+    sl_stop_price = CASE WHEN ? THEN ? ELSE sl_stop_price END,
+    sl_order_id = CASE WHEN ? THEN ? ELSE sl_order_id END,
+    sl_tag = CASE WHEN ? THEN ? ELSE sl_tag END,
+    sl_orderstatus = CASE WHEN ? THEN ? ELSE sl_orderstatus END,
+    sl_qty = CASE WHEN ? THEN ? ELSE sl_qty END,
+    tp_price = CASE WHEN ? THEN ? ELSE tp_price END,
+    tp_order_id = CASE WHEN ? THEN ? ELSE tp_order_id END,
+    tp_tag = CASE WHEN ? THEN ? ELSE tp_tag END,
+    tp_orderstatus = CASE WHEN ? THEN ? ELSE tp_orderstatus END,
+    tp_qty = CASE WHEN ? THEN ? ELSE tp_qty END,
+    status = CASE WHEN ? THEN ? ELSE status END,
+    exit_price = CASE WHEN ? THEN ? ELSE exit_price END,
+    realized_pnl = CASE WHEN ? THEN ? ELSE realized_pnl END,
+    unrealized_pnl = CASE WHEN ? THEN ? ELSE unrealized_pnl END,
+    ltp = CASE WHEN ? THEN ? ELSE ltp END,
+    reject_reason = CASE WHEN ? THEN ? ELSE reject_reason END,
+    version = version + 1,
+    updated_at = ?
+WHERE id = ? AND user_id = ? AND account_id = ? AND version = ?;

@@ -1,0 +1,4 @@
+-- Settle one pending row as PLACED (new order id) or FAILED (reason). Index: primary key.
+UPDATE entry_regenerate
+SET status = ?, new_order_id = ?, failure_reason = ?, updated_at = ?
+WHERE id = ? AND user_id = ? AND status IS NULL;

@@ -1,0 +1,2 @@
+-- Commit the open transaction. No index.
+COMMIT;

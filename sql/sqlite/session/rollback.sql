@@ -1,0 +1,2 @@
+-- Roll back the open transaction. No index.
+ROLLBACK;

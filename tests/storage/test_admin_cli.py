@@ -1,0 +1,113 @@
+"""The admin commands, run as a person would (`python3 run.py ...`): the API token is printed once and
+only its hash stored; app and secret keys are stored but never printed back."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from adapters.store.factory import connect_store, migrate_url
+from adapters.store.repository import hash_token
+
+ROOT = Path(__file__).resolve().parents[2]
+APP_KEY = "app-key-7f3a9c"
+SECRET_KEY = "s3cr3t-'; DROP TABLE accounts; --"
+
+
+def run_py(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "run.py"), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        env={**os.environ, "MONITOR_NO_BOOTSTRAP": "1"},
+    )
+
+
+async def test_users_accounts_and_permissions_from_the_command_line(database_url):
+    await migrate_url(database_url)
+
+    user = run_py("users", "add", "alice", "--database", database_url)
+    account = run_py(
+        "accounts",
+        "add",
+        "--user",
+        "alice",
+        "--broker",
+        "xts",
+        "--base-url",
+        "https://ttblaze.example",
+        "--client-id",
+        "CL1",
+        "--app-key",
+        APP_KEY,
+        "--secret-key",
+        SECRET_KEY,
+        "--database",
+        database_url,
+    )
+    permissions = run_py(
+        "permissions", "set", "alice", "--strategies", "breakout,momentum", "--database", database_url
+    )
+
+    assert user.returncode == 0, user.stderr
+    assert account.returncode == 0, account.stderr
+    assert permissions.returncode == 0, permissions.stderr
+    token = user.stdout.strip().splitlines()[-1].rsplit(" ", 1)[-1]
+    printed = (
+        user.stdout + user.stderr + account.stdout + account.stderr + permissions.stdout + permissions.stderr
+    )
+    assert APP_KEY not in printed and SECRET_KEY not in printed
+    assert printed.count(token) == 1
+
+    store = await connect_store(database_url)
+    try:
+        user_id = await store.user_for_token(token)
+        assert user_id == await store.user_id("alice")
+        context = await store.load_cycle_context(user_id)
+        assert context.regeneration_strategies == ("breakout", "momentum")
+        [stored] = await store.broker_accounts(user_id, context.account_ids)
+        assert (stored.client_id, stored.app_key, stored.secret_key) == ("CL1", APP_KEY, SECRET_KEY)
+        async with store.transaction() as tx:
+            [row] = await tx.fetch_all("users/by_token_hash", (hash_token(token),))
+        assert token not in row.values()
+    finally:
+        await store.close()
+
+    off = run_py("permissions", "set", "alice", "--off", "--database", database_url)
+    assert off.returncode == 0, off.stderr
+    store = await connect_store(database_url)
+    try:
+        assert (await store.load_cycle_context(user_id)).regeneration_strategies == ()
+    finally:
+        await store.close()
+
+
+async def test_an_account_for_an_unknown_user_is_refused_without_echoing_its_keys(database_url):
+    await migrate_url(database_url)
+
+    result = run_py(
+        "accounts",
+        "add",
+        "--user",
+        "nobody",
+        "--broker",
+        "paper",
+        "--base-url",
+        "http://127.0.0.1:1",
+        "--client-id",
+        "X",
+        "--app-key",
+        APP_KEY,
+        "--secret-key",
+        SECRET_KEY,
+        "--database",
+        database_url,
+    )
+
+    assert result.returncode == 1
+    assert "no user named 'nobody'" in result.stderr
+    assert APP_KEY not in result.stdout + result.stderr and SECRET_KEY not in result.stdout + result.stderr

@@ -1,0 +1,129 @@
+"""`migrate` creates every table on an empty database, is a no-op the second time, and the SQL files
+follow the loader's conventions in both dialects."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pymysql
+import pytest
+
+from adapters.store.factory import migrate_url, open_database
+from adapters.store.migrations import schema_version
+from adapters.store.sql_loader import load_migrations, load_queries
+from adapters.store.url import parse_database_url
+
+ROOT = Path(__file__).resolve().parents[2]
+TABLES = {
+    "schema_version",
+    "users",
+    "accounts",
+    "entry_regenerate_permission",
+    "orders",
+    "orders_archive",
+    "broker_order_book",
+    "broker_position",
+    "mainapp_fairprice",
+    "bo_live_history",
+    "entry_regenerate",
+    "monitor_events",
+}
+
+
+def tables_of(url: str) -> set[str]:
+    parsed = parse_database_url(url)
+    if parsed.dialect == "sqlite":
+        with sqlite3.connect(parsed.database) as conn:
+            return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")} - {
+                "sqlite_sequence"
+            }
+    conn = pymysql.connect(
+        host=parsed.host,
+        port=parsed.port,
+        user=parsed.user,
+        password=parsed.password,
+        database=parsed.database,
+    )
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SHOW TABLES")
+            return {r[0] for r in cur.fetchall()}
+    finally:
+        conn.close()
+
+
+async def test_migrate_creates_every_table_and_a_second_run_applies_nothing(database_url):
+    assert await migrate_url(database_url) == ["001_schema"]
+    assert tables_of(database_url) == TABLES
+
+    assert await migrate_url(database_url) == []
+    database = await open_database(database_url)
+    try:
+        assert await schema_version(database) == 1
+    finally:
+        await database.close()
+
+
+def test_run_py_migrate_on_an_empty_database_twice(database_url):
+    command = [sys.executable, str(ROOT / "run.py"), "migrate", "--database", database_url]
+    env = {**os.environ, "MONITOR_NO_BOOTSTRAP": "1"}
+
+    first = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120, cwd=ROOT)
+    second = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120, cwd=ROOT)
+
+    assert first.returncode == 0, first.stderr
+    assert "applied 001_schema" in first.stdout
+    assert second.returncode == 0, second.stderr
+    assert "schema is up to date" in second.stdout
+    assert tables_of(database_url) == TABLES
+
+
+def test_migrate_never_prints_the_database_password():
+    command = [
+        sys.executable,
+        str(ROOT / "run.py"),
+        "migrate",
+        "--database",
+        "mysql://monitor:hunter2-secret@127.0.0.1:1/monitor",
+    ]
+    result = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        env={**os.environ, "MONITOR_NO_BOOTSTRAP": "1"},
+    )
+
+    assert result.returncode == 1
+    assert "cannot connect" in result.stderr
+    assert "hunter2-secret" not in result.stdout + result.stderr
+
+
+def test_both_dialects_name_the_same_queries():
+    def names(dialect: str) -> set[str]:
+        return {name for name in load_queries(dialect) if not name.startswith("session/")}
+
+    assert names("mysql") == names("sqlite")
+    assert [m.name for m in load_migrations("mysql")] == [m.name for m in load_migrations("sqlite")]
+
+
+@pytest.mark.parametrize("dialect", ["mysql", "sqlite"])
+def test_every_sql_file_opens_with_a_comment_and_uses_its_dialects_placeholders(dialect):
+    folder = ROOT / "sql" / dialect
+    files = sorted(folder.rglob("*.sql"))
+    assert files
+    for file in files:
+        text = file.read_text()
+        assert text.startswith("-- "), file
+        body = "\n".join(line for line in text.splitlines() if not line.startswith("--"))
+        assert "TRUNCATE" not in body.upper(), file
+        if dialect == "mysql":
+            assert "?" not in body, file
+            assert "%" not in body.replace("%s", ""), file
+        else:
+            assert "%s" not in body, file

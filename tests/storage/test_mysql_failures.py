@@ -1,0 +1,133 @@
+"""What a real server does to a cycle: a connection killed mid-transaction, a pooled connection killed
+while idle, a statement stuck on a lock. Each ends in DatabaseError promptly (never a hang), the
+transaction is rolled back, and the next call works."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from adapters.errors import DatabaseError
+from adapters.store.factory import connect_store
+from adapters.store.url import parse_database_url
+from tests.storage.conftest import an_order, given_user_with_account, mysql_admin
+
+pytestmark = pytest.mark.mysql
+
+
+async def lock_order_row(url: str, order_id: int):
+    """A second connection holding the order's row lock, so the store's UPDATE waits on it."""
+    parsed = parse_database_url(url)
+    holder = await mysql_admin(parsed, parsed.database)
+    await holder.autocommit(False)
+    async with holder.cursor() as cur:
+        await cur.execute("SELECT id FROM orders WHERE id = %s FOR UPDATE", (order_id,))
+    return holder
+
+
+async def store_connection_ids(url: str, info_prefix: str | None, deadline_s: float = 5.0) -> list[int]:
+    """Ids of the store's connections to the test database: those running `info_prefix`, or idle ones."""
+    parsed = parse_database_url(url)
+    admin = await mysql_admin(parsed)
+    try:
+        until = time.monotonic() + deadline_s
+        while time.monotonic() < until:
+            async with admin.cursor() as cur:
+                await cur.execute(
+                    "SELECT ID, COMMAND, INFO FROM information_schema.PROCESSLIST WHERE DB = %s "
+                    "AND ID <> CONNECTION_ID()",
+                    (parsed.database,),
+                )
+                rows = await cur.fetchall()
+            if info_prefix is None:
+                found = [r[0] for r in rows if r[1] == "Sleep"]
+            else:
+                found = [r[0] for r in rows if (r[2] or "").lstrip().startswith(info_prefix)]
+            if found:
+                return found
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"no store connection found running {info_prefix!r}")
+    finally:
+        admin.close()
+
+
+async def kill(url: str, connection_id: int) -> None:
+    admin = await mysql_admin(parse_database_url(url))
+    try:
+        async with admin.cursor() as cur:
+            await cur.execute("KILL CONNECTION %s", (connection_id,))
+    finally:
+        admin.close()
+
+
+async def test_a_connection_killed_mid_transaction_fails_promptly_and_the_next_call_works(
+    mysql_store, fresh_mysql_url
+):
+    user_id, account_id = await given_user_with_account(mysql_store, "alice")
+    first = await mysql_store.insert_order(an_order(user_id, account_id))
+    second = await mysql_store.insert_order(an_order(user_id, account_id))
+    holder = await lock_order_row(fresh_mysql_url, second)
+    sync = asyncio.create_task(
+        mysql_store.apply_order_updates(
+            user_id,
+            account_id,
+            [
+                (first, 1, {"status": "RUNNING"}),
+                (second, 1, {"status": "RUNNING"}),
+            ],
+        )
+    )
+    [victim] = await store_connection_ids(fresh_mysql_url, "UPDATE orders")
+
+    await kill(fresh_mysql_url, victim)
+    started = time.monotonic()
+    with pytest.raises(DatabaseError):
+        await asyncio.wait_for(sync, timeout=5)
+    assert time.monotonic() - started < 3
+    await holder.rollback()
+    holder.close()
+
+    assert [(o.status, o.version) for o in await mysql_store.orders_for_accounts(user_id, [account_id])] == [
+        ("PENDING", 1),
+        ("PENDING", 1),
+    ]
+    assert await mysql_store.apply_order_updates(
+        user_id, account_id, [(first, 1, {"status": "RUNNING"})]
+    ) == {first: 2}
+
+
+async def test_a_pooled_connection_killed_while_idle_is_replaced_without_an_error(
+    mysql_store, fresh_mysql_url
+):
+    user_id, _ = await given_user_with_account(mysql_store, "alice")
+    for idle in await store_connection_ids(fresh_mysql_url, None):
+        await kill(fresh_mysql_url, idle)
+
+    context = await asyncio.wait_for(mysql_store.load_cycle_context(user_id), timeout=5)
+
+    assert len(context.account_ids) == 1
+
+
+async def test_a_statement_stuck_on_a_lock_fails_at_the_deadline_instead_of_hanging(
+    fresh_mysql_url, mysql_store
+):
+    user_id, account_id = await given_user_with_account(mysql_store, "alice")
+    order_id = await mysql_store.insert_order(an_order(user_id, account_id))
+    holder = await lock_order_row(fresh_mysql_url, order_id)
+    impatient = await connect_store(fresh_mysql_url, timeout_s=0.5)
+    try:
+        started = time.monotonic()
+        with pytest.raises(DatabaseError, match="did not answer within"):
+            await asyncio.wait_for(
+                impatient.apply_order_updates(user_id, account_id, [(order_id, 1, {"status": "RUNNING"})]), 5
+            )
+        assert time.monotonic() - started < 3
+        await holder.rollback()
+        assert await impatient.apply_order_updates(user_id, account_id, [(order_id, 1, {"ltp": None})]) == {
+            order_id: 2
+        }
+    finally:
+        holder.close()
+        await impatient.close()

@@ -1,0 +1,278 @@
+"""Orders: insert and read back, optimistic updates in one transaction per account, intent-first tags,
+archiving rejected orders, fair prices."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import msgspec
+import pytest
+
+from adapters.errors import DatabaseError, StaleVersion
+from adapters.store.rows import FairPrice, OrderRow, OrderUpdate
+from tests.storage.conftest import T0, an_order, given_user_with_account
+
+HOSTILE = "'; DROP TABLE orders; --"
+
+
+def every_column_set(user_id: int, account_id: int) -> OrderRow:
+    return an_order(
+        user_id,
+        account_id,
+        strategy=HOSTILE,
+        symbol='NIFTY"25MAR\\22000CE',
+        entry_order_id=9_000_000_001,
+        entry_tag="e1",
+        entry_orderstatus="PartiallyFilled",
+        filled_qty=4,
+        avg_entry_price=Decimal("2500.55"),
+        entry_modifications=1,
+        sl_stop_price=Decimal("2450"),
+        sl_order_id=9_000_000_002,
+        sl_tag="s1",
+        sl_orderstatus="Trigger Pending",
+        sl_qty=4,
+        tp_price=Decimal("2600.95"),
+        tp_order_id=9_000_000_003,
+        tp_tag="t1",
+        tp_orderstatus="New",
+        tp_qty=4,
+        status="RUNNING",
+        exit_price=None,
+        realized_pnl=Decimal("-12.3456"),
+        unrealized_pnl=Decimal("99999999.9999"),
+        ltp=Decimal("2501.05"),
+        reject_reason="RMS: 'x'",
+        regenerated_from=None,
+        regeneration_attempt=2,
+        version=1,
+        created_at=T0,
+        updated_at=T0 + timedelta(microseconds=123456),
+    )
+
+
+async def test_an_order_reads_back_exactly_as_inserted(store):
+    user_id, account_id = await given_user_with_account(store, "alice")
+    row = every_column_set(user_id, account_id)
+
+    order_id = await store.insert_order(row)
+
+    assert await store.order(user_id, order_id) == msgspec.structs.replace(row, id=order_id)
+    assert await store.orders_for_accounts(user_id, [account_id]) == [
+        msgspec.structs.replace(row, id=order_id)
+    ]
+
+
+async def test_orders_for_accounts_lists_only_the_users_orders_on_those_accounts(store):
+    alice, first = await given_user_with_account(store, "alice", "C1")
+    second = await store.add_account(alice, "paper", "http://127.0.0.1:9000", "C2")
+    bob, bobs = await given_user_with_account(store, "bob")
+    on_first = await store.insert_order(an_order(alice, first))
+    on_second = await store.insert_order(an_order(alice, second))
+    await store.insert_order(an_order(bob, bobs))
+
+    assert [o.id for o in await store.orders_for_accounts(alice, [first, second, bobs])] == [
+        on_first,
+        on_second,
+    ]
+    assert [o.id for o in await store.orders_for_accounts(alice, [second])] == [on_second]
+    assert await store.order(bob, on_first) is None
+
+
+async def test_an_order_on_another_users_account_is_refused(store):
+    alice, _ = await given_user_with_account(store, "alice")
+    _, bobs = await given_user_with_account(store, "bob")
+
+    with pytest.raises(DatabaseError, match="not an account of user"):
+        await store.insert_order(an_order(alice, bobs))
+
+
+async def test_updates_apply_together_and_bump_each_version(store):
+    user_id, account_id = await given_user_with_account(store, "alice")
+    first = await store.insert_order(an_order(user_id, account_id))
+    second = await store.insert_order(an_order(user_id, account_id))
+
+    versions = await store.apply_order_updates(
+        user_id,
+        account_id,
+        [
+            OrderUpdate(
+                first, 1, {"status": "RUNNING", "filled_qty": 10, "avg_entry_price": Decimal("2500.10")}
+            ),
+            (second, 1, {"status": "ENTRY_OPEN", "entry_order_id": 42, "ltp": None}),
+        ],
+    )
+
+    assert versions == {first: 2, second: 2}
+    one, two = await store.orders_for_accounts(user_id, [account_id])
+    assert (one.status, one.filled_qty, one.avg_entry_price, one.version) == (
+        "RUNNING",
+        10,
+        Decimal("2500.10"),
+        2,
+    )
+    assert (two.status, two.entry_order_id, two.entry_stop_price, two.version) == (
+        "ENTRY_OPEN",
+        42,
+        Decimal("2500.05"),
+        2,
+    )
+    assert one.updated_at > T0
+
+
+async def test_a_stale_version_rejects_the_whole_batch_and_writes_nothing(store):
+    user_id, account_id = await given_user_with_account(store, "alice")
+    first = await store.insert_order(an_order(user_id, account_id))
+    second = await store.insert_order(an_order(user_id, account_id))
+    await store.apply_order_updates(user_id, account_id, [(second, 1, {"ltp": Decimal("1")})])
+
+    with pytest.raises(StaleVersion):
+        await store.apply_order_updates(
+            user_id,
+            account_id,
+            [
+                (first, 1, {"status": "RUNNING"}),
+                (second, 1, {"status": "RUNNING"}),
+            ],
+        )
+
+    one, two = await store.orders_for_accounts(user_id, [account_id])
+    assert (one.status, one.version) == ("PENDING", 1)
+    assert (two.status, two.version, two.ltp) == ("PENDING", 2, Decimal("1"))
+
+
+async def test_a_failing_statement_rolls_back_the_accounts_whole_sync(store):
+    user_id, account_id = await given_user_with_account(store, "alice")
+    first = await store.insert_order(an_order(user_id, account_id))
+    second = await store.insert_order(an_order(user_id, account_id))
+
+    with pytest.raises(DatabaseError) as failure:
+        await store.apply_order_updates(
+            user_id,
+            account_id,
+            [
+                (first, 1, {"status": "RUNNING", "filled_qty": 10}),
+                (second, 1, {"status": "NOT_A_STATUS"}),
+            ],
+        )
+
+    assert not isinstance(failure.value, StaleVersion)
+    assert [
+        (o.status, o.filled_qty, o.version) for o in await store.orders_for_accounts(user_id, [account_id])
+    ] == [("PENDING", 0, 1), ("PENDING", 0, 1)]
+
+
+async def test_an_update_never_reaches_another_account_or_user(store):
+    alice, first = await given_user_with_account(store, "alice", "C1")
+    second = await store.add_account(alice, "paper", "http://127.0.0.1:9000", "C2")
+    bob, _ = await given_user_with_account(store, "bob")
+    order_id = await store.insert_order(an_order(alice, first))
+
+    with pytest.raises(StaleVersion):
+        await store.apply_order_updates(alice, second, [(order_id, 1, {"status": "CLOSED"})])
+    with pytest.raises(StaleVersion):
+        await store.apply_order_updates(bob, first, [(order_id, 1, {"status": "CLOSED"})])
+
+    assert (await store.order(alice, order_id)).status == "PENDING"
+
+
+@pytest.mark.parametrize("column", ["version", "user_id", "id", "status = 'CLOSED', version", "strategy"])
+async def test_only_allow_listed_columns_can_be_updated(store, column):
+    user_id, account_id = await given_user_with_account(store, "alice")
+    order_id = await store.insert_order(an_order(user_id, account_id))
+
+    with pytest.raises(ValueError, match="not an updatable orders column"):
+        await store.apply_order_updates(user_id, account_id, [(order_id, 1, {column: "x"})])
+
+    assert (await store.order(user_id, order_id)).version == 1
+
+
+async def test_a_leg_tag_is_written_before_the_order_is_sent_and_checked_by_version(store):
+    user_id, account_id = await given_user_with_account(store, "alice")
+    order_id = await store.insert_order(an_order(user_id, account_id))
+
+    assert await store.record_leg_intent(user_id, order_id, "sl", "ML1-sl-1", expected_version=1) == 2
+    with pytest.raises(StaleVersion):
+        await store.record_leg_intent(user_id, order_id, "tp", "ML1-tp-1", expected_version=1)
+
+    row = await store.order(user_id, order_id)
+    assert (row.entry_tag, row.sl_tag, row.tp_tag, row.version) == (None, "ML1-sl-1", None, 2)
+
+
+async def test_archiving_moves_the_full_row_and_its_reason_and_loses_nothing(store):
+    user_id, account_id = await given_user_with_account(store, "alice")
+    rejected = await store.insert_order(every_column_set(user_id, account_id))
+    kept = await store.insert_order(an_order(user_id, account_id))
+    before = await store.order(user_id, rejected)
+
+    archived = await store.archive_rejected(user_id, account_id, [(rejected, "RMS: margin 'short'")])
+
+    assert archived == [msgspec.to_builtins(before)]
+    assert archived[0]["realized_pnl"] == "-12.3456"
+    assert [o.id for o in await store.orders_for_accounts(user_id, [account_id])] == [kept]
+    [stored] = await store.archived_orders(user_id, account_id)
+    assert stored.order == before
+    assert stored.archive_reason == "RMS: margin 'short'"
+    assert stored.archived_at.tzinfo is not None
+
+
+async def test_archiving_another_accounts_order_does_nothing(store):
+    alice, first = await given_user_with_account(store, "alice", "C1")
+    second = await store.add_account(alice, "paper", "http://127.0.0.1:9000", "C2")
+    order_id = await store.insert_order(an_order(alice, first))
+
+    assert await store.archive_rejected(alice, second, [(order_id, "rejected")]) == []
+
+    assert [o.id for o in await store.orders_for_accounts(alice, [first])] == [order_id]
+    assert await store.archived_orders(alice, second) == []
+
+
+async def test_a_new_order_never_reuses_an_archived_orders_id(store):
+    user_id, account_id = await given_user_with_account(store, "alice")
+    last = await store.insert_order(an_order(user_id, account_id))
+    await store.archive_rejected(user_id, account_id, [(last, "rejected")])
+
+    assert await store.insert_order(an_order(user_id, account_id)) > last
+
+
+async def test_fair_prices_upsert_and_read_back_by_symbol(store):
+    await store.upsert_fair_prices(
+        [
+            FairPrice(
+                symbol="TCS",
+                buy_fair_price=Decimal("3500.05"),
+                sell_fair_price=Decimal("3499.95"),
+                updated_at=T0,
+            ),
+            FairPrice(
+                symbol=HOSTILE, buy_fair_price=Decimal("1"), sell_fair_price=Decimal("2"), updated_at=T0
+            ),
+        ]
+    )
+    later = T0 + timedelta(seconds=5)
+    await store.upsert_fair_prices(
+        [
+            FairPrice(
+                symbol="TCS",
+                buy_fair_price=Decimal("3501"),
+                sell_fair_price=Decimal("3500"),
+                updated_at=later,
+            )
+        ]
+    )
+
+    prices = await store.fair_prices(["TCS", HOSTILE, "MISSING"])
+
+    assert prices == {
+        "TCS": (Decimal("3501"), Decimal("3500"), later),
+        HOSTILE: (Decimal("1"), Decimal("2"), T0),
+    }
+    assert await store.fair_prices([]) == {}
+
+
+async def test_a_naive_datetime_is_refused(store):
+    user_id, account_id = await given_user_with_account(store, "alice")
+
+    with pytest.raises(TypeError, match="timezone-aware"):
+        await store.insert_order(an_order(user_id, account_id, created_at=T0.replace(tzinfo=None)))
