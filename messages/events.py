@@ -174,6 +174,7 @@ class ProtectiveOrdersPlaced(_StepSucceeded, tag="protective_orders_placed"):
 
 class ProtectiveOrdersFailed(_StepFailed, tag="protective_orders_failed"):
     step: ClassVar[Step] = Step.PROTECT
+    actions: tuple[OrderAction, ...] = ()
 
 
 class EntriesModified(_StepSucceeded, tag="entries_modified"):
@@ -184,6 +185,7 @@ class EntriesModified(_StepSucceeded, tag="entries_modified"):
 
 class EntryModificationFailed(_StepFailed, tag="entry_modification_failed"):
     step: ClassVar[Step] = Step.MODIFY_ENTRIES
+    actions: tuple[OrderAction, ...] = ()
 
 
 class StopLossesModified(_StepSucceeded, tag="stop_losses_modified"):
@@ -194,6 +196,7 @@ class StopLossesModified(_StepSucceeded, tag="stop_losses_modified"):
 
 class StopLossModificationFailed(_StepFailed, tag="stop_loss_modification_failed"):
     step: ClassVar[Step] = Step.MODIFY_STOP_LOSSES
+    actions: tuple[OrderAction, ...] = ()
 
 
 class RejectedArchived(_StepSucceeded, tag="rejected_archived"):
@@ -221,6 +224,7 @@ class RegeneratedPlaced(_StepSucceeded, tag="regenerated_placed"):
 
 class RegeneratedPlacementFailed(_StepFailed, tag="regenerated_placement_failed"):
     step: ClassVar[Step] = Step.PLACE_REGENERATED
+    actions: tuple[OrderAction, ...] = ()
 
 
 class ErrorsReported(_StepSucceeded, tag="errors_reported"):

@@ -15,7 +15,6 @@ import secrets
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any, Protocol
 
 import msgspec
@@ -427,13 +426,15 @@ class SqlStore:
 
     # --- fair prices ------------------------------------------------------------------------------
 
-    async def fair_prices(self, symbols: Sequence[str]) -> dict[str, tuple[Decimal, Decimal, datetime]]:
+    async def fair_prices(self, symbols: Sequence[str]) -> dict[str, FairPrice]:
         unique = sorted(set(symbols))
         if not unique:
             return {}
         async with self.transaction() as tx:
             rows = await tx.fetch_all("fair_prices/select", unique, counts=(len(unique),))
-        return {r["symbol"]: (r["buy_fair_price"], r["sell_fair_price"], r["updated_at"]) for r in rows}
+        return {r["symbol"]: FairPrice(symbol=r["symbol"], buy_fair_price=r["buy_fair_price"],
+                                       sell_fair_price=r["sell_fair_price"], updated_at=r["updated_at"])
+                for r in rows}
 
     async def upsert_fair_prices(self, prices: Sequence[FairPrice]) -> None:
         latest = {p.symbol: p for p in prices}

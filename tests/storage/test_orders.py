@@ -265,8 +265,9 @@ async def test_fair_prices_upsert_and_read_back_by_symbol(store):
     prices = await store.fair_prices(["TCS", HOSTILE, "MISSING"])
 
     assert prices == {
-        "TCS": (Decimal("3501"), Decimal("3500"), later),
-        HOSTILE: (Decimal("1"), Decimal("2"), T0),
+        "TCS": FairPrice(symbol="TCS", buy_fair_price=Decimal("3501"), sell_fair_price=Decimal("3500"),
+                         updated_at=later),
+        HOSTILE: FairPrice(symbol=HOSTILE, buy_fair_price=Decimal("1"), sell_fair_price=Decimal("2"), updated_at=T0),
     }
     assert await store.fair_prices([]) == {}
 
