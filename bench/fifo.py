@@ -1,0 +1,389 @@
+"""Benchmark of FIFO PnL: `match_fifo` against the original design's SQL FIFO on MariaDB, same fills.
+
+Owns the synthetic order books (50 symbols, random sides so positions flip through zero, partial fills
+of cancelled orders, unfilled orders, ties on time), the two SQL FIFO forms and the equality check.
+It creates and drops its own database `bench_fifo_<pid>`; it never touches another database.
+
+Both SQL forms rest on one fact: FIFO with flips pairs the k-th unit bought with the k-th unit sold, per
+symbol (while long, a sell closes the oldest open buy unit, which is the next unsold one; while short, a
+buy closes the oldest open sell unit, the next unbought one). So a match is the overlap of a buy fill's
+and a sell fill's cumulative-quantity ranges; the earlier of the two fills is the entry (LONG when it is
+the buy) and realized = (sell price - buy price) x qty for both directions. Open lots are the units past
+min(bought, sold) on the larger side. The SQL forms therefore handle flips fully, not a subset.
+
+- classic: the original design's shape, an overlap join on cumulative-quantity ranges. Quadratic per
+  symbol: capped by `max_statement_time` and skipped above --classic-max.
+- ranked: every cumulative end of either side is a boundary; each segment between boundaries lies in
+  exactly one buy fill and one sell fill, found by rank (running count of boundaries) with equality joins.
+  O(n log n).
+
+Each form runs as the original did: TRUNCATE the result tables, then INSERT ... SELECT. (The service
+itself never TRUNCATEs; this database is the benchmark's own.) Exit status 1 when any result differs.
+
+Usage (inside the project venv):  python bench/fifo.py [--quick] [--sizes 1000 10000 ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pymysql
+
+from actors.pnl_calculator.fifo import FifoResult, Fill, fills_from_order_book, match_fifo
+from adapters.broker.types import BrokerOrder
+
+SYMBOL_COUNT = 50
+MARKED_SYMBOLS = 40
+"""Symbols past this have no mark: their open lots carry no unrealized PnL."""
+SESSION_OPEN = datetime(2026, 1, 5, 3, 45, tzinfo=UTC)
+
+SCHEMA = (
+    """CREATE TABLE fills (
+        order_id BIGINT PRIMARY KEY,
+        symbol VARCHAR(32) NOT NULL,
+        side ENUM('BUY', 'SELL') NOT NULL,
+        qty INT NOT NULL,
+        price DECIMAL(14, 2) NOT NULL,
+        fill_time DATETIME(6) NOT NULL,
+        KEY by_symbol_side_time (symbol, side, fill_time, order_id)
+    ) ENGINE=InnoDB""",
+    """CREATE TABLE marks (symbol VARCHAR(32) PRIMARY KEY, mark DECIMAL(14, 2) NOT NULL) ENGINE=InnoDB""",
+    """CREATE TABLE fifo_matches (
+        symbol VARCHAR(32) NOT NULL,
+        entry_order_id BIGINT NOT NULL,
+        exit_order_id BIGINT NOT NULL,
+        direction ENUM('LONG', 'SHORT') NOT NULL,
+        qty INT NOT NULL,
+        entry_price DECIMAL(14, 2) NOT NULL,
+        exit_price DECIMAL(14, 2) NOT NULL,
+        realized_pnl DECIMAL(24, 2) NOT NULL
+    ) ENGINE=InnoDB""",
+    """CREATE TABLE fifo_open_lots (
+        symbol VARCHAR(32) NOT NULL,
+        order_id BIGINT NOT NULL,
+        direction ENUM('LONG', 'SHORT') NOT NULL,
+        qty INT NOT NULL,
+        entry_price DECIMAL(14, 2) NOT NULL,
+        mark DECIMAL(14, 2) NULL,
+        unrealized_pnl DECIMAL(24, 2) NULL
+    ) ENGINE=InnoDB""",
+)
+
+# The original design's form: the overlap join of buy and sell cumulative ranges (quadratic per symbol).
+CLASSIC_MATCHES = """
+INSERT INTO fifo_matches
+    (symbol, entry_order_id, exit_order_id, direction, qty, entry_price, exit_price, realized_pnl)
+WITH
+    cumulative AS (  -- each fill covers units (cum_end - qty, cum_end] of its (symbol, side) stream
+        SELECT order_id, symbol, side, qty, price, fill_time,
+               SUM(qty) OVER (PARTITION BY symbol, side ORDER BY fill_time, order_id
+                              ROWS UNBOUNDED PRECEDING) AS cum_end
+        FROM fills
+    ),
+    buys AS (SELECT *, cum_end - qty AS cum_start FROM cumulative WHERE side = 'BUY'),
+    sells AS (SELECT *, cum_end - qty AS cum_start FROM cumulative WHERE side = 'SELL'),
+    pairs AS (
+        SELECT b.symbol, b.order_id AS buy_id, s.order_id AS sell_id, b.price AS buy_price,
+               s.price AS sell_price,
+               (b.fill_time, b.order_id) < (s.fill_time, s.order_id) AS buy_first,
+               LEAST(b.cum_end, s.cum_end) - GREATEST(b.cum_start, s.cum_start) AS qty
+        FROM buys b
+        JOIN sells s ON s.symbol = b.symbol AND s.cum_start < b.cum_end AND b.cum_start < s.cum_end
+    )
+SELECT symbol, IF(buy_first, buy_id, sell_id), IF(buy_first, sell_id, buy_id),
+       IF(buy_first, 'LONG', 'SHORT'), qty, IF(buy_first, buy_price, sell_price),
+       IF(buy_first, sell_price, buy_price), (sell_price - buy_price) * qty
+FROM pairs"""
+
+# The O(n log n) form: segments between consecutive boundaries (cumulative ends of either side); a
+# segment ending at `point` lies in the buy fill ranked (buy ends before it) + 1, likewise for sells.
+# Segments past the smaller side's total find no fill on that side and drop out of the inner joins.
+RANKED_MATCHES = """
+INSERT INTO fifo_matches
+    (symbol, entry_order_id, exit_order_id, direction, qty, entry_price, exit_price, realized_pnl)
+WITH
+    cumulative AS (  -- each fill covers units (cum_end - qty, cum_end] of its (symbol, side) stream
+        SELECT order_id, symbol, side, qty, price, fill_time,
+               SUM(qty) OVER (PARTITION BY symbol, side ORDER BY fill_time, order_id
+                              ROWS UNBOUNDED PRECEDING) AS cum_end
+        FROM fills
+    ),
+    ranked AS (
+        SELECT *, ROW_NUMBER() OVER (PARTITION BY symbol, side ORDER BY fill_time, order_id) AS side_rank
+        FROM cumulative
+    ),
+    bounds AS (
+        SELECT symbol, cum_end AS point, MAX(side = 'BUY') AS buy_end, MAX(side = 'SELL') AS sell_end
+        FROM cumulative GROUP BY symbol, cum_end
+    ),
+    segments AS (
+        SELECT symbol,
+               point - COALESCE(LAG(point) OVER w, 0) AS qty,
+               SUM(buy_end) OVER w - buy_end + 1 AS buy_rank,
+               SUM(sell_end) OVER w - sell_end + 1 AS sell_rank
+        FROM bounds
+        WINDOW w AS (PARTITION BY symbol ORDER BY point)  -- points are distinct: running sums
+    ),
+    pairs AS (
+        SELECT g.symbol, b.order_id AS buy_id, s.order_id AS sell_id, b.price AS buy_price,
+               s.price AS sell_price,
+               (b.fill_time, b.order_id) < (s.fill_time, s.order_id) AS buy_first, g.qty
+        FROM segments g
+        JOIN ranked b ON b.symbol = g.symbol AND b.side = 'BUY' AND b.side_rank = g.buy_rank
+        JOIN ranked s ON s.symbol = g.symbol AND s.side = 'SELL' AND s.side_rank = g.sell_rank
+    )
+SELECT symbol, IF(buy_first, buy_id, sell_id), IF(buy_first, sell_id, buy_id),
+       IF(buy_first, 'LONG', 'SHORT'), qty, IF(buy_first, buy_price, sell_price),
+       IF(buy_first, sell_price, buy_price), (sell_price - buy_price) * qty
+FROM pairs"""
+
+# Open lots, shared by both forms: what lies past min(bought, sold) on the larger side, marked if it can.
+OPEN_LOTS = """
+INSERT INTO fifo_open_lots (symbol, order_id, direction, qty, entry_price, mark, unrealized_pnl)
+WITH
+    cumulative AS (  -- each fill covers units (cum_end - qty, cum_end] of its (symbol, side) stream
+        SELECT order_id, symbol, side, qty, price, fill_time,
+               SUM(qty) OVER (PARTITION BY symbol, side ORDER BY fill_time, order_id
+                              ROWS UNBOUNDED PRECEDING) AS cum_end
+        FROM fills
+    ),
+    totals AS (
+        SELECT symbol, LEAST(SUM(IF(side = 'BUY', qty, 0)), SUM(IF(side = 'SELL', qty, 0))) AS matched
+        FROM fills GROUP BY symbol
+    ),
+    lots AS (
+        SELECT c.symbol, c.order_id, IF(c.side = 'BUY', 'LONG', 'SHORT') AS direction,
+               c.cum_end - GREATEST(c.cum_end - c.qty, t.matched) AS qty, c.price
+        FROM cumulative c JOIN totals t ON t.symbol = c.symbol
+        WHERE c.cum_end > t.matched
+    )
+SELECT l.symbol, l.order_id, l.direction, l.qty, l.price, m.mark,
+       IF(l.direction = 'LONG', m.mark - l.price, l.price - m.mark) * l.qty
+FROM lots l LEFT JOIN marks m ON m.symbol = l.symbol"""
+
+SQL_FORMS = {"classic": CLASSIC_MATCHES, "ranked": RANKED_MATCHES}
+
+SELECT_MATCHES = """SELECT symbol, entry_order_id, exit_order_id, direction, qty, entry_price, exit_price,
+                           realized_pnl FROM fifo_matches"""
+SELECT_OPEN_LOTS = """SELECT symbol, order_id, direction, qty, entry_price, mark, unrealized_pnl
+                      FROM fifo_open_lots"""
+
+
+def order_book(size: int, seed: int) -> list[BrokerOrder]:
+    """`size` filled orders over 50 symbols, plus about 5% unfilled ones, in order id order.
+
+    Sides are a fair coin per order, so every symbol's position random-walks through zero (flips within
+    one fill are common). One order in eight is cancelled after a partial fill. Fills are timed to the
+    second and up to two seconds after their creation: the book is nearly but not quite in time order,
+    and ties on time, broken by order id, are common.
+    """
+    rng = random.Random(seed)
+    symbols = [f"SYM{index:02d}" for index in range(SYMBOL_COUNT)]
+    ticks = {symbol: rng.randint(2_000, 60_000) for symbol in symbols}  # price in 0.05 ticks
+    orders: list[BrokerOrder] = []
+    filled = 0
+    while filled < size:
+        order_id = 1_000_000 + len(orders)
+        symbol = rng.choice(symbols)
+        ticks[symbol] = max(1, ticks[symbol] + rng.randint(-20, 20))
+        quantity = rng.randint(1, 40) * rng.choice((1, 1, 1, 5, 25))
+        roll = rng.random()
+        if roll < 0.05:
+            status, filled_qty = "Rejected", 0
+        elif roll < 0.175 and quantity > 1:
+            status, filled_qty = "Cancelled", rng.randint(1, quantity - 1)
+        else:
+            status, filled_qty = "Filled", quantity
+        created = SESSION_OPEN + timedelta(seconds=len(orders) // 3)
+        orders.append(BrokerOrder(
+            client_id="BENCH", app_order_id=order_id, exchange_segment="NSECM", instrument_id=1,
+            symbol=symbol, side=rng.choice(("BUY", "SELL")), order_type="LIMIT", product_type="NRML",
+            quantity=quantity, status=status, filled_qty=filled_qty, leaves_qty=0,
+            avg_price=ticks[symbol] * Decimal("0.05") if filled_qty else None,
+            created_at=created, updated_at=created + timedelta(seconds=rng.randint(0, 2)),
+        ))
+        if filled_qty:
+            filled += 1
+    return orders
+
+
+def marks_for(fills: Sequence[Fill]) -> dict[str, Decimal]:
+    last_price = {fill.symbol: fill.price for fill in fills}
+    return {symbol: price for symbol, price in sorted(last_price.items())[:MARKED_SYMBOLS]}
+
+
+def timed(action: Callable[[], object], repeat: int) -> tuple[list[float], object]:
+    """Run `action` `repeat` times; the seconds of each run and the last result (freed outside the clock)."""
+    seconds, result = [], None
+    for _ in range(repeat):
+        del result
+        started = time.perf_counter()
+        result = action()
+        seconds.append(time.perf_counter() - started)
+    return seconds, result
+
+
+def result_rows(result: FifoResult) -> tuple[list[tuple], list[tuple]]:
+    matches = sorted(
+        (m.symbol, m.entry_order_id, m.exit_order_id, m.direction, m.qty, m.entry_price, m.exit_price,
+         m.realized_pnl)
+        for m in result.matches
+    )
+    open_lots = sorted(
+        (lot.symbol, lot.order_id, lot.direction, lot.qty, lot.entry_price, lot.mark, lot.unrealized_pnl)
+        for lot in result.open_lots
+    )
+    return matches, open_lots
+
+
+class Database:
+    """The benchmark's own MariaDB database, created on entry and dropped on exit."""
+
+    def __init__(self, host: str, port: int, user: str, password: str) -> None:
+        self.name = f"bench_fifo_{os.getpid()}"
+        self.connection = pymysql.connect(host=host, port=port, user=user, password=password,
+                                          autocommit=False, local_infile=False)
+
+    def __enter__(self) -> Database:
+        with self.connection.cursor() as cursor:
+            cursor.execute(f"CREATE DATABASE `{self.name}`")
+            cursor.execute(f"USE `{self.name}`")
+            # Room for the window functions' and CTEs' temporary tables in memory: fair to SQL.
+            cursor.execute("SET SESSION tmp_table_size = 1073741824, max_heap_table_size = 1073741824,"
+                           " sort_buffer_size = 67108864")
+            for statement in SCHEMA:
+                cursor.execute(statement)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self.connection.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS `{self.name}`")
+        self.connection.close()
+
+    def version(self) -> str:
+        with self.connection.cursor() as cursor:
+            cursor.execute("SELECT VERSION()")
+            return cursor.fetchone()[0]
+
+    def load(self, fills: Sequence[Fill], marks: dict[str, Decimal]) -> None:
+        with self.connection.cursor() as cursor:
+            cursor.execute("TRUNCATE fills")
+            cursor.execute("TRUNCATE marks")
+            rows = [(f.order_id, f.symbol, f.side, f.qty, f.price, f.time.replace(tzinfo=None))
+                    for f in fills]
+            for start in range(0, len(rows), 20_000):
+                cursor.executemany(
+                    "INSERT INTO fills (order_id, symbol, side, qty, price, fill_time)"
+                    " VALUES (%s, %s, %s, %s, %s, %s)",
+                    rows[start:start + 20_000],
+                )
+            cursor.executemany("INSERT INTO marks (symbol, mark) VALUES (%s, %s)", list(marks.items()))
+            cursor.execute("ANALYZE TABLE fills")
+            cursor.fetchall()
+        self.connection.commit()
+
+    def run_fifo(self, matches_sql: str, cap_seconds: int) -> float | None:
+        """TRUNCATE the result tables, INSERT ... SELECT matches and open lots; seconds, None past the cap."""
+        started = time.perf_counter()
+        with self.connection.cursor() as cursor:
+            cursor.execute("TRUNCATE fifo_matches")
+            cursor.execute("TRUNCATE fifo_open_lots")
+            cursor.execute("SET SESSION max_statement_time = %s", (cap_seconds,))
+            try:
+                cursor.execute(matches_sql)
+            except pymysql.err.OperationalError as error:
+                if error.args[0] != 1969:  # ER_STATEMENT_TIMEOUT
+                    raise
+                self.connection.rollback()
+                return None
+            finally:
+                cursor.execute("SET SESSION max_statement_time = 0")
+            cursor.execute(OPEN_LOTS)
+        self.connection.commit()
+        return time.perf_counter() - started
+
+    def results(self) -> tuple[list[tuple], list[tuple]]:
+        with self.connection.cursor() as cursor:
+            cursor.execute(SELECT_MATCHES)
+            matches = sorted(cursor.fetchall())
+            cursor.execute(SELECT_OPEN_LOTS)
+            open_lots = sorted(cursor.fetchall())
+        return matches, open_lots
+
+
+def machine() -> str:
+    with open("/proc/cpuinfo") as cpuinfo:
+        model = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")),
+                     platform.processor())
+    with open("/proc/meminfo") as meminfo:
+        memory_kib = int(next(line.split()[1] for line in meminfo if line.startswith("MemTotal")))
+    return (f"{model}, {os.cpu_count()} CPUs, {memory_kib / 2**20:.1f} GiB, "
+            f"Python {platform.python_version()}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="10^3 and 10^4 fills only (CI, under a minute)")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10**3, 10**4, 10**5, 10**6])
+    parser.add_argument("--classic-max", type=int, default=10**5,
+                        help="largest size the quadratic classic SQL runs at (default 10^5)")
+    parser.add_argument("--classic-cap", type=int, default=1200,
+                        help="seconds before the classic SQL statement is cut off (default 1200)")
+    parser.add_argument("--repeat", type=int, default=5, help="match_fifo runs per size (default 5)")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=3306)
+    parser.add_argument("--user", default="root")
+    parser.add_argument("--password", default="")
+    parser.add_argument("--seed", type=int, default=20260105)
+    args = parser.parse_args(argv)
+    sizes = [10**3, 10**4] if args.quick else args.sizes
+
+    differences = 0
+    with Database(args.host, args.port, args.user, args.password) as database:
+        print(f"machine: {machine()}; MariaDB {database.version()}")
+        print(f"{'fills':>9} {'matches':>9} {'lots':>6} {'book->fills':>11} {'match_fifo':>11} "
+              f"{'(median)':>9} {'(shuffled)':>10} {'classic SQL':>12} {'ranked SQL':>11}  equal")
+        for size in sizes:
+            book = order_book(size, args.seed)
+            convert_seconds, fills = timed(lambda book=book: fills_from_order_book(book), 1)
+            marks = marks_for(fills)
+            seconds, result = timed(lambda fills=fills, marks=marks: match_fifo(fills, marks), args.repeat)
+            shuffled = random.Random(args.seed).sample(fills, len(fills))
+            shuffled_seconds, _ = timed(lambda s=shuffled, marks=marks: match_fifo(s, marks), 1)
+            expected = result_rows(result)
+            database.load(fills, marks)
+            sql_seconds: dict[str, str] = {}
+            verdicts: list[str] = []
+            for form, sql in SQL_FORMS.items():
+                if form == "classic" and size > args.classic_max:
+                    sql_seconds[form] = "skipped"
+                    continue
+                elapsed = database.run_fifo(sql, args.classic_cap if form == "classic" else 3600)
+                if elapsed is None:
+                    sql_seconds[form] = f">{args.classic_cap}s"
+                    continue
+                sql_seconds[form] = f"{elapsed:.3f}s"
+                same = database.results() == expected
+                differences += not same
+                verdicts.append(f"{form} {'yes' if same else 'NO'}")
+            print(f"{size:>9} {len(result.matches):>9} {len(result.open_lots):>6} "
+                  f"{convert_seconds[0]:>10.3f}s {min(seconds):>10.3f}s {statistics.median(seconds):>8.3f}s "
+                  f"{shuffled_seconds[0]:>9.3f}s {sql_seconds['classic']:>12} {sql_seconds['ranked']:>11}  "
+                  f"{', '.join(verdicts)}", flush=True)
+    if differences:
+        print(f"FAILED: {differences} SQL result(s) differ from match_fifo", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

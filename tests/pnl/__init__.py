@@ -1,0 +1,1 @@
+"""Tests of the PnL worker's pure core: FIFO matching and fills from the order book."""
