@@ -41,3 +41,21 @@ class CycleConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
 
     def timeout_for(self, step: Step) -> float:
         return self.step_timeouts_s.get(step, DEFAULT_STEP_TIMEOUTS_S.get(step, 30.0))
+
+
+class OrderRulesConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    fair_price_max_age_s: float = 120.0
+    """A fair price older than this is not used: its orders are left alone and counted in the summary."""
+    max_entry_modifications: int = 3
+    """Step 5 converts one entry at most this many times."""
+    max_leg_attempts: int = 3
+    """A stop-loss or take-profit the broker rejects or drops is placed again up to this many attempts in all."""
+    max_regenerations: int = 2
+    """A rejected entry is regenerated at most this many times."""
+
+
+class BrokerConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    call_timeout_s: float = 10.0
+    """Each broker HTTP call's deadline; an order call past it is ambiguous and left to the next order book."""
+    pacing: bool = True
+    """Pace calls to the XTS limits per session (order book and positions 1/s, orders 10/s)."""

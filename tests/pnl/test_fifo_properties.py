@@ -92,7 +92,7 @@ def test_open_lots_are_the_naive_open_units_marked_to_the_marks(fills, marks):
         for (order_id, side, price), units in groupby(open_units[symbol]):
             qty = len(list(units))
             direction = "LONG" if side == "BUY" else "SHORT"
-            if mark is None:
+            if mark is None:  # noqa: SIM108 - a nested ternary reads worse
                 unrealized = None
             else:
                 unrealized = (mark - price) * qty if direction == "LONG" else (price - mark) * qty

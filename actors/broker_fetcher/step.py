@@ -1,0 +1,61 @@
+"""Step 1's handler: fetch every account at once, store each snapshot, flag expired sessions.
+
+The broker side (2N concurrent calls, timeouts, login once when a token is missing) is `fetch.py`; this
+module owns what follows for each account: a new token is saved, a snapshot replaces the account's
+`broker_order_book` / `broker_position` rows in one transaction, a session expiry sets `session_needed`.
+Each account's outcome is its own event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from actors.broker_fetcher.fetch import AccountSnapshot, fetch_accounts
+from actors.worker import failure_event
+from adapters.broker.port import Broker
+from adapters.errors import AdapterError
+from adapters.store.port import Store
+from messages.commands import FetchSnapshots
+from messages.common import ErrorKind
+from messages.events import Event, FetchFailed, SnapshotFetched
+from service.clock import Clock
+
+
+class FetchSnapshotsStep:
+    def __init__(self, broker: Broker, store: Store, clock: Clock, call_timeout_s: float) -> None:
+        self._broker = broker
+        self._store = store
+        self._clock = clock
+        self._call_timeout_s = call_timeout_s
+
+    async def __call__(self, command: FetchSnapshots) -> tuple[Event, ...]:
+        accounts = await self._store.broker_accounts(command.user_id, command.account_ids)
+        known = {account.account_id for account in accounts}
+        events: list[Event] = [
+            FetchFailed(user_id=command.user_id, cycle_id=command.cycle_id, at=self._clock.now(),
+                        account_ids=(account_id,), kind=ErrorKind.DB,
+                        message="the account is no longer active for this user")
+            for account_id in command.account_ids if account_id not in known
+        ]
+        results = await fetch_accounts(self._broker, accounts, self._call_timeout_s, now=self._clock.now)
+        events.extend(await asyncio.gather(*(self._settle(command, account_id, result)
+                                             for account_id, result in results.items())))
+        return tuple(events)
+
+    async def _settle(self, command: FetchSnapshots, account_id: int,
+                      result: AccountSnapshot | AdapterError) -> Event:
+        one = FetchSnapshots(user_id=command.user_id, cycle_id=command.cycle_id, account_ids=(account_id,))
+        try:
+            if isinstance(result, AdapterError):
+                if result.kind is ErrorKind.SESSION_EXPIRED:
+                    await self._store.set_session_needed(command.user_id, account_id)
+                return failure_event(one, result, self._clock)
+            if result.new_token:
+                await self._store.set_account_token(command.user_id, account_id, result.new_token)
+            await self._store.replace_broker_snapshot(command.user_id, account_id, result.orders,
+                                                      result.positions, result.fetched_at)
+        except Exception as error:  # a failed write fails this account only
+            return failure_event(one, error, self._clock)
+        return SnapshotFetched(user_id=command.user_id, cycle_id=command.cycle_id, at=self._clock.now(),
+                               account_ids=(account_id,), order_rows=len(result.orders),
+                               position_rows=len(result.positions))

@@ -1,0 +1,105 @@
+"""Carrying out the rules' actions for one account, intent first, and recording what happened.
+
+Before a new leg is sent its tag is written to the order row with the status `PendingSubmit` (one
+optimistic update); after the answer the row gets the broker's order id and `New`, or `Rejected` for a
+definitive refusal, or `Unconfirmed` for an ambiguous failure, which only the next order book settles.
+Every request becomes an `OrderAction` for the step's event; every failure becomes a problem of the step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from actors.order_placer.rules import Action, CancelLeg, ModifyLeg, PlaceLeg, Unprotected
+from actors.order_placer.tags import PENDING_SUBMIT, UNCONFIRMED
+from adapters.broker.errors import BrokerError, BrokerRejected
+from adapters.broker.port import Broker
+from adapters.broker.types import BrokerAccount
+from adapters.errors import AdapterError
+from adapters.store.port import Store
+from adapters.store.rows import OrderRow
+from messages.common import ErrorKind
+from messages.events import OrderAction
+
+
+class AccountExecutor:
+    """Runs actions of one account in order, tracking each order's version across its own writes."""
+
+    def __init__(self, store: Store, broker: Broker, account: BrokerAccount, user_id: int) -> None:
+        self._store = store
+        self._broker = broker
+        self.account = account
+        self._user_id = user_id
+        self._versions: dict[int, int] = {}
+        self.actions: list[OrderAction] = []
+        self.problems: list[tuple[ErrorKind, str]] = []
+
+    async def run(self, order: OrderRow, action: Action, on_success: Mapping[str, Any] | None = None) -> bool:
+        """Carry out `action`; `on_success` are order fields to write once the broker accepted it."""
+        match action:
+            case PlaceLeg():
+                return await self._place(order, action)
+            case ModifyLeg():
+                return await self._send(order, action, self._broker.modify(self.account, action.request),
+                                        "modify", on_success)
+            case CancelLeg():
+                return await self._send(order, action,
+                                        self._broker.cancel(self.account, action.app_order_id, action.tag),
+                                        "cancel", on_success)
+            case Unprotected():
+                self.problems.append((ErrorKind.REJECTED, f"order {action.order_id}: {action.reason}"))
+        return False
+
+    async def update(self, order: OrderRow, changes: Mapping[str, Any]) -> None:
+        version = self._versions.get(order.id, order.version)
+        new_versions = await self._store.apply_order_updates(
+            self._user_id, order.account_id, [(order.id, version, dict(changes))])
+        self._versions[order.id] = new_versions[order.id]
+
+    async def _place(self, order: OrderRow, action: PlaceLeg) -> bool:
+        leg, request = action.leg, action.request
+        await self.update(order, {f"{leg}_tag": request.tag, f"{leg}_orderstatus": PENDING_SUBMIT,
+                                  f"{leg}_qty": request.quantity})
+        try:
+            ack = await self._broker.place(self.account, request)
+        except BrokerError as error:
+            ambiguous = error.ambiguous
+            await self.update(order, {f"{leg}_orderstatus": UNCONFIRMED if ambiguous else "Rejected"})
+            self._record(action, "in_flight" if ambiguous else "rejected", detail=error.message)
+            if not ambiguous:
+                reason = error.reason if isinstance(error, BrokerRejected) else error.message
+                self.problems.append((error.kind, f"order {order.id}: {leg.upper()} not placed: {reason}"))
+            return False
+        await self.update(order, {f"{leg}_order_id": ack.app_order_id, f"{leg}_orderstatus": "New"})
+        self._record(action, "place", broker_order_id=ack.app_order_id)
+        return True
+
+    async def _send(self, order: OrderRow, action: ModifyLeg | CancelLeg, call: Any, verb: str,
+                    on_success: Mapping[str, Any] | None) -> bool:
+        try:
+            await call
+        except AdapterError as error:
+            self.problems.append((error.kind, f"order {order.id}: {verb} of the {action.leg} leg failed: "
+                                              f"{error.message}"))
+            self._record(action, "in_flight" if getattr(error, "ambiguous", False) else "rejected",
+                         detail=error.message)
+            return False
+        if on_success:
+            await self.update(order, on_success)
+        self._record(action, verb)
+        return True
+
+    def _record(self, action: PlaceLeg | ModifyLeg | CancelLeg, what: str, broker_order_id: int | None = None,
+                detail: str = "") -> None:
+        if isinstance(action, CancelLeg):
+            tag, quantity, price, broker_id = action.tag, None, None, action.app_order_id
+            detail = detail or action.reason
+        else:
+            request = action.request
+            tag, quantity, price = request.tag, request.quantity, request.limit_price
+            broker_id = broker_order_id if isinstance(action, PlaceLeg) else request.app_order_id
+            detail = detail or getattr(action, "reason", "")
+        self.actions.append(OrderAction(order_id=action.order_id, account_id=action.account_id, leg=action.leg,
+                                        action=what, tag=tag, broker_order_id=broker_id, quantity=quantity,
+                                        price=price, detail=detail))

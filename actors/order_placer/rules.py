@@ -1,0 +1,226 @@
+"""The pure rules of everything the cycle sends: SL/TP legs with OCO (Step 4) and fair-price modifications
+of entries (Step 5) and stop-losses (Step 6).
+
+Each rule looks at one internal order and the fresh order book and returns the actions to take; it sends
+nothing and reads no clock. Guarantees kept here:
+- a leg whose request is in flight (`PendingSubmit` / `Unconfirmed`) is re-sent, with the same tag, only
+  when the fresh book proves the broker never took it; if the book has the tag, Step 3 already adopted it;
+- there is never a second live SL or TP for one order: extra live rows of a leg are cancelled;
+- a leg the broker rejected or dropped is placed again under a new attempt's tag, at most `max_attempts`
+  times, after which the order is reported as unprotected every cycle.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from typing import Literal
+
+import msgspec
+
+from actors.order_placer.tags import IN_FLIGHT_STATUSES, order_tag, parse_tag
+from actors.order_syncer.book import BookIndex
+from actors.order_syncer.sync import exit_fills
+from adapters.broker.types import OPEN_STATUSES, BrokerOrder, ModifyRequest, OrderRequest
+from adapters.store.rows import FairPrice, OrderRow
+
+TICK = Decimal("0.05")
+STOP_TYPES = frozenset({"STOPLIMIT", "STOPMARKET"})
+ExitLeg = Literal["sl", "tp"]
+
+
+class PlaceLeg(msgspec.Struct, frozen=True, kw_only=True):
+    """Record `tag` on the order (intent), then send `request`."""
+
+    order_id: int
+    account_id: int
+    leg: ExitLeg
+    attempt: int
+    request: OrderRequest
+    resend: bool = False
+
+
+class ModifyLeg(msgspec.Struct, frozen=True, kw_only=True):
+    order_id: int
+    account_id: int
+    leg: Literal["entry", "sl", "tp"]
+    request: ModifyRequest
+    reason: str
+
+
+class CancelLeg(msgspec.Struct, frozen=True, kw_only=True):
+    order_id: int
+    account_id: int
+    leg: Literal["entry", "sl", "tp"]
+    app_order_id: int
+    tag: str
+    reason: str
+
+
+class Unprotected(msgspec.Struct, frozen=True, kw_only=True):
+    """A leg that cannot be placed any more; reported as an error every cycle until someone acts."""
+
+    order_id: int
+    account_id: int
+    leg: ExitLeg
+    reason: str
+
+
+Action = PlaceLeg | ModifyLeg | CancelLeg | Unprotected
+
+
+def to_tick(price: Decimal, side: str) -> Decimal:
+    """Round to the 0.05 tick so that the order stays marketable: up for a BUY, down for a SELL."""
+    rounding = ROUND_CEILING if side == "BUY" else ROUND_FLOOR
+    return (price / TICK).to_integral_value(rounding=rounding) * TICK
+
+
+def exit_side(order: OrderRow) -> Literal["BUY", "SELL"]:
+    return "SELL" if order.side == "BUY" else "BUY"
+
+
+def _is_live(row: BrokerOrder | None) -> bool:
+    return row is not None and row.status in OPEN_STATUSES
+
+
+# --- Step 4: protective legs and OCO -------------------------------------------------------------
+
+
+def plan_protection(order: OrderRow, book: BookIndex, *, oco_cancels_only: bool, max_attempts: int) -> list[Action]:
+    entry, sl, tp = (book.leg(order, leg) for leg in ("entry", "sl", "tp"))
+    if order.status == "CLOSED":
+        return [CancelLeg(order_id=order.id, account_id=order.account_id, leg=leg, app_order_id=row.app_order_id,
+                          tag=row.tag, reason="OCO: the trade is closed")
+                for leg, row in (("sl", sl), ("tp", tp), ("entry", entry)) if _is_live(row)]
+    if order.status != "RUNNING" or oco_cancels_only:
+        return []
+    open_qty = order.filled_qty - sum(qty for qty, _ in exit_fills(sl, tp))
+    product_type = entry.product_type if entry is not None else "NRML"
+    actions: list[Action] = []
+    for leg, row, price in (("sl", sl, order.sl_stop_price), ("tp", tp, order.tp_price)):
+        actions.extend(_duplicates(order, leg, row, book))
+        if price is not None:
+            actions.extend(_protect_leg(order, leg, row, price, open_qty, product_type, max_attempts))
+    return actions
+
+
+def _duplicates(order: OrderRow, leg: ExitLeg, kept: BrokerOrder | None, book: BookIndex) -> list[Action]:
+    """Every live row at the broker for this order's leg, other than the one tracked, is cancelled."""
+    return [
+        CancelLeg(order_id=order.id, account_id=order.account_id, leg=leg, app_order_id=row.app_order_id,
+                  tag=row.tag, reason="duplicate live order for this leg")
+        for row in book.rows
+        if _is_live(row) and row is not kept and (parsed := parse_tag(row.tag)) is not None
+        and parsed[:2] == (order.id, leg)
+    ]
+
+
+def _protect_leg(order: OrderRow, leg: ExitLeg, row: BrokerOrder | None, price: Decimal, open_qty: int,
+                 product_type: str, max_attempts: int) -> list[Action]:
+    if _is_live(row):
+        remaining = row.quantity - row.filled_qty
+        if open_qty > 0 and remaining != open_qty:
+            return [ModifyLeg(order_id=order.id, account_id=order.account_id, leg=leg,
+                              reason=f"resize to the open quantity {open_qty}",
+                              request=ModifyRequest(app_order_id=row.app_order_id, order_type=row.order_type,
+                                                    quantity=row.filled_qty + open_qty, tag=row.tag,
+                                                    product_type=row.product_type, limit_price=row.limit_price,
+                                                    stop_price=row.stop_price))]
+        return []
+    if open_qty <= 0:
+        return []
+    tag: str | None = getattr(order, f"{leg}_tag")
+    status: str | None = getattr(order, f"{leg}_orderstatus")
+    parsed = parse_tag(tag)
+    attempt = parsed[2] if parsed else 0
+    if tag is not None and row is None and status in IN_FLIGHT_STATUSES:
+        return [_place(order, leg, attempt, price, open_qty, product_type, tag=tag)]
+    next_attempt = attempt + 1
+    if next_attempt > max_attempts:
+        why = row.reject_reason if row is not None and row.reject_reason else (status or "not placed")
+        return [Unprotected(order_id=order.id, account_id=order.account_id, leg=leg,
+                            reason=f"{leg.upper()} failed {attempt} times (last: {why}); the position is unprotected")]
+    return [_place(order, leg, next_attempt, price, open_qty, product_type)]
+
+
+def _place(order: OrderRow, leg: ExitLeg, attempt: int, price: Decimal, qty: int, product_type: str,
+           tag: str | None = None) -> PlaceLeg:
+    if leg == "sl":
+        request = OrderRequest(exchange_segment=order.exchange_segment, instrument_id=order.instrument_id,
+                               side=exit_side(order), order_type="STOPLIMIT", quantity=qty,
+                               tag=tag or order_tag(order.id, leg, attempt), product_type=product_type,
+                               limit_price=price, stop_price=price)
+    else:
+        request = OrderRequest(exchange_segment=order.exchange_segment, instrument_id=order.instrument_id,
+                               side=exit_side(order), order_type="LIMIT", quantity=qty,
+                               tag=tag or order_tag(order.id, leg, attempt), product_type=product_type,
+                               limit_price=price)
+    return PlaceLeg(order_id=order.id, account_id=order.account_id, leg=leg, attempt=attempt, request=request,
+                    resend=tag is not None)
+
+
+# --- Steps 5 and 6: fair-price modifications -----------------------------------------------------
+
+
+class FairPriceCheck(msgspec.Struct, frozen=True):
+    """Why a modification rule could not judge an order: no fair price, or one too old."""
+
+    reason: Literal["missing", "stale"]
+
+
+def usable_fair_price(fair: FairPrice | None, now: datetime, max_age: timedelta) -> FairPrice | FairPriceCheck:
+    if fair is None:
+        return FairPriceCheck("missing")
+    if now - fair.updated_at > max_age:
+        return FairPriceCheck("stale")
+    return fair
+
+
+def plan_entry_modification(order: OrderRow, book: BookIndex, fair: FairPrice | FairPriceCheck, *,
+                            max_entry_modifications: int) -> ModifyLeg | FairPriceCheck | None:
+    """An open, untriggered stop entry whose stop the fair price has crossed becomes a LIMIT at the fair price.
+
+    An order that qualifies but has no usable fair price gets the check back, to be counted, never guessed.
+    """
+    entry = book.leg(order, "entry")
+    if (order.status not in ("ENTRY_OPEN", "PENDING") or entry is None or entry.status != "Trigger Pending"
+            or entry.order_type not in STOP_TYPES or order.entry_stop_price is None
+            or order.entry_modifications >= max_entry_modifications):
+        return None
+    if isinstance(fair, FairPriceCheck):
+        return fair
+    if order.side == "BUY":
+        crossed, fair_price = fair.buy_fair_price >= order.entry_stop_price, fair.buy_fair_price
+    else:
+        crossed, fair_price = fair.sell_fair_price <= order.entry_stop_price, fair.sell_fair_price
+    if not crossed:
+        return None
+    limit = to_tick(fair_price, order.side)
+    return ModifyLeg(order_id=order.id, account_id=order.account_id, leg="entry",
+                     reason=f"fair price {fair_price} crossed the entry stop {order.entry_stop_price}",
+                     request=ModifyRequest(app_order_id=entry.app_order_id, order_type="LIMIT",
+                                           quantity=entry.quantity, tag=entry.tag, product_type=entry.product_type,
+                                           limit_price=limit))
+
+
+def plan_stop_loss_modification(order: OrderRow, book: BookIndex,
+                                fair: FairPrice | FairPriceCheck) -> ModifyLeg | FairPriceCheck | None:
+    """A live stop-loss whose stop the fair price has crossed (a gap) becomes a LIMIT at the fair price."""
+    sl = book.leg(order, "sl")
+    if (order.status != "RUNNING" or not _is_live(sl) or sl.order_type not in STOP_TYPES
+            or order.sl_stop_price is None):
+        return None
+    if isinstance(fair, FairPriceCheck):
+        return fair
+    if order.side == "BUY":
+        crossed, fair_price = fair.sell_fair_price <= order.sl_stop_price, fair.sell_fair_price
+    else:
+        crossed, fair_price = fair.buy_fair_price >= order.sl_stop_price, fair.buy_fair_price
+    if not crossed:
+        return None
+    side = exit_side(order)
+    return ModifyLeg(order_id=order.id, account_id=order.account_id, leg="sl",
+                     reason=f"fair price {fair_price} crossed the stop-loss {order.sl_stop_price}",
+                     request=ModifyRequest(app_order_id=sl.app_order_id, order_type="LIMIT",
+                                           quantity=sl.quantity, tag=sl.tag, product_type=sl.product_type,
+                                           limit_price=to_tick(fair_price, side)))

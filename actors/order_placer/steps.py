@@ -1,0 +1,166 @@
+"""The OrderPlacer's handlers: SL/TP with OCO (Step 4), entry and SL modifications by fair price (Steps 5
+and 6), placing regenerated entries (Step 9). Each account runs on its own; every request is recorded in
+the step's event, and any failure makes the account's outcome a failure carrying what was done anyway.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from actors.order_placer.entries import NewEntry, place_entries
+from actors.order_placer.execution import AccountExecutor
+from actors.order_placer.rules import (
+    FairPriceCheck,
+    ModifyLeg,
+    plan_entry_modification,
+    plan_protection,
+    plan_stop_loss_modification,
+    usable_fair_price,
+)
+from actors.order_syncer.book import BookIndex
+from actors.per_account import for_each_account
+from adapters.broker.port import Broker
+from adapters.errors import DatabaseError
+from adapters.store.port import Store
+from messages import events as ev
+from messages.commands import Command, ModifyEntries, ModifyStopLosses, PlaceProtectiveOrders, PlaceRegenerated
+from messages.common import ErrorKind
+from messages.events import Event, OrderAction
+from service.clock import Clock
+
+
+class _PlacerStep:
+    success: type
+    failure: type
+
+    def __init__(self, store: Store, broker: Broker, clock: Clock) -> None:
+        self._store = store
+        self._broker = broker
+        self._clock = clock
+
+    async def _executor(self, user_id: int, account_id: int) -> AccountExecutor:
+        accounts = await self._store.broker_accounts(user_id, (account_id,))
+        if not accounts:
+            raise DatabaseError("the account is no longer active for this user")
+        return AccountExecutor(self._store, self._broker, accounts[0], user_id)
+
+    def _outcome(self, command: Command, account_id: int, actions: list[OrderAction],
+                 problems: list[tuple[Any, str]], **fields: Any) -> Event:
+        common = {"user_id": command.user_id, "cycle_id": command.cycle_id, "at": self._clock.now(),
+                  "account_ids": (account_id,), "actions": tuple(actions)}
+        if problems:
+            return self.failure(**common, kind=problems[0][0], message="; ".join(m for _, m in problems))
+        return self.success(**common, **fields)
+
+
+class PlaceProtectiveOrdersStep(_PlacerStep):
+    success, failure = ev.ProtectiveOrdersPlaced, ev.ProtectiveOrdersFailed
+
+    def __init__(self, store: Store, broker: Broker, clock: Clock, max_attempts: int) -> None:
+        super().__init__(store, broker, clock)
+        self._max_attempts = max_attempts
+
+    async def __call__(self, command: PlaceProtectiveOrders) -> tuple[Event, ...]:
+        async def protect(account_id: int) -> Event:
+            executor = await self._executor(command.user_id, account_id)
+            orders = await self._store.orders_for_accounts(command.user_id, (account_id,))
+            book_rows, _ = await self._store.broker_snapshot(command.user_id, account_id)
+            book = BookIndex(book_rows)
+            for order in orders:
+                for action in plan_protection(order, book, oco_cancels_only=command.oco_cancels_only,
+                                              max_attempts=self._max_attempts):
+                    on_success = {f"{action.leg}_qty": action.request.quantity} if isinstance(action, ModifyLeg) \
+                        else None
+                    await executor.run(order, action, on_success)
+            return self._outcome(command, account_id, executor.actions, executor.problems)
+
+        return await for_each_account(command, protect, self._clock)
+
+
+class _FairPriceModificationStep(_PlacerStep):
+    def __init__(self, store: Store, broker: Broker, clock: Clock, fair_price_max_age: timedelta) -> None:
+        super().__init__(store, broker, clock)
+        self._fair_price_max_age = fair_price_max_age
+
+    def _plan(self, order: Any, book: BookIndex, fair: Any) -> ModifyLeg | FairPriceCheck | None:
+        raise NotImplementedError
+
+    def _on_success(self, order: Any, action: ModifyLeg) -> dict[str, Any] | None:
+        return None
+
+    async def __call__(self, command: ModifyEntries | ModifyStopLosses) -> tuple[Event, ...]:
+        async def modify(account_id: int) -> Event:
+            executor = await self._executor(command.user_id, account_id)
+            orders = await self._store.orders_for_accounts(command.user_id, (account_id,))
+            book_rows, _ = await self._store.broker_snapshot(command.user_id, account_id)
+            book = BookIndex(book_rows)
+            fair = await self._store.fair_prices(sorted({o.symbol for o in orders})) if orders else {}
+            now, unjudged = self._clock.now(), 0
+            for order in orders:
+                planned = self._plan(order, book, usable_fair_price(fair.get(order.symbol), now,
+                                                                    self._fair_price_max_age))
+                if isinstance(planned, FairPriceCheck):
+                    unjudged += 1
+                elif planned is not None:
+                    await executor.run(order, planned, self._on_success(order, planned))
+            return self._outcome(command, account_id, executor.actions, executor.problems,
+                                 stale_fair_prices=unjudged)
+
+        return await for_each_account(command, modify, self._clock)
+
+
+class ModifyEntriesStep(_FairPriceModificationStep):
+    success, failure = ev.EntriesModified, ev.EntryModificationFailed
+
+    def __init__(self, store: Store, broker: Broker, clock: Clock, fair_price_max_age: timedelta,
+                 max_entry_modifications: int) -> None:
+        super().__init__(store, broker, clock, fair_price_max_age)
+        self._max_entry_modifications = max_entry_modifications
+
+    def _plan(self, order: Any, book: BookIndex, fair: Any) -> ModifyLeg | FairPriceCheck | None:
+        return plan_entry_modification(order, book, fair, max_entry_modifications=self._max_entry_modifications)
+
+    def _on_success(self, order: Any, action: ModifyLeg) -> dict[str, Any]:
+        return {"entry_type": "LIMIT", "entry_limit_price": action.request.limit_price,
+                "entry_modifications": order.entry_modifications + 1}
+
+
+class ModifyStopLossesStep(_FairPriceModificationStep):
+    success, failure = ev.StopLossesModified, ev.StopLossModificationFailed
+
+    def _plan(self, order: Any, book: BookIndex, fair: Any) -> ModifyLeg | FairPriceCheck | None:
+        return plan_stop_loss_modification(order, book, fair)
+
+
+class PlaceRegeneratedStep(_PlacerStep):
+    success, failure = ev.RegeneratedPlaced, ev.RegeneratedPlacementFailed
+
+    async def __call__(self, command: PlaceRegenerated) -> tuple[Event, ...]:
+        async def place(account_id: int) -> Event:
+            pending = await self._store.pending_regenerations(command.user_id, account_id)
+            if not pending:
+                return self._outcome(command, account_id, [], [])
+            executor = await self._executor(command.user_id, account_id)
+            entries = [NewEntry(strategy=r.strategy, symbol=r.symbol, exchange_segment=r.exchange_segment,
+                                instrument_id=r.instrument_id, side=r.side, quantity=r.quantity,
+                                entry_type=r.entry_type, entry_stop_price=r.entry_stop_price,
+                                entry_limit_price=r.entry_limit_price, sl_stop_price=r.sl_stop_price,
+                                tp_price=r.tp_price, regenerated_from=r.archived_order_id,
+                                regeneration_attempt=r.attempt) for r in pending]
+            results = await place_entries(self._store, self._broker, executor.account, command.user_id, entries)
+            actions, problems = [], []
+            for row, result in zip(pending, results, strict=True):
+                if result.outcome == "rejected":
+                    await self._store.mark_regeneration(command.user_id, row.id, "FAILED", result.reason)
+                    problems.append((ErrorKind.REJECTED,
+                                     f"regenerated entry of order {row.archived_order_id} rejected: {result.reason}"))
+                else:
+                    await self._store.mark_regeneration(command.user_id, row.id, "PLACED", result.order_id)
+                actions.append(OrderAction(order_id=result.order_id, account_id=account_id, leg="entry",
+                                           action="place" if result.outcome == "placed" else result.outcome,
+                                           tag=result.tag, broker_order_id=result.broker_order_id,
+                                           detail=result.reason))
+            return self._outcome(command, account_id, actions, problems)
+
+        return await for_each_account(command, place, self._clock)

@@ -1,0 +1,34 @@
+"""Finding an order's legs in a fetched order book: by tag first, then by broker order id. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from adapters.broker.types import BrokerOrder
+
+MONEY_PLACES = Decimal("0.0001")
+"""DECIMAL(18,4): what the database keeps of a price or an amount."""
+
+
+def money(value: Decimal) -> Decimal:
+    return value.quantize(MONEY_PLACES, rounding=ROUND_HALF_EVEN)
+
+
+class BookIndex:
+    """One account's order book, indexed for leg lookups. Of rows sharing a tag the oldest wins."""
+
+    def __init__(self, rows: Iterable[BrokerOrder]) -> None:
+        self.rows = tuple(sorted(rows, key=lambda r: r.app_order_id))
+        self.by_id = {row.app_order_id: row for row in self.rows}
+        self.by_tag: dict[str, BrokerOrder] = {}
+        for row in self.rows:
+            if row.tag:
+                self.by_tag.setdefault(row.tag, row)
+
+    def leg(self, order: object, leg: str) -> BrokerOrder | None:
+        tag = getattr(order, f"{leg}_tag")
+        if tag and tag in self.by_tag:
+            return self.by_tag[tag]
+        broker_id = getattr(order, f"{leg}_order_id")
+        return self.by_id.get(broker_id) if broker_id is not None else None

@@ -1,0 +1,71 @@
+"""The OrderSyncer's handlers: sync `orders` (Step 3), archive rejected orders (Step 7), create the
+regeneration rows (Step 8). Each account is its own transaction and its own outcome.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from actors.order_syncer.book import BookIndex
+from actors.order_syncer.sync import plan_order_sync
+from actors.per_account import for_each_account
+from adapters.store.port import Store
+from messages.commands import ArchiveRejected, RegenerateEntries, SyncOrders
+from messages.events import ArchivedOrder, EntriesRegenerated, Event, OrdersSynced, RejectedArchived
+from service.clock import Clock
+
+
+class SyncOrdersStep:
+    def __init__(self, store: Store, clock: Clock, fair_price_max_age: timedelta) -> None:
+        self._store = store
+        self._clock = clock
+        self._fair_price_max_age = fair_price_max_age
+
+    async def __call__(self, command: SyncOrders) -> tuple[Event, ...]:
+        async def sync(account_id: int) -> Event:
+            orders = await self._store.orders_for_accounts(command.user_id, (account_id,))
+            book, _ = await self._store.broker_snapshot(command.user_id, account_id)
+            fair = await self._store.fair_prices(sorted({o.symbol for o in orders})) if orders else {}
+            plan = plan_order_sync(orders, BookIndex(book), fair, self._clock.now(), self._fair_price_max_age)
+            if plan.updates:
+                await self._store.apply_order_updates(command.user_id, account_id, plan.updates)
+            return OrdersSynced(user_id=command.user_id, cycle_id=command.cycle_id, at=self._clock.now(),
+                                account_ids=(account_id,), changes=plan.changes)
+
+        return await for_each_account(command, sync, self._clock)
+
+
+class ArchiveRejectedStep:
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+
+    async def __call__(self, command: ArchiveRejected) -> tuple[Event, ...]:
+        async def archive(account_id: int) -> Event:
+            orders = await self._store.orders_for_accounts(command.user_id, (account_id,))
+            rejected = [(o.id, o.reject_reason or "rejected by the broker") for o in orders if o.status == "REJECTED"]
+            rows = await self._store.archive_rejected(command.user_id, account_id, rejected) if rejected else []
+            reasons = dict(rejected)
+            return RejectedArchived(
+                user_id=command.user_id, cycle_id=command.cycle_id, at=self._clock.now(), account_ids=(account_id,),
+                archived=tuple(ArchivedOrder(order_id=row["id"], account_id=account_id, reason=reasons[row["id"]],
+                                             row=row) for row in rows))
+
+        return await for_each_account(command, archive, self._clock)
+
+
+class RegenerateEntriesStep:
+    def __init__(self, store: Store, clock: Clock, max_regenerations: int) -> None:
+        self._store = store
+        self._clock = clock
+        self._max_regenerations = max_regenerations
+
+    async def __call__(self, command: RegenerateEntries) -> tuple[Event, ...]:
+        async def regenerate(account_id: int) -> Event:
+            rows = await self._store.create_regenerations(command.user_id, (account_id,), command.strategies,
+                                                          self._max_regenerations)
+            return EntriesRegenerated(user_id=command.user_id, cycle_id=command.cycle_id, at=self._clock.now(),
+                                      account_ids=(account_id,),
+                                      regenerated_order_ids=tuple(r.archived_order_id for r in rows))
+
+        return await for_each_account(command, regenerate, self._clock)

@@ -1,0 +1,127 @@
+"""Step 3's pure core: from an account's orders, fresh order book and fair prices, the changes to make.
+
+For each internal order it mirrors the broker's view of its three legs (ids, statuses, filled quantity,
+average price), moves its lifecycle (PENDING → ENTRY_OPEN → RUNNING → CLOSED, or REJECTED / CANCELLED)
+and computes its realized and unrealized PnL. It returns one optimistic update per changed order (the
+version read is the version expected) and every field change with its before and after, for the event.
+A leg missing from the book is left as it was: the book of a new trading day no longer lists yesterday's
+orders, and absence is for Step 4 to interpret, never a reason to downgrade a status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+
+from actors.order_syncer.book import BookIndex, money
+from adapters.broker.types import OPEN_STATUSES, BrokerOrder
+from adapters.store.rows import FairPrice, OrderRow, OrderUpdate
+from messages.events import OrderChange
+
+TERMINAL = frozenset({"CLOSED", "REJECTED", "CANCELLED"})
+
+
+class SyncPlan(msgspec.Struct, frozen=True):
+    updates: tuple[OrderUpdate, ...]
+    changes: tuple[OrderChange, ...]
+
+
+def direction(order: OrderRow) -> int:
+    """+1 for a long trade (BUY entry), -1 for a short one."""
+    return 1 if order.side == "BUY" else -1
+
+
+def fresh_mark(order: OrderRow, fair: FairPrice | None, now: datetime, max_age: timedelta) -> Decimal | None:
+    """The price an open position would exit at: sell fair price for a long, buy fair price for a short."""
+    if fair is None or now - fair.updated_at > max_age:
+        return None
+    return fair.sell_fair_price if order.side == "BUY" else fair.buy_fair_price
+
+
+def exit_fills(sl: BrokerOrder | None, tp: BrokerOrder | None) -> list[tuple[int, Decimal]]:
+    return [(row.filled_qty, row.avg_price) for row in (sl, tp)
+            if row is not None and row.filled_qty > 0 and row.avg_price is not None]
+
+
+def plan_order_sync(
+    orders: Sequence[OrderRow],
+    book: BookIndex,
+    fair_prices: Mapping[str, FairPrice],
+    now: datetime,
+    fair_price_max_age: timedelta,
+) -> SyncPlan:
+    updates: list[OrderUpdate] = []
+    changes: list[OrderChange] = []
+    for order in orders:
+        target = _target_fields(order, book, fair_prices.get(order.symbol), now, fair_price_max_age)
+        changed = {k: v for k, v in target.items() if getattr(order, k) != v}
+        if not changed:
+            continue
+        updates.append(OrderUpdate(order.id, order.version, changed))
+        changes.extend(
+            OrderChange(order_id=order.id, account_id=order.account_id, field=field,
+                        before=_plain(getattr(order, field)), after=_plain(value))
+            for field, value in changed.items()
+        )
+    return SyncPlan(updates=tuple(updates), changes=tuple(changes))
+
+
+def _target_fields(
+    order: OrderRow, book: BookIndex, fair: FairPrice | None, now: datetime, max_age: timedelta
+) -> dict[str, Any]:
+    target: dict[str, Any] = {}
+    entry, sl, tp = (book.leg(order, leg) for leg in ("entry", "sl", "tp"))
+    for leg, row in (("entry", entry), ("sl", sl), ("tp", tp)):
+        if row is not None:
+            target[f"{leg}_order_id"] = row.app_order_id
+            target[f"{leg}_orderstatus"] = row.status
+    if entry is not None:
+        target["filled_qty"] = entry.filled_qty
+        if entry.avg_price is not None:
+            target["avg_entry_price"] = money(entry.avg_price)
+        if entry.status == "Rejected":
+            target["reject_reason"] = entry.reject_reason or "rejected by the broker"
+    filled = target.get("filled_qty", order.filled_qty)
+    entry_status = target.get("entry_orderstatus", order.entry_orderstatus)
+    avg_entry = target.get("avg_entry_price", order.avg_entry_price)
+    exits = exit_fills(sl, tp)
+    exit_qty = sum(qty for qty, _ in exits)
+    status = _lifecycle(order.status, filled, entry_status, exit_qty)
+    target["status"] = status
+    if filled > 0 and avg_entry is not None and status in ("RUNNING", "CLOSED"):
+        sign = direction(order)
+        target["realized_pnl"] = money(sum(((price - avg_entry) * qty * sign for qty, price in exits), Decimal(0)))
+        if status == "CLOSED":
+            target["exit_price"] = money(sum((price * qty for qty, price in exits), Decimal(0)) / exit_qty)
+            target["unrealized_pnl"] = Decimal("0.0000")
+        else:
+            mark = fresh_mark(order, fair, now, max_age)
+            if mark is not None:
+                target["ltp"] = money(mark)
+                target["unrealized_pnl"] = money((mark - avg_entry) * (filled - exit_qty) * sign)
+    return target
+
+
+def _lifecycle(status: str, filled: int, entry_status: str | None, exit_qty: int) -> str:
+    if status in TERMINAL:
+        return status
+    if filled > 0:
+        entry_done = entry_status not in OPEN_STATUSES
+        return "CLOSED" if entry_done and exit_qty >= filled else "RUNNING"
+    if entry_status == "Rejected":
+        return "REJECTED"
+    if entry_status == "Cancelled":
+        return "CANCELLED"
+    if entry_status in OPEN_STATUSES:
+        return "ENTRY_OPEN"
+    return status
+
+
+def _plain(value: Any) -> str | int | None:
+    if value is None or isinstance(value, int | str):
+        return value
+    return str(value)

@@ -1,0 +1,48 @@
+"""Step 2's handler: FIFO PnL of each account from its stored snapshot, written to `bo_live_history`.
+
+Fills are each order's filled quantity at its average price (`fills_from_order_book`). Open lots are
+marked to the fair price on the side the position would exit at (sell fair price for a net long, buy
+fair price for a net short); a symbol without a fair price keeps its open lots unmarked rather than
+guessed. The account's rows are replaced in one transaction.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from actors.per_account import for_each_account
+from actors.pnl_calculator.fifo import fills_from_order_book, match_fifo
+from adapters.store.port import Store
+from messages.commands import ComputePnl
+from messages.events import Event, PnlComputed
+from service.clock import Clock
+
+
+class ComputePnlStep:
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+
+    async def __call__(self, command: ComputePnl) -> tuple[Event, ...]:
+        async def compute(account_id: int) -> Event:
+            orders, _ = await self._store.broker_snapshot(command.user_id, account_id)
+            fills = fills_from_order_book(orders)
+            net: dict[str, int] = {}
+            for fill in fills:
+                net[fill.symbol] = net.get(fill.symbol, 0) + (fill.qty if fill.side == "BUY" else -fill.qty)
+            open_symbols = [symbol for symbol, qty in net.items() if qty]
+            fair = await self._store.fair_prices(open_symbols) if open_symbols else {}
+            marks = {symbol: (fair[symbol].sell_fair_price if net[symbol] > 0 else fair[symbol].buy_fair_price)
+                     for symbol in open_symbols if symbol in fair}
+            result = match_fifo(fills, marks)
+            await self._store.replace_live_history(command.user_id, account_id, result.matches,
+                                                   result.open_lots, self._clock.now())
+            return PnlComputed(
+                user_id=command.user_id, cycle_id=command.cycle_id, at=self._clock.now(), account_ids=(account_id,),
+                realized_pnl=sum((m.realized_pnl for m in result.matches), Decimal(0)),
+                unrealized_pnl=sum((lot.unrealized_pnl for lot in result.open_lots
+                                    if lot.unrealized_pnl is not None), Decimal(0)),
+                matches=len(result.matches), open_lots=len(result.open_lots),
+            )
+
+        return await for_each_account(command, compute, self._clock)

@@ -1,0 +1,86 @@
+"""The composition root's working part: builds every adapter on the one I/O loop, the step handlers and
+the actor system, and tears them down in order. `run.py serve` and `run.py demo` use it; so do the
+end-to-end tests, with their own notifier.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import aiohttp
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from actors.broker_fetcher.step import FetchSnapshotsStep
+from actors.order_placer.steps import (
+    ModifyEntriesStep,
+    ModifyStopLossesStep,
+    PlaceProtectiveOrdersStep,
+    PlaceRegeneratedStep,
+)
+from actors.order_syncer.context import LoadContext
+from actors.order_syncer.steps import ArchiveRejectedStep, RegenerateEntriesStep, SyncOrdersStep
+from actors.pnl_calculator.step import ComputePnlStep
+from adapters.broker.port import Broker
+from adapters.broker.xts import XtsBroker, XtsPacing
+from adapters.store.event_log import open_event_log
+from adapters.store.factory import connect_store, migrate_url
+from adapters.store.port import Store
+from adapters.web.port import Notifier
+from service.actor_system import MonitoringSystem, StepHandlers
+from service.clock import Clock, SystemClock
+from service.config import BrokerConfig, CycleConfig, OrderRulesConfig
+from service.io_loop import IoLoop
+
+
+def build_handlers(store: Store, broker: Broker, clock: Clock, rules: OrderRulesConfig,
+                   broker_config: BrokerConfig) -> StepHandlers:
+    fair_age = timedelta(seconds=rules.fair_price_max_age_s)
+    return StepHandlers(
+        load_cycle_context=LoadContext(store, clock),
+        fetch_snapshots=FetchSnapshotsStep(broker, store, clock, broker_config.call_timeout_s),
+        compute_pnl=ComputePnlStep(store, clock),
+        sync_orders=SyncOrdersStep(store, clock, fair_age),
+        place_protective_orders=PlaceProtectiveOrdersStep(store, broker, clock, rules.max_leg_attempts),
+        modify_entries=ModifyEntriesStep(store, broker, clock, fair_age, rules.max_entry_modifications),
+        modify_stop_losses=ModifyStopLossesStep(store, broker, clock, fair_age),
+        archive_rejected=ArchiveRejectedStep(store, clock),
+        regenerate_entries=RegenerateEntriesStep(store, clock, rules.max_regenerations),
+        place_regenerated=PlaceRegeneratedStep(store, broker, clock),
+    )
+
+
+class Runtime:
+    """Everything one service process runs, built on one I/O loop; `close()` undoes it in reverse order."""
+
+    def __init__(self, *, database_url: str, notifier: Notifier, cycle: CycleConfig,
+                 rules: OrderRulesConfig | None = None, broker: BrokerConfig | None = None,
+                 migrate: bool = True) -> None:
+        self.io = IoLoop()
+        self.clock = SystemClock(self.io.loop)
+        broker = broker or BrokerConfig()
+        try:
+            if migrate:
+                self.io.call(migrate_url(database_url))
+            self.store = self.io.call(connect_store(database_url))
+            self.event_log = self.io.call(open_event_log(self.store.database))
+            self.http = self.io.call(_client_session())
+            pacing = XtsPacing() if broker.pacing else XtsPacing(reads=None, orders=None)
+            self.broker = XtsBroker(self.http, timeout_s=broker.call_timeout_s, pacing=pacing)
+            handlers = build_handlers(self.store, self.broker, self.clock, rules or OrderRulesConfig(), broker)
+            self.system = MonitoringSystem(io=self.io, clock=self.clock, config=cycle, event_log=self.event_log,
+                                           notifier=notifier, handlers=handlers,
+                                           scheduler=BackgroundScheduler(timezone="UTC"))
+        except BaseException:
+            self.io.stop()
+            raise
+
+    def close(self) -> None:
+        self.system.stop()
+        self.io.call(self.event_log.close())
+        self.io.call(self.http.close())
+        self.io.call(self.store.close())
+        self.io.stop()
+
+
+async def _client_session() -> aiohttp.ClientSession:
+    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200, limit_per_host=20))

@@ -1,0 +1,138 @@
+"""The end-to-end rig: the real runtime (actors, store, event log, XTS adapter) on a fresh SQLite file
+and a fresh MariaDB database, against the paper broker over loopback HTTP. A test seeds rows, scripts the
+market through `/_sim/`, runs cycles one at a time and reads the database and the broker's journal.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from actors.order_placer.entries import NewEntry, place_entries
+from actors.user_monitor.window import TradingWindow
+from adapters.broker.paper import run_paper_broker
+from adapters.store.rows import FairPrice, OrderRow
+from messages.frames import CycleSummaryFrame, MonitoringErrors
+from service.config import BrokerConfig, CycleConfig
+from service.runtime import Runtime
+from tests.doubles import RecordingNotifier
+from tests.storage.conftest import fresh_mysql_url  # noqa: F401 - fixture used by `database_url`
+
+SBIN = {"symbol": "SBIN", "exchange_segment": "NSECM", "instrument_id": 3045}
+
+
+class CycleRig:
+    def __init__(self, database_url: str) -> None:
+        self.notifier = RecordingNotifier()
+        self.runtime = Runtime(database_url=database_url, notifier=self.notifier,
+                               cycle=CycleConfig(interval_s=86_400, window=TradingWindow(enabled=False)),
+                               broker=BrokerConfig(call_timeout_s=2.0, pacing=False))
+        self.io, self.store = self.runtime.io, self.runtime.store
+        self._paper_stack = contextlib.AsyncExitStack()
+        self.paper = self.io.call(self._paper_stack.enter_async_context(run_paper_broker("127.0.0.1", 0, seed=3)))
+        self.user_id: int | None = None
+        self.accounts: dict[str, int] = {}
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.runtime.system.stop()
+        self.io.call(self._paper_stack.aclose())
+        self.runtime.close()
+
+    # --- given ----------------------------------------------------------------------------------
+
+    def given_user(self, *client_ids: str, strategies: tuple[str, ...] = ()) -> None:
+        self.user_id, _ = self.io.call(self.store.add_user("trader"))
+        for client_id in client_ids:
+            self.accounts[client_id] = self.io.call(self.store.add_account(
+                self.user_id, "paper", self.paper.url, client_id, app_key=client_id, secret_key="s3cret"))
+        if strategies:
+            self.io.call(self.store.set_permissions(self.user_id, strategies))
+
+    def sim(self, control: str, **body: Any) -> Any:
+        async def post() -> Any:
+            async with self.runtime.http.post(f"{self.paper.url}/_sim/{control}", json=body) as response:
+                assert response.status == 200, await response.text()
+                return await response.json()
+        return self.io.call(post())
+
+    def price(self, ltp: str, symbol: str = "SBIN") -> None:
+        self.sim("price", symbol=symbol, ltp=ltp)
+
+    def fair(self, buy: str, sell: str, symbol: str = "SBIN", at: datetime | None = None) -> None:
+        self.io.call(self.store.upsert_fair_prices([FairPrice(
+            symbol=symbol, buy_fair_price=Decimal(buy), sell_fair_price=Decimal(sell),
+            updated_at=at or datetime.now(UTC))]))
+
+    def journal(self, client_id: str | None = None) -> list[dict[str, Any]]:
+        async def get() -> Any:
+            params = {"account": client_id} if client_id else {}
+            async with self.runtime.http.get(f"{self.paper.url}/_sim/orders", params=params) as response:
+                return await response.json()
+        return self.io.call(get())
+
+    def place_entry(self, client_id: str = "PAPER1", **fields: Any) -> int:
+        """An entry placed through the batch code path; returns its internal order id."""
+        entry = NewEntry(strategy=fields.pop("strategy", "momentum"), **{**SBIN, **fields})
+        accounts = self.io.call(self.store.broker_accounts(self.user_id, (self.accounts[client_id],)))
+        account = accounts[0]
+        if not account.token:
+            token = self.io.call(self.runtime.broker.login(account))
+            self.io.call(self.store.set_account_token(self.user_id, account.account_id, token))
+            account = self.io.call(self.store.broker_accounts(self.user_id, (account.account_id,)))[0]
+        [result] = self.io.call(place_entries(self.store, self.runtime.broker, account, self.user_id, [entry]))
+        return result.order_id
+
+    # --- when -----------------------------------------------------------------------------------
+
+    def connect(self) -> None:
+        self.runtime.system.client_connected(self.user_id, "test-client")
+        wait_for(lambda: self.user_id in self.runtime.system.registry.user_ids())
+
+    def run_cycle(self) -> Any:
+        """Run one cycle now and return its summary."""
+        if self.user_id not in self.runtime.system.registry.user_ids():
+            self.connect()
+        before = len(self.summaries())
+        assert self.runtime.system.run_cycle_now(self.user_id)
+        wait_for(lambda: len(self.summaries()) > before, timeout=30)
+        return self.summaries()[-1]
+
+    # --- then -----------------------------------------------------------------------------------
+
+    def summaries(self) -> list[Any]:
+        return [f.summary for _, f in list(self.notifier.sent) if isinstance(f, CycleSummaryFrame)]
+
+    def errors(self) -> list[Any]:
+        return [e for _, f in list(self.notifier.sent) if isinstance(f, MonitoringErrors) for e in f.errors]
+
+    def order(self, order_id: int) -> OrderRow | None:
+        return self.io.call(self.store.order(self.user_id, order_id))
+
+    def orders(self, client_id: str = "PAPER1") -> list[OrderRow]:
+        return self.io.call(self.store.orders_for_accounts(self.user_id, (self.accounts[client_id],)))
+
+
+def wait_for(predicate, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.01)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)])
+def rig(request: pytest.FixtureRequest, tmp_path) -> Iterator[CycleRig]:
+    url = f"sqlite:///{tmp_path / 'cycle.db'}" if request.param == "sqlite" \
+        else request.getfixturevalue("fresh_mysql_url")
+    built = CycleRig(url)
+    try:
+        yield built
+    finally:
+        built.close()
