@@ -112,6 +112,9 @@ class MySqlTransaction:
         await cursor.close()
 
     async def begin(self) -> None:
+        if not getattr(self._conn, "monitor_isolation_set", False):
+            await self._guard(self._conn.query(self._queries["session/isolation"].sql()), "session/isolation")
+            self._conn.monitor_isolation_set = True
         await self._guard(self._conn.begin(), "BEGIN")
 
     async def commit(self) -> None:

@@ -112,6 +112,15 @@ class CycleRig:
     def errors(self) -> list[Any]:
         return [e for _, f in list(self.notifier.sent) if isinstance(f, MonitoringErrors) for e in f.errors]
 
+    def book(self, client_id: str = "PAPER1") -> dict[str, Any]:
+        """The broker's own order book of the account, by tag."""
+        [account] = self.io.call(self.store.broker_accounts(self.user_id, (self.accounts[client_id],)))
+        return {row.tag: row for row in self.io.call(self.runtime.broker.order_book(account))}
+
+    def sent(self, tag: str, route: str = "place") -> int:
+        """How many `route` requests carrying `tag` the broker ever received."""
+        return sum(1 for entry in self.journal() if entry["tag"] == tag and entry["route"] == route)
+
     def order(self, order_id: int) -> OrderRow | None:
         return self.io.call(self.store.order(self.user_id, order_id))
 

@@ -1,0 +1,187 @@
+"""Steps 2-9 end to end, one story each: MariaDB and SQLite, the paper broker over HTTP, real actors.
+
+Given an account, its entry and a market, when cycles run, then the database and the broker agree on
+what the system did with the orders — and the broker's journal proves nothing was sent twice.
+"""
+
+from decimal import Decimal
+
+from tests.cycle.conftest import CycleRig
+
+D = Decimal
+
+
+def given_long_entry(rig: CycleRig, quantity: int = 10, **prices: str) -> int:
+    rig.price("100")
+    return rig.place_entry(side="BUY", quantity=quantity, entry_type="LIMIT", entry_limit_price="99",
+                           sl_stop_price=prices.get("sl", "95"), tp_price=prices.get("tp", "110"))
+
+
+def test_an_entry_filled_in_two_parts_gets_sl_and_tp_sized_to_each_part(rig: CycleRig):
+    rig.given_user("PAPER1")
+    rig.sim("liquidity", max_fill_qty=6)
+    order_id = given_long_entry(rig)
+    rig.price("99")
+
+    rig.run_cycle()
+    order = rig.order(order_id)
+    assert (order.status, order.filled_qty, order.sl_qty, order.tp_qty) == ("RUNNING", 6, 6, 6)
+    book = rig.book()
+    assert (book[order.sl_tag].quantity, book[order.sl_tag].side, book[order.sl_tag].order_type) == (6, "SELL",
+                                                                                                      "STOPLIMIT")
+    assert (book[order.tp_tag].quantity, book[order.tp_tag].limit_price) == (6, D("110"))
+
+    rig.price("98.5")
+    rig.run_cycle()
+    order = rig.order(order_id)
+    assert (order.filled_qty, order.sl_qty, order.tp_qty) == (10, 10, 10)
+    book = rig.book()
+    assert book[order.sl_tag].quantity == 10 and book[order.tp_tag].quantity == 10
+    assert rig.sent(order.sl_tag) == 1 and rig.sent(order.tp_tag) == 1
+    assert rig.sent(order.sl_tag, "modify") == 1
+
+
+def test_the_take_profit_fills_and_the_stop_loss_is_cancelled(rig: CycleRig):
+    rig.given_user("PAPER1")
+    order_id = given_long_entry(rig)
+    rig.price("99")
+    rig.run_cycle()
+    rig.price("110.5")
+
+    rig.run_cycle()
+    order = rig.order(order_id)
+    assert order.status == "CLOSED"
+    assert order.exit_price == D("110.5") and order.realized_pnl == D("115")  # (110.5 - 99) x 10
+    assert rig.book()[order.sl_tag].status == "Cancelled"
+    assert rig.sent(order.sl_tag, "cancel") == 1
+
+    rig.run_cycle()
+    assert rig.sent(order.sl_tag, "cancel") == 1, "a closed trade is not cancelled twice"
+
+
+def test_a_gap_through_the_stop_loss_is_converted_to_a_limit_at_the_fair_price(rig: CycleRig):
+    rig.given_user("PAPER1")
+    order_id = given_long_entry(rig)
+    rig.price("99")
+    rig.run_cycle()
+    rig.price("90")
+    rig.fair(buy="90.10", sell="90.02")
+
+    rig.run_cycle()
+    order = rig.order(order_id)
+    sl = rig.book()[order.sl_tag]
+    assert sl.order_type == "LIMIT" and sl.limit_price == D("90.00")  # a SELL rounds down to the tick
+    assert rig.sent(order.sl_tag, "modify") == 1
+
+    rig.price("90")
+    rig.run_cycle()
+    order = rig.order(order_id)
+    assert order.status == "CLOSED" and order.exit_price == D("90")
+    assert order.realized_pnl == D("-90")
+
+
+def test_the_fair_price_crossing_an_untriggered_entry_stop_converts_it_to_a_limit(rig: CycleRig):
+    rig.given_user("PAPER1")
+    rig.price("100")
+    order_id = rig.place_entry(side="BUY", quantity=5, entry_type="STOPLIMIT", entry_stop_price="105",
+                               entry_limit_price="105", sl_stop_price="98", tp_price="115")
+    rig.fair(buy="104", sell="103.9")
+    rig.run_cycle()
+    assert rig.order(order_id).entry_modifications == 0, "the stop is not crossed yet"
+
+    rig.fair(buy="105.12", sell="105.0")
+    rig.run_cycle()
+    order = rig.order(order_id)
+    assert (order.entry_type, order.entry_limit_price, order.entry_modifications) == ("LIMIT", D("105.15"), 1)
+    entry = rig.book()[order.entry_tag]
+    assert entry.order_type == "LIMIT" and entry.limit_price == D("105.15")
+
+
+def test_stale_or_missing_fair_prices_leave_orders_alone_and_are_counted(rig: CycleRig):
+    from datetime import UTC, datetime, timedelta
+
+    rig.given_user("PAPER1")
+    rig.price("100")
+    order_id = rig.place_entry(side="BUY", quantity=5, entry_type="STOPLIMIT", entry_stop_price="105",
+                               entry_limit_price="105")
+    rig.fair(buy="106", sell="105.9", at=datetime.now(UTC) - timedelta(minutes=10))
+    rig.run_cycle()
+    assert rig.order(order_id).entry_modifications == 0
+    assert rig.sent(rig.order(order_id).entry_tag, "modify") == 0
+
+
+def test_a_rejected_entry_is_archived_regenerated_and_left_alone_after_its_last_attempt(rig: CycleRig):
+    rig.given_user("PAPER1", strategies=("momentum",))
+    rig.sim("reject", rule={"rule": "symbol", "symbol": "SBIN", "reason": "RMS:Blocked"})
+    first = given_long_entry(rig)
+
+    for _ in range(5):
+        rig.run_cycle()
+
+    archived = rig.io.call(rig.store.archived_orders(rig.user_id, rig.accounts["PAPER1"]))
+    assert len(archived) == 3, "the original and its two regenerations"
+    assert {a.archive_reason for a in archived} == {"RMS:Blocked"}
+    assert sorted(a.order.regeneration_attempt for a in archived) == [0, 1, 2]
+    assert any(a.order.id == first for a in archived)
+    assert rig.orders() == []
+    entries = [e for e in rig.journal() if e["route"] == "place"]
+    assert len(entries) == 3 and len({e["tag"] for e in entries}) == 3
+
+
+def test_an_ack_lost_after_the_broker_accepted_leaves_exactly_one_stop_loss(rig: CycleRig):
+    rig.given_user("PAPER1")
+    order_id = given_long_entry(rig)
+    rig.price("99")
+    rig.sim("faults", route="place", account="PAPER1", kind="accept_then_500", count=1)
+
+    rig.run_cycle()
+    order = rig.order(order_id)
+    assert order.sl_orderstatus == "Unconfirmed", "the placement's answer was lost"
+
+    rig.run_cycle()
+    rig.run_cycle()
+    order = rig.order(order_id)
+    assert order.sl_orderstatus == "Trigger Pending" and order.sl_order_id is not None
+    live_sls = [row for row in rig.book().values() if row.side == "SELL" and row.order_type == "STOPLIMIT"
+                and row.status in ("Trigger Pending", "New")]
+    assert len(live_sls) == 1
+    assert rig.sent(order.sl_tag) == 1
+
+
+def test_one_account_with_an_expired_session_does_not_stop_the_others_stop_losses(rig: CycleRig):
+    rig.given_user("A1", "A2", "A3")
+    rig.price("100")
+    ids = {c: rig.place_entry(c, side="BUY", quantity=4, entry_type="LIMIT", entry_limit_price="99",
+                              sl_stop_price="95", tp_price="110") for c in ("A1", "A2", "A3")}
+    rig.price("99")
+    rig.sim("expire", account="A2")
+
+    rig.run_cycle()
+    assert rig.order(ids["A1"]).sl_orderstatus is not None and rig.order(ids["A3"]).sl_orderstatus is not None
+    assert rig.order(ids["A2"]).sl_tag is None
+    assert [(e.account_id, e.kind) for e in rig.errors()] == [(rig.accounts["A2"], "session_expired")]
+    for client in ("A1", "A3"):
+        assert rig.book(client)[rig.order(ids[client]).sl_tag].quantity == 4
+
+
+
+
+def test_an_ambiguous_failure_the_broker_never_acted_on_is_resent_with_the_same_tag(rig: CycleRig):
+    rig.given_user("PAPER1")
+    order_id = given_long_entry(rig)
+    rig.price("99")
+    rig.sim("faults", route="place", account="PAPER1", kind="http_500", count=1)
+
+    rig.run_cycle()
+    order = rig.order(order_id)
+    failed_tag = order.sl_tag
+    assert order.sl_orderstatus == "Unconfirmed"
+    assert failed_tag not in rig.book()
+
+    rig.run_cycle()
+    order = rig.order(order_id)
+    assert order.sl_tag == failed_tag, "the same intent keeps its tag"
+    assert rig.sent(failed_tag) == 2
+    assert rig.book()[failed_tag].status == "Trigger Pending"
+    rig.run_cycle()
+    assert rig.sent(failed_tag) == 2
