@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Literal
 
 import msgspec
 
+from adapters.store.rows import OrderRow
 from messages.common import CycleError, CycleSummary, UtcDateTime
 
 
@@ -20,6 +22,9 @@ class Hello(_Frame, tag="hello"):
     user_id: int
     server_time: UtcDateTime
     monitoring: bool
+    paused: bool = False
+    pause_reason: str = ""
+    interval_s: float = 60.0
 
 
 class CycleStartedFrame(_Frame, tag="cycle_started"):
@@ -46,6 +51,34 @@ class SessionNeeded(_Frame, tag="session_needed"):
     message: str
 
 
+class OrdersFrame(_Frame, tag="orders"):
+    """Every order of the user's accounts as the last sync left it (entry, SL and TP legs)."""
+
+    orders: tuple[OrderRow, ...]
+
+
+class SymbolPnl(msgspec.Struct, frozen=True, kw_only=True):
+    account_id: int
+    symbol: str
+    realized_pnl: Decimal
+    unrealized_pnl: Decimal | None
+    open_qty: int
+    """Signed: positive long, negative short."""
+
+
+class PnlFrame(_Frame, tag="pnl"):
+    """FIFO profit and loss per account and symbol, as of the last cycle."""
+
+    rows: tuple[SymbolPnl, ...]
+
+
+class PausedFrame(_Frame, tag="paused"):
+    """The kill switch changed: automation is paused (with why) or running again."""
+
+    paused: bool
+    reason: str = ""
+
+
 class ErrorFrame(_Frame, tag="error"):
     """A frame the server could not accept; the connection stays up."""
 
@@ -57,7 +90,8 @@ class Pong(_Frame, tag="pong"):
 
 
 ServerFrame = (
-    Hello | CycleStartedFrame | CycleSummaryFrame | MonitoringErrors | SessionNeeded | ErrorFrame | Pong
+    Hello | CycleStartedFrame | CycleSummaryFrame | MonitoringErrors | SessionNeeded | OrdersFrame | PnlFrame
+    | PausedFrame | ErrorFrame | Pong
 )
 
 
@@ -73,7 +107,19 @@ class RunCycle(_Frame, tag="run_cycle"):
 
 
 class Subscribe(_Frame, tag="subscribe"):
+    """Ask for the current orders and PnL snapshots now, rather than after the next cycle."""
+
     topics: tuple[str, ...] = ()
 
 
-ClientFrame = Ping | RunCycle | Subscribe
+class Pause(_Frame, tag="pause"):
+    """Kill switch: stop sending orders (OCO cancels still go) until `resume`."""
+
+    reason: str = "paused by the user"
+
+
+class Resume(_Frame, tag="resume"):
+    pass
+
+
+ClientFrame = Ping | RunCycle | Subscribe | Pause | Resume

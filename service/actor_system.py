@@ -18,7 +18,7 @@ from actors.pnl_calculator.actor import PnlCalculator
 from actors.supervisor import Supervisor
 from actors.user_monitor.actor import UserMonitor
 from actors.worker import StepHandler
-from adapters.store.port import EventLog
+from adapters.store.port import EventLog, Store
 from adapters.web.port import Notifier
 from messages import commands as c
 from messages.control import ClientConnected, ClientDisconnected, Tick
@@ -55,6 +55,7 @@ class MonitoringSystem:
         handlers: StepHandlers,
         scheduler: BaseScheduler,
         monitor_type: type[UserMonitor] = UserMonitor,
+        store: Store | None = None,
     ) -> None:
         self._io, self._clock, self._config = io, clock, config
         self._event_log = event_log
@@ -70,7 +71,7 @@ class MonitoringSystem:
             io, clock, place_protective_orders=handlers.place_protective_orders,
             modify_entries=handlers.modify_entries, modify_stop_losses=handlers.modify_stop_losses,
             place_regenerated=handlers.place_regenerated)
-        reporter = ErrorReporter.start(io, clock, notifier=notifier, event_log=event_log)
+        reporter = ErrorReporter.start(io, clock, notifier=notifier, event_log=event_log, store=store)
         self._workers = (fetcher, calculator, syncer, placer, reporter)
         self._routes = {
             c.LoadCycleContext: syncer, c.FetchSnapshots: fetcher, c.ComputePnl: calculator,

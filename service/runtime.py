@@ -5,6 +5,7 @@ end-to-end tests, with their own notifier.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 import aiohttp
@@ -29,7 +30,9 @@ from adapters.web.port import Notifier
 from service.actor_system import MonitoringSystem, StepHandlers
 from service.clock import Clock, SystemClock
 from service.config import BrokerConfig, CycleConfig, OrderRulesConfig
+from service.event_tap import EventObserver, TappedEventLog
 from service.io_loop import IoLoop
+from service.metrics import Metrics
 
 
 def build_handlers(store: Store, broker: Broker, clock: Clock, rules: OrderRulesConfig,
@@ -54,7 +57,8 @@ class Runtime:
 
     def __init__(self, *, database_url: str, notifier: Notifier, cycle: CycleConfig,
                  rules: OrderRulesConfig | None = None, broker: BrokerConfig | None = None,
-                 migrate: bool = True) -> None:
+                 migrate: bool = True, metrics: Metrics | None = None,
+                 event_observers: Sequence[EventObserver] = ()) -> None:
         self.io = IoLoop()
         self.clock = SystemClock(self.io.loop)
         broker = broker or BrokerConfig()
@@ -62,13 +66,16 @@ class Runtime:
             if migrate:
                 self.io.call(migrate_url(database_url))
             self.store = self.io.call(connect_store(database_url))
-            self.event_log = self.io.call(open_event_log(self.store.database))
+            self.metrics = metrics or Metrics()
+            self.event_log = TappedEventLog(self.io.call(open_event_log(self.store.database)),
+                                            (self.metrics.observe, *event_observers))
             self.http = self.io.call(_client_session())
             pacing = XtsPacing() if broker.pacing else XtsPacing(reads=None, orders=None)
-            self.broker = XtsBroker(self.http, timeout_s=broker.call_timeout_s, pacing=pacing)
+            self.broker = XtsBroker(self.http, timeout_s=broker.call_timeout_s, pacing=pacing,
+                                    observe=self.metrics.broker_call)
             handlers = build_handlers(self.store, self.broker, self.clock, rules or OrderRulesConfig(), broker)
             self.system = MonitoringSystem(io=self.io, clock=self.clock, config=cycle, event_log=self.event_log,
-                                           notifier=notifier, handlers=handlers,
+                                           notifier=notifier, handlers=handlers, store=self.store,
                                            scheduler=BackgroundScheduler(timezone="UTC"))
         except BaseException:
             self.io.stop()

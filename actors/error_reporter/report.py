@@ -6,13 +6,14 @@ sees a cycle the log could lose.
 
 from __future__ import annotations
 
-from adapters.store.port import EventLog
+from adapters.store.port import EventLog, Store
 from adapters.web.port import Notifier
 from messages.commands import ReportErrors, SendSummary
 from messages.common import ErrorKind
 from messages.events import ErrorsReported, Event, SummarySent
 from messages.frames import CycleSummaryFrame, MonitoringErrors, SessionNeeded
 from service.clock import Clock
+from service.snapshots import orders_frame, pnl_frame
 
 
 class ReportCycleErrors:
@@ -33,13 +34,20 @@ class ReportCycleErrors:
 
 
 class SendCycleSummary:
-    def __init__(self, notifier: Notifier, event_log: EventLog, clock: Clock) -> None:
+    """Flush, send the summary, then the orders and PnL as the cycle left them (when a store is given)."""
+
+    def __init__(self, notifier: Notifier, event_log: EventLog, clock: Clock, store: Store | None = None) -> None:
         self._notifier = notifier
         self._event_log = event_log
         self._clock = clock
+        self._store = store
 
     async def __call__(self, command: SendSummary) -> tuple[Event, ...]:
         await self._event_log.flush()
         clients = await self._notifier.send(command.user_id, CycleSummaryFrame(summary=command.summary))
+        if self._store is not None and clients and command.account_ids:
+            for frame in (await orders_frame(self._store, command.user_id, command.account_ids),
+                          await pnl_frame(self._store, command.user_id, command.account_ids)):
+                await self._notifier.send(command.user_id, frame)
         return (SummarySent(user_id=command.user_id, cycle_id=command.cycle_id, at=self._clock.now(),
                             account_ids=command.account_ids, clients=clients),)

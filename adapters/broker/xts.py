@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -81,7 +82,10 @@ class XtsBroker:
         timeout_s: float = 10.0,
         pacing: XtsPacing = XtsPacing(),  # noqa: B008 - immutable
         source: str = "WEBAPI",
+        observe: Callable[[str, str, float], None] | None = None,
     ) -> None:
+        """`observe(endpoint, status, seconds)` is told every call's outcome (metrics); it must be quick."""
+        self._observe = observe
         self._session = session
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._read_pacer = Pacer(pacing.reads)
@@ -210,6 +214,7 @@ class XtsBroker:
         await self._pace(account, call)
         body = wire.encode_json(call.body) if call.body is not None else None
         maybe = " (it may have reached the broker)" if call.mutating else ""
+        started, outcome = time.monotonic(), "error"
         try:
             async with self._session.request(
                 call.method, account.base_url.rstrip("/") + call.path, params=call.params, data=body,
@@ -217,7 +222,9 @@ class XtsBroker:
             ) as response:
                 status = response.status
                 raw = await response.read()
+                outcome = str(status)
         except TimeoutError:
+            outcome = "timeout"
             raise BrokerTimeout(f"{where}: no answer within {self._timeout.total:g} s{maybe}",
                                 ambiguous=call.mutating) from None
         except aiohttp.ClientConnectorError:
@@ -225,6 +232,9 @@ class XtsBroker:
         except aiohttp.ClientError as exc:
             raise BrokerUnavailable(f"{where}: connection failed ({type(exc).__name__}){maybe}",
                                     ambiguous=call.mutating) from None
+        finally:
+            if self._observe is not None:
+                self._observe(f"{call.method} {call.path}", outcome, time.monotonic() - started)
         return self._result(where, call, status, raw)
 
     def _result(self, where: str, call: _Call, status: int, raw: bytes) -> Any:

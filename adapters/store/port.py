@@ -119,6 +119,12 @@ class Store(Protocol):
 
     # --- cycle context and accounts ---------------------------------------------------------------
 
+    async def ping(self) -> None:
+        """Return when the database answers; raise DatabaseError when it does not."""
+
+    async def broker_base_urls(self) -> list[str]:
+        """The distinct broker base URLs of active accounts (readiness checks)."""
+
     async def load_cycle_context(self, user_id: int) -> CycleContext:
         """Active accounts with a live session, those awaiting one, permitted strategies, kill switch."""
 

@@ -452,6 +452,14 @@ class SqlStore:
             user_id = await tx.insert("users/insert", (name, hash_token(token), self._now()))
         return user_id, token
 
+    async def ping(self) -> None:
+        async with self.transaction() as tx:
+            await tx.fetch_all("health/ping")
+
+    async def broker_base_urls(self) -> list[str]:
+        async with self.transaction() as tx:
+            return [row["base_url"] for row in await tx.fetch_all("accounts/base_urls")]
+
     async def user_for_token(self, token: str) -> int | None:
         digest = hash_token(token)
         async with self.transaction() as tx:

@@ -1,0 +1,224 @@
+"""The HTTP API, every route behind the user's API token: place a batch of entries, read orders, PnL and
+cycles, renew a broker session, pause and resume; plus health, readiness and metrics. A user only ever
+reaches their own accounts and orders."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+import aiohttp
+import msgspec
+from aiohttp import web
+
+from actors.order_placer.entries import NewEntry, place_entries
+from adapters.broker.errors import BrokerError
+from adapters.errors import AdapterError
+from adapters.web.auth import authenticated_user
+from adapters.web.context import CONTEXT, WebContext
+from messages.api import BatchOrder, BatchRequest, BatchResult, PauseRequest, SessionRequest
+from messages.frames import PausedFrame
+from service.metrics import CONTENT_TYPE
+from service.snapshots import orders_frame, pnl_frame
+
+TICK = Decimal("0.05")
+_encoder = msgspec.json.Encoder()
+
+
+def _json(value: Any, status: int = 200) -> web.Response:
+    return web.Response(body=_encoder.encode(value), status=status, content_type="application/json")
+
+
+def _error(status: int, message: str) -> web.Response:
+    return _json({"error": message}, status)
+
+
+async def _body(request: web.Request, schema: type) -> Any:
+    raw = await request.read()
+    try:
+        return msgspec.json.decode(raw or b"{}", type=schema)
+    except msgspec.DecodeError as error:
+        raise web.HTTPBadRequest(text=_encoder.encode({"error": f"invalid request: {error}"}).decode(),
+                                 content_type="application/json") from None
+
+
+async def _user(request: web.Request) -> tuple[WebContext, int]:
+    context = request.app[CONTEXT]
+    return context, await authenticated_user(request, context.store)
+
+
+async def _all_accounts(context: WebContext, user_id: int) -> tuple[int, ...]:
+    cycle_context = await context.store.load_cycle_context(user_id)
+    return cycle_context.account_ids + cycle_context.awaiting_session
+
+
+# --- orders -----------------------------------------------------------------------------------------
+
+
+def order_problem(order: BatchOrder) -> str | None:
+    """Why an entry cannot be sent as given, in a trader's words, or None."""
+    needs_limit = order.entry_type in ("LIMIT", "STOPLIMIT")
+    needs_stop = order.entry_type in ("STOPLIMIT", "STOPMARKET")
+    if needs_limit != (order.entry_limit_price is not None):
+        return f"{order.entry_type} entry {'needs' if needs_limit else 'takes no'} entry_limit_price"
+    if needs_stop != (order.entry_stop_price is not None):
+        return f"{order.entry_type} entry {'needs' if needs_stop else 'takes no'} entry_stop_price"
+    for name in ("entry_stop_price", "entry_limit_price", "sl_stop_price", "tp_price"):
+        price = getattr(order, name)
+        if price is None:
+            continue
+        if not price.is_finite() or price <= 0:
+            return f"{name} must be a price above zero"
+        if price % TICK:
+            return f"{name} {price} is not a multiple of the 0.05 tick"
+    reference = order.entry_limit_price or order.entry_stop_price
+    if reference is not None:
+        below, above = (order.sl_stop_price, order.tp_price) if order.side == "BUY" else (order.tp_price,
+                                                                                             order.sl_stop_price)
+        if below is not None and below >= reference:
+            return f"the {'stop-loss' if order.side == 'BUY' else 'take-profit'} must be below the entry {reference}"
+        if above is not None and above <= reference:
+            return f"the {'take-profit' if order.side == 'BUY' else 'stop-loss'} must be above the entry {reference}"
+    return None
+
+
+async def place_batch_orders(request: web.Request) -> web.Response:
+    context, user_id = await _user(request)
+    if not context.batch_limiter.allow(user_id):
+        return _error(429, "too many batch requests; try again in a minute")
+    batch: BatchRequest = await _body(request, BatchRequest)
+    cycle_context = await context.store.load_cycle_context(user_id)
+    if cycle_context.paused:
+        return _error(409, f"automation is paused ({cycle_context.pause_reason}); resume before placing orders")
+    results: dict[int, BatchResult] = {}
+    by_account: dict[int, list[tuple[int, BatchOrder]]] = defaultdict(list)
+    for index, order in enumerate(batch.orders):
+        problem = order_problem(order)
+        if order.account_id in cycle_context.awaiting_session:
+            problem = f"account {order.account_id} needs a new broker session"
+        elif order.account_id not in cycle_context.account_ids:
+            problem = problem or f"account {order.account_id} is not an active account of yours"
+        if problem:
+            results[index] = BatchResult(index=index, outcome="invalid", reason=problem)
+        else:
+            by_account[order.account_id].append((index, order))
+    accounts = {a.account_id: a for a in await context.store.broker_accounts(user_id, tuple(by_account))}
+
+    async def place_for(account_id: int, rows: list[tuple[int, BatchOrder]]) -> None:
+        entries = [NewEntry(**{f: getattr(o, f) for f in NewEntry.__struct_fields__ if hasattr(o, f)})
+                   for _, o in rows]
+        account = accounts[account_id]
+        if not account.token:
+            token = await context.broker.login(account)
+            await context.store.set_account_token(user_id, account_id, token)
+            account = msgspec.structs.replace(account, token=token)
+        placed = await place_entries(context.store, context.broker, account, user_id, entries)
+        for (index, _), result in zip(rows, placed, strict=True):
+            results[index] = BatchResult(index=index, outcome=result.outcome, order_id=result.order_id,
+                                         tag=result.tag, broker_order_id=result.broker_order_id,
+                                         reason=result.reason)
+
+    outcomes = await asyncio.gather(*(place_for(a, rows) for a, rows in by_account.items()), return_exceptions=True)
+    for (account_id, rows), outcome in zip(by_account.items(), outcomes, strict=True):
+        if isinstance(outcome, Exception):
+            reason = outcome.message if isinstance(outcome, AdapterError) else "internal error"
+            for index, _ in rows:
+                results.setdefault(index, BatchResult(index=index, outcome="in_flight",
+                                                      reason=f"account {account_id}: {reason}"))
+    return _json({"results": [results[i] for i in range(len(batch.orders))]})
+
+
+async def list_orders(request: web.Request) -> web.Response:
+    context, user_id = await _user(request)
+    frame = await orders_frame(context.store, user_id, await _all_accounts(context, user_id))
+    return _json({"orders": frame.orders})
+
+
+async def list_pnl(request: web.Request) -> web.Response:
+    context, user_id = await _user(request)
+    frame = await pnl_frame(context.store, user_id, await _all_accounts(context, user_id))
+    return _json({"rows": frame.rows})
+
+
+async def list_cycles(request: web.Request) -> web.Response:
+    context, user_id = await _user(request)
+    try:
+        limit = min(max(int(request.query.get("limit", "20")), 1), 500)
+    except ValueError:
+        return _error(400, "limit must be a whole number")
+    return _json({"cycles": await context.event_log.cycles(user_id, limit=limit)})
+
+
+# --- accounts and the kill switch ------------------------------------------------------------------
+
+
+async def renew_session(request: web.Request) -> web.Response:
+    context, user_id = await _user(request)
+    try:
+        account_id = int(request.match_info["account_id"])
+    except ValueError:
+        return _error(404, "no such account")
+    body: SessionRequest = await _body(request, SessionRequest)
+    accounts = await context.store.broker_accounts(user_id, (account_id,))
+    if not accounts:
+        return _error(404, "no such account")
+    token = body.token
+    if token is None:
+        try:
+            token = await context.broker.login(accounts[0])
+        except BrokerError as error:
+            return _error(502, f"broker login failed: {error.message}")
+    await context.store.set_account_token(user_id, account_id, token)
+    return _json({"account_id": account_id, "session_needed": False})
+
+
+async def pause(request: web.Request) -> web.Response:
+    context, user_id = await _user(request)
+    body: PauseRequest = await _body(request, PauseRequest)
+    await context.store.set_paused(user_id, True, body.reason)
+    await context.hub.send(user_id, PausedFrame(paused=True, reason=body.reason))
+    return _json({"paused": True, "reason": body.reason})
+
+
+async def resume(request: web.Request) -> web.Response:
+    context, user_id = await _user(request)
+    await context.store.set_paused(user_id, False, "")
+    await context.hub.send(user_id, PausedFrame(paused=False))
+    return _json({"paused": False})
+
+
+# --- operations -------------------------------------------------------------------------------------
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return _json({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Ready when the database answers and every broker the accounts use can be reached."""
+    context = request.app[CONTEXT]
+    checks: dict[str, str] = {}
+    try:
+        await context.store.ping()
+        checks["database"] = "ok"
+    except AdapterError as error:
+        checks["database"] = error.message
+    for base_url in await context.store.broker_base_urls():
+        checks[f"broker {base_url}"] = await _reachable(context.http, base_url)
+    ready = all(value == "ok" for value in checks.values())
+    return _json({"ready": ready, "checks": checks}, 200 if ready else 503)
+
+
+async def _reachable(http: aiohttp.ClientSession, base_url: str) -> str:
+    try:
+        async with http.get(base_url, timeout=aiohttp.ClientTimeout(total=3)) as response:
+            return "ok" if response.status < 500 else f"HTTP {response.status}"
+    except (aiohttp.ClientError, TimeoutError) as error:
+        return f"unreachable ({type(error).__name__})"
+
+
+async def metrics(request: web.Request) -> web.Response:
+    context = request.app[CONTEXT]
+    return web.Response(body=context.metrics.exposition(), headers={"Content-Type": CONTENT_TYPE})

@@ -1,0 +1,36 @@
+"""The aiohttp application: routes of the WebSocket, the API, operations and the dashboard's static page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp import web
+
+from adapters.web import api
+from adapters.web.context import CONTEXT, WebContext
+from adapters.web.ws import websocket
+
+STATIC = Path(__file__).parent / "static"
+
+
+async def dashboard(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+
+
+def create_app(context: WebContext) -> web.Application:
+    app = web.Application(client_max_size=1024 * 1024)
+    app[CONTEXT] = context
+    app.router.add_get("/", dashboard)
+    app.router.add_static("/static/", STATIC, append_version=True)
+    app.router.add_get("/ws", websocket)
+    app.router.add_post("/api/algo-place-batch-orders", api.place_batch_orders)
+    app.router.add_get("/api/orders", api.list_orders)
+    app.router.add_get("/api/pnl", api.list_pnl)
+    app.router.add_get("/api/cycles", api.list_cycles)
+    app.router.add_post("/api/accounts/{account_id}/session", api.renew_session)
+    app.router.add_post("/api/pause", api.pause)
+    app.router.add_post("/api/resume", api.resume)
+    app.router.add_get("/healthz", api.healthz)
+    app.router.add_get("/readyz", api.readyz)
+    app.router.add_get("/metrics", api.metrics)
+    return app

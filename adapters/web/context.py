@@ -1,0 +1,46 @@
+"""What the web handlers share, kept in the aiohttp app under one key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiohttp
+from aiohttp import web
+
+from adapters.broker.port import Broker
+from adapters.store.port import EventLog, Store
+from adapters.web.hub import Hub
+from adapters.web.rate_limit import RateLimiter
+from service.actor_system import MonitoringSystem
+from service.clock import Clock
+from service.metrics import Metrics
+
+
+@dataclass(frozen=True, kw_only=True)
+class WebSettings:
+    heartbeat_s: float = 30.0
+    """A client that answers no ping for this long is dropped."""
+    max_frame_bytes: int = 64 * 1024
+    """A larger client frame closes the connection (1009)."""
+    allowed_origins: tuple[str, ...] = ()
+    """Origins (besides the server's own) allowed to open the WebSocket; `*` allows any."""
+    batch_requests_per_minute: int = 30
+    """`POST /api/algo-place-batch-orders` calls allowed per user per minute."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class WebContext:
+    store: Store
+    event_log: EventLog
+    broker: Broker
+    http: aiohttp.ClientSession
+    system: MonitoringSystem
+    hub: Hub
+    clock: Clock
+    metrics: Metrics
+    interval_s: float
+    settings: WebSettings
+    batch_limiter: RateLimiter
+
+
+CONTEXT = web.AppKey("context", WebContext)

@@ -1,0 +1,57 @@
+"""The WebSocket hub: the live connections of each user, and the Notifier that sends them frames.
+
+It lives on the service's I/O loop, like the aiohttp server. A frame for a user goes to each of that
+user's connections, never another's; a connection that fails to take it is dropped, not retried.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+
+import msgspec
+from aiohttp import web
+
+from messages.frames import ServerFrame
+
+log = logging.getLogger(__name__)
+_encoder = msgspec.json.Encoder()
+
+
+class Hub:
+    def __init__(self) -> None:
+        self._sockets: dict[int, dict[str, web.WebSocketResponse]] = defaultdict(dict)
+
+    def add(self, user_id: int, connection_id: str, socket: web.WebSocketResponse) -> None:
+        self._sockets[user_id][connection_id] = socket
+
+    def remove(self, user_id: int, connection_id: str) -> None:
+        sockets = self._sockets.get(user_id)
+        if sockets is not None:
+            sockets.pop(connection_id, None)
+            if not sockets:
+                del self._sockets[user_id]
+
+    def connections(self, user_id: int) -> int:
+        return len(self._sockets.get(user_id, ()))
+
+    def users(self) -> list[int]:
+        return list(self._sockets)
+
+    async def send(self, user_id: int, frame: ServerFrame) -> int:
+        payload = _encoder.encode(frame).decode()
+        delivered = 0
+        for connection_id, socket in list(self._sockets.get(user_id, {}).items()):
+            try:
+                await socket.send_str(payload)
+                delivered += 1
+            except (ConnectionError, RuntimeError) as error:
+                log.info("dropping a dead client of user %s: %s", user_id, error, extra={"user_id": user_id})
+                self.remove(user_id, connection_id)
+        return delivered
+
+    async def close_all(self) -> None:
+        for sockets in list(self._sockets.values()):
+            for socket in list(sockets.values()):
+                await socket.close(code=1001, message=b"server shutting down")
+        self._sockets.clear()

@@ -1,0 +1,95 @@
+"""`GET /ws`: a user's live connection. Authenticated before the upgrade; the first connection of a user
+starts the user's monitor, the last one to close stops it (through the Supervisor). Client frames are
+validated; a malformed one is answered with an `error` frame and the connection stays up."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import msgspec
+from aiohttp import WSMsgType, web
+
+from adapters.web.auth import authenticated_user, check_origin
+from adapters.web.context import CONTEXT, WebContext
+from messages.frames import (
+    ClientFrame,
+    ErrorFrame,
+    Hello,
+    Pause,
+    PausedFrame,
+    Ping,
+    Pong,
+    Resume,
+    RunCycle,
+    ServerFrame,
+    Subscribe,
+)
+from service.snapshots import orders_frame, pnl_frame
+
+log = logging.getLogger(__name__)
+_decoder = msgspec.json.Decoder(ClientFrame)
+_encoder = msgspec.json.Encoder()
+
+
+async def websocket(request: web.Request) -> web.WebSocketResponse:
+    context = request.app[CONTEXT]
+    user_id = await authenticated_user(request, context.store)
+    check_origin(request, context.settings.allowed_origins)
+    socket = web.WebSocketResponse(heartbeat=context.settings.heartbeat_s,
+                                   max_msg_size=context.settings.max_frame_bytes)
+    await socket.prepare(request)
+    connection_id = uuid.uuid4().hex
+    context.hub.add(user_id, connection_id, socket)
+    context.system.client_connected(user_id, connection_id)
+    log.info("client connected", extra={"user_id": user_id, "connection_id": connection_id})
+    try:
+        cycle_context = await context.store.load_cycle_context(user_id)
+        await _send(socket, Hello(user_id=user_id, server_time=context.clock.now(), monitoring=True,
+                                  paused=cycle_context.paused, pause_reason=cycle_context.pause_reason,
+                                  interval_s=context.interval_s))
+        await _send_snapshots(context, socket, user_id)
+        async for message in socket:
+            if message.type == WSMsgType.TEXT:
+                await _on_frame(context, socket, user_id, message.data)
+            elif message.type == WSMsgType.BINARY:
+                await _send(socket, ErrorFrame(message="binary frames are not accepted; send JSON text"))
+    finally:
+        context.hub.remove(user_id, connection_id)
+        context.system.client_disconnected(user_id, connection_id)
+        log.info("client disconnected", extra={"user_id": user_id, "connection_id": connection_id})
+    return socket
+
+
+async def _on_frame(context: WebContext, socket: web.WebSocketResponse, user_id: int, data: str) -> None:
+    try:
+        frame = _decoder.decode(data)
+    except msgspec.DecodeError as error:
+        await _send(socket, ErrorFrame(message=f"not a valid frame: {error}"))
+        return
+    match frame:
+        case Ping():
+            await _send(socket, Pong())
+        case RunCycle():
+            if not context.system.run_cycle_now(user_id):
+                await _send(socket, ErrorFrame(message="monitoring is not running for this user"))
+        case Subscribe():
+            await _send_snapshots(context, socket, user_id)
+        case Pause(reason=reason):
+            await context.store.set_paused(user_id, True, reason)
+            await context.hub.send(user_id, PausedFrame(paused=True, reason=reason))
+        case Resume():
+            await context.store.set_paused(user_id, False, "")
+            await context.hub.send(user_id, PausedFrame(paused=False))
+
+
+async def _send_snapshots(context: WebContext, socket: web.WebSocketResponse, user_id: int) -> None:
+    cycle_context = await context.store.load_cycle_context(user_id)
+    accounts = cycle_context.account_ids + cycle_context.awaiting_session
+    await _send(socket, await orders_frame(context.store, user_id, accounts))
+    await _send(socket, await pnl_frame(context.store, user_id, accounts))
+
+
+async def _send(socket: web.WebSocketResponse, frame: ServerFrame) -> None:
+    if not socket.closed:
+        await socket.send_str(_encoder.encode(frame).decode())

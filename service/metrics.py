@@ -1,0 +1,64 @@
+"""Prometheus metrics, derived from the event stream and the broker adapter's calls (prometheus-client).
+
+`Metrics.observe(event)` is an event-log observer: cycle durations from CycleStarted to CycleFinished,
+step outcomes per step and result. `broker_call` is the XTS adapter's `observe` hook. Gauges read the
+monitored users and the event log's backlog when scraped.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import datetime
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from messages.events import CycleFinished, CycleStarted, Event, StepTimedOut
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.cycle_duration = Histogram(
+            "monitor_cycle_duration_seconds", "Wall time of a monitoring cycle, start to finish",
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120), registry=self.registry)
+        self.step_outcomes = Counter(
+            "monitor_step_outcomes_total", "Outcomes of cycle steps per account", ("step", "result"),
+            registry=self.registry)
+        self.broker_calls = Histogram(
+            "monitor_broker_call_seconds", "Broker HTTP call latency", ("endpoint", "status"),
+            buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10), registry=self.registry)
+        self.monitored_users = Gauge("monitor_monitored_users", "Users with a running monitor",
+                                     registry=self.registry)
+        self.event_log_lag = Gauge("monitor_event_log_lag_events", "Events appended but not yet durable",
+                                   registry=self.registry)
+        self._lock = threading.Lock()
+        self._started: dict[tuple[int, str], datetime] = {}
+
+    def watch(self, monitored_users: Callable[[], int], event_log_lag: Callable[[], int]) -> None:
+        self.monitored_users.set_function(monitored_users)
+        self.event_log_lag.set_function(event_log_lag)
+
+    def observe(self, event: Event) -> None:
+        match event:
+            case CycleStarted():
+                with self._lock:
+                    self._started[(event.user_id, event.cycle_id)] = event.at
+            case CycleFinished():
+                with self._lock:
+                    started = self._started.pop((event.user_id, event.cycle_id), None)
+                if started is not None:
+                    self.cycle_duration.observe((event.at - started).total_seconds())
+            case StepTimedOut():
+                self.step_outcomes.labels(event.step.value, "timed_out").inc(max(len(event.account_ids), 1))
+            case _ if hasattr(event, "succeeded"):
+                result = "ok" if event.succeeded else "failed"
+                self.step_outcomes.labels(event.step.value, result).inc(max(len(event.account_ids), 1))
+
+    def broker_call(self, endpoint: str, status: str, seconds: float) -> None:
+        self.broker_calls.labels(endpoint, status).observe(seconds)
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,71 @@
+"""The service a user runs: the runtime (actors, store, broker) plus the aiohttp server with the WebSocket
+hub, the API, the dashboard and metrics, all on the one I/O loop. `serve` and `demo` start one.
+
+Closing it is graceful: clients are disconnected (so every monitor drains through the Supervisor and a
+running cycle finishes), then it waits up to a deadline for the monitors to stop, then the runtime closes
+(ticks off, actors stopped, the event log flushed, pools closed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from aiohttp import web
+
+from adapters.web.app import create_app
+from adapters.web.context import WebContext, WebSettings
+from adapters.web.hub import Hub
+from adapters.web.rate_limit import RateLimiter
+from messages.events import CycleStarted, Event
+from messages.frames import CycleStartedFrame
+from service.config import BrokerConfig, CycleConfig, OrderRulesConfig
+from service.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+class Service:
+    def __init__(self, *, database_url: str, host: str, port: int, cycle: CycleConfig,
+                 rules: OrderRulesConfig | None = None, broker: BrokerConfig | None = None,
+                 web_settings: WebSettings | None = None) -> None:
+        self.hub = Hub()
+        self.runtime = Runtime(database_url=database_url, notifier=self.hub, cycle=cycle, rules=rules,
+                               broker=broker, event_observers=(self._announce_cycle_start,))
+        runtime = self.runtime
+        settings = web_settings or WebSettings()
+        runtime.metrics.watch(monitored_users=lambda: len(runtime.system.registry.user_ids()),
+                              event_log_lag=lambda: runtime.event_log.lag().pending)
+        context = WebContext(store=runtime.store, event_log=runtime.event_log, broker=runtime.broker,
+                             http=runtime.http, system=runtime.system, hub=self.hub, clock=runtime.clock,
+                             metrics=runtime.metrics, interval_s=cycle.interval_s, settings=settings,
+                             batch_limiter=RateLimiter(settings.batch_requests_per_minute, 60.0))
+        self._runner = web.AppRunner(create_app(context), handle_signals=False, access_log=None)
+        try:
+            runtime.io.call(self._runner.setup())
+            site = web.TCPSite(self._runner, host, port)
+            runtime.io.call(site.start())
+        except BaseException:
+            runtime.close()
+            raise
+        bound_port = self._runner.addresses[0][1]
+        self.url = f"http://{host}:{bound_port}"
+
+    def _announce_cycle_start(self, event: Event) -> None:
+        if isinstance(event, CycleStarted):
+            frame = CycleStartedFrame(cycle_id=event.cycle_id, at=event.at, trigger=event.trigger)
+            self.runtime.io.loop.call_soon_threadsafe(
+                lambda: asyncio.ensure_future(self.hub.send(event.user_id, frame)))
+
+    def close(self, drain_deadline_s: float = 30.0) -> None:
+        io = self.runtime.io
+        io.call(self.hub.close_all())
+        deadline = time.monotonic() + drain_deadline_s
+        while self.runtime.system.registry.user_ids() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        left = self.runtime.system.registry.user_ids()
+        if left:
+            log.warning("shutdown deadline passed with cycles still running for users %s", left)
+        io.call(self._runner.cleanup())
+        self.runtime.close()

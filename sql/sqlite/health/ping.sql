@@ -1,0 +1,2 @@
+-- Readiness: the database answers a trivial statement. No table, no index.
+SELECT 1 AS ok;

@@ -1,0 +1,62 @@
+"""A real service (aiohttp server, actors, store, paper broker) on loopback ports, for tests over sockets."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import aiohttp
+import pytest
+
+from actors.user_monitor.window import TradingWindow
+from adapters.broker.paper import run_paper_broker
+from service.config import BrokerConfig, CycleConfig
+from service.server import Service
+from tests.storage.conftest import fresh_mysql_url  # noqa: F401 - fixture used by `served`
+
+
+class Served:
+    """A running service with a paper broker; helpers make users and accounts and call it over HTTP."""
+
+    def __init__(self, database_url: str) -> None:
+        self.service = Service(database_url=database_url, host="127.0.0.1", port=0,
+                               cycle=CycleConfig(interval_s=86_400, window=TradingWindow(enabled=False)),
+                               broker=BrokerConfig(call_timeout_s=2.0, pacing=False))
+        self.io = self.service.runtime.io
+        self.store = self.service.runtime.store
+        self.url = self.service.url
+        self._stack = contextlib.AsyncExitStack()
+        self.paper = self.io.call(self._stack.enter_async_context(run_paper_broker("127.0.0.1", 0, seed=5)))
+
+    def user(self, name: str, *client_ids: str) -> tuple[int, str, list[int]]:
+        user_id, token = self.io.call(self.store.add_user(name))
+        accounts = [self.io.call(self.store.add_account(user_id, "paper", self.paper.url, client_id,
+                                                        app_key=client_id, secret_key="s3cret"))
+                    for client_id in client_ids]
+        return user_id, token, accounts
+
+    def close(self) -> None:
+        self.service.close(drain_deadline_s=10)
+
+    def request(self, method: str, path: str, token: str | None = None, **kwargs: Any) -> tuple[int, Any]:
+        async def call() -> tuple[int, Any]:
+            headers = {"Authorization": f"Bearer {token}"} if token else {}
+            async with aiohttp.ClientSession() as session, \
+                    session.request(method, self.url + path, headers=headers, **kwargs) as response:
+                body = await response.json() if response.content_type == "application/json" else await response.text()
+                return response.status, body
+        return self.io.call(call())
+
+
+@pytest.fixture(params=["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)])
+def served(request: pytest.FixtureRequest, tmp_path) -> Iterator[Served]:
+    url = f"sqlite:///{tmp_path / 'web.db'}" if request.param == "sqlite" \
+        else request.getfixturevalue("fresh_mysql_url")
+    running = Served(url)
+    stack = running._stack
+    try:
+        yield running
+    finally:
+        running.io.call(stack.aclose())
+        running.close()
