@@ -8,6 +8,7 @@ import importlib
 SUBCOMMAND_MODULES: tuple[str, ...] = (
     "service.cli.test",
     "service.cli.paper_broker",
+    "service.cli.demo",
     "service.cli.migrate",
     "service.cli.users",
     "service.cli.accounts",

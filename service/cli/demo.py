@@ -1,0 +1,105 @@
+"""`run.py demo`: everything embedded — a fresh SQLite file, the paper broker in-process, a moving market
+with fair prices, demo users trading through the batch API, the dashboard. Runs until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import random
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from actors.user_monitor.window import TradingWindow
+from adapters.broker.paper import run_paper_broker
+from service.config import CycleConfig
+from service.demo import REFUSAL_REASON, REFUSED_SYMBOL, STRATEGY, DemoMarket, DemoStrategy
+from service.server import Service
+
+log = logging.getLogger(__name__)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("demo", help="run everything embedded: SQLite, paper broker, dashboard")
+    parser.add_argument("--port", type=int, default=8080, help="dashboard port (default 8080; 0 picks a free one)")
+    parser.add_argument("--interval", type=float, default=5.0, help="seconds between cycles (default 5)")
+    parser.add_argument("--users", type=int, default=1, help="demo users, each with two accounts (default 1)")
+    parser.add_argument("--database", default="sqlite:///demo.db",
+                        help="database URL (default: a fresh ./demo.db, replaced at each start)")
+    parser.add_argument("--expire-after", type=float, default=40.0,
+                        help="seconds until one account's broker session expires (0: never; default 40)")
+    parser.add_argument("--duration", type=float, default=0.0,
+                        help="stop after this many seconds (0: run until Ctrl-C)")
+    parser.set_defaults(handler=run_demo)
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.database == "sqlite:///demo.db":
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"demo.db{suffix}").unlink(missing_ok=True)
+    try:
+        service = Service(database_url=args.database, host="127.0.0.1", port=args.port,
+                          cycle=CycleConfig(interval_s=args.interval, window=TradingWindow(enabled=False)))
+    except OSError as error:
+        print(f"cannot serve on port {args.port}: {error.strerror}; choose another with --port", file=sys.stderr)
+        return 2
+    io, store = service.runtime.io, service.runtime.store
+    stack = contextlib.AsyncExitStack()
+    try:
+        paper = io.call(stack.enter_async_context(run_paper_broker("127.0.0.1", 0, seed=11)))
+        io.call(_refuse_symbol(service, paper.url))
+        rng = random.Random(11)
+        strategies = []
+        expiring = None
+        for n in range(args.users):
+            name = "demo" if n == 0 else f"demo{n + 1}"
+            user_id, token = io.call(store.add_user(name))
+            clients = [f"{name.upper()}-A", f"{name.upper()}-B"]
+            accounts = [io.call(store.add_account(user_id, "paper", paper.url, client, app_key=client,
+                                                  secret_key="paper-secret")) for client in clients]
+            io.call(store.set_permissions(user_id, (STRATEGY,)))
+            expiring = expiring or clients[1]
+            strategies.append(DemoStrategy(service.runtime.http, service.url, token, accounts, paper.simulator,
+                                           random.Random(rng.random())))
+            print(f"Dashboard of {name}: {service.url}/?token={token}", flush=True)
+        tasks = io.call(_start(DemoMarket(paper.simulator, store, rng), strategies, args.interval))
+        if args.expire_after > 0 and expiring:
+            io.loop.call_soon_threadsafe(io.loop.call_later, args.expire_after, paper.simulator.expire, expiring)
+        print(f"Demo running: cycles every {args.interval:g} s; {REFUSED_SYMBOL} orders are refused "
+              f"({REFUSAL_REASON}); {expiring}'s session expires after {args.expire_after:g} s. Ctrl-C stops.",
+              flush=True)
+        _wait_for_stop(args.duration)
+        io.call(_cancel(tasks))
+    finally:
+        io.call(stack.aclose())
+        service.close(drain_deadline_s=15)
+    print("Demo stopped.", flush=True)
+    return 0
+
+
+async def _refuse_symbol(service: Service, paper_url: str) -> None:
+    rule = {"rule": {"rule": "symbol", "symbol": REFUSED_SYMBOL, "reason": REFUSAL_REASON}}
+    async with service.runtime.http.post(f"{paper_url}/_sim/reject", json=rule) as response:
+        response.raise_for_status()
+
+
+async def _start(market: DemoMarket, strategies: list[DemoStrategy], interval_s: float) -> list[asyncio.Task]:
+    return [asyncio.ensure_future(market.run()),
+            *(asyncio.ensure_future(s.run(every_s=max(interval_s * 1.6, 2.0))) for s in strategies)]
+
+
+async def _cancel(tasks: list[asyncio.Task]) -> None:
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _wait_for_stop(duration_s: float) -> None:
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    stop.wait(duration_s or None)
