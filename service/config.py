@@ -5,6 +5,7 @@ from __future__ import annotations
 import msgspec
 
 from actors.user_monitor.window import TradingWindow
+from adapters.store.url import DATABASE_URL_ENV
 from messages.common import Step
 
 DEFAULT_STEP_TIMEOUTS_S: dict[Step, float] = {
@@ -59,3 +60,61 @@ class BrokerConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     """Each broker HTTP call's deadline; an order call past it is ambiguous and left to the next order book."""
     pacing: bool = True
     """Pace calls to the XTS limits per session (order book and positions 1/s, orders 10/s)."""
+
+
+class ServerConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    host: str = "127.0.0.1"
+    """Interface to listen on; 0.0.0.0 in a container."""
+    port: int = 8080
+    allowed_origins: tuple[str, ...] = ()
+    """Browser origins allowed to open the WebSocket besides the server's own; "*" allows any."""
+    heartbeat_s: float = 30.0
+    """A WebSocket client that answers no ping for this long is dropped."""
+    max_frame_bytes: int = 64 * 1024
+    """Largest client frame accepted."""
+    batch_requests_per_minute: int = 30
+    """Batch order requests allowed per user per minute."""
+
+
+class LoggingConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    level: str = "INFO"
+    json: bool = False
+    """One JSON object per line (with user_id, cycle_id, step, account_id when known) instead of text."""
+
+
+class ServiceConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    database_url: str = "sqlite:///monitor.db"
+    """mysql://user:pass@host:port/db or sqlite:///path; MONITOR_DATABASE_URL overrides it (keep passwords
+    out of the file)."""
+    shutdown_deadline_s: float = 30.0
+    """On SIGTERM, how long running cycles may take to finish."""
+    server: ServerConfig = ServerConfig()
+    cycle: CycleConfig = CycleConfig()
+    rules: OrderRulesConfig = OrderRulesConfig()
+    broker: BrokerConfig = BrokerConfig()
+    logging: LoggingConfig = LoggingConfig()
+
+
+class ConfigError(Exception):
+    """A config file that cannot be used; the message names the field and the reason."""
+
+
+ENVIRONMENT_OVERRIDES = {DATABASE_URL_ENV: "database_url"}
+
+
+def load_config(path: str, environ: dict[str, str]) -> ServiceConfig:
+    try:
+        with open(path, "rb") as file:
+            raw = file.read()
+    except OSError as error:
+        raise ConfigError(f"cannot read {path}: {error.strerror}") from None
+    try:
+        config = msgspec.toml.decode(raw, type=ServiceConfig)
+    except msgspec.ValidationError as error:
+        raise ConfigError(f"{path}: {error}") from None
+    except msgspec.DecodeError as error:
+        raise ConfigError(f"{path} is not valid TOML: {error}") from None
+    except ValueError as error:
+        raise ConfigError(f"{path}: {error}") from None
+    overrides = {field: environ[name] for name, field in ENVIRONMENT_OVERRIDES.items() if environ.get(name)}
+    return msgspec.structs.replace(config, **overrides) if overrides else config

@@ -9,6 +9,7 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "service.cli.test",
     "service.cli.paper_broker",
     "service.cli.demo",
+    "service.cli.serve",
     "service.cli.migrate",
     "service.cli.users",
     "service.cli.accounts",

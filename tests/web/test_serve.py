@@ -1,0 +1,60 @@
+"""`run.py serve` as a real process: config errors exit 2 with the field and the reason; a healthy server
+answers, logs JSON lines, and on SIGTERM finishes and exits 0."""
+
+import json
+import signal
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ENV = {"MONITOR_NO_BOOTSTRAP": "1", "PATH": "/usr/bin:/bin"}
+
+
+def serve(config: Path, **env: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, str(ROOT / "run.py"), "serve", "--config", str(config)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**ENV, **env},
+                            cwd=config.parent)
+
+
+@pytest.mark.parametrize(("toml", "expected"), [
+    ('[server]\nport = "eighty"\n', "Expected `int`, got `str` - at `$.server.port`"),
+    ('[cycle]\ninterval_s = -5\n', "interval_s must be positive"),
+    ('[cycle.window]\nstart = 15:30:00\nend = 09:15:00\n', "start 15:30:00 must be before end 09:15:00"),
+    ('[server]\nprot = 8080\n', "unknown field `prot`"),
+    ('database_url = \n', "not valid TOML"),
+])
+def test_a_wrong_config_exits_2_naming_the_field_and_the_reason(tmp_path, toml, expected):
+    config = tmp_path / "monitor.toml"
+    config.write_text(toml)
+    process = serve(config)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 2
+    assert expected in err
+
+
+def test_a_missing_config_file_is_a_clear_error(tmp_path):
+    process = serve(tmp_path / "absent.toml")
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 2 and "cannot read" in err
+
+
+def test_serve_answers_logs_json_and_stops_cleanly_on_sigterm(tmp_path):
+    config = tmp_path / "monitor.toml"
+    config.write_text('database_url = "sqlite:///ignored.db"\n[server]\nport = 0\n[logging]\njson = true\n')
+    process = serve(config, MONITOR_DATABASE_URL=f"sqlite:///{tmp_path / 'served.db'}")
+    try:
+        url = process.stdout.readline().strip().removeprefix("Serving on ")
+        with urllib.request.urlopen(f"{url}/healthz", timeout=10) as response:
+            assert json.loads(response.read()) == {"status": "ok"}
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=60)
+    assert process.returncode == 0
+    assert (tmp_path / "served.db").exists() and not (tmp_path / "ignored.db").exists()
+    lines = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    assert lines and {"time", "level", "logger", "message"} <= set(lines[0])
+    assert any(line["message"] == "stopped" for line in lines)
