@@ -17,7 +17,16 @@ from typing import Any
 import pykka
 
 from adapters.store.port import EventLog
-from messages.control import ClientConnected, ClientDisconnected, Drain, MonitorCrashed, MonitorIdle, Resume
+from messages.control import (
+    ClientConnected,
+    ClientDisconnected,
+    Drain,
+    MonitorCrashed,
+    MonitorIdle,
+    Resume,
+    RunCycleNow,
+    Tick,
+)
 from messages.events import MonitorRestarted
 from service.clock import Clock
 from service.scheduler import MonitorRegistry, TickScheduler
@@ -61,6 +70,9 @@ class Supervisor(pykka.ThreadingActor):
                 self._on_idle(user_id)
             case MonitorCrashed():
                 self._on_crashed(message)
+            case RunCycleNow(user_id=user_id):
+                if not self._registry.tell(user_id, Tick(trigger="manual")):
+                    log.info("manual cycle for user %s ignored: not monitored", user_id, extra={"user_id": user_id})
             case _:
                 super().on_receive(message)
 

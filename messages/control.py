@@ -57,4 +57,10 @@ class MonitorCrashed(msgspec.Struct, frozen=True, kw_only=True):
     reason: str
 
 
-SupervisorMessage = ClientConnected | ClientDisconnected | MonitorIdle | MonitorCrashed
+class RunCycleNow(msgspec.Struct, frozen=True, kw_only=True):
+    """A client asked for a cycle now; sent through the Supervisor so it follows the client's connection."""
+
+    user_id: int
+
+
+SupervisorMessage = ClientConnected | ClientDisconnected | MonitorIdle | MonitorCrashed | RunCycleNow

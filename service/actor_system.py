@@ -21,7 +21,7 @@ from actors.worker import StepHandler
 from adapters.store.port import EventLog, Store
 from adapters.web.port import Notifier
 from messages import commands as c
-from messages.control import ClientConnected, ClientDisconnected, Tick
+from messages.control import ClientConnected, ClientDisconnected, RunCycleNow
 from service.clock import Clock
 from service.config import CycleConfig
 from service.io_loop import IoLoop
@@ -96,9 +96,11 @@ class MonitoringSystem:
     def client_disconnected(self, user_id: int, connection_id: str) -> None:
         self.supervisor.tell(ClientDisconnected(user_id=user_id, connection_id=connection_id))
 
-    def run_cycle_now(self, user_id: int) -> bool:
-        """A client's `run_cycle`: tick the user's monitor now (it refuses if a cycle is running)."""
-        return self.registry.tell(user_id, Tick(trigger="manual"))
+    def run_cycle_now(self, user_id: int) -> None:
+        """A client's `run_cycle`: tick the user's monitor now (it skips the tick if a cycle is running).
+
+        Goes through the Supervisor, so a request right after a client connects finds the monitor started."""
+        self.supervisor.tell(RunCycleNow(user_id=user_id))
 
     def stop(self) -> None:
         if self._scheduler.running:

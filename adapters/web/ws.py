@@ -71,8 +71,7 @@ async def _on_frame(context: WebContext, socket: web.WebSocketResponse, user_id:
         case Ping():
             await _send(socket, Pong())
         case RunCycle():
-            if not context.system.run_cycle_now(user_id):
-                await _send(socket, ErrorFrame(message="monitoring is not running for this user"))
+            context.system.run_cycle_now(user_id)
         case Subscribe():
             await _send_snapshots(context, socket, user_id)
         case Pause(reason=reason):

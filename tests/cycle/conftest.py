@@ -18,6 +18,7 @@ from actors.order_placer.entries import NewEntry, place_entries
 from actors.user_monitor.window import TradingWindow
 from adapters.broker.paper import run_paper_broker
 from adapters.store.rows import FairPrice, OrderRow
+from messages.events import CycleFinished
 from messages.frames import CycleSummaryFrame, MonitoringErrors
 from service.config import BrokerConfig, CycleConfig
 from service.runtime import Runtime
@@ -30,14 +31,20 @@ SBIN = {"symbol": "SBIN", "exchange_segment": "NSECM", "instrument_id": 3045}
 class CycleRig:
     def __init__(self, database_url: str) -> None:
         self.notifier = RecordingNotifier()
+        self.finished: list[CycleFinished] = []
         self.runtime = Runtime(database_url=database_url, notifier=self.notifier,
                                cycle=CycleConfig(interval_s=86_400, window=TradingWindow(enabled=False)),
-                               broker=BrokerConfig(call_timeout_s=2.0, pacing=False))
+                               broker=BrokerConfig(call_timeout_s=2.0, pacing=False),
+                               event_observers=(self._on_event,))
         self.io, self.store = self.runtime.io, self.runtime.store
         self._paper_stack = contextlib.AsyncExitStack()
         self.paper = self.io.call(self._paper_stack.enter_async_context(run_paper_broker("127.0.0.1", 0, seed=3)))
         self.user_id: int | None = None
         self.accounts: dict[str, int] = {}
+
+    def _on_event(self, event: Any) -> None:
+        if isinstance(event, CycleFinished):
+            self.finished.append(event)
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -96,12 +103,12 @@ class CycleRig:
         wait_for(lambda: self.user_id in self.runtime.system.registry.user_ids())
 
     def run_cycle(self) -> Any:
-        """Run one cycle now and return its summary."""
+        """Run one cycle now, wait until it has finished, and return its summary."""
         if self.user_id not in self.runtime.system.registry.user_ids():
             self.connect()
-        before = len(self.summaries())
-        assert self.runtime.system.run_cycle_now(self.user_id)
-        wait_for(lambda: len(self.summaries()) > before, timeout=30)
+        before = len(self.finished)
+        self.runtime.system.run_cycle_now(self.user_id)
+        wait_for(lambda: len(self.finished) > before, timeout=30)
         return self.summaries()[-1]
 
     # --- then -----------------------------------------------------------------------------------
