@@ -12,6 +12,8 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "service.cli.users",
     "service.cli.accounts",
     "service.cli.permissions",
+    "service.cli.replay",
+    "service.cli.audit",
 )
 
 

@@ -28,10 +28,10 @@ SBIN = {"symbol": "SBIN", "exchange_segment": "NSECM", "instrument_id": 3045}
 
 
 class CycleRig:
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, cycle: CycleConfig | None = None) -> None:
         self.notifier = RecordingNotifier()
         self.runtime = Runtime(database_url=database_url, notifier=self.notifier,
-                               cycle=CycleConfig(interval_s=86_400, window=TradingWindow(enabled=False)),
+                               cycle=cycle or CycleConfig(interval_s=86_400, window=TradingWindow(enabled=False)),
                                broker=BrokerConfig(call_timeout_s=2.0, pacing=False))
         self.io, self.store = self.runtime.io, self.runtime.store
         self._paper_stack = contextlib.AsyncExitStack()
