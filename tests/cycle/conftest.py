@@ -29,6 +29,7 @@ SBIN = {"symbol": "SBIN", "exchange_segment": "NSECM", "instrument_id": 3045}
 
 class CycleRig:
     def __init__(self, database_url: str, cycle: CycleConfig | None = None) -> None:
+        self.database_url = database_url
         self.notifier = RecordingNotifier()
         self.runtime = Runtime(database_url=database_url, notifier=self.notifier,
                                cycle=cycle or CycleConfig(interval_s=86_400, window=TradingWindow(enabled=False)),
