@@ -6,7 +6,8 @@ Owns the rules that make a logged cycle checkable after the fact. Folded from `i
 - every `CommandIssued` equals what `decide` returned just before it;
 - a command `decide` returns is the very next event (the monitor logs it right after its cause);
 - once `CycleFinished` is folded, `decide` has nothing left, the finish counts the errors folded, and
-  only replies that `evolve` ignores (late replies) may follow;
+  only replies that `evolve` ignores (late replies) may follow; the same after a `MonitorRestarted`
+  (the crashed monitor's cycle ends there: its replacement starts from `initial_state`);
 - the cycle opens with `CycleStarted` and ends with `CycleFinished`. A cycle without a finish is
   *running* when its last event is younger than the deadline of the command in flight plus
   `RUNNING_SLACK` (the monitor logs a `StepTimedOut` at every deadline, so a live cycle is never silent
@@ -93,11 +94,11 @@ def is_step_outcome(event: Event) -> bool:
 
 
 def after_finish_problem(logged: LoggedEvent, index: int | None = None) -> Problem | None:
-    """A finished cycle may still receive late replies (logged, ignored); anything else is wrong."""
+    """A finished (or interrupted) cycle may still receive late replies (logged, ignored); nothing else."""
     if is_step_outcome(logged.event):
         return None
     return Problem(kind="after_finish", seq=logged.seq, index=index,
-                   message=f"{type(logged.event).__name__} logged after the cycle finished")
+                   message=f"{type(logged.event).__name__} logged after the cycle ended")
 
 
 def check_cycle(
@@ -128,15 +129,18 @@ def _fold(cycle_id: str, events: Sequence[LoggedEvent], now: datetime) -> CycleC
     problems: list[Problem] = []
     ignored: list[int] = []
     expected: Command | None = None
-    finished = False
+    finished = interrupted = False
     for index, logged in enumerate(events):
         event = logged.event
-        if finished:
+        if finished or interrupted:
             problem = after_finish_problem(logged, index)
             if problem is None:
                 ignored.append(index)
             else:
                 problems.append(problem)
+            continue
+        if isinstance(event, MonitorRestarted):
+            interrupted, expected = True, None  # the new monitor starts afresh and folds nothing more of it
             continue
         if isinstance(event, CycleStarted) and index > 0:
             problems.append(Problem(kind="start_not_first", seq=logged.seq, index=index,
@@ -213,9 +217,8 @@ class SequenceTracker:
                                                             f"(expected {expected})")
         missing = seq - expected
         span = f"{expected}" if missing == 1 else f"{expected}..{seq - 1}"
-        return Problem(kind="seq_gap", seq=expected, message=f"user {self.user_id}: seq {span} missing "
-                                                             f"({missing} event{'s' if missing > 1 else ''} "
-                                                             "deleted)")
+        deleted = f"{missing} event{'s' if missing > 1 else ''} deleted"
+        return Problem(kind="seq_gap", seq=expected, message=f"user {self.user_id}: seq {span} missing ({deleted})")
 
 
 def sequence_gaps(user_id: int, seqs: Sequence[int], first_expected: int | None = None) -> list[Problem]:

@@ -14,7 +14,7 @@ import msgspec
 from messages.commands import Command
 from messages.events import OrderAction, OrderChange
 from replay.fold import CycleCheck, Divergence
-from replay.timeline import Entry, Timeline
+from replay.timeline import Entry, Timeline, counted
 
 PEOPLE_TZ = ZoneInfo("Asia/Kolkata")
 _json = msgspec.json.Encoder()
@@ -32,14 +32,15 @@ def local_time(at: datetime, with_date: bool = True) -> str:
     return f"{text} {local.strftime('%z')[:3]}:{local.strftime('%z')[3:]}" if with_date else text
 
 
-def timeline_text(timeline: Timeline) -> str:
+def timeline_text(timeline: Timeline, user_name: str = "") -> str:
     check = timeline.check
-    head = [f"cycle {timeline.cycle_id}  user {timeline.user_id}  accounts {_ids(timeline.account_ids)}"]
+    user = f"{user_name} ({timeline.user_id})" if user_name else str(timeline.user_id)
+    head = [f"cycle {timeline.cycle_id}  user {user}  accounts {_ids(timeline.account_ids)}"]
     when = [f"started {local_time(timeline.started_at)}" if timeline.started_at else "no start logged"]
     if timeline.duration_ms is not None:
         when.append(f"took {_duration(timeline.duration_ms)}")
     when.append(check.status)
-    when.append(f"{check.error_count} error{'s' if check.error_count != 1 else ''}")
+    when.append(counted(check.error_count, "error"))
     when.append(f"replay: {verdict(check)}")
     head.append("  " + ", ".join(when))
     tz = timeline.started_at.astimezone(PEOPLE_TZ).strftime("%z") if timeline.started_at else "+0530"
@@ -56,9 +57,9 @@ def verdict(check: CycleCheck) -> str:
         return "clean"
     parts = []
     if check.divergences:
-        parts.append(f"{len(check.divergences)} divergence{'s' if len(check.divergences) != 1 else ''}")
+        parts.append(counted(len(check.divergences), "divergence"))
     if check.problems:
-        parts.append(f"{len(check.problems)} problem{'s' if len(check.problems) != 1 else ''}")
+        parts.append(counted(len(check.problems), "problem"))
     return "FAILED (" + ", ".join(parts) + ")"
 
 

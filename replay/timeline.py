@@ -168,9 +168,9 @@ def _command_detail(command: Command, issued: CommandIssued) -> str:
         case RegenerateEntries(strategies=strategies):
             parts.append(f"strategies {', '.join(strategies)}")
         case ReportErrors(errors=errors):
-            parts.append(f"{len(errors)} error{'s' if len(errors) != 1 else ''}")
+            parts.append(counted(len(errors), "error"))
         case SendSummary(summary=summary):
-            parts.append(f"summary with {summary.error_count} error{'s' if summary.error_count != 1 else ''}")
+            parts.append(f"summary with {counted(summary.error_count, 'error')}")
     if issued.deadline_s is not None:
         parts.append(f"deadline {issued.deadline_s:g} s")
     return ", ".join(parts)
@@ -188,23 +188,23 @@ def _outcome_detail(event: Event, ignored: bool) -> str:
                 parts.append(f"paused{': ' + event.pause_reason if event.pause_reason else ''}")
             detail = "; ".join(parts)
         case SnapshotFetched():
-            detail = f"{event.order_rows} orders, {event.position_rows} positions"
+            detail = f"{counted(event.order_rows, 'order')}, {counted(event.position_rows, 'position')}"
         case PnlComputed():
             detail = (f"realized {_money(event.realized_pnl)}, unrealized {_money(event.unrealized_pnl)}, "
-                      f"{event.matches} matches, {event.open_lots} open lots")
+                      f"{counted(event.matches, 'match')}, {counted(event.open_lots, 'open lot')}")
         case OrdersSynced():
-            detail = f"{len(event.changes)} field changes"
+            detail = counted(len(event.changes), "field change")
         case EntriesModified() | StopLossesModified():
-            detail = f"{len(event.actions)} requests" + (
-                f", {event.stale_fair_prices} stale fair prices" if event.stale_fair_prices else "")
+            detail = counted(len(event.actions), "request") + (
+                f", {counted(event.stale_fair_prices, 'stale fair price')}" if event.stale_fair_prices else "")
         case RejectedArchived():
             detail = f"{len(event.archived)} archived"
         case EntriesRegenerated():
             detail = f"regenerated orders {_ids(event.regenerated_order_ids)}"
         case ErrorsReported() | SummarySent():
-            detail = f"{event.clients} clients"
+            detail = counted(event.clients, "client")
         case _:
-            detail = f"{len(getattr(event, 'actions', ()))} requests" if hasattr(event, "actions") else ""
+            detail = counted(len(event.actions), "request") if hasattr(event, "actions") else ""
     return prefix + detail
 
 
@@ -213,12 +213,19 @@ def _lifecycle_detail(event: Event) -> str:
         case CycleStarted(trigger=trigger, policy=policy):
             return f"{trigger}" + ("" if policy.isolate_account_failures else ", all-or-nothing")
         case CycleFinished(error_count=count):
-            return f"{count} error{'s' if count != 1 else ''}"
+            return counted(count, "error")
         case TickSkipped(reason=reason):
             return f"tick skipped: {reason}"
         case MonitorRestarted(reason=reason):
             return f"monitor restarted: {reason}"
     return ""
+
+
+def counted(number: int, noun: str) -> str:
+    """`1 order`, `2 orders`, `3 matches`."""
+    if number == 1:
+        return f"1 {noun}"
+    return f"{number} {noun}{'es' if noun.endswith(('ch', 'sh', 's', 'x')) else 's'}"
 
 
 def _ids(ids: Sequence[int]) -> str:

@@ -18,6 +18,7 @@ from adapters.store.repository import SqlStore
 from replay.audit import UserAudit
 from replay.fold import CycleCheck, Problem
 from replay.render import check_lines, local_time, verdict
+from replay.timeline import counted
 from service.cli.database_option import add_database_argument, guarded, run_with_store
 from service.cli.time_option import parse_time
 
@@ -79,9 +80,9 @@ class Tally:
         if self.begun_before:
             parts.append(f"{self.begun_before} begun before the range, not checked")
         result = "FAILED" if self.failed else "OK"
-        return (f"audit {result}: {self.users} users, {self.events:,} events, {cycles} cycles "
-                f"({', '.join(parts)}); {self.bad_cycles} cycles with findings, "
-                f"{self.log_problems} other findings")
+        return (f"audit {result}: {counted(self.users, 'user')}, {counted(self.events, 'event')}, "
+                f"{counted(cycles, 'cycle')} ({', '.join(parts)}); {counted(self.bad_cycles, 'cycle')} with "
+                f"findings, {counted(self.log_problems, 'other finding')}")
 
 
 def run_audit(args: argparse.Namespace) -> int:

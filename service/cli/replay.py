@@ -59,7 +59,7 @@ def run_replay(args: argparse.Namespace) -> int:
         if args.json:
             print(json_line(timeline))
         else:
-            print(("\n" if number else "") + timeline_text(timeline))
+            print(("\n" if number else "") + timeline_text(timeline, user_name=args.user))
     if not found and not args.json:
         print("no cycles logged for this user in that range", file=sys.stderr)
     return 0 if all(t.check.clean for t in found) else 1

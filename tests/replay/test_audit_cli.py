@@ -3,7 +3,10 @@ every cycle replays clean, 1 once someone changes an event's outcome or deletes 
 
 from __future__ import annotations
 
+import io
+
 from messages.events import CycleStarted, PnlComputed, SnapshotFetched
+from service.cli.audit import Progress
 from tests.cycle.conftest import CycleRig
 from tests.replay.recorded import given_a_cycle_with_failures, raw_sql, run_py, run_recorded_cycle
 
@@ -23,7 +26,7 @@ def test_audit_passes_a_clean_log_and_fails_once_an_outcome_is_tampered_with(rig
     second = two_recorded_cycles(rig)
     clean = run_py("audit", "--database", rig.database_url)
     assert clean.returncode == 0, clean.stdout + clean.stderr
-    assert "audit OK: 1 users" in clean.stdout and "2 cycles (2 clean, 0 running)" in clean.stdout
+    assert "audit OK: 1 user," in clean.stdout and "2 cycles (2 clean, 0 running)" in clean.stdout
     assert "\r" not in clean.stdout, "no progress bar when stdout is not a terminal"
 
     fetched = next(e.seq for e in second if isinstance(e.event, SnapshotFetched))
@@ -57,4 +60,21 @@ def test_audit_since_a_time_checks_the_cycles_from_then_on(rig: CycleRig):
     result = run_py("audit", "--database", rig.database_url, "--since", second[0].event.at.isoformat())
 
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "1 cycles (1 clean, 0 running)" in result.stdout
+    assert "1 cycle (1 clean, 0 running)" in result.stdout
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_progress_bar_is_drawn_on_a_terminal_only_and_cleared_before_findings():
+    terminal, pipe = Terminal(), io.StringIO()
+    for out in (terminal, pipe):
+        progress = Progress(out, total=200)
+        progress.update(50)
+        progress.update(51)
+        progress.clear()
+
+    assert terminal.getvalue() == "\r[#######.......................]  25% 50/200 events\r\x1b[K"
+    assert pipe.getvalue() == ""

@@ -15,6 +15,8 @@ from messages.events import (
     CommandIssued,
     CycleFinished,
     FetchFailed,
+    MonitorRestarted,
+    OrdersSynced,
     PnlComputed,
     SnapshotFetched,
 )
@@ -142,6 +144,21 @@ def test_an_event_other_than_a_late_reply_after_the_finish_is_a_problem():
     check = check_cycle("cycle-1", events, now=scripted.clock.now())
 
     assert [p.kind for p in check.problems] == ["after_finish"]
+
+
+def test_a_cycle_cut_by_a_monitor_restart_is_interrupted_and_its_late_replies_ignored():
+    scripted = normal_cycle()
+    events = logged(scripted)
+    synced = index_of(events, OrdersSynced)
+    cut, reply = events[:synced], events[synced]
+    restart = MonitorRestarted(user_id=7, cycle_id="cycle-1", at=reply.event.at, reason="RuntimeError")
+    events = [*cut, LoggedEvent(seq=reply.seq, event=restart), LoggedEvent(seq=reply.seq + 1, event=reply.event)]
+
+    check = check_cycle("cycle-1", events, now=scripted.clock.now())
+
+    assert check.status == "interrupted" and check.divergences == ()
+    assert [p.kind for p in check.problems] == ["interrupted"] and "RuntimeError" in check.problems[0].message
+    assert check.ignored == (len(events) - 1,)
 
 
 def test_gaps_in_a_users_sequence_are_deleted_events():
