@@ -63,10 +63,20 @@ def verdict(check: CycleCheck) -> str:
     return "FAILED (" + ", ".join(parts) + ")"
 
 
-def check_lines(check: CycleCheck) -> list[str]:
+def check_lines(check: CycleCheck, every_divergence: bool = True) -> list[str]:
+    """Divergences (each with both commands in full, or only the first, in brief) and problems."""
     lines = []
-    for divergence in check.divergences:
-        lines.extend(divergence_lines(divergence))
+    if every_divergence:
+        for divergence in check.divergences:
+            lines.extend(divergence_lines(divergence))
+    elif check.divergences:
+        first = check.divergences[0]
+        lines.append(f"DIVERGES at {_where(first)}: decide gives {_brief(first.expected)}, "
+                     f"log issued {_brief(first.issued)}")
+        lines.extend("  " + difference for difference in command_differences(first.expected, first.issued))
+        if len(check.divergences) > 1:
+            lines.append(f"and {counted(len(check.divergences) - 1, 'more divergence')}: "
+                         f"`run.py replay --user NAME --cycle {check.cycle_id}` shows them all")
     for problem in check.problems:
         where = f" at event {problem.index} (seq {problem.seq})" if problem.index is not None else ""
         lines.append(f"PROBLEM{where}: {problem.message}")
@@ -74,13 +84,46 @@ def check_lines(check: CycleCheck) -> list[str]:
 
 
 def divergence_lines(divergence: Divergence) -> list[str]:
-    where = f"event {divergence.index}" + (f" (seq {divergence.seq})" if divergence.seq is not None else
-                                           " (end of the log)")
     return [
-        f"DIVERGES at {where}:",
+        f"DIVERGES at {_where(divergence)}:",
         f"  decide gives: {_command(divergence.expected)}",
         f"  log issued:   {_command(divergence.issued)}",
+        *("  " + difference for difference in command_differences(divergence.expected, divergence.issued)),
     ]
+
+
+def command_differences(expected: Command | None, issued: Command | None, limit: int = 5) -> list[str]:
+    """Where two commands of the same type differ, field by field (`summary.steps[8].outcome: ...`)."""
+    if expected is None or issued is None or type(expected) is not type(issued):
+        return []
+    found: list[str] = []
+
+    def walk(decided: object, logged: object, path: str) -> None:
+        if len(found) >= limit:
+            return
+        if isinstance(decided, dict) and isinstance(logged, dict):
+            for key in [*decided, *(k for k in logged if k not in decided)]:
+                walk(decided.get(key), logged.get(key), f"{path}.{key}" if path else key)
+        elif isinstance(decided, list | tuple) and isinstance(logged, list | tuple) and len(decided) == len(logged):
+            for i, (one, other) in enumerate(zip(decided, logged, strict=True)):
+                walk(one, other, f"{path}[{i}]")
+        elif decided != logged:
+            found.append(f"differs at {path}: decide {_json.encode(decided).decode()}, "
+                         f"log {_json.encode(logged).decode()}")
+
+    walk(msgspec.to_builtins(expected), msgspec.to_builtins(issued), "")
+    return found
+
+
+def _where(divergence: Divergence) -> str:
+    seq = f" (seq {divergence.seq})" if divergence.seq is not None else " (end of the log)"
+    return f"event {divergence.index}{seq}"
+
+
+def _brief(command: Command | None) -> str:
+    if command is None:
+        return "nothing"
+    return f"{type(command).__struct_config__.tag} for accounts [{_ids(command.account_ids)}]"
 
 
 def _entry_lines(entry: Entry) -> list[str]:

@@ -113,7 +113,7 @@ async def _audit(store: SqlStore, since: datetime | None, now: datetime, out: Te
             else:
                 tally.bad_cycles += 1
                 report([f"user {check.user_id} cycle {check.cycle_id}: {verdict(check)}",
-                        *("  " + line for line in check_lines(check))])
+                        *("  " + line for line in check_lines(check, every_divergence=False))])
 
     def note(problems: list[Problem]) -> None:
         tally.log_problems += len(problems)

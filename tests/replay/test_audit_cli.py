@@ -35,8 +35,9 @@ def test_audit_passes_a_clean_log_and_fails_once_an_outcome_is_tampered_with(rig
 
     assert tampered.returncode == 1, tampered.stdout + tampered.stderr
     assert f"cycle {second[0].event.cycle_id}: FAILED" in tampered.stdout
-    assert f"DIVERGES at event {fetched - second[0].seq + 1} (seq {fetched + 1})" in tampered.stdout
-    assert '"type":"report_errors"' in tampered.stdout and '"type":"compute_pnl"' in tampered.stdout
+    good = rig.accounts["GOOD"]
+    assert (f"DIVERGES at event {fetched - second[0].seq + 1} (seq {fetched + 1}): decide gives report_errors for "
+            f"accounts [{good}], log issued compute_pnl for accounts [{good}]") in tampered.stdout
     assert "audit FAILED" in tampered.stdout
 
 

@@ -8,10 +8,10 @@ from decimal import Decimal
 
 import msgspec
 
-from messages.commands import SyncOrders
+from messages.commands import ComputePnl, SendSummary, SyncOrders
 from messages.events import OrderAction, OrderChange
 from replay.fold import check_cycle
-from replay.render import json_line, timeline_text
+from replay.render import command_differences, json_line, timeline_text
 from replay.timeline import Timeline, build_timeline
 from tests.harness import ScriptedMonitor
 from tests.replay.stories import cycle_with_failures, cycle_with_late_replies, finish, logged
@@ -96,3 +96,16 @@ def test_a_json_line_decodes_back_to_the_same_timeline_in_utc():
     assert "\n" not in line and '"started_at":"2026-11-25T06:12:00Z"' in line
     assert '"price":"90.00"' in line, "money stays a decimal string"
     assert msgspec.json.decode(line, type=Timeline) == timeline
+
+
+def test_two_commands_of_one_type_are_compared_field_by_field():
+    summary = next(c for c in cycle_with_failures().issued() if isinstance(c, SendSummary))
+    steps = list(summary.summary.steps)
+    steps[2] = msgspec.structs.replace(steps[2], outcome="skipped", duration_ms=None)
+    altered = msgspec.structs.replace(summary, summary=msgspec.structs.replace(summary.summary, steps=tuple(steps)))
+
+    assert command_differences(altered, summary) == [
+        'differs at summary.steps[2].outcome: decide "skipped", log "ok"',
+        "differs at summary.steps[2].duration_ms: decide null, log 50",
+    ]
+    assert command_differences(ComputePnl(user_id=7, cycle_id="c", account_ids=(1,)), summary) == []
