@@ -54,12 +54,12 @@ class UserAudit:
         self._open.setdefault(cycle_id, []).append(item)
         if isinstance(item, LoggedEvent) and isinstance(item.event, CycleFinished):
             self._finished.add(cycle_id)
-            return [check_cycle(cycle_id, self._open.pop(cycle_id), self._now)]
+            return [check_cycle(self.user_id, cycle_id, self._open.pop(cycle_id), self._now)]
         return []
 
     def finish(self) -> list[CycleCheck]:
         """The verdicts on the cycles still open at the end of the stream (running, or incomplete)."""
-        checks = [check_cycle(cycle_id, items, self._now) for cycle_id, items in self._open.items()]
+        checks = [check_cycle(self.user_id, cycle_id, items, self._now) for cycle_id, items in self._open.items()]
         self._open.clear()
         return checks
 

@@ -102,9 +102,9 @@ def after_finish_problem(logged: LoggedEvent, index: int | None = None) -> Probl
 
 
 def check_cycle(
-    cycle_id: str, items: Sequence[LoggedEvent | UndecodableEvent], now: datetime
+    user_id: int, cycle_id: str, items: Sequence[LoggedEvent | UndecodableEvent], now: datetime
 ) -> CycleCheck:
-    """Fold and judge one cycle's events (in sequence order); `now` decides running versus unfinished."""
+    """Fold and judge one cycle of the user (its events in sequence order); `now` tells running from unfinished."""
     events = [item for item in items if isinstance(item, LoggedEvent)]
     problems: list[Problem] = [
         Problem(kind="undecodable", seq=item.seq, index=index,
@@ -112,7 +112,6 @@ def check_cycle(
         for index, item in enumerate(items)
         if isinstance(item, UndecodableEvent)
     ]
-    user_id = events[0].event.user_id if events else 0
     if problems or not events or not isinstance(events[0].event, CycleStarted):
         if events and not isinstance(events[0].event, CycleStarted):
             problems.append(Problem(kind="no_start", seq=events[0].seq, index=0,
@@ -120,11 +119,11 @@ def check_cycle(
         status = _status(events, None, now)
         return CycleCheck(user_id=user_id, cycle_id=cycle_id, status=status, events=len(items), error_count=0,
                           problems=(*problems, *_incomplete(status, events)))
-    return _fold(cycle_id, events, now)
+    return _fold(user_id, cycle_id, events, now)
 
 
-def _fold(cycle_id: str, events: Sequence[LoggedEvent], now: datetime) -> CycleCheck:
-    state = initial_state(events[0].event.user_id)
+def _fold(user_id: int, cycle_id: str, events: Sequence[LoggedEvent], now: datetime) -> CycleCheck:
+    state = initial_state(user_id)
     divergences: list[Divergence] = []
     problems: list[Problem] = []
     ignored: list[int] = []

@@ -123,7 +123,7 @@ async def cycle_timeline(event_log: EventLog, user_id: int, cycle_id: str, now: 
     events = await event_log.read_cycle(user_id, cycle_id)
     if not events:
         return None
-    return build_timeline(events, check_cycle(cycle_id, events, now))
+    return build_timeline(events, check_cycle(user_id, cycle_id, events, now))
 
 
 def _entry(index: int, logged: LoggedEvent, issued_at: dict[Step, datetime], ignored: bool) -> Entry:

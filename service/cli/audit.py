@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 from adapters.store.event_log import SqlEventLog
-from adapters.store.repository import SqlStore
+from adapters.store.port import EventLogScan
 from replay.audit import UserAudit
 from replay.fold import CycleCheck, Problem
 from replay.render import check_lines, local_time, verdict
@@ -87,13 +87,14 @@ class Tally:
 
 def run_audit(args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
-    tally = run_with_store(args.database, lambda store: _audit(store, args.since, now, sys.stdout))
+    tally = run_with_store(args.database,
+                           lambda store: audit_log(SqlEventLog(store.database), args.since, now, sys.stdout))
     print(tally.line())
     return 1 if tally.failed else 0
 
 
-async def _audit(store: SqlStore, since: datetime | None, now: datetime, out: TextIO) -> Tally:
-    event_log = SqlEventLog(store.database)
+async def audit_log(event_log: EventLogScan, since: datetime | None, now: datetime, out: TextIO) -> Tally:
+    """Audit every user's events from `since` (or from the start), printing findings to `out` as they come."""
     spans = await event_log.spans(since)
     tally = Tally()
     tally.users = len(spans)

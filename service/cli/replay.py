@@ -76,6 +76,9 @@ async def _timelines(store: SqlStore, args: argparse.Namespace) -> list[Timeline
         return [timeline] if timeline is not None else f"user {args.user!r} has no cycle {args.cycle!r}"
     if args.since is not None:
         records = await event_log.cycles(user_id, limit=RANGE_LIMIT, since=args.since, until=args.until)
+        if len(records) == RANGE_LIMIT:
+            print(f"warning: more than {RANGE_LIMIT} cycles in that range; showing the newest {RANGE_LIMIT}",
+                  file=sys.stderr)
     else:
         records = await event_log.cycles(user_id, limit=args.last or 1)
     timelines = [await cycle_timeline(event_log, user_id, r.cycle_id, now) for r in reversed(records)]

@@ -41,7 +41,7 @@ def test_the_v1_log_decodes_and_every_cycle_replays_clean():
     log = v1_log()
     now = log[-1].event.at
 
-    checks = [check_cycle(cycle_id, events, now) for cycle_id, events in cycles(log).items()]
+    checks = [check_cycle(1, cycle_id, events, now) for cycle_id, events in cycles(log).items()]
 
     assert len(checks) == 2
     assert all(check.clean and check.status == "finished" for check in checks), checks
@@ -50,7 +50,7 @@ def test_the_v1_log_decodes_and_every_cycle_replays_clean():
 
 def test_the_v1_log_keeps_its_story_a_timeout_a_late_reply_a_skipped_tick_and_an_expired_session():
     first, _ = cycles(v1_log()).values()
-    check = check_cycle(first[0].event.cycle_id, first, first[-1].event.at)
+    check = check_cycle(1, first[0].event.cycle_id, first, first[-1].event.at)
 
     text = timeline_text(build_timeline(first, check))
 

@@ -39,7 +39,7 @@ def test_a_cycle_the_monitor_ran_replays_clean(story):
     scripted = story()
     events = logged(scripted)
 
-    check = check_cycle("cycle-1", events, now=scripted.clock.now())
+    check = check_cycle(7, "cycle-1", events, now=scripted.clock.now())
 
     assert check.clean, check
     assert check.status == "finished"
@@ -51,7 +51,7 @@ def test_late_replies_are_ignored_like_evolve_ignores_them():
     scripted = cycle_with_late_replies()
     events = logged(scripted)
 
-    check = check_cycle("cycle-1", events, now=scripted.clock.now())
+    check = check_cycle(7, "cycle-1", events, now=scripted.clock.now())
 
     late = [events[i].event for i in check.ignored]
     assert [type(e).__name__ for e in late] == ["SnapshotFetched", "ProtectiveOrdersPlaced"]
@@ -67,7 +67,7 @@ def test_a_tampered_outcome_diverges_at_the_next_command_with_both_commands():
                            account_ids=original.account_ids, kind=ErrorKind.UNAVAILABLE, message="tampered")
     events[fetched] = msgspec.structs.replace(events[fetched], event=tampered)
 
-    check = check_cycle("cycle-1", events, now=scripted.clock.now())
+    check = check_cycle(7, "cycle-1", events, now=scripted.clock.now())
 
     first = check.divergences[0]
     assert first.index == fetched + 1 and first.seq == events[fetched + 1].seq
@@ -83,7 +83,7 @@ def test_a_deleted_command_is_a_command_decide_gave_that_was_never_issued():
     computed = index_of(events, PnlComputed)
     del events[computed - 1]  # the CommandIssued(ComputePnl)
 
-    check = check_cycle("cycle-1", events, now=scripted.clock.now())
+    check = check_cycle(7, "cycle-1", events, now=scripted.clock.now())
 
     first = check.divergences[0]
     assert first.index == computed - 1
@@ -97,7 +97,7 @@ def test_a_command_issued_while_another_is_in_flight_diverges_with_nothing_expec
     computed = index_of(events, PnlComputed)
     events.insert(computed, events[sync])  # SyncOrders logged before the PnL came back
 
-    check = check_cycle("cycle-1", events, now=scripted.clock.now())
+    check = check_cycle(7, "cycle-1", events, now=scripted.clock.now())
 
     first = check.divergences[0]
     assert first.index == computed and first.expected is None and isinstance(first.issued, SyncOrders)
@@ -109,7 +109,7 @@ def test_a_finish_that_miscounts_the_errors_is_a_problem():
     last = events[-1]
     events[-1] = msgspec.structs.replace(last, event=msgspec.structs.replace(last.event, error_count=0))
 
-    check = check_cycle("cycle-1", events, now=scripted.clock.now())
+    check = check_cycle(7, "cycle-1", events, now=scripted.clock.now())
 
     assert [p.kind for p in check.problems] == ["error_count"]
 
@@ -118,7 +118,7 @@ def test_a_cycle_without_its_start_is_reported():
     scripted = normal_cycle()
     events = logged(scripted)[1:]
 
-    check = check_cycle("cycle-1", events, now=scripted.clock.now())
+    check = check_cycle(7, "cycle-1", events, now=scripted.clock.now())
 
     assert [p.kind for p in check.problems] == ["no_start"] and not check.clean
 
@@ -129,8 +129,8 @@ def test_an_unfinished_cycle_is_running_while_young_and_an_error_once_silent_too
     last = events[-1].event.at
     deadline = timedelta(seconds=events[-1].event.deadline_s)
 
-    young = check_cycle("cycle-1", events, now=last + deadline + RUNNING_SLACK)
-    old = check_cycle("cycle-1", events, now=last + deadline + RUNNING_SLACK + timedelta(seconds=1))
+    young = check_cycle(7, "cycle-1", events, now=last + deadline + RUNNING_SLACK)
+    old = check_cycle(7, "cycle-1", events, now=last + deadline + RUNNING_SLACK + timedelta(seconds=1))
 
     assert young.status == "running" and young.clean
     assert old.status == "unfinished" and [p.kind for p in old.problems] == ["no_finish"]
@@ -141,7 +141,7 @@ def test_an_event_other_than_a_late_reply_after_the_finish_is_a_problem():
     events = logged(scripted)
     events.append(LoggedEvent(seq=events[-1].seq + 1, event=events[1].event))  # a CommandIssued
 
-    check = check_cycle("cycle-1", events, now=scripted.clock.now())
+    check = check_cycle(7, "cycle-1", events, now=scripted.clock.now())
 
     assert [p.kind for p in check.problems] == ["after_finish"]
 
@@ -154,7 +154,7 @@ def test_a_cycle_cut_by_a_monitor_restart_is_interrupted_and_its_late_replies_ig
     restart = MonitorRestarted(user_id=7, cycle_id="cycle-1", at=reply.event.at, reason="RuntimeError")
     events = [*cut, LoggedEvent(seq=reply.seq, event=restart), LoggedEvent(seq=reply.seq + 1, event=reply.event)]
 
-    check = check_cycle("cycle-1", events, now=scripted.clock.now())
+    check = check_cycle(7, "cycle-1", events, now=scripted.clock.now())
 
     assert check.status == "interrupted" and check.divergences == ()
     assert [p.kind for p in check.problems] == ["interrupted"] and "RuntimeError" in check.problems[0].message

@@ -17,7 +17,7 @@ def test_a_recorded_cycle_with_failures_replays_clean(rig: CycleRig):
     given_a_cycle_with_failures(rig)
 
     events = run_recorded_cycle(rig)
-    check = check_cycle(events[0].event.cycle_id, events, now=datetime.now(UTC))
+    check = check_cycle(rig.user_id, events[0].event.cycle_id, events, now=datetime.now(UTC))
 
     assert check.clean, check
     assert check.status == "finished" and check.error_count >= 1

@@ -21,7 +21,7 @@ T0 = datetime(2026, 11, 25, 6, 12, tzinfo=UTC)  # 11:42 IST
 
 def timeline_of(scripted: ScriptedMonitor) -> Timeline:
     events = logged(scripted)
-    return build_timeline(events, check_cycle(events[0].event.cycle_id, events, scripted.clock.now()))
+    return build_timeline(events, check_cycle(scripted.user_id, events[0].event.cycle_id, events, scripted.clock.now()))
 
 
 def a_cycle_that_moved_a_stop_loss() -> ScriptedMonitor:
