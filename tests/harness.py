@@ -9,7 +9,7 @@ logged.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, get_args
 
@@ -46,10 +46,12 @@ class ScriptedMonitor:
         config: CycleConfig | None = None,
         start: datetime = WEDNESDAY_NOON_IST,
         monitor: type[UserMonitor] = UserMonitor,
+        clock: ManualClock | None = None,
+        cycle_ids: Callable[[datetime], str] | None = None,
     ) -> None:
         self.user_id = user_id
         self.config = config or CycleConfig(window=TradingWindow(enabled=False))
-        self.clock = ManualClock(start)
+        self.clock = clock or ManualClock(start)
         self.log = InMemoryEventLog()
         self.workers = _WorkerRecorder()
         self.supervisor = ListRef()
@@ -61,7 +63,7 @@ class ScriptedMonitor:
             clock=self.clock,
             config=self.config,
             supervisor=self.supervisor,
-            cycle_ids=lambda now: f"cycle-{next(counter)}",
+            cycle_ids=cycle_ids or (lambda now: f"cycle-{next(counter)}"),
         )
 
     # --- driving ------------------------------------------------------------------------------

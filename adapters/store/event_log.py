@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 import msgspec
 
 from adapters.errors import DatabaseError
-from adapters.store.port import LoggedEvent
+from adapters.store.port import LoggedEvent, UndecodableEvent, UserEventSpan
 from adapters.store.repository import Database, insert_rows
 from adapters.store.rows import CycleRecord
 from adapters.store.values import utc
@@ -263,6 +263,29 @@ class SqlEventLog:
         async with self._db.transaction() as tx:
             rows = await tx.fetch_all("events/cycles", (user_id, since or _EARLIEST, until or _LATEST, limit))
         return [msgspec.convert(row, CycleRecord) for row in rows]
+
+
+    async def spans(self, since: datetime | None = None, until: datetime | None = None) -> list[UserEventSpan]:
+        async with self._db.transaction() as tx:
+            rows = await tx.fetch_all("events/spans", (since or _EARLIEST, until or _LATEST))
+        return [msgspec.convert(row, UserEventSpan) for row in rows]
+
+    async def scan(
+        self, user_id: int, first_seq: int, last_seq: int, limit: int = 1000
+    ) -> list[LoggedEvent | UndecodableEvent]:
+        """A page of raw rows, each decoded on its own: a row that does not decode is reported, not raised."""
+        async with self._db.transaction() as tx:
+            rows = await tx.fetch_all("events/scan", (user_id, first_seq, last_seq, limit))
+        return [decode_stored_event(row) for row in rows]
+
+
+def decode_stored_event(row: dict[str, object]) -> LoggedEvent | UndecodableEvent:
+    """A monitor_events row (seq, cycle_id, at, type, payload) as its event, or as why it does not decode."""
+    try:
+        return LoggedEvent(seq=row["seq"], event=_decoder.decode(row["payload"]))  # type: ignore[arg-type]
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        return UndecodableEvent(seq=row["seq"], cycle_id=row["cycle_id"], at=utc(row["at"]),  # type: ignore[arg-type]
+                                type=str(row["type"]), error=str(exc))
 
 
 async def open_event_log(

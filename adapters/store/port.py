@@ -1,4 +1,5 @@
-"""The storage ports: `EventLog` (the append-only monitor_events log) and `Store` (the system of record).
+"""The storage ports: `EventLog` (the append-only monitor_events log), `EventLogScan` (the audit's reads of
+it) and `Store` (the system of record).
 
 Ports only; adapters implement them (`repository.SqlStore` over mysql.py or sqlite.py, `event_log.py`) and
 tests may use small in-memory doubles. `Match` and `OpenLot` are the shapes the FIFO code hands over.
@@ -37,6 +38,25 @@ class LoggedEvent(msgspec.Struct, frozen=True, kw_only=True):
     event: Event
 
 
+class UndecodableEvent(msgspec.Struct, frozen=True, kw_only=True):
+    """A stored row whose payload does not decode as any `Event` (tampered, or a type this version lacks)."""
+
+    seq: int
+    cycle_id: str
+    at: UtcDateTime
+    type: str
+    error: str
+
+
+class UserEventSpan(msgspec.Struct, frozen=True, kw_only=True):
+    """A user's events in a time range: the first and last sequence number there and how many rows."""
+
+    user_id: int
+    first_seq: int
+    last_seq: int
+    events: int
+
+
 class EventLog(Protocol):
     def append(self, event: Event) -> None:
         """Queue `event` for the log without blocking; thread-safe. Durable once `flush()` returns."""
@@ -54,6 +74,18 @@ class EventLog(Protocol):
 
     async def read_events(self, user_id: int, since: datetime, until: datetime) -> list[LoggedEvent]:
         """Every event of the user whose time is in [since, until), in sequence order (the audit)."""
+
+
+class EventLogScan(Protocol):
+    """The audit's reads: every user's events, page by page, each row decoded on its own."""
+
+    async def spans(self, since: datetime | None = None, until: datetime | None = None) -> list[UserEventSpan]:
+        """Every user with an event whose time is in [since, until) (unbounded if None), by user id."""
+
+    async def scan(
+        self, user_id: int, first_seq: int, last_seq: int, limit: int
+    ) -> list[LoggedEvent | UndecodableEvent]:
+        """Up to `limit` of the user's events with first_seq <= seq <= last_seq, in sequence order."""
 
 
 class CycleContext(msgspec.Struct, frozen=True, kw_only=True):
@@ -239,3 +271,4 @@ class Store(Protocol):
         """Replace the user's regeneration strategies; an empty list turns regeneration off."""
 
     async def set_paused(self, user_id: int, paused: bool, reason: str = "") -> None: ...
+

@@ -14,6 +14,8 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "service.cli.users",
     "service.cli.accounts",
     "service.cli.permissions",
+    "service.cli.replay",
+    "service.cli.audit",
 )
 
 

@@ -29,11 +29,12 @@ SBIN = {"symbol": "SBIN", "exchange_segment": "NSECM", "instrument_id": 3045}
 
 
 class CycleRig:
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, cycle: CycleConfig | None = None) -> None:
+        self.database_url = database_url
         self.notifier = RecordingNotifier()
         self.finished: list[CycleFinished] = []
         self.runtime = Runtime(database_url=database_url, notifier=self.notifier,
-                               cycle=CycleConfig(interval_s=86_400, window=TradingWindow(enabled=False)),
+                               cycle=cycle or CycleConfig(interval_s=86_400, window=TradingWindow(enabled=False)),
                                broker=BrokerConfig(call_timeout_s=2.0, pacing=False),
                                event_observers=(self._on_event,))
         self.io, self.store = self.runtime.io, self.runtime.store
