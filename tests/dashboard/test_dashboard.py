@@ -58,7 +58,13 @@ def test_a_cycle_arrives_an_expired_session_is_shown_and_the_banner_logs_in_agai
     open_live(page, served, token)
     assert "token" not in page.url, "the token is taken out of the address bar"
 
-    run_cycle(page, 0)
+    paper_control(served, "latency", min_ms=600, max_ms=600)
+    page.get_by_role("button", name="Run a cycle now").click()
+    in_progress = page.get_by_test_id("cycle-row").first
+    expect(in_progress).to_have_attribute("data-status", "running")
+    expect(in_progress.locator('[data-outcome="running"]')).to_have_count(10)
+    paper_control(served, "latency", min_ms=0, max_ms=0)
+    expect(in_progress).to_have_attribute("data-status", "done")
     expect(page.get_by_test_id("cycle-row").first.get_by_test_id("step-cell")).to_have_count(10)
     expect(step(page, "fetch")).to_have_attribute("data-outcome", "ok")
     expect(step(page, "fetch")).to_have_attribute("title", re.compile(rf"#{account}: ok in \d+ ms"))
@@ -115,9 +121,23 @@ def test_a_bad_token_shows_unauthorized_and_the_login_form_lets_a_good_one_in(se
     expect(page.get_by_test_id("login-reason")).to_contain_text("401")
     screenshot("unauthorized")
 
+    expect(page.get_by_role("button", name="Run a cycle now")).to_be_hidden()
+
     page.get_by_label("API token").fill(token)
     page.get_by_role("button", name="Open the dashboard").click()
     expect(page.get_by_test_id("connection-state")).to_have_attribute("data-state", "live")
+
+
+def test_the_page_reconnects_by_itself_when_the_server_drops_the_connection(served: Served, page: Page):
+    _, token, _ = served.user("esha", "ESHA1")
+    open_live(page, served, token)
+    run_cycle(page, 0)
+
+    served.io.call(served.service.hub.close_all())
+    connection = page.get_by_test_id("connection-state")
+    expect(connection).to_have_attribute("data-state", "reconnecting")
+    expect(connection).to_have_attribute("data-state", "live")
+    run_cycle(page, 1)
 
 
 def test_clicking_a_cycle_shows_each_account_and_its_timeline_or_says_there_is_none(served: Served, page: Page):
@@ -172,6 +192,9 @@ def test_a_desk_with_orders_pnl_cycles_and_an_error(served: Served, page: Page, 
     run_cycle(page, 1)
     paper_control(served, "expire", account="DESK2")
     run_cycle(page, 2)
+    expect(step(page, "fetch")).to_have_attribute("data-outcome", "failed")
+    expect(step(page, "fetch")).to_have_attribute("title", re.compile(rf"#{desk1}: ok .*#{desk2}: failed"))
+    expect(step(page, "pnl")).to_have_attribute("data-outcome", "ok")
 
     orders = page.get_by_test_id("order-row")
     expect(orders.filter(has_text="SBIN")).to_contain_text("CLOSED")

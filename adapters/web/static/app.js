@@ -188,6 +188,7 @@ function send(frame) {
 function signIn(token) {
   state.token = token;
   show("login", false);
+  show("controls", true);
   show("dashboard", true);
   connect();
 }
@@ -199,6 +200,7 @@ function signOut(reason) {
   setConnection(reason ? "unauthorized" : "signed-out");
   $("login-reason").textContent = reason || "Paste your API token to follow your monitoring cycles.";
   show("login", true);
+  show("controls", false);
   show("dashboard", false);
 }
 
