@@ -140,7 +140,8 @@ def test_the_page_reconnects_by_itself_when_the_server_drops_the_connection(serv
     run_cycle(page, 1)
 
 
-def test_clicking_a_cycle_shows_each_account_and_its_timeline_or_says_there_is_none(served: Served, page: Page):
+def test_clicking_a_cycle_shows_each_account_and_its_timeline_or_says_there_is_none(
+        served: Served, page: Page, screenshot):
     _, token, [first, second] = served.user("deepa", "DEEPA1", "DEEPA2")
     open_live(page, served, token)
     run_cycle(page, 0)
@@ -170,6 +171,7 @@ def test_clicking_a_cycle_shows_each_account_and_its_timeline_or_says_there_is_n
     expect(page.get_by_test_id("timeline-message").first).to_have_text(
         "No timeline is available for this cycle (the server answered 404).")
     expect(page.get_by_test_id("cycle-detail")).to_have_count(2)
+    screenshot("timeline")
 
 
 def test_a_desk_with_orders_pnl_cycles_and_an_error(served: Served, page: Page, screenshot):

@@ -86,6 +86,14 @@ function moneyCell(money) {
   return cell(money ?? "—", signClass(money));
 }
 
+function headerCell(text, attrs = {}, className = "") {
+  return el("th", { className, text, attrs: { scope: "col", ...attrs } });
+}
+
+function stepName(stepId) {
+  return STEP_NAMES[stepId] || stepId;
+}
+
 function accountLabel(accountId) {
   return accountId === null || accountId === undefined ? "user" : `#${accountId}`;
 }
@@ -193,9 +201,23 @@ function signIn(token) {
   connect();
 }
 
+function forgetUserData() {
+  state.cycles = [];
+  state.expanded.clear();
+  state.timelines.clear();
+  state.errors = [];
+  state.sessions.clear();
+  renderCycles();
+  renderOrders([]);
+  renderPnl([]);
+  renderErrors();
+  renderSessionBanners();
+}
+
 function signOut(reason) {
   sessionStorage.removeItem(TOKEN_KEY);
   state.token = null;
+  forgetUserData();
   clearTimeout(state.reconnectTimer);
   setConnection(reason ? "unauthorized" : "signed-out");
   $("login-reason").textContent = reason || "Paste your API token to follow your monitoring cycles.";
@@ -277,8 +299,7 @@ function onCycleSummary(frame) {
 function onMonitoringErrors(frame) {
   const cycle = cycleById(frame.cycle_id);
   cycle.errors = frame.errors;
-  const tagged = frame.errors.map((error) => ({ ...error, cycle_id: frame.cycle_id }));
-  state.errors = [...tagged.reverse(), ...state.errors].slice(0, MAX_ERRORS);
+  state.errors = [...[...frame.errors].reverse(), ...state.errors].slice(0, MAX_ERRORS);
   renderErrors();
   renderCycles();
 }
@@ -292,14 +313,10 @@ function onSessionNeeded(frame) {
 
 function renderCycleHead() {
   const head = $("cycle-head");
-  head.append(el("th", { text: "Started", attrs: { scope: "col" } }));
-  head.append(el("th", { text: "Trigger", attrs: { scope: "col" } }));
-  for (const step of STEPS) {
-    head.append(el("th", { className: "step-head", text: step.label, attrs: { scope: "col", title: step.name } }));
-  }
-  head.append(el("th", { className: "num", text: "Duration", attrs: { scope: "col", title: "Sum of the steps' durations" } }));
-  head.append(el("th", { className: "num", text: "Errors", attrs: { scope: "col" } }));
-  head.append(el("th", { text: "Notices", attrs: { scope: "col" } }));
+  head.append(headerCell("Started"), headerCell("Trigger"));
+  for (const step of STEPS) head.append(headerCell(step.label, { title: step.name }, "step-head"));
+  head.append(headerCell("Duration", { title: "Sum of the steps' durations" }, "num"));
+  head.append(headerCell("Errors", {}, "num"), headerCell("Notices"));
 }
 
 function reportsOf(cycle, stepId) {
@@ -314,9 +331,13 @@ function stepOutcome(cycle, reports) {
   return "skipped";
 }
 
+function milliseconds(report) {
+  return report.duration_ms === null || report.duration_ms === undefined ? "" : ` ${report.duration_ms} ms`;
+}
+
 function describeReport(report) {
-  const duration = report.duration_ms === null || report.duration_ms === undefined ? "" : ` in ${report.duration_ms} ms`;
-  return `${accountLabel(report.account_id)}: ${OUTCOME_WORDS[report.outcome]}${duration}`;
+  const duration = milliseconds(report);
+  return `${accountLabel(report.account_id)}: ${OUTCOME_WORDS[report.outcome]}${duration ? ` in${duration}` : ""}`;
 }
 
 function stepTitle(step, cycle, reports) {
@@ -360,7 +381,10 @@ function cycleRow(cycle) {
   const expanded = state.expanded.has(cycle.cycle_id);
   const toggle = el("button", {
     className: "row-toggle", text: formatTime(cycle.started_at),
-    attrs: { type: "button", "aria-expanded": String(expanded), title: `${formatDateTime(cycle.started_at)} · ${cycle.cycle_id}` },
+    attrs: {
+      type: "button", "aria-expanded": String(expanded),
+      title: `${formatDateTime(cycle.started_at)} · ${cycle.cycle_id}`,
+    },
   });
   const errorCount = cycle.summary ? cycle.summary.error_count : null;
   const row = el("tr", {
@@ -411,26 +435,29 @@ function cycleDetailRow(cycle) {
 }
 
 function perAccountTable(cycle) {
-  if (!cycle.summary) return el("p", { className: "muted", text: "The cycle is running; per-account results come with its summary." });
+  if (!cycle.summary) {
+    return el("p", { className: "muted", text: "The cycle is running; per-account results come with its summary." });
+  }
   const accounts = [...new Set(cycle.summary.steps.map((report) => report.account_id))];
-  const head = el("tr", {}, [el("th", { text: "Account", attrs: { scope: "col" } })]);
-  for (const step of STEPS) head.append(el("th", { text: step.label, attrs: { scope: "col", title: step.name } }));
+  const head = el("tr", {}, [headerCell("Account")]);
+  for (const step of STEPS) head.append(headerCell(step.label, { title: step.name }));
   const body = el("tbody");
   for (const accountId of accounts) {
     const row = el("tr", {}, [el("th", { text: accountLabel(accountId), attrs: { scope: "row" } })]);
     for (const step of STEPS) row.append(accountStepCell(cycle, step, accountId));
     body.append(row);
   }
-  return el("table", { className: "per-account", attrs: { "data-testid": "per-account" } }, [el("thead", {}, [head]), body]);
+  const table = el("table", { className: "per-account", attrs: { "data-testid": "per-account" } });
+  table.append(el("thead", {}, [head]), body);
+  return table;
 }
 
 function accountStepCell(cycle, step, accountId) {
-  const report = cycle.summary.steps.find((candidate) => candidate.step === step.id && candidate.account_id === accountId);
+  const report = cycle.summary.steps.find((found) => found.step === step.id && found.account_id === accountId);
   if (!report) return el("td", { className: "step blank", text: "" });
-  const duration = report.duration_ms === null || report.duration_ms === undefined ? "" : ` ${report.duration_ms} ms`;
   return el("td", {
     className: `step outcome-${report.outcome}`,
-    text: `${OUTCOME_MARKS[report.outcome]}${duration}`,
+    text: `${OUTCOME_MARKS[report.outcome]}${milliseconds(report)}`,
     attrs: { title: `${step.name} — ${describeReport(report)}` },
   });
 }
@@ -438,18 +465,21 @@ function accountStepCell(cycle, step, accountId) {
 function cycleErrors(cycle) {
   if (!cycle.errors.length) return el("p", { className: "muted", text: "No errors in this cycle." });
   return el("ul", { className: "cycle-errors" }, cycle.errors.map((error) => el("li", {
-    text: `${STEP_NAMES[error.step] || error.step} · ${accountLabel(error.account_id)} · ${error.kind}: ${error.message}`,
+    text: `${stepName(error.step)} · ${accountLabel(error.account_id)} · ${error.kind}: ${error.message}`,
   })));
 }
 
 function timelineSection(cycle) {
-  const section = el("div", { className: "timeline", attrs: { "data-testid": "timeline" } }, [el("h4", { text: "Timeline" })]);
+  const section = el("div", { className: "timeline", attrs: { "data-testid": "timeline" } });
+  section.append(el("h4", { text: "Timeline" }));
   const timeline = state.timelines.get(cycle.cycle_id);
   if (!timeline) {
     loadTimeline(cycle.cycle_id);
     section.append(el("p", { className: "muted", text: "Loading the timeline…" }));
   } else if (timeline.message) {
-    section.append(el("p", { className: "muted", text: timeline.message, attrs: { "data-testid": "timeline-message" } }));
+    section.append(el("p", {
+      className: "muted", text: timeline.message, attrs: { "data-testid": "timeline-message" },
+    }));
   } else {
     section.append(timelineTable(timeline.entries));
   }
@@ -461,9 +491,7 @@ async function loadTimeline(cycleId) {
   let timeline;
   try {
     const response = await api("GET", `/api/cycles/${encodeURIComponent(cycleId)}`);
-    if (response.ok && response.data && Array.isArray(response.data.entries)) timeline = { entries: response.data.entries };
-    else if (response.status === 404) timeline = { message: "No timeline is available for this cycle (the server answered 404)." };
-    else timeline = { message: `The timeline could not be loaded (HTTP ${response.status}).` };
+    timeline = timelineFrom(response);
   } catch (error) {
     timeline = { message: `The timeline could not be loaded: ${error.message}` };
   }
@@ -471,11 +499,17 @@ async function loadTimeline(cycleId) {
   if (state.expanded.has(cycleId)) renderCycles();
 }
 
+function timelineFrom(response) {
+  if (response.ok && response.data && Array.isArray(response.data.entries)) return { entries: response.data.entries };
+  if (response.status === 404) return { message: "No timeline is available for this cycle (the server answered 404)." };
+  return { message: `The timeline could not be loaded (HTTP ${response.status}).` };
+}
+
 function timelineTable(entries) {
-  const head = el("tr", {}, ["Time", "Step", "Account", "Outcome", "Detail"].map((title) => el("th", { text: title, attrs: { scope: "col" } })));
+  const head = el("tr", {}, ["Time", "Step", "Account", "Outcome", "Detail"].map((title) => headerCell(title)));
   const body = el("tbody", {}, entries.map((entry) => el("tr", { attrs: { "data-testid": "timeline-entry" } }, [
     cell(formatTime(entry.at), "muted"),
-    cell(STEP_NAMES[entry.step] || entry.step),
+    cell(stepName(entry.step)),
     cell(accountLabel(entry.account_id)),
     cell(entry.outcome, entry.outcome ? `outcome-text-${entry.outcome}` : ""),
     cell(typeof entry.detail === "string" ? entry.detail : JSON.stringify(entry.detail)),
@@ -505,7 +539,8 @@ function renderPnl(rows) {
 
 function badge(status) {
   if (!status) return el("span", { className: "badge none", text: "—" });
-  return el("span", { className: `badge status-${String(status).toLowerCase().replace(/[^a-z]+/g, "-")}`, text: status });
+  const slug = String(status).toLowerCase().replace(/[^a-z]+/g, "-");
+  return el("span", { className: `badge status-${slug}`, text: status });
 }
 
 function legCell(price, detail, status, brokerId) {
@@ -526,7 +561,10 @@ function entryCell(order) {
 
 function orderRow(order) {
   return el("tr", { attrs: { "data-testid": "order-row", "data-order-id": String(order.id) } }, [
-    el("td", {}, [el("span", { className: "order-id", text: `#${order.id}` }), el("span", { className: "strategy", text: order.strategy })]),
+    el("td", {}, [
+      el("span", { className: "order-id", text: `#${order.id}` }),
+      el("span", { className: "strategy", text: order.strategy }),
+    ]),
     cell(accountLabel(order.account_id)),
     cell(order.symbol, "symbol"),
     cell(order.side, `side-${String(order.side).toLowerCase()}`),
@@ -554,7 +592,7 @@ function renderErrors() {
     el("div", { className: "error-head" }, [
       el("time", { text: formatTime(error.at), attrs: { datetime: error.at, title: formatDateTime(error.at) } }),
       el("span", { className: "tag kind", text: error.kind }),
-      el("span", { className: "muted", text: `${STEP_NAMES[error.step] || error.step} · ${accountLabel(error.account_id)}` }),
+      el("span", { className: "muted", text: `${stepName(error.step)} · ${accountLabel(error.account_id)}` }),
     ]),
     el("p", { className: "error-message", text: error.message }),
   ])));
@@ -569,7 +607,8 @@ function renderSessionBanners() {
     if (!state.sessions.has(Number(banner.dataset.accountId))) banner.remove();
   }
   for (const [accountId, message] of state.sessions) {
-    if (!container.querySelector(`[data-account-id="${accountId}"]`)) container.append(sessionBanner(accountId, message));
+    const shown = container.querySelector(`[data-account-id="${accountId}"]`);
+    if (!shown) container.append(sessionBanner(accountId, message));
   }
 }
 
@@ -578,7 +617,9 @@ function sessionBanner(accountId, message) {
   const status = el("p", { className: "banner-status", attrs: { role: "status", "aria-live": "polite" } });
   const form = el("form", { className: "banner-form" }, [
     el("label", { text: "Broker session token (optional)", attrs: { for: inputId } }),
-    el("input", { attrs: { id: inputId, type: "password", autocomplete: "off", placeholder: "leave empty to use the stored keys" } }),
+    el("input", {
+      attrs: { id: inputId, type: "password", autocomplete: "off", placeholder: "leave empty to use the stored keys" },
+    }),
     el("button", { text: "Log in again", attrs: { type: "submit", "data-testid": "relogin" } }),
   ]);
   form.addEventListener("submit", (event) => {
@@ -586,7 +627,8 @@ function sessionBanner(accountId, message) {
     renewSession(accountId, form, status);
   });
   return el("section", {
-    className: "banner", attrs: { role: "alert", "data-testid": "session-banner", "data-account-id": String(accountId) },
+    className: "banner",
+    attrs: { role: "alert", "data-testid": "session-banner", "data-account-id": String(accountId) },
   }, [
     el("h2", { text: `Account ${accountLabel(accountId)} needs a new broker session` }),
     el("p", { text: message }),
@@ -651,10 +693,6 @@ async function onKillSwitchSubmit(event) {
 
 function start() {
   renderCycleHead();
-  renderCycles();
-  renderOrders([]);
-  renderPnl([]);
-  renderErrors();
   $("login-form").addEventListener("submit", onLoginSubmit);
   $("kill-switch").addEventListener("submit", onKillSwitchSubmit);
   $("run-cycle").addEventListener("click", () => send({ type: "run_cycle" }));
