@@ -1,0 +1,79 @@
+"""The dashboard in a real browser: Debian's headless Chromium driven by Playwright's sync API, against the
+`served` service (SQLite) on loopback. Without /usr/bin/chromium or the playwright package the browser tests
+skip, except under MONITOR_REQUIRE_BROWSER=1 (CI), where they fail. Screenshots go to test-output/."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.web.conftest import Served, served  # noqa: F401 - `served` is the fixture the browser tests use
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
+WAIT_MS = 20_000
+
+
+def _browser_unavailable(reason: str) -> None:
+    if os.environ.get("MONITOR_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"{reason}; MONITOR_REQUIRE_BROWSER=1 makes this a failure")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        _browser_unavailable(f"no browser at {CHROMIUM}: install it with `apt-get install -y chromium`")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _browser_unavailable("the playwright package is missing: install the dev extra (`pip install -e .[dev]`)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def expect(actual: Any) -> Any:
+    """Playwright's `expect` with a 20 s wait, imported only once `browser` has found Playwright installed."""
+    from playwright.sync_api import expect as playwright_expect
+
+    playwright_expect.set_options(timeout=WAIT_MS)
+    return playwright_expect(actual)
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-IN")
+    opened = context.new_page()
+    try:
+        yield opened
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def screenshot(page: Any, request: pytest.FixtureRequest):
+    """`screenshot("name")` saves the whole page as test-output/<test name>-<name>.png and returns the path."""
+    OUTPUT.mkdir(exist_ok=True)
+
+    def take(name: str) -> Path:
+        path = OUTPUT / f"{request.node.name.replace('[', '-').rstrip(']')}-{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
+
+
+def paper_control(running: Served, control: str, **body: Any) -> Any:
+    """Script the paper broker of a served service (`/_sim/price`, `/_sim/expire`, ...)."""
+    async def post() -> Any:
+        async with running.service.runtime.http.post(f"{running.paper.url}/_sim/{control}", json=body) as response:
+            assert response.status == 200, await response.text()
+            return await response.json()
+    return running.io.call(post())
