@@ -20,6 +20,7 @@ from adapters.web.auth import authenticated_user
 from adapters.web.context import CONTEXT, WebContext
 from messages.api import BatchOrder, BatchRequest, BatchResult, PauseRequest, SessionRequest
 from messages.frames import PausedFrame
+from replay.timeline import cycle_timeline
 from service.metrics import CONTENT_TYPE
 from service.snapshots import orders_frame, pnl_frame
 
@@ -149,6 +150,15 @@ async def list_cycles(request: web.Request) -> web.Response:
     except ValueError:
         return _error(400, "limit must be a whole number")
     return _json({"cycles": await context.event_log.cycles(user_id, limit=limit)})
+
+
+async def cycle_detail(request: web.Request) -> web.Response:
+    """One of the caller's cycles as a checked timeline; another user's cycle id is simply not found."""
+    context, user_id = await _user(request)
+    timeline = await cycle_timeline(context.event_log, user_id, request.match_info["cycle_id"], context.clock.now())
+    if timeline is None:
+        return _error(404, "no such cycle")
+    return _json(timeline)
 
 
 # --- accounts and the kill switch ------------------------------------------------------------------

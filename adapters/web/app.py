@@ -27,6 +27,7 @@ def create_app(context: WebContext) -> web.Application:
     app.router.add_get("/api/orders", api.list_orders)
     app.router.add_get("/api/pnl", api.list_pnl)
     app.router.add_get("/api/cycles", api.list_cycles)
+    app.router.add_get("/api/cycles/{cycle_id}", api.cycle_detail)
     app.router.add_post("/api/accounts/{account_id}/session", api.renew_session)
     app.router.add_post("/api/pause", api.pause)
     app.router.add_post("/api/resume", api.resume)

@@ -144,3 +144,15 @@ def test_health_readiness_and_metrics(served: Served):
     for name in ("monitor_cycle_duration_seconds_count", 'monitor_step_outcomes_total{result="ok",step="fetch"}',
                  "monitor_broker_call_seconds_count", "monitor_monitored_users", "monitor_event_log_lag_events"):
         assert name in text, name
+
+
+def test_a_cycle_timeline_is_served_to_its_own_user_only(served: Served):
+    _, alice, _ = served.user("hana", "H1")
+    _, bob, _ = served.user("ivan", "I1")
+    frames = frames_until(served, alice, "cycle_summary", send=[{"type": "run_cycle"}])
+    cycle_id = frames[-1]["summary"]["cycle_id"]
+    status, timeline = served.request("GET", f"/api/cycles/{cycle_id}", alice)
+    assert status == 200 and timeline["cycle_id"] == cycle_id
+    assert [e["step"] for e in timeline["entries"] if e.get("step")][:2] == ["context", "context"]
+    assert served.request("GET", f"/api/cycles/{cycle_id}", bob)[0] == 404
+    assert served.request("GET", f"/api/cycles/{cycle_id}")[0] == 401
