@@ -53,6 +53,9 @@ class OrderRulesConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
     """A stop-loss or take-profit the broker rejects or drops is placed again up to this many attempts in all."""
     max_regenerations: int = 2
     """A rejected entry is regenerated at most this many times."""
+    regeneration_backoff_s: float = 30.0
+    """Wait before regenerating a rejected entry, doubled for each earlier attempt (30 s, 60 s, ...), so a
+    steady reject reason (no margin) never becomes a placement storm."""
 
 
 class BrokerConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

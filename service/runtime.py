@@ -47,7 +47,8 @@ def build_handlers(store: Store, broker: Broker, clock: Clock, rules: OrderRules
         modify_entries=ModifyEntriesStep(store, broker, clock, fair_age, rules.max_entry_modifications),
         modify_stop_losses=ModifyStopLossesStep(store, broker, clock, fair_age),
         archive_rejected=ArchiveRejectedStep(store, clock),
-        regenerate_entries=RegenerateEntriesStep(store, clock, rules.max_regenerations),
+        regenerate_entries=RegenerateEntriesStep(store, clock, rules.max_regenerations,
+                                                 rules.regeneration_backoff_s),
         place_regenerated=PlaceRegeneratedStep(store, broker, clock),
     )
 

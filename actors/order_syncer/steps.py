@@ -55,15 +55,16 @@ class ArchiveRejectedStep:
 
 
 class RegenerateEntriesStep:
-    def __init__(self, store: Store, clock: Clock, max_regenerations: int) -> None:
+    def __init__(self, store: Store, clock: Clock, max_regenerations: int, backoff_s: float) -> None:
         self._store = store
         self._clock = clock
         self._max_regenerations = max_regenerations
+        self._backoff_s = backoff_s
 
     async def __call__(self, command: RegenerateEntries) -> tuple[Event, ...]:
         async def regenerate(account_id: int) -> Event:
             rows = await self._store.create_regenerations(command.user_id, (account_id,), command.strategies,
-                                                          self._max_regenerations)
+                                                          self._max_regenerations, self._backoff_s)
             return EntriesRegenerated(user_id=command.user_id, cycle_id=command.cycle_id, at=self._clock.now(),
                                       account_ids=(account_id,),
                                       regenerated_order_ids=tuple(r.archived_order_id for r in rows))

@@ -231,9 +231,11 @@ class Store(Protocol):
     # --- entry regeneration -----------------------------------------------------------------------
 
     async def create_regenerations(
-        self, user_id: int, account_ids: Sequence[int], strategies: Sequence[str], max_regenerations: int
+        self, user_id: int, account_ids: Sequence[int], strategies: Sequence[str], max_regenerations: int,
+        backoff_s: float = 0.0,
     ) -> list[RegenerationRow]:
-        """Archived rejected entries of these strategies, not yet regenerated, attempt < max: new rows."""
+        """Archived rejected entries of these strategies, not yet regenerated, attempt < max, whose backoff
+        (`backoff_s` doubled for each earlier attempt, counted from the archiving) has passed: new rows."""
 
     async def pending_regenerations(self, user_id: int, account_id: int) -> list[RegenerationRow]: ...
 

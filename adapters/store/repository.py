@@ -14,7 +14,7 @@ import hmac
 import secrets
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import msgspec
@@ -365,17 +365,26 @@ class SqlStore:
     # --- entry regeneration -----------------------------------------------------------------------
 
     async def create_regenerations(
-        self, user_id: int, account_ids: Sequence[int], strategies: Sequence[str], max_regenerations: int
+        self,
+        user_id: int,
+        account_ids: Sequence[int],
+        strategies: Sequence[str],
+        max_regenerations: int,
+        backoff_s: float = 0.0,
     ) -> list[RegenerationRow]:
         if not account_ids or not strategies:
             return []
         now = self._now()
         async with self.transaction() as tx:
-            candidates = await tx.fetch_all(
-                "archive/for_regeneration",
-                (user_id, *account_ids, *strategies, max_regenerations),
-                counts=(len(account_ids), len(strategies)),
-            )
+            candidates = [
+                c
+                for c in await tx.fetch_all(
+                    "archive/for_regeneration",
+                    (user_id, *account_ids, *strategies, max_regenerations),
+                    counts=(len(account_ids), len(strategies)),
+                )
+                if c["archived_at"] + timedelta(seconds=backoff_s * 2 ** (c["attempt"] - 1)) <= now
+            ]
             if not candidates:
                 return []
             columns = (

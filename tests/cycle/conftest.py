@@ -20,7 +20,7 @@ from adapters.broker.paper import run_paper_broker
 from adapters.store.rows import FairPrice, OrderRow
 from messages.events import CycleFinished
 from messages.frames import CycleSummaryFrame, MonitoringErrors
-from service.config import BrokerConfig, CycleConfig
+from service.config import BrokerConfig, CycleConfig, OrderRulesConfig
 from service.runtime import Runtime
 from tests.doubles import RecordingNotifier
 from tests.storage.conftest import fresh_mysql_url  # noqa: F401 - fixture used by `database_url`
@@ -29,13 +29,14 @@ SBIN = {"symbol": "SBIN", "exchange_segment": "NSECM", "instrument_id": 3045}
 
 
 class CycleRig:
-    def __init__(self, database_url: str, cycle: CycleConfig | None = None) -> None:
+    def __init__(self, database_url: str, cycle: CycleConfig | None = None,
+                 rules: OrderRulesConfig | None = None) -> None:
         self.database_url = database_url
         self.notifier = RecordingNotifier()
         self.finished: list[CycleFinished] = []
         self.runtime = Runtime(database_url=database_url, notifier=self.notifier,
                                cycle=cycle or CycleConfig(interval_s=86_400, window=TradingWindow(enabled=False)),
-                               broker=BrokerConfig(call_timeout_s=2.0, pacing=False),
+                               broker=BrokerConfig(call_timeout_s=2.0, pacing=False), rules=rules,
                                event_observers=(self._on_event,))
         self.io, self.store = self.runtime.io, self.runtime.store
         self._paper_stack = contextlib.AsyncExitStack()
@@ -148,8 +149,14 @@ def wait_for(predicate, timeout: float = 10.0) -> None:
 def rig(request: pytest.FixtureRequest, tmp_path) -> Iterator[CycleRig]:
     url = f"sqlite:///{tmp_path / 'cycle.db'}" if request.param == "sqlite" \
         else request.getfixturevalue("fresh_mysql_url")
-    built = CycleRig(url)
+    built = CycleRig(url, rules=_rules_of(request))
     try:
         yield built
     finally:
         built.close()
+
+
+def _rules_of(request: pytest.FixtureRequest) -> OrderRulesConfig | None:
+    """A test marked `@pytest.mark.rules(...)` runs the service with those order rules."""
+    marker = request.node.get_closest_marker("rules")
+    return OrderRulesConfig(**marker.kwargs) if marker else None

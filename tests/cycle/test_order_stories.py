@@ -4,7 +4,10 @@ Given an account, its entry and a market, when cycles run, then the database and
 what the system did with the orders — and the broker's journal proves nothing was sent twice.
 """
 
+import time
 from decimal import Decimal
+
+import pytest
 
 from tests.cycle.conftest import CycleRig
 
@@ -110,6 +113,7 @@ def test_stale_or_missing_fair_prices_leave_orders_alone_and_are_counted(rig: Cy
     assert rig.sent(rig.order(order_id).entry_tag, "modify") == 0
 
 
+@pytest.mark.rules(regeneration_backoff_s=0)
 def test_a_rejected_entry_is_archived_regenerated_and_left_alone_after_its_last_attempt(rig: CycleRig):
     rig.given_user("PAPER1", strategies=("momentum",))
     rig.sim("reject", rule={"rule": "symbol", "symbol": "SBIN", "reason": "RMS:Blocked"})
@@ -185,3 +189,27 @@ def test_an_ambiguous_failure_the_broker_never_acted_on_is_resent_with_the_same_
     assert rig.book()[failed_tag].status == "Trigger Pending"
     rig.run_cycle()
     assert rig.sent(failed_tag) == 2
+
+
+@pytest.mark.rules(regeneration_backoff_s=1.0)
+def test_each_regeneration_waits_a_longer_backoff_than_the_last(rig: CycleRig):
+    rig.given_user("PAPER1", strategies=("momentum",))
+    rig.sim("reject", rule={"rule": "symbol", "symbol": "SBIN", "reason": "RMS: no margin"})
+    given_long_entry(rig)
+
+    def entries_sent() -> int:
+        return sum(1 for e in rig.journal() if e["route"] == "place")
+
+    rig.run_cycle()
+    rig.run_cycle()
+    assert entries_sent() == 1, "the first regeneration waits its 1 s backoff"
+    time.sleep(1.1)
+    rig.run_cycle()
+    assert entries_sent() == 2
+    rig.run_cycle()
+    time.sleep(1.1)
+    rig.run_cycle()
+    assert entries_sent() == 2, "the second waits 2 s, not 1"
+    time.sleep(1.0)
+    rig.run_cycle()
+    assert entries_sent() == 3
