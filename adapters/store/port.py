@@ -96,6 +96,7 @@ class CycleContext(msgspec.Struct, frozen=True, kw_only=True):
     regeneration_strategies: tuple[str, ...] = ()
     paused: bool = False
     pause_reason: str = ""
+    daily_loss_limit: Decimal | None = None
     loaded_at: UtcDateTime | None = None
 
 
@@ -159,6 +160,12 @@ class Store(Protocol):
 
     async def load_cycle_context(self, user_id: int) -> CycleContext:
         """Active accounts with a live session, those awaiting one, permitted strategies, kill switch."""
+
+    async def day_pnl(self, user_id: int) -> Decimal:
+        """Realized plus unrealized PnL of all the user's accounts as the last cycle computed it."""
+
+    async def set_daily_loss_limit(self, user_id: int, limit: Decimal | None) -> None:
+        """Pause the user's automation when the day's PnL falls to minus `limit`; None removes the limit."""
 
     async def broker_accounts(self, user_id: int, account_ids: Sequence[int]) -> list[BrokerAccount]:
         """Credentials of the listed accounts that belong to the user (secrets included: never log them)."""

@@ -15,6 +15,7 @@ import secrets
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any, Protocol
 
 import msgspec
@@ -120,8 +121,24 @@ class SqlStore:
             regeneration_strategies=tuple(s["strategy"] for s in strategies),
             paused=bool(flags[0]["paused"]),
             pause_reason=flags[0]["pause_reason"] or "",
+            daily_loss_limit=flags[0]["daily_loss_limit"],
             loaded_at=self._now(),
         )
+
+    async def day_pnl(self, user_id: int) -> Decimal:
+        """Realized plus unrealized PnL of the user's accounts as the last cycle computed it (unmarked lots
+        count as zero)."""
+        async with self.transaction() as tx:
+            rows = await tx.fetch_all("live_history/pnl_of_user", (user_id,))
+        return sum((value for row in rows for value in (row["realized_pnl"], row["unrealized_pnl"])
+                    if value is not None), Decimal(0))
+
+    async def set_daily_loss_limit(self, user_id: int, limit: Decimal | None) -> None:
+        if limit is not None and limit <= 0:
+            raise ValueError("a daily loss limit is a positive amount")
+        async with self.transaction() as tx:
+            if await tx.execute("users/set_daily_loss_limit", (limit, user_id)) != 1:
+                raise DatabaseError(f"user {user_id} does not exist")
 
     async def broker_accounts(self, user_id: int, account_ids: Sequence[int]) -> list[BrokerAccount]:
         if not account_ids:

@@ -213,3 +213,29 @@ def test_each_regeneration_waits_a_longer_backoff_than_the_last(rig: CycleRig):
     time.sleep(1.0)
     rig.run_cycle()
     assert entries_sent() == 3
+
+
+def test_reaching_the_daily_loss_limit_pauses_automation_with_the_reason(rig: CycleRig):
+    rig.given_user("PAPER1")
+    rig.io.call(rig.store.set_daily_loss_limit(rig.user_id, Decimal("50")))
+    order_id = given_long_entry(rig)
+    rig.price("99")
+    rig.run_cycle()
+    rig.price("90")
+    rig.fair(buy="90.10", sell="90.02")
+    rig.run_cycle()
+    rig.price("90")
+    rig.run_cycle()
+    assert rig.order(order_id).realized_pnl == D("-90")
+
+    summary = rig.run_cycle()
+    assert summary.paused
+    assert any("daily loss limit 50.00 reached (day PnL -89.80)" in notice for notice in summary.notices), \
+        "paused at the start of the cycle after the open lot was marked 0.02 above the fill"
+    context = rig.io.call(rig.store.load_cycle_context(rig.user_id))
+    assert context.paused and "daily loss limit" in context.pause_reason
+    second = rig.place_entry(side="BUY", quantity=1, entry_type="LIMIT", entry_limit_price="89",
+                             sl_stop_price="85", tp_price="95")
+    rig.price("89")
+    rig.run_cycle()
+    assert rig.order(second).sl_tag is None, "a paused user gets no new stop-loss orders placed"

@@ -1,2 +1,2 @@
--- The kill switch a cycle reads. Index: primary key.
-SELECT paused, pause_reason FROM users WHERE id = ?;
+-- The kill switch and the daily loss limit a cycle reads. Index: primary key.
+SELECT paused, pause_reason, daily_loss_limit FROM users WHERE id = ?;
