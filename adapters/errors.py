@@ -27,3 +27,7 @@ class DatabaseError(AdapterError):
 
 class StaleVersion(DatabaseError):
     """An optimistic `version` check failed: someone else changed the row since it was read."""
+
+
+class LeaseLost(DatabaseError):
+    """This replica does not hold the user's lease (another replica took over): the write was refused."""

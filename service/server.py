@@ -21,6 +21,7 @@ from adapters.web.rate_limit import RateLimiter
 from messages.events import CycleStarted, Event
 from messages.frames import CycleStartedFrame
 from service.config import BrokerConfig, CycleConfig, OrderRulesConfig
+from service.leases import LeaseKeeper
 from service.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -37,8 +38,10 @@ class Service:
         settings = web_settings or WebSettings()
         runtime.metrics.watch(monitored_users=lambda: len(runtime.system.registry.user_ids()),
                               event_log_lag=lambda: runtime.event_log.lag().pending)
+        self.leases = LeaseKeeper(runtime.store, runtime.system, self.hub, cycle.interval_s)
         context = WebContext(store=runtime.store, event_log=runtime.event_log, broker=runtime.broker,
-                             http=runtime.http, system=runtime.system, hub=self.hub, clock=runtime.clock,
+                             http=runtime.http, system=runtime.system, leases=self.leases, hub=self.hub,
+                             clock=runtime.clock,
                              metrics=runtime.metrics, interval_s=cycle.interval_s, settings=settings,
                              batch_limiter=RateLimiter(settings.batch_requests_per_minute, 60.0))
         self._runner = web.AppRunner(create_app(context), handle_signals=False, access_log=None)
@@ -46,6 +49,7 @@ class Service:
             runtime.io.call(self._runner.setup())
             site = web.TCPSite(self._runner, host, port)
             runtime.io.call(site.start())
+            runtime.io.loop.call_soon_threadsafe(self.leases.start)
         except BaseException:
             runtime.close()
             raise
@@ -61,6 +65,7 @@ class Service:
     def close(self, drain_deadline_s: float = 30.0) -> None:
         io = self.runtime.io
         io.call(self.hub.close_all())
+        io.call(self.leases.stop())
         deadline = time.monotonic() + drain_deadline_s
         while self.runtime.system.registry.user_ids() and time.monotonic() < deadline:
             time.sleep(0.05)

@@ -20,9 +20,12 @@ async def open_database(url: str, *, timeout_s: float = 30.0, pool_size: int = 1
     return await SqliteDatabase.open(parsed)
 
 
-async def connect_store(url: str, *, timeout_s: float = 30.0, pool_size: int = 10) -> SqlStore:
-    """The store for `url`; `timeout_s` bounds every MySQL statement, so no caller hangs on the database."""
-    return SqlStore(await open_database(url, timeout_s=timeout_s, pool_size=pool_size))
+async def connect_store(
+    url: str, *, timeout_s: float = 30.0, pool_size: int = 10, owner: str | None = None
+) -> SqlStore:
+    """The store for `url`; `timeout_s` bounds every MySQL statement, so no caller hangs on the database.
+    `owner` names this process in replica leases (default: host, pid and a random part)."""
+    return SqlStore(await open_database(url, timeout_s=timeout_s, pool_size=pool_size), owner=owner)
 
 
 async def migrate_url(url: str) -> list[str]:

@@ -88,6 +88,15 @@ class EventLogScan(Protocol):
         """Up to `limit` of the user's events with first_seq <= seq <= last_seq, in sequence order."""
 
 
+class Lease(msgspec.Struct, frozen=True, kw_only=True):
+    """Who monitors a user: `held` when it is this process; `owner` and its fencing token otherwise."""
+
+    user_id: int
+    held: bool
+    owner: str
+    fencing_token: int
+
+
 class CycleContext(msgspec.Struct, frozen=True, kw_only=True):
     """What a cycle needs to know about its user before it starts (see CycleContextLoaded)."""
 
@@ -160,6 +169,12 @@ class Store(Protocol):
 
     async def load_cycle_context(self, user_id: int) -> CycleContext:
         """Active accounts with a live session, those awaiting one, permitted strategies, kill switch."""
+
+    async def acquire_lease(self, user_id: int, ttl_s: float) -> Lease:
+        """Take, renew or take over (when expired) the user's lease; cycle writes are fenced by it."""
+
+    async def release_lease(self, user_id: int) -> None:
+        """Give up the user's lease if this process holds it."""
 
     async def day_pnl(self, user_id: int) -> Decimal:
         """Realized plus unrealized PnL of all the user's accounts as the last cycle computed it."""

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
+import socket
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -21,8 +23,8 @@ from typing import Any, Protocol
 import msgspec
 
 from adapters.broker.types import BrokerAccount, BrokerOrder, BrokerPosition
-from adapters.errors import DatabaseError, StaleVersion
-from adapters.store.port import CycleContext, Match, OpenLot, Transaction
+from adapters.errors import DatabaseError, LeaseLost, StaleVersion
+from adapters.store.port import CycleContext, Lease, Match, OpenLot, Transaction
 from adapters.store.rows import (
     UPDATABLE_ORDER_COLUMNS,
     ArchivedOrderRow,
@@ -57,6 +59,11 @@ class Database(Protocol):
     async def close(self) -> None: ...
 
 
+def default_owner() -> str:
+    """This process's name as a lease owner: host, pid and a random part (a restarted process is new)."""
+    return f"{socket.gethostname()[:64]}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
 def hash_token(token: str) -> str:
     """The SHA-256 hex digest stored in place of an API token."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
@@ -87,10 +94,13 @@ def _regeneration(row: Mapping[str, Any]) -> RegenerationRow:
 class SqlStore:
     """The system of record over one database; `now` is the clock for bookkeeping timestamps."""
 
-    def __init__(self, database: Database, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(self, database: Database, now: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 owner: str | None = None) -> None:
         self.database = database
         self.dialect = database.dialect
         self._now = now
+        self.owner = owner or default_owner()
+        self._held: dict[int, int] = {}
 
     def transaction(self) -> AbstractAsyncContextManager[Transaction]:
         return self.database.transaction()
@@ -100,11 +110,65 @@ class SqlStore:
 
     @asynccontextmanager
     async def _owned_account(self, user_id: int, account_id: int) -> AsyncIterator[Transaction]:
-        """A transaction in which the account is checked to be the user's and locked."""
+        """A fenced transaction in which the account is checked to be the user's and locked."""
         async with self.transaction() as tx:
+            await self._fence(tx, user_id)
             if not await tx.fetch_all("accounts/lock_owned", (account_id, user_id)):
                 raise DatabaseError(f"account {account_id} is not an account of user {user_id}")
             yield tx
+
+    # --- replica leases and fencing ---------------------------------------------------------------
+
+    async def _fence(self, tx: Transaction, user_id: int) -> None:
+        """Refuse a write about `user_id` that this process may not make: it holds the user's lease with an
+        older fencing token (someone took over), or another live replica holds it. No lease: allowed."""
+        rows = await tx.fetch_all("leases/check", (user_id,))
+        if not rows:
+            return
+        lease = rows[0]
+        held = self._held.get(user_id)
+        if held is not None:
+            if lease["owner"] == self.owner and lease["fencing_token"] == held:
+                return
+            self._held.pop(user_id, None)
+            raise LeaseLost(f"this replica lost the lease of user {user_id} to {lease['owner']}; write refused")
+        if lease["owner"] != self.owner and lease["expires_at"] > self._now():
+            raise LeaseLost(f"user {user_id} is monitored by replica {lease['owner']}; write refused")
+
+    async def acquire_lease(self, user_id: int, ttl_s: float) -> Lease:
+        """Take or renew the user's lease for `ttl_s`. Held: this process may run the user's cycles."""
+        now = self._now()
+        expires = now + timedelta(seconds=ttl_s)
+        try:
+            async with self.transaction() as tx:
+                rows = await tx.fetch_all("leases/check", (user_id,))
+                if not rows:
+                    await tx.execute("leases/insert", (user_id, self.owner, expires))
+                    token = 1
+                else:
+                    lease = rows[0]
+                    mine = lease["owner"] == self.owner and lease["fencing_token"] == self._held.get(user_id)
+                    if mine:
+                        await tx.execute("leases/renew", (expires, user_id, self.owner, lease["fencing_token"]))
+                        token = lease["fencing_token"]
+                    elif lease["expires_at"] <= now:
+                        await tx.execute("leases/take_over", (self.owner, expires, user_id, lease["fencing_token"]))
+                        token = lease["fencing_token"] + 1
+                    else:
+                        self._held.pop(user_id, None)
+                        return Lease(user_id=user_id, held=False, owner=lease["owner"],
+                                     fencing_token=lease["fencing_token"])
+        except DatabaseError:
+            self._held.pop(user_id, None)
+            raise
+        self._held[user_id] = token
+        return Lease(user_id=user_id, held=True, owner=self.owner, fencing_token=token)
+
+    async def release_lease(self, user_id: int) -> None:
+        token = self._held.pop(user_id, None)
+        if token is not None:
+            async with self.transaction() as tx:
+                await tx.execute("leases/release", (user_id, self.owner, token))
 
     # --- cycle context and accounts ---------------------------------------------------------------
 
@@ -323,6 +387,7 @@ class SqlStore:
             prepared.append((order_id, expected_version, assignments))
         now = self._now()
         async with self.transaction() as tx:
+            await self._fence(tx, user_id)
             for order_id, expected_version, assignments in prepared:
                 params = (*assignments, now, order_id, user_id, account_id, expected_version)
                 if await tx.execute("orders/update", params) != 1:
@@ -339,6 +404,7 @@ class SqlStore:
             raise ValueError(f"unknown leg {leg!r}")
         params = (leg, tag, leg, tag, leg, tag, self._now(), order_id, user_id, expected_version)
         async with self.transaction() as tx:
+            await self._fence(tx, user_id)
             if await tx.execute("orders/record_leg_intent", params) != 1:
                 raise StaleVersion(f"order {order_id} changed since version {expected_version} was read")
         return expected_version + 1
@@ -352,6 +418,7 @@ class SqlStore:
         ids = sorted(reasons)
         archived_at = self._now()
         async with self.transaction() as tx:
+            await self._fence(tx, user_id)
             rows = [
                 _order(r)
                 for r in await tx.fetch_all(
@@ -393,6 +460,7 @@ class SqlStore:
             return []
         now = self._now()
         async with self.transaction() as tx:
+            await self._fence(tx, user_id)
             candidates = [
                 c
                 for c in await tx.fetch_all(
@@ -446,6 +514,7 @@ class SqlStore:
         else:
             raise ValueError("mark_regeneration takes ('PLACED', new order id) or ('FAILED', reason)")
         async with self.transaction() as tx:
+            await self._fence(tx, user_id)
             params = (status, *outcome, self._now(), regeneration_id, user_id)
             if await tx.execute("regenerations/mark", params) != 1:
                 raise StaleVersion(f"regeneration {regeneration_id} is not a pending row of user {user_id}")

@@ -13,6 +13,7 @@ from adapters.web.hub import Hub
 from adapters.web.rate_limit import RateLimiter
 from service.actor_system import MonitoringSystem
 from service.clock import Clock
+from service.leases import LeaseKeeper
 from service.metrics import Metrics
 
 
@@ -35,6 +36,7 @@ class WebContext:
     broker: Broker
     http: aiohttp.ClientSession
     system: MonitoringSystem
+    leases: LeaseKeeper
     hub: Hub
     clock: Clock
     metrics: Metrics

@@ -41,11 +41,11 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     await socket.prepare(request)
     connection_id = uuid.uuid4().hex
     context.hub.add(user_id, connection_id, socket)
-    context.system.client_connected(user_id, connection_id)
     log.info("client connected", extra={"user_id": user_id, "connection_id": connection_id})
     try:
+        monitoring = await context.leases.client_joined(user_id)
         cycle_context = await context.store.load_cycle_context(user_id)
-        await _send(socket, Hello(user_id=user_id, server_time=context.clock.now(), monitoring=True,
+        await _send(socket, Hello(user_id=user_id, server_time=context.clock.now(), monitoring=monitoring,
                                   paused=cycle_context.paused, pause_reason=cycle_context.pause_reason,
                                   interval_s=context.interval_s))
         await _send_snapshots(context, socket, user_id)
@@ -56,7 +56,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
                 await _send(socket, ErrorFrame(message="binary frames are not accepted; send JSON text"))
     finally:
         context.hub.remove(user_id, connection_id)
-        context.system.client_disconnected(user_id, connection_id)
+        await context.leases.client_left(user_id)
         log.info("client disconnected", extra={"user_id": user_id, "connection_id": connection_id})
     return socket
 

@@ -1,0 +1,91 @@
+"""Replica leases, kept on the I/O loop: a service process monitors a user only while it holds the user's
+lease, so several replicas can share one MySQL and a user is monitored by exactly one of them.
+
+When a user's first client connects here, the keeper tries to take the lease; it renews every lease it
+holds three times per cycle interval (each lease lasts one interval), and keeps trying for users whose
+clients are here but whose lease another replica holds, so it takes over within two intervals of that
+replica dying (and runs a cycle at once when it does). Holding the lease, it stands for the user's
+clients toward the Supervisor; losing it, it stops the user's monitor. Every cycle write is fenced by the
+lease's token in the store, so a replica that lost its lease while frozen cannot write (or send) anything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from adapters.errors import AdapterError
+from adapters.store.port import Store
+from adapters.web.hub import Hub
+from service.actor_system import MonitoringSystem
+
+log = logging.getLogger(__name__)
+
+LEASE_CONNECTION = "lease"
+"""The one connection the keeper reports to the Supervisor for a user whose lease this replica holds."""
+
+
+class LeaseKeeper:
+    def __init__(self, store: Store, system: MonitoringSystem, hub: Hub, interval_s: float) -> None:
+        self._store = store
+        self._system = system
+        self._hub = hub
+        self._ttl_s = max(interval_s, 3.0)
+        self._every_s = self._ttl_s / 3
+        self._monitored: set[int] = set()
+        self._task: asyncio.Task | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.ensure_future(self._keep())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        for user_id in list(self._monitored):
+            await self._give_up(user_id)
+
+    async def client_joined(self, user_id: int) -> bool:
+        """A client of the user connected here; True when this replica monitors the user."""
+        return await self._claim(user_id)
+
+    async def client_left(self, user_id: int) -> None:
+        if self._hub.connections(user_id) == 0 and user_id in self._monitored:
+            await self._give_up(user_id)
+
+    async def _keep(self) -> None:
+        while True:
+            await asyncio.sleep(self._every_s)
+            for user_id in set(self._hub.users()) | self._monitored:
+                await self._claim(user_id)
+
+    async def _claim(self, user_id: int) -> bool:
+        if self._hub.connections(user_id) == 0:
+            return False
+        try:
+            lease = await self._store.acquire_lease(user_id, self._ttl_s)
+        except AdapterError as error:
+            log.warning("lease of user %s not renewed: %s", user_id, error.message, extra={"user_id": user_id})
+            return user_id in self._monitored
+        if lease.held and user_id not in self._monitored:
+            self._monitored.add(user_id)
+            self._system.client_connected(user_id, LEASE_CONNECTION)
+            if lease.fencing_token > 1:
+                log.info("took over user %s (lease %s)", user_id, lease.fencing_token, extra={"user_id": user_id})
+                self._system.run_cycle_now(user_id)
+        elif not lease.held and user_id in self._monitored:
+            log.warning("lease of user %s lost to %s", user_id, lease.owner, extra={"user_id": user_id})
+            self._monitored.discard(user_id)
+            self._system.client_disconnected(user_id, LEASE_CONNECTION)
+        return lease.held
+
+    async def _give_up(self, user_id: int) -> None:
+        self._monitored.discard(user_id)
+        self._system.client_disconnected(user_id, LEASE_CONNECTION)
+        try:
+            await self._store.release_lease(user_id)
+        except AdapterError as error:
+            log.warning("lease of user %s not released (it expires by itself): %s", user_id, error.message,
+                        extra={"user_id": user_id})

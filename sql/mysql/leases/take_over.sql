@@ -1,0 +1,3 @@
+-- Take an expired lease (or a lease this owner lost track of): new owner, next fencing token. Index: primary key.
+UPDATE monitor_leases SET owner = %s, fencing_token = fencing_token + 1, expires_at = %s
+WHERE user_id = %s AND fencing_token = %s;
