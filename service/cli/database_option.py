@@ -49,6 +49,19 @@ def run_with_store(url: str, work: Callable[[SqlStore], Awaitable[T]]) -> T:
     return asyncio.run(main())
 
 
+def run_for_user(url: str, name: str, work: Callable[[SqlStore, int], Awaitable[object]]) -> bool:
+    """Run `work(store, user_id)` for the user called `name`; False when there is no such user."""
+
+    async def for_user(store: SqlStore) -> bool:
+        user_id = await store.user_id(name)
+        if user_id is None:
+            return False
+        await work(store, user_id)
+        return True
+
+    return run_with_store(url, for_user)
+
+
 def guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
     """Turn an expected failure (bad URL, database error) into a message and exit status 1."""
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from adapters.store.repository import SqlStore
-from service.cli.database_option import add_database_argument, fail, guarded, run_with_store
+from service.cli.database_option import add_database_argument, fail, guarded, run_for_user
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -26,14 +25,7 @@ def set_permissions(args: argparse.Namespace) -> int:
     if not args.off and not strategies:
         return fail("--strategies needs at least one name (use --off to turn regeneration off)")
 
-    async def work(store: SqlStore) -> bool:
-        user_id = await store.user_id(args.name)
-        if user_id is None:
-            return False
-        await store.set_permissions(user_id, strategies)
-        return True
-
-    if not run_with_store(args.database, work):
+    if not run_for_user(args.database, args.name, lambda store, user_id: store.set_permissions(user_id, strategies)):
         return fail(f"no user named {args.name!r}")
     print(f"regeneration for {args.name!r}: " + (", ".join(sorted(set(strategies))) if strategies else "off"))
     return 0

@@ -6,8 +6,7 @@ from __future__ import annotations
 import argparse
 from decimal import Decimal, InvalidOperation
 
-from adapters.store.repository import SqlStore
-from service.cli.database_option import add_database_argument, fail, guarded, run_with_store
+from service.cli.database_option import add_database_argument, fail, guarded, run_for_user, run_with_store
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -43,14 +42,7 @@ def set_limit(args: argparse.Namespace) -> int:
         if not amount.is_finite() or amount <= 0:
             return fail("--daily-loss must be a positive amount")
 
-    async def work(store: SqlStore) -> bool:
-        user_id = await store.user_id(args.name)
-        if user_id is None:
-            return False
-        await store.set_daily_loss_limit(user_id, amount)
-        return True
-
-    if not run_with_store(args.database, work):
+    if not run_for_user(args.database, args.name, lambda store, user_id: store.set_daily_loss_limit(user_id, amount)):
         return fail(f"no user named {args.name!r}")
     print(f"daily loss limit of {args.name!r}: " + (f"{amount} INR" if amount is not None else "none"))
     return 0

@@ -20,6 +20,14 @@ def given_long_entry(rig: CycleRig, quantity: int = 10, **prices: str) -> int:
                            sl_stop_price=prices.get("sl", "95"), tp_price=prices.get("tp", "110"))
 
 
+def given_a_filled_long(rig: CycleRig) -> int:
+    """A user with one account whose long entry of 10 at 99 has filled (SL 95, TP 110 not placed yet)."""
+    rig.given_user("PAPER1")
+    order_id = given_long_entry(rig)
+    rig.price("99")
+    return order_id
+
+
 def test_an_entry_filled_in_two_parts_gets_sl_and_tp_sized_to_each_part(rig: CycleRig):
     rig.given_user("PAPER1")
     rig.sim("liquidity", max_fill_qty=6)
@@ -45,9 +53,7 @@ def test_an_entry_filled_in_two_parts_gets_sl_and_tp_sized_to_each_part(rig: Cyc
 
 
 def test_the_take_profit_fills_and_the_stop_loss_is_cancelled(rig: CycleRig):
-    rig.given_user("PAPER1")
-    order_id = given_long_entry(rig)
-    rig.price("99")
+    order_id = given_a_filled_long(rig)
     rig.run_cycle()
     rig.price("110.5")
 
@@ -63,9 +69,7 @@ def test_the_take_profit_fills_and_the_stop_loss_is_cancelled(rig: CycleRig):
 
 
 def test_a_gap_through_the_stop_loss_is_converted_to_a_limit_at_the_fair_price(rig: CycleRig):
-    rig.given_user("PAPER1")
-    order_id = given_long_entry(rig)
-    rig.price("99")
+    order_id = given_a_filled_long(rig)
     rig.run_cycle()
     rig.price("90")
     rig.fair(buy="90.10", sell="90.02")
@@ -133,9 +137,7 @@ def test_a_rejected_entry_is_archived_regenerated_and_left_alone_after_its_last_
 
 
 def test_an_ack_lost_after_the_broker_accepted_leaves_exactly_one_stop_loss(rig: CycleRig):
-    rig.given_user("PAPER1")
-    order_id = given_long_entry(rig)
-    rig.price("99")
+    order_id = given_a_filled_long(rig)
     rig.sim("faults", route="place", account="PAPER1", kind="accept_then_500", count=1)
 
     rig.run_cycle()
@@ -168,12 +170,8 @@ def test_one_account_with_an_expired_session_does_not_stop_the_others_stop_losse
         assert rig.book(client)[rig.order(ids[client]).sl_tag].quantity == 4
 
 
-
-
 def test_an_ambiguous_failure_the_broker_never_acted_on_is_resent_with_the_same_tag(rig: CycleRig):
-    rig.given_user("PAPER1")
-    order_id = given_long_entry(rig)
-    rig.price("99")
+    order_id = given_a_filled_long(rig)
     rig.sim("faults", route="place", account="PAPER1", kind="http_500", count=1)
 
     rig.run_cycle()
