@@ -49,6 +49,10 @@ class OrderRulesConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
     """A fair price older than this is not used: its orders are left alone and counted in the summary."""
     max_entry_modifications: int = 3
     """Step 5 converts one entry at most this many times."""
+    inflight_settle_s: float = 30.0
+    """An order request whose answer was lost is judged (absent: sent again under its tag) only on an order
+    book fetched this long after it was sent, when it can no longer reach the broker. Keep it above twice
+    the broker call timeout."""
     max_leg_attempts: int = 3
     """A stop-loss or take-profit the broker rejects or drops is placed again up to this many attempts in all."""
     max_regenerations: int = 2

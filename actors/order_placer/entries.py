@@ -8,7 +8,8 @@ REJECTED with the broker's reason, or in flight (`Unconfirmed`) when the answer 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from decimal import Decimal
 
 import msgspec
@@ -57,7 +58,7 @@ def entry_request(entry: NewEntry, tag: str) -> OrderRequest:
 
 
 async def place_entries(store: Store, broker: Broker, account: BrokerAccount, user_id: int,
-                        entries: Sequence[NewEntry]) -> list[EntryResult]:
+                        entries: Sequence[NewEntry], now: Callable[[], datetime]) -> list[EntryResult]:
     rows: list[tuple[OrderRow, OrderRequest, int]] = []
     for entry in entries:
         row = OrderRow(user_id=user_id, account_id=account.account_id, strategy=entry.strategy, symbol=entry.symbol,
@@ -68,13 +69,14 @@ async def place_entries(store: Store, broker: Broker, account: BrokerAccount, us
                        regeneration_attempt=entry.regeneration_attempt, status="PENDING")
         order_id = await store.insert_order(row)
         tag = order_tag(order_id, "entry", 1)
-        intent = {"entry_tag": tag, "entry_orderstatus": PENDING_SUBMIT}
+        intent = {"entry_tag": tag, "entry_orderstatus": PENDING_SUBMIT, "legs_changed_at": now()}
         versions = await store.apply_order_updates(user_id, account.account_id, [(order_id, row.version, intent)])
         rows.append((msgspec.structs.replace(row, id=order_id), entry_request(entry, tag), versions[order_id]))
     outcomes = await broker.place_batch(account, [request for _, request, _ in rows]) if rows else []
     results: list[EntryResult] = []
     for (row, request, version), outcome in zip(rows, outcomes, strict=True):
         changes, result = _settle(row.id, request.tag, outcome)
+        changes["legs_changed_at"] = now()
         await store.apply_order_updates(user_id, account.account_id, [(row.id, version, changes)])
         results.append(result)
     return results

@@ -8,7 +8,8 @@ Every request becomes an `OrderAction` for the step's event; every failure becom
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 from actors.order_placer.rules import Action, CancelLeg, ModifyLeg, PlaceLeg, Unprotected
@@ -26,7 +27,9 @@ from messages.events import OrderAction
 class AccountExecutor:
     """Runs actions of one account in order, tracking each order's version across its own writes."""
 
-    def __init__(self, store: Store, broker: Broker, account: BrokerAccount, user_id: int) -> None:
+    def __init__(self, store: Store, broker: Broker, account: BrokerAccount, user_id: int,
+                 now: Callable[[], datetime]) -> None:
+        self._now = now
         self._store = store
         self._broker = broker
         self.account = account
@@ -52,9 +55,10 @@ class AccountExecutor:
         return False
 
     async def update(self, order: OrderRow, changes: Mapping[str, Any]) -> None:
+        """Write leg changes with the time they were made (what Step 4 compares order books with)."""
         version = self._versions.get(order.id, order.version)
         new_versions = await self._store.apply_order_updates(
-            self._user_id, order.account_id, [(order.id, version, dict(changes))])
+            self._user_id, order.account_id, [(order.id, version, {**changes, "legs_changed_at": self._now()})])
         self._versions[order.id] = new_versions[order.id]
 
     async def _place(self, order: OrderRow, action: PlaceLeg) -> bool:

@@ -3,8 +3,11 @@ of entries (Step 5) and stop-losses (Step 6).
 
 Each rule looks at one internal order and the fresh order book and returns the actions to take; it sends
 nothing and reads no clock. Guarantees kept here:
-- a leg whose request is in flight (`PendingSubmit` / `Unconfirmed`) is re-sent, with the same tag, only
-  when the fresh book proves the broker never took it; if the book has the tag, Step 3 already adopted it;
+- a leg missing from the order book is judged only on a book fetched after the leg last changed (a
+  request answered after this cycle's fetch, say by a step that outlived its deadline, is not in that
+  book); a leg whose request is in flight (`PendingSubmit` / `Unconfirmed`) is re-sent, with the same
+  tag, only when a book fetched at least `settle` after the request proves the broker never took it;
+  if the book has the tag, Step 3 already adopted it;
 - there is never a second live SL or TP for one order: extra live rows of a leg are cancelled;
 - a leg the broker rejected or dropped is placed again under a new attempt's tag, at most `max_attempts`
   times, after which the order is reported as unprotected every cycle.
@@ -86,7 +89,8 @@ def _is_live(row: BrokerOrder | None) -> bool:
 # --- Step 4: protective legs and OCO -------------------------------------------------------------
 
 
-def plan_protection(order: OrderRow, book: BookIndex, *, oco_cancels_only: bool, max_attempts: int) -> list[Action]:
+def plan_protection(order: OrderRow, book: BookIndex, *, oco_cancels_only: bool, max_attempts: int,
+                    book_fetched_at: datetime | None, settle: timedelta) -> list[Action]:
     entry, sl, tp = (book.leg(order, leg) for leg in ("entry", "sl", "tp"))
     if order.status == "CLOSED":
         return [CancelLeg(order_id=order.id, account_id=order.account_id, leg=leg, app_order_id=row.app_order_id,
@@ -99,9 +103,21 @@ def plan_protection(order: OrderRow, book: BookIndex, *, oco_cancels_only: bool,
     actions: list[Action] = []
     for leg, row, price in (("sl", sl, order.sl_stop_price), ("tp", tp, order.tp_price)):
         actions.extend(_duplicates(order, leg, row, book))
-        if price is not None:
+        if price is not None and (row is not None or _absence_is_known(order, leg, book_fetched_at, settle)):
             actions.extend(_protect_leg(order, leg, row, price, open_qty, product_type, max_attempts))
     return actions
+
+
+def _absence_is_known(order: OrderRow, leg: ExitLeg, book_fetched_at: datetime | None, settle: timedelta) -> bool:
+    """Whether a leg missing from this book is really missing at the broker, rather than newer than the book."""
+    changed = order.legs_changed_at
+    if getattr(order, f"{leg}_tag") is None or changed is None:
+        return True
+    if book_fetched_at is None:
+        return False
+    if getattr(order, f"{leg}_orderstatus") in IN_FLIGHT_STATUSES:
+        return book_fetched_at >= changed + settle
+    return book_fetched_at > changed
 
 
 def _duplicates(order: OrderRow, leg: ExitLeg, kept: BrokerOrder | None, book: BookIndex) -> list[Action]:

@@ -43,7 +43,7 @@ class _PlacerStep:
         accounts = await self._store.broker_accounts(user_id, (account_id,))
         if not accounts:
             raise DatabaseError("the account is no longer active for this user")
-        return AccountExecutor(self._store, self._broker, accounts[0], user_id)
+        return AccountExecutor(self._store, self._broker, accounts[0], user_id, self._clock.now)
 
     def _outcome(self, command: Command, account_id: int, actions: list[OrderAction],
                  problems: list[tuple[Any, str]], **fields: Any) -> Event:
@@ -57,19 +57,21 @@ class _PlacerStep:
 class PlaceProtectiveOrdersStep(_PlacerStep):
     success, failure = ev.ProtectiveOrdersPlaced, ev.ProtectiveOrdersFailed
 
-    def __init__(self, store: Store, broker: Broker, clock: Clock, max_attempts: int) -> None:
+    def __init__(self, store: Store, broker: Broker, clock: Clock, max_attempts: int, settle: timedelta) -> None:
         super().__init__(store, broker, clock)
         self._max_attempts = max_attempts
+        self._settle = settle
 
     async def __call__(self, command: PlaceProtectiveOrders) -> tuple[Event, ...]:
         async def protect(account_id: int) -> Event:
             executor = await self._executor(command.user_id, account_id)
             orders = await self._store.orders_for_accounts(command.user_id, (account_id,))
             book_rows, _ = await self._store.broker_snapshot(command.user_id, account_id)
-            book = BookIndex(book_rows)
+            book, fetched_at = BookIndex(book_rows), await self._store.snapshot_time(command.user_id, account_id)
             for order in orders:
                 for action in plan_protection(order, book, oco_cancels_only=command.oco_cancels_only,
-                                              max_attempts=self._max_attempts):
+                                              max_attempts=self._max_attempts, book_fetched_at=fetched_at,
+                                              settle=self._settle):
                     on_success = {f"{action.leg}_qty": action.request.quantity} if isinstance(action, ModifyLeg) \
                         else None
                     await executor.run(order, action, on_success)
@@ -148,7 +150,8 @@ class PlaceRegeneratedStep(_PlacerStep):
                                 entry_limit_price=r.entry_limit_price, sl_stop_price=r.sl_stop_price,
                                 tp_price=r.tp_price, regenerated_from=r.archived_order_id,
                                 regeneration_attempt=r.attempt) for r in pending]
-            results = await place_entries(self._store, self._broker, executor.account, command.user_id, entries)
+            results = await place_entries(self._store, self._broker, executor.account, command.user_id, entries,
+                                          self._clock.now)
             actions, problems = [], []
             for row, result in zip(pending, results, strict=True):
                 if result.outcome == "rejected":

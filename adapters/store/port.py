@@ -206,6 +206,9 @@ class Store(Protocol):
         self, user_id: int, account_id: int
     ) -> tuple[list[BrokerOrder], list[BrokerPosition]]: ...
 
+    async def snapshot_time(self, user_id: int, account_id: int) -> datetime | None:
+        """When the account's stored snapshot was fetched; None before the first."""
+
     async def replace_live_history(
         self,
         user_id: int,

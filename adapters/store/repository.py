@@ -247,6 +247,13 @@ class SqlStore:
             await tx.execute("snapshot/delete_positions", (account_id, user_id))
             await insert_rows(tx, "snapshot/insert_orders", order_rows)
             await insert_rows(tx, "snapshot/insert_positions", position_rows)
+            await tx.execute("accounts/set_snapshot_time", (fetched_at, account_id, user_id))
+
+    async def snapshot_time(self, user_id: int, account_id: int) -> datetime | None:
+        """When the account's stored snapshot was fetched; None before the first."""
+        async with self.transaction() as tx:
+            rows = await tx.fetch_all("accounts/snapshot_time", (account_id, user_id))
+        return rows[0]["snapshot_fetched_at"] if rows else None
 
     async def broker_snapshot(
         self, user_id: int, account_id: int

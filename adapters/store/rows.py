@@ -62,6 +62,8 @@ class OrderRow(msgspec.Struct, frozen=True, kw_only=True):
     version: int = 1
     created_at: UtcDateTime | None = None
     updated_at: UtcDateTime | None = None
+    legs_changed_at: UtcDateTime | None = None
+    """When a leg's request or answer was last recorded (intent, acknowledgement, rejection, ambiguity)."""
 
 
 UPDATABLE_ORDER_COLUMNS: tuple[str, ...] = (
@@ -91,6 +93,7 @@ UPDATABLE_ORDER_COLUMNS: tuple[str, ...] = (
     "unrealized_pnl",
     "ltp",
     "reject_reason",
+    "legs_changed_at",
 )
 """The only columns `apply_order_updates` may change, in the order of `sql/*/orders/update.sql`'s SET list.
 Identity columns (user, account, strategy, instrument, side, lineage) and bookkeeping (version, times)

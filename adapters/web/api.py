@@ -115,7 +115,7 @@ async def place_batch_orders(request: web.Request) -> web.Response:
             token = await context.broker.login(account)
             await context.store.set_account_token(user_id, account_id, token)
             account = msgspec.structs.replace(account, token=token)
-        placed = await place_entries(context.store, context.broker, account, user_id, entries)
+        placed = await place_entries(context.store, context.broker, account, user_id, entries, context.clock.now)
         for (index, _), result in zip(rows, placed, strict=True):
             results[index] = BatchResult(index=index, outcome=result.outcome, order_id=result.order_id,
                                          tag=result.tag, broker_order_id=result.broker_order_id,

@@ -95,7 +95,8 @@ class CycleRig:
             token = self.io.call(self.runtime.broker.login(account))
             self.io.call(self.store.set_account_token(self.user_id, account.account_id, token))
             account = self.io.call(self.store.broker_accounts(self.user_id, (account.account_id,)))[0]
-        [result] = self.io.call(place_entries(self.store, self.runtime.broker, account, self.user_id, [entry]))
+        [result] = self.io.call(place_entries(self.store, self.runtime.broker, account, self.user_id, [entry],
+                                              self.runtime.clock.now))
         return result.order_id
 
     # --- when -----------------------------------------------------------------------------------

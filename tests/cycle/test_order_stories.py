@@ -170,6 +170,7 @@ def test_one_account_with_an_expired_session_does_not_stop_the_others_stop_losse
         assert rig.book(client)[rig.order(ids[client]).sl_tag].quantity == 4
 
 
+@pytest.mark.rules(inflight_settle_s=1.0)
 def test_an_ambiguous_failure_the_broker_never_acted_on_is_resent_with_the_same_tag(rig: CycleRig):
     order_id = given_a_filled_long(rig)
     rig.sim("faults", route="place", account="PAPER1", kind="http_500", count=1)
@@ -180,6 +181,9 @@ def test_an_ambiguous_failure_the_broker_never_acted_on_is_resent_with_the_same_
     assert order.sl_orderstatus == "Unconfirmed"
     assert failed_tag not in rig.book()
 
+    rig.run_cycle()
+    assert rig.sent(failed_tag) == 1, "within the settle time the request may still land: nothing is re-sent"
+    time.sleep(1.0)
     rig.run_cycle()
     order = rig.order(order_id)
     assert order.sl_tag == failed_tag, "the same intent keeps its tag"

@@ -27,6 +27,7 @@ UPDATE orders SET
     unrealized_pnl = CASE WHEN %s THEN %s ELSE unrealized_pnl END,
     ltp = CASE WHEN %s THEN %s ELSE ltp END,
     reject_reason = CASE WHEN %s THEN %s ELSE reject_reason END,
+    legs_changed_at = CASE WHEN %s THEN %s ELSE legs_changed_at END,
     version = version + 1,
     updated_at = %s
 WHERE id = %s AND user_id = %s AND account_id = %s AND version = %s;

@@ -27,6 +27,7 @@ UPDATE orders SET
     unrealized_pnl = CASE WHEN ? THEN ? ELSE unrealized_pnl END,
     ltp = CASE WHEN ? THEN ? ELSE ltp END,
     reject_reason = CASE WHEN ? THEN ? ELSE reject_reason END,
+    legs_changed_at = CASE WHEN ? THEN ? ELSE legs_changed_at END,
     version = version + 1,
     updated_at = ?
 WHERE id = ? AND user_id = ? AND account_id = ? AND version = ?;

@@ -1,0 +1,78 @@
+"""Step 4's rules on one order and one order book: when a missing leg may be placed again, and when the
+book is too old to say. Pure: given an order row and a book, the actions the rules return."""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from actors.order_placer.rules import CancelLeg, PlaceLeg, plan_protection
+from actors.order_placer.tags import order_tag
+from actors.order_syncer.book import BookIndex
+from adapters.broker.types import BrokerOrder
+from adapters.store.rows import OrderRow
+
+T = datetime(2026, 11, 25, 6, 30, tzinfo=UTC)
+SETTLE = timedelta(seconds=30)
+
+
+def running(**legs) -> OrderRow:
+    return OrderRow(id=7, user_id=1, account_id=2, strategy="s", symbol="SBIN", exchange_segment="NSECM",
+                    instrument_id=3045, side="BUY", quantity=10, entry_type="LIMIT", entry_tag=order_tag(7, "entry", 1),
+                    entry_order_id=100, entry_orderstatus="Filled", filled_qty=10, avg_entry_price=Decimal("99"),
+                    sl_stop_price=Decimal("95"), status="RUNNING", **legs)
+
+
+def entry_row() -> BrokerOrder:
+    return BrokerOrder(client_id="C", app_order_id=100, exchange_segment="NSECM", instrument_id=3045, symbol="SBIN",
+                       side="BUY", order_type="LIMIT", product_type="NRML", quantity=10, status="Filled",
+                       filled_qty=10, avg_price=Decimal("99"), tag=order_tag(7, "entry", 1))
+
+
+def sl_row(tag: str, app_order_id: int, status: str = "Trigger Pending") -> BrokerOrder:
+    return BrokerOrder(client_id="C", app_order_id=app_order_id, exchange_segment="NSECM", instrument_id=3045,
+                       symbol="SBIN", side="SELL", order_type="STOPLIMIT", product_type="NRML", quantity=10,
+                       stop_price=Decimal("95"), limit_price=Decimal("95"), status=status, tag=tag)
+
+
+def plan(order: OrderRow, rows: list[BrokerOrder], fetched_at: datetime) -> list:
+    return plan_protection(order, BookIndex(rows), oco_cancels_only=False, max_attempts=3,
+                           book_fetched_at=fetched_at, settle=SETTLE)
+
+
+def test_a_leg_acknowledged_after_the_book_was_fetched_is_not_placed_again():
+    order = running(sl_tag=order_tag(7, "sl", 1), sl_order_id=200, sl_orderstatus="New", sl_qty=10,
+                    legs_changed_at=T)
+    assert plan(order, [entry_row()], fetched_at=T - timedelta(seconds=1)) == []
+
+
+def test_a_leg_that_vanished_from_a_newer_book_is_placed_under_a_new_attempt():
+    order = running(sl_tag=order_tag(7, "sl", 1), sl_order_id=200, sl_orderstatus="Trigger Pending", sl_qty=10,
+                    legs_changed_at=T)
+    [action] = plan(order, [entry_row()], fetched_at=T + timedelta(seconds=1))
+    assert isinstance(action, PlaceLeg) and action.request.tag == order_tag(7, "sl", 2)
+
+
+def test_an_in_flight_leg_is_left_alone_until_the_settle_time_has_passed():
+    order = running(sl_tag=order_tag(7, "sl", 1), sl_orderstatus="PendingSubmit", sl_qty=10, legs_changed_at=T)
+    assert plan(order, [entry_row()], fetched_at=T + SETTLE - timedelta(seconds=1)) == []
+    [action] = plan(order, [entry_row()], fetched_at=T + SETTLE)
+    assert isinstance(action, PlaceLeg) and action.resend and action.request.tag == order_tag(7, "sl", 1)
+
+
+def test_an_in_flight_leg_found_in_any_book_is_not_sent_again():
+    tag = order_tag(7, "sl", 1)
+    order = running(sl_tag=tag, sl_orderstatus="Unconfirmed", sl_qty=10, legs_changed_at=T)
+    assert plan(order, [entry_row(), sl_row(tag, 200)], fetched_at=T + timedelta(seconds=1)) == []
+
+
+def test_a_second_live_stop_loss_of_the_same_order_is_cancelled_whatever_the_books_age():
+    first, second = order_tag(7, "sl", 1), order_tag(7, "sl", 2)
+    order = running(sl_tag=second, sl_order_id=201, sl_orderstatus="Trigger Pending", sl_qty=10, legs_changed_at=T)
+    actions = plan(order, [entry_row(), sl_row(first, 200), sl_row(second, 201)], fetched_at=T - timedelta(hours=1))
+    assert actions == [CancelLeg(order_id=7, account_id=2, leg="sl", app_order_id=200, tag=first,
+                                 reason="duplicate live order for this leg")]
+
+
+def test_a_leg_never_sent_is_placed_at_once():
+    [action] = plan(running(), [entry_row()], fetched_at=T)
+    assert isinstance(action, PlaceLeg) and action.request.tag == order_tag(7, "sl", 1)
+    assert action.request.quantity == 10
