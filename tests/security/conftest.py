@@ -3,10 +3,13 @@ with a configured list of allowed WebSocket origins, plus two users who must nev
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import aiohttp
 import pytest
 
 from actors.user_monitor.window import TradingWindow
@@ -14,6 +17,7 @@ from adapters.broker.paper import run_paper_broker
 from adapters.web.context import WebSettings
 from service.config import BrokerConfig, CycleConfig
 from service.server import Service
+from tests.storage.conftest import fresh_mysql_url  # noqa: F401 - fixture used by `served`
 from tests.web.conftest import Served, served  # noqa: F401 - fixture
 
 DESK_ORIGIN = "https://desk.example"
@@ -54,3 +58,19 @@ class Pair:
     bob_account: int
     bob_order: int
     bob_cycle: str
+
+
+def ws_frames(running: Served, token: str, send: list[dict], until: str) -> list[dict]:
+    """Connect as `token`, send `send`, collect frames until one of type `until` (or 20 s)."""
+    async def run() -> list[dict]:
+        seen: list[dict] = []
+        async with aiohttp.ClientSession() as session, session.ws_connect(f"{running.url}/ws?token={token}") as ws:
+            for frame in send:
+                await ws.send_str(json.dumps(frame))
+            async with asyncio.timeout(20):
+                async for message in ws:
+                    seen.append(json.loads(message.data))
+                    if seen[-1]["type"] == until:
+                        return seen
+        return seen
+    return running.io.call(run())

@@ -3,32 +3,15 @@ the answer A gets and that B's rows, broker orders and state are untouched."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 
-import aiohttp
 import pytest
 
-from tests.security.conftest import Guarded, Pair
+from tests.security.conftest import Guarded, Pair, ws_frames
 
 ORDER = {"strategy": "momentum", "symbol": "SBIN", "exchange_segment": "NSECM", "instrument_id": 3045,
          "side": "BUY", "quantity": 5, "entry_type": "LIMIT", "entry_limit_price": "99.50",
          "sl_stop_price": "95", "tp_price": "110"}
-
-
-def ws_frames(guarded: Guarded, token: str, send: list[dict], until: str) -> list[dict]:
-    async def run() -> list[dict]:
-        seen: list[dict] = []
-        async with aiohttp.ClientSession() as session, session.ws_connect(f"{guarded.url}/ws?token={token}") as ws:
-            for frame in send:
-                await ws.send_str(json.dumps(frame))
-            async with asyncio.timeout(20):
-                async for message in ws:
-                    seen.append(json.loads(message.data))
-                    if seen[-1]["type"] == until:
-                        return seen
-        return seen
-    return guarded.io.call(run())
 
 
 @pytest.fixture
