@@ -1,8 +1,9 @@
 """The chaos soak: the real runtime on MySQL, many users with several accounts each on a fast interval, the
 paper broker (its own loop and thread) faulting a share of every call at random, orders placed through the
 batch code path and prices moving while cycles run, and the service's database connections killed at the
-start of some cycles. Then the faults stop, sessions are renewed as a user would, and every user must
-complete two clean cycles. `run_soak` returns the figures and leaves the checks to `invariants`.
+start of some cycles. Sessions the broker ends are renewed as a user would (one user's each round). Then the
+faults stop, every session is renewed, and every user must complete two whole cycles. The figures are kept
+in `figures`; the checks are left to `invariants`.
 
 Owns driving the run only; it asserts nothing itself.
 """
@@ -194,6 +195,8 @@ class ChaosSoak:
         self._killing = True
         start = self.finished
         while self.finished - start < self.plan.cycles:
+            with contextlib.suppress(AdapterError):  # the broker's login faulted, or the database connection died
+                self.renew_sessions(self.rng.choice(list(self.accounts)))
             self.place_some_entries()
             if self.rng.random() < 0.3:
                 self.move_a_price()
@@ -205,13 +208,8 @@ class ChaosSoak:
     def settle(self, timeout_s: float) -> dict[int, int]:
         """Faults off: renew every session a user would be asked to renew, then wait for two whole cycles of
         every user that started after that. Returns the cycles each user finished by the deadline."""
-        for user_id, account_ids in self.accounts.items():
-            context = self.io.call(self.store.load_cycle_context(user_id))
-            for account_id in context.awaiting_session:
-                [account] = self.io.call(self.store.broker_accounts(user_id, (account_id,)))
-                self.io.call(self.store.set_account_token(user_id, account_id,
-                                                          self.io.call(self.runtime.broker.login(account))))
-            assert set(account_ids) == set(context.account_ids + context.awaiting_session)
+        for user_id in self.accounts:
+            self.renew_sessions(user_id)
         mark = datetime.now(UTC)
         deadline = time.monotonic() + timeout_s
         while True:
@@ -219,6 +217,14 @@ class ChaosSoak:
             if all(done.get(u, 0) >= 2 for u in self.accounts) or time.monotonic() > deadline:
                 return done
             time.sleep(0.2)
+
+    def renew_sessions(self, user_id: int) -> None:
+        """Log in again every account of the user whose session the broker ended, as the user would."""
+        context = self.io.call(self.store.load_cycle_context(user_id))
+        for account_id in context.awaiting_session:
+            [account] = self.io.call(self.store.broker_accounts(user_id, (account_id,)))
+            self.io.call(self.store.set_account_token(user_id, account_id,
+                                                      self.io.call(self.runtime.broker.login(account))))
 
     def monitored_users(self) -> set[int]:
         return set(self.runtime.system.registry.user_ids())
