@@ -145,7 +145,7 @@ class MySqlDatabase:
         """Create the process's pool on the running loop; DatabaseError if the server cannot be reached."""
         init_command = load_queries("mysql")["session/init"].sql()
         try:
-            pool = await aiomysql.create_pool(
+            pool = await asyncio.wait_for(aiomysql.create_pool(
                 host=url.host,
                 port=url.port,
                 user=url.user,
@@ -159,7 +159,10 @@ class MySqlDatabase:
                 connect_timeout=connect_timeout_s,
                 client_flag=CLIENT.FOUND_ROWS,
                 pool_recycle=3600,
-            )
+            ), connect_timeout_s)  # aiomysql's connect_timeout bounds the TCP connect, not the server's greeting
+        except TimeoutError:
+            raise DatabaseError(f"cannot connect to {url.redacted()}: no answer within {connect_timeout_s:g} s"
+                                ) from None
         except (pymysql.err.MySQLError, OSError) as exc:
             raise DatabaseError(f"cannot connect to {url.redacted()}: {_describe(exc)}") from None
         return cls(pool, url, timeout_s)

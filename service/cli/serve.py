@@ -11,6 +11,7 @@ import signal
 import sys
 import threading
 
+from adapters.errors import AdapterError
 from adapters.web.context import WebSettings
 from service.config import ConfigError, load_config
 from service.logs import configure_logging
@@ -42,6 +43,9 @@ def serve(args: argparse.Namespace) -> int:
                                      batch_requests_per_minute=server.batch_requests_per_minute))
     except OSError as error:
         print(f"cannot start: {error}", file=sys.stderr)
+        return 1
+    except AdapterError as error:
+        print(f"cannot start: {error.message}", file=sys.stderr)
         return 1
     print(f"Serving on {service.url}", flush=True)
     stop = threading.Event()

@@ -3,7 +3,8 @@
 Owns the wire: the envelope, the XTS field names and spellings (mixed-case order types in rows, both
 time formats, numbers as numbers in order rows and as strings in positions, "no data" codes), session
 checks, and what tests and the demo script through `/_sim/`: prices, reject rules, fill slicing, latency,
-faults per route and account (including accepting an order and then answering 500), session expiry,
+faults per route and account (including accepting an order and then answering 500), random faults on a
+share of all requests (chaos, for soak tests), session expiry,
 and the journal of every order request received. Matching lives in `simulator.py`. Responses of the
 control API never carry a token or a key.
 """
@@ -78,6 +79,18 @@ class FaultControl(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     count: int = 1
     delay_ms: int = 0
     shape: Literal["wrong_types", "invalid_json"] = "wrong_types"
+
+
+class ChaosControl(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Fault a random share of every XTS request (after scripted faults), each with a kind drawn from `kinds`
+    (`accept_then_500` only on order routes). `rate` 0 turns it off."""
+
+    rate: float = 0.0
+    kinds: tuple[FaultKind, ...] = ("session_expired", "http_500", "timeout", "reset", "malformed", "slow")
+    timeout_ms: int = 1_500
+    """How long a `timeout` fault holds the answer: longer than the client's call timeout."""
+    slow_ms: int = 300
+    """How long a `slow` fault delays a normal answer: shorter than the client's call timeout."""
 
 
 class RejectControl(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -163,6 +176,8 @@ class PaperState:
     faults: list[_Fault] = field(default_factory=list)
     latency_ms: tuple[int, int] = (0, 0)
     journal: list[JournalEntry] = field(default_factory=list)
+    chaos: ChaosControl = field(default_factory=ChaosControl)
+    chaos_injected: dict[str, int] = field(default_factory=dict)
     shutting_down: asyncio.Event = field(default_factory=asyncio.Event)
 
     def take_fault(self, route: Route, account: str) -> FaultControl | None:
@@ -171,7 +186,19 @@ class PaperState:
             if fault.remaining > 0 and rule.route in (route, "*") and rule.account in (account, "*"):
                 fault.remaining -= 1
                 return rule
-        return None
+        return self._chaos_fault(route)
+
+    def _chaos_fault(self, route: Route) -> FaultControl | None:
+        chaos = self.chaos
+        if chaos.rate <= 0 or self.rng.random() >= chaos.rate:
+            return None
+        kinds = [k for k in chaos.kinds if k != "accept_then_500" or route in ORDER_ROUTES]
+        if not kinds:
+            return None
+        kind = self.rng.choice(kinds)
+        self.chaos_injected[kind] = self.chaos_injected.get(kind, 0) + 1
+        return FaultControl(route=route, kind=kind, delay_ms=chaos.timeout_ms if kind == "timeout" else chaos.slow_ms,
+                            shape=self.rng.choice(("wrong_types", "invalid_json")))
 
     def record(self, call: XtsCall, **entry: Any) -> None:
         self.journal.append(JournalEntry(seq=len(self.journal) + 1, route=call.route, account=call.account,
@@ -531,6 +558,17 @@ async def sim_faults(request: web.Request) -> web.Response:
     return _control_ok({"pending_faults": sum(f.remaining for f in state.faults)})
 
 
+async def sim_chaos(request: web.Request) -> web.Response:
+    """POST sets the chaos mode; GET (and POST) answer it with the faults it has injected so far, by kind."""
+    state = request.app[STATE]
+    if request.method == "POST":
+        control: ChaosControl = await _control_body(request, ChaosControl)
+        if not 0 <= control.rate <= 1:
+            raise web.HTTPBadRequest(text="rate must be between 0 and 1")
+        state.chaos = control
+    return _control_ok({"chaos": state.chaos, "injected": state.chaos_injected})
+
+
 async def sim_reject(request: web.Request) -> web.Response:
     control: RejectControl = await _control_body(request, RejectControl)
     simulator = request.app[STATE].simulator
@@ -577,6 +615,8 @@ async def sim_reset(request: web.Request) -> web.Response:
     state.simulator.reset()
     state.faults.clear()
     state.journal.clear()
+    state.chaos = ChaosControl()
+    state.chaos_injected.clear()
     state.latency_ms = (0, 0)
     return _control_ok({"reset": True})
 
@@ -606,6 +646,8 @@ def build_app(simulator: Simulator, *, seed: int = 0, walk_interval_s: float | N
         app.router.add_route(method, path, _xts_route(route, handler))
     app.router.add_post("/_sim/price", sim_price)
     app.router.add_post("/_sim/faults", sim_faults)
+    app.router.add_post("/_sim/chaos", sim_chaos)
+    app.router.add_get("/_sim/chaos", sim_chaos)
     app.router.add_post("/_sim/reject", sim_reject)
     app.router.add_post("/_sim/latency", sim_latency)
     app.router.add_post("/_sim/liquidity", sim_liquidity)

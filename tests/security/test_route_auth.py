@@ -1,0 +1,54 @@
+"""Every HTTP and WebSocket route refuses a missing or wrong token (401 before anything runs), including a
+stolen token hash and a token passed in the query; only the public operations routes and the dashboard's
+static page answer without one. The routes are read from the running application, so a route added later
+without a decision here fails this test."""
+
+from __future__ import annotations
+
+import hashlib
+
+import aiohttp
+import pytest
+
+from tests.security.conftest import Guarded
+
+PUBLIC = {("GET", "/"), ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics")}
+PROTECTED = {("GET", "/ws"), ("POST", "/api/algo-place-batch-orders"), ("GET", "/api/orders"),
+             ("GET", "/api/pnl"), ("GET", "/api/cycles"), ("GET", "/api/cycles/{cycle_id}"),
+             ("POST", "/api/accounts/{account_id}/session"), ("POST", "/api/pause"), ("POST", "/api/resume")}
+
+
+def app_routes(guarded: Guarded) -> set[tuple[str, str]]:
+    routes = set()
+    for route in guarded.service._runner.app.router.routes():
+        info = route.resource.get_info() if route.resource else {}
+        path = info.get("formatter") or info.get("path") or info.get("prefix")
+        if route.method != "HEAD" and not path.startswith("/static"):
+            routes.add((route.method, path))
+    return routes
+
+
+def test_every_route_is_either_public_or_protected(guarded: Guarded):
+    assert app_routes(guarded) == PUBLIC | PROTECTED
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(PROTECTED))
+def test_a_protected_route_refuses_missing_wrong_and_stolen_hash_tokens(guarded: Guarded, method, path):
+    _, token, _ = guarded.user("alice", "A1")
+    concrete = path.replace("{cycle_id}", "20260105T040000-abcdef").replace("{account_id}", "1")
+    stolen_hash = hashlib.sha256(token.encode()).hexdigest()
+    for credential in (None, "wrong-token", token[:-1], token + "x", stolen_hash, token.upper()):
+        status, _ = guarded.request(method, concrete, credential)
+        assert status == 401, (credential, concrete)
+    assert guarded.request(method, f"{concrete}?token=wrong-token")[0] == 401
+
+
+def test_a_websocket_with_a_wrong_token_never_upgrades(guarded: Guarded):
+    async def attempt() -> int:
+        async with aiohttp.ClientSession() as session:
+            try:
+                async with session.ws_connect(f"{guarded.url}/ws?token=wrong"):
+                    return 101
+            except aiohttp.WSServerHandshakeError as error:
+                return error.status
+    assert guarded.io.call(attempt()) == 401

@@ -1,0 +1,204 @@
+"""The invariants a soak or crash run must keep, each checked by code after the run against the real MySQL
+database and the paper broker's journal. Every check returns the violations it found, in words; a run is
+good when all lists are empty. Reads only: it never changes the database or the broker.
+
+- the event log: every cycle has its start and finish and replays clean (the audit's own fold), per-user
+  sequences have no gap, and no two cycles of a user overlapped; a cycle cut short by a SIGKILL of the
+  process is the one exception, and only when a kill happened after its last event;
+- the broker: no tag was sent again once the broker had taken an order under it; no order has two live
+  stop-losses or two live take-profits;
+- the database: every internal order id handed out is still in `orders` or `orders_archive`; every
+  RUNNING order has its stop-loss and take-profit live at the broker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import pymysql
+
+from actors.order_placer.tags import parse_tag
+from adapters.broker.types import OPEN_STATUSES
+from adapters.store.event_log import SqlEventLog
+from adapters.store.factory import connect_store
+from adapters.store.url import parse_database_url
+from replay.audit import UserAudit
+from replay.fold import CycleCheck
+from service.cli.audit import PAGE
+
+
+def mysql_rows(database_url: str, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    url = parse_database_url(database_url)
+    connection = pymysql.connect(host=url.host, port=url.port, user=url.user, password=url.password,
+                                 database=url.database, cursorclass=pymysql.cursors.DictCursor)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, args)
+            return list(cursor.fetchall())
+    finally:
+        connection.close()
+
+
+# --- the event log -------------------------------------------------------------------------------------
+
+
+def _cut_by_kill(last_at: datetime, next_at: datetime | None, kills: Sequence[datetime]) -> bool:
+    return any(last_at <= kill and (next_at is None or kill <= next_at) for kill in kills)
+
+
+async def _audit_checks(database_url: str) -> tuple[list[CycleCheck], list[str]]:
+    store = await connect_store(database_url)
+    try:
+        log = SqlEventLog(store.database)
+        checks: list[CycleCheck] = []
+        problems: list[str] = []
+        for span in await log.spans():
+            audit = UserAudit(span.user_id, now=datetime.now(UTC), from_start=True)
+            seq = span.first_seq
+            while seq <= span.last_seq:
+                page = await log.scan(span.user_id, seq, span.last_seq, PAGE)
+                if not page:
+                    break
+                for item in page:
+                    checks.extend(audit.feed(item))
+                seq = page[-1].seq + 1
+            checks.extend(audit.finish())
+            problems.extend(problem.message for problem in audit.problems)
+        return checks, problems
+    finally:
+        await store.close()
+
+
+def event_log_violations(database_url: str, kills: Sequence[datetime] = ()) -> list[str]:
+    """The audit (start, finish, replay, sequence gaps) and the no-overlap rule, over every user's log.
+
+    A cycle without its finish is accepted only when a process kill lies between its last event and the
+    user's next cycle start (or the end of the log): the process died inside it, nothing else could finish it.
+    """
+    checks, violations = asyncio.run(_audit_checks(database_url))
+    events = mysql_rows(database_url, "SELECT user_id, seq, cycle_id, type, at FROM monitor_events "
+                                      "ORDER BY user_id, seq")
+    for row in events:
+        row["at"] = row["at"].replace(tzinfo=UTC)
+    starts: dict[tuple[int, str], datetime] = {(r["user_id"], r["cycle_id"]): r["at"] for r in events
+                                              if r["type"] == "cycle_started"}
+    last_at: dict[tuple[int, str], datetime] = {}
+    for row in events:
+        if row["cycle_id"]:
+            last_at[(row["user_id"], row["cycle_id"])] = row["at"]
+
+    def next_start(user_id: int, after: datetime) -> datetime | None:
+        later = [at for (user, _), at in starts.items() if user == user_id and at > after]
+        return min(later) if later else None
+
+    for check in checks:
+        if check.clean and check.status == "finished":
+            continue
+        key = (check.user_id, check.cycle_id)
+        killed = (check.status in ("running", "unfinished") and not check.divergences
+                  and all(p.kind == "no_finish" for p in check.problems) and key in last_at
+                  and _cut_by_kill(last_at[key], next_start(check.user_id, last_at[key]), kills))
+        if not killed:
+            violations.append(f"user {check.user_id} cycle {check.cycle_id}: {check.status}, "
+                              f"{len(check.divergences)} divergences, "
+                              f"{[p.message for p in check.problems]}")
+    violations.extend(overlaps(events, kills))
+    return violations
+
+
+def overlaps(events: Iterable[dict[str, Any]], kills: Sequence[datetime]) -> list[str]:
+    """A CycleStarted of a user while another of the user's cycles had started and not finished."""
+    found: list[str] = []
+    open_cycle: dict[int, tuple[str, datetime]] = {}
+    for row in events:
+        user_id = row["user_id"]
+        if row["type"] == "cycle_started":
+            running = open_cycle.get(user_id)
+            if running is not None and not _cut_by_kill(running[1], row["at"], kills):
+                found.append(f"user {user_id}: cycle {row['cycle_id']} started (seq {row['seq']}) while "
+                             f"cycle {running[0]} was running")
+            open_cycle[user_id] = (row["cycle_id"], row["at"])
+        elif row["type"] == "cycle_finished" and open_cycle.get(user_id, ("",))[0] == row["cycle_id"]:
+            del open_cycle[user_id]
+        elif user_id in open_cycle and open_cycle[user_id][0] == row["cycle_id"]:
+            open_cycle[user_id] = (row["cycle_id"], row["at"])
+    return found
+
+
+def finished_cycles_since(database_url: str, since: datetime) -> dict[int, int]:
+    """Per user, the cycles that both started and finished at or after `since`."""
+    rows = mysql_rows(database_url, "SELECT f.user_id, COUNT(*) AS n FROM monitor_events f JOIN monitor_events s "
+                                    "ON s.user_id = f.user_id AND s.cycle_id = f.cycle_id AND s.type = 'cycle_started' "
+                                    "WHERE f.type = 'cycle_finished' AND s.at >= %s GROUP BY f.user_id",
+                      (since.replace(tzinfo=None),))
+    return {row["user_id"]: row["n"] for row in rows}
+
+
+# --- the broker -----------------------------------------------------------------------------------------
+
+
+def duplicate_sends(journal: Sequence[dict[str, Any]]) -> list[str]:
+    """A place request carrying a tag the broker had already taken an order under.
+
+    The only same-tag re-send the design allows follows an ambiguous failure that the next order book proved
+    absent: the first request never reached the book (faulted before the handler, refused, or the session was
+    gone), so the journal shows no `accepted` entry for the tag before the re-send. Any request after an
+    accepted one is a duplicate order in the making.
+    """
+    taken: dict[str, int] = {}
+    found: list[str] = []
+    for entry in sorted(journal, key=lambda e: e["seq"]):
+        if entry["route"] != "place" or not entry["tag"]:
+            continue
+        tag = entry["tag"]
+        if tag in taken:
+            found.append(f"tag {tag} sent again (seq {entry['seq']}, {entry['outcome']}) after the broker took "
+                         f"it at seq {taken[tag]}")
+        elif entry["outcome"] == "accepted":
+            taken[tag] = entry["seq"]
+    return found
+
+
+def live_exit_duplicates(journal: Sequence[dict[str, Any]]) -> list[str]:
+    """Any order of ours with more than one live stop-loss, or more than one live take-profit, at the broker."""
+    live: dict[tuple[str, int, str], list[str]] = defaultdict(list)
+    for entry in journal:
+        parsed = parse_tag(entry["tag"])
+        if entry["route"] == "place" and entry["outcome"] == "accepted" and parsed and parsed[1] in ("sl", "tp") \
+                and entry["status"] in OPEN_STATUSES:
+            live[(entry["account"], parsed[0], parsed[1])].append(entry["tag"])
+    return [f"order {order_id} ({account}) has {len(tags)} live {leg} orders: {tags}"
+            for (account, order_id, leg), tags in live.items() if len(tags) > 1]
+
+
+# --- the database -------------------------------------------------------------------------------------
+
+
+def lost_orders(database_url: str, order_ids: Iterable[int]) -> list[str]:
+    wanted = set(order_ids)
+    if not wanted:
+        return []
+    present = {row["id"] for table in ("orders", "orders_archive")
+               for row in mysql_rows(database_url, f"SELECT id FROM {table}")}
+    return [f"order {order_id} is in neither orders nor orders_archive" for order_id in sorted(wanted - present)]
+
+
+def unprotected_running_orders(database_url: str, journal: Sequence[dict[str, Any]]) -> list[str]:
+    """RUNNING orders whose stop-loss or take-profit is not a live order at the broker."""
+    status_of = {(e["account"], e["app_order_id"]): e["status"] for e in journal
+                 if e["route"] == "place" and e["outcome"] == "accepted"}
+    rows = mysql_rows(database_url, "SELECT o.id, a.client_id, o.sl_order_id, o.tp_order_id FROM orders o "
+                                    "JOIN accounts a ON a.id = o.account_id WHERE o.status = 'RUNNING'")
+    found = []
+    for row in rows:
+        for leg in ("sl", "tp"):
+            status = status_of.get((row["client_id"], row[f"{leg}_order_id"]))
+            if status not in OPEN_STATUSES:
+                found.append(f"RUNNING order {row['id']} ({row['client_id']}): {leg} "
+                             f"{row[f'{leg}_order_id']} is {status or 'absent'} at the broker")
+    return found
+
