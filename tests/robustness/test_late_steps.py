@@ -1,15 +1,11 @@
 """A stop-loss request still being processed by a slow broker when its step's deadline passes must not be
-placed twice by the next cycle. Today it is: the next cycle's order book does not show the held request yet,
-so the rule "re-send an in-flight leg under the same tag when the book proves it absent" sends it again, and
-the broker takes both (the book cannot prove the absence of a request still in flight). Marked xfail(strict)
-until the resend waits for the request's outcome to be knowable (at least the broker call timeout after the
-intent); see docs/RELIABILITY.md, open findings."""
+placed twice by the next cycles: their order books, fetched while the request was held, cannot show it, so
+Step 4 judges the leg only on a book fetched after it last changed and, while in flight, only after the
+settle time (found by this test, which failed before that rule)."""
 
 from __future__ import annotations
 
 import time
-
-import pytest
 
 from actors.order_placer.tags import parse_tag
 from actors.user_monitor.window import TradingWindow
@@ -18,8 +14,6 @@ from service.config import CycleConfig
 from tests.cycle.conftest import CycleRig, wait_for
 
 
-@pytest.mark.xfail(strict=True, reason="open finding: a leg still in flight at a slow broker is re-sent under "
-                                        "the same tag by the next cycle (docs/RELIABILITY.md)")
 def test_a_stop_loss_held_past_its_steps_deadline_is_not_placed_twice_by_the_next_cycle(tmp_path):
     rig = CycleRig(f"sqlite:///{tmp_path / 'late.db'}",
                    cycle=CycleConfig(interval_s=86_400, window=TradingWindow(enabled=False),

@@ -28,7 +28,7 @@ from adapters.broker.paper import run_paper_broker
 from adapters.errors import AdapterError
 from adapters.store.url import parse_database_url
 from messages.events import CycleFinished, CycleStarted
-from service.config import BrokerConfig, CycleConfig
+from service.config import BrokerConfig, CycleConfig, OrderRulesConfig
 from service.io_loop import IoLoop
 from service.runtime import Runtime
 from tests.doubles import RecordingNotifier
@@ -37,6 +37,8 @@ from tests.soak.invariants import finished_cycles_since
 INSTRUMENTS = {"SBIN": 3045, "INFY": 1594, "RELIANCE": 2885}
 START_PRICES = {"SBIN": Decimal("800.00"), "INFY": Decimal("1500.00"), "RELIANCE": Decimal("2885.00")}
 TICK = Decimal("0.05")
+INFLIGHT_SETTLE_S = 2.0
+"""Twice the soak's broker call timeout (1 s): a request whose answer was lost is judged after this long."""
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,7 @@ class ChaosSoak:
         self.runtime = Runtime(database_url=database_url, notifier=RecordingNotifier(),
                                cycle=CycleConfig(interval_s=plan.interval_s, window=TradingWindow(enabled=False)),
                                broker=BrokerConfig(call_timeout_s=1.0, pacing=False),
+                               rules=OrderRulesConfig(inflight_settle_s=INFLIGHT_SETTLE_S),
                                event_observers=(self._on_event,))
         self.io, self.store = self.runtime.io, self.runtime.store
         self.accounts: dict[int, list[int]] = {}
@@ -168,7 +171,7 @@ class ChaosSoak:
             token = await self.runtime.broker.login(account)
             await self.store.set_account_token(user_id, account_id, token)
             [account] = await self.store.broker_accounts(user_id, (account_id,))
-        return await place_entries(self.store, self.runtime.broker, account, user_id, entries)
+        return await place_entries(self.store, self.runtime.broker, account, user_id, entries, self.runtime.clock.now)
 
     def _an_entry(self) -> NewEntry:
         symbol = self.rng.choice(list(INSTRUMENTS))
@@ -206,10 +209,12 @@ class ChaosSoak:
         self.figures.faults_injected = self.sim("chaos", rate=0.0)["injected"]
 
     def settle(self, timeout_s: float) -> dict[int, int]:
-        """Faults off: renew every session a user would be asked to renew, then wait for two whole cycles of
-        every user that started after that. Returns the cycles each user finished by the deadline."""
+        """Faults off: renew every session a user would be asked to renew, let the in-flight settle time pass
+        (a request whose answer was lost is judged only after it), then wait for two whole cycles of every
+        user that started after that. Returns the cycles each user finished by the deadline."""
         for user_id in self.accounts:
             self.renew_sessions(user_id)
+        time.sleep(INFLIGHT_SETTLE_S)
         mark = datetime.now(UTC)
         deadline = time.monotonic() + timeout_s
         while True:

@@ -136,6 +136,7 @@ class CrashRun:
         self.config.write_text(f'database_url = "{database_url}"\nshutdown_deadline_s = 20\n'
                                f'[server]\nport = {self.port}\n[cycle]\ninterval_s = 1.0\n'
                                f'[cycle.window]\nenabled = false\n[broker]\ncall_timeout_s = 1.0\npacing = false\n'
+                               f'[rules]\ninflight_settle_s = 2.0\n'
                                f'[logging]\njson = true\n')
         self.tokens, self.accounts = asyncio.run(self._given_users())
         self.service: subprocess.Popen | None = None
@@ -208,6 +209,7 @@ class CrashRun:
         self.sim("chaos", rate=0.0)
         self.sim("latency", min_ms=0, max_ms=0)
         asyncio.run(self._renew_sessions())
+        time.sleep(2.0)  # the in-flight settle time of the config above: lost answers are judged after it
         mark = datetime.now(UTC)
         deadline = time.monotonic() + timeout_s
         while True:
