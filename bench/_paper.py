@@ -68,10 +68,10 @@ class PaperProcess:
     """The paper broker as a child process: `url`, `pid`, `latency(min_ms, max_ms)`; stopped on exit."""
 
     def __init__(self, spec: dict[str, Any]) -> None:
-        self._spec_file = tempfile.NamedTemporaryFile("w", suffix=".json", prefix="bench_paper_", delete=False)
-        json.dump(spec, self._spec_file)
-        self._spec_file.close()
-        self.process = subprocess.Popen([sys.executable, "-m", "bench._paper", self._spec_file.name],
+        descriptor, self._spec_path = tempfile.mkstemp(suffix=".json", prefix="bench_paper_")
+        with os.fdopen(descriptor, "w") as spec_file:
+            json.dump(spec, spec_file)
+        self.process = subprocess.Popen([sys.executable, "-m", "bench._paper", self._spec_path],
                                         cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
         line = self.process.stdout.readline().strip() if self.process.stdout else ""
         if not line.startswith("http://"):
@@ -97,7 +97,7 @@ class PaperProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        os.unlink(self._spec_file.name)
+        os.unlink(self._spec_path)
 
     def __enter__(self) -> PaperProcess:
         return self

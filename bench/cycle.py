@@ -42,17 +42,17 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from actors.order_placer.entries import NewEntry, place_entries  # noqa: E402
-from actors.user_monitor.window import TradingWindow  # noqa: E402
-from adapters.store.rows import FairPrice  # noqa: E402
-from bench._common import BenchDatabase, ProcessStat, machine, percentile  # noqa: E402
-from bench._paper import PaperProcess  # noqa: E402
-from messages.common import Step  # noqa: E402
-from messages.events import CycleFinished, CycleStarted, Event  # noqa: E402
-from replay.fold import check_cycle  # noqa: E402
-from replay.timeline import build_timeline  # noqa: E402
-from service.config import BrokerConfig, CycleConfig  # noqa: E402
-from service.runtime import Runtime  # noqa: E402
+from actors.order_placer.entries import NewEntry, place_entries
+from actors.user_monitor.window import TradingWindow
+from adapters.store.rows import FairPrice
+from bench._common import BenchDatabase, ProcessStat, machine, percentile
+from bench._paper import PaperProcess
+from messages.common import Step
+from messages.events import CycleFinished, CycleStarted, Event
+from replay.fold import check_cycle
+from replay.timeline import build_timeline
+from service.config import BrokerConfig, CycleConfig
+from service.runtime import Runtime
 
 ACCOUNTS = 3
 RUNNING_ENTRIES = 80
