@@ -14,7 +14,8 @@ orders are bulk-inserted; the broker's orders are placed on its simulator before
 Interval k is every user's k-th tick (ticks are jittered across the interval, so this is exact where a clock
 window would miscount ticks dispatched a few ms late across its edge). Interval 0 is the warm-up (log in,
 adopt the seeded orders). Intervals 1..N are measured: per interval, ticks due (one per user) against cycles
-started, finished and finished within the interval, ticks skipped because the user's previous cycle was still
+started, finished, finished clean (no step failed or timed out: CycleFinished.error_count is 0) and finished
+within the interval, ticks skipped because the user's previous cycle was still
 running, and ticks that started nothing (missed). Over the measured intervals: cycle wall p50/p99
 (CycleStarted to CycleFinished), the service process's CPU % (of one core), RSS and threads, the paper
 broker's and MariaDB's CPU %, broker calls/s (the adapter's own call hook), DB statements/s (the server's
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -87,6 +89,7 @@ class CycleLog:
         self._lock = threading.Lock()
         self.started: dict[tuple[int, str], float] = {}
         self.cycles: list[tuple[int, float, float | None]] = []  # (tick ordinal, start, wall or None)
+        self.with_errors: set[int] = set()  # positions in `cycles` of cycles that finished with errors
         self.index: dict[tuple[int, str], int] = {}
         self.skipped: list[int] = []  # tick ordinals of ticks skipped because a cycle was running
         self._ticks: dict[int, int] = {}  # user id -> ticks seen so far
@@ -112,6 +115,8 @@ class CycleLog:
                 if position is not None:
                     ordinal, start, _ = self.cycles[position]
                     self.cycles[position] = (ordinal, start, event.at.timestamp() - start)
+                    if event.error_count:
+                        self.with_errors.add(position)
         elif isinstance(event, TickSkipped):
             with self._lock:
                 self.skipped.append(self._ordinal(event.user_id))
@@ -206,7 +211,7 @@ def run_scale(users: int, args: argparse.Namespace) -> dict[str, Any]:
     print(f"\n== {users} users x 2 accounts, interval {interval:g} s, broker latency {args.latency[0]}-"
           f"{args.latency[1]} ms, {args.intervals} measured intervals after 1 warm-up", flush=True)
     setup_started = time.perf_counter()
-    with BenchDatabase("bench_scale", args.host, args.port, args.user, args.password) as database, \
+    with BenchDatabase(f"bench_scale_{users}", args.host, args.port, args.user, args.password) as database, \
             PaperProcess(paper_spec(users)) as paper:
         paper.latency(*args.latency)
         metrics, cycles = CountingMetrics(), CycleLog()
@@ -244,33 +249,36 @@ def run_scale(users: int, args: argparse.Namespace) -> dict[str, Any]:
             result = report(users, t0, interval, args.intervals, cycles, sampler, metrics)
         finally:
             stop_started = time.perf_counter()
+            stopped = False
             try:
                 runtime.close()
-                outcome = "done"
+                outcome, stopped = "done", True
             except Exception as error:  # an overloaded service may not stop in time; the figures stand
                 outcome = f"did not complete ({type(error).__name__}: {error})"
             print(f"shutdown {outcome} in {time.perf_counter() - stop_started:.1f} s", flush=True)
-    return result
+    return {**result, "stopped": stopped}
 
 
 def report(users: int, t0: float, interval: float, measured: int, cycles: CycleLog, sampler: Sampler,
            metrics: CountingMetrics) -> dict[str, Any]:
-    print(f"{'interval':>8} {'due':>6} {'started':>7} {'finished':>8} {'in time':>7} {'skipped':>7} "
+    print(f"{'interval':>8} {'due':>6} {'started':>7} {'finished':>8} {'clean':>7} {'in time':>7} {'skipped':>7} "
           f"{'missed':>6} {'p50 s':>6} {'p99 s':>6}")
     walls: list[float] = []
     all_in_time = True
     for k in range(1 + measured):
-        mine = [(s, w) for ordinal, s, w in cycles.cycles if ordinal == k]
+        positions = [i for i, (ordinal, _, _) in enumerate(cycles.cycles) if ordinal == k]
+        mine = [cycles.cycles[i][1:] for i in positions]
         finished = [w for _, w in mine if w is not None]
+        clean = sum(1 for i in positions if cycles.cycles[i][2] is not None and i not in cycles.with_errors)
         in_time = [w for w in finished if w < interval]
         skipped = sum(1 for ordinal in cycles.skipped if ordinal == k)
         missed = max(0, users - len(mine) - skipped)
         label = "warm-up" if k == 0 else str(k)
-        print(f"{label:>8} {users:>6} {len(mine):>7} {len(finished):>8} {len(in_time):>7} {skipped:>7} "
+        print(f"{label:>8} {users:>6} {len(mine):>7} {len(finished):>8} {clean:>7} {len(in_time):>7} {skipped:>7} "
               f"{missed:>6} {percentile(finished, 0.5):>6.2f} {percentile(finished, 0.99):>6.2f}", flush=True)
         if k:
             walls += finished
-            all_in_time &= len(in_time) == users and not skipped
+            all_in_time &= len(in_time) == users and clean == users and not skipped
     window = sampler.between(t0 + interval, t0 + interval * (1 + measured))
     first, last = window[0], window[-1]
     seconds = last["t"] - first["t"]
@@ -315,15 +323,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.quick:
         args.users, args.intervals, args.interval_s = [200], 2, 5.0
-    print(f"machine: {machine()}")
-    results = [run_scale(users, args) for users in args.users]
-    # Timeouts and an unavailable broker are what overload looks like: measured, reported. Anything else
-    # (a database error, a rejection, an internal error) is a real failure of the run.
-    failed = [r["users"] for r in results if set(r["failed_steps"]) - {"timeout", "unavailable"}]
-    if failed:
-        print(f"FAILED: steps failed in the runs with {failed} users", file=sys.stderr)
-        return 1
-    return 0
+    if len(args.users) > 1:  # each size in a fresh process: an overloaded run may leave threads behind
+        common = ["--intervals", str(args.intervals), "--interval-s", str(args.interval_s), "--latency",
+                  *map(str, args.latency), "--host", args.host, "--port", str(args.port), "--user", args.user,
+                  "--password", args.password]
+        codes = [subprocess.call([sys.executable, os.path.abspath(__file__), "--users", str(users), *common])
+                 for users in args.users]
+        return max(codes)
+    print(f"machine: {machine()}", flush=True)
+    result = run_scale(args.users[0], args)
+    # A service that kept up must fail nothing. In an overloaded run (steps timed out, ticks skipped),
+    # timeouts and a starved connection pool are the measured effect of the overload, not an error.
+    kinds = set(result["failed_steps"])
+    overloaded = "timeout" in kinds or not result["all_in_time"]
+    code = 1 if kinds - ({"timeout", "unavailable", "db"} if overloaded else set()) else 0
+    if code:
+        print(f"FAILED: steps failed: {result['failed_steps']}", file=sys.stderr)
+    if not result["stopped"]:
+        sys.stdout.flush()
+        os._exit(code)  # monitor threads the shutdown could not stop would keep the process alive
+    return code
 
 
 if __name__ == "__main__":
