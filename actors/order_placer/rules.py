@@ -125,9 +125,8 @@ def _duplicates(order: OrderRow, leg: ExitLeg, kept: BrokerOrder | None, book: B
     return [
         CancelLeg(order_id=order.id, account_id=order.account_id, leg=leg, app_order_id=row.app_order_id,
                   tag=row.tag, reason="duplicate live order for this leg")
-        for row in book.rows
-        if _is_live(row) and row is not kept and (parsed := parse_tag(row.tag)) is not None
-        and parsed[:2] == (order.id, leg)
+        for row in book.live_by_leg.get((order.id, leg), ())
+        if row is not kept
     ]
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import ROUND_HALF_EVEN, Decimal
+from functools import cached_property
 
-from adapters.broker.types import BrokerOrder
+from actors.order_placer.tags import parse_tag
+from adapters.broker.types import OPEN_STATUSES, BrokerOrder
 
 MONEY_PLACES = Decimal("0.0001")
 """DECIMAL(18,4): what the database keeps of a price or an amount."""
@@ -25,6 +27,16 @@ class BookIndex:
         for row in self.rows:
             if row.tag:
                 self.by_tag.setdefault(row.tag, row)
+
+    @cached_property
+    def live_by_leg(self) -> dict[tuple[int, str], list[BrokerOrder]]:
+        """Live rows carrying one of this service's tags, by (internal order id, leg), in book order;
+        built once per book so that looking up an order's legs does not scan the whole book."""
+        index: dict[tuple[int, str], list[BrokerOrder]] = {}
+        for row in self.rows:
+            if row.status in OPEN_STATUSES and (parsed := parse_tag(row.tag)) is not None:
+                index.setdefault(parsed[:2], []).append(row)
+        return index
 
     def leg(self, order: object, leg: str) -> BrokerOrder | None:
         tag = getattr(order, f"{leg}_tag")

@@ -14,6 +14,7 @@ import hmac
 import os
 import secrets
 import socket
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -91,8 +92,19 @@ def _regeneration(row: Mapping[str, Any]) -> RegenerationRow:
     return msgspec.convert(row, RegenerationRow)
 
 
+SNAPSHOT_CACHE_ACCOUNTS = 4096
+"""Accounts whose last stored broker snapshot is kept in memory, most recently read first."""
+
+
 class SqlStore:
-    """The system of record over one database; `now` is the clock for bookkeeping timestamps."""
+    """The system of record over one database; `now` is the clock for bookkeeping timestamps.
+
+    A cycle reads an account's broker snapshot once per step (PnL, sync, SL/TP, both modifications).
+    The rows read are kept per account until that account's snapshot is next replaced, so the steps
+    after the first get the same rows without a round trip. Only `replace_broker_snapshot` writes those
+    tables, and a user is monitored by one process, so what is kept is what the database holds; a read
+    that overlapped a replace is not kept. Used from the one I/O loop only (no locking).
+    """
 
     def __init__(self, database: Database, now: Callable[[], datetime] = lambda: datetime.now(UTC),
                  owner: str | None = None) -> None:
@@ -101,6 +113,9 @@ class SqlStore:
         self._now = now
         self.owner = owner or default_owner()
         self._held: dict[int, int] = {}
+        self._snapshots: OrderedDict[tuple[int, int], tuple[list[BrokerOrder], list[BrokerPosition]]] = \
+            OrderedDict()
+        self._snapshot_generation: dict[tuple[int, int], int] = {}
 
     def transaction(self) -> AbstractAsyncContextManager[Transaction]:
         return self.database.transaction()
@@ -242,12 +257,21 @@ class SqlStore:
             (*head, i, fetched_at, *(getattr(p, f) for f in _BROKER_POSITION_FIELDS))
             for i, p in enumerate(positions)
         ]
-        async with self._owned_account(user_id, account_id) as tx:
-            await tx.execute("snapshot/delete_orders", (account_id, user_id))
-            await tx.execute("snapshot/delete_positions", (account_id, user_id))
-            await insert_rows(tx, "snapshot/insert_orders", order_rows)
-            await insert_rows(tx, "snapshot/insert_positions", position_rows)
-            await tx.execute("accounts/set_snapshot_time", (fetched_at, account_id, user_id))
+        key = (user_id, account_id)
+        self._forget_snapshot(key)
+        try:
+            async with self._owned_account(user_id, account_id) as tx:
+                await tx.execute("snapshot/delete_orders", (account_id, user_id))
+                await tx.execute("snapshot/delete_positions", (account_id, user_id))
+                await insert_rows(tx, "snapshot/insert_orders", order_rows)
+                await insert_rows(tx, "snapshot/insert_positions", position_rows)
+                await tx.execute("accounts/set_snapshot_time", (fetched_at, account_id, user_id))
+        finally:
+            self._forget_snapshot(key)
+
+    def _forget_snapshot(self, key: tuple[int, int]) -> None:
+        self._snapshots.pop(key, None)
+        self._snapshot_generation[key] = self._snapshot_generation.get(key, 0) + 1
 
     async def snapshot_time(self, user_id: int, account_id: int) -> datetime | None:
         """When the account's stored snapshot was fetched; None before the first."""
@@ -258,13 +282,24 @@ class SqlStore:
     async def broker_snapshot(
         self, user_id: int, account_id: int
     ) -> tuple[list[BrokerOrder], list[BrokerPosition]]:
+        key = (user_id, account_id)
+        kept = self._snapshots.get(key)
+        if kept is not None:
+            self._snapshots.move_to_end(key)
+            return list(kept[0]), list(kept[1])
+        generation = self._snapshot_generation.get(key, 0)
         async with self.transaction() as tx:
             orders = await tx.fetch_all("snapshot/orders", (account_id, user_id))
             positions = await tx.fetch_all("snapshot/positions", (account_id, user_id))
-        return (
+        snapshot = (
             [msgspec.convert(row, BrokerOrder) for row in orders],
             [msgspec.convert(row, BrokerPosition) for row in positions],
         )
+        if self._snapshot_generation.get(key, 0) == generation:
+            self._snapshots[key] = snapshot
+            if len(self._snapshots) > SNAPSHOT_CACHE_ACCOUNTS:
+                self._snapshots.popitem(last=False)
+        return list(snapshot[0]), list(snapshot[1])
 
     async def replace_live_history(
         self,

@@ -1,0 +1,110 @@
+"""The benchmarks' paper broker: the project's own paper broker (`run_paper_broker`), in a process of its
+own, with its accounts' order books seeded before it serves.
+
+Why a separate process: the benchmarks measure the service's CPU, RSS and threads; a broker on the same
+interpreter would be counted as the service and would share its GIL. Why seeded in-process: thousands of
+pre-existing broker rows (an account's day of manual orders, fills, cancels, rejections) are broker state
+that the service only reads; placing them through the simulator's own `place`/`cancel` (the same code the
+XTS routes call) gives the same rows as sending them over HTTP, in a fraction of the time.
+
+Run as `python -m bench._paper SPEC.json` (what `PaperProcess` does): it prints the URL on stdout once
+serving and runs until SIGTERM. The spec: {"seed", "instruments": [[segment, id, symbol, ltp]], "orders":
+[[client_id, segment, instrument_id, side, order_type, qty, limit, stop, tag, then]]}, `then` being "" or
+"cancel" or "reject" (the broker accepts the order, then rejects it with a risk reason).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import urllib.request
+from decimal import Decimal
+from typing import Any
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def seed_simulator(simulator: Any, spec: dict[str, Any]) -> int:
+    from adapters.broker.paper.simulator import MaxQuantityRule, OrderTicket
+
+    for segment, instrument_id, symbol, ltp in spec.get("instruments", ()):
+        simulator.set_price(symbol, Decimal(ltp), instrument_id=instrument_id, segment=segment)
+    placed = 0
+    for client_id, segment, instrument_id, side, order_type, qty, limit, stop, tag, then in spec.get("orders", ()):
+        if then == "reject":
+            simulator.reject_rules = [MaxQuantityRule(quantity=qty - 1, reason="RMS:Margin Exceeds")]
+        order = simulator.place(OrderTicket(
+            client_id=client_id, segment=segment, instrument_id=instrument_id, side=side, order_type=order_type,
+            product_type="NRML", quantity=qty, limit_price=Decimal(limit), stop_price=Decimal(stop), tag=tag))
+        if then == "reject":
+            simulator.reject_rules = []
+        elif then == "cancel":
+            simulator.cancel(client_id, order.app_order_id)
+        placed += 1
+    return placed
+
+
+async def serve(spec_path: str) -> None:
+    from adapters.broker.paper import run_paper_broker
+
+    with open(spec_path) as file:
+        spec = json.load(file)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    loop.add_signal_handler(signal.SIGINT, stop.set)
+    async with run_paper_broker("127.0.0.1", 0, seed=spec.get("seed", 0)) as paper:
+        seed_simulator(paper.simulator, spec)
+        print(paper.url, flush=True)
+        await stop.wait()
+
+
+class PaperProcess:
+    """The paper broker as a child process: `url`, `pid`, `latency(min_ms, max_ms)`; stopped on exit."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        descriptor, self._spec_path = tempfile.mkstemp(suffix=".json", prefix="bench_paper_")
+        with os.fdopen(descriptor, "w") as spec_file:
+            json.dump(spec, spec_file)
+        self.process = subprocess.Popen([sys.executable, "-m", "bench._paper", self._spec_path],
+                                        cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
+        line = self.process.stdout.readline().strip() if self.process.stdout else ""
+        if not line.startswith("http://"):
+            self.close()
+            raise RuntimeError(f"the paper broker did not start (exit {self.process.poll()})")
+        self.url = line
+        self.pid = self.process.pid
+
+    def control(self, route: str, body: dict[str, Any]) -> Any:
+        request = urllib.request.Request(f"{self.url}/_sim/{route}", data=json.dumps(body).encode(),
+                                         headers={"Content-Type": "application/json"}, method="POST")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+
+    def latency(self, min_ms: int, max_ms: int) -> None:
+        self.control("latency", {"min_ms": min_ms, "max_ms": max_ms})
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        os.unlink(self._spec_path)
+
+    def __enter__(self) -> PaperProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(serve(sys.argv[1]))
