@@ -157,7 +157,8 @@ class CycleBench:
             token = self.io.call(broker.login(account))
             self.io.call(self.store.set_account_token(self.user_id, account_id, token))
             [account] = self.io.call(self.store.broker_accounts(self.user_id, (account_id,)))
-            results = self.io.call(place_entries(self.store, broker, account, self.user_id, entries(rng)))
+            results = self.io.call(place_entries(self.store, broker, account, self.user_id, entries(rng),
+                                                 self.runtime.clock.now))
             refused = [r for r in results if r.outcome != "placed"]
             if refused:
                 raise RuntimeError(f"{len(refused)} seed entries not placed: {refused[0]}")
