@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import random
 import statistics
 import sys
@@ -38,8 +37,11 @@ from decimal import Decimal
 
 import pymysql
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
 from actors.pnl_calculator.fifo import FifoResult, Fill, fills_from_order_book, match_fifo
 from adapters.broker.types import BrokerOrder
+from bench._common import machine
 
 SYMBOL_COUNT = 50
 MARKED_SYMBOLS = 40
@@ -318,16 +320,6 @@ class Database:
             cursor.execute(SELECT_OPEN_LOTS)
             open_lots = sorted(cursor.fetchall())
         return matches, open_lots
-
-
-def machine() -> str:
-    with open("/proc/cpuinfo") as cpuinfo:
-        model = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")),
-                     platform.processor())
-    with open("/proc/meminfo") as meminfo:
-        memory_kib = int(next(line.split()[1] for line in meminfo if line.startswith("MemTotal")))
-    return (f"{model}, {os.cpu_count()} CPUs, {memory_kib / 2**20:.1f} GiB, "
-            f"Python {platform.python_version()}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
