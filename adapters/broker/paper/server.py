@@ -421,11 +421,16 @@ async def logout(state: PaperState, call: XtsCall) -> web.Response:
     return _success("s-user-0002", "User logged out", {})
 
 
-async def order_book(state: PaperState, call: XtsCall) -> web.Response:
+def _refused_read(call: XtsCall) -> web.Response | None:
+    """The answer to a read (book, trades, positions) without a valid session or for another client id."""
     if not call.account:
         return _invalid_token()
-    if mismatch := _client_mismatch(call.account, call.request.query.get("clientID", "")):
-        return mismatch
+    return _client_mismatch(call.account, call.request.query.get("clientID", ""))
+
+
+async def order_book(state: PaperState, call: XtsCall) -> web.Response:
+    if refused := _refused_read(call):
+        return refused
     rows = [_order_row(order) for order in state.simulator.orders_of(call.account)]
     if not rows:
         return _error(400, "e-orders-0005", "Data Not Available")
@@ -433,10 +438,8 @@ async def order_book(state: PaperState, call: XtsCall) -> web.Response:
 
 
 async def trade_book(state: PaperState, call: XtsCall) -> web.Response:
-    if not call.account:
-        return _invalid_token()
-    if mismatch := _client_mismatch(call.account, call.request.query.get("clientID", "")):
-        return mismatch
+    if refused := _refused_read(call):
+        return refused
     rows = [_trade_row(fill) for fill in state.simulator.fills_of(call.account)]
     if not rows:
         return _error(400, "e-tradeBook-0005", "Data Not Available")
@@ -444,10 +447,8 @@ async def trade_book(state: PaperState, call: XtsCall) -> web.Response:
 
 
 async def positions(state: PaperState, call: XtsCall) -> web.Response:
-    if not call.account:
-        return _invalid_token()
-    if mismatch := _client_mismatch(call.account, call.request.query.get("clientID", "")):
-        return mismatch
+    if refused := _refused_read(call):
+        return refused
     view = call.request.query.get("dayOrNet", "")
     if view not in ("DayWise", "NetWise"):
         return _bad_request("dayOrNet must be DayWise or NetWise")
