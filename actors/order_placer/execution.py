@@ -4,11 +4,13 @@ Before a new leg is sent its tag is written to the order row with the status `Pe
 optimistic update); after the answer the row gets the broker's order id and `New`, or `Rejected` for a
 definitive refusal, or `Unconfirmed` for an ambiguous failure, which only the next order book settles.
 Every request becomes an `OrderAction` for the step's event; every failure becomes a problem of the step.
+The account's credentials are read once, when the first action needs them (a step with nothing to do
+reads nothing), and before any intent is written.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +19,7 @@ from actors.order_placer.tags import PENDING_SUBMIT, UNCONFIRMED
 from adapters.broker.errors import BrokerError, BrokerRejected
 from adapters.broker.port import Broker
 from adapters.broker.types import BrokerAccount
-from adapters.errors import AdapterError
+from adapters.errors import AdapterError, DatabaseError
 from adapters.store.port import Store
 from adapters.store.rows import OrderRow
 from messages.common import ErrorKind
@@ -27,12 +29,13 @@ from messages.events import OrderAction
 class AccountExecutor:
     """Runs actions of one account in order, tracking each order's version across its own writes."""
 
-    def __init__(self, store: Store, broker: Broker, account: BrokerAccount, user_id: int,
+    def __init__(self, store: Store, broker: Broker, account_id: int, user_id: int,
                  now: Callable[[], datetime]) -> None:
         self._now = now
         self._store = store
         self._broker = broker
-        self.account = account
+        self._account_id = account_id
+        self._account: BrokerAccount | None = None
         self._user_id = user_id
         self._versions: dict[int, int] = {}
         self.actions: list[OrderAction] = []
@@ -44,15 +47,26 @@ class AccountExecutor:
             case PlaceLeg():
                 return await self._place(order, action)
             case ModifyLeg():
-                return await self._send(order, action, self._broker.modify(self.account, action.request),
+                account = await self.account()
+                return await self._send(order, action, self._broker.modify(account, action.request),
                                         "modify", on_success)
             case CancelLeg():
+                account = await self.account()
                 return await self._send(order, action,
-                                        self._broker.cancel(self.account, action.app_order_id, action.tag),
+                                        self._broker.cancel(account, action.app_order_id, action.tag),
                                         "cancel", on_success)
             case Unprotected():
                 self.problems.append((ErrorKind.REJECTED, f"order {action.order_id}: {action.reason}"))
         return False
+
+    async def account(self) -> BrokerAccount:
+        """The account's credentials, read on first use; DatabaseError if it is no longer the user's."""
+        if self._account is None:
+            accounts = await self._store.broker_accounts(self._user_id, (self._account_id,))
+            if not accounts:
+                raise DatabaseError("the account is no longer active for this user")
+            self._account = accounts[0]
+        return self._account
 
     async def update(self, order: OrderRow, changes: Mapping[str, Any]) -> None:
         """Write leg changes with the time they were made (what Step 4 compares order books with)."""
@@ -63,10 +77,11 @@ class AccountExecutor:
 
     async def _place(self, order: OrderRow, action: PlaceLeg) -> bool:
         leg, request = action.leg, action.request
+        account = await self.account()
         await self.update(order, {f"{leg}_tag": request.tag, f"{leg}_orderstatus": PENDING_SUBMIT,
                                   f"{leg}_qty": request.quantity})
         try:
-            ack = await self._broker.place(self.account, request)
+            ack = await self._broker.place(account, request)
         except BrokerError as error:
             ambiguous = error.ambiguous
             await self.update(order, {f"{leg}_orderstatus": UNCONFIRMED if ambiguous else "Rejected"})
@@ -79,7 +94,7 @@ class AccountExecutor:
         self._record(action, "place", broker_order_id=ack.app_order_id)
         return True
 
-    async def _send(self, order: OrderRow, action: ModifyLeg | CancelLeg, call: Any, verb: str,
+    async def _send(self, order: OrderRow, action: ModifyLeg | CancelLeg, call: Awaitable[Any], verb: str,
                     on_success: Mapping[str, Any] | None) -> bool:
         try:
             await call

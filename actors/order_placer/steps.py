@@ -21,7 +21,6 @@ from actors.order_placer.rules import (
 from actors.order_syncer.book import BookIndex
 from actors.per_account import for_each_account
 from adapters.broker.port import Broker
-from adapters.errors import DatabaseError
 from adapters.store.port import Store
 from messages import events as ev
 from messages.commands import Command, ModifyEntries, ModifyStopLosses, PlaceProtectiveOrders, PlaceRegenerated
@@ -39,11 +38,8 @@ class _PlacerStep:
         self._broker = broker
         self._clock = clock
 
-    async def _executor(self, user_id: int, account_id: int) -> AccountExecutor:
-        accounts = await self._store.broker_accounts(user_id, (account_id,))
-        if not accounts:
-            raise DatabaseError("the account is no longer active for this user")
-        return AccountExecutor(self._store, self._broker, accounts[0], user_id, self._clock.now)
+    def _executor(self, user_id: int, account_id: int) -> AccountExecutor:
+        return AccountExecutor(self._store, self._broker, account_id, user_id, self._clock.now)
 
     def _outcome(self, command: Command, account_id: int, actions: list[OrderAction],
                  problems: list[tuple[Any, str]], **fields: Any) -> Event:
@@ -64,7 +60,7 @@ class PlaceProtectiveOrdersStep(_PlacerStep):
 
     async def __call__(self, command: PlaceProtectiveOrders) -> tuple[Event, ...]:
         async def protect(account_id: int) -> Event:
-            executor = await self._executor(command.user_id, account_id)
+            executor = self._executor(command.user_id, account_id)
             orders = await self._store.orders_for_accounts(command.user_id, (account_id,))
             book_rows, _ = await self._store.broker_snapshot(command.user_id, account_id)
             book, fetched_at = BookIndex(book_rows), await self._store.snapshot_time(command.user_id, account_id)
@@ -93,7 +89,7 @@ class _FairPriceModificationStep(_PlacerStep):
 
     async def __call__(self, command: ModifyEntries | ModifyStopLosses) -> tuple[Event, ...]:
         async def modify(account_id: int) -> Event:
-            executor = await self._executor(command.user_id, account_id)
+            executor = self._executor(command.user_id, account_id)
             orders = await self._store.orders_for_accounts(command.user_id, (account_id,))
             book_rows, _ = await self._store.broker_snapshot(command.user_id, account_id)
             book = BookIndex(book_rows)
@@ -143,14 +139,14 @@ class PlaceRegeneratedStep(_PlacerStep):
             pending = await self._store.pending_regenerations(command.user_id, account_id)
             if not pending:
                 return self._outcome(command, account_id, [], [])
-            executor = await self._executor(command.user_id, account_id)
+            executor = self._executor(command.user_id, account_id)
             entries = [NewEntry(strategy=r.strategy, symbol=r.symbol, exchange_segment=r.exchange_segment,
                                 instrument_id=r.instrument_id, side=r.side, quantity=r.quantity,
                                 entry_type=r.entry_type, entry_stop_price=r.entry_stop_price,
                                 entry_limit_price=r.entry_limit_price, sl_stop_price=r.sl_stop_price,
                                 tp_price=r.tp_price, regenerated_from=r.archived_order_id,
                                 regeneration_attempt=r.attempt) for r in pending]
-            results = await place_entries(self._store, self._broker, executor.account, command.user_id, entries,
+            results = await place_entries(self._store, self._broker, await executor.account(), command.user_id, entries,
                                           self._clock.now)
             actions, problems = [], []
             for row, result in zip(pending, results, strict=True):

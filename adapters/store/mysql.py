@@ -1,18 +1,21 @@
 """The MySQL / MariaDB database: one aiomysql pool per process and explicit, short transactions.
 
-Owns connections and transactions only (no domain logic: that is `repository.SqlStore`). Autocommit is
-off and every unit of work is `async with database.transaction() as tx:`. Statements are the dialect's
-named queries with `%s` parameters. DATETIME(6) values are written and read as UTC (returned aware),
-DECIMAL as `Decimal`. Every statement has a deadline; a lost, killed or timed-out connection raises
-`DatabaseError` at once and is closed rather than returned to the pool, so the next transaction gets a
-healthy one. Error messages carry the server's error code and text, never SQL parameters or passwords.
+Owns connections and transactions only (no domain logic: that is `repository.SqlStore`). A unit of work that
+writes is `async with database.transaction() as tx:` (BEGIN ... COMMIT, READ COMMITTED). Reads that need no
+transaction are `async with database.reads() as tx:`: each statement runs on its own in autocommit mode,
+which under READ COMMITTED sees exactly what a read inside a transaction would, without the BEGIN and COMMIT
+round trips. Statements are the dialect's named queries with `%s` parameters. DATETIME(6) values are written
+and read as UTC (returned aware), DECIMAL as `Decimal`. Every statement has a deadline; a lost, killed or
+timed-out connection raises `DatabaseError` at once and is closed rather than returned to the pool, so the
+next transaction gets a healthy one. Error messages carry the server's error code and text, never SQL
+parameters or passwords.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -62,13 +65,25 @@ class _DeadConnection(DatabaseError):
 
 
 class MySqlTransaction:
-    """One open transaction on one pooled connection."""
+    """One open transaction (or, for `reads()`, a run of autocommitted statements) on one pooled connection.
 
-    def __init__(self, conn: aiomysql.Connection, queries: dict[str, Query], timeout_s: float) -> None:
+    `reconnect`, given only for reads, replaces a connection that fails before its first statement was
+    answered (the server dropped it while it was idle in the pool): the statement is run once more on a
+    fresh connection. A read is safe to send twice; a write in a transaction never is, and never gets it.
+    """
+
+    def __init__(self, conn: aiomysql.Connection, queries: dict[str, Query], timeout_s: float,
+                 reconnect: Callable[[aiomysql.Connection], Awaitable[aiomysql.Connection]] | None = None) -> None:
         self._conn = conn
         self._queries = queries
         self._timeout_s = timeout_s
+        self._reconnect = reconnect
         self.broken = False
+        self.connection_lost = False
+
+    @property
+    def connection(self) -> aiomysql.Connection:
+        return self._conn
 
     async def _guard(self, work: Awaitable[T], what: str) -> T:
         try:
@@ -77,13 +92,25 @@ class MySqlTransaction:
             self.broken = True
             raise DatabaseError(f"{what}: the database did not answer within {self._timeout_s:g} s") from None
         except (pymysql.err.MySQLError, OSError) as exc:
-            self.broken = self.broken or _is_connection_failure(exc)
+            self.connection_lost = _is_connection_failure(exc)
+            self.broken = self.broken or self.connection_lost
             raise DatabaseError(f"{what} failed: {_describe(exc)}") from None
 
     async def _run(self, name: str, params: Sequence[Any], counts: Sequence[int]) -> aiomysql.DictCursor:
         sql = self._queries[name].sql(*counts)
+        values = [_param(p) for p in params]
         cursor = await self._conn.cursor(aiomysql.DictCursor)
-        await self._guard(cursor.execute(sql, [_param(p) for p in params]), name)
+        reconnect, self._reconnect = self._reconnect, None
+        try:
+            await self._guard(cursor.execute(sql, values), name)
+        except DatabaseError:
+            if reconnect is None or not self.connection_lost:
+                raise
+            log.warning("discarded a dead pooled MySQL connection")
+            self._conn = await reconnect(self._conn)
+            self.broken = self.connection_lost = False
+            cursor = await self._conn.cursor(aiomysql.DictCursor)
+            await self._guard(cursor.execute(sql, values), name)
         return cursor
 
     async def execute(self, name: str, params: Sequence[Any] = (), counts: Sequence[int] = ()) -> int:
@@ -153,7 +180,7 @@ class MySqlDatabase:
                 db=url.database or None,
                 minsize=1,
                 maxsize=pool_size,
-                autocommit=False,
+                autocommit=True,
                 charset="utf8mb4",
                 init_command=init_command,
                 connect_timeout=connect_timeout_s,
@@ -217,6 +244,25 @@ class MySqlDatabase:
             if tx.broken:
                 conn.close()
             self._pool.release(conn)
+
+    @asynccontextmanager
+    async def reads(self) -> AsyncIterator[MySqlTransaction]:
+        """Read-only statements, each autocommitted; a connection found dead at the first is replaced once."""
+        tx = MySqlTransaction(await self._acquire(), self._queries, self._timeout_s, self._replace_dead)
+        try:
+            yield tx
+        except asyncio.CancelledError:
+            tx.broken = True  # a statement may still be in flight on the connection: it cannot be reused
+            raise
+        finally:
+            if tx.broken:
+                tx.connection.close()
+            self._pool.release(tx.connection)
+
+    async def _replace_dead(self, dead: aiomysql.Connection) -> aiomysql.Connection:
+        dead.close()
+        self._pool.release(dead)
+        return await self._acquire()
 
     async def close(self) -> None:
         self._pool.close()

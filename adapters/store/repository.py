@@ -14,17 +14,17 @@ import hmac
 import os
 import secrets
 import socket
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 import msgspec
 
 from adapters.broker.types import BrokerAccount, BrokerOrder, BrokerPosition
 from adapters.errors import DatabaseError, LeaseLost, StaleVersion
+from adapters.store.kept import KeptRows, RowDiff, apply_diff, diff_rows
 from adapters.store.port import CycleContext, Lease, Match, OpenLot, Transaction
 from adapters.store.rows import (
     UPDATABLE_ORDER_COLUMNS,
@@ -39,6 +39,9 @@ from adapters.store.rows import (
     RegenerationRow,
     RegenerationStatus,
 )
+from adapters.store.values import money, utc
+
+S = TypeVar("S", BrokerOrder, BrokerPosition)
 
 MAX_PARAMS_PER_STATEMENT = 30_000
 """Multi-row statements are split to stay under SQLite's 32,766 bound parameters (and MySQL's packet)."""
@@ -56,6 +59,8 @@ class Database(Protocol):
     dialect: str
 
     def transaction(self) -> AbstractAsyncContextManager[Any]: ...
+
+    def reads(self) -> AbstractAsyncContextManager[Any]: ...
 
     async def close(self) -> None: ...
 
@@ -84,38 +89,114 @@ async def insert_rows(tx: Transaction, name: str, rows: Sequence[Sequence[Any]])
         await tx.execute(name, [value for row in chunk for value in row], counts=(len(chunk),))
 
 
+async def _write_diff(tx: Transaction, delete_all: str, delete_ordinals: str, insert: str,
+                      delete_head: tuple[int, int], diff: RowDiff, row_at: Callable[[int], Sequence[Any]]) -> None:
+    """Apply `diff` to one account's rows: the deletes (by the account, or by the account and ordinals: an
+    equality prefix of the index, never a range, so no scan locks another account's rows), then one
+    multi-row INSERT of the new rows."""
+    if diff.delete_all:
+        await tx.execute(delete_all, delete_head)
+    for chunk in _chunks([(ordinal,) for ordinal in diff.delete]):
+        await tx.execute(delete_ordinals, (*delete_head, *(row[0] for row in chunk)), counts=(len(chunk),))
+    await insert_rows(tx, insert, [row_at(i) for i in diff.insert])
+
+
+_HISTORY_COLUMNS = ("kind", "symbol", "direction", "qty", "entry_order_id", "exit_order_id", "entry_price",
+                    "exit_price", "realized_pnl", "mark", "unrealized_pnl")
+
+
+def _stored_values(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A row's values as the database returns them: money rounded to its 4 places."""
+    return tuple(money(value) if isinstance(value, Decimal) else value for value in row)
+
+
+def _as_stored(row: S) -> S:
+    """A broker row as the database returns it: money rounded to its 4 places, times in UTC."""
+    changes = {field: money(value) if isinstance(value, Decimal) else utc(value)
+               for field in row.__struct_fields__
+               if isinstance(value := getattr(row, field), Decimal | datetime)}
+    return msgspec.structs.replace(row, **changes)
+
+
+def _history(rows: Sequence[Sequence[Any]], computed_at: datetime | None) -> LiveHistory:
+    """`bo_live_history` rows (the `_HISTORY_COLUMNS`, in ordinal order) as matches and open lots."""
+    matches, open_lots = [], []
+    for kind, symbol, direction, qty, entry_id, exit_id, entry_price, exit_price, realized, mark, unrealized in rows:
+        if kind == "MATCH":
+            matches.append(MatchRow(symbol=symbol, entry_order_id=entry_id, exit_order_id=exit_id,
+                                    direction=direction, qty=qty, entry_price=entry_price, exit_price=exit_price,
+                                    realized_pnl=realized))
+        else:
+            open_lots.append(OpenLotRow(symbol=symbol, order_id=entry_id, direction=direction, qty=qty,
+                                        entry_price=entry_price, mark=mark, unrealized_pnl=unrealized))
+    return LiveHistory(matches=tuple(matches), open_lots=tuple(open_lots), computed_at=computed_at)
+
+
 def _order(row: Mapping[str, Any]) -> OrderRow:
     return msgspec.convert(row, OrderRow)
+
+
+def _order_id(row: OrderRow) -> int:
+    return row.id
 
 
 def _regeneration(row: Mapping[str, Any]) -> RegenerationRow:
     return msgspec.convert(row, RegenerationRow)
 
 
-SNAPSHOT_CACHE_ACCOUNTS = 4096
-"""Accounts whose last stored broker snapshot is kept in memory, most recently read first."""
+KEPT_ROWS = 500_000
+"""Rows kept in memory per kind (broker snapshot rows, FIFO rows, orders), least recently used dropped first."""
+
+
+class _KeptSnapshot(NamedTuple):
+    fetched_orders: tuple[BrokerOrder, ...]
+    fetched_positions: tuple[BrokerPosition, ...]
+    orders: tuple[BrokerOrder, ...]
+    """As the database returns them (money at 4 places, times in UTC)."""
+    positions: tuple[BrokerPosition, ...]
+    fetched_at: datetime
+
+
+class _KeptHistory(NamedTuple):
+    computed: tuple[tuple[Any, ...], ...]
+    """Each row's columns after (user_id, account_id, ordinal, computed_at), as computed."""
+    stored: tuple[tuple[Any, ...], ...]
+    history: LiveHistory
+    """As the database returns it."""
 
 
 class SqlStore:
     """The system of record over one database; `now` is the clock for bookkeeping timestamps.
 
-    A cycle reads an account's broker snapshot once per step (PnL, sync, SL/TP, both modifications).
-    The rows read are kept per account until that account's snapshot is next replaced, so the steps
-    after the first get the same rows without a round trip. Only `replace_broker_snapshot` writes those
-    tables, and a user is monitored by one process, so what is kept is what the database holds; a read
-    that overlapped a replace is not kept. Used from the one I/O loop only (no locking).
+    The store keeps in memory what it last wrote of each account's broker snapshot and FIFO rows, and what
+    it last read of each account's orders, so that a cycle in which nothing changed reads and writes
+    (almost) nothing:
+
+    - A snapshot or FIFO result is compared with the kept one row by row; only changed, new and vanished
+      rows are written (`diff_rows`), and an unchanged one writes nothing. The steps read the kept rows.
+      Only this process writes these tables for a user whose lease it holds, so what is kept is what the
+      database holds; the kept rows of a user are dropped whenever its lease is taken, lost or released,
+      and a write that fails drops them too (the next one rewrites all the account's rows).
+    - `accounts.snapshot_fetched_at` is written only with changed rows; `snapshot_time` answers the latest
+      fetch from memory. After a take-over the stored time is older than the last fetch, which only makes
+      Step 4 wait one more book before judging a leg missing, never sooner.
+    - Kept orders carry the account's `orders_revision`, which every write to the account's orders bumps
+      in its own transaction (whichever process writes); a read checks the revisions in one statement and
+      reads again only the accounts whose revision moved.
+
+    Reads that need no transaction run through `database.reads()`. Used from the one I/O loop only.
     """
 
     def __init__(self, database: Database, now: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 owner: str | None = None) -> None:
+                 owner: str | None = None, kept_rows: int = KEPT_ROWS) -> None:
         self.database = database
         self.dialect = database.dialect
         self._now = now
         self.owner = owner or default_owner()
         self._held: dict[int, int] = {}
-        self._snapshots: OrderedDict[tuple[int, int], tuple[list[BrokerOrder], list[BrokerPosition]]] = \
-            OrderedDict()
-        self._snapshot_generation: dict[tuple[int, int], int] = {}
+        self._snapshots: KeptRows[_KeptSnapshot] = KeptRows(kept_rows)
+        self._histories: KeptRows[_KeptHistory] = KeptRows(kept_rows)
+        self._orders: KeptRows[tuple[int, tuple[OrderRow, ...]]] = KeptRows(kept_rows)
 
     def transaction(self) -> AbstractAsyncContextManager[Transaction]:
         return self.database.transaction()
@@ -145,13 +226,21 @@ class SqlStore:
         if held is not None:
             if lease["owner"] == self.owner and lease["fencing_token"] == held:
                 return
-            self._held.pop(user_id, None)
+            self._lease_changed(user_id)
             raise LeaseLost(f"this replica lost the lease of user {user_id} to {lease['owner']}; write refused")
         if lease["owner"] != self.owner and lease["expires_at"] > self._now():
+            self._lease_changed(user_id)
             raise LeaseLost(f"user {user_id} is monitored by replica {lease['owner']}; write refused")
 
+    def _lease_changed(self, user_id: int) -> None:
+        """This process is not (or no longer surely) the only writer of the user: forget what is kept."""
+        self._held.pop(user_id, None)
+        self._snapshots.forget_user(user_id)
+        self._histories.forget_user(user_id)
+
     async def acquire_lease(self, user_id: int, ttl_s: float) -> Lease:
-        """Take or renew the user's lease for `ttl_s`. Held: this process may run the user's cycles."""
+        """Take or renew the user's lease for `ttl_s`. Held: this process may run the user's cycles. Anything
+        but a renewal drops what is kept of the user: another process may have written in between."""
         now = self._now()
         expires = now + timedelta(seconds=ttl_s)
         try:
@@ -170,17 +259,20 @@ class SqlStore:
                         await tx.execute("leases/take_over", (self.owner, expires, user_id, lease["fencing_token"]))
                         token = lease["fencing_token"] + 1
                     else:
-                        self._held.pop(user_id, None)
+                        self._lease_changed(user_id)
                         return Lease(user_id=user_id, held=False, owner=lease["owner"],
                                      fencing_token=lease["fencing_token"])
         except DatabaseError:
-            self._held.pop(user_id, None)
+            self._lease_changed(user_id)
             raise
+        if self._held.get(user_id) != token:
+            self._lease_changed(user_id)
         self._held[user_id] = token
         return Lease(user_id=user_id, held=True, owner=self.owner, fencing_token=token)
 
     async def release_lease(self, user_id: int) -> None:
-        token = self._held.pop(user_id, None)
+        token = self._held.get(user_id)
+        self._lease_changed(user_id)
         if token is not None:
             async with self.transaction() as tx:
                 await tx.execute("leases/release", (user_id, self.owner, token))
@@ -188,7 +280,7 @@ class SqlStore:
     # --- cycle context and accounts ---------------------------------------------------------------
 
     async def load_cycle_context(self, user_id: int) -> CycleContext:
-        async with self.transaction() as tx:
+        async with self.database.reads() as tx:
             flags = await tx.fetch_all("users/cycle_flags", (user_id,))
             if not flags:
                 raise DatabaseError(f"user {user_id} does not exist")
@@ -207,7 +299,7 @@ class SqlStore:
     async def day_pnl(self, user_id: int) -> Decimal:
         """Realized plus unrealized PnL of the user's accounts as the last cycle computed it (unmarked lots
         count as zero)."""
-        async with self.transaction() as tx:
+        async with self.database.reads() as tx:
             rows = await tx.fetch_all("live_history/pnl_of_user", (user_id,))
         return sum((value for row in rows for value in (row["realized_pnl"], row["unrealized_pnl"])
                     if value is not None), Decimal(0))
@@ -222,7 +314,7 @@ class SqlStore:
     async def broker_accounts(self, user_id: int, account_ids: Sequence[int]) -> list[BrokerAccount]:
         if not account_ids:
             return []
-        async with self.transaction() as tx:
+        async with self.database.reads() as tx:
             rows = await tx.fetch_all(
                 "accounts/broker_accounts", (user_id, *account_ids), counts=(len(account_ids),)
             )
@@ -248,58 +340,50 @@ class SqlStore:
         positions: Sequence[BrokerPosition],
         fetched_at: datetime,
     ) -> None:
-        head = (user_id, account_id)
-        order_rows = [
-            (*head, i, fetched_at, *(getattr(o, f) for f in _BROKER_ORDER_FIELDS))
-            for i, o in enumerate(orders)
-        ]
-        position_rows = [
-            (*head, i, fetched_at, *(getattr(p, f) for f in _BROKER_POSITION_FIELDS))
-            for i, p in enumerate(positions)
-        ]
+        """Make the stored snapshot the fetched one, writing only the rows that differ from the kept one."""
         key = (user_id, account_id)
-        self._forget_snapshot(key)
-        try:
+        orders, positions = tuple(orders), tuple(positions)
+        kept = self._snapshots.get(key)
+        order_diff = diff_rows(kept.fetched_orders if kept else None, orders)
+        position_diff = diff_rows(kept.fetched_positions if kept else None, positions)
+        self._snapshots.forget(key)
+        if not (order_diff.empty and position_diff.empty):
             async with self._owned_account(user_id, account_id) as tx:
-                await tx.execute("snapshot/delete_orders", (account_id, user_id))
-                await tx.execute("snapshot/delete_positions", (account_id, user_id))
-                await insert_rows(tx, "snapshot/insert_orders", order_rows)
-                await insert_rows(tx, "snapshot/insert_positions", position_rows)
+                await _write_diff(tx, "snapshot/delete_orders", "snapshot/delete_order_ordinals",
+                                  "snapshot/insert_orders", (account_id, user_id), order_diff,
+                                  lambda i: (user_id, account_id, i, fetched_at,
+                                             *(getattr(orders[i], f) for f in _BROKER_ORDER_FIELDS)))
+                await _write_diff(tx, "snapshot/delete_positions", "snapshot/delete_position_ordinals",
+                                  "snapshot/insert_positions", (account_id, user_id), position_diff,
+                                  lambda i: (user_id, account_id, i, fetched_at,
+                                             *(getattr(positions[i], f) for f in _BROKER_POSITION_FIELDS)))
                 await tx.execute("accounts/set_snapshot_time", (fetched_at, account_id, user_id))
-        finally:
-            self._forget_snapshot(key)
-
-    def _forget_snapshot(self, key: tuple[int, int]) -> None:
-        self._snapshots.pop(key, None)
-        self._snapshot_generation[key] = self._snapshot_generation.get(key, 0) + 1
+        stored = _KeptSnapshot(orders, positions,
+                               apply_diff(kept.orders if kept else (), orders, order_diff, _as_stored),
+                               apply_diff(kept.positions if kept else (), positions, position_diff, _as_stored),
+                               fetched_at)
+        self._snapshots.put(key, stored, len(orders) + len(positions))
 
     async def snapshot_time(self, user_id: int, account_id: int) -> datetime | None:
-        """When the account's stored snapshot was fetched; None before the first."""
-        async with self.transaction() as tx:
+        """When the account's broker snapshot was last fetched; None before the first."""
+        kept = self._snapshots.get((user_id, account_id))
+        if kept is not None:
+            return kept.fetched_at
+        async with self.database.reads() as tx:
             rows = await tx.fetch_all("accounts/snapshot_time", (account_id, user_id))
         return rows[0]["snapshot_fetched_at"] if rows else None
 
     async def broker_snapshot(
         self, user_id: int, account_id: int
     ) -> tuple[list[BrokerOrder], list[BrokerPosition]]:
-        key = (user_id, account_id)
-        kept = self._snapshots.get(key)
+        kept = self._snapshots.get((user_id, account_id))
         if kept is not None:
-            self._snapshots.move_to_end(key)
-            return list(kept[0]), list(kept[1])
-        generation = self._snapshot_generation.get(key, 0)
-        async with self.transaction() as tx:
+            return list(kept.orders), list(kept.positions)
+        async with self.database.reads() as tx:
             orders = await tx.fetch_all("snapshot/orders", (account_id, user_id))
             positions = await tx.fetch_all("snapshot/positions", (account_id, user_id))
-        snapshot = (
-            [msgspec.convert(row, BrokerOrder) for row in orders],
-            [msgspec.convert(row, BrokerPosition) for row in positions],
-        )
-        if self._snapshot_generation.get(key, 0) == generation:
-            self._snapshots[key] = snapshot
-            if len(self._snapshots) > SNAPSHOT_CACHE_ACCOUNTS:
-                self._snapshots.popitem(last=False)
-        return list(snapshot[0]), list(snapshot[1])
+        return ([msgspec.convert(row, BrokerOrder) for row in orders],
+                [msgspec.convert(row, BrokerPosition) for row in positions])
 
     async def replace_live_history(
         self,
@@ -309,84 +393,32 @@ class SqlStore:
         open_lots: Sequence[OpenLot],
         computed_at: datetime,
     ) -> None:
-        head = (user_id, account_id)
-        rows: list[tuple[Any, ...]] = [
-            (
-                *head,
-                i,
-                computed_at,
-                "MATCH",
-                m.symbol,
-                m.direction,
-                m.qty,
-                m.entry_order_id,
-                m.exit_order_id,
-                m.entry_price,
-                m.exit_price,
-                m.realized_pnl,
-                None,
-                None,
-            )
-            for i, m in enumerate(matches)
-        ]
-        rows += [
-            (
-                *head,
-                len(rows) + i,
-                computed_at,
-                "OPEN",
-                lot.symbol,
-                lot.direction,
-                lot.qty,
-                lot.order_id,
-                None,
-                lot.entry_price,
-                None,
-                None,
-                lot.mark,
-                lot.unrealized_pnl,
-            )
-            for i, lot in enumerate(open_lots)
-        ]
+        """Make the stored FIFO rows the computed ones, writing only the rows that differ from the kept ones."""
+        rows = tuple(
+            [("MATCH", m.symbol, m.direction, m.qty, m.entry_order_id, m.exit_order_id, m.entry_price,
+              m.exit_price, m.realized_pnl, None, None) for m in matches]
+            + [("OPEN", lot.symbol, lot.direction, lot.qty, lot.order_id, None, lot.entry_price, None, None,
+                lot.mark, lot.unrealized_pnl) for lot in open_lots])
+        key = (user_id, account_id)
+        kept = self._histories.get(key)
+        diff = diff_rows(kept.computed if kept else None, rows)
+        if diff.empty:
+            return
+        self._histories.forget(key)
         async with self._owned_account(user_id, account_id) as tx:
-            await tx.execute("live_history/delete", head)
-            await insert_rows(tx, "live_history/insert", rows)
+            await _write_diff(tx, "live_history/delete", "live_history/delete_ordinals", "live_history/insert",
+                              (user_id, account_id), diff, lambda i: (user_id, account_id, i, computed_at, *rows[i]))
+        stored = apply_diff(kept.stored if kept else (), rows, diff, _stored_values)
+        self._histories.put(key, _KeptHistory(rows, stored, _history(stored, utc(computed_at))), len(rows))
 
     async def live_history(self, user_id: int, account_id: int) -> LiveHistory:
-        async with self.transaction() as tx:
+        kept = self._histories.get((user_id, account_id))
+        if kept is not None:
+            return kept.history
+        async with self.database.reads() as tx:
             rows = await tx.fetch_all("live_history/read", (user_id, account_id))
-        matches = [
-            MatchRow(
-                symbol=r["symbol"],
-                entry_order_id=r["entry_order_id"],
-                exit_order_id=r["exit_order_id"],
-                direction=r["direction"],
-                qty=r["qty"],
-                entry_price=r["entry_price"],
-                exit_price=r["exit_price"],
-                realized_pnl=r["realized_pnl"],
-            )
-            for r in rows
-            if r["kind"] == "MATCH"
-        ]
-        open_lots = [
-            OpenLotRow(
-                symbol=r["symbol"],
-                order_id=r["entry_order_id"],
-                direction=r["direction"],
-                qty=r["qty"],
-                entry_price=r["entry_price"],
-                mark=r["mark"],
-                unrealized_pnl=r["unrealized_pnl"],
-            )
-            for r in rows
-            if r["kind"] == "OPEN"
-        ]
-        return LiveHistory(
-            matches=tuple(matches),
-            open_lots=tuple(open_lots),
-            computed_at=rows[0]["computed_at"] if rows else None,
-        )
+        return _history([tuple(r[c] for c in _HISTORY_COLUMNS) for r in rows],
+                        max((r["computed_at"] for r in rows), default=None))
 
     # --- orders -----------------------------------------------------------------------------------
 
@@ -394,21 +426,41 @@ class SqlStore:
         now = self._now()
         row = msgspec.structs.replace(row, created_at=row.created_at or now, updated_at=row.updated_at or now)
         async with self._owned_account(row.user_id, row.account_id) as tx:
+            await tx.execute("accounts/bump_orders_revision", (row.account_id, row.user_id))
             return await tx.insert("orders/insert", [getattr(row, f) for f in _ORDER_INSERT_FIELDS])
 
     async def order(self, user_id: int, order_id: int) -> OrderRow | None:
-        async with self.transaction() as tx:
+        async with self.database.reads() as tx:
             rows = await tx.fetch_all("orders/by_id", (order_id, user_id))
         return _order(rows[0]) if rows else None
 
     async def orders_for_accounts(self, user_id: int, account_ids: Sequence[int]) -> list[OrderRow]:
+        """The user's orders on these accounts by id: the kept ones of accounts whose orders revision has not
+        moved since they were read, the others read again (a revision read before the rows can only be
+        older than them, so a write in between makes the next call read again, never keep stale rows)."""
         if not account_ids:
             return []
-        async with self.transaction() as tx:
-            rows = await tx.fetch_all(
-                "orders/for_accounts", (user_id, *account_ids), counts=(len(account_ids),)
-            )
-        return [_order(r) for r in rows]
+        async with self.database.reads() as tx:
+            revisions = {r["id"]: r["orders_revision"] for r in await tx.fetch_all(
+                "accounts/orders_revisions", (user_id, *account_ids), counts=(len(account_ids),))}
+            current: list[OrderRow] = []
+            stale = []
+            for account_id, revision in revisions.items():
+                kept = self._orders.get((user_id, account_id))
+                if kept is not None and kept[0] == revision:
+                    current.extend(kept[1])
+                else:
+                    stale.append(account_id)
+            if stale:
+                rows = [_order(r) for r in await tx.fetch_all(
+                    "orders/for_accounts", (user_id, *stale), counts=(len(stale),))]
+                for account_id in stale:
+                    mine = tuple(row for row in rows if row.account_id == account_id)
+                    self._orders.put((user_id, account_id), (revisions[account_id], mine), len(mine))
+                current.extend(rows)
+        if len(revisions) > 1:
+            current.sort(key=_order_id)
+        return current
 
     async def apply_order_updates(
         self,
@@ -430,6 +482,7 @@ class SqlStore:
         now = self._now()
         async with self.transaction() as tx:
             await self._fence(tx, user_id)
+            await tx.execute("accounts/bump_orders_revision", (account_id, user_id))
             for order_id, expected_version, assignments in prepared:
                 params = (*assignments, now, order_id, user_id, account_id, expected_version)
                 if await tx.execute("orders/update", params) != 1:
@@ -447,6 +500,7 @@ class SqlStore:
         params = (leg, tag, leg, tag, leg, tag, self._now(), order_id, user_id, expected_version)
         async with self.transaction() as tx:
             await self._fence(tx, user_id)
+            await tx.execute("accounts/bump_orders_revision_of_order", (order_id, user_id, user_id))
             if await tx.execute("orders/record_leg_intent", params) != 1:
                 raise StaleVersion(f"order {order_id} changed since version {expected_version} was read")
         return expected_version + 1
@@ -461,6 +515,7 @@ class SqlStore:
         archived_at = self._now()
         async with self.transaction() as tx:
             await self._fence(tx, user_id)
+            await tx.execute("accounts/bump_orders_revision", (account_id, user_id))
             rows = [
                 _order(r)
                 for r in await tx.fetch_all(
@@ -479,7 +534,7 @@ class SqlStore:
         return [msgspec.to_builtins(row) for row in rows]
 
     async def archived_orders(self, user_id: int, account_id: int) -> list[ArchivedOrderRow]:
-        async with self.transaction() as tx:
+        async with self.database.reads() as tx:
             rows = await tx.fetch_all("archive/for_account", (user_id, account_id))
         return [
             ArchivedOrderRow(
@@ -542,7 +597,7 @@ class SqlStore:
         return [_regeneration(r) for r in rows]
 
     async def pending_regenerations(self, user_id: int, account_id: int) -> list[RegenerationRow]:
-        async with self.transaction() as tx:
+        async with self.database.reads() as tx:
             rows = await tx.fetch_all("regenerations/pending", (user_id, account_id))
         return [_regeneration(r) for r in rows]
 
@@ -567,7 +622,7 @@ class SqlStore:
         unique = sorted(set(symbols))
         if not unique:
             return {}
-        async with self.transaction() as tx:
+        async with self.database.reads() as tx:
             rows = await tx.fetch_all("fair_prices/select", unique, counts=(len(unique),))
         return {r["symbol"]: FairPrice(symbol=r["symbol"], buy_fair_price=r["buy_fair_price"],
                                        sell_fair_price=r["sell_fair_price"], updated_at=r["updated_at"])
@@ -590,16 +645,16 @@ class SqlStore:
         return user_id, token
 
     async def ping(self) -> None:
-        async with self.transaction() as tx:
+        async with self.database.reads() as tx:
             await tx.fetch_all("health/ping")
 
     async def broker_base_urls(self) -> list[str]:
-        async with self.transaction() as tx:
+        async with self.database.reads() as tx:
             return [row["base_url"] for row in await tx.fetch_all("accounts/base_urls")]
 
     async def user_for_token(self, token: str) -> int | None:
         digest = hash_token(token)
-        async with self.transaction() as tx:
+        async with self.database.reads() as tx:
             rows = await tx.fetch_all("users/by_token_hash", (digest,))
         for row in rows:
             if hmac.compare_digest(row["token_hash"], digest):
@@ -607,7 +662,7 @@ class SqlStore:
         return None
 
     async def user_id(self, name: str) -> int | None:
-        async with self.transaction() as tx:
+        async with self.database.reads() as tx:
             rows = await tx.fetch_all("users/by_name", (name,))
         return rows[0]["id"] if rows else None
 

@@ -169,7 +169,8 @@ class OpenLotRow(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class LiveHistory(msgspec.Struct, frozen=True, kw_only=True):
-    """One account's FIFO result as last written, in the order it was computed."""
+    """One account's FIFO result as last written, in the order it was computed; `computed_at` is when a
+    computation last changed it (an unchanged result is not written again)."""
 
     matches: tuple[MatchRow, ...] = ()
     open_lots: tuple[OpenLotRow, ...] = ()

@@ -1,11 +1,12 @@
 """The SQLite database, the embedded default: one connection on one dedicated thread, WAL, foreign keys on.
 
-Owns the connection and transactions only (domain logic is `repository.SqlStore`). Every statement runs
-on the database's single thread through an executor, so the asyncio loop never blocks; an asyncio lock
-lets one transaction at a time use the connection (SQLite has one writer anyway). Transactions start
-with BEGIN IMMEDIATE. Money columns are declared MONEYTEXT (exact decimal text, read back as `Decimal`)
-and times UTCTEXT (UTC text, read back as aware datetimes), through converters registered under those
-project-specific type names. Errors become `DatabaseError` with SQLite's message, never parameters.
+Owns the connection and transactions only (domain logic is `repository.SqlStore`). Every statement runs on
+the database's single thread through an executor, so the asyncio loop never blocks; an asyncio lock lets one
+transaction at a time use the connection (SQLite has one writer anyway). Transactions start with BEGIN
+IMMEDIATE; `reads()` runs read-only statements under the same lock without a transaction, each
+autocommitted. Money columns are declared MONEYTEXT (exact decimal text, read back as `Decimal`) and times
+UTCTEXT (UTC text, read back as aware datetimes), through converters registered under those project-specific
+type names. Errors become `DatabaseError` with SQLite's message, never parameters.
 """
 
 from __future__ import annotations
@@ -135,6 +136,11 @@ class SqliteDatabase:
                     self.call("ROLLBACK", lambda c: c.execute(rollback) if c.in_transaction else None)
                 )
                 raise
+
+    @asynccontextmanager
+    async def reads(self) -> AsyncIterator[SqliteTransaction]:
+        async with self._lock:
+            yield SqliteTransaction(self)
 
     async def close(self) -> None:
         if self._conn is not None:

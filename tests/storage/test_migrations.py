@@ -18,6 +18,7 @@ from adapters.store.sql_loader import load_migrations, load_queries
 from adapters.store.url import parse_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
+MIGRATIONS = ["001_schema", "002_monitor_leases", "003_leg_timing", "004_orders_revision"]
 TABLES = {
     "schema_version",
     "users",
@@ -58,13 +59,13 @@ def tables_of(url: str) -> set[str]:
 
 
 async def test_migrate_creates_every_table_and_a_second_run_applies_nothing(database_url):
-    assert await migrate_url(database_url) == ["001_schema", "002_monitor_leases", "003_leg_timing"]
+    assert await migrate_url(database_url) == MIGRATIONS
     assert tables_of(database_url) == TABLES
 
     assert await migrate_url(database_url) == []
     database = await open_database(database_url)
     try:
-        assert await schema_version(database) == 3
+        assert await schema_version(database) == len(MIGRATIONS)
     finally:
         await database.close()
 
@@ -77,7 +78,7 @@ def test_run_py_migrate_on_an_empty_database_twice(database_url):
     second = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120, cwd=ROOT)
 
     assert first.returncode == 0, first.stderr
-    assert "applied 001_schema, 002_monitor_leases, 003_leg_timing" in first.stdout
+    assert f"applied {', '.join(MIGRATIONS)}" in first.stdout
     assert second.returncode == 0, second.stderr
     assert "schema is up to date" in second.stdout
     assert tables_of(database_url) == TABLES
