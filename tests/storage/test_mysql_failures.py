@@ -110,6 +110,16 @@ async def test_a_pooled_connection_killed_while_idle_is_replaced_without_an_erro
     assert len(context.account_ids) == 1
 
 
+async def test_a_pooled_connection_killed_while_idle_is_replaced_before_a_write_too(mysql_store, fresh_mysql_url):
+    user_id, _ = await given_user_with_account(mysql_store, "alice")
+    for idle in await store_connection_ids(fresh_mysql_url, None):
+        await kill(fresh_mysql_url, idle)
+
+    await asyncio.wait_for(mysql_store.set_paused(user_id, True, "by hand"), timeout=5)
+
+    assert (await mysql_store.load_cycle_context(user_id)).paused
+
+
 async def test_a_statement_stuck_on_a_lock_fails_at_the_deadline_instead_of_hanging(
     fresh_mysql_url, mysql_store
 ):
