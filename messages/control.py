@@ -7,6 +7,7 @@ from typing import Literal
 import msgspec
 
 from messages.common import Step
+from messages.events import Event
 
 
 class Tick(msgspec.Struct, frozen=True, kw_only=True):
@@ -20,6 +21,13 @@ class DeadlinePassed(msgspec.Struct, frozen=True, kw_only=True):
 
     cycle_id: str
     step: Step
+
+
+class StepOutcome(msgspec.Struct, frozen=True):
+    """A step's events, in the order its handler returned them, told to the monitor as one message (one
+    thread hand-off per step instead of one per account)."""
+
+    events: tuple[Event, ...]
 
 
 class Drain(msgspec.Struct, frozen=True):

@@ -6,6 +6,8 @@ Timers run on the service's asyncio loop (no thread per timer), so 10,000 pendin
 from __future__ import annotations
 
 import asyncio
+import time
+from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Protocol
@@ -23,35 +25,46 @@ class Clock(Protocol):
         """Run `callback` (which must be quick and thread-safe, e.g. an actor tell) after `delay_s`."""
 
 
-class _LoopTimer:
-    def __init__(self, loop: asyncio.AbstractEventLoop, delay_s: float, callback: Callable[[], None]) -> None:
-        self._loop = loop
-        self._handle: asyncio.TimerHandle | None = None
-        self._cancelled = False
-        loop.call_soon_threadsafe(self._arm, delay_s, callback)
-
-    def _arm(self, delay_s: float, callback: Callable[[], None]) -> None:
-        if not self._cancelled:
-            self._handle = self._loop.call_later(delay_s, callback)
+class _Timer:
+    def __init__(self, when: float, callback: Callable[[], None]) -> None:
+        self.when = when
+        self.callback = callback
+        self.cancelled = False
 
     def cancel(self) -> None:
-        self._cancelled = True
-        if not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._disarm)
+        self.cancelled = True
 
-    def _disarm(self) -> None:
-        if self._handle is not None:
-            self._handle.cancel()
+    def fire(self) -> None:
+        if not self.cancelled:
+            self.callback()
 
 
 class SystemClock:
-    """Wall-clock time; timers are scheduled on the given asyncio loop from any thread."""
+    """Wall-clock time; timers armed from any thread run on the given asyncio loop.
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    Arming or cancelling a timer never wakes the loop (a cycle arms and cancels one deadline per step,
+    from its actor's thread): an armed timer waits in a queue that the loop moves into its own timer heap
+    every `resolution_s`, and a cancelled one is skipped when it comes due. A timer therefore fires on time
+    when its delay is longer than `resolution_s`, and at most `resolution_s` late otherwise.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, resolution_s: float = 0.05) -> None:
         self._loop = loop
+        self._resolution_s = resolution_s
+        self._armed: deque[_Timer] = deque()
+        loop.call_soon_threadsafe(self._schedule_armed)
 
     def now(self) -> datetime:
         return datetime.now(UTC)
 
     def call_later(self, delay_s: float, callback: Callable[[], None]) -> Cancellable:
-        return _LoopTimer(self._loop, delay_s, callback)
+        timer = _Timer(time.monotonic() + delay_s, callback)
+        self._armed.append(timer)
+        return timer
+
+    def _schedule_armed(self) -> None:
+        while self._armed:
+            timer = self._armed.popleft()
+            if not timer.cancelled:
+                self._loop.call_at(timer.when, timer.fire)
+        self._loop.call_later(self._resolution_s, self._schedule_armed)

@@ -1,7 +1,8 @@
 """The service's single asyncio loop, run in one thread, and the helper actors use to reach it.
 
 Actors never block on I/O: they hand a coroutine to `IoLoop.tell_outcome`, which runs it on the loop and
-tells the resulting events to the reply-to actor. The aiohttp client session and the DB pool live here.
+tells the resulting events to the reply-to actor, all of them in one `StepOutcome`. The aiohttp client
+session and the DB pool live here.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, Protocol, TypeVar
 
 import pykka
+
+from messages.control import StepOutcome
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -49,18 +52,18 @@ class IoLoop:
         reply_to: ReplyTo,
         on_error: Callable[[BaseException], Any],
     ) -> concurrent.futures.Future[None]:
-        """Run `work`; tell each event it returns to `reply_to`, or `on_error`'s event for its failure."""
+        """Run `work`; tell the events it returns to `reply_to` as one `StepOutcome`, or `on_error`'s event
+        for its failure."""
 
         async def run_and_tell() -> None:
             try:
-                events = await work
+                events = tuple(await work)
             except Exception as exc:  # every failure becomes an event; nothing escapes
                 events = (on_error(exc),)
-            for event in events:
-                try:
-                    reply_to.tell(event)
-                except pykka.ActorDeadError:
-                    log.warning("reply to a stopped actor dropped: %s", type(event).__name__)
+            try:
+                reply_to.tell(StepOutcome(events=events))
+            except pykka.ActorDeadError:
+                log.warning("reply to a stopped actor dropped: %s", ", ".join(type(e).__name__ for e in events))
 
         return self.run(run_and_tell())
 

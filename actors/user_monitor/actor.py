@@ -21,7 +21,7 @@ from actors.user_monitor.cycle import decide, evolve, initial_state
 from actors.worker import Request
 from adapters.store.port import EventLog
 from messages.commands import Command, FinishCycle
-from messages.control import DeadlinePassed, Drain, MonitorCrashed, MonitorIdle, Resume, Tick
+from messages.control import DeadlinePassed, Drain, MonitorCrashed, MonitorIdle, Resume, StepOutcome, Tick
 from messages.events import (
     CommandIssued,
     CycleFinished,
@@ -84,6 +84,9 @@ class UserMonitor(pykka.ThreadingActor):
                 self._report_idle_if_drained()
             case Resume():
                 self._draining = False
+            case StepOutcome():
+                for event in message.events:
+                    self._apply(event)
             case _ if isinstance(message, EVENT_TYPES):
                 self._apply(message)
             case _:

@@ -12,6 +12,7 @@ from adapters.errors import DatabaseError
 from adapters.store.port import CycleContext
 from messages.commands import FetchSnapshots, LoadCycleContext, ReportErrors, SendSummary
 from messages.common import CycleError, CycleSummary, ErrorKind, Step
+from messages.control import StepOutcome
 from messages.events import SnapshotFetched
 from messages.frames import CycleSummaryFrame, MonitoringErrors, SessionNeeded
 from service.clock import SystemClock
@@ -22,13 +23,17 @@ AT = datetime(2026, 11, 25, 6, 30, tzinfo=UTC)
 
 
 class Inbox:
-    """Thread-safe reply-to that a test can wait on."""
+    """Thread-safe reply-to that a test can wait on; a `StepOutcome` is unpacked into its events, and the
+    messages themselves are counted."""
 
     def __init__(self):
         self._queue = queue.Queue()
+        self.messages = 0
 
     def tell(self, message):
-        self._queue.put(message)
+        self.messages += 1
+        for event in message.events if isinstance(message, StepOutcome) else (message,):
+            self._queue.put(event)
 
     def next(self, timeout=5.0):
         return self._queue.get(timeout=timeout)
@@ -87,6 +92,21 @@ def test_a_raising_handler_becomes_the_steps_failure_event_for_every_account(io,
         assert type(event).__name__ == "FetchFailed"
         assert (event.kind, event.message, event.account_ids) == (kind, message, (4, 5))
         assert worker.is_alive()
+    finally:
+        worker.stop()
+
+
+def test_a_steps_events_for_several_accounts_reach_the_monitor_in_one_message(io, clock):
+    async def fetch(command):
+        return tuple(SnapshotFetched(user_id=1, cycle_id="c", at=AT, account_ids=(account_id,), order_rows=0,
+                                     position_rows=0) for account_id in command.account_ids)
+
+    worker = start_worker(io, clock, {FetchSnapshots: fetch})
+    inbox = Inbox()
+    try:
+        worker.tell(Request(command=FetchSnapshots(user_id=1, cycle_id="c", account_ids=(4, 5, 6)), reply_to=inbox))
+        assert [inbox.next().account_ids for _ in range(3)] == [(4,), (5,), (6,)]
+        assert inbox.messages == 1
     finally:
         worker.stop()
 
