@@ -24,7 +24,7 @@ from actors.pnl_calculator.step import ComputePnlStep
 from adapters.broker.port import Broker
 from adapters.broker.xts import XtsBroker, XtsPacing
 from adapters.store.event_log import open_event_log
-from adapters.store.factory import connect_store, migrate_url
+from adapters.store.factory import connect_store, migrate_url, open_event_log_database
 from adapters.store.port import Store
 from adapters.web.port import Notifier
 from service.actor_system import MonitoringSystem, StepHandlers
@@ -69,7 +69,8 @@ class Runtime:
                 self.io.call(migrate_url(database_url))
             self.store = self.io.call(connect_store(database_url))
             self.metrics = metrics or Metrics()
-            self.event_log = TappedEventLog(self.io.call(open_event_log(self.store.database)),
+            self.event_log_database = self.io.call(open_event_log_database(database_url, self.store.database))
+            self.event_log = TappedEventLog(self.io.call(open_event_log(self.event_log_database)),
                                             (self.metrics.observe, *event_observers))
             self.http = self.io.call(_client_session())
             pacing = XtsPacing() if broker.pacing else XtsPacing(reads=None, orders=None)
@@ -86,6 +87,8 @@ class Runtime:
     def close(self) -> None:
         self.system.stop()
         self.io.call(self.event_log.close())
+        if self.event_log_database is not self.store.database:
+            self.io.call(self.event_log_database.close())
         self.io.call(self.http.close())
         self.io.call(self.store.close())
         self.io.stop()
