@@ -1,6 +1,6 @@
-"""The runtime's event log writes through its own connections: on MariaDB a pool apart from the store's, so
-cycles holding every store connection never hold up the event log, closed with the runtime; on SQLite the
-store's one connection, shared."""
+"""The runtime's database connections: on MariaDB the store's pool and the event log's own pool, of the
+configured sizes, so cycles holding every store connection never hold up the event log, both closed with
+the runtime; on SQLite the event log shares the store's one connection."""
 
 from __future__ import annotations
 
@@ -13,17 +13,18 @@ import pymysql
 import pytest
 
 from actors.user_monitor.window import TradingWindow
+from adapters.store.repository import Database
 from adapters.store.url import parse_database_url
 from messages.events import CycleStarted
-from service.config import CycleConfig
+from service.config import CycleConfig, DatabaseConfig
 from service.runtime import Runtime
 from tests.doubles import RecordingNotifier
 from tests.storage.conftest import T0
 
 
 @contextlib.contextmanager
-def running(database_url: str) -> Iterator[Runtime]:
-    runtime = Runtime(database_url=database_url, notifier=RecordingNotifier(),
+def running(database_url: str, database: DatabaseConfig | None = None) -> Iterator[Runtime]:
+    runtime = Runtime(database_url=database_url, notifier=RecordingNotifier(), database=database,
                       cycle=CycleConfig(interval_s=86_400, window=TradingWindow(enabled=False)))
     try:
         yield runtime
@@ -44,22 +45,36 @@ def connections_to(database_url: str) -> int:
         admin.close()
 
 
-def wait_for_no_connections_to(database_url: str, within_s: float = 5.0) -> int:
-    """Connections left after `within_s` (a closed connection leaves the server's list a moment later)."""
+def settled_connections_to(database_url: str, expected: int, within_s: float = 5.0) -> int:
+    """Connections once they reach `expected` or after `within_s` (the server lists a closed connection a
+    moment longer)."""
     deadline = time.monotonic() + within_s
-    while (left := connections_to(database_url)) and time.monotonic() < deadline:
+    while (count := connections_to(database_url)) != expected and time.monotonic() < deadline:
         time.sleep(0.05)
-    return left
+    return count
+
+
+async def hold_every_connection(held: contextlib.AsyncExitStack, database: Database, pool_size: int) -> None:
+    """Open `pool_size` transactions on `database` and show that one more gets no connection."""
+    for _ in range(pool_size):
+        await held.enter_async_context(database.transaction())
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(held.enter_async_context(database.transaction()), 0.5)
 
 
 async def hold_every_store_connection_and_log(runtime: Runtime, pool_size: int) -> None:
     async with contextlib.AsyncExitStack() as held:
-        for _ in range(pool_size):
-            await held.enter_async_context(runtime.store.database.transaction())
-        with pytest.raises(TimeoutError):
-            await asyncio.wait_for(held.enter_async_context(runtime.store.database.transaction()), 0.5)
+        await hold_every_connection(held, runtime.store.database, pool_size)
         runtime.event_log.append(CycleStarted(user_id=1, cycle_id="c-held", at=T0))
         await runtime.event_log.flush(timeout=5)
+
+
+async def hold_both_pools(runtime: Runtime, database_url: str, store_pool: int, event_log_pool: int) -> int:
+    """Server connections while every connection of both pools is held."""
+    async with contextlib.AsyncExitStack() as held:
+        await hold_every_connection(held, runtime.store.database, store_pool)
+        await hold_every_connection(held, runtime.event_log_database, event_log_pool)
+        return await asyncio.to_thread(settled_connections_to, database_url, store_pool + event_log_pool)
 
 
 @pytest.mark.mysql
@@ -77,7 +92,15 @@ def test_the_event_log_pool_closes_with_the_runtime(fresh_mysql_url: str):
         runtime.io.call(runtime.event_log.flush(timeout=5))
         assert runtime.event_log_database is not runtime.store.database
         assert connections_to(fresh_mysql_url) >= 2
-    assert wait_for_no_connections_to(fresh_mysql_url) == 0
+    assert settled_connections_to(fresh_mysql_url, 0) == 0
+
+
+@pytest.mark.mysql
+def test_the_pools_have_the_configured_sizes(fresh_mysql_url: str):
+    sizes = DatabaseConfig(pool_size=3, event_log_pool_size=1)
+    with running(fresh_mysql_url, sizes) as runtime:
+        assert runtime.io.call(hold_both_pools(runtime, fresh_mysql_url, 3, 1)) == 4
+        runtime.io.call(hold_every_store_connection_and_log(runtime, pool_size=3))
 
 
 def test_with_sqlite_the_event_log_shares_the_store_connection(tmp_path):
