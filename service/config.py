@@ -24,6 +24,13 @@ DEFAULT_STEP_TIMEOUTS_S: dict[Step, float] = {
 }
 
 
+def _require_positive(config: msgspec.Struct, *fields: str) -> None:
+    for field in fields:
+        value = getattr(config, field)
+        if value <= 0:
+            raise ValueError(f"{field} must be positive, got {value}")
+
+
 class CycleConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     interval_s: float = 60.0
     """Seconds between two ticks of one user."""
@@ -67,6 +74,31 @@ class BrokerConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     """Each broker HTTP call's deadline; an order call past it is ambiguous and left to the next order book."""
     pacing: bool = True
     """Pace calls to the XTS limits per session (order book and positions 1/s, orders 10/s)."""
+    connection_limit: int = 200
+    """Broker HTTP connections open at once, over every broker; a call past it waits for a free one."""
+    connections_per_host: int = 20
+    """Of those, connections open at once to one broker host; a call past it waits for a free one."""
+    read_cache_accounts: int = 20_000
+    """Accounts whose last order book, trade book and positions answers are kept, so an answer unchanged
+    byte for byte is not decoded again. About 1.6 KB per kept row: ~9 KB for an account with 4 orders and a
+    position (~180 MB for 20,000 such accounts), ~1.6 MB for one with 1,000 orders. Below the number of
+    active accounts, answers are dropped before they are read again and every read is decoded."""
+
+    def __post_init__(self) -> None:
+        _require_positive(self, "connection_limit", "connections_per_host", "read_cache_accounts")
+
+
+class DatabaseConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Connections to the database of `database_url` (MySQL; SQLite has one connection, shared by all)."""
+
+    pool_size: int = 10
+    """MySQL connections shared by the cycles, the API and the leases."""
+    event_log_pool_size: int = 2
+    """MySQL connections of the event log, apart from the pool above, so cycles holding every pooled
+    connection never hold up the event log's writes."""
+
+    def __post_init__(self) -> None:
+        _require_positive(self, "pool_size", "event_log_pool_size")
 
 
 class ServerConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -99,6 +131,7 @@ class ServiceConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     cycle: CycleConfig = CycleConfig()
     rules: OrderRulesConfig = OrderRulesConfig()
     broker: BrokerConfig = BrokerConfig()
+    database: DatabaseConfig = DatabaseConfig()
     logging: LoggingConfig = LoggingConfig()
 
 

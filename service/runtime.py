@@ -24,12 +24,12 @@ from actors.pnl_calculator.step import ComputePnlStep
 from adapters.broker.port import Broker
 from adapters.broker.xts import XtsBroker, XtsPacing
 from adapters.store.event_log import open_event_log
-from adapters.store.factory import connect_store, migrate_url
+from adapters.store.factory import connect_store, migrate_url, open_event_log_database
 from adapters.store.port import Store
 from adapters.web.port import Notifier
 from service.actor_system import MonitoringSystem, StepHandlers
 from service.clock import Clock, SystemClock
-from service.config import BrokerConfig, CycleConfig, OrderRulesConfig
+from service.config import BrokerConfig, CycleConfig, DatabaseConfig, OrderRulesConfig
 from service.event_tap import EventObserver, TappedEventLog
 from service.io_loop import IoLoop
 from service.metrics import Metrics
@@ -59,22 +59,26 @@ class Runtime:
 
     def __init__(self, *, database_url: str, notifier: Notifier, cycle: CycleConfig,
                  rules: OrderRulesConfig | None = None, broker: BrokerConfig | None = None,
-                 migrate: bool = True, metrics: Metrics | None = None,
+                 database: DatabaseConfig | None = None, migrate: bool = True, metrics: Metrics | None = None,
                  event_observers: Sequence[EventObserver] = ()) -> None:
         self.io = IoLoop()
         self.clock = SystemClock(self.io.loop)
         broker = broker or BrokerConfig()
+        database = database or DatabaseConfig()
         try:
             if migrate:
                 self.io.call(migrate_url(database_url))
-            self.store = self.io.call(connect_store(database_url))
+            self.store = self.io.call(connect_store(database_url, pool_size=database.pool_size))
             self.metrics = metrics or Metrics()
-            self.event_log = TappedEventLog(self.io.call(open_event_log(self.store.database)),
+            self.event_log_database = self.io.call(open_event_log_database(
+                database_url, self.store.database, pool_size=database.event_log_pool_size))
+            self.event_log = TappedEventLog(self.io.call(open_event_log(self.event_log_database)),
                                             (self.metrics.observe, *event_observers))
-            self.http = self.io.call(_client_session())
+            self.http = self.io.call(_client_session(broker))
             pacing = XtsPacing() if broker.pacing else XtsPacing(reads=None, orders=None)
             self.broker = XtsBroker(self.http, timeout_s=broker.call_timeout_s, pacing=pacing,
-                                    observe=self.metrics.broker_call)
+                                    observe=self.metrics.broker_call,
+                                    read_cache_accounts=broker.read_cache_accounts)
             handlers = build_handlers(self.store, self.broker, self.clock, rules or OrderRulesConfig(), broker)
             self.system = MonitoringSystem(io=self.io, clock=self.clock, config=cycle, event_log=self.event_log,
                                            notifier=notifier, handlers=handlers, store=self.store,
@@ -86,10 +90,13 @@ class Runtime:
     def close(self) -> None:
         self.system.stop()
         self.io.call(self.event_log.close())
+        if self.event_log_database is not self.store.database:
+            self.io.call(self.event_log_database.close())
         self.io.call(self.http.close())
         self.io.call(self.store.close())
         self.io.stop()
 
 
-async def _client_session() -> aiohttp.ClientSession:
-    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200, limit_per_host=20))
+async def _client_session(config: BrokerConfig) -> aiohttp.ClientSession:
+    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=config.connection_limit,
+                                                                limit_per_host=config.connections_per_host))

@@ -20,7 +20,7 @@ from adapters.web.hub import Hub
 from adapters.web.rate_limit import RateLimiter
 from messages.events import CycleStarted, Event
 from messages.frames import CycleStartedFrame
-from service.config import BrokerConfig, CycleConfig, OrderRulesConfig
+from service.config import BrokerConfig, CycleConfig, DatabaseConfig, OrderRulesConfig
 from service.leases import LeaseKeeper
 from service.runtime import Runtime
 
@@ -30,10 +30,10 @@ log = logging.getLogger(__name__)
 class Service:
     def __init__(self, *, database_url: str, host: str, port: int, cycle: CycleConfig,
                  rules: OrderRulesConfig | None = None, broker: BrokerConfig | None = None,
-                 web_settings: WebSettings | None = None) -> None:
+                 database: DatabaseConfig | None = None, web_settings: WebSettings | None = None) -> None:
         self.hub = Hub()
         self.runtime = Runtime(database_url=database_url, notifier=self.hub, cycle=cycle, rules=rules,
-                               broker=broker, event_observers=(self._announce_cycle_start,))
+                               broker=broker, database=database, event_observers=(self._announce_cycle_start,))
         runtime = self.runtime
         settings = web_settings or WebSettings()
         runtime.metrics.watch(monitored_users=lambda: len(runtime.system.registry.user_ids()),

@@ -6,6 +6,13 @@ every answer to a typed result or a typed failure. It shares the service's one `
 (created on the running loop by the composition root) and never opens its own. It keeps no session
 state: tokens travel in the `BrokerAccount` of each call, and a new token from `login` is the caller's to
 store. It never logs or puts into a message a token or a key.
+
+A steady cycle reads the same books again and again, so each read route (order book, trade book, positions
+per view) keeps its last successful answer per account, keyed by base URL, client id and route (never the
+token): an answer whose status and body are byte-for-byte the same comes back as the rows already decoded
+and mapped, in a new list, without decoding again. Only answers that decoded and mapped in full are kept;
+an error answer always raises. At most `read_cache_accounts` accounts are kept, least recently read first
+out.
 """
 
 from __future__ import annotations
@@ -13,8 +20,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import aiohttp
 import msgspec
@@ -59,6 +67,15 @@ class XtsPacing(msgspec.Struct, frozen=True, kw_only=True):
     orders: Rate | None = Rate(10, 1.0)   # place, modify and cancel together
 
 
+class ReadReuse(msgspec.Struct, frozen=True, kw_only=True):
+    """Counts of read answers since start: `reused` were the same bytes as the route's kept answer,
+    `decoded` were new and decoded; `accounts` have an answer kept now."""
+
+    accounts: int
+    reused: int
+    decoded: int
+
+
 class _Call(msgspec.Struct, frozen=True, kw_only=True):
     """One request: `what` names it for messages; `mutating` requests are ambiguous when unanswered."""
 
@@ -72,6 +89,41 @@ class _Call(msgspec.Struct, frozen=True, kw_only=True):
     lists_rows: bool = False
 
 
+class _KeptRead(NamedTuple):
+    status: int
+    body: bytes
+    rows: tuple[Any, ...]
+
+
+_AccountKey = tuple[str, str]
+"""(base_url, client_id): whose answers are kept. Never the token."""
+
+
+class _KeptReads:
+    """Each account's last successful answer per read route, for the `max_accounts` accounts read most
+    recently."""
+
+    def __init__(self, max_accounts: int) -> None:
+        self._max_accounts = max_accounts
+        self._accounts: OrderedDict[_AccountKey, dict[str, _KeptRead]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._accounts)
+
+    def get(self, account: _AccountKey, route: str) -> _KeptRead | None:
+        routes = self._accounts.get(account)
+        if routes is None:
+            return None
+        self._accounts.move_to_end(account)
+        return routes.get(route)
+
+    def keep(self, account: _AccountKey, route: str, kept: _KeptRead) -> None:
+        self._accounts.setdefault(account, {})[route] = kept
+        self._accounts.move_to_end(account)
+        while len(self._accounts) > self._max_accounts:
+            self._accounts.popitem(last=False)
+
+
 class XtsBroker:
     """The `Broker` port over XTS's REST routes, for every account of the service."""
 
@@ -83,9 +135,14 @@ class XtsBroker:
         pacing: XtsPacing = XtsPacing(),  # noqa: B008 - immutable
         source: str = "WEBAPI",
         observe: Callable[[str, str, float], None] | None = None,
+        read_cache_accounts: int = 20_000,
     ) -> None:
-        """`observe(endpoint, status, seconds)` is told every call's outcome (metrics); it must be quick."""
+        """`observe(endpoint, status, seconds)` is told every call's outcome (metrics); it must be quick.
+        `read_cache_accounts` bounds how many accounts' last read answers are kept."""
         self._observe = observe
+        self._kept_reads = _KeptReads(read_cache_accounts)
+        self._reads_reused = 0
+        self._reads_decoded = 0
         self._session = session
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._read_pacer = Pacer(pacing.reads)
@@ -110,24 +167,20 @@ class XtsBroker:
     async def order_book(self, account: BrokerAccount) -> list[BrokerOrder]:
         call = _Call(what="order book", method="GET", path=_ORDERS_PATH,
                      params={"clientID": account.client_id}, lists_rows=True)
-        rows = self._rows(account, call, await self._send(account, call), wire.XtsOrderRow)
-        return self._map(account, call, rows, wire.to_order)
+        return await self._read(account, call, self._orders)
 
     async def trade_book(self, account: BrokerAccount) -> list[BrokerTrade]:
         call = _Call(what="trade book", method="GET", path=_TRADES_PATH,
                      params={"clientID": account.client_id}, lists_rows=True)
-        rows = self._rows(account, call, await self._send(account, call), wire.XtsTradeRow)
-        return self._map(account, call, rows, wire.to_trade)
+        return await self._read(account, call, self._trades)
 
     async def positions(self, account: BrokerAccount, view: PositionView = "NetWise") -> list[BrokerPosition]:
         call = _Call(what=f"positions ({view})", method="GET", path=_POSITIONS_PATH,
                      params={"dayOrNet": view, "clientID": account.client_id}, lists_rows=True)
-        result = await self._send(account, call)
-        if result is NO_DATA:
-            return []
-        listing = self._decode(account, call, result, wire.XtsPositions)
-        rows = self._rows(account, call, listing.positionList, wire.XtsPositionRow)
-        return self._map(account, call, rows, wire.to_position)
+        return await self._read(account, call, self._positions)
+
+    def read_reuse(self) -> ReadReuse:
+        return ReadReuse(accounts=len(self._kept_reads), reused=self._reads_reused, decoded=self._reads_decoded)
 
     async def place(self, account: BrokerAccount, request: OrderRequest) -> PlaceAck:
         _check_tag(account, request.tag, "place")
@@ -203,8 +256,41 @@ class XtsBroker:
                      mutating=True)
         return self._ack(account, call, await self._send(account, call), tag)
 
+    async def _read(self, account: BrokerAccount, call: _Call,
+                    decode: Callable[[BrokerAccount, _Call, Any], list[Mapped]]) -> list[Mapped]:
+        """The route's rows: decoded from the answer, or the kept ones when the answer's status and body are
+        the same bytes as the last successful answer of this route for this account."""
+        status, raw = await self._exchange(account, call)
+        account_key = (account.base_url, account.client_id)
+        kept = self._kept_reads.get(account_key, call.what)
+        if kept is not None and kept.status == status and kept.body == raw:
+            self._reads_reused += 1
+            return list(kept.rows)
+        rows = decode(account, call, self._result(account, call, status, raw))
+        self._reads_decoded += 1
+        self._kept_reads.keep(account_key, call.what, _KeptRead(status, raw, tuple(rows)))
+        return rows
+
+    def _orders(self, account: BrokerAccount, call: _Call, result: Any) -> list[BrokerOrder]:
+        return self._map(account, call, self._rows(account, call, result, wire.XtsOrderRow), wire.to_order)
+
+    def _trades(self, account: BrokerAccount, call: _Call, result: Any) -> list[BrokerTrade]:
+        return self._map(account, call, self._rows(account, call, result, wire.XtsTradeRow), wire.to_trade)
+
+    def _positions(self, account: BrokerAccount, call: _Call, result: Any) -> list[BrokerPosition]:
+        if result is NO_DATA:
+            return []
+        listing = self._decode(account, call, result, wire.XtsPositions)
+        rows = self._rows(account, call, listing.positionList, wire.XtsPositionRow)
+        return self._map(account, call, rows, wire.to_position)
+
     async def _send(self, account: BrokerAccount, call: _Call) -> Any:
         """Make the request and return the envelope's `result`, or `NO_DATA` for XTS's "no data" answer."""
+        status, raw = await self._exchange(account, call)
+        return self._result(account, call, status, raw)
+
+    async def _exchange(self, account: BrokerAccount, call: _Call) -> tuple[int, bytes]:
+        """Make the request; the answer's HTTP status and body, or the transport's typed failure."""
         where = f"{call.what} for {account.client_id}"
         headers = {"Content-Type": "application/json"}
         if call.authenticated:
@@ -235,9 +321,10 @@ class XtsBroker:
         finally:
             if self._observe is not None:
                 self._observe(f"{call.method} {call.path}", outcome, time.monotonic() - started)
-        return self._result(where, call, status, raw)
+        return status, raw
 
-    def _result(self, where: str, call: _Call, status: int, raw: bytes) -> Any:
+    def _result(self, account: BrokerAccount, call: _Call, status: int, raw: bytes) -> Any:
+        where = f"{call.what} for {account.client_id}"
         try:
             envelope: wire.Envelope | None = wire.decode_envelope(raw)
         except wire.WireError as exc:

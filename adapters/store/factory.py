@@ -1,7 +1,8 @@
 """Builds the store from a database URL: MySQL (aiomysql pool) or SQLite (embedded), and runs migrations.
 
 Owns the choice of adapter only; `run.py` and the CLI call `connect_store(url)` on the running loop
-(the pool lives there) and `close()` at shutdown.
+(the pool lives there) and `close()` at shutdown. `open_event_log_database` gives the event log its own
+MySQL pool beside the store's; with SQLite the event log shares the store's one connection.
 """
 
 from __future__ import annotations
@@ -35,3 +36,15 @@ async def migrate_url(url: str) -> list[str]:
         return await migrate(database)
     finally:
         await database.close()
+
+
+async def open_event_log_database(
+    url: str, store_database: Database, *, timeout_s: float = 30.0, pool_size: int = 2
+) -> Database:
+    """The database the event log writes through. MySQL: a pool of its own (`pool_size` connections), so
+    cycles holding every store connection never hold up the event log. SQLite: `store_database` itself;
+    SQLite has one writer, and a second connection to the file would turn waiting in line into "database is
+    locked" failures after the busy timeout (and to `:memory:` it would open another, empty database)."""
+    if store_database.dialect == "mysql":
+        return await open_database(url, timeout_s=timeout_s, pool_size=pool_size)
+    return store_database

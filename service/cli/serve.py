@@ -37,7 +37,7 @@ def serve(args: argparse.Namespace) -> int:
     try:
         service = Service(
             database_url=config.database_url, host=server.host, port=server.port, cycle=config.cycle,
-            rules=config.rules, broker=config.broker,
+            rules=config.rules, broker=config.broker, database=config.database,
             web_settings=WebSettings(heartbeat_s=server.heartbeat_s, max_frame_bytes=server.max_frame_bytes,
                                      allowed_origins=server.allowed_origins,
                                      batch_requests_per_minute=server.batch_requests_per_minute))

@@ -23,6 +23,7 @@ def serve(config: Path, **env: str) -> subprocess.Popen:
 @pytest.mark.parametrize(("toml", "expected"), [
     ('[server]\nport = "eighty"\n', "Expected `int`, got `str` - at `$.server.port`"),
     ('[cycle]\ninterval_s = -5\n', "interval_s must be positive"),
+    ('[database]\npool_size = 0\n', "pool_size must be positive, got 0 - at `$.database`"),
     ('[cycle.window]\nstart = 15:30:00\nend = 09:15:00\n', "start 15:30:00 must be before end 09:15:00"),
     ('[server]\nprot = 8080\n', "unknown field `prot`"),
     ('database_url = \n', "not valid TOML"),
