@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from adapters.store.port import Store
+from adapters.store.rows import OpenLotRow
 from messages.frames import OrdersFrame, PnlFrame, SymbolPnl
 
 
@@ -20,14 +21,18 @@ async def pnl_frame(store: Store, user_id: int, account_ids: Sequence[int]) -> P
     rows: list[SymbolPnl] = []
     for account_id in account_ids:
         history = await store.live_history(user_id, account_id)
-        symbols = sorted({m.symbol for m in history.matches} | {lot.symbol for lot in history.open_lots})
-        for symbol in symbols:
-            lots = [lot for lot in history.open_lots if lot.symbol == symbol]
-            marked = [lot.unrealized_pnl for lot in lots if lot.unrealized_pnl is not None]
+        realized: dict[str, Decimal] = {}
+        for match in history.matches:
+            realized[match.symbol] = realized.get(match.symbol, Decimal(0)) + match.realized_pnl
+        lots: dict[str, list[OpenLotRow]] = {}
+        for lot in history.open_lots:
+            lots.setdefault(lot.symbol, []).append(lot)
+        for symbol in sorted(realized.keys() | lots.keys()):
+            open_lots = lots.get(symbol, [])
+            marked = [lot.unrealized_pnl for lot in open_lots if lot.unrealized_pnl is not None]
             rows.append(SymbolPnl(
-                account_id=account_id, symbol=symbol,
-                realized_pnl=sum((m.realized_pnl for m in history.matches if m.symbol == symbol), Decimal(0)),
-                unrealized_pnl=sum(marked, Decimal(0)) if len(marked) == len(lots) else None,
-                open_qty=sum(lot.qty if lot.direction == "LONG" else -lot.qty for lot in lots),
+                account_id=account_id, symbol=symbol, realized_pnl=realized.get(symbol, Decimal(0)),
+                unrealized_pnl=sum(marked, Decimal(0)) if len(marked) == len(open_lots) else None,
+                open_qty=sum(lot.qty if lot.direction == "LONG" else -lot.qty for lot in open_lots),
             ))
     return PnlFrame(rows=tuple(rows))

@@ -18,7 +18,7 @@ from actors.order_placer.rules import (
     plan_stop_loss_modification,
     usable_fair_price,
 )
-from actors.order_syncer.book import BookIndex
+from actors.order_syncer.book import BookIndex, book_index
 from actors.per_account import for_each_account
 from adapters.broker.port import Broker
 from adapters.store.port import Store
@@ -63,7 +63,8 @@ class PlaceProtectiveOrdersStep(_PlacerStep):
             executor = self._executor(command.user_id, account_id)
             orders = await self._store.orders_for_accounts(command.user_id, (account_id,))
             book_rows, _ = await self._store.broker_snapshot(command.user_id, account_id)
-            book, fetched_at = BookIndex(book_rows), await self._store.snapshot_time(command.user_id, account_id)
+            book = book_index(command.user_id, account_id, book_rows)
+            fetched_at = await self._store.snapshot_time(command.user_id, account_id)
             for order in orders:
                 for action in plan_protection(order, book, oco_cancels_only=command.oco_cancels_only,
                                               max_attempts=self._max_attempts, book_fetched_at=fetched_at,
@@ -92,7 +93,7 @@ class _FairPriceModificationStep(_PlacerStep):
             executor = self._executor(command.user_id, account_id)
             orders = await self._store.orders_for_accounts(command.user_id, (account_id,))
             book_rows, _ = await self._store.broker_snapshot(command.user_id, account_id)
-            book = BookIndex(book_rows)
+            book = book_index(command.user_id, account_id, book_rows)
             fair = await self._store.fair_prices(sorted({o.symbol for o in orders})) if orders else {}
             now, unjudged = self._clock.now(), 0
             for order in orders:

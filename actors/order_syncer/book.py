@@ -1,11 +1,16 @@
-"""Finding an order's legs in a fetched order book: by tag first, then by broker order id. Pure."""
+"""Finding an order's legs in a fetched order book: by tag first, then by broker order id.
+
+`BookIndex` is pure; `book_index` keeps each account's index while its snapshot is the same object, so the
+four steps of a cycle that look legs up (and every cycle whose book did not change) build it once.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import ROUND_HALF_EVEN, Decimal
 from functools import cached_property
 
+from actors.account_memo import AccountMemo
 from actors.order_placer.tags import parse_tag
 from adapters.broker.types import OPEN_STATUSES, BrokerOrder
 
@@ -44,3 +49,11 @@ class BookIndex:
             return self.by_tag[tag]
         broker_id = getattr(order, f"{leg}_order_id")
         return self.by_id.get(broker_id) if broker_id is not None else None
+
+
+_INDEXES: AccountMemo[BookIndex] = AccountMemo()
+
+
+def book_index(user_id: int, account_id: int, rows: Sequence[BrokerOrder]) -> BookIndex:
+    """The account's `BookIndex` of `rows`, built again only when `rows` is not the object indexed last."""
+    return _INDEXES.get(user_id, account_id, rows, None, lambda: BookIndex(rows))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from actors.order_syncer.book import BookIndex
+from actors.order_syncer.book import book_index
 from actors.order_syncer.sync import plan_order_sync
 from actors.per_account import for_each_account
 from adapters.store.port import Store
@@ -26,7 +26,8 @@ class SyncOrdersStep:
             orders = await self._store.orders_for_accounts(command.user_id, (account_id,))
             book, _ = await self._store.broker_snapshot(command.user_id, account_id)
             fair = await self._store.fair_prices(sorted({o.symbol for o in orders})) if orders else {}
-            plan = plan_order_sync(orders, BookIndex(book), fair, self._clock.now(), self._fair_price_max_age)
+            plan = plan_order_sync(orders, book_index(command.user_id, account_id, book), fair, self._clock.now(),
+                                   self._fair_price_max_age)
             if plan.updates:
                 await self._store.apply_order_updates(command.user_id, account_id, plan.updates)
             return OrdersSynced(user_id=command.user_id, cycle_id=command.cycle_id, at=self._clock.now(),

@@ -3,15 +3,20 @@
 Fills are each order's filled quantity at its average price (`fills_from_order_book`). Open lots are
 marked to the fair price on the side the position would exit at (sell fair price for a net long, buy
 fair price for a net short); a symbol without a fair price keeps its open lots unmarked rather than
-guessed. The account's rows are replaced in one transaction.
+guessed. The account's rows are replaced in one transaction (the store writes only the rows that changed).
+The fills and the FIFO result are kept per account while the snapshot is the same object and the marks are
+equal, so a cycle whose book did not change does not match it again.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
+from actors.account_memo import AccountMemo
 from actors.per_account import for_each_account
-from actors.pnl_calculator.fifo import fills_from_order_book, match_fifo
+from actors.pnl_calculator.fifo import FifoResult, Fill, fills_from_order_book, match_fifo
+from adapters.broker.types import BrokerOrder
 from adapters.store.port import Store
 from messages.commands import ComputePnl
 from messages.events import Event, PnlComputed
@@ -22,19 +27,19 @@ class ComputePnlStep:
     def __init__(self, store: Store, clock: Clock) -> None:
         self._store = store
         self._clock = clock
+        self._fills: AccountMemo[tuple[list[Fill], dict[str, int]]] = AccountMemo()
+        self._results: AccountMemo[FifoResult] = AccountMemo()
 
     async def __call__(self, command: ComputePnl) -> tuple[Event, ...]:
         async def compute(account_id: int) -> Event:
             orders, _ = await self._store.broker_snapshot(command.user_id, account_id)
-            fills = fills_from_order_book(orders)
-            net: dict[str, int] = {}
-            for fill in fills:
-                net[fill.symbol] = net.get(fill.symbol, 0) + (fill.qty if fill.side == "BUY" else -fill.qty)
+            fills, net = self._fills.get(command.user_id, account_id, orders, None, lambda: _fills_and_net(orders))
             open_symbols = [symbol for symbol, qty in net.items() if qty]
             fair = await self._store.fair_prices(open_symbols) if open_symbols else {}
             marks = {symbol: (fair[symbol].sell_fair_price if net[symbol] > 0 else fair[symbol].buy_fair_price)
                      for symbol in open_symbols if symbol in fair}
-            result = match_fifo(fills, marks)
+            result = self._results.get(command.user_id, account_id, orders, tuple(sorted(marks.items())),
+                                       lambda: match_fifo(fills, marks))
             await self._store.replace_live_history(command.user_id, account_id, result.matches,
                                                    result.open_lots, self._clock.now())
             return PnlComputed(
@@ -46,3 +51,12 @@ class ComputePnlStep:
             )
 
         return await for_each_account(command, compute, self._clock)
+
+
+def _fills_and_net(orders: Sequence[BrokerOrder]) -> tuple[list[Fill], dict[str, int]]:
+    """The book's fills and each symbol's net filled quantity (long positive)."""
+    fills = fills_from_order_book(orders)
+    net: dict[str, int] = {}
+    for fill in fills:
+        net[fill.symbol] = net.get(fill.symbol, 0) + (fill.qty if fill.side == "BUY" else -fill.qty)
+    return fills, net

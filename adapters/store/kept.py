@@ -38,13 +38,17 @@ def diff_rows(stored: Sequence[Any] | None, new: Sequence[Any]) -> RowDiff:
     """Compare `new` with `stored` position by position; `stored=None` (unknown) rewrites everything."""
     if stored is None:
         return RowDiff(True, [], list(range(len(new))))
-    changed = [i for i in range(min(len(stored), len(new))) if stored[i] != new[i]]
+    if len(stored) == len(new) and tuple(stored) == tuple(new):  # compares identical rows by identity alone
+        return RowDiff(False, [], [])
+    changed = [i for i in range(min(len(stored), len(new))) if stored[i] is not new[i] and stored[i] != new[i]]
     return RowDiff(False, changed + list(range(len(new), len(stored))), changed + list(range(len(stored), len(new))))
 
 
 def apply_diff(view: Sequence[R], new: Sequence[Any], diff: RowDiff, as_stored: Callable[[Any], R]) -> tuple[R, ...]:
     """`view` (the stored rows as the database returns them) after `diff` wrote `new`: rows the diff inserts
-    are converted with `as_stored`, the others kept."""
+    are converted with `as_stored`, the others kept; an empty diff gives back `view` itself."""
+    if diff.empty:
+        return tuple(view)
     if diff.delete_all:
         return tuple(as_stored(row) for row in new)
     updated = list(view[: len(new)])

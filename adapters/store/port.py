@@ -204,7 +204,8 @@ class Store(Protocol):
 
     async def broker_snapshot(
         self, user_id: int, account_id: int
-    ) -> tuple[list[BrokerOrder], list[BrokerPosition]]: ...
+    ) -> tuple[tuple[BrokerOrder, ...], tuple[BrokerPosition, ...]]:
+        """The account's stored snapshot, in fetch order; the same tuples on every call while it is unchanged."""
 
     async def snapshot_time(self, user_id: int, account_id: int) -> datetime | None:
         """When the account's stored snapshot was fetched; None before the first."""

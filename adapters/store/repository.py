@@ -375,15 +375,16 @@ class SqlStore:
 
     async def broker_snapshot(
         self, user_id: int, account_id: int
-    ) -> tuple[list[BrokerOrder], list[BrokerPosition]]:
+    ) -> tuple[tuple[BrokerOrder, ...], tuple[BrokerPosition, ...]]:
+        """The stored snapshot; the kept one is the same tuple object on every call until it changes."""
         kept = self._snapshots.get((user_id, account_id))
         if kept is not None:
-            return list(kept.orders), list(kept.positions)
+            return kept.orders, kept.positions
         async with self.database.reads() as tx:
             orders = await tx.fetch_all("snapshot/orders", (account_id, user_id))
             positions = await tx.fetch_all("snapshot/positions", (account_id, user_id))
-        return ([msgspec.convert(row, BrokerOrder) for row in orders],
-                [msgspec.convert(row, BrokerPosition) for row in positions])
+        return (tuple(msgspec.convert(row, BrokerOrder) for row in orders),
+                tuple(msgspec.convert(row, BrokerPosition) for row in positions))
 
     async def replace_live_history(
         self,

@@ -92,6 +92,9 @@ async def test_an_unchanged_snapshot_writes_nothing_but_moves_the_fetch_time(sto
 
     assert await row_ids(store, "broker_order_book", account_id) == before
     assert await store.snapshot_time(user_id, account_id) == T0 + timedelta(minutes=1)
+    kept_orders, _ = await store.broker_snapshot(user_id, account_id)
+    await store.replace_broker_snapshot(user_id, account_id, list(orders), [a_position()], T0 + timedelta(minutes=2))
+    assert (await store.broker_snapshot(user_id, account_id))[0] is kept_orders  # the same object: nothing changed
     # the database keeps the time the rows last changed: older, so Step 4 waits rather than judges early
     assert await other_process.snapshot_time(user_id, account_id) == T0
     assert await other_process.broker_snapshot(user_id, account_id) == await store.broker_snapshot(user_id, account_id)
