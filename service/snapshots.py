@@ -1,6 +1,7 @@
 """What a client is shown of a user's state: the orders and the PnL per account and symbol, as frames.
 
-Read from the store after a cycle's sync (with its summary), on `subscribe` and when a client connects.
+Read from the store after a cycle's sync (with its summary), on `subscribe` and when a client connects. An
+account's PnL rows are summed again only when the store hands out another FIFO history object.
 """
 
 from __future__ import annotations
@@ -8,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
+from actors.account_memo import AccountMemo
 from adapters.store.port import Store
-from adapters.store.rows import OpenLotRow
+from adapters.store.rows import LiveHistory, OpenLotRow
 from messages.frames import OrdersFrame, PnlFrame, SymbolPnl
 
 
@@ -17,22 +19,33 @@ async def orders_frame(store: Store, user_id: int, account_ids: Sequence[int]) -
     return OrdersFrame(orders=tuple(await store.orders_for_accounts(user_id, account_ids)) if account_ids else ())
 
 
+_SYMBOL_ROWS: AccountMemo[list[SymbolPnl]] = AccountMemo()
+"""Each account's PnL rows while the store hands out the same FIFO history object (it did not change)."""
+
+
 async def pnl_frame(store: Store, user_id: int, account_ids: Sequence[int]) -> PnlFrame:
     rows: list[SymbolPnl] = []
     for account_id in account_ids:
         history = await store.live_history(user_id, account_id)
-        realized: dict[str, Decimal] = {}
-        for match in history.matches:
-            realized[match.symbol] = realized.get(match.symbol, Decimal(0)) + match.realized_pnl
-        lots: dict[str, list[OpenLotRow]] = {}
-        for lot in history.open_lots:
-            lots.setdefault(lot.symbol, []).append(lot)
-        for symbol in sorted(realized.keys() | lots.keys()):
-            open_lots = lots.get(symbol, [])
-            marked = [lot.unrealized_pnl for lot in open_lots if lot.unrealized_pnl is not None]
-            rows.append(SymbolPnl(
-                account_id=account_id, symbol=symbol, realized_pnl=realized.get(symbol, Decimal(0)),
-                unrealized_pnl=sum(marked, Decimal(0)) if len(marked) == len(open_lots) else None,
-                open_qty=sum(lot.qty if lot.direction == "LONG" else -lot.qty for lot in open_lots),
-            ))
+        rows.extend(_SYMBOL_ROWS.get(user_id, account_id, history, None,
+                                     lambda h=history, a=account_id: _symbol_rows(a, h)))
     return PnlFrame(rows=tuple(rows))
+
+
+def _symbol_rows(account_id: int, history: LiveHistory) -> list[SymbolPnl]:
+    rows: list[SymbolPnl] = []
+    realized: dict[str, Decimal] = {}
+    for match in history.matches:
+        realized[match.symbol] = realized.get(match.symbol, Decimal(0)) + match.realized_pnl
+    lots: dict[str, list[OpenLotRow]] = {}
+    for lot in history.open_lots:
+        lots.setdefault(lot.symbol, []).append(lot)
+    for symbol in sorted(realized.keys() | lots.keys()):
+        open_lots = lots.get(symbol, [])
+        marked = [lot.unrealized_pnl for lot in open_lots if lot.unrealized_pnl is not None]
+        rows.append(SymbolPnl(
+            account_id=account_id, symbol=symbol, realized_pnl=realized.get(symbol, Decimal(0)),
+            unrealized_pnl=sum(marked, Decimal(0)) if len(marked) == len(open_lots) else None,
+            open_qty=sum(lot.qty if lot.direction == "LONG" else -lot.qty for lot in open_lots),
+        ))
+    return rows

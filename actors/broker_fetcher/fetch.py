@@ -103,7 +103,8 @@ async def _fetch_account(
 
 async def _within(call: Awaitable[T], timeout_s: float, what: str) -> T:
     try:
-        return await asyncio.wait_for(call, timeout_s)
+        async with asyncio.timeout(timeout_s):
+            return await call
     except TimeoutError:
         raise BrokerTimeout(f"{what}: no answer within {timeout_s:g} s") from None
 

@@ -19,7 +19,7 @@ from actors.order_placer.rules import (
     usable_fair_price,
 )
 from actors.order_syncer.book import BookIndex, book_index
-from actors.per_account import for_each_account
+from actors.per_account import for_each_account, orders_by_account
 from adapters.broker.port import Broker
 from adapters.store.port import Store
 from messages import events as ev
@@ -59,9 +59,11 @@ class PlaceProtectiveOrdersStep(_PlacerStep):
         self._settle = settle
 
     async def __call__(self, command: PlaceProtectiveOrders) -> tuple[Event, ...]:
+        orders_of = await orders_by_account(self._store, command)
+
         async def protect(account_id: int) -> Event:
             executor = self._executor(command.user_id, account_id)
-            orders = await self._store.orders_for_accounts(command.user_id, (account_id,))
+            orders = orders_of[account_id]
             book_rows, _ = await self._store.broker_snapshot(command.user_id, account_id)
             book = book_index(command.user_id, account_id, book_rows)
             fetched_at = await self._store.snapshot_time(command.user_id, account_id)
@@ -89,12 +91,15 @@ class _FairPriceModificationStep(_PlacerStep):
         return None
 
     async def __call__(self, command: ModifyEntries | ModifyStopLosses) -> tuple[Event, ...]:
+        orders_of = await orders_by_account(self._store, command)
+        symbols = sorted({o.symbol for orders in orders_of.values() for o in orders})
+        fair = await self._store.fair_prices(symbols) if symbols else {}
+
         async def modify(account_id: int) -> Event:
             executor = self._executor(command.user_id, account_id)
-            orders = await self._store.orders_for_accounts(command.user_id, (account_id,))
+            orders = orders_of[account_id]
             book_rows, _ = await self._store.broker_snapshot(command.user_id, account_id)
             book = book_index(command.user_id, account_id, book_rows)
-            fair = await self._store.fair_prices(sorted({o.symbol for o in orders})) if orders else {}
             now, unjudged = self._clock.now(), 0
             for order in orders:
                 planned = self._plan(order, book, usable_fair_price(fair.get(order.symbol), now,

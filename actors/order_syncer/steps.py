@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from actors.order_syncer.book import book_index
 from actors.order_syncer.sync import plan_order_sync
-from actors.per_account import for_each_account
+from actors.per_account import for_each_account, orders_by_account
 from adapters.store.port import Store
 from messages.commands import ArchiveRejected, RegenerateEntries, SyncOrders
 from messages.events import ArchivedOrder, EntriesRegenerated, Event, OrdersSynced, RejectedArchived
@@ -22,10 +22,13 @@ class SyncOrdersStep:
         self._fair_price_max_age = fair_price_max_age
 
     async def __call__(self, command: SyncOrders) -> tuple[Event, ...]:
+        orders_of = await orders_by_account(self._store, command)
+        symbols = sorted({o.symbol for orders in orders_of.values() for o in orders})
+        fair = await self._store.fair_prices(symbols) if symbols else {}
+
         async def sync(account_id: int) -> Event:
-            orders = await self._store.orders_for_accounts(command.user_id, (account_id,))
+            orders = orders_of[account_id]
             book, _ = await self._store.broker_snapshot(command.user_id, account_id)
-            fair = await self._store.fair_prices(sorted({o.symbol for o in orders})) if orders else {}
             plan = plan_order_sync(orders, book_index(command.user_id, account_id, book), fair, self._clock.now(),
                                    self._fair_price_max_age)
             if plan.updates:
@@ -42,9 +45,11 @@ class ArchiveRejectedStep:
         self._clock = clock
 
     async def __call__(self, command: ArchiveRejected) -> tuple[Event, ...]:
+        orders_of = await orders_by_account(self._store, command)
+
         async def archive(account_id: int) -> Event:
-            orders = await self._store.orders_for_accounts(command.user_id, (account_id,))
-            rejected = [(o.id, o.reject_reason or "rejected by the broker") for o in orders if o.status == "REJECTED"]
+            rejected = [(o.id, o.reject_reason or "rejected by the broker") for o in orders_of[account_id]
+                        if o.status == "REJECTED"]
             rows = await self._store.archive_rejected(command.user_id, account_id, rejected) if rejected else []
             reasons = dict(rejected)
             return RejectedArchived(

@@ -87,7 +87,8 @@ class MySqlTransaction:
 
     async def _guard(self, work: Awaitable[T], what: str) -> T:
         try:
-            return await asyncio.wait_for(work, self._timeout_s)
+            async with asyncio.timeout(self._timeout_s):  # no task per statement, unlike wait_for
+                return await work
         except TimeoutError:
             self.broken = True
             raise DatabaseError(f"{what}: the database did not answer within {self._timeout_s:g} s") from None
@@ -196,7 +197,8 @@ class MySqlDatabase:
 
     async def _acquire(self) -> aiomysql.Connection:
         try:
-            return await asyncio.wait_for(self._pool.acquire(), self._timeout_s)
+            async with asyncio.timeout(self._timeout_s):
+                return await self._pool.acquire()
         except TimeoutError:
             raise DatabaseError(f"no database connection within {self._timeout_s:g} s") from None
         except (pymysql.err.MySQLError, OSError) as exc:

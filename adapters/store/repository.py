@@ -158,6 +158,8 @@ class _KeptSnapshot(NamedTuple):
 
 
 class _KeptHistory(NamedTuple):
+    source: tuple[Sequence[Match], Sequence[OpenLot]]
+    """The matches and open lots last written, as passed (tuples of frozen structs are compared by identity)."""
     computed: tuple[tuple[Any, ...], ...]
     """Each row's columns after (user_id, account_id, ordinal, computed_at), as computed."""
     stored: tuple[tuple[Any, ...], ...]
@@ -394,23 +396,29 @@ class SqlStore:
         open_lots: Sequence[OpenLot],
         computed_at: datetime,
     ) -> None:
-        """Make the stored FIFO rows the computed ones, writing only the rows that differ from the kept ones."""
+        """Make the stored FIFO rows the computed ones, writing only the rows that differ from the kept ones.
+        The very tuples written last time (a FIFO result reused for an unchanged book) are not compared."""
+        key = (user_id, account_id)
+        kept = self._histories.get(key)
+        if (kept is not None and isinstance(matches, tuple) and isinstance(open_lots, tuple)
+                and kept.source[0] is matches and kept.source[1] is open_lots):
+            return
         rows = tuple(
             [("MATCH", m.symbol, m.direction, m.qty, m.entry_order_id, m.exit_order_id, m.entry_price,
               m.exit_price, m.realized_pnl, None, None) for m in matches]
             + [("OPEN", lot.symbol, lot.direction, lot.qty, lot.order_id, None, lot.entry_price, None, None,
                 lot.mark, lot.unrealized_pnl) for lot in open_lots])
-        key = (user_id, account_id)
-        kept = self._histories.get(key)
         diff = diff_rows(kept.computed if kept else None, rows)
         if diff.empty:
+            self._histories.put(key, kept._replace(source=(matches, open_lots)), len(rows))
             return
         self._histories.forget(key)
         async with self._owned_account(user_id, account_id) as tx:
             await _write_diff(tx, "live_history/delete", "live_history/delete_ordinals", "live_history/insert",
                               (user_id, account_id), diff, lambda i: (user_id, account_id, i, computed_at, *rows[i]))
         stored = apply_diff(kept.stored if kept else (), rows, diff, _stored_values)
-        self._histories.put(key, _KeptHistory(rows, stored, _history(stored, utc(computed_at))), len(rows))
+        self._histories.put(key, _KeptHistory((matches, open_lots), rows, stored, _history(stored, utc(computed_at))),
+                            len(rows))
 
     async def live_history(self, user_id: int, account_id: int) -> LiveHistory:
         kept = self._histories.get((user_id, account_id))
