@@ -99,7 +99,3 @@ class BenchDatabase:
         with self.admin.cursor() as cursor:
             for start in range(0, len(rows), chunk):
                 cursor.executemany(sql, rows[start:start + chunk])
-
-    def statements(self) -> int:
-        """The server's `Questions` counter (statements sent by clients), less this connection's reads."""
-        return int(self.query("SHOW GLOBAL STATUS LIKE 'Questions'")[0][1])

@@ -18,8 +18,9 @@ started, finished, finished clean (no step failed or timed out: CycleFinished.er
 within the interval, ticks skipped because the user's previous cycle was still
 running, and ticks that started nothing (missed). Over the measured intervals: cycle wall p50/p99
 (CycleStarted to CycleFinished), the service process's CPU % (of one core), RSS and threads, the paper
-broker's and MariaDB's CPU %, broker calls/s (the adapter's own call hook), DB statements/s (the server's
-`Questions`), and the event log's lag.
+broker's and MariaDB's CPU %, broker calls/s (the adapter's own call hook), DB statements/s (the service's
+own count, `Runtime.db_statements`: BEGIN and COMMIT included, the benchmark's own statements not), and the
+event log's lag.
 Goals are reported as met or not met, never asserted; the exit status is 1 only on a real error (a cycle
 that failed a step, or setup that did not complete).
 
@@ -70,6 +71,7 @@ class CountingMetrics(Metrics):
         super().__init__()
         self.broker_call_count = 0
         self.failed_steps: dict[str, int] = {}
+        self.failure_messages: dict[str, int] = {}
 
     def broker_call(self, endpoint: str, status: str, seconds: float) -> None:
         self.broker_call_count += 1
@@ -79,6 +81,9 @@ class CountingMetrics(Metrics):
         if isinstance(event, StepTimedOut) or getattr(event, "succeeded", True) is False:
             kind = "timeout" if isinstance(event, StepTimedOut) else str(event.kind)  # type: ignore[union-attr]
             self.failed_steps[kind] = self.failed_steps.get(kind, 0) + 1
+            message = f"{event.step}: " + ("timed out" if isinstance(event, StepTimedOut)
+                                            else str(event.message))  # type: ignore[union-attr]
+            self.failure_messages[message] = self.failure_messages.get(message, 0) + 1
         super().observe(event)
 
 
@@ -195,7 +200,7 @@ class Sampler(threading.Thread):
         lag = self.runtime.event_log.lag()
         return {"t": time.time(), "cpu": cpu, "rss": rss, "threads": threads, "broker_cpu": self.broker.cpu(),
                 "db_cpu": self.mysqld.cpu() if self.mysqld else float("nan"),
-                "statements": self.database.statements(), "broker_calls": self.metrics.broker_call_count,
+                "statements": self.runtime.db_statements(), "broker_calls": self.metrics.broker_call_count,
                 "lag": lag.pending, "lag_s": lag.oldest_pending_s or 0.0}
 
     def run(self) -> None:
@@ -295,6 +300,7 @@ def report(users: int, t0: float, interval: float, measured: int, cycles: CycleL
         "statements_s": (last["statements"] - first["statements"]) / seconds,
         "lag_max": max(s["lag"] for s in window), "lag_s_max": max(s["lag_s"] for s in window),
         "all_in_time": all_in_time, "failed_steps": dict(metrics.failed_steps),
+        "failure_messages": sorted(metrics.failure_messages.items(), key=lambda item: -item[1])[:5],
         "unfinished": cycles.running(),
     }
     print(f"cycle wall p50 {result['p50']:.3f} s, p99 {result['p99']:.3f} s, max {result['max']:.3f} s; "
@@ -304,6 +310,8 @@ def report(users: int, t0: float, interval: float, measured: int, cycles: CycleL
     print(f"broker calls {result['broker_calls_s']:.0f}/s, DB statements {result['statements_s']:.0f}/s, "
           f"event log lag max {result['lag_max']} events / {result['lag_s_max']:.2f} s; failed steps "
           f"{result['failed_steps']}; cycles still running after the drain {result['unfinished']}")
+    for message, count in result["failure_messages"]:
+        print(f"  {count:>7} x {message}")
     print(f"goals: every cycle inside its interval: {'met' if all_in_time else 'NOT met'}; p99 <= {GOAL_P99_S:g} s: "
           f"{'met' if result['p99'] <= GOAL_P99_S else 'NOT met'}; RSS <= 2 GiB: "
           f"{'met' if result['rss'] <= GOAL_RSS else 'NOT met'}", flush=True)

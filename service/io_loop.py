@@ -2,7 +2,8 @@
 
 Actors never block on I/O: they hand a coroutine to `IoLoop.tell_outcome`, which runs it on the loop and
 tells the resulting events to the reply-to actor, all of them in one `StepOutcome`. The aiohttp client
-session and the DB pool live here.
+session and the DB pool live here. The loop is uvloop's where it is installed (Linux and macOS: a
+dependency there), which does the same I/O for about a third less CPU; the standard loop elsewhere.
 """
 
 from __future__ import annotations
@@ -22,6 +23,15 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop's event loop when it is installed, else the standard one."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
 class ReplyTo(Protocol):
     def tell(self, message: Any) -> None: ...
 
@@ -30,7 +40,7 @@ class IoLoop:
     """Owns an asyncio event loop running in a daemon thread until `stop()`."""
 
     def __init__(self, name: str = "io-loop") -> None:
-        self.loop = asyncio.new_event_loop()
+        self.loop = new_event_loop()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 

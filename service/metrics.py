@@ -2,7 +2,7 @@
 
 `Metrics.observe(event)` is an event-log observer: cycle durations from CycleStarted to CycleFinished,
 step outcomes per step and result. `broker_call` is the XTS adapter's `observe` hook. Gauges read the
-monitored users and the event log's backlog when scraped.
+monitored users and the event log's backlog when scraped, and a counter the database statements sent.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from collections.abc import Callable
 from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
 
 from messages.events import CycleFinished, CycleStarted, Event, StepTimedOut
 
@@ -37,9 +39,12 @@ class Metrics:
         self._lock = threading.Lock()
         self._started: dict[tuple[int, str], datetime] = {}
 
-    def watch(self, monitored_users: Callable[[], int], event_log_lag: Callable[[], int]) -> None:
+    def watch(self, monitored_users: Callable[[], int], event_log_lag: Callable[[], int],
+              db_statements: Callable[[], int]) -> None:
         self.monitored_users.set_function(monitored_users)
         self.event_log_lag.set_function(event_log_lag)
+        self.registry.register(_ReadCounter("monitor_db_statements", "Database statements sent, BEGIN and COMMIT "
+                                            "included", db_statements))
 
     def observe(self, event: Event) -> None:
         match event:
@@ -62,3 +67,13 @@ class Metrics:
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class _ReadCounter(Collector):
+    """A counter whose value is read from the code that counts, when scraped."""
+
+    def __init__(self, name: str, documentation: str, read: Callable[[], int]) -> None:
+        self._name, self._documentation, self._read = name, documentation, read
+
+    def collect(self):  # type: ignore[no-untyped-def]
+        yield CounterMetricFamily(self._name, self._documentation, value=self._read())

@@ -87,6 +87,11 @@ class Runtime:
             self.io.stop()
             raise
 
+    def db_statements(self) -> int:
+        """Statements this process has sent to the database: the store's pool and the event log's."""
+        own_pool = self.event_log_database is not self.store.database
+        return self.store.database.statements + (self.event_log_database.statements if own_pool else 0)
+
     def close(self) -> None:
         self.system.stop()
         self.io.call(self.event_log.close())

@@ -37,7 +37,8 @@ class Service:
         runtime = self.runtime
         settings = web_settings or WebSettings()
         runtime.metrics.watch(monitored_users=lambda: len(runtime.system.registry.user_ids()),
-                              event_log_lag=lambda: runtime.event_log.lag().pending)
+                              event_log_lag=lambda: runtime.event_log.lag().pending,
+                              db_statements=runtime.db_statements)
         self.leases = LeaseKeeper(runtime.store, runtime.system, self.hub, cycle.interval_s)
         context = WebContext(store=runtime.store, event_log=runtime.event_log, broker=runtime.broker,
                              http=runtime.http, system=runtime.system, leases=self.leases, hub=self.hub,

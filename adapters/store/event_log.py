@@ -1,12 +1,13 @@
 """`SqlEventLog`: the monitor_events log with group commit, over the MySQL or SQLite database.
 
 Owns the write path of the event log and its reads. `append` is thread-safe and never blocks: pykka
-actors call it from their own threads; it encodes the event (msgspec JSON) and queues it. One writer task
-on the asyncio loop waits a short window (or until `max_batch` events are queued), gives each event the
-next number of its user's sequence (initialised lazily from MAX(seq)), and writes every user's events in
-one multi-row INSERT. `await flush()` returns once everything appended before the call is committed.
-A failed write is kept and retried with back-off, with the same sequence numbers (a retry after an
-ambiguous commit is a no-op on the primary key); failures are logged and `lag()` reports what is waiting.
+actors call it from their own threads; it encodes the event (msgspec JSON) and queues it, waking the loop
+only for the first event of a batch. One writer task on the asyncio loop waits a short window (or until
+`max_batch` events are queued), gives each event the next number of its user's sequence (initialised
+lazily from MAX(seq)), and writes every user's events in one multi-row INSERT. `await flush()` returns
+once everything appended before the call is committed. A failed write is kept and retried with back-off,
+with the same sequence numbers (a retry after an ambiguous commit is a no-op on the primary key); failures
+are logged and `lag()` reports what is waiting.
 
 Versioning rule. Stored rows carry the event's tag (`type`) and `version` (EVENT_VERSIONS, default 1).
 Adding a field with a default to an event is compatible: old payloads decode with the default, newer
@@ -103,6 +104,7 @@ class SqlEventLog:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
         self._urgent = False
+        self._wake_requested = False
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -119,7 +121,9 @@ class SqlEventLog:
         with self._lock:
             self._pending.append(record)
             self._appended += 1
-        self._loop.call_soon_threadsafe(self._wake.set)
+            wake, self._wake_requested = not self._wake_requested, True
+        if wake:  # one wake-up of the loop per batch, not one per event
+            self._loop.call_soon_threadsafe(self._wake.set)
 
     async def flush(self, timeout: float | None = None) -> None:
         """Return when every event appended before this call is durable; DatabaseError after `timeout`
@@ -164,6 +168,8 @@ class SqlEventLog:
             if not full and not self._urgent:
                 await asyncio.sleep(self._window_s)
             self._urgent = False
+            with self._lock:  # an append from here on wakes the writer again; the drain takes the ones before
+                self._wake_requested = False
             await self._drain()
 
     async def _drain(self) -> None:

@@ -73,8 +73,10 @@ class MySqlTransaction:
     """
 
     def __init__(self, conn: aiomysql.Connection, queries: dict[str, Query], timeout_s: float,
+                 count: Callable[[], None],
                  reconnect: Callable[[aiomysql.Connection], Awaitable[aiomysql.Connection]] | None = None) -> None:
         self._conn = conn
+        self._count = count
         self._queries = queries
         self._timeout_s = timeout_s
         self._reconnect = reconnect
@@ -84,6 +86,11 @@ class MySqlTransaction:
     @property
     def connection(self) -> aiomysql.Connection:
         return self._conn
+
+    async def _send(self, work: Awaitable[T], what: str) -> T:
+        """`work` is one statement's round trip: counted, then guarded."""
+        self._count()
+        return await self._guard(work, what)
 
     async def _guard(self, work: Awaitable[T], what: str) -> T:
         try:
@@ -103,7 +110,7 @@ class MySqlTransaction:
         cursor = await self._conn.cursor(aiomysql.DictCursor)
         reconnect, self._reconnect = self._reconnect, None
         try:
-            await self._guard(cursor.execute(sql, values), name)
+            await self._send(cursor.execute(sql, values), name)
         except DatabaseError:
             if reconnect is None or not self.connection_lost:
                 raise
@@ -111,7 +118,7 @@ class MySqlTransaction:
             self._conn = await reconnect(self._conn)
             self.broken = self.connection_lost = False
             cursor = await self._conn.cursor(aiomysql.DictCursor)
-            await self._guard(cursor.execute(sql, values), name)
+            await self._send(cursor.execute(sql, values), name)
         return cursor
 
     async def execute(self, name: str, params: Sequence[Any] = (), counts: Sequence[int] = ()) -> int:
@@ -136,20 +143,20 @@ class MySqlTransaction:
 
     async def execute_ddl(self, statement: str, what: str) -> None:
         cursor = await self._conn.cursor()
-        await self._guard(cursor.execute(statement), what)
+        await self._send(cursor.execute(statement), what)
         await cursor.close()
 
     async def begin(self) -> None:
         if not getattr(self._conn, "monitor_isolation_set", False):
-            await self._guard(self._conn.query(self._queries["session/isolation"].sql()), "session/isolation")
+            await self._send(self._conn.query(self._queries["session/isolation"].sql()), "session/isolation")
             self._conn.monitor_isolation_set = True
-        await self._guard(self._conn.begin(), "BEGIN")
+        await self._send(self._conn.begin(), "BEGIN")
 
     async def commit(self) -> None:
-        await self._guard(self._conn.commit(), "COMMIT")
+        await self._send(self._conn.commit(), "COMMIT")
 
     async def rollback(self) -> None:
-        await self._guard(self._conn.rollback(), "ROLLBACK")
+        await self._send(self._conn.rollback(), "ROLLBACK")
 
 
 class MySqlDatabase:
@@ -160,6 +167,11 @@ class MySqlDatabase:
         self._queries = dict(load_queries("mysql"))
         self._timeout_s = timeout_s
         self.url = url
+        self.statements = 0
+        """Statements sent so far, BEGIN and COMMIT included."""
+
+    def _count_statement(self) -> None:
+        self.statements += 1
 
     @classmethod
     async def connect(
@@ -206,7 +218,7 @@ class MySqlDatabase:
 
     async def _begin_once(self) -> tuple[aiomysql.Connection, MySqlTransaction]:
         conn = await self._acquire()
-        tx = MySqlTransaction(conn, self._queries, self._timeout_s)
+        tx = MySqlTransaction(conn, self._queries, self._timeout_s, self._count_statement)
         try:
             await tx.begin()
         except DatabaseError as exc:
@@ -250,7 +262,8 @@ class MySqlDatabase:
     @asynccontextmanager
     async def reads(self) -> AsyncIterator[MySqlTransaction]:
         """Read-only statements, each autocommitted; a connection found dead at the first is replaced once."""
-        tx = MySqlTransaction(await self._acquire(), self._queries, self._timeout_s, self._replace_dead)
+        tx = MySqlTransaction(await self._acquire(), self._queries, self._timeout_s, self._count_statement,
+                              self._replace_dead)
         try:
             yield tx
         except asyncio.CancelledError:

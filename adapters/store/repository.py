@@ -24,6 +24,7 @@ import msgspec
 
 from adapters.broker.types import BrokerAccount, BrokerOrder, BrokerPosition
 from adapters.errors import DatabaseError, LeaseLost, StaleVersion
+from adapters.store.batched_read import ReadBatcher
 from adapters.store.kept import KeptRows, RowDiff, apply_diff, diff_rows
 from adapters.store.port import CycleContext, Lease, Match, OpenLot, Transaction
 from adapters.store.rows import (
@@ -57,6 +58,8 @@ class Database(Protocol):
     """What `SqlStore` needs from a dialect adapter (mysql.MySqlDatabase, sqlite.SqliteDatabase)."""
 
     dialect: str
+    statements: int
+    """Statements sent so far, BEGIN and COMMIT included (the metrics and the benchmarks read it)."""
 
     def transaction(self) -> AbstractAsyncContextManager[Any]: ...
 
@@ -186,6 +189,8 @@ class SqlStore:
       in its own transaction (whichever process writes); a read checks the revisions in one statement and
       reads again only the accounts whose revision moved.
 
+    The reads every cycle makes (its context, the accounts' credentials, the orders revisions, fair
+    prices) go through a `ReadBatcher` each: concurrent cycles of many users share one statement.
     Reads that need no transaction run through `database.reads()`. Used from the one I/O loop only.
     """
 
@@ -199,6 +204,10 @@ class SqlStore:
         self._snapshots: KeptRows[_KeptSnapshot] = KeptRows(kept_rows)
         self._histories: KeptRows[_KeptHistory] = KeptRows(kept_rows)
         self._orders: KeptRows[tuple[int, tuple[OrderRow, ...]]] = KeptRows(kept_rows)
+        self._contexts = ReadBatcher(self._read_cycle_contexts)
+        self._credentials = ReadBatcher(self._read_credentials)
+        self._revisions = ReadBatcher(self._read_orders_revisions)
+        self._fair_prices = ReadBatcher(self._read_fair_prices)
 
     def transaction(self) -> AbstractAsyncContextManager[Transaction]:
         return self.database.transaction()
@@ -282,21 +291,37 @@ class SqlStore:
     # --- cycle context and accounts ---------------------------------------------------------------
 
     async def load_cycle_context(self, user_id: int) -> CycleContext:
+        context = (await self._contexts.read((user_id,))).get(user_id)
+        if context is None:
+            raise DatabaseError(f"user {user_id} does not exist")
+        return context
+
+    async def _read_cycle_contexts(self, user_ids: Sequence[int]) -> dict[int, CycleContext]:
+        counts = (len(user_ids),)
         async with self.database.reads() as tx:
-            flags = await tx.fetch_all("users/cycle_flags", (user_id,))
-            if not flags:
-                raise DatabaseError(f"user {user_id} does not exist")
-            accounts = await tx.fetch_all("accounts/for_cycle", (user_id,))
-            strategies = await tx.fetch_all("permissions/for_user", (user_id,))
-        return CycleContext(
-            account_ids=tuple(a["id"] for a in accounts if not a["session_needed"]),
-            awaiting_session=tuple(a["id"] for a in accounts if a["session_needed"]),
-            regeneration_strategies=tuple(s["strategy"] for s in strategies),
-            paused=bool(flags[0]["paused"]),
-            pause_reason=flags[0]["pause_reason"] or "",
-            daily_loss_limit=flags[0]["daily_loss_limit"],
-            loaded_at=self._now(),
-        )
+            flags = await tx.fetch_all("users/cycle_flags_of_users", user_ids, counts=counts)
+            accounts = await tx.fetch_all("accounts/for_cycles", user_ids, counts=counts)
+            strategies = await tx.fetch_all("permissions/for_users", user_ids, counts=counts)
+        loaded_at = self._now()
+        accounts_of: dict[int, list[dict[str, Any]]] = {}
+        for account in accounts:
+            accounts_of.setdefault(account["user_id"], []).append(account)
+        strategies_of: dict[int, list[str]] = {}
+        for row in strategies:
+            strategies_of.setdefault(row["user_id"], []).append(row["strategy"])
+        contexts = {}
+        for user in flags:
+            mine = accounts_of.get(user["id"], [])
+            contexts[user["id"]] = CycleContext(
+                account_ids=tuple(a["id"] for a in mine if not a["session_needed"]),
+                awaiting_session=tuple(a["id"] for a in mine if a["session_needed"]),
+                regeneration_strategies=tuple(strategies_of.get(user["id"], ())),
+                paused=bool(user["paused"]),
+                pause_reason=user["pause_reason"] or "",
+                daily_loss_limit=user["daily_loss_limit"],
+                loaded_at=loaded_at,
+            )
+        return contexts
 
     async def day_pnl(self, user_id: int) -> Decimal:
         """Realized plus unrealized PnL of the user's accounts as the last cycle computed it (unmarked lots
@@ -314,13 +339,14 @@ class SqlStore:
                 raise DatabaseError(f"user {user_id} does not exist")
 
     async def broker_accounts(self, user_id: int, account_ids: Sequence[int]) -> list[BrokerAccount]:
-        if not account_ids:
-            return []
+        wanted = sorted(set(account_ids))
+        found = await self._credentials.read(wanted)
+        return [found[a][1] for a in wanted if a in found and found[a][0] == user_id]
+
+    async def _read_credentials(self, account_ids: Sequence[int]) -> dict[int, tuple[int, BrokerAccount]]:
         async with self.database.reads() as tx:
-            rows = await tx.fetch_all(
-                "accounts/broker_accounts", (user_id, *account_ids), counts=(len(account_ids),)
-            )
-        return [msgspec.convert(row, BrokerAccount) for row in rows]
+            rows = await tx.fetch_all("accounts/broker_accounts", account_ids, counts=(len(account_ids),))
+        return {row["account_id"]: (row.pop("user_id"), msgspec.convert(row, BrokerAccount)) for row in rows}
 
     async def set_session_needed(self, user_id: int, account_id: int) -> None:
         async with self.transaction() as tx:
@@ -449,27 +475,32 @@ class SqlStore:
         older than them, so a write in between makes the next call read again, never keep stale rows)."""
         if not account_ids:
             return []
-        async with self.database.reads() as tx:
-            revisions = {r["id"]: r["orders_revision"] for r in await tx.fetch_all(
-                "accounts/orders_revisions", (user_id, *account_ids), counts=(len(account_ids),))}
-            current: list[OrderRow] = []
-            stale = []
-            for account_id, revision in revisions.items():
-                kept = self._orders.get((user_id, account_id))
-                if kept is not None and kept[0] == revision:
-                    current.extend(kept[1])
-                else:
-                    stale.append(account_id)
-            if stale:
+        revisions = {account_id: revision for account_id, (owner, revision)
+                     in (await self._revisions.read(sorted(set(account_ids)))).items() if owner == user_id}
+        current: list[OrderRow] = []
+        stale = []
+        for account_id, revision in revisions.items():
+            kept = self._orders.get((user_id, account_id))
+            if kept is not None and kept[0] == revision:
+                current.extend(kept[1])
+            else:
+                stale.append(account_id)
+        if stale:
+            async with self.database.reads() as tx:
                 rows = [_order(r) for r in await tx.fetch_all(
                     "orders/for_accounts", (user_id, *stale), counts=(len(stale),))]
-                for account_id in stale:
-                    mine = tuple(row for row in rows if row.account_id == account_id)
-                    self._orders.put((user_id, account_id), (revisions[account_id], mine), len(mine))
-                current.extend(rows)
+            for account_id in stale:
+                mine = tuple(row for row in rows if row.account_id == account_id)
+                self._orders.put((user_id, account_id), (revisions[account_id], mine), len(mine))
+            current.extend(rows)
         if len(revisions) > 1:
             current.sort(key=_order_id)
         return current
+
+    async def _read_orders_revisions(self, account_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+        async with self.database.reads() as tx:
+            rows = await tx.fetch_all("accounts/orders_revisions", account_ids, counts=(len(account_ids),))
+        return {row["id"]: (row["user_id"], row["orders_revision"]) for row in rows}
 
     async def apply_order_updates(
         self,
@@ -628,11 +659,11 @@ class SqlStore:
     # --- fair prices ------------------------------------------------------------------------------
 
     async def fair_prices(self, symbols: Sequence[str]) -> dict[str, FairPrice]:
-        unique = sorted(set(symbols))
-        if not unique:
-            return {}
+        return await self._fair_prices.read(sorted(set(symbols)))
+
+    async def _read_fair_prices(self, symbols: Sequence[str]) -> dict[str, FairPrice]:
         async with self.database.reads() as tx:
-            rows = await tx.fetch_all("fair_prices/select", unique, counts=(len(unique),))
+            rows = await tx.fetch_all("fair_prices/select", symbols, counts=(len(symbols),))
         return {r["symbol"]: FairPrice(symbol=r["symbol"], buy_fair_price=r["buy_fair_price"],
                                        sell_fair_price=r["sell_fair_price"], updated_at=r["updated_at"])
                 for r in rows}

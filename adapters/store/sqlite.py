@@ -83,6 +83,8 @@ class SqliteDatabase:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
         self._conn: sqlite3.Connection | None = None
         self._lock = asyncio.Lock()
+        self.statements = 0
+        """Statements run so far, BEGIN and COMMIT included."""
 
     @classmethod
     async def open(cls, url: DatabaseUrl) -> SqliteDatabase:
@@ -110,6 +112,7 @@ class SqliteDatabase:
 
     async def call(self, what: str, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run `work(connection)` on the database thread; SQLite errors become DatabaseError."""
+        self.statements += 1
 
         def run() -> T:
             try:

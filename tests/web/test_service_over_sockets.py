@@ -144,6 +144,8 @@ def test_health_readiness_and_metrics(served: Served):
     for name in ("monitor_cycle_duration_seconds_count", 'monitor_step_outcomes_total{result="ok",step="fetch"}',
                  "monitor_broker_call_seconds_count", "monitor_monitored_users", "monitor_event_log_lag_events"):
         assert name in text, name
+    statements = [line for line in text.splitlines() if line.startswith("monitor_db_statements_total ")]
+    assert statements and float(statements[0].split()[1]) > 0  # the cycle above read and wrote the database
 
 
 def test_a_cycle_timeline_is_served_to_its_own_user_only(served: Served):

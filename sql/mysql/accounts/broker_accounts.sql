@@ -1,5 +1,4 @@
--- Credentials of some of the user's accounts (secrets: never logged). Index: ix_accounts_user_active prefix (user_id), then primary key.
-SELECT id AS account_id, broker, base_url, client_id, token, app_key, secret_key
+-- Credentials of some accounts with the user each belongs to (secrets: never logged). Index: primary key.
+SELECT id AS account_id, user_id, broker, base_url, client_id, token, app_key, secret_key
 FROM accounts
-WHERE user_id = %s AND id IN (/*repeat*/%s/*end*/)
-ORDER BY id;
+WHERE id IN (/*repeat*/%s/*end*/);

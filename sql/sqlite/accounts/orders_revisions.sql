@@ -1,2 +1,2 @@
--- Each account's orders revision, to tell which kept orders are still current. Index: ix_accounts_user_active prefix (user_id), then primary key.
-SELECT id, orders_revision FROM accounts WHERE user_id = ? AND id IN (/*repeat*/?/*end*/);
+-- Some accounts' orders revisions with the user each belongs to, to tell which kept orders are still current. Index: primary key.
+SELECT id, user_id, orders_revision FROM accounts WHERE id IN (/*repeat*/?/*end*/);

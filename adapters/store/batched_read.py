@@ -1,0 +1,81 @@
+"""Coalescing of the cycle's hot reads: keys that many concurrent callers ask for go out as one statement.
+
+Owns `ReadBatcher`. A caller awaits `read(keys)` and gets the values of its own keys. The batcher sends
+what is asked for at the end of the loop's current turn; while that read is at the database, new keys
+queue, and all of them go together when it returns. So an idle service reads at once (no added latency)
+and a busy one sends fewer, larger statements the busier it gets, without a tuning knob: the batch grows
+with the request rate times the statement's round trip. A value is always read after it was asked for,
+so a caller sees what a read of its own at that moment, or a little later, would see. A failed read fails
+each caller of its batch with the same message. Used from one asyncio loop only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
+from typing import Generic, TypeVar
+
+from adapters.errors import DatabaseError
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+ReadMany = Callable[[Sequence[K]], Awaitable[Mapping[K, V]]]
+"""Reads the values of some keys in one round trip; a key without a value is left out."""
+
+
+class ReadBatcher(Generic[K, V]):
+    def __init__(self, read_many: ReadMany[K, V], *, max_keys: int = 1000) -> None:
+        self._read_many = read_many
+        self._max_keys = max_keys
+        self._keys: dict[K, None] = {}
+        self._waiting: list[tuple[tuple[K, ...], asyncio.Future[dict[K, V]]]] = []
+        self._scheduled = False
+        self._reading: asyncio.Task[None] | None = None
+        self.statements = 0
+        """Calls of `read_many` so far (each one statement or a few), against `requests`: how much was saved."""
+        self.requests = 0
+
+    async def read(self, keys: Iterable[K]) -> dict[K, V]:
+        wanted = tuple(keys)
+        if not wanted:
+            return {}
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[dict[K, V]] = loop.create_future()
+        self._waiting.append((wanted, answer))
+        self._keys.update(dict.fromkeys(wanted))
+        self.requests += 1
+        if not self._scheduled and self._reading is None:
+            self._scheduled = True
+            loop.call_soon(self._start)
+        return await answer
+
+    def _start(self) -> None:
+        self._scheduled = False
+        if self._reading is not None or not self._waiting:
+            return
+        keys, waiting = list(self._keys), self._waiting
+        self._keys, self._waiting = {}, []
+        self._reading = asyncio.get_running_loop().create_task(self._answer(keys, waiting))
+
+    async def _answer(self, keys: list[K], waiting: list[tuple[tuple[K, ...], asyncio.Future[dict[K, V]]]]) -> None:
+        try:
+            values: dict[K, V] = {}
+            for start in range(0, len(keys), self._max_keys):
+                self.statements += 1
+                values.update(await self._read_many(keys[start : start + self._max_keys]))
+        except asyncio.CancelledError:  # the loop is shutting down: nobody is answered, nothing more is read
+            for _, answer in (*waiting, *self._waiting):
+                answer.cancel()
+            self._keys, self._waiting, self._reading = {}, [], None
+            raise
+        except Exception as error:
+            for _, answer in waiting:
+                if not answer.done():
+                    answer.set_exception(DatabaseError(error.message) if isinstance(error, DatabaseError) else error)
+        else:
+            for wanted, answer in waiting:
+                if not answer.done():
+                    answer.set_result({key: values[key] for key in wanted if key in values})
+        self._reading = None
+        self._start()
