@@ -7,6 +7,10 @@ faults per route and account (including accepting an order and then answering 50
 share of all requests (chaos, for soak tests), session expiry,
 and the journal of every order request received. Matching lives in `simulator.py`. Responses of the
 control API never carry a token or a key.
+
+A read route (order book, trade book, positions per view) keeps each account's last answer, encoded, with
+the simulator's stamp of what it was rendered from (`Simulator.book_stamp`, `positions_stamp`), and serves
+those same bytes again until the stamp moves: an unchanged 1,000-row book costs no rendering and no encoding.
 """
 
 from __future__ import annotations
@@ -14,11 +18,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import msgspec
 from aiohttp import web
@@ -167,9 +171,23 @@ class _Fault:
     remaining: int
 
 
+class Answer(NamedTuple):
+    """An XTS answer as it goes on the wire: the HTTP status and the encoded envelope."""
+
+    status: int
+    body: bytes
+
+    def response(self) -> web.Response:
+        return web.Response(status=self.status, body=self.body, content_type="application/json")
+
+
+_ReadKey = tuple[Route, str, str]
+"""(route, client id, position view or ""): whose read answer is kept."""
+
+
 @dataclass
 class PaperState:
-    """The HTTP layer's own state: faults, latency, the order journal."""
+    """The HTTP layer's own state: faults, latency, the order journal, the kept read answers."""
 
     simulator: Simulator
     rng: random.Random
@@ -179,6 +197,14 @@ class PaperState:
     chaos: ChaosControl = field(default_factory=ChaosControl)
     chaos_injected: dict[str, int] = field(default_factory=dict)
     shutting_down: asyncio.Event = field(default_factory=asyncio.Event)
+    kept_reads: dict[_ReadKey, tuple[Hashable, Answer]] = field(default_factory=dict)
+
+    def read_answer(self, key: _ReadKey, stamp: Hashable, render: Callable[[], Answer]) -> Answer:
+        """The kept answer of `key` while it was rendered at `stamp`; else `render()`, kept from now on."""
+        kept = self.kept_reads.get(key)
+        if kept is None or kept[0] != stamp:
+            kept = self.kept_reads[key] = (stamp, render())
+        return kept[1]
 
     def take_fault(self, route: Route, account: str) -> FaultControl | None:
         for fault in self.faults:
@@ -212,9 +238,12 @@ STATE = web.AppKey("paper_state", PaperState)
 # --- envelope -------------------------------------------------------------------------------------------
 
 
+def _answer(status: int, type_: str, code: str, description: str, result: Any) -> Answer:
+    return Answer(status, encode_json({"type": type_, "code": code, "description": description, "result": result}))
+
+
 def _envelope(status: int, type_: str, code: str, description: str, result: Any) -> web.Response:
-    body = encode_json({"type": type_, "code": code, "description": description, "result": result})
-    return web.Response(status=status, body=body, content_type="application/json")
+    return _answer(status, type_, code, description, result).response()
 
 
 def _success(code: str, description: str, result: Any) -> web.Response:
@@ -428,22 +457,42 @@ def _refused_read(call: XtsCall) -> web.Response | None:
     return _client_mismatch(call.account, call.request.query.get("clientID", ""))
 
 
+def render_order_book(simulator: Simulator, client_id: str) -> Answer:
+    """The order book's answer rendered from the simulator's state now (what a kept answer must equal)."""
+    rows = [_order_row(order) for order in simulator.orders_of(client_id)]
+    if not rows:
+        return _answer(400, "error", "e-orders-0005", "Data Not Available", {})
+    return _answer(200, "success", "s-orders-0001", "Success order book", rows)
+
+
+def render_trade_book(simulator: Simulator, client_id: str) -> Answer:
+    rows = [_trade_row(fill) for fill in simulator.fills_of(client_id)]
+    if not rows:
+        return _answer(400, "error", "e-tradeBook-0005", "Data Not Available", {})
+    return _answer(200, "success", "s-trades-0001", "Success trade book", rows)
+
+
+def render_positions(simulator: Simulator, client_id: str, view: Literal["NetWise", "DayWise"]) -> Answer:
+    rows = [_position_row(p) for p in simulator.positions_of(client_id, view)]
+    if not rows:
+        return _answer(400, "error", "e-portfolio-0005", "Data Not Available", {})
+    return _answer(200, "success", "s-portfolio-0001", "Success", {"positionList": rows})
+
+
 async def order_book(state: PaperState, call: XtsCall) -> web.Response:
     if refused := _refused_read(call):
         return refused
-    rows = [_order_row(order) for order in state.simulator.orders_of(call.account)]
-    if not rows:
-        return _error(400, "e-orders-0005", "Data Not Available")
-    return _success("s-orders-0001", "Success order book", rows)
+    simulator, client_id = state.simulator, call.account
+    return state.read_answer(("order_book", client_id, ""), simulator.book_stamp(client_id),
+                             lambda: render_order_book(simulator, client_id)).response()
 
 
 async def trade_book(state: PaperState, call: XtsCall) -> web.Response:
     if refused := _refused_read(call):
         return refused
-    rows = [_trade_row(fill) for fill in state.simulator.fills_of(call.account)]
-    if not rows:
-        return _error(400, "e-tradeBook-0005", "Data Not Available")
-    return _success("s-trades-0001", "Success trade book", rows)
+    simulator, client_id = state.simulator, call.account
+    return state.read_answer(("trade_book", client_id, ""), simulator.book_stamp(client_id),
+                             lambda: render_trade_book(simulator, client_id)).response()
 
 
 async def positions(state: PaperState, call: XtsCall) -> web.Response:
@@ -452,10 +501,9 @@ async def positions(state: PaperState, call: XtsCall) -> web.Response:
     view = call.request.query.get("dayOrNet", "")
     if view not in ("DayWise", "NetWise"):
         return _bad_request("dayOrNet must be DayWise or NetWise")
-    rows = [_position_row(p) for p in state.simulator.positions_of(call.account, view)]
-    if not rows:
-        return _error(400, "e-portfolio-0005", "Data Not Available")
-    return _success("s-portfolio-0001", "Success", {"positionList": rows})
+    simulator, client_id = state.simulator, call.account
+    return state.read_answer(("positions", client_id, view), simulator.positions_stamp(client_id, view),
+                             lambda: render_positions(simulator, client_id, view)).response()
 
 
 async def place(state: PaperState, call: XtsCall) -> web.Response:
@@ -614,6 +662,7 @@ async def sim_orders(request: web.Request) -> web.Response:
 async def sim_reset(request: web.Request) -> web.Response:
     state = request.app[STATE]
     state.simulator.reset()
+    state.kept_reads.clear()
     state.faults.clear()
     state.journal.clear()
     state.chaos = ChaosControl()

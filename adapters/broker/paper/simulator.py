@@ -8,10 +8,16 @@ fill when the price reaches them (at the better of limit and last price), option
 move; STOPMARKET / STOPLIMIT wait in "Trigger Pending" until the price crosses the stop. Modify keeps the
 AppOrderID and the tag of the placement; cancel ends an open order. Positions are derived from fills only.
 It knows nothing of HTTP or of the XTS field names: `server.py` renders its rows on the wire.
+
+Orders and fills change only through its methods, and every change stamps the account's book anew (stamps
+never repeat, not even across `reset`), as every move of a last price stamps the market: what an account's
+rows depend on is told by `book_stamp` and `positions_stamp`, so a reader can keep what it rendered from
+them until a stamp moves.
 """
 
 from __future__ import annotations
 
+import itertools
 import random
 import secrets
 from collections.abc import Callable, Mapping
@@ -180,6 +186,7 @@ class Position:
 
 @dataclass
 class _Book:
+    stamp: int
     orders: dict[int, SimOrder] = field(default_factory=dict)
     fills: list[Fill] = field(default_factory=list)
 
@@ -207,6 +214,8 @@ class Simulator:
             for segment, instrument_id, symbol, ltp in DEFAULT_INSTRUMENTS
         }
         self._first_order_id = self._rng.randrange(10**8, 9 * 10**8) * 10
+        self._stamps = itertools.count(1)
+        self._market_stamp = next(self._stamps)
         self.reset()
 
     def reset(self) -> None:
@@ -264,11 +273,13 @@ class Simulator:
             instrument = Instrument(segment, instrument_id, symbol, None)
             self._instruments[(segment, instrument_id)] = instrument
         instrument.ltp = ltp
+        self._market_stamp = next(self._stamps)
         return self._match_instrument(instrument)
 
     def random_walk_step(self) -> list[Fill]:
         """Move every priced instrument by -1, 0 or +1 tick."""
         fills: list[Fill] = []
+        self._market_stamp = next(self._stamps)
         for instrument in self._instruments.values():
             if instrument.ltp is not None:
                 instrument.ltp = max(TICK, instrument.ltp + TICK * self._rng.choice((-1, 0, 1)))
@@ -310,7 +321,7 @@ class Simulator:
             created_at=now,
             updated_at=now,
         )
-        self._book(ticket.client_id).orders[app_order_id] = order
+        self._changed(ticket.client_id).orders[app_order_id] = order
         reason = self._rejection(order)
         if reason:
             order.status, order.reject_reason = "Rejected", reason
@@ -335,6 +346,7 @@ class Simulator:
         order.time_in_force = amendment.time_in_force
         order.triggered = False
         order.updated_at = self._now()
+        self._changed(client_id)
         self._restate(order)
         if order.instrument.ltp is not None:
             self._match(order, order.instrument.ltp)
@@ -344,6 +356,7 @@ class Simulator:
         order = self._open_order(client_id, app_order_id, "cancelled")
         order.status = "Cancelled"
         order.updated_at = self._now()
+        self._changed(client_id)
         return order
 
     def orders_of(self, client_id: str) -> list[SimOrder]:
@@ -368,10 +381,30 @@ class Simulator:
             grouped.setdefault(key, []).append(fill)
         return [_position(client_id, group) for group in grouped.values()]
 
+    def book_stamp(self, client_id: str) -> int:
+        """Moves whenever `client_id`'s orders or fills change: what `orders_of` and `fills_of` (and every
+        order a fill refers to) read is the same while it stays."""
+        return self._book(client_id).stamp
+
+    def positions_stamp(self, client_id: str, view: Literal["NetWise", "DayWise"]) -> tuple[int, int, str]:
+        """Moves whenever `positions_of(client_id, view)` may change: the account's fills, any last price
+        (open lots are marked to it), and for `DayWise` the exchange date."""
+        day = _exchange_date(self._now()) if view == "DayWise" else ""
+        return self._book(client_id).stamp, self._market_stamp, day
+
     # --- internals --------------------------------------------------------------------------------
 
     def _book(self, client_id: str) -> _Book:
-        return self._books.setdefault(client_id, _Book())
+        book = self._books.get(client_id)
+        if book is None:
+            book = self._books[client_id] = _Book(next(self._stamps))
+        return book
+
+    def _changed(self, client_id: str) -> _Book:
+        """The account's book, stamped anew: the caller is changing its orders or fills."""
+        book = self._book(client_id)
+        book.stamp = next(self._stamps)
+        return book
 
     def _open_order(self, client_id: str, app_order_id: int, what: str) -> SimOrder:
         order = self._book(client_id).orders.get(app_order_id)
@@ -413,6 +446,7 @@ class Simulator:
             order.triggered = True
             order.updated_at = self._now()
             self._restate(order)
+            self._changed(order.client_id)
         at_market = order.order_type in ("MARKET", "STOPMARKET")
         limit_reached = ltp <= order.limit_price if buying else ltp >= order.limit_price
         if not (at_market or limit_reached):
@@ -430,7 +464,7 @@ class Simulator:
             order.status = "Filled"
         else:
             self._restate(order)
-        self._book(order.client_id).fills.append(fill)
+        self._changed(order.client_id).fills.append(fill)
         return [fill]
 
 
