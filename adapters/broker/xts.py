@@ -9,10 +9,10 @@ store. It never logs or puts into a message a token or a key.
 
 A steady cycle reads the same books again and again, so each read route (order book, trade book, positions
 per view) keeps its last successful answer per account, keyed by base URL, client id and route (never the
-token): an answer whose status and body are byte-for-byte the same comes back as the rows already decoded
-and mapped, in a new list, without decoding again. Only answers that decoded and mapped in full are kept;
-an error answer always raises. At most `read_cache_accounts` accounts are kept, least recently read first
-out.
+token): an answer whose status and body are byte-for-byte the same (compared chunk by chunk as the body
+arrives, never joined into a copy) comes back as the rows already decoded and mapped, in a new list,
+without decoding again. Only answers that decoded and mapped in full are kept; an error answer always
+raises. At most `read_cache_accounts` accounts are kept, least recently read first out.
 """
 
 from __future__ import annotations
@@ -260,10 +260,10 @@ class XtsBroker:
                     decode: Callable[[BrokerAccount, _Call, Any], list[Mapped]]) -> list[Mapped]:
         """The route's rows: decoded from the answer, or the kept ones when the answer's status and body are
         the same bytes as the last successful answer of this route for this account."""
-        status, raw = await self._exchange(account, call)
         account_key = (account.base_url, account.client_id)
         kept = self._kept_reads.get(account_key, call.what)
-        if kept is not None and kept.status == status and kept.body == raw:
+        status, raw = await self._exchange(account, call, kept.body if kept is not None else b"")
+        if kept is not None and raw is kept.body and status == kept.status:
             self._reads_reused += 1
             return list(kept.rows)
         rows = decode(account, call, self._result(account, call, status, raw))
@@ -289,8 +289,9 @@ class XtsBroker:
         status, raw = await self._exchange(account, call)
         return self._result(account, call, status, raw)
 
-    async def _exchange(self, account: BrokerAccount, call: _Call) -> tuple[int, bytes]:
-        """Make the request; the answer's HTTP status and body, or the transport's typed failure."""
+    async def _exchange(self, account: BrokerAccount, call: _Call, known: bytes = b"") -> tuple[int, bytes]:
+        """Make the request; the answer's HTTP status and body (`known` itself when the body is the same
+        bytes), or the transport's typed failure."""
         where = f"{call.what} for {account.client_id}"
         headers = {"Content-Type": "application/json"}
         if call.authenticated:
@@ -307,7 +308,7 @@ class XtsBroker:
                 headers=headers, timeout=self._timeout,
             ) as response:
                 status = response.status
-                raw = await response.read()
+                raw = await _body(response, known)
                 outcome = str(status)
         except TimeoutError:
             outcome = "timeout"
@@ -386,6 +387,20 @@ class XtsBroker:
     def _ack(self, account: BrokerAccount, call: _Call, result: Any, tag: str) -> PlaceAck:
         ack = self._decode(account, call, result, wire.XtsOrderAck)
         return PlaceAck(app_order_id=ack.AppOrderID, tag=ack.OrderUniqueIdentifier or tag)
+
+
+async def _body(response: aiohttp.ClientResponse, known: bytes) -> bytes:
+    """The response's body, or `known` itself when it is the same bytes: compared chunk by chunk as it
+    arrives, so an unchanged body is never joined into a copy."""
+    chunks: list[bytes] = []
+    offset = 0
+    async for chunk, _ in response.content.iter_chunks():
+        if offset >= 0 and known.startswith(chunk, offset):
+            offset += len(chunk)
+        else:
+            offset = -1
+        chunks.append(chunk)
+    return known if offset == len(known) and known else b"".join(chunks)
 
 
 def _check_tag(account: BrokerAccount, tag: str, what: str) -> None:

@@ -4,13 +4,16 @@ error answer is never kept and never hidden by a kept one."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import aiohttp
 import msgspec
 import pytest
 
 from adapters.broker.errors import BrokerProtocolError, BrokerUnavailable, SessionExpired
 from adapters.broker.paper import RunningPaperBroker
-from adapters.broker.types import BrokerAccount
+from adapters.broker.paper.simulator import OrderTicket
+from adapters.broker.types import BrokerAccount, ModifyRequest
 from adapters.broker.xts import ReadReuse, XtsBroker
 from tests.broker.conftest import UNPACED, SimControl, limit_buy, paper_account
 
@@ -55,6 +58,25 @@ async def test_a_changed_order_book_is_decoded_fresh(broker: XtsBroker, account:
     assert [order.tag for order in book] == ["r-1", "r-2"]
     assert book[0] == only and book[0] is not only
     assert broker.read_reuse() == ReadReuse(accounts=1, reused=0, decoded=2)
+
+
+async def test_a_change_anywhere_in_a_book_of_many_chunks_is_decoded_fresh(
+    broker: XtsBroker, account: BrokerAccount, paper: RunningPaperBroker
+):
+    for index in range(1_500):
+        paper.simulator.place(OrderTicket(
+            client_id=account.client_id, segment="NSECM", instrument_id=3045, side="BUY", order_type="LIMIT",
+            product_type="NRML", quantity=10, limit_price=Decimal("700.00"), stop_price=Decimal(0),
+            tag=f"many-{index}"))
+    book = await broker.order_book(account)
+    assert await broker.order_book(account) == book
+    for changed in (book[-1], book[0], book[700]):
+        await broker.modify(account, ModifyRequest(app_order_id=changed.app_order_id, order_type="LIMIT",
+                                                   quantity=10, tag=changed.tag, limit_price=Decimal("700.05")))
+        again = await broker.order_book(account)
+        assert [o.limit_price for o in again if o.app_order_id == changed.app_order_id] == [Decimal("700.05")]
+        assert len(again) == 1_500
+    assert broker.read_reuse() == ReadReuse(accounts=1, reused=1, decoded=4)
 
 
 async def test_each_read_route_and_position_view_keeps_its_own_answer(
