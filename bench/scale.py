@@ -8,19 +8,20 @@ end), against the paper broker in a separate process (`bench/_paper.py`) adding 
 Each account has two internal orders, seeded as rows already tagged and as broker orders carrying those
 tags (the first cycle adopts them, as after a restart): a filled BUY with a live SL and a live TP, and an
 open LIMIT BUY below the market. So each account's book has 4 rows and 1 position, and a steady cycle makes
-2 broker reads per account, writes the snapshot and FIFO rows and changes nothing else. Users, accounts and
+2 broker reads per account and writes nothing but its events (the market does not move: snapshot, FIFO
+rows and orders stay as they are). Users, accounts and
 orders are bulk-inserted; the broker's orders are placed on its simulator before it serves.
 
-Interval k is every user's k-th tick (ticks are jittered across the interval, so this is exact where a clock
-window would miscount ticks dispatched a few ms late across its edge). Interval 0 is the warm-up (log in,
-adopt the seeded orders). Intervals 1..N are measured: per interval, ticks due (one per user) against cycles
-started, finished, finished clean (no step failed or timed out: CycleFinished.error_count is 0) and finished
-within the interval, ticks skipped because the user's previous cycle was still
-running, and ticks that started nothing (missed). Over the measured intervals: cycle wall p50/p99
-(CycleStarted to CycleFinished), the service process's CPU % (of one core), RSS and threads, the paper
-broker's and MariaDB's CPU %, broker calls/s (the adapter's own call hook), DB statements/s (the service's
-own count, `Runtime.db_statements`: BEGIN and COMMIT included, the benchmark's own statements not), and the
-event log's lag.
+The warm-up is every user's first cycle (log in, adopt the seeded orders: the heaviest cycle a user has);
+it ends when the last of them finished. Interval k (1..N) is then every user's k-th tick from that moment
+on, counted per user (so a tick dispatched a few ms late is still its user's k-th): per interval, ticks due
+(one per user) against cycles started, finished, finished clean (no step failed or timed out:
+CycleFinished.error_count is 0) and finished within the interval, ticks skipped because the user's previous
+cycle was still running, and ticks that started nothing (missed). Over the measured intervals: cycle wall
+p50/p99 (CycleStarted to CycleFinished), the service process's CPU % (of one core), RSS and threads, the
+paper broker's and MariaDB's CPU %, broker calls/s (the adapter's own call hook), DB statements/s (the
+service's own count, `Runtime.db_statements`: BEGIN and COMMIT included, the benchmark's own statements
+not), how many reads the shared reads took, event-log batches/s and lag, and the steps that failed.
 Goals are reported as met or not met, never asserted; the exit status is 1 only on a real error (a cycle
 that failed a step, or setup that did not complete).
 
@@ -39,7 +40,7 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -70,8 +71,9 @@ class CountingMetrics(Metrics):
     def __init__(self) -> None:
         super().__init__()
         self.broker_call_count = 0
-        self.failed_steps: dict[str, int] = {}
-        self.failure_messages: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._failed_steps: dict[str, int] = {}
+        self._failure_messages: dict[str, int] = {}
 
     def broker_call(self, endpoint: str, status: str, seconds: float) -> None:
         self.broker_call_count += 1
@@ -80,51 +82,75 @@ class CountingMetrics(Metrics):
     def observe(self, event: Event) -> None:
         if isinstance(event, StepTimedOut) or getattr(event, "succeeded", True) is False:
             kind = "timeout" if isinstance(event, StepTimedOut) else str(event.kind)  # type: ignore[union-attr]
-            self.failed_steps[kind] = self.failed_steps.get(kind, 0) + 1
             message = f"{event.step}: " + ("timed out" if isinstance(event, StepTimedOut)
                                             else str(event.message))  # type: ignore[union-attr]
-            self.failure_messages[message] = self.failure_messages.get(message, 0) + 1
+            with self._lock:
+                self._failed_steps[kind] = self._failed_steps.get(kind, 0) + 1
+                self._failure_messages[message] = self._failure_messages.get(message, 0) + 1
         super().observe(event)
+
+    def failures(self) -> tuple[dict[str, int], dict[str, int]]:
+        """Failed steps so far, by kind and by step and message."""
+        with self._lock:
+            return dict(self._failed_steps), dict(self._failure_messages)
+
+
+class Tick(NamedTuple):
+    """One tick of one user: the cycle it started (its wall and whether it was clean once finished), or a
+    skip because the user's previous cycle was still running."""
+
+    at: float
+    skipped: bool
+    wall: float | None = None
+    clean: bool = False
 
 
 class CycleLog:
-    """Event observer (runs in the monitors' threads): when each cycle started, how long it took, skips."""
+    """Event observer (runs in the monitors' threads): each user's ticks, in order, and when its first cycle
+    finished (the warm-up: logging in and adopting the seeded orders)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self.started: dict[tuple[int, str], float] = {}
-        self.cycles: list[tuple[int, float, float | None]] = []  # (tick ordinal, start, wall or None)
-        self.with_errors: set[int] = set()  # positions in `cycles` of cycles that finished with errors
-        self.index: dict[tuple[int, str], int] = {}
-        self.skipped: list[int] = []  # tick ordinals of ticks skipped because a cycle was running
-        self._ticks: dict[int, int] = {}  # user id -> ticks seen so far
-
-    def _ordinal(self, user_id: int) -> int:
-        ordinal = self._ticks.get(user_id, 0)
-        self._ticks[user_id] = ordinal + 1
-        return ordinal
+        self.ticks: dict[int, list[Tick]] = {}
+        self._running: dict[tuple[int, str], tuple[int, int]] = {}  # (user, cycle) -> (user, position)
+        self.first_finished: dict[int, float] = {}
 
     def running(self) -> int:
         with self._lock:
-            return len(self.index)
+            return len(self._running)
+
+    def warmed_up(self) -> int:
+        with self._lock:
+            return len(self.first_finished)
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, CycleStarted):
-            at = event.at.timestamp()
             with self._lock:
-                self.index[(event.user_id, event.cycle_id)] = len(self.cycles)
-                self.cycles.append((self._ordinal(event.user_id), at, None))
+                mine = self.ticks.setdefault(event.user_id, [])
+                self._running[(event.user_id, event.cycle_id)] = (event.user_id, len(mine))
+                mine.append(Tick(at=event.at.timestamp(), skipped=False))
         elif isinstance(event, CycleFinished):
             with self._lock:
-                position = self.index.pop((event.user_id, event.cycle_id), None)
-                if position is not None:
-                    ordinal, start, _ = self.cycles[position]
-                    self.cycles[position] = (ordinal, start, event.at.timestamp() - start)
-                    if event.error_count:
-                        self.with_errors.add(position)
-        elif isinstance(event, TickSkipped):
+                found = self._running.pop((event.user_id, event.cycle_id), None)
+                if found is not None:
+                    mine = self.ticks[event.user_id]
+                    tick = mine[found[1]]
+                    mine[found[1]] = tick._replace(wall=event.at.timestamp() - tick.at, clean=not event.error_count)
+                    self.first_finished.setdefault(event.user_id, event.at.timestamp())
+        elif isinstance(event, TickSkipped) and event.reason == "cycle_running":
             with self._lock:
-                self.skipped.append(self._ordinal(event.user_id))
+                self.ticks.setdefault(event.user_id, []).append(Tick(at=event.at.timestamp(), skipped=True))
+
+    def interval(self, k: int, warm: float) -> list[Tick]:
+        """Every user's k-th tick (k >= 1) from `warm` on: ticks are counted per user, so a tick dispatched a
+        few ms late is still its user's k-th, never a neighbouring interval's."""
+        with self._lock:
+            found = []
+            for ticks in self.ticks.values():
+                first = next((i for i, tick in enumerate(ticks) if tick.at >= warm), len(ticks))
+                if first + k - 1 < len(ticks):
+                    found.append(ticks[first + k - 1])
+            return found
 
 
 def paper_spec(users: int) -> dict[str, Any]:
@@ -195,13 +221,14 @@ class Sampler(threading.Thread):
         self.samples: list[dict[str, float]] = []
         self.stopping = threading.Event()
 
-    def sample(self) -> dict[str, float]:
+    def sample(self) -> dict[str, Any]:
         cpu, rss, threads = self.me.read()
         lag = self.runtime.event_log.lag()
         return {"t": time.time(), "cpu": cpu, "rss": rss, "threads": threads, "broker_cpu": self.broker.cpu(),
                 "db_cpu": self.mysqld.cpu() if self.mysqld else float("nan"),
                 "statements": self.runtime.db_statements(), "broker_calls": self.metrics.broker_call_count,
-                "lag": lag.pending, "lag_s": lag.oldest_pending_s or 0.0}
+                "lag": lag.pending, "lag_s": lag.oldest_pending_s or 0.0, "event_batches": lag.batches,
+                "shared_reads": self.runtime.store.shared_reads()}
 
     def run(self) -> None:
         while not self.stopping.wait(1.0):
@@ -238,9 +265,11 @@ def run_scale(users: int, args: argparse.Namespace) -> dict[str, Any]:
             print(f"seeded in {seeded - setup_started:.1f} s; {users} monitors started in {connected - seeded:.1f} s",
                   flush=True)
             sampler.start()
-            # every user's k-th tick falls in [t0 + k * interval, t0 + (k + 1) * interval + connect time)
-            end = t0 + interval * (1 + args.intervals) + (connected - seeded) + 2
-            next_refresh = t0 + 30
+            warm = wait_for_warm_up(cycles, users, deadline=t0 + max(600.0, 10 * interval), database=database)
+            print(f"warm-up: every user's first cycle finished {warm - t0:.1f} s after they connected", flush=True)
+            failures_at_warm = metrics.failures()
+            end = warm + interval * args.intervals + 1
+            next_refresh = time.time() + 30
             while time.time() < end:
                 time.sleep(0.5)
                 if time.time() >= next_refresh:
@@ -253,7 +282,7 @@ def run_scale(users: int, args: argparse.Namespace) -> dict[str, Any]:
             drain_deadline = time.monotonic() + max(60.0, interval)
             while cycles.running() and time.monotonic() < drain_deadline:
                 time.sleep(0.2)
-            result = report(users, t0, interval, args.intervals, cycles, sampler, metrics)
+            result = report(users, warm, interval, args.intervals, cycles, sampler, metrics, failures_at_warm)
         finally:
             stop_started = time.perf_counter()
             stopped = False
@@ -266,29 +295,44 @@ def run_scale(users: int, args: argparse.Namespace) -> dict[str, Any]:
     return {**result, "stopped": stopped}
 
 
-def report(users: int, t0: float, interval: float, measured: int, cycles: CycleLog, sampler: Sampler,
-           metrics: CountingMetrics) -> dict[str, Any]:
+def wait_for_warm_up(cycles: CycleLog, users: int, deadline: float, database: BenchDatabase) -> float:
+    """When the last user's first cycle finished (fair prices kept fresh meanwhile)."""
+    next_refresh = time.time() + 30
+    while cycles.warmed_up() < users:
+        if time.time() > deadline:
+            raise RuntimeError(f"warm-up did not finish: {cycles.warmed_up()} of {users} first cycles done")
+        time.sleep(0.2)
+        if time.time() >= next_refresh:
+            refresh_fair_prices(database)
+            next_refresh += 30
+    return max(cycles.first_finished.values())
+
+
+def report(users: int, warm: float, interval: float, measured: int, cycles: CycleLog, sampler: Sampler,
+           metrics: CountingMetrics, failures_at_warm: tuple[dict[str, int], dict[str, int]]) -> dict[str, Any]:
     print(f"{'interval':>8} {'due':>6} {'started':>7} {'finished':>8} {'clean':>7} {'in time':>7} {'skipped':>7} "
           f"{'missed':>6} {'p50 s':>6} {'p99 s':>6}")
     walls: list[float] = []
     all_in_time = True
-    for k in range(1 + measured):
-        positions = [i for i, (ordinal, _, _) in enumerate(cycles.cycles) if ordinal == k]
-        mine = [cycles.cycles[i][1:] for i in positions]
-        finished = [w for _, w in mine if w is not None]
-        clean = sum(1 for i in positions if cycles.cycles[i][2] is not None and i not in cycles.with_errors)
+    for k in range(1, 1 + measured):
+        ticks = cycles.interval(k, warm)
+        started = [t for t in ticks if not t.skipped]
+        finished = [t.wall for t in started if t.wall is not None]
+        clean = sum(1 for t in started if t.wall is not None and t.clean)
         in_time = [w for w in finished if w < interval]
-        skipped = sum(1 for ordinal in cycles.skipped if ordinal == k)
-        missed = max(0, users - len(mine) - skipped)
-        label = "warm-up" if k == 0 else str(k)
-        print(f"{label:>8} {users:>6} {len(mine):>7} {len(finished):>8} {clean:>7} {len(in_time):>7} {skipped:>7} "
+        skipped = len(ticks) - len(started)
+        missed = users - len(ticks)
+        print(f"{k:>8} {users:>6} {len(started):>7} {len(finished):>8} {clean:>7} {len(in_time):>7} {skipped:>7} "
               f"{missed:>6} {percentile(finished, 0.5):>6.2f} {percentile(finished, 0.99):>6.2f}", flush=True)
-        if k:
-            walls += finished
-            all_in_time &= len(in_time) == users and clean == users and not skipped
-    window = sampler.between(t0 + interval, t0 + interval * (1 + measured))
+        walls += finished
+        all_in_time &= len(in_time) == users and clean == users and not skipped
+    window = sampler.between(warm, warm + interval * measured)
     first, last = window[0], window[-1]
     seconds = last["t"] - first["t"]
+    steps, messages = metrics.failures()
+    steps = {k: v - failures_at_warm[0].get(k, 0) for k, v in steps.items() if v > failures_at_warm[0].get(k, 0)}
+    messages = {k: v - failures_at_warm[1].get(k, 0) for k, v in messages.items()
+                if v > failures_at_warm[1].get(k, 0)}
     result = {
         "users": users,
         "p50": percentile(walls, 0.5), "p99": percentile(walls, 0.99), "max": max(walls, default=float("nan")),
@@ -299,8 +343,11 @@ def report(users: int, t0: float, interval: float, measured: int, cycles: CycleL
         "broker_calls_s": (last["broker_calls"] - first["broker_calls"]) / seconds,
         "statements_s": (last["statements"] - first["statements"]) / seconds,
         "lag_max": max(s["lag"] for s in window), "lag_s_max": max(s["lag_s"] for s in window),
-        "all_in_time": all_in_time, "failed_steps": dict(metrics.failed_steps),
-        "failure_messages": sorted(metrics.failure_messages.items(), key=lambda item: -item[1])[:5],
+        "event_batches_s": (last["event_batches"] - first["event_batches"]) / seconds,
+        "shared_reads": {name: (asked - first["shared_reads"][name][0], sent - first["shared_reads"][name][1])
+                         for name, (asked, sent) in last["shared_reads"].items()},
+        "all_in_time": all_in_time, "failed_steps": steps,
+        "failure_messages": sorted(messages.items(), key=lambda item: -item[1])[:5],
         "unfinished": cycles.running(),
     }
     print(f"cycle wall p50 {result['p50']:.3f} s, p99 {result['p99']:.3f} s, max {result['max']:.3f} s; "
@@ -310,6 +357,9 @@ def report(users: int, t0: float, interval: float, measured: int, cycles: CycleL
     print(f"broker calls {result['broker_calls_s']:.0f}/s, DB statements {result['statements_s']:.0f}/s, "
           f"event log lag max {result['lag_max']} events / {result['lag_s_max']:.2f} s; failed steps "
           f"{result['failed_steps']}; cycles still running after the drain {result['unfinished']}")
+    print("shared reads: " + ", ".join(f"{name} {asked:,} in {sent:,} statements"
+                                       for name, (asked, sent) in result["shared_reads"].items())
+          + f"; event log: {result['event_batches_s']:.0f} batches/s")
     for message, count in result["failure_messages"]:
         print(f"  {count:>7} x {message}")
     print(f"goals: every cycle inside its interval: {'met' if all_in_time else 'NOT met'}; p99 <= {GOAL_P99_S:g} s: "

@@ -1,11 +1,12 @@
 """Coalescing of the cycle's hot reads: keys that many concurrent callers ask for go out as one statement.
 
 Owns `ReadBatcher`. A caller awaits `read(keys)` and gets the values of its own keys. The batcher sends
-what is asked for at the end of the loop's current turn; while that read is at the database, new keys
-queue, and all of them go together when it returns. So an idle service reads at once (no added latency)
-and a busy one sends fewer, larger statements the busier it gets, without a tuning knob: the batch grows
-with the request rate times the statement's round trip. A value is always read after it was asked for,
-so a caller sees what a read of its own at that moment, or a little later, would see. A failed read fails
+what is asked for at the end of the loop's current turn, at most one read at a time and at most one every
+`min_interval_s`: keys asked for meanwhile queue and go together. So an idle service reads at once (no
+added latency: the reads of one user's cycle are further apart than the interval), and a busy one sends at
+most 1 / `min_interval_s` statements a second per kind of read, however many users ask: each statement
+carries the keys of every caller of its interval. A value is always read after it was asked for, so a
+caller sees what a read of its own at that moment, or a little later, would see. A failed read fails
 each caller of its batch with the same message. Used from one asyncio loop only.
 """
 
@@ -25,9 +26,11 @@ ReadMany = Callable[[Sequence[K]], Awaitable[Mapping[K, V]]]
 
 
 class ReadBatcher(Generic[K, V]):
-    def __init__(self, read_many: ReadMany[K, V], *, max_keys: int = 1000) -> None:
+    def __init__(self, read_many: ReadMany[K, V], *, min_interval_s: float = 0.005, max_keys: int = 1000) -> None:
         self._read_many = read_many
+        self._min_interval_s = min_interval_s
         self._max_keys = max_keys
+        self._last_start = float("-inf")
         self._keys: dict[K, None] = {}
         self._waiting: list[tuple[tuple[K, ...], asyncio.Future[dict[K, V]]]] = []
         self._scheduled = False
@@ -45,18 +48,28 @@ class ReadBatcher(Generic[K, V]):
         self._waiting.append((wanted, answer))
         self._keys.update(dict.fromkeys(wanted))
         self.requests += 1
-        if not self._scheduled and self._reading is None:
-            self._scheduled = True
-            loop.call_soon(self._start)
+        self._schedule(loop)
         return await answer
+
+    def _schedule(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._scheduled or self._reading is not None or not self._waiting:
+            return
+        self._scheduled = True
+        delay = self._last_start + self._min_interval_s - loop.time()
+        if delay > 0:
+            loop.call_later(delay, self._start)
+        else:
+            loop.call_soon(self._start)
 
     def _start(self) -> None:
         self._scheduled = False
         if self._reading is not None or not self._waiting:
             return
+        loop = asyncio.get_running_loop()
+        self._last_start = loop.time()
         keys, waiting = list(self._keys), self._waiting
         self._keys, self._waiting = {}, []
-        self._reading = asyncio.get_running_loop().create_task(self._answer(keys, waiting))
+        self._reading = loop.create_task(self._answer(keys, waiting))
 
     async def _answer(self, keys: list[K], waiting: list[tuple[tuple[K, ...], asyncio.Future[dict[K, V]]]]) -> None:
         try:
@@ -78,4 +91,4 @@ class ReadBatcher(Generic[K, V]):
                 if not answer.done():
                     answer.set_result({key: values[key] for key in wanted if key in values})
         self._reading = None
-        self._start()
+        self._schedule(asyncio.get_running_loop())

@@ -4,10 +4,11 @@ Owns the write path of the event log and its reads. `append` is thread-safe and 
 actors call it from their own threads; it encodes the event (msgspec JSON) and queues it, waking the loop
 only for the first event of a batch. One writer task on the asyncio loop waits a short window (or until
 `max_batch` events are queued), gives each event the next number of its user's sequence (initialised
-lazily from MAX(seq)), and writes every user's events in one multi-row INSERT. `await flush()` returns
-once everything appended before the call is committed. A failed write is kept and retried with back-off,
-with the same sequence numbers (a retry after an ambiguous commit is a no-op on the primary key); failures
-are logged and `lag()` reports what is waiting.
+lazily from MAX(seq)), and writes every user's events in one multi-row INSERT, autocommitted. `await
+flush()` returns once everything appended before the call is committed; it makes the writer go at once,
+but never more than once a window, so that a thousand cycles flushing each second still share batches. A
+failed write is kept and retried with back-off, with the same sequence numbers (a retry after an ambiguous
+commit is a no-op on the primary key); failures are logged and `lag()` reports what is waiting.
 
 Versioning rule. Stored rows carry the event's tag (`type`) and `version` (EVENT_VERSIONS, default 1).
 Adding a field with a default to an event is compatible: old payloads decode with the default, newer
@@ -105,6 +106,7 @@ class SqlEventLog:
         self._wake: asyncio.Event | None = None
         self._urgent = False
         self._wake_requested = False
+        self._last_write_at = float("-inf")
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -165,19 +167,25 @@ class SqlEventLog:
             self._wake.clear()
             with self._lock:
                 full = len(self._pending) >= self._max_batch
-            if not full and not self._urgent:
-                await asyncio.sleep(self._window_s)
+            assert self._loop is not None
+            wait = self._window_s
+            if self._urgent:  # a flush: write now, unless a batch went out less than a window ago
+                wait = self._last_write_at + self._window_s - self._loop.time()
+            if not full and wait > 0:
+                await asyncio.sleep(wait)
             self._urgent = False
             with self._lock:  # an append from here on wakes the writer again; the drain takes the ones before
                 self._wake_requested = False
             await self._drain()
 
     async def _drain(self) -> None:
-        while True:
+        """Write what was queued when the drain began; what comes meanwhile waits for the next window."""
+        with self._lock:
+            left = len(self._pending)
+        while left:
             with self._lock:
-                batch = self._pending[: self._max_batch]
-            if not batch:
-                return
+                batch = self._pending[: min(left, self._max_batch)]
+            left -= len(batch)
             await self._write_until_durable(batch)
             with self._lock:
                 del self._pending[: len(batch)]
@@ -218,7 +226,10 @@ class SqlEventLog:
             return
 
     async def _write(self, batch: list[_Pending]) -> None:
-        async with self._db.transaction() as tx:
+        """One multi-row INSERT, atomic by itself and a no-op when sent again: no transaction around it."""
+        assert self._loop is not None
+        self._last_write_at = self._loop.time()
+        async with self._db.autocommit() as tx:
             unknown = sorted({p.user_id for p in batch if p.seq is None and p.user_id not in self._next_seq})
             if unknown:
                 rows = await tx.fetch_all("events/max_seq", unknown, counts=(len(unknown),))

@@ -1,14 +1,14 @@
 """The MySQL / MariaDB database: one aiomysql pool per process and explicit, short transactions.
 
 Owns connections and transactions only (no domain logic: that is `repository.SqlStore`). A unit of work that
-writes is `async with database.transaction() as tx:` (BEGIN ... COMMIT, READ COMMITTED). Reads that need no
-transaction are `async with database.reads() as tx:`: each statement runs on its own in autocommit mode,
-which under READ COMMITTED sees exactly what a read inside a transaction would, without the BEGIN and COMMIT
-round trips. Statements are the dialect's named queries with `%s` parameters. DATETIME(6) values are written
-and read as UTC (returned aware), DECIMAL as `Decimal`. Every statement has a deadline; a lost, killed or
-timed-out connection raises `DatabaseError` at once and is closed rather than returned to the pool, so the
-next transaction gets a healthy one. Error messages carry the server's error code and text, never SQL
-parameters or passwords.
+writes is `async with database.transaction() as tx:` (BEGIN ... COMMIT, READ COMMITTED). Statements that need
+no transaction (reads, and a write that is one idempotent statement) are `async with database.autocommit() as
+tx:`: each runs on its own in autocommit mode, which under READ COMMITTED sees exactly what a read inside a
+transaction would, without the BEGIN and COMMIT round trips. Statements are the dialect's named queries with
+`%s` parameters. DATETIME(6) values are written and read as UTC (returned aware), DECIMAL as `Decimal`. Every
+statement has a deadline; a lost, killed or timed-out connection raises `DatabaseError` at once and is closed
+rather than returned to the pool, so the next transaction gets a healthy one. Error messages carry the
+server's error code and text, never SQL parameters or passwords.
 """
 
 from __future__ import annotations
@@ -65,11 +65,12 @@ class _DeadConnection(DatabaseError):
 
 
 class MySqlTransaction:
-    """One open transaction (or, for `reads()`, a run of autocommitted statements) on one pooled connection.
+    """One open transaction (or, for `autocommit()`, a run of autocommitted statements) on one pooled connection.
 
-    `reconnect`, given only for reads, replaces a connection that fails before its first statement was
-    answered (the server dropped it while it was idle in the pool): the statement is run once more on a
-    fresh connection. A read is safe to send twice; a write in a transaction never is, and never gets it.
+    `reconnect`, given only for autocommitted statements, replaces a connection that fails before its first
+    statement was answered (the server dropped it while it was idle in the pool): the statement is run once
+    more on a fresh connection. Those statements are safe to send twice (reads, idempotent writes); a write in
+    a transaction never is, and never gets it.
     """
 
     def __init__(self, conn: aiomysql.Connection, queries: dict[str, Query], timeout_s: float,
@@ -260,8 +261,9 @@ class MySqlDatabase:
             self._pool.release(conn)
 
     @asynccontextmanager
-    async def reads(self) -> AsyncIterator[MySqlTransaction]:
-        """Read-only statements, each autocommitted; a connection found dead at the first is replaced once."""
+    async def autocommit(self) -> AsyncIterator[MySqlTransaction]:
+        """Statements each autocommitted and safe to send twice (reads, idempotent writes); a connection found
+        dead at the first is replaced once."""
         tx = MySqlTransaction(await self._acquire(), self._queries, self._timeout_s, self._count_statement,
                               self._replace_dead)
         try:

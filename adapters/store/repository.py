@@ -63,7 +63,8 @@ class Database(Protocol):
 
     def transaction(self) -> AbstractAsyncContextManager[Any]: ...
 
-    def reads(self) -> AbstractAsyncContextManager[Any]: ...
+    def autocommit(self) -> AbstractAsyncContextManager[Any]:
+        """Statements each autocommitted, outside any transaction: reads, or one idempotent write."""
 
     async def close(self) -> None: ...
 
@@ -191,7 +192,7 @@ class SqlStore:
 
     The reads every cycle makes (its context, the accounts' credentials, the orders revisions, fair
     prices) go through a `ReadBatcher` each: concurrent cycles of many users share one statement.
-    Reads that need no transaction run through `database.reads()`. Used from the one I/O loop only.
+    Reads run through `database.autocommit()`: no transaction, no BEGIN and COMMIT. Used from the one I/O loop only.
     """
 
     def __init__(self, database: Database, now: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -211,6 +212,12 @@ class SqlStore:
 
     def transaction(self) -> AbstractAsyncContextManager[Transaction]:
         return self.database.transaction()
+
+    def shared_reads(self) -> dict[str, tuple[int, int]]:
+        """For each kind of shared read: (reads asked for, statements they took) so far."""
+        return {name: (batcher.requests, batcher.statements) for name, batcher in (
+            ("cycle context", self._contexts), ("credentials", self._credentials),
+            ("orders revisions", self._revisions), ("fair prices", self._fair_prices))}
 
     async def close(self) -> None:
         await self.database.close()
@@ -298,7 +305,7 @@ class SqlStore:
 
     async def _read_cycle_contexts(self, user_ids: Sequence[int]) -> dict[int, CycleContext]:
         counts = (len(user_ids),)
-        async with self.database.reads() as tx:
+        async with self.database.autocommit() as tx:
             flags = await tx.fetch_all("users/cycle_flags_of_users", user_ids, counts=counts)
             accounts = await tx.fetch_all("accounts/for_cycles", user_ids, counts=counts)
             strategies = await tx.fetch_all("permissions/for_users", user_ids, counts=counts)
@@ -326,7 +333,7 @@ class SqlStore:
     async def day_pnl(self, user_id: int) -> Decimal:
         """Realized plus unrealized PnL of the user's accounts as the last cycle computed it (unmarked lots
         count as zero)."""
-        async with self.database.reads() as tx:
+        async with self.database.autocommit() as tx:
             rows = await tx.fetch_all("live_history/pnl_of_user", (user_id,))
         return sum((value for row in rows for value in (row["realized_pnl"], row["unrealized_pnl"])
                     if value is not None), Decimal(0))
@@ -344,7 +351,7 @@ class SqlStore:
         return [found[a][1] for a in wanted if a in found and found[a][0] == user_id]
 
     async def _read_credentials(self, account_ids: Sequence[int]) -> dict[int, tuple[int, BrokerAccount]]:
-        async with self.database.reads() as tx:
+        async with self.database.autocommit() as tx:
             rows = await tx.fetch_all("accounts/broker_accounts", account_ids, counts=(len(account_ids),))
         return {row["account_id"]: (row.pop("user_id"), msgspec.convert(row, BrokerAccount)) for row in rows}
 
@@ -397,7 +404,7 @@ class SqlStore:
         kept = self._snapshots.get((user_id, account_id))
         if kept is not None:
             return kept.fetched_at
-        async with self.database.reads() as tx:
+        async with self.database.autocommit() as tx:
             rows = await tx.fetch_all("accounts/snapshot_time", (account_id, user_id))
         return rows[0]["snapshot_fetched_at"] if rows else None
 
@@ -408,7 +415,7 @@ class SqlStore:
         kept = self._snapshots.get((user_id, account_id))
         if kept is not None:
             return kept.orders, kept.positions
-        async with self.database.reads() as tx:
+        async with self.database.autocommit() as tx:
             orders = await tx.fetch_all("snapshot/orders", (account_id, user_id))
             positions = await tx.fetch_all("snapshot/positions", (account_id, user_id))
         return (tuple(msgspec.convert(row, BrokerOrder) for row in orders),
@@ -450,7 +457,7 @@ class SqlStore:
         kept = self._histories.get((user_id, account_id))
         if kept is not None:
             return kept.history
-        async with self.database.reads() as tx:
+        async with self.database.autocommit() as tx:
             rows = await tx.fetch_all("live_history/read", (user_id, account_id))
         return _history([tuple(r[c] for c in _HISTORY_COLUMNS) for r in rows],
                         max((r["computed_at"] for r in rows), default=None))
@@ -465,7 +472,7 @@ class SqlStore:
             return await tx.insert("orders/insert", [getattr(row, f) for f in _ORDER_INSERT_FIELDS])
 
     async def order(self, user_id: int, order_id: int) -> OrderRow | None:
-        async with self.database.reads() as tx:
+        async with self.database.autocommit() as tx:
             rows = await tx.fetch_all("orders/by_id", (order_id, user_id))
         return _order(rows[0]) if rows else None
 
@@ -486,7 +493,7 @@ class SqlStore:
             else:
                 stale.append(account_id)
         if stale:
-            async with self.database.reads() as tx:
+            async with self.database.autocommit() as tx:
                 rows = [_order(r) for r in await tx.fetch_all(
                     "orders/for_accounts", (user_id, *stale), counts=(len(stale),))]
             for account_id in stale:
@@ -498,7 +505,7 @@ class SqlStore:
         return current
 
     async def _read_orders_revisions(self, account_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
-        async with self.database.reads() as tx:
+        async with self.database.autocommit() as tx:
             rows = await tx.fetch_all("accounts/orders_revisions", account_ids, counts=(len(account_ids),))
         return {row["id"]: (row["user_id"], row["orders_revision"]) for row in rows}
 
@@ -574,7 +581,7 @@ class SqlStore:
         return [msgspec.to_builtins(row) for row in rows]
 
     async def archived_orders(self, user_id: int, account_id: int) -> list[ArchivedOrderRow]:
-        async with self.database.reads() as tx:
+        async with self.database.autocommit() as tx:
             rows = await tx.fetch_all("archive/for_account", (user_id, account_id))
         return [
             ArchivedOrderRow(
@@ -637,7 +644,7 @@ class SqlStore:
         return [_regeneration(r) for r in rows]
 
     async def pending_regenerations(self, user_id: int, account_id: int) -> list[RegenerationRow]:
-        async with self.database.reads() as tx:
+        async with self.database.autocommit() as tx:
             rows = await tx.fetch_all("regenerations/pending", (user_id, account_id))
         return [_regeneration(r) for r in rows]
 
@@ -662,7 +669,7 @@ class SqlStore:
         return await self._fair_prices.read(sorted(set(symbols)))
 
     async def _read_fair_prices(self, symbols: Sequence[str]) -> dict[str, FairPrice]:
-        async with self.database.reads() as tx:
+        async with self.database.autocommit() as tx:
             rows = await tx.fetch_all("fair_prices/select", symbols, counts=(len(symbols),))
         return {r["symbol"]: FairPrice(symbol=r["symbol"], buy_fair_price=r["buy_fair_price"],
                                        sell_fair_price=r["sell_fair_price"], updated_at=r["updated_at"])
@@ -685,16 +692,16 @@ class SqlStore:
         return user_id, token
 
     async def ping(self) -> None:
-        async with self.database.reads() as tx:
+        async with self.database.autocommit() as tx:
             await tx.fetch_all("health/ping")
 
     async def broker_base_urls(self) -> list[str]:
-        async with self.database.reads() as tx:
+        async with self.database.autocommit() as tx:
             return [row["base_url"] for row in await tx.fetch_all("accounts/base_urls")]
 
     async def user_for_token(self, token: str) -> int | None:
         digest = hash_token(token)
-        async with self.database.reads() as tx:
+        async with self.database.autocommit() as tx:
             rows = await tx.fetch_all("users/by_token_hash", (digest,))
         for row in rows:
             if hmac.compare_digest(row["token_hash"], digest):
@@ -702,7 +709,7 @@ class SqlStore:
         return None
 
     async def user_id(self, name: str) -> int | None:
-        async with self.database.reads() as tx:
+        async with self.database.autocommit() as tx:
             rows = await tx.fetch_all("users/by_name", (name,))
         return rows[0]["id"] if rows else None
 

@@ -1,12 +1,13 @@
 """The SQLite database, the embedded default: one connection on one dedicated thread, WAL, foreign keys on.
 
-Owns the connection and transactions only (domain logic is `repository.SqlStore`). Every statement runs on
-the database's single thread through an executor, so the asyncio loop never blocks; an asyncio lock lets one
+Owns the connection and transactions only (domain logic is `repository.SqlStore`). Every statement runs on the
+database's single thread through an executor, so the asyncio loop never blocks; an asyncio lock lets one
 transaction at a time use the connection (SQLite has one writer anyway). Transactions start with BEGIN
-IMMEDIATE; `reads()` runs read-only statements under the same lock without a transaction, each
-autocommitted. Money columns are declared MONEYTEXT (exact decimal text, read back as `Decimal`) and times
-UTCTEXT (UTC text, read back as aware datetimes), through converters registered under those project-specific
-type names. Errors become `DatabaseError` with SQLite's message, never parameters.
+IMMEDIATE; `autocommit()` runs statements that need no transaction (reads, one idempotent write) under the
+same lock without a transaction, each autocommitted. Money columns are declared MONEYTEXT (exact decimal text,
+read back as `Decimal`) and times UTCTEXT (UTC text, read back as aware datetimes), through converters
+registered under those project-specific type names. Errors become `DatabaseError` with SQLite's message, never
+parameters.
 """
 
 from __future__ import annotations
@@ -141,7 +142,7 @@ class SqliteDatabase:
                 raise
 
     @asynccontextmanager
-    async def reads(self) -> AsyncIterator[SqliteTransaction]:
+    async def autocommit(self) -> AsyncIterator[SqliteTransaction]:
         async with self._lock:
             yield SqliteTransaction(self)
 

@@ -33,7 +33,7 @@ async def row_ids(store, table: str, account_id: int) -> dict[int, int]:
     sql = f"SELECT ordinal, id FROM {table} WHERE account_id = {int(account_id)} ORDER BY ordinal"
     if database.dialect == "sqlite":
         return dict(await database.call("ids", lambda c: c.execute(sql).fetchall()))
-    async with database.reads() as tx:
+    async with database.autocommit() as tx:
         cursor = await tx.connection.cursor()
         await cursor.execute(sql)
         return dict(await cursor.fetchall())
