@@ -17,7 +17,8 @@ step runs (fetch, PnL, sync, protect, modify entries, modify SLs, archive; no re
 finds nothing to change. Cycles run back to back (`run_cycle_now`, next one once `CycleFinished` is seen);
 the broker's XTS pacing is off, as a 60 s interval never meets it. The broker reads of the measured cycles
 are reported as the XTS adapter counts them: answered with the same bytes as the kept answer (its rows
-reused, nothing decoded) or decoded.
+reused, nothing decoded) or decoded; DB statements per cycle are the service's own count
+(`Runtime.db_statements`, BEGIN and COMMIT included, the event log's writes too).
 
 Wall time is CycleStarted.at to CycleFinished.at; per-step time is a step's CommandIssued.at to its last
 outcome event, from the cycle's stored events via `replay.timeline.build_timeline` (each cycle is also
@@ -246,7 +247,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"seeded and warmed up ({args.warmup} cycles) in {time.perf_counter() - started:.1f} s")
             me, broker_stat = ProcessStat(), ProcessStat(paper.pid)
             cpu_before, broker_cpu_before = me.cpu(), broker_stat.cpu()
-            reads_before = bench.runtime.broker.read_reuse()
+            reads_before, statements_before = bench.runtime.broker.read_reuse(), bench.runtime.db_statements()
             excluded_cpu = 0.0
             measured: list[str] = []
             wall_started = time.perf_counter()
@@ -262,6 +263,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             broker_cpu_per_cycle = (broker_stat.cpu() - broker_cpu_before) / cycles
             _, rss, threads = me.read()
             reads_after = bench.runtime.broker.read_reuse()
+            statements = bench.runtime.db_statements() - statements_before
             timelines = bench.timelines(warmup + measured)
         finally:
             bench.close()
@@ -291,7 +293,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{cycles} cycles in {elapsed:.1f} s; order rows per account fetched: {', '.join(sorted(order_rows))}; "
           f"broker requests made by measured cycles: {requests}")
     print(f"broker reads by measured cycles: {reads_after.reused - reads_before.reused} answered with the same bytes "
-          f"as the kept answer (rows reused), {reads_after.decoded - reads_before.decoded} decoded")
+          f"as the kept answer (rows reused), {reads_after.decoded - reads_before.decoded} decoded; "
+          f"DB statements per cycle: {statements / cycles:.1f}")
     print(f"cycle wall: p50 {p50 * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms, max {max(walls) * 1000:.1f} ms, "
           f"mean {sum(walls) / len(walls) * 1000:.1f} ms")
     print(f"CPU per cycle: service {cpu_per_cycle * 1000:.1f} ms, paper broker process "
