@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 import time
+from collections import deque
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
@@ -64,7 +64,7 @@ class EventLogLag(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class _Pending:
-    __slots__ = ("at", "cycle_id", "enqueued", "payload", "seq", "tag", "user_id")
+    __slots__ = ("at", "cycle_id", "durable", "enqueued", "payload", "seq", "tag", "user_id")
 
     def __init__(self, event: Event) -> None:
         if len(event.cycle_id) > MAX_CYCLE_ID:
@@ -76,10 +76,15 @@ class _Pending:
         self.payload = _encoder.encode(event).decode("utf-8")
         self.enqueued = time.monotonic()
         self.seq: int | None = None
+        self.durable = False
 
 
 class SqlEventLog:
-    """Start with `await start()` on the loop that owns the database; stop with `await close()`."""
+    """Start with `await start()` on the loop that owns the database; stop with `await close()`.
+
+    Appending takes no lock: events go into a deque (whose append is atomic), so ten thousand monitor threads
+    never queue behind each other or behind the writer. Only the writer, on the loop, takes them out, in
+    order; a flush waits for the last event queued at its call, and flushes are answered oldest first."""
 
     def __init__(
         self,
@@ -93,15 +98,14 @@ class SqlEventLog:
         self._window_s = window_s
         self._max_batch = max_batch
         self._max_backoff_s = max_backoff_s
-        self._lock = threading.Lock()
-        self._pending: list[_Pending] = []
-        self._appended = 0
+        self._queued: deque[_Pending] = deque()
+        self._writing: list[_Pending] = []
         self._durable = 0
         self._batches = 0
         self._next_seq: dict[int, int] = {}
         self._failures = 0
         self._last_error = ""
-        self._waiters: list[tuple[int, asyncio.Future[None]]] = []
+        self._waiters: deque[tuple[_Pending, asyncio.Future[None]]] = deque()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
         self._urgent = False
@@ -119,24 +123,20 @@ class SqlEventLog:
     def append(self, event: Event) -> None:
         if self._loop is None or self._wake is None:
             raise RuntimeError("event log not started: await start() on the database's loop first")
-        record = _Pending(event)
-        with self._lock:
-            self._pending.append(record)
-            self._appended += 1
-            wake, self._wake_requested = not self._wake_requested, True
-        if wake:  # one wake-up of the loop per batch, not one per event
+        self._queued.append(_Pending(event))
+        if not self._wake_requested:  # one wake-up of the loop per batch, not one per event
+            self._wake_requested = True
             self._loop.call_soon_threadsafe(self._wake.set)
 
     async def flush(self, timeout: float | None = None) -> None:
         """Return when every event appended before this call is durable; DatabaseError after `timeout`
         seconds (the events stay queued and will still be written)."""
-        with self._lock:
-            target = self._appended
-            if self._durable >= target:
-                return
+        last = self._queued[-1] if self._queued else (self._writing[-1] if self._writing else None)
+        if last is None or last.durable:
+            return
         assert self._loop is not None and self._wake is not None
         waiter = self._loop.create_future()
-        self._waiters.append((target, waiter))
+        self._waiters.append((last, waiter))
         self._urgent = True
         self._wake.set()
         try:
@@ -149,57 +149,52 @@ class SqlEventLog:
             ) from None
 
     def lag(self) -> EventLogLag:
-        with self._lock:
-            oldest = self._pending[0].enqueued if self._pending else None
-            return EventLogLag(
-                pending=len(self._pending),
-                oldest_pending_s=None if oldest is None else time.monotonic() - oldest,
-                consecutive_failures=self._failures,
-                last_error=self._last_error,
-                written=self._durable,
-                batches=self._batches,
-            )
+        """What is not durable yet; callable from any thread (a racing drain only makes it a moment old)."""
+        writing, queued = self._writing, self._queued
+        try:
+            oldest = writing[0].enqueued if writing else queued[0].enqueued
+        except IndexError:
+            oldest = None
+        return EventLogLag(
+            pending=len(writing) + len(queued),
+            oldest_pending_s=None if oldest is None else time.monotonic() - oldest,
+            consecutive_failures=self._failures,
+            last_error=self._last_error,
+            written=self._durable,
+            batches=self._batches,
+        )
 
     async def _writer(self) -> None:
-        assert self._wake is not None
+        assert self._wake is not None and self._loop is not None
         while True:
             await self._wake.wait()
             self._wake.clear()
-            with self._lock:
-                full = len(self._pending) >= self._max_batch
-            assert self._loop is not None
             wait = self._window_s
             if self._urgent:  # a flush: write now, unless a batch went out less than a window ago
                 wait = self._last_write_at + self._window_s - self._loop.time()
-            if not full and wait > 0:
+            if len(self._queued) < self._max_batch and wait > 0:
                 await asyncio.sleep(wait)
             self._urgent = False
-            with self._lock:  # an append from here on wakes the writer again; the drain takes the ones before
-                self._wake_requested = False
+            self._wake_requested = False  # an append from here on wakes the writer again; the drain takes the rest
             await self._drain()
 
     async def _drain(self) -> None:
         """Write what was queued when the drain began; what comes meanwhile waits for the next window."""
-        with self._lock:
-            left = len(self._pending)
+        left = len(self._queued)
         while left:
-            with self._lock:
-                batch = self._pending[: min(left, self._max_batch)]
-            left -= len(batch)
-            await self._write_until_durable(batch)
-            with self._lock:
-                del self._pending[: len(batch)]
-                self._durable += len(batch)
-                self._batches += 1
-                durable = self._durable
-            still_waiting = []
-            for target, waiter in self._waiters:
-                if target <= durable:
-                    if not waiter.done():
-                        waiter.set_result(None)
-                else:
-                    still_waiting.append((target, waiter))
-            self._waiters = still_waiting
+            take = min(left, self._max_batch)
+            left -= take
+            self._writing = [self._queued.popleft() for _ in range(take)]
+            await self._write_until_durable(self._writing)
+            for record in self._writing:
+                record.durable = True
+            self._durable += take
+            self._batches += 1
+            self._writing = []
+            while self._waiters and self._waiters[0][0].durable:
+                waiter = self._waiters.popleft()[1]
+                if not waiter.done():
+                    waiter.set_result(None)
 
     async def _write_until_durable(self, batch: list[_Pending]) -> None:
         while True:
@@ -212,7 +207,7 @@ class SqlEventLog:
                 log.error(
                     "event log write failed (%d in a row, %d events waiting), retrying in %.2f s: %s",
                     self._failures,
-                    len(self._pending),
+                    self.lag().pending,
                     backoff,
                     self._last_error,
                     exc_info=not isinstance(exc, DatabaseError),
