@@ -234,6 +234,12 @@ def timed(action: Callable[[], object], repeat: int) -> tuple[list[float], objec
     return seconds, result
 
 
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages: whether something else ran beside the timings."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f}"
+
+
 def result_rows(result: FifoResult) -> tuple[list[tuple], list[tuple]]:
     matches = sorted(
         (m.symbol, m.entry_order_id, m.exit_order_id, m.direction, m.qty, m.entry_price, m.exit_price,
@@ -341,7 +347,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     differences = 0
     with Database(args.host, args.port, args.user, args.password) as database:
-        print(f"machine: {machine()}; MariaDB {database.version()}")
+        print(f"machine: {machine()}; MariaDB {database.version()}; {load_average()}")
         print(f"{'fills':>9} {'matches':>9} {'lots':>6} {'book->fills':>11} {'match_fifo':>11} "
               f"{'(median)':>9} {'(shuffled)':>10} {'classic SQL':>12} {'ranked SQL':>11}  equal")
         for size in sizes:
@@ -371,6 +377,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                   f"{convert_seconds[0]:>10.3f}s {min(seconds):>10.3f}s {statistics.median(seconds):>8.3f}s "
                   f"{shuffled_seconds[0]:>9.3f}s {sql_seconds['classic']:>12} {sql_seconds['ranked']:>11}  "
                   f"{', '.join(verdicts)}", flush=True)
+    print(load_average())
     if differences:
         print(f"FAILED: {differences} SQL result(s) differ from match_fifo", file=sys.stderr)
         return 1

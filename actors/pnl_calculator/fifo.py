@@ -11,7 +11,8 @@ direction. LONG realized = (exit - entry) x qty, SHORT realized = (entry - exit)
 to `marks[symbol]`; a symbol without a mark gets `mark=None, unrealized_pnl=None`, never a guess.
 
 Money arithmetic runs in a decimal context that traps inexact results: a PnL figure is exact or the call
-raises `decimal.Inexact`.
+raises `decimal.Inexact`. The matching is one loop over the ordered fills, each validated at its turn, in
+which a lot is the fill that opened it (docs/BENCHMARKS.md, FIFO PnL, has its cost per fill).
 """
 
 from __future__ import annotations
@@ -19,8 +20,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Mapping
 from decimal import Context, Decimal, Inexact, localcontext
-from itertools import repeat
-from operator import attrgetter, mul, neg, sub
+from operator import attrgetter
 from typing import Literal
 
 import msgspec
@@ -110,7 +110,7 @@ def fills_from_order_book(orders: Iterable[BrokerOrder]) -> list[Fill]:
 
 _by_order_id = attrgetter("order_id")
 _by_time = attrgetter("time")
-_ZERO = Decimal(0)
+_CLOSER_OF_ENTRY_SIDE: dict[str, Side] = {_BUY: _SELL, _SELL: _BUY}
 
 
 def match_fifo(fills: Iterable[Fill], marks: Mapping[str, Decimal]) -> FifoResult:
@@ -118,83 +118,164 @@ def match_fifo(fills: Iterable[Fill], marks: Mapping[str, Decimal]) -> FifoResul
 
     Raises ValueError naming the offending fill when a qty is not a positive int, a side is not BUY or
     SELL, a price is not a finite positive Decimal or a time is naive; and when a mark is not a Decimal.
+    When several fills are invalid, the one named is the first in (time, order_id) order; when naive and
+    aware times are mixed, the fills have no such order and a naive one is named.
+    """
+    ordered = _in_fifo_order(fills)
+    with localcontext(_EXACT):
+        books, matches = _match_in_order(ordered)
+        open_lots = _open_lots(books, marks)
+    return FifoResult(matches=tuple(matches), open_lots=open_lots)
+
+
+def _in_fifo_order(fills: Iterable[Fill]) -> list[Fill]:
+    """`fills` in (time, order_id) order, their times checked to be aware.
+
+    Two stable single-key sorts (order id, then time): faster than one sort on a (time, order_id) key,
+    whose tuples cost more to build and compare than the second pass costs. The time sort also settles
+    awareness for every fill at once: comparing a naive with an aware datetime raises TypeError, and a
+    comparison sort that succeeds has compared every pair of neighbours in its result, so the times are
+    then all naive or all aware, and the first one tells which.
     """
     ordered = list(fills)
     try:
-        # Two stable single-key sorts give (time, order_id) order, several times faster than a tuple key.
         ordered.sort(key=_by_order_id)
         ordered.sort(key=_by_time)
     except TypeError:
         raise ValueError(_unorderable_fills_reason(ordered)) from None
+    if ordered and ordered[0].time.utcoffset() is None:
+        _reject_first_invalid(ordered)
+    return ordered
 
-    # symbol -> [side of its open lots, deque of open lots (qty, price, order_id), oldest first]
-    books: dict[str, list] = {}
+
+class _Book:
+    """One symbol's open lots, oldest first, all entered on `side`: `head`, of which `head_qty` is left
+    open, then `rest`, each open for its fill's whole qty.
+
+    A lot is the fill that opened it: only the oldest lot can be partly closed, so only its remaining
+    qty is kept apart. A book is never empty; a position back at zero drops its book, a flip replaces it.
+    """
+
+    __slots__ = ("closer", "direction", "head", "head_qty", "is_long", "rest", "side")
+
+    def __init__(self, fill: Fill, qty: int) -> None:
+        self.side = fill.side
+        self.closer = _CLOSER_OF_ENTRY_SIDE[fill.side]
+        self.direction = _DIRECTION_OF_ENTRY_SIDE[fill.side]
+        self.is_long = fill.side == _BUY
+        self.head = fill
+        self.head_qty = qty
+        self.rest: deque[Fill] = deque()
+
+    def lots(self) -> list[tuple[int, Fill]]:
+        """(open qty, fill) of each lot, oldest first."""
+        return [(self.head_qty, self.head), *((fill.qty, fill) for fill in self.rest)]
+
+
+def _match_in_order(ordered: list[Fill]) -> tuple[dict[str, _Book], list[Match]]:
+    """Validate each fill (times are checked by `_in_fifo_order`) and match it against its symbol's book,
+    in order; the books left are the open lots. Runs inside the exact decimal context.
+
+    One loop with the closing written inline: it runs once per fill, and a function call per closing
+    fill costs about 6 % of the whole (docs/BENCHMARKS.md, FIFO PnL). A side is checked where it is
+    compared with the book's (a fill either opens a book, adds to it or closes it), so every fill's side
+    is still checked, at its turn. Realized PnL is (exit - entry) x qty for a LONG lot and
+    (entry - exit) x qty for a SHORT one, one subtraction and one multiplication per match.
+    """
+    books: dict[str, _Book] = {}
     matches: list[Match] = []
-    add_match = matches.append
-    with localcontext(_EXACT):
-        for fill in ordered:
-            qty = fill.qty
-            price = fill.price
-            side = fill.side
-            if (
-                type(qty) is not int
-                or qty <= 0
-                or type(price) is not Decimal
-                or not price.is_finite()
-                or price <= _ZERO
-                or (side != _BUY and side != _SELL)
-                or fill.time.tzinfo is None
-            ):
-                raise ValueError(_invalid_fill_reason(fill))
-            symbol = fill.symbol
-            book = books.get(symbol)
-            if book is None:
-                book = books[symbol] = [side, deque()]
-            lot_side, lots = book
-            if lots and lot_side != side:
-                exit_id = fill.order_id
-                closes_long = lot_side == _BUY
-                direction = "LONG" if closes_long else "SHORT"
-                while lots:
-                    lot_qty, lot_price, lot_id = lots[0]
-                    if lot_qty > qty:
-                        lots[0] = (lot_qty - qty, lot_price, lot_id)
-                        lot_qty = qty
-                    else:
-                        lots.popleft()
-                    gain = price - lot_price if closes_long else lot_price - price
-                    add_match(Match(symbol, lot_id, exit_id, direction, lot_qty, lot_price, price,
-                                    gain * lot_qty))
-                    qty -= lot_qty
-                    if not qty:
-                        break
-                if not qty:
-                    continue
-            book[0] = side
-            lots.append((qty, price, fill.order_id))
-        open_lots = _build_open_lots(books, marks)
-    return FifoResult(matches=tuple(matches), open_lots=open_lots)
+    for fill in ordered:
+        qty = fill.qty
+        price = fill.price
+        if (
+            type(qty) is not int
+            or qty <= 0
+            or type(price) is not Decimal
+            or not price.is_finite()
+            or price.is_signed()
+            or not price
+        ):
+            raise ValueError(_invalid_fill_reason(fill))
+        side = fill.side
+        try:
+            book = books[fill.symbol]
+        except KeyError:
+            if side != _BUY and side != _SELL:
+                raise ValueError(_invalid_fill_reason(fill)) from None
+            books[fill.symbol] = _Book(fill, qty)
+            continue
+        if side == book.side:
+            book.rest.append(fill)
+            continue
+        if side != book.closer:
+            raise ValueError(_invalid_fill_reason(fill))
+        is_long = book.is_long
+        lot = book.head
+        lot_qty = book.head_qty
+        lot_price = lot.price
+        if lot_qty > qty:  # the common case: the fill closes part of the oldest lot and nothing more
+            matches.append(Match(fill.symbol, lot.order_id, fill.order_id, book.direction, qty, lot_price,
+                                 price, (price - lot_price if is_long else lot_price - price) * qty))
+            book.head_qty = lot_qty - qty
+            continue
+        symbol = fill.symbol
+        exit_id = fill.order_id
+        direction = book.direction
+        rest = book.rest
+        while True:  # close the oldest lot whole, then look at the next one
+            matches.append(Match(symbol, lot.order_id, exit_id, direction, lot_qty, lot_price, price,
+                                 (price - lot_price if is_long else lot_price - price) * lot_qty))
+            qty -= lot_qty
+            if not rest:
+                if qty:
+                    books[symbol] = _Book(fill, qty)  # the position flips: what is left of the fill opens a lot
+                else:
+                    del books[symbol]
+                break
+            lot = rest.popleft()
+            lot_qty = lot.qty
+            lot_price = lot.price
+            if lot_qty > qty:
+                if qty:
+                    matches.append(Match(symbol, lot.order_id, exit_id, direction, qty, lot_price, price,
+                                         (price - lot_price if is_long else lot_price - price) * qty))
+                book.head = lot
+                book.head_qty = lot_qty - qty
+                break
+    return books, matches
 
 
-def _build_open_lots(books: dict[str, list], marks: Mapping[str, Decimal]) -> tuple[OpenLot, ...]:
+def _open_lots(books: dict[str, _Book], marks: Mapping[str, Decimal]) -> tuple[OpenLot, ...]:
     open_lots: list[OpenLot] = []
     for symbol in sorted(books):
-        side, lots = books[symbol]
-        if not lots:
-            continue
-        lot_qtys, lot_prices, lot_ids = zip(*lots, strict=True)
-        direction = _DIRECTION_OF_ENTRY_SIDE[side]
+        book = books[symbol]
         mark = marks.get(symbol)
-        if mark is None:
-            unrealized: Iterable[Decimal | None] = repeat(None)
-        elif type(mark) is not Decimal or not mark.is_finite():
+        if mark is not None and (type(mark) is not Decimal or not mark.is_finite()):
             raise ValueError(f"mark of {symbol} must be a finite Decimal, got {mark!r}")
-        else:
-            gains = map(mul, map(sub, repeat(mark), lot_prices), lot_qtys)
-            unrealized = gains if direction == "LONG" else map(neg, gains)
-        open_lots += map(OpenLot, repeat(symbol), lot_ids, repeat(direction), lot_qtys, lot_prices,
-                         repeat(mark), unrealized)
+        for qty, fill in book.lots():
+            if mark is None:
+                unrealized = None
+            elif book.is_long:
+                unrealized = (mark - fill.price) * qty
+            else:
+                unrealized = -((mark - fill.price) * qty)
+            open_lots.append(OpenLot(symbol, fill.order_id, book.direction, qty, fill.price, mark, unrealized))
     return tuple(open_lots)
+
+
+def _reject_first_invalid(ordered: list[Fill]) -> None:
+    """Raise ValueError for the first invalid fill of `ordered`, if there is one."""
+    for fill in ordered:
+        if (
+            type(fill.qty) is not int
+            or fill.qty <= 0
+            or (fill.side != _BUY and fill.side != _SELL)
+            or type(fill.price) is not Decimal
+            or not fill.price.is_finite()
+            or fill.price <= 0
+            or fill.time.tzinfo is None
+        ):
+            raise ValueError(_invalid_fill_reason(fill))
 
 
 def _unorderable_fills_reason(fills: list[Fill]) -> str:

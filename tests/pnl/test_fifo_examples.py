@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, Inexact
 
 import pytest
 
@@ -173,6 +173,57 @@ def test_a_naive_time_among_aware_ones_is_rejected_with_its_order_id():
 
     with pytest.raises(ValueError, match=r"order 42 \(INFY\): time must be timezone-aware"):
         match_fifo([fill(1, "BUY", 1, "10.00", 0), fill(2, "SELL", 1, "10.00", 1), naive], {})
+
+
+def test_the_first_fill_of_a_symbol_with_an_invalid_side_is_rejected():
+    fills = [fill(1, "BUY", 1, "10.00", 0), fill(2, "SELL", 1, "20.00", 1, symbol="TCS")]
+    fills[1] = Fill(order_id=2, symbol="TCS", side="sell", qty=1, price=D("20.00"), time=at(1))
+
+    with pytest.raises(ValueError, match=r"order 2 \(TCS\): side must be BUY or SELL"):
+        match_fifo(fills, {})
+
+
+def test_an_invalid_side_is_rejected_when_it_would_close_lots():
+    closing = Fill(order_id=2, symbol="INFY", side="Sell", qty=1, price=D("11.00"), time=at(1))
+
+    with pytest.raises(ValueError, match=r"order 2 \(INFY\): side must be BUY or SELL"):
+        match_fifo([fill(1, "BUY", 5, "10.00", 0), closing], {})
+
+
+def test_when_all_times_are_naive_the_first_fill_in_fifo_order_is_named():
+    naive = [
+        Fill(order_id=order_id, symbol="INFY", side="BUY", qty=1, price=D("10.00"),
+             time=datetime(2026, 1, 5, 9, minute))  # noqa: DTZ001
+        for order_id, minute in ((7, 20), (5, 15), (6, 15))
+    ]
+
+    with pytest.raises(ValueError, match=r"order 5 \(INFY\): time must be timezone-aware"):
+        match_fifo(naive, {})
+
+
+def test_a_position_closed_to_exactly_zero_reopens_with_a_fresh_lot():
+    fills = [fill(1, "BUY", 10, "100.00", 0), fill(2, "SELL", 10, "101.00", 1), fill(3, "SELL", 4, "102.00", 2),
+             fill(4, "BUY", 1, "99.00", 3)]
+
+    result = match_fifo(fills, {"INFY": D("100.00")})
+
+    assert result.matches == (
+        Match("INFY", 1, 2, "LONG", 10, D("100.00"), D("101.00"), D("10.00")),
+        Match("INFY", 3, 4, "SHORT", 1, D("102.00"), D("99.00"), D("3.00")),
+    )
+    assert result.open_lots == (OpenLot("INFY", 3, "SHORT", 3, D("102.00"), D("100.00"), D("6.00")),)
+
+
+def test_a_realized_pnl_that_cannot_be_exact_raises_instead_of_rounding():
+    fills = [fill(1, "BUY", 1, "1E+70", 0), fill(2, "SELL", 1, "0.01", 1)]
+
+    with pytest.raises(Inexact):
+        match_fifo(fills, {})
+
+
+def test_an_unrealized_pnl_that_cannot_be_exact_raises_instead_of_rounding():
+    with pytest.raises(Inexact):
+        match_fifo([fill(1, "BUY", 3, "0.01", 0)], {"INFY": D("1E+70")})
 
 
 def test_a_mark_that_is_not_a_decimal_is_rejected():

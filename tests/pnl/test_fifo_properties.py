@@ -7,7 +7,9 @@ from datetime import timedelta
 from decimal import Decimal
 from itertools import groupby
 
-from hypothesis import given, settings
+import msgspec
+import pytest
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from actors.pnl_calculator.fifo import Fill, match_fifo
@@ -140,3 +142,40 @@ def test_the_result_does_not_depend_on_the_input_order(data, fills, marks):
     shuffled = data.draw(st.permutations(fills))
 
     assert match_fifo(shuffled, marks) == match_fifo(fills, marks)
+
+
+CORRUPTIONS = (
+    ("qty", 0), ("qty", -3), ("qty", 2.0), ("qty", True), ("side", "buy"), ("side", None),
+    ("price", Decimal("NaN")), ("price", Decimal("-Infinity")), ("price", Decimal("-1.00")),
+    ("price", Decimal("-0")), ("price", 10.5),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.data(), fill_lists())
+def test_the_fill_named_is_the_first_invalid_one_in_fifo_order(data, fills):
+    assume(fills)
+    bad = data.draw(st.dictionaries(st.integers(0, len(fills) - 1), st.sampled_from(CORRUPTIONS), min_size=1))
+    fills = [
+        msgspec.structs.replace(fill, **dict([bad[index]])) if index in bad else fill
+        for index, fill in enumerate(fills)
+    ]
+    first = min((fills[index] for index in bad), key=lambda fill: (fill.time, fill.order_id))
+
+    with pytest.raises(ValueError, match=rf"^invalid fill of order {first.order_id} \("):
+        match_fifo(fills, {})
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.data(), fill_lists())
+def test_a_naive_time_anywhere_is_rejected_naming_a_naive_fill(data, fills):
+    assume(fills)
+    naive = data.draw(st.sets(st.integers(0, len(fills) - 1), min_size=1))
+    fills = [
+        msgspec.structs.replace(fill, time=fill.time.replace(tzinfo=None)) if index in naive else fill
+        for index, fill in enumerate(fills)
+    ]
+
+    with pytest.raises(ValueError, match="time must be timezone-aware") as rejected:
+        match_fifo(fills, {})
+    assert any(f"order {fills[index].order_id} " in str(rejected.value) for index in naive)
