@@ -16,6 +16,7 @@ from typing import Any
 
 import pykka
 
+from actors.user_monitor.host import MonitorRef
 from adapters.store.port import EventLog
 from messages.control import (
     ClientConnected,
@@ -33,7 +34,7 @@ from service.scheduler import MonitorRegistry, TickScheduler
 
 log = logging.getLogger(__name__)
 
-MonitorStarter = Callable[[int, pykka.ActorRef], pykka.ActorRef]
+MonitorStarter = Callable[[int, pykka.ActorRef], MonitorRef]
 """Starts the UserMonitor of a user, telling it who its supervisor is; returns its ref."""
 
 
@@ -81,7 +82,7 @@ class Supervisor(pykka.ThreadingActor):
             self._ticks.remove_user(user_id)
             ref = self._registry.pop(user_id)
             if ref is not None:
-                ref.stop(block=True, timeout=10)
+                ref.stop()
 
     def _on_connected(self, user_id: int, connection_id: str) -> None:
         first = not self._connections[user_id]
@@ -110,7 +111,7 @@ class Supervisor(pykka.ThreadingActor):
             return
         ref = self._registry.pop(user_id)
         if ref is not None:
-            ref.stop(block=False)
+            ref.stop()
             log.info("monitor of user %s stopped: no client left", user_id, extra={"user_id": user_id})
 
     def _on_crashed(self, crash: MonitorCrashed) -> None:

@@ -1,9 +1,10 @@
 """Benchmark of the service at scale: U users x 2 accounts on a 60 s interval, for several intervals.
 
-The service is the real runtime (`service.runtime.Runtime`, production defaults: XTS pacing on, aiohttp
-connector limit 200 / 20 per host, aiomysql pool of 10, APScheduler with one jittered job per user, one
-pykka UserMonitor thread per user) on a MariaDB database of its own (`bench_scale_<pid>`, dropped at the
-end), against the paper broker in a separate process (`bench/_paper.py`) adding 50-200 ms to every call.
+The service is the real runtime (`service.runtime.Runtime`, production defaults but for the broker
+connector: XTS pacing on, aiomysql pool of 10, APScheduler with one jittered job per user, the users'
+monitors on 4 MonitorHost threads; the connector allows `--connections-per-host` connections to the one
+broker host) on a MariaDB database of its own (`bench_scale_<users>_<pid>`, dropped at the end), against the
+paper broker in a separate process (`bench/_paper.py`) adding 50-200 ms to every call.
 
 Each account has two internal orders, seeded as rows already tagged and as broker orders carrying those
 tags (the first cycle adopts them, as after a restart): a filled BUY with a live SL and a live TP, and an

@@ -6,6 +6,8 @@ the same with their own handlers. Stopping it stops ticks first, then monitors, 
 
 from __future__ import annotations
 
+import itertools
+
 import msgspec
 import pykka
 from apscheduler.schedulers.base import BaseScheduler
@@ -17,6 +19,7 @@ from actors.order_syncer.actor import OrderSyncer
 from actors.pnl_calculator.actor import PnlCalculator
 from actors.supervisor import Supervisor
 from actors.user_monitor.actor import UserMonitor
+from actors.user_monitor.host import MonitorHost, MonitorRef, StartMonitor
 from actors.worker import StepHandler
 from adapters.store.port import EventLog, Store
 from adapters.web.port import Notifier
@@ -79,6 +82,8 @@ class MonitoringSystem:
             c.ModifyStopLosses: placer, c.ArchiveRejected: syncer, c.RegenerateEntries: syncer,
             c.PlaceRegenerated: placer, c.ReportErrors: reporter, c.SendSummary: reporter,
         }
+        self._hosts = tuple(MonitorHost.start(self._make_monitor) for _ in range(config.monitor_threads))
+        self._incarnations = itertools.count(1)
         self.ticks = TickScheduler(scheduler, self.registry, clock, config.interval_s)
         self.supervisor = Supervisor.start(
             start_monitor=self._start_monitor, ticks=self.ticks, registry=self.registry,
@@ -86,9 +91,15 @@ class MonitoringSystem:
         if not scheduler.running:
             scheduler.start()
 
-    def _start_monitor(self, user_id: int, supervisor: pykka.ActorRef) -> pykka.ActorRef:
-        return self._monitor_type.start(user_id, routes=self._routes, event_log=self._event_log,
-                                        clock=self._clock, config=self._config, supervisor=supervisor)
+    def _start_monitor(self, user_id: int, supervisor: pykka.ActorRef) -> MonitorRef:
+        host = self._hosts[user_id % len(self._hosts)]
+        incarnation = next(self._incarnations)
+        host.tell(StartMonitor(user_id, incarnation, supervisor))
+        return MonitorRef(host, user_id, incarnation)
+
+    def _make_monitor(self, user_id: int, ref: MonitorRef, supervisor: pykka.ActorRef) -> UserMonitor:
+        return self._monitor_type(user_id, ref=ref, routes=self._routes, event_log=self._event_log,
+                                  clock=self._clock, config=self._config, supervisor=supervisor)
 
     def client_connected(self, user_id: int, connection_id: str) -> None:
         self.supervisor.tell(ClientConnected(user_id=user_id, connection_id=connection_id))
@@ -106,5 +117,5 @@ class MonitoringSystem:
         if self._scheduler.running:
             self._scheduler.shutdown(wait=True)
         self.supervisor.stop(block=True, timeout=30)
-        for worker in self._workers:
-            worker.stop(block=True, timeout=10)
+        for actor in (*self._hosts, *self._workers):
+            actor.stop(block=True, timeout=10)

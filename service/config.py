@@ -40,10 +40,13 @@ class CycleConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     """Deadline per step; a reply later than this is recorded and ignored, the step counts as failed."""
     window: TradingWindow = TradingWindow()
     """When cycles may run (Asia/Kolkata, Mon-Fri 09:26-15:30, minus holidays)."""
+    monitor_threads: int = 4
+    """Threads the users' monitors share (each a MonitorHost actor; a user always on the same one)."""
 
     def __post_init__(self) -> None:
         if self.interval_s <= 0:
             raise ValueError(f"interval_s must be positive, got {self.interval_s}")
+        _require_positive(self, "monitor_threads")
         if any(t <= 0 for t in self.step_timeouts_s.values()):
             raise ValueError("every step timeout must be positive")
 

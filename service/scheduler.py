@@ -18,6 +18,7 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from actors.user_monitor.host import MonitorRef
 from messages.control import Tick
 from service.clock import Clock
 
@@ -25,21 +26,21 @@ log = logging.getLogger(__name__)
 
 
 class MonitorRegistry:
-    """Thread-safe map of user id to the ActorRef of that user's current UserMonitor."""
+    """Thread-safe map of user id to the ref of that user's current UserMonitor."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._refs: dict[int, pykka.ActorRef] = {}
+        self._refs: dict[int, MonitorRef] = {}
 
-    def put(self, user_id: int, ref: pykka.ActorRef) -> None:
+    def put(self, user_id: int, ref: MonitorRef) -> None:
         with self._lock:
             self._refs[user_id] = ref
 
-    def get(self, user_id: int) -> pykka.ActorRef | None:
+    def get(self, user_id: int) -> MonitorRef | None:
         with self._lock:
             return self._refs.get(user_id)
 
-    def pop(self, user_id: int) -> pykka.ActorRef | None:
+    def pop(self, user_id: int) -> MonitorRef | None:
         with self._lock:
             return self._refs.pop(user_id, None)
 

@@ -1,14 +1,15 @@
 """The scripted harness: drive one UserMonitor with ticks and worker events, synchronously, no threads.
 
-The monitor is a real `UserMonitor`, never started: messages go into its pykka inbox and the harness
-hands them to it one by one. Workers are recorders; the test answers each command with events it builds
-(`ok`, `fail`) or lets the deadline pass (`advance`). Then it asserts the commands issued and the events
-logged.
+The monitor is a real `UserMonitor`, outside any host: messages to it (the test's, and those it sends itself,
+such as its deadlines) go into an inbox the harness hands to it one by one. Workers are recorders; the test
+answers each command with events it builds (`ok`, `fail`) or lets the deadline pass (`advance`). Then it
+asserts the commands issued and the events logged.
 """
 
 from __future__ import annotations
 
 import itertools
+from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, get_args
@@ -28,6 +29,14 @@ SUCCESS_EVENT: dict[Step, type] = {cls.step: cls for cls in get_args(StepSucceed
 WEDNESDAY_NOON_IST = datetime(2026, 11, 25, 6, 30, tzinfo=UTC)
 SILENT = "silent"
 """In a `run_cycle` failure plan: the worker never answers, so the step's deadline passes."""
+
+
+class _Inbox:
+    def __init__(self) -> None:
+        self.messages: deque[Any] = deque()
+
+    def tell(self, message: Any) -> None:
+        self.messages.append(message)
 
 
 class _WorkerRecorder:
@@ -56,8 +65,10 @@ class ScriptedMonitor:
         self.workers = _WorkerRecorder()
         self.supervisor = ListRef()
         counter = itertools.count(1)
+        self.inbox = _Inbox()
         self.monitor = monitor(
             user_id,
+            ref=self.inbox,
             routes={cls: self.workers for cls in get_args(Command) if cls is not FinishCycle},
             event_log=self.log,
             clock=self.clock,
@@ -69,10 +80,8 @@ class ScriptedMonitor:
     # --- driving ------------------------------------------------------------------------------
 
     def send(self, message: Any) -> None:
-        self.monitor.actor_ref.tell(message)
-        inbox = self.monitor.actor_inbox
-        while not inbox.empty():
-            self.monitor._handle_receive(inbox.get().message)
+        self.inbox.tell(message)
+        self.send_pending()
 
     def tick(self, trigger: str = "schedule") -> None:
         self.send(Tick(trigger=trigger))
@@ -82,9 +91,8 @@ class ScriptedMonitor:
         self.send_pending()
 
     def send_pending(self) -> None:
-        inbox = self.monitor.actor_inbox
-        while not inbox.empty():
-            self.monitor._handle_receive(inbox.get().message)
+        while self.inbox.messages:
+            self.monitor.on_receive(self.inbox.messages.popleft())
 
     @property
     def pending(self) -> Command:

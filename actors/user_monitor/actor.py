@@ -1,9 +1,13 @@
-"""The UserMonitor: a thin pykka shell around the pure cycle decider, one actor per monitored user.
+"""The UserMonitor: a thin shell around the pure cycle decider, one per monitored user.
 
 It owns the user's current cycle state and the only copy of the decision loop: append the event to the
 event log, fold it with `evolve`, ask `decide` for the next command, log that as `CommandIssued`, send it
 to its worker with a deadline. It checks a tick's pre-conditions (trading window, draining, a cycle
 already running) with the injected clock. It holds no business rule and never blocks on I/O.
+
+A monitor is not a thread of its own: a `MonitorHost` actor (actors/user_monitor/host.py) runs the
+monitors of many users, one message at a time. `ref` is where the monitor's messages come back to it
+(worker replies, its deadlines): a `MonitorRef` naming the host and the user.
 """
 
 from __future__ import annotations
@@ -46,11 +50,12 @@ def new_cycle_id(now: datetime) -> str:
     return f"{now:%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
 
 
-class UserMonitor(pykka.ThreadingActor):
+class UserMonitor:
     def __init__(
         self,
         user_id: int,
         *,
+        ref: ReplyTo,
         routes: Mapping[type, ReplyTo],
         event_log: EventLog,
         clock: Clock,
@@ -58,8 +63,8 @@ class UserMonitor(pykka.ThreadingActor):
         supervisor: ReplyTo | None = None,
         cycle_ids: Callable[[datetime], str] = new_cycle_id,
     ) -> None:
-        super().__init__()
         self.user_id = user_id
+        self.ref = ref
         self._routes = dict(routes)
         self._event_log = event_log
         self._clock = clock
@@ -90,15 +95,17 @@ class UserMonitor(pykka.ThreadingActor):
             case _ if isinstance(message, EVENT_TYPES):
                 self._apply(message)
             case _:
-                super().on_receive(message)
+                log.warning("monitor of user %s ignored a %s", self.user_id, type(message).__name__,
+                            extra={"user_id": self.user_id})
 
-    def on_failure(self, exception_type: Any, exception_value: Any, traceback: Any) -> None:
+    def on_failure(self, error: BaseException) -> None:
+        """`on_receive` raised: this monitor is done; its deadline is cancelled and the Supervisor told."""
         if self._deadline is not None:
             self._deadline.cancel()
         if self._supervisor is not None:
             cycle_id = (self._state.cycle_id or "") if self._state.running else ""
-            reason = exception_type.__name__ if exception_type else "unknown"
-            self._supervisor.tell(MonitorCrashed(user_id=self.user_id, cycle_id=cycle_id, reason=reason))
+            self._supervisor.tell(MonitorCrashed(user_id=self.user_id, cycle_id=cycle_id,
+                                                 reason=type(error).__name__))
 
     # --- the tick's pre-conditions -------------------------------------------------------------
 
@@ -153,14 +160,14 @@ class UserMonitor(pykka.ThreadingActor):
         expiry = DeadlinePassed(cycle_id=command.cycle_id, step=command.step)
         self._deadline = self._clock.call_later(deadline_s, lambda: self._tell_self(expiry))
         try:
-            self._routes[type(command)].tell(Request(command=command, reply_to=self.actor_ref))
+            self._routes[type(command)].tell(Request(command=command, reply_to=self.ref))
         except pykka.ActorDeadError:
             log.error("worker for %s is not running; the step will time out",
                       type(command).__name__, extra={"user_id": self.user_id, "cycle_id": command.cycle_id})
 
     def _tell_self(self, message: Any) -> None:
         with contextlib.suppress(pykka.ActorDeadError):
-            self.actor_ref.tell(message)
+            self.ref.tell(message)
 
     def _on_deadline(self, expiry: DeadlinePassed) -> None:
         state = self._state

@@ -356,12 +356,12 @@ class SqlStore:
         return {row["account_id"]: (row.pop("user_id"), msgspec.convert(row, BrokerAccount)) for row in rows}
 
     async def set_session_needed(self, user_id: int, account_id: int) -> None:
-        async with self.transaction() as tx:
+        async with self.database.autocommit() as tx:  # one idempotent UPDATE
             if not await tx.execute("accounts/set_session_needed", (self._now(), account_id, user_id)):
                 raise DatabaseError(f"account {account_id} is not an account of user {user_id}")
 
     async def set_account_token(self, user_id: int, account_id: int, token: str) -> None:
-        async with self.transaction() as tx:
+        async with self.database.autocommit() as tx:  # one idempotent UPDATE
             if not await tx.execute("accounts/set_token", (token, self._now(), account_id, user_id)):
                 raise DatabaseError(f"account {account_id} is not an account of user {user_id}")
 

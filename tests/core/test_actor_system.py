@@ -4,6 +4,7 @@ Step handlers here are small scripted coroutines (the real ones are tested with 
 broker); everything else is the production wiring.
 """
 
+import threading
 import time
 from typing import get_args
 
@@ -151,3 +152,13 @@ def test_a_crashed_monitor_is_replaced_and_the_crash_is_logged(system_factory):
     restart = next(e for e in log.events if isinstance(e, MonitorRestarted))
     assert restart.user_id == 1 and "RuntimeError" in restart.reason and "restarted" in restart.reason
     assert system.registry.user_ids() == [1]
+
+
+def test_hundreds_of_users_run_their_cycles_on_a_few_threads(system_factory):
+    system, _, notifier = system_factory(interval_s=30)
+    before = threading.active_count()
+    for user_id in range(1, 301):
+        system.client_connected(user_id, f"ws-{user_id}")
+        system.run_cycle_now(user_id)
+    wait_for(lambda: all(summaries(notifier, u) for u in range(1, 301)), timeout=30)
+    assert threading.active_count() - before < 10, "monitors share their hosts' threads, none has its own"
