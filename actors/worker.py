@@ -3,6 +3,10 @@
 A worker is stateless and shared by all users: everything it needs is in the command. Its step handlers
 (coroutines returning the step's events) hold the logic; this shell only routes and guarantees that every
 command is answered — a handler that raises becomes the step's failure event, never an escaped exception.
+A handler still running `CANCEL_GRACE_S` after its step's deadline is cancelled: the monitor has given up
+on it, and work nobody waits for must not pile up on the loop of an overloaded service. Cancelling is safe
+at any await: a transaction in flight rolls back, and a broker request in flight is an ambiguous outcome,
+which the next order book settles (as after a crash, which may stop a step anywhere).
 """
 
 from __future__ import annotations
@@ -28,11 +32,17 @@ StepHandler = Callable[[Any], Awaitable[Sequence[Event]]]
 FAILURE_EVENT: dict[Step, type] = {cls.step: cls for cls in get_args(StepFailed)}
 
 
+CANCEL_GRACE_S = 1.0
+"""How long after its deadline a step's work is cancelled (the monitor has recorded the timeout by then)."""
+
+
 class Request(NamedTuple):
-    """A command on its way to a worker, with the actor to tell its outcome to (never logged)."""
+    """A command on its way to a worker, with the actor to tell its outcome to (never logged) and the
+    step's deadline."""
 
     command: Command
     reply_to: ReplyTo
+    deadline_s: float
 
 
 def failure_event(command: Command, error: BaseException, clock: Clock) -> Event:
@@ -72,5 +82,6 @@ class Worker(pykka.ThreadingActor):
             handler(command),
             reply_to=message.reply_to,
             on_error=lambda error: failure_event(command, error, self._clock),
+            timeout_s=message.deadline_s + CANCEL_GRACE_S,
         )
         return None

@@ -54,6 +54,7 @@ from messages.common import Step
 from messages.events import CycleFinished, CycleStarted, Event
 from replay.fold import check_cycle
 from replay.timeline import build_timeline
+from service import garbage_collector
 from service.config import BrokerConfig, CycleConfig
 from service.runtime import Runtime
 
@@ -142,6 +143,7 @@ def fair_prices(now: datetime) -> list[FairPrice]:
 class CycleBench:
     def __init__(self, database: BenchDatabase, paper: PaperProcess, client_ids: Sequence[str]) -> None:
         self.watch = CycleWatch()
+        garbage_collector.tune_for_service()
         self.runtime = Runtime(database_url=database.url, notifier=NullNotifier(),
                                cycle=CycleConfig(interval_s=86_400, window=TradingWindow(enabled=False)),
                                broker=BrokerConfig(pacing=False), event_observers=(self.watch,))

@@ -50,6 +50,7 @@ from actors.user_monitor.window import TradingWindow
 from bench._common import BenchDatabase, ProcessStat, machine, mysqld_pid, percentile
 from bench._paper import PaperProcess
 from messages.events import CycleFinished, CycleStarted, Event, StepTimedOut, TickSkipped
+from service import garbage_collector
 from service.config import BrokerConfig, CycleConfig
 from service.metrics import Metrics
 from service.runtime import Runtime
@@ -248,6 +249,7 @@ def run_scale(users: int, args: argparse.Namespace) -> dict[str, Any]:
             PaperProcess(paper_spec(users)) as paper:
         paper.latency(*args.latency)
         metrics, cycles = CountingMetrics(), CycleLog()
+        garbage_collector.tune_for_service()
         broker = BrokerConfig(connection_limit=max(200, args.connections_per_host),
                               connections_per_host=args.connections_per_host, read_cache_accounts=4 * users)
         runtime = Runtime(database_url=database.url, notifier=NullNotifier(), metrics=metrics,
@@ -255,6 +257,7 @@ def run_scale(users: int, args: argparse.Namespace) -> dict[str, Any]:
                           broker=broker, event_observers=(cycles,))
         try:
             seed_database(database, users, paper.url)
+            garbage_collector.freeze_startup_objects()
             seeded = time.perf_counter()
             sampler = Sampler(runtime, metrics, database, paper.pid)
             t0 = time.time()

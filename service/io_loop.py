@@ -61,13 +61,15 @@ class IoLoop:
         work: Awaitable[Sequence[Any]],
         reply_to: ReplyTo,
         on_error: Callable[[BaseException], Any],
+        timeout_s: float | None = None,
     ) -> concurrent.futures.Future[None]:
         """Run `work`; tell the events it returns to `reply_to` as one `StepOutcome`, or `on_error`'s event
-        for its failure."""
+        for its failure. Work still running after `timeout_s` is cancelled and fails with TimeoutError."""
 
         async def run_and_tell() -> None:
             try:
-                events = tuple(await work)
+                async with asyncio.timeout(timeout_s):
+                    events = tuple(await work)
             except Exception as exc:  # every failure becomes an event; nothing escapes
                 events = (on_error(exc),)
             try:

@@ -160,7 +160,7 @@ class UserMonitor:
         expiry = DeadlinePassed(cycle_id=command.cycle_id, step=command.step)
         self._deadline = self._clock.call_later(deadline_s, lambda: self._tell_self(expiry))
         try:
-            self._routes[type(command)].tell(Request(command=command, reply_to=self.ref))
+            self._routes[type(command)].tell(Request(command=command, reply_to=self.ref, deadline_s=deadline_s))
         except pykka.ActorDeadError:
             log.error("worker for %s is not running; the step will time out",
                       type(command).__name__, extra={"user_id": self.user_id, "cycle_id": command.cycle_id})

@@ -13,6 +13,7 @@ import threading
 
 from adapters.errors import AdapterError
 from adapters.web.context import WebSettings
+from service import garbage_collector
 from service.config import ConfigError, load_config
 from service.logs import configure_logging
 from service.server import Service
@@ -34,6 +35,7 @@ def serve(args: argparse.Namespace) -> int:
         return 2
     configure_logging(config.logging.level, config.logging.json)
     server = config.server
+    garbage_collector.tune_for_service()
     try:
         service = Service(
             database_url=config.database_url, host=server.host, port=server.port, cycle=config.cycle,
@@ -47,6 +49,7 @@ def serve(args: argparse.Namespace) -> int:
     except AdapterError as error:
         print(f"cannot start: {error.message}", file=sys.stderr)
         return 1
+    garbage_collector.freeze_startup_objects()
     print(f"Serving on {service.url}", flush=True)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

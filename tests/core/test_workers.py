@@ -1,13 +1,16 @@
 """Workers on the real asyncio loop thread: every command is answered, by events or by its failure event."""
 
+import asyncio
 import queue
+import threading
+import time
 from datetime import UTC, datetime
 
 import pytest
 
 from actors.error_reporter.actor import ErrorReporter
 from actors.order_syncer.context import LoadContext
-from actors.worker import Request, Worker
+from actors.worker import CANCEL_GRACE_S, Request, Worker
 from adapters.errors import DatabaseError
 from adapters.store.port import CycleContext
 from messages.commands import FetchSnapshots, LoadCycleContext, ReportErrors, SendSummary
@@ -51,6 +54,10 @@ def clock(io):
     return SystemClock(io.loop)
 
 
+def request(command, reply_to):
+    return Request(command=command, reply_to=reply_to, deadline_s=10)
+
+
 def start_worker(io, clock, handlers):
     return Worker.start(io, clock, handlers)
 
@@ -59,7 +66,6 @@ def test_a_handler_runs_on_the_io_loop_and_its_events_come_back(io, clock):
     ran_on = []
 
     async def fetch(command):
-        import threading
         ran_on.append(threading.current_thread().name)
         return (SnapshotFetched(user_id=command.user_id, cycle_id=command.cycle_id, at=clock.now(),
                                 account_ids=command.account_ids, order_rows=3),)
@@ -67,7 +73,7 @@ def test_a_handler_runs_on_the_io_loop_and_its_events_come_back(io, clock):
     worker = start_worker(io, clock, {FetchSnapshots: fetch})
     inbox = Inbox()
     try:
-        worker.tell(Request(command=FetchSnapshots(user_id=1, cycle_id="c", account_ids=(4,)), reply_to=inbox))
+        worker.tell(request(FetchSnapshots(user_id=1, cycle_id="c", account_ids=(4,)), inbox))
         event = inbox.next()
         assert isinstance(event, SnapshotFetched) and event.order_rows == 3 and event.account_ids == (4,)
         assert ran_on == ["io-loop"]
@@ -87,7 +93,7 @@ def test_a_raising_handler_becomes_the_steps_failure_event_for_every_account(io,
     worker = start_worker(io, clock, {FetchSnapshots: fetch})
     inbox = Inbox()
     try:
-        worker.tell(Request(command=FetchSnapshots(user_id=1, cycle_id="c", account_ids=(4, 5)), reply_to=inbox))
+        worker.tell(request(FetchSnapshots(user_id=1, cycle_id="c", account_ids=(4, 5)), inbox))
         event = inbox.next()
         assert type(event).__name__ == "FetchFailed"
         assert (event.kind, event.message, event.account_ids) == (kind, message, (4, 5))
@@ -104,9 +110,32 @@ def test_a_steps_events_for_several_accounts_reach_the_monitor_in_one_message(io
     worker = start_worker(io, clock, {FetchSnapshots: fetch})
     inbox = Inbox()
     try:
-        worker.tell(Request(command=FetchSnapshots(user_id=1, cycle_id="c", account_ids=(4, 5, 6)), reply_to=inbox))
+        worker.tell(request(FetchSnapshots(user_id=1, cycle_id="c", account_ids=(4, 5, 6)), inbox))
         assert [inbox.next().account_ids for _ in range(3)] == [(4,), (5,), (6,)]
         assert inbox.messages == 1
+    finally:
+        worker.stop()
+
+
+def test_work_still_running_past_its_deadline_is_cancelled_and_answered_as_timed_out(io, clock):
+    cleaned_up = threading.Event()
+
+    async def fetch(command):
+        try:
+            await asyncio.sleep(3600)
+        finally:
+            cleaned_up.set()  # a transaction would roll back here, a broker request be abandoned
+
+    worker = start_worker(io, clock, {FetchSnapshots: fetch})
+    inbox = Inbox()
+    try:
+        started = time.monotonic()
+        worker.tell(Request(command=FetchSnapshots(user_id=1, cycle_id="c", account_ids=(4,)), reply_to=inbox,
+                            deadline_s=0.2))
+        event = inbox.next()
+        assert (type(event).__name__, event.kind, event.message) == ("FetchFailed", ErrorKind.TIMEOUT, "timed out")
+        assert 0.2 + CANCEL_GRACE_S <= time.monotonic() - started < 0.2 + CANCEL_GRACE_S + 2
+        assert cleaned_up.wait(2)
     finally:
         worker.stop()
 
@@ -115,7 +144,7 @@ def test_a_command_without_a_handler_is_answered_with_a_failure(io, clock):
     worker = start_worker(io, clock, {})
     inbox = Inbox()
     try:
-        worker.tell(Request(command=FetchSnapshots(user_id=1, cycle_id="c", account_ids=(4,)), reply_to=inbox))
+        worker.tell(request(FetchSnapshots(user_id=1, cycle_id="c", account_ids=(4,)), inbox))
         assert type(inbox.next()).__name__ == "FetchFailed"
     finally:
         worker.stop()
@@ -131,7 +160,7 @@ def test_context_comes_from_the_store(io, clock):
     worker = start_worker(io, clock, {LoadCycleContext: LoadContext(Store(), clock)})
     inbox = Inbox()
     try:
-        worker.tell(Request(command=LoadCycleContext(user_id=9, cycle_id="c"), reply_to=inbox))
+        worker.tell(request(LoadCycleContext(user_id=9, cycle_id="c"), inbox))
         event = inbox.next()
         assert (event.account_ids, event.awaiting_session, event.regeneration_strategies, event.paused) == (
             (1, 2), (3,), ("m",), True)
@@ -149,8 +178,7 @@ def test_errors_reach_clients_with_one_session_needed_per_expired_account(io, cl
     )
     inbox = Inbox()
     try:
-        reporter.tell(Request(command=ReportErrors(user_id=9, cycle_id="c", account_ids=(1, 2), errors=errors),
-                              reply_to=inbox))
+        reporter.tell(request(ReportErrors(user_id=9, cycle_id="c", account_ids=(1, 2), errors=errors), inbox))
         event = inbox.next()
         assert type(event).__name__ == "ErrorsReported" and event.clients == 2
         frames = [frame for _, frame in notifier.sent]
@@ -176,7 +204,7 @@ def test_the_summary_is_sent_only_after_the_event_log_is_flushed(io, clock):
     summary = CycleSummary(user_id=9, cycle_id="c", started_at=AT, account_ids=(1,), steps=(), error_count=0)
     inbox = Inbox()
     try:
-        reporter.tell(Request(command=SendSummary(user_id=9, cycle_id="c", summary=summary), reply_to=inbox))
+        reporter.tell(request(SendSummary(user_id=9, cycle_id="c", summary=summary), inbox))
         assert type(inbox.next()).__name__ == "SummarySent"
         assert order == ["flush", CycleSummaryFrame.__name__]
     finally:
