@@ -32,7 +32,7 @@ from adapters.errors import DatabaseError
 from adapters.store.port import LoggedEvent, UndecodableEvent, UserEventSpan
 from adapters.store.repository import Database, insert_rows
 from adapters.store.rows import CycleRecord
-from adapters.store.values import utc
+from adapters.store.values import JsonDocument, utc
 from messages.events import Event
 
 log = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ class _Pending:
         self.cycle_id = event.cycle_id
         self.at = utc(event.at)  # a naive time is refused here, in the caller, never left to wedge the writer
         self.tag = event_tag(event)
-        self.payload = _encoder.encode(event).decode("utf-8")
+        self.payload = JsonDocument(_encoder.encode(event))
         self.enqueued = time.monotonic()
         self.seq: int | None = None
         self.durable = False

@@ -27,7 +27,7 @@ from pymysql.constants import CLIENT
 from adapters.errors import DatabaseError
 from adapters.store.sql_loader import Query, load_queries
 from adapters.store.url import DatabaseUrl
-from adapters.store.values import common_param, utc
+from adapters.store.values import JsonDocument, common_param, utc
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -40,6 +40,15 @@ def _param(value: Any) -> Any:
     if isinstance(value, datetime):
         return utc(value).replace(tzinfo=None)
     return common_param(value)
+
+
+def _hex_literal(value: JsonDocument, mapping: Any = None) -> str:
+    """The driver's encoder for a JsonDocument: X'...', only hex digits between the quotes."""
+    return f"X'{value.hex()}'"
+
+
+_CONVERSIONS = {**pymysql.converters.conversions, JsonDocument: _hex_literal}
+"""PyMySQL's own conversions, plus JsonDocument."""
 
 
 def _value(value: Any) -> Any:
@@ -196,6 +205,7 @@ class MySqlDatabase:
                 maxsize=pool_size,
                 autocommit=True,
                 charset="utf8mb4",
+                conv=_CONVERSIONS,
                 init_command=init_command,
                 connect_timeout=connect_timeout_s,
                 client_flag=CLIENT.FOUND_ROWS,
@@ -222,10 +232,10 @@ class MySqlDatabase:
         tx = MySqlTransaction(conn, self._queries, self._timeout_s, self._count_statement)
         try:
             await tx.begin()
-        except DatabaseError as exc:
+        except BaseException as exc:  # a cancelled BEGIN too: the connection goes back, closed, never lost
             conn.close()
             self._pool.release(conn)
-            if tx.broken:
+            if isinstance(exc, DatabaseError) and tx.broken:
                 raise _DeadConnection(exc.message) from None
             raise
         return conn, tx
@@ -277,9 +287,12 @@ class MySqlDatabase:
             self._pool.release(tx.connection)
 
     async def _replace_dead(self, dead: aiomysql.Connection) -> aiomysql.Connection:
+        """A fresh connection in place of `dead`, which is released only once the fresh one is held (if the
+        wait fails, the caller still holds `dead` and releases it as it would any broken connection)."""
+        fresh = await self._acquire()
         dead.close()
         self._pool.release(dead)
-        return await self._acquire()
+        return fresh
 
     async def close(self) -> None:
         self._pool.close()

@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 from adapters.errors import DatabaseError
 from adapters.store.sql_loader import Query, load_queries
 from adapters.store.url import DatabaseUrl
-from adapters.store.values import common_param, utc
+from adapters.store.values import JsonDocument, common_param, utc
 
 T = TypeVar("T")
 _TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
@@ -39,6 +39,8 @@ sqlite3.register_converter(
 def _param(value: Any) -> Any:
     if isinstance(value, datetime):
         return utc(value).strftime(_TIME_FORMAT)
+    if isinstance(value, JsonDocument):
+        return value.decode("utf-8")
     value = common_param(value)
     if isinstance(value, Decimal):
         return format(value, "f")

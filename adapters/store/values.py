@@ -2,7 +2,8 @@
 
 Owns the rules every write obeys: money is a `Decimal` rounded half-up to the 4 places of DECIMAL(18,4)
 and inside its range, times are timezone-aware (stored as UTC), booleans are 0/1, and a float is refused
-outright (money must never pass through binary floating point).
+outright (money must never pass through binary floating point). A `JsonDocument` is UTF-8 JSON for a text
+column, which each dialect binds in its cheapest safe way.
 """
 
 from __future__ import annotations
@@ -16,6 +17,11 @@ from adapters.errors import DatabaseError
 MONEY_PLACES = Decimal("0.0001")
 MONEY_LIMIT = Decimal(10) ** 14
 """DECIMAL(18,4) holds 14 integer digits."""
+
+
+class JsonDocument(bytes):
+    """UTF-8 encoded JSON for a text column (the event log's payloads). MySQL receives it as a hex literal:
+    a kilobyte of JSON costs no per-character escaping, and nothing in it can end the literal."""
 
 
 def money(value: Decimal) -> Decimal:

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from adapters.errors import DatabaseError
-from adapters.store.factory import connect_store
+from adapters.store.factory import connect_store, migrate_url
 from adapters.store.url import parse_database_url
 from tests.storage.conftest import an_order, given_user_with_account, mysql_admin
 
@@ -141,3 +141,49 @@ async def test_a_statement_stuck_on_a_lock_fails_at_the_deadline_instead_of_hang
     finally:
         holder.close()
         await impatient.close()
+
+
+async def test_transactions_and_reads_cancelled_at_any_await_give_their_connections_back(fresh_mysql_url):
+    """A step cancelled at its deadline may be anywhere: waiting for a connection, in BEGIN, mid-statement,
+    in COMMIT. Walk the cancellation across every await of a transaction and of a read, then every
+    connection of the pool must still be there: as many holders as connections at once, and a clean close."""
+    await migrate_url(fresh_mysql_url)
+    store = await connect_store(fresh_mysql_url, timeout_s=2, pool_size=2)
+    user_id, _ = await given_user_with_account(store, "alice")
+
+    async def write() -> None:
+        async with store.transaction() as tx:
+            await tx.fetch_all("users/cycle_flags_of_users", (user_id,), counts=(1,))
+            await tx.execute("users/set_paused", (False, None, user_id))
+
+    async def read() -> None:
+        async with store.database.autocommit() as tx:
+            await tx.fetch_all("users/cycle_flags_of_users", (user_id,), counts=(1,))
+
+    try:
+        for work in (write, read):
+            for turns in range(40):
+                task = asyncio.create_task(work())
+                for _ in range(turns):
+                    await asyncio.sleep(0)
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+
+        held, release = asyncio.Event(), asyncio.Event()
+        holding = 0
+
+        async def hold() -> None:
+            nonlocal holding
+            async with store.database.autocommit() as tx:
+                await tx.fetch_all("health/ping")
+                holding += 1
+                if holding == 2:
+                    held.set()
+                await release.wait()
+
+        holders = [asyncio.create_task(hold()) for _ in range(2)]
+        await asyncio.wait_for(held.wait(), 5)
+        release.set()
+        await asyncio.gather(*holders)
+    finally:
+        await asyncio.wait_for(store.close(), 5)
