@@ -44,11 +44,12 @@ def _param(value: Any) -> Any:
 
 def _hex_literal(value: JsonDocument, mapping: Any = None) -> str:
     """The driver's encoder for a JsonDocument: X'...', only hex digits between the quotes."""
-    return f"X'{value.hex()}'"
+    return f"X'{value.utf8.hex()}'"
 
 
-_CONVERSIONS = {**pymysql.converters.conversions, JsonDocument: _hex_literal}
-"""PyMySQL's own conversions, plus JsonDocument."""
+pymysql.converters.encoders[JsonDocument] = _hex_literal
+"""aiomysql escapes every parameter that is not a str or bytes with PyMySQL's encoder table (it ignores a
+connection's own), so a JsonDocument's encoder is registered there, once, for this one project type."""
 
 
 def _value(value: Any) -> Any:
@@ -205,7 +206,6 @@ class MySqlDatabase:
                 maxsize=pool_size,
                 autocommit=True,
                 charset="utf8mb4",
-                conv=_CONVERSIONS,
                 init_command=init_command,
                 connect_timeout=connect_timeout_s,
                 client_flag=CLIENT.FOUND_ROWS,

@@ -40,7 +40,7 @@ def _param(value: Any) -> Any:
     if isinstance(value, datetime):
         return utc(value).strftime(_TIME_FORMAT)
     if isinstance(value, JsonDocument):
-        return value.decode("utf-8")
+        return value.utf8.decode("utf-8")
     value = common_param(value)
     if isinstance(value, Decimal):
         return format(value, "f")

@@ -19,9 +19,14 @@ MONEY_LIMIT = Decimal(10) ** 14
 """DECIMAL(18,4) holds 14 integer digits."""
 
 
-class JsonDocument(bytes):
+class JsonDocument:
     """UTF-8 encoded JSON for a text column (the event log's payloads). MySQL receives it as a hex literal:
     a kilobyte of JSON costs no per-character escaping, and nothing in it can end the literal."""
+
+    __slots__ = ("utf8",)
+
+    def __init__(self, utf8: bytes) -> None:
+        self.utf8 = utf8
 
 
 def money(value: Decimal) -> Decimal:
