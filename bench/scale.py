@@ -3,156 +3,63 @@
 The service is the real runtime (`service.runtime.Runtime`, production defaults but for the broker
 connector: XTS pacing on, aiomysql pool of 10, APScheduler with one jittered job per user, the users'
 monitors on 4 MonitorHost threads; the connector allows `--connections-per-host` connections to the one
-broker host) on a MariaDB database of its own (`bench_scale_<users>_<pid>`, dropped at the end), against the
-paper broker in a separate process (`bench/_paper.py`) adding 50-200 ms to every call.
+broker host), run as `--processes` service processes (default 2, one per core of this machine), each
+monitoring every other user as the design's replicas do (`bench/_scale_share.py`), on a MariaDB database of
+their own (`bench_scale_<users>_<pid>`, dropped at the end), against the paper broker in a separate process
+(`bench/_paper.py`) adding 50-200 ms to every call. `--processes 1` measures one interpreter alone.
 
 Each account has two internal orders, seeded as rows already tagged and as broker orders carrying those
 tags (the first cycle adopts them, as after a restart): a filled BUY with a live SL and a live TP, and an
 open LIMIT BUY below the market. So each account's book has 4 rows and 1 position, and a steady cycle makes
 2 broker reads per account and writes nothing but its events (the market does not move: snapshot, FIFO
-rows and orders stay as they are). Users, accounts and
-orders are bulk-inserted; the broker's orders are placed on its simulator before it serves.
+rows and orders stay as they are). Users, accounts and orders are bulk-inserted; the broker's orders are
+placed on its simulator before it serves.
 
 The warm-up is every user's first cycle (log in, adopt the seeded orders: the heaviest cycle a user has);
-it ends when the last of them finished. Interval k (1..N) is then every user's k-th tick from that moment
-on, counted per user (so a tick dispatched a few ms late is still its user's k-th): per interval, ticks due
-(one per user) against cycles started, finished, finished clean (no step failed or timed out:
-CycleFinished.error_count is 0) and finished within the interval, ticks skipped because the user's previous
-cycle was still running, and ticks that started nothing (missed). Over the measured intervals: cycle wall
-p50/p99 (CycleStarted to CycleFinished), the service process's CPU % (of one core), RSS and threads, the
-paper broker's and MariaDB's CPU %, broker calls/s (the adapter's own call hook), DB statements/s (the
-service's own count, `Runtime.db_statements`: BEGIN and COMMIT included, the benchmark's own statements
-not), how many reads the shared reads took, event-log batches/s and lag, and the steps that failed.
-Goals are reported as met or not met, never asserted; the exit status is 1 only on a real error (a cycle
-that failed a step, or setup that did not complete).
+it ends when the last of them finished, in every process. Interval k (1..N) is then every user's k-th tick
+from that moment on, counted per user (so a tick dispatched a few ms late is still its user's k-th): per
+interval, ticks due (one per user) against cycles started, finished, finished clean (no step failed or
+timed out: CycleFinished.error_count is 0) and finished within the interval, ticks skipped because the
+user's previous cycle was still running, and ticks that started nothing (missed). Over the measured
+intervals: cycle wall p50/p99 (CycleStarted to CycleFinished), each service process's CPU % (of one core),
+RSS and threads, the paper broker's and MariaDB's CPU %, broker calls/s (the adapter's own call hook), DB
+statements/s (the service's own count, `Runtime.db_statements`: BEGIN and COMMIT included, the benchmark's
+own statements not), how many reads the shared reads took, event-log batches/s and lag, and the steps that
+failed. Goals are reported as met or not met, never asserted; the exit status is 1 only on a real error (a
+cycle that failed a step, or setup that did not complete).
 
 Usage (inside the project venv, from the repository root):
-    python bench/scale.py [--quick] [--users 1000 5000 10000] [--intervals 3] [--interval-s 60]
+    python bench/scale.py [--quick] [--users 1000 5000 10000] [--intervals 3] [--interval-s 60] [--processes 2]
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import os
 import subprocess
 import sys
-import threading
+import tempfile
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from actors.order_placer.tags import order_tag
-from actors.user_monitor.window import TradingWindow
+from adapters.store.factory import migrate_url
 from bench._common import BenchDatabase, ProcessStat, machine, mysqld_pid, percentile
-from bench._paper import PaperProcess
-from messages.events import CycleFinished, CycleStarted, Event, StepTimedOut, TickSkipped
-from service import garbage_collector
-from service.config import BrokerConfig, CycleConfig
-from service.metrics import Metrics
-from service.runtime import Runtime
+from bench._paper import REPO_ROOT, PaperProcess
+from bench._scale_share import Tick
 
 SYMBOLS = (("RELIANCE", 2885, Decimal("2900.00")), ("SBIN", 3045, Decimal("800.00")),
            ("TCS", 11536, Decimal("4000.00")), ("INFY", 1594, Decimal("1500.00")),
            ("HDFCBANK", 1333, Decimal("1600.00")))
 GOAL_P99_S = 2.0
 GOAL_RSS = 2 * 2**30
-
-
-class NullNotifier:
-    async def send(self, user_id: int, frame: Any) -> int:
-        return 1
-
-
-class CountingMetrics(Metrics):
-    """The service's metrics, plus a plain count of broker calls and of failed steps."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.broker_call_count = 0
-        self._lock = threading.Lock()
-        self._failed_steps: dict[str, int] = {}
-        self._failure_messages: dict[str, int] = {}
-
-    def broker_call(self, endpoint: str, status: str, seconds: float) -> None:
-        self.broker_call_count += 1
-        super().broker_call(endpoint, status, seconds)
-
-    def observe(self, event: Event) -> None:
-        if isinstance(event, StepTimedOut) or getattr(event, "succeeded", True) is False:
-            kind = "timeout" if isinstance(event, StepTimedOut) else str(event.kind)  # type: ignore[union-attr]
-            message = f"{event.step}: " + ("timed out" if isinstance(event, StepTimedOut)
-                                            else str(event.message))  # type: ignore[union-attr]
-            with self._lock:
-                self._failed_steps[kind] = self._failed_steps.get(kind, 0) + 1
-                self._failure_messages[message] = self._failure_messages.get(message, 0) + 1
-        super().observe(event)
-
-    def failures(self) -> tuple[dict[str, int], dict[str, int]]:
-        """Failed steps so far, by kind and by step and message."""
-        with self._lock:
-            return dict(self._failed_steps), dict(self._failure_messages)
-
-
-class Tick(NamedTuple):
-    """One tick of one user: the cycle it started (its wall and whether it was clean once finished), or a
-    skip because the user's previous cycle was still running."""
-
-    at: float
-    skipped: bool
-    wall: float | None = None
-    clean: bool = False
-
-
-class CycleLog:
-    """Event observer (runs in the monitors' threads): each user's ticks, in order, and when its first cycle
-    finished (the warm-up: logging in and adopting the seeded orders)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.ticks: dict[int, list[Tick]] = {}
-        self._running: dict[tuple[int, str], tuple[int, int]] = {}  # (user, cycle) -> (user, position)
-        self.first_finished: dict[int, float] = {}
-
-    def running(self) -> int:
-        with self._lock:
-            return len(self._running)
-
-    def warmed_up(self) -> int:
-        with self._lock:
-            return len(self.first_finished)
-
-    def __call__(self, event: Event) -> None:
-        if isinstance(event, CycleStarted):
-            with self._lock:
-                mine = self.ticks.setdefault(event.user_id, [])
-                self._running[(event.user_id, event.cycle_id)] = (event.user_id, len(mine))
-                mine.append(Tick(at=event.at.timestamp(), skipped=False))
-        elif isinstance(event, CycleFinished):
-            with self._lock:
-                found = self._running.pop((event.user_id, event.cycle_id), None)
-                if found is not None:
-                    mine = self.ticks[event.user_id]
-                    tick = mine[found[1]]
-                    mine[found[1]] = tick._replace(wall=event.at.timestamp() - tick.at, clean=not event.error_count)
-                    self.first_finished.setdefault(event.user_id, event.at.timestamp())
-        elif isinstance(event, TickSkipped) and event.reason == "cycle_running":
-            with self._lock:
-                self.ticks.setdefault(event.user_id, []).append(Tick(at=event.at.timestamp(), skipped=True))
-
-    def interval(self, k: int, warm: float) -> list[Tick]:
-        """Every user's k-th tick (k >= 1) from `warm` on: ticks are counted per user, so a tick dispatched a
-        few ms late is still its user's k-th, never a neighbouring interval's."""
-        with self._lock:
-            found = []
-            for ticks in self.ticks.values():
-                first = next((i for i, tick in enumerate(ticks) if tick.at >= warm), len(ticks))
-                if first + k - 1 < len(ticks):
-                    found.append(ticks[first + k - 1])
-            return found
 
 
 def paper_spec(users: int) -> dict[str, Any]:
@@ -211,165 +118,157 @@ def refresh_fair_prices(database: BenchDatabase) -> None:
         [(symbol, ltp + Decimal("0.05"), ltp - Decimal("0.05"), now) for symbol, _, ltp in SYMBOLS])
 
 
-class Sampler(threading.Thread):
-    """Once a second: CPU of the service, the broker and MariaDB, RSS, threads, counters, event-log lag."""
+class Share:
+    """One service process (`bench/_scale_share.py`) monitoring every `shares`-th user, and its messages."""
 
-    def __init__(self, runtime: Runtime, metrics: CountingMetrics, database: BenchDatabase, broker_pid: int) -> None:
-        super().__init__(name="bench-sampler", daemon=True)
-        self.runtime, self.metrics, self.database = runtime, metrics, database
-        self.me, self.broker = ProcessStat(), ProcessStat(broker_pid)
-        db_pid = mysqld_pid()
-        self.mysqld = ProcessStat(db_pid) if db_pid else None
-        self.samples: list[dict[str, float]] = []
-        self.stopping = threading.Event()
+    def __init__(self, spec: dict[str, Any]) -> None:
+        descriptor, self._spec_path = tempfile.mkstemp(suffix=".json", prefix="bench_share_")
+        with os.fdopen(descriptor, "w") as spec_file:
+            json.dump(spec, spec_file)
+        self.process = subprocess.Popen([sys.executable, "-m", "bench._scale_share", self._spec_path],
+                                        cwd=REPO_ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.pid = self.process.pid
 
-    def sample(self) -> dict[str, Any]:
-        cpu, rss, threads = self.me.read()
-        lag = self.runtime.event_log.lag()
-        return {"t": time.time(), "cpu": cpu, "rss": rss, "threads": threads, "broker_cpu": self.broker.cpu(),
-                "db_cpu": self.mysqld.cpu() if self.mysqld else float("nan"),
-                "statements": self.runtime.db_statements(), "broker_calls": self.metrics.broker_call_count,
-                "lag": lag.pending, "lag_s": lag.oldest_pending_s or 0.0, "event_batches": lag.batches,
-                "shared_reads": self.runtime.store.shared_reads()}
+    def expect(self, key: str) -> Any:
+        """The next message of the share, which must carry `key` (a result with an error ends the run)."""
+        line = self.process.stdout.readline() if self.process.stdout else ""
+        if not line:
+            raise RuntimeError(f"service process {self.pid} ended (exit {self.process.wait()}) before '{key}'")
+        message = json.loads(line)
+        if "result" in message and "error" in message["result"]:
+            raise RuntimeError(f"service process {self.pid}: {message['result']['error']}")
+        return message[key]
 
-    def run(self) -> None:
-        while not self.stopping.wait(1.0):
-            self.samples.append(self.sample())
+    def tell(self, message: dict[str, Any]) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps(message) + "\n")
+        self.process.stdin.flush()
 
-    def between(self, start: float, end: float) -> list[dict[str, float]]:
-        return [s for s in self.samples if start <= s["t"] <= end]
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        os.unlink(self._spec_path)
 
 
 def run_scale(users: int, args: argparse.Namespace) -> dict[str, Any]:
-    interval = args.interval_s
+    interval, shares = args.interval_s, args.processes
     print(f"\n== {users} users x 2 accounts, interval {interval:g} s, broker latency {args.latency[0]}-"
-          f"{args.latency[1]} ms, {args.intervals} measured intervals after 1 warm-up", flush=True)
+          f"{args.latency[1]} ms, {shares} service process{'es' if shares > 1 else ''}, {args.intervals} measured "
+          "intervals after the warm-up", flush=True)
     setup_started = time.perf_counter()
     with BenchDatabase(f"bench_scale_{users}", args.host, args.port, args.user, args.password) as database, \
             PaperProcess(paper_spec(users)) as paper:
         paper.latency(*args.latency)
-        metrics, cycles = CountingMetrics(), CycleLog()
-        garbage_collector.tune_for_service()
-        broker = BrokerConfig(connection_limit=max(200, args.connections_per_host),
-                              connections_per_host=args.connections_per_host, read_cache_accounts=4 * users)
-        runtime = Runtime(database_url=database.url, notifier=NullNotifier(), metrics=metrics,
-                          cycle=CycleConfig(interval_s=interval, window=TradingWindow(enabled=False)),
-                          broker=broker, event_observers=(cycles,))
+        asyncio.run(migrate_url(database.url))
+        seed_database(database, users, paper.url)
+        seeded = time.perf_counter() - setup_started
+        spec = {"users": users, "shares": shares, "interval_s": interval, "database_url": database.url,
+                "connections_per_host": args.connections_per_host}
+        processes = [Share({**spec, "share": k}) for k in range(shares)]
         try:
-            seed_database(database, users, paper.url)
-            garbage_collector.freeze_startup_objects()
-            seeded = time.perf_counter()
-            sampler = Sampler(runtime, metrics, database, paper.pid)
+            connected = max(share.expect("connected") for share in processes)
             t0 = time.time()
-            for user_id in range(1, users + 1):
-                runtime.system.client_connected(user_id, f"bench-{user_id}")
-            while len(runtime.system.registry.user_ids()) < users:
-                time.sleep(0.05)
-            connected = time.perf_counter()
-            print(f"seeded in {seeded - setup_started:.1f} s; {users} monitors started in {connected - seeded:.1f} s",
-                  flush=True)
-            sampler.start()
-            warm = wait_for_warm_up(cycles, users, deadline=t0 + max(600.0, 10 * interval), database=database)
+            print(f"seeded in {seeded:.1f} s; {users} monitors started in {connected:.1f} s", flush=True)
+            warm = max(share.expect("warm") for share in processes)
             print(f"warm-up: every user's first cycle finished {warm - t0:.1f} s after they connected", flush=True)
-            failures_at_warm = metrics.failures()
-            end = warm + interval * args.intervals + 1
+            window = (warm, warm + interval * args.intervals)
+            for share in processes:
+                share.tell({"measure": window})
+            others = {"broker": ProcessStat(paper.pid)}
+            if (db_pid := mysqld_pid()) is not None:
+                others["db"] = ProcessStat(db_pid)
+            while time.time() < window[0]:
+                time.sleep(0.05)
+            cpu_at_start = {name: stat.cpu() for name, stat in others.items()}
             next_refresh = time.time() + 30
-            while time.time() < end:
-                time.sleep(0.5)
+            while time.time() < window[1]:
+                time.sleep(0.2)
                 if time.time() >= next_refresh:
                     refresh_fair_prices(database)
                     next_refresh += 30
-            sampler.stopping.set()
-            sampler.join()
-            for user_id in range(1, users + 1):  # no new ticks; let the running cycles finish
-                runtime.system.ticks.remove_user(user_id)
-            drain_deadline = time.monotonic() + max(60.0, interval)
-            while cycles.running() and time.monotonic() < drain_deadline:
-                time.sleep(0.2)
-            result = report(users, warm, interval, args.intervals, cycles, sampler, metrics, failures_at_warm)
+            seconds = time.time() - window[0]
+            other_cpu = {name: 100 * (stat.cpu() - cpu_at_start[name]) / seconds for name, stat in others.items()}
+            results = [share.expect("result") for share in processes]
         finally:
-            stop_started = time.perf_counter()
-            stopped = False
-            try:
-                runtime.close()
-                outcome, stopped = "done", True
-            except Exception as error:  # an overloaded service may not stop in time; the figures stand
-                outcome = f"did not complete ({type(error).__name__}: {error})"
-            print(f"shutdown {outcome} in {time.perf_counter() - stop_started:.1f} s", flush=True)
-    return {**result, "stopped": stopped}
+            for share in processes:
+                share.close()
+    return report(users, warm, interval, args.intervals, results, other_cpu)
 
 
-def wait_for_warm_up(cycles: CycleLog, users: int, deadline: float, database: BenchDatabase) -> float:
-    """When the last user's first cycle finished (fair prices kept fresh meanwhile)."""
-    next_refresh = time.time() + 30
-    while cycles.warmed_up() < users:
-        if time.time() > deadline:
-            raise RuntimeError(f"warm-up did not finish: {cycles.warmed_up()} of {users} first cycles done")
-        time.sleep(0.2)
-        if time.time() >= next_refresh:
-            refresh_fair_prices(database)
-            next_refresh += 30
-    return max(cycles.first_finished.values())
-
-
-def report(users: int, warm: float, interval: float, measured: int, cycles: CycleLog, sampler: Sampler,
-           metrics: CountingMetrics, failures_at_warm: tuple[dict[str, int], dict[str, int]]) -> dict[str, Any]:
+def report(users: int, warm: float, interval: float, measured: int, results: list[dict[str, Any]],
+           other_cpu: dict[str, float]) -> dict[str, Any]:
+    ticks = {user: [Tick(*t) for t in user_ticks] for r in results for user, user_ticks in r["ticks"].items()}
     print(f"{'interval':>8} {'due':>6} {'started':>7} {'finished':>8} {'clean':>7} {'in time':>7} {'skipped':>7} "
           f"{'missed':>6} {'p50 s':>6} {'p99 s':>6}")
     walls: list[float] = []
     all_in_time = True
     for k in range(1, 1 + measured):
-        ticks = cycles.interval(k, warm)
-        started = [t for t in ticks if not t.skipped]
+        found = kth_ticks(ticks, k, warm)
+        started = [t for t in found if not t.skipped]
         finished = [t.wall for t in started if t.wall is not None]
         clean = sum(1 for t in started if t.wall is not None and t.clean)
         in_time = [w for w in finished if w < interval]
-        skipped = len(ticks) - len(started)
-        missed = users - len(ticks)
+        skipped = len(found) - len(started)
+        missed = users - len(found)
         print(f"{k:>8} {users:>6} {len(started):>7} {len(finished):>8} {clean:>7} {len(in_time):>7} {skipped:>7} "
               f"{missed:>6} {percentile(finished, 0.5):>6.2f} {percentile(finished, 0.99):>6.2f}", flush=True)
         walls += finished
         all_in_time &= len(in_time) == users and clean == users and not skipped
-    window = sampler.between(warm, warm + interval * measured)
-    first, last = window[0], window[-1]
-    seconds = last["t"] - first["t"]
-    steps, messages = metrics.failures()
-    steps = {k: v - failures_at_warm[0].get(k, 0) for k, v in steps.items() if v > failures_at_warm[0].get(k, 0)}
-    messages = {k: v - failures_at_warm[1].get(k, 0) for k, v in messages.items()
-                if v > failures_at_warm[1].get(k, 0)}
+    windows = [r["window"] for r in results]
+    seconds = max(w["seconds"] for w in windows)
+    failed: dict[str, int] = {}
+    messages: dict[str, int] = {}
+    for r in results:
+        for kind, count in r["failed_steps"].items():
+            failed[kind] = failed.get(kind, 0) + count
+        for message, count in r["failure_messages"].items():
+            messages[message] = messages.get(message, 0) + count
+    shared = {name: [sum(w["shared_reads"][name][i] for w in windows) for i in (0, 1)]
+              for name in windows[0]["shared_reads"]}
     result = {
-        "users": users,
+        "users": users, "processes": len(results),
         "p50": percentile(walls, 0.5), "p99": percentile(walls, 0.99), "max": max(walls, default=float("nan")),
-        "cpu_pct": 100 * (last["cpu"] - first["cpu"]) / seconds,
-        "broker_cpu_pct": 100 * (last["broker_cpu"] - first["broker_cpu"]) / seconds,
-        "db_cpu_pct": 100 * (last["db_cpu"] - first["db_cpu"]) / seconds,
-        "rss": max(s["rss"] for s in window), "threads": max(s["threads"] for s in window),
-        "broker_calls_s": (last["broker_calls"] - first["broker_calls"]) / seconds,
-        "statements_s": (last["statements"] - first["statements"]) / seconds,
-        "lag_max": max(s["lag"] for s in window), "lag_s_max": max(s["lag_s"] for s in window),
-        "event_batches_s": (last["event_batches"] - first["event_batches"]) / seconds,
-        "shared_reads": {name: (asked - first["shared_reads"][name][0], sent - first["shared_reads"][name][1])
-                         for name, (asked, sent) in last["shared_reads"].items()},
-        "all_in_time": all_in_time, "failed_steps": steps,
+        "cpu_pct": [100 * w["cpu_s"] / w["seconds"] for w in windows],
+        "rss": [w["rss"] for w in windows], "threads": [w["threads"] for w in windows],
+        "broker_cpu_pct": other_cpu["broker"], "db_cpu_pct": other_cpu.get("db", float("nan")),
+        "broker_calls_s": sum(w["broker_calls"] for w in windows) / seconds,
+        "statements_s": sum(w["statements"] for w in windows) / seconds,
+        "event_batches_s": sum(w["event_batches"] for w in windows) / seconds,
+        "lag_max": max(w["lag_max"] for w in windows), "lag_s_max": max(w["lag_s_max"] for w in windows),
+        "shared_reads": shared, "all_in_time": all_in_time, "failed_steps": failed,
         "failure_messages": sorted(messages.items(), key=lambda item: -item[1])[:5],
-        "unfinished": cycles.running(),
+        "unfinished": sum(r["unfinished"] for r in results), "shutdown": [r["shutdown"] for r in results],
     }
-    print(f"cycle wall p50 {result['p50']:.3f} s, p99 {result['p99']:.3f} s, max {result['max']:.3f} s; "
-          f"service CPU {result['cpu_pct']:.0f}% of a core, RSS {result['rss'] / 2**20:.0f} MiB, "
-          f"{result['threads']} threads; broker process CPU {result['broker_cpu_pct']:.0f}%, MariaDB CPU "
-          f"{result['db_cpu_pct']:.0f}%")
+    each = " + ".join(f"{c:.0f}%" for c in result["cpu_pct"])
+    rss = " + ".join(f"{r / 2**20:.0f}" for r in result["rss"])
+    print(f"cycle wall p50 {result['p50']:.3f} s, p99 {result['p99']:.3f} s, max {result['max']:.3f} s; service CPU "
+          f"{each} of a core, RSS {rss} MiB, threads {' + '.join(map(str, result['threads']))}; broker process CPU "
+          f"{result['broker_cpu_pct']:.0f}%, MariaDB CPU {result['db_cpu_pct']:.0f}%")
     print(f"broker calls {result['broker_calls_s']:.0f}/s, DB statements {result['statements_s']:.0f}/s, "
           f"event log lag max {result['lag_max']} events / {result['lag_s_max']:.2f} s; failed steps "
           f"{result['failed_steps']}; cycles still running after the drain {result['unfinished']}")
     print("shared reads: " + ", ".join(f"{name} {asked:,} in {sent:,} statements"
                                        for name, (asked, sent) in result["shared_reads"].items())
-          + f"; event log: {result['event_batches_s']:.0f} batches/s")
+          + f"; event log: {result['event_batches_s']:.0f} batches/s; shutdown: {', '.join(result['shutdown'])}")
     for message, count in result["failure_messages"]:
         print(f"  {count:>7} x {message}")
+    total_rss = sum(result["rss"])
     print(f"goals: every cycle inside its interval: {'met' if all_in_time else 'NOT met'}; p99 <= {GOAL_P99_S:g} s: "
           f"{'met' if result['p99'] <= GOAL_P99_S else 'NOT met'}; RSS <= 2 GiB: "
-          f"{'met' if result['rss'] <= GOAL_RSS else 'NOT met'}", flush=True)
+          f"{'met' if total_rss <= GOAL_RSS else 'NOT met'} ({total_rss / 2**20:.0f} MiB in all)", flush=True)
     return result
+
+
+def kth_ticks(ticks: dict[str, list[Tick]], k: int, warm: float) -> list[Tick]:
+    """Every user's k-th tick (k >= 1) from `warm` on: ticks are counted per user, so a tick dispatched a few
+    ms late is still its user's k-th, never a neighbouring interval's."""
+    found = []
+    for user_ticks in ticks.values():
+        first = next((i for i, tick in enumerate(user_ticks) if tick.at >= warm), len(user_ticks))
+        if first + k - 1 < len(user_ticks):
+            found.append(user_ticks[first + k - 1])
+    return found
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -384,6 +283,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="[broker] connections_per_host (default 400: 10,000 users need ~670 calls/s of "
                              "50-200 ms, ~85 in flight on average; the production default of 20 caps a broker "
                              "host at ~160 calls/s, about 2,000 users)")
+    parser.add_argument("--processes", type=int, default=2,
+                        help="service processes sharing the users, as replicas do (default 2: one per core here)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=3306)
     parser.add_argument("--user", default="root")
@@ -393,8 +294,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.users, args.intervals, args.interval_s = [200], 2, 5.0
     if len(args.users) > 1:  # each size in a fresh process: an overloaded run may leave threads behind
         common = ["--intervals", str(args.intervals), "--interval-s", str(args.interval_s), "--latency",
-                  *map(str, args.latency), "--host", args.host, "--port", str(args.port), "--user", args.user,
-                  "--password", args.password]
+                  *map(str, args.latency), "--processes", str(args.processes),
+                  "--connections-per-host", str(args.connections_per_host), "--host", args.host,
+                  "--port", str(args.port), "--user", args.user, "--password", args.password]
         codes = [subprocess.call([sys.executable, os.path.abspath(__file__), "--users", str(users), *common])
                  for users in args.users]
         return max(codes)
@@ -407,9 +309,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     code = 1 if kinds - ({"timeout", "unavailable", "db"} if overloaded else set()) else 0
     if code:
         print(f"FAILED: steps failed: {result['failed_steps']}", file=sys.stderr)
-    if not result["stopped"]:
-        sys.stdout.flush()
-        os._exit(code)  # monitor threads the shutdown could not stop would keep the process alive
     return code
 
 
