@@ -7,13 +7,15 @@ the replicas' consistent hash does with the users' WebSockets), and talks to the
     -> {"connected": seconds}           every monitor of the share is started
     -> {"warm": t}                      every user of the share finished its first cycle, the last at t
     <- {"measure": [from, until]}       the measured window, the same for every share
-    -> {"result": {...}}                ticks, own process figures over the window, failures since warm-up
+    -> {"result": {...}}                ticks, own process figures over the window, failures in the window
+                                        and between the warm-up and the window (the settling intervals)
 
 Each share is its own interpreter, so shares run on the machine's cores side by side, as replicas do.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -118,12 +120,33 @@ class CycleLog:
             return {user_id: list(ticks) for user_id, ticks in self.ticks.items()}
 
 
+class GcPauses:
+    """Collections of the oldest generation (the ones that walk the whole heap): how many, and the longest."""
+
+    def __init__(self) -> None:
+        self.full = 0
+        self.longest_s = 0.0
+        self.total_s = 0.0
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, Any]) -> None:
+        if info["generation"] != 2:
+            return
+        if phase == "start":
+            self._started = time.perf_counter()
+            return
+        pause = time.perf_counter() - self._started
+        self.full += 1
+        self.total_s += pause
+        self.longest_s = max(self.longest_s, pause)
+
+
 class Sampler(threading.Thread):
     """Once a second: this process's CPU, RSS and threads, its counters and the event log's lag."""
 
-    def __init__(self, runtime: Runtime, metrics: CountingMetrics) -> None:
+    def __init__(self, runtime: Runtime, metrics: CountingMetrics, gc_pauses: GcPauses) -> None:
         super().__init__(name="bench-sampler", daemon=True)
-        self.runtime, self.metrics, self.me = runtime, metrics, ProcessStat()
+        self.runtime, self.metrics, self.me, self.gc_pauses = runtime, metrics, ProcessStat(), gc_pauses
         self.samples: list[dict[str, Any]] = []
         self.stopping = threading.Event()
 
@@ -133,6 +156,7 @@ class Sampler(threading.Thread):
         return {"t": time.time(), "cpu": cpu, "rss": rss, "threads": threads,
                 "statements": self.runtime.db_statements(), "broker_calls": self.metrics.broker_call_count,
                 "lag": lag.pending, "lag_s": lag.oldest_pending_s or 0.0, "event_batches": lag.batches,
+                "gc_full": self.gc_pauses.full, "gc_s": self.gc_pauses.total_s, "gc_longest_s": self.gc_pauses.longest_s,
                 "shared_reads": self.runtime.store.shared_reads()}
 
     def run(self) -> None:
@@ -150,6 +174,7 @@ class Sampler(threading.Thread):
             "statements": last["statements"] - first["statements"],
             "event_batches": last["event_batches"] - first["event_batches"],
             "lag_max": max(s["lag"] for s in inside), "lag_s_max": max(s["lag_s"] for s in inside),
+            "gc_full": last["gc_full"] - first["gc_full"], "gc_s": last["gc_s"] - first["gc_s"],
             "shared_reads": {name: [asked - first["shared_reads"][name][0], sent - first["shared_reads"][name][1]]
                              for name, (asked, sent) in last["shared_reads"].items()},
         }
@@ -190,7 +215,9 @@ def measure(runtime: Runtime, metrics: CountingMetrics, cycles: CycleLog, users:
             interval: float) -> dict[str, Any]:
     """Connect the share's users, report the warm-up, measure the window the parent gives."""
     garbage_collector.freeze_startup_objects()
-    sampler = Sampler(runtime, metrics)
+    gc_pauses = GcPauses()
+    gc.callbacks.append(gc_pauses)
+    sampler = Sampler(runtime, metrics, gc_pauses)
     sampler.start()
     started = time.perf_counter()
     for user_id in users:
@@ -206,6 +233,9 @@ def measure(runtime: Runtime, metrics: CountingMetrics, cycles: CycleLog, users:
     tell_parent({"warm": max(cycles.first_finished.values())})
     failures_at_warm = metrics.failures()
     window_start, window_end = json.loads(sys.stdin.readline())["measure"]
+    while time.time() < window_start:
+        time.sleep(0.05)
+    failures_at_start = metrics.failures()
     while time.time() < window_end + 1:
         time.sleep(0.2)
     sampler.stopping.set()
@@ -219,11 +249,16 @@ def measure(runtime: Runtime, metrics: CountingMetrics, cycles: CycleLog, users:
     return {
         "users": len(users), "ticks": {str(u): [list(t) for t in ticks] for u, ticks in cycles.snapshot().items()},
         "window": sampler.window(window_start, window_end), "unfinished": cycles.running(),
-        "failed_steps": {k: v - failures_at_warm[0].get(k, 0) for k, v in steps.items()
-                         if v > failures_at_warm[0].get(k, 0)},
-        "failure_messages": {k: v - failures_at_warm[1].get(k, 0) for k, v in messages.items()
-                             if v > failures_at_warm[1].get(k, 0)},
+        "samples": sampler.samples, "gc_longest_s": gc_pauses.longest_s,
+        "settle_failed_steps": _since(failures_at_warm[0], failures_at_start[0]),
+        "failed_steps": _since(failures_at_start[0], steps),
+        "failure_messages": _since(failures_at_start[1], messages),
     }
+
+
+def _since(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
+    """The counts that grew from `before` to `after`, by how much."""
+    return {key: count - before.get(key, 0) for key, count in after.items() if count > before.get(key, 0)}
 
 
 if __name__ == "__main__":

@@ -155,7 +155,7 @@ def run_scale(users: int, args: argparse.Namespace) -> dict[str, Any]:
     interval, shares = args.interval_s, args.processes
     print(f"\n== {users} users x 2 accounts, interval {interval:g} s, broker latency {args.latency[0]}-"
           f"{args.latency[1]} ms, {shares} service process{'es' if shares > 1 else ''}, {args.intervals} measured "
-          "intervals after the warm-up", flush=True)
+          f"intervals after the warm-up and {args.settle_intervals} settling", flush=True)
     setup_started = time.perf_counter()
     with BenchDatabase(f"bench_scale_{users}", args.host, args.port, args.user, args.password) as database, \
             PaperProcess(paper_spec(users)) as paper:
@@ -172,7 +172,8 @@ def run_scale(users: int, args: argparse.Namespace) -> dict[str, Any]:
             print(f"seeded in {seeded:.1f} s; {users} monitors started in {connected:.1f} s", flush=True)
             warm = max(share.expect("warm") for share in processes)
             print(f"warm-up: every user's first cycle finished {warm - t0:.1f} s after they connected", flush=True)
-            window = (warm, warm + interval * args.intervals)
+            start = warm + interval * args.settle_intervals
+            window = (start, start + interval * args.intervals)
             for share in processes:
                 share.tell({"measure": window})
             others = {"broker": ProcessStat(paper.pid)}
@@ -193,17 +194,24 @@ def run_scale(users: int, args: argparse.Namespace) -> dict[str, Any]:
         finally:
             for share in processes:
                 share.close()
-    return report(users, warm, interval, args.intervals, results, other_cpu)
+    if args.ticks_json:
+        with open(args.ticks_json, "w") as out:
+            json.dump({"ticks": {user: [[tick[0] - warm, *tick[1:]] for tick in user_ticks]
+                                 for r in results for user, user_ticks in r["ticks"].items()},
+                       "samples": [[{**sample, "t": sample["t"] - warm} for sample in r["samples"]]
+                                   for r in results]}, out)
+    return report(users, warm, interval, args.settle_intervals, args.intervals, results, other_cpu)
 
 
-def report(users: int, warm: float, interval: float, measured: int, results: list[dict[str, Any]],
+def report(users: int, warm: float, interval: float, settling: int, measured: int, results: list[dict[str, Any]],
            other_cpu: dict[str, float]) -> dict[str, Any]:
     ticks = {user: [Tick(*t) for t in user_ticks] for r in results for user, user_ticks in r["ticks"].items()}
     print(f"{'interval':>8} {'due':>6} {'started':>7} {'finished':>8} {'clean':>7} {'in time':>7} {'skipped':>7} "
           f"{'missed':>6} {'p50 s':>6} {'p99 s':>6}")
     walls: list[float] = []
     all_in_time = True
-    for k in range(1, 1 + measured):
+    settle_walls: list[float] = []
+    for k in range(1, 1 + settling + measured):
         found = kth_ticks(ticks, k, warm)
         started = [t for t in found if not t.skipped]
         finished = [t.wall for t in started if t.wall is not None]
@@ -211,17 +219,24 @@ def report(users: int, warm: float, interval: float, measured: int, results: lis
         in_time = [w for w in finished if w < interval]
         skipped = len(found) - len(started)
         missed = users - len(found)
-        print(f"{k:>8} {users:>6} {len(started):>7} {len(finished):>8} {clean:>7} {len(in_time):>7} {skipped:>7} "
+        label = f"settle {k}" if k <= settling else str(k - settling)
+        print(f"{label:>8} {users:>6} {len(started):>7} {len(finished):>8} {clean:>7} {len(in_time):>7} {skipped:>7} "
               f"{missed:>6} {percentile(finished, 0.5):>6.2f} {percentile(finished, 0.99):>6.2f}", flush=True)
+        if k <= settling:
+            settle_walls += finished
+            continue
         walls += finished
         all_in_time &= len(in_time) == users and clean == users and not skipped
     windows = [r["window"] for r in results]
     seconds = max(w["seconds"] for w in windows)
     failed: dict[str, int] = {}
+    settle_failed: dict[str, int] = {}
     messages: dict[str, int] = {}
     for r in results:
         for kind, count in r["failed_steps"].items():
             failed[kind] = failed.get(kind, 0) + count
+        for kind, count in r["settle_failed_steps"].items():
+            settle_failed[kind] = settle_failed.get(kind, 0) + count
         for message, count in r["failure_messages"].items():
             messages[message] = messages.get(message, 0) + count
     shared = {name: [sum(w["shared_reads"][name][i] for w in windows) for i in (0, 1)]
@@ -239,7 +254,14 @@ def report(users: int, warm: float, interval: float, measured: int, results: lis
         "shared_reads": shared, "all_in_time": all_in_time, "failed_steps": failed,
         "failure_messages": sorted(messages.items(), key=lambda item: -item[1])[:5],
         "unfinished": sum(r["unfinished"] for r in results), "shutdown": [r["shutdown"] for r in results],
+        "gc_full": [w["gc_full"] for w in windows], "gc_s": [w["gc_s"] for w in windows],
+        "gc_longest_s": max(r["gc_longest_s"] for r in results),
+        "settle_p50": percentile(settle_walls, 0.5), "settle_p99": percentile(settle_walls, 0.99),
+        "settle_max": max(settle_walls, default=float("nan")), "settle_failed_steps": settle_failed,
     }
+    if settling:
+        print(f"settling (not in the figures below): cycle wall p50 {result['settle_p50']:.3f} s, p99 "
+              f"{result['settle_p99']:.3f} s, max {result['settle_max']:.3f} s; failed steps {settle_failed}")
     each = " + ".join(f"{c:.0f}%" for c in result["cpu_pct"])
     rss = " + ".join(f"{r / 2**20:.0f}" for r in result["rss"])
     print(f"cycle wall p50 {result['p50']:.3f} s, p99 {result['p99']:.3f} s, max {result['max']:.3f} s; service CPU "
@@ -251,6 +273,8 @@ def report(users: int, warm: float, interval: float, measured: int, results: lis
     print("shared reads: " + ", ".join(f"{name} {asked:,} in {sent:,} statements"
                                        for name, (asked, sent) in result["shared_reads"].items())
           + f"; event log: {result['event_batches_s']:.0f} batches/s; shutdown: {', '.join(result['shutdown'])}")
+    print(f"full garbage collections {' + '.join(map(str, result['gc_full']))} taking "
+          f"{' + '.join(f'{s:.2f}' for s in result['gc_s'])} s; longest in the whole run {result['gc_longest_s']:.2f} s")
     for message, count in result["failure_messages"]:
         print(f"  {count:>7} x {message}")
     total_rss = sum(result["rss"])
@@ -277,6 +301,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="200 users, 5 s interval, 2 measured intervals (CI, under a minute)")
     parser.add_argument("--users", type=int, nargs="+", default=[1000, 5000, 10000])
     parser.add_argument("--intervals", type=int, default=3, help="measured intervals after the warm-up")
+    parser.add_argument("--settle-intervals", type=int, default=1,
+                        help="intervals after the first cycles that are reported but not measured: the tail of "
+                             "the start-up, while the backlog the first cycles left drains (default 1)")
     parser.add_argument("--interval-s", type=float, default=60.0)
     parser.add_argument("--latency", type=int, nargs=2, default=[50, 200], metavar=("MIN_MS", "MAX_MS"))
     parser.add_argument("--connections-per-host", type=int, default=400,
@@ -285,6 +312,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                              "host at ~160 calls/s, about 2,000 users)")
     parser.add_argument("--processes", type=int, default=2,
                         help="service processes sharing the users, as replicas do (default 2: one per core here)")
+    parser.add_argument("--ticks-json", metavar="PATH",
+                        help="also write every user's ticks (start, skipped, wall, clean) and each service process's "
+                             "samples of its counters, once a second, to PATH as JSON (times in seconds after "
+                             "the warm-up), for a timeline of a run (one --users size)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=3306)
     parser.add_argument("--user", default="root")
@@ -293,7 +324,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.quick:
         args.users, args.intervals, args.interval_s = [200], 2, 5.0
     if len(args.users) > 1:  # each size in a fresh process: an overloaded run may leave threads behind
-        common = ["--intervals", str(args.intervals), "--interval-s", str(args.interval_s), "--latency",
+        common = ["--intervals", str(args.intervals), "--settle-intervals", str(args.settle_intervals),
+                  "--interval-s", str(args.interval_s), "--latency",
                   *map(str, args.latency), "--processes", str(args.processes),
                   "--connections-per-host", str(args.connections_per_host), "--host", args.host,
                   "--port", str(args.port), "--user", args.user, "--password", args.password]
