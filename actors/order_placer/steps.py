@@ -1,6 +1,11 @@
 """The OrderPlacer's handlers: SL/TP with OCO (Step 4), entry and SL modifications by fair price (Steps 5
 and 6), placing regenerated entries (Step 9). Each account runs on its own; every request is recorded in
 the step's event, and any failure makes the account's outcome a failure carrying what was done anyway.
+
+A modification plan is a pure function of the account's orders, its book and the usable fair price of each
+of their symbols, so Steps 5 and 6 keep each account's last plan and plan again only when one of them
+changed. Carrying a plan out changes the orders it modified (or fails, and the same plan is carried out
+again next cycle, as planning again would decide), so a kept plan is never a request made twice.
 """
 
 from __future__ import annotations
@@ -8,6 +13,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from actors.account_memo import AccountMemo
 from actors.order_placer.entries import NewEntry, place_entries
 from actors.order_placer.execution import AccountExecutor
 from actors.order_placer.rules import (
@@ -83,6 +89,7 @@ class _FairPriceModificationStep(_PlacerStep):
     def __init__(self, store: Store, broker: Broker, clock: Clock, fair_price_max_age: timedelta) -> None:
         super().__init__(store, broker, clock)
         self._fair_price_max_age = fair_price_max_age
+        self._plans: AccountMemo[list[tuple[Any, ModifyLeg | FairPriceCheck]]] = AccountMemo()
 
     def _plan(self, order: Any, book: BookIndex, fair: Any) -> ModifyLeg | FairPriceCheck | None:
         raise NotImplementedError
@@ -99,14 +106,20 @@ class _FairPriceModificationStep(_PlacerStep):
             executor = self._executor(command.user_id, account_id)
             orders = orders_of[account_id]
             book_rows, _ = await self._store.broker_snapshot(command.user_id, account_id)
-            book = book_index(command.user_id, account_id, book_rows)
             now, unjudged = self._clock.now(), 0
-            for order in orders:
-                planned = self._plan(order, book, usable_fair_price(fair.get(order.symbol), now,
-                                                                    self._fair_price_max_age))
+            usable = {symbol: usable_fair_price(fair.get(symbol), now, self._fair_price_max_age)
+                      for symbol in sorted({order.symbol for order in orders})}
+
+            def plan() -> list[tuple[Any, ModifyLeg | FairPriceCheck]]:
+                book = book_index(command.user_id, account_id, book_rows)
+                return [(order, planned) for order in orders
+                        if (planned := self._plan(order, book, usable[order.symbol])) is not None]
+
+            for order, planned in self._plans.get(command.user_id, account_id, book_rows,
+                                                  (tuple(orders), tuple(usable.items())), plan):
                 if isinstance(planned, FairPriceCheck):
                     unjudged += 1
-                elif planned is not None:
+                else:
                     await executor.run(order, planned, self._on_success(order, planned))
             return self._outcome(command, account_id, executor.actions, executor.problems,
                                  stale_fair_prices=unjudged)

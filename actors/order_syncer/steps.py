@@ -1,13 +1,19 @@
 """The OrderSyncer's handlers: sync `orders` (Step 3), archive rejected orders (Step 7), create the
 regeneration rows (Step 8). Each account is its own transaction and its own outcome.
+
+A sync plan is a pure function of the account's orders, its book and what it can see of the fair prices,
+so the step keeps each account's last plan and plans again only when one of them changed: a cycle in
+which nothing moved costs a comparison, not a pass over every order (a plan whose updates were written
+changes the orders, so it is never applied twice; one that failed to apply is simply applied again).
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from actors.account_memo import AccountMemo
 from actors.order_syncer.book import book_index
-from actors.order_syncer.sync import plan_order_sync
+from actors.order_syncer.sync import SyncPlan, fresh_fair_prices, plan_order_sync
 from actors.per_account import for_each_account, orders_by_account
 from adapters.store.port import Store
 from messages.commands import ArchiveRejected, RegenerateEntries, SyncOrders
@@ -20,6 +26,7 @@ class SyncOrdersStep:
         self._store = store
         self._clock = clock
         self._fair_price_max_age = fair_price_max_age
+        self._plans: AccountMemo[SyncPlan] = AccountMemo()
 
     async def __call__(self, command: SyncOrders) -> tuple[Event, ...]:
         orders_of = await orders_by_account(self._store, command)
@@ -29,8 +36,12 @@ class SyncOrdersStep:
         async def sync(account_id: int) -> Event:
             orders = orders_of[account_id]
             book, _ = await self._store.broker_snapshot(command.user_id, account_id)
-            plan = plan_order_sync(orders, book_index(command.user_id, account_id, book), fair, self._clock.now(),
-                                   self._fair_price_max_age)
+            now = self._clock.now()
+            fresh = fresh_fair_prices(fair, (o.symbol for o in orders), now, self._fair_price_max_age)
+            plan = self._plans.get(
+                command.user_id, account_id, book, (tuple(orders), fresh),
+                lambda: plan_order_sync(orders, book_index(command.user_id, account_id, book), fair, now,
+                                        self._fair_price_max_age))
             if plan.updates:
                 await self._store.apply_order_updates(command.user_id, account_id, plan.updates)
             return OrdersSynced(user_id=command.user_id, cycle_id=command.cycle_id, at=self._clock.now(),

@@ -10,7 +10,7 @@ orders, and absence is for Step 4 to interpret, never a reason to downgrade a st
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -40,6 +40,18 @@ def fresh_mark(order: OrderRow, fair: FairPrice | None, now: datetime, max_age: 
     if fair is None or now - fair.updated_at > max_age:
         return None
     return fair.sell_fair_price if order.side == "BUY" else fair.buy_fair_price
+
+
+def fresh_fair_prices(fair_prices: Mapping[str, FairPrice], symbols: Iterable[str], now: datetime,
+                      max_age: timedelta) -> tuple[tuple[str, FairPrice | None], ...]:
+    """What `plan_order_sync` can see of the fair prices of `symbols` at `now`: each symbol's fair price
+    while it is fresh, else None, by symbol. Two calls that give equal answers make the plans of equal
+    orders and books equal (the plan reads the clock for nothing else)."""
+    return tuple(
+        (symbol, fair if fair is not None and now - fair.updated_at <= max_age else None)
+        for symbol in sorted(set(symbols))
+        for fair in (fair_prices.get(symbol),)
+    )
 
 
 def exit_fills(sl: BrokerOrder | None, tp: BrokerOrder | None) -> list[tuple[int, Decimal]]:

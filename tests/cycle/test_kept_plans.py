@@ -1,0 +1,76 @@
+"""Steps 3, 5 and 6 keep each account's last plan while its orders, its book and the fair prices it can see
+are the same: a cycle in which nothing moved plans nothing again, and a change to any input (a fair price's
+value, or only its age) is planned again."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal as D
+from typing import Any
+
+import pytest
+
+from actors.order_placer import steps as placer_steps
+from actors.order_syncer import steps as syncer_steps
+from messages.events import EntriesModified
+from tests.cycle.conftest import CycleRig
+
+
+class Calls:
+    """Wraps a pure planning function and counts its calls; the real function does the work."""
+
+    def __init__(self, function: Callable[..., Any]) -> None:
+        self.function, self.count = function, 0
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        self.count += 1
+        return self.function(*args, **kwargs)
+
+
+def entries_modified(rig: CycleRig) -> EntriesModified:
+    logged = rig.io.call(rig.runtime.event_log.read_cycle(rig.user_id, rig.finished[-1].cycle_id))
+    return next(e.event for e in logged if isinstance(e.event, EntriesModified))
+
+
+def test_a_cycle_in_which_nothing_moved_plans_nothing_again_and_a_fair_price_move_is_planned(
+        rig: CycleRig, monkeypatch: pytest.MonkeyPatch):
+    sync_plans = Calls(syncer_steps.plan_order_sync)
+    entry_plans = Calls(placer_steps.plan_entry_modification)
+    monkeypatch.setattr(syncer_steps, "plan_order_sync", sync_plans)
+    monkeypatch.setattr(placer_steps, "plan_entry_modification", entry_plans)
+    rig.given_user("PAPER1")
+    rig.price("100")
+    order_id = rig.place_entry(side="BUY", quantity=5, entry_type="STOPLIMIT", entry_stop_price="105",
+                               entry_limit_price="105", sl_stop_price="98", tp_price="115")
+    rig.fair(buy="104", sell="103.9")
+    rig.run_cycle()
+    rig.run_cycle()
+    settled = (sync_plans.count, entry_plans.count)
+
+    rig.run_cycle()
+    assert (sync_plans.count, entry_plans.count) == settled, "same orders, book and fair prices: no new plan"
+    assert rig.order(order_id).entry_modifications == 0
+
+    rig.fair(buy="105.12", sell="105.0")
+    rig.run_cycle()
+    assert sync_plans.count == settled[0] + 1 and entry_plans.count > settled[1]
+    order = rig.order(order_id)
+    assert (order.entry_type, order.entry_limit_price, order.entry_modifications) == ("LIMIT", D("105.15"), 1)
+
+
+@pytest.mark.rules(fair_price_max_age_s=1.0)
+def test_a_fair_price_that_only_grew_old_is_judged_again(rig: CycleRig):
+    rig.given_user("PAPER1")
+    rig.price("100")
+    order_id = rig.place_entry(side="BUY", quantity=5, entry_type="STOPLIMIT", entry_stop_price="105",
+                               entry_limit_price="105")
+    rig.fair(buy="104", sell="103.9", at=datetime.now(UTC))
+    rig.run_cycle()
+    assert entries_modified(rig).stale_fair_prices == 0
+
+    time.sleep(1.2)  # the same row, now older than the limit
+    rig.run_cycle()
+    assert entries_modified(rig).stale_fair_prices == 1
+    assert rig.order(order_id).entry_modifications == 0
