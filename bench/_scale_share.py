@@ -156,7 +156,7 @@ class Sampler(threading.Thread):
         return {"t": time.time(), "cpu": cpu, "rss": rss, "threads": threads,
                 "statements": self.runtime.db_statements(), "broker_calls": self.metrics.broker_call_count,
                 "lag": lag.pending, "lag_s": lag.oldest_pending_s or 0.0, "event_batches": lag.batches,
-                "gc_full": self.gc_pauses.full, "gc_s": self.gc_pauses.total_s, "gc_longest_s": self.gc_pauses.longest_s,
+                "gc_full": self.gc_pauses.full, "gc_s": self.gc_pauses.total_s,
                 "shared_reads": self.runtime.store.shared_reads()}
 
     def run(self) -> None:

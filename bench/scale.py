@@ -274,7 +274,8 @@ def report(users: int, warm: float, interval: float, settling: int, measured: in
                                        for name, (asked, sent) in result["shared_reads"].items())
           + f"; event log: {result['event_batches_s']:.0f} batches/s; shutdown: {', '.join(result['shutdown'])}")
     print(f"full garbage collections {' + '.join(map(str, result['gc_full']))} taking "
-          f"{' + '.join(f'{s:.2f}' for s in result['gc_s'])} s; longest in the whole run {result['gc_longest_s']:.2f} s")
+          f"{' + '.join(f'{s:.2f}' for s in result['gc_s'])} s; longest in the whole run "
+          f"{result['gc_longest_s']:.2f} s")
     for message, count in result["failure_messages"]:
         print(f"  {count:>7} x {message}")
     total_rss = sum(result["rss"])
