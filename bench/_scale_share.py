@@ -7,7 +7,8 @@ the replicas' consistent hash does with the users' WebSockets), and talks to the
     -> {"connected": seconds}           every monitor of the share is started
     -> {"warm": t}                      every user of the share finished its first cycle, the last at t
     <- {"measure": [from, until]}       the measured window, the same for every share
-    -> {"result": {...}}                ticks, own process figures over the window, failures in the window
+    -> {"result": path}                 written to the spec's result_path: ticks, per-second samples, own
+                                        process figures over the window, failures in the window
                                         and between the warm-up and the window (the settling intervals)
 
 Each share is its own interpreter, so shares run on the machine's cores side by side, as replicas do.
@@ -206,7 +207,9 @@ def serve_share(spec: dict[str, Any]) -> None:
             result["shutdown"] = f"done in {time.perf_counter() - stop_started:.1f} s"
         except Exception as error:  # an overloaded service may not stop in time; the figures stand
             result["shutdown"] = f"did not complete ({type(error).__name__}: {error})"
-        tell_parent({"result": result})
+        with open(spec["result_path"], "w") as result_file:
+            json.dump(result, result_file)
+        tell_parent({"result": spec["result_path"]})
     if not result["shutdown"].startswith("done"):
         os._exit(0)  # monitor threads the shutdown could not stop would keep the process alive
 

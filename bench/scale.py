@@ -123,8 +123,9 @@ class Share:
 
     def __init__(self, spec: dict[str, Any]) -> None:
         descriptor, self._spec_path = tempfile.mkstemp(suffix=".json", prefix="bench_share_")
+        self._result_path = self._spec_path + ".result"
         with os.fdopen(descriptor, "w") as spec_file:
-            json.dump(spec, spec_file)
+            json.dump({**spec, "result_path": self._result_path}, spec_file)
         self.process = subprocess.Popen([sys.executable, "-m", "bench._scale_share", self._spec_path],
                                         cwd=REPO_ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         self.pid = self.process.pid
@@ -135,8 +136,11 @@ class Share:
         if not line:
             raise RuntimeError(f"service process {self.pid} ended (exit {self.process.wait()}) before '{key}'")
         message = json.loads(line)
-        if "result" in message and "error" in message["result"]:
-            raise RuntimeError(f"service process {self.pid}: {message['result']['error']}")
+        if "result" in message:  # too large for a line of the pipe: the share wrote it to a file
+            with open(message["result"]) as result_file:
+                message["result"] = json.load(result_file)
+            if "error" in message["result"]:
+                raise RuntimeError(f"service process {self.pid}: {message['result']['error']}")
         return message[key]
 
     def tell(self, message: dict[str, Any]) -> None:
@@ -149,6 +153,8 @@ class Share:
             self.process.kill()
         self.process.wait()
         os.unlink(self._spec_path)
+        if os.path.exists(self._result_path):
+            os.unlink(self._result_path)
 
 
 def run_scale(users: int, args: argparse.Namespace) -> dict[str, Any]:
