@@ -27,6 +27,12 @@ from service.runtime import Runtime
 log = logging.getLogger(__name__)
 
 
+LISTEN_BACKLOG = 4096
+"""Connections the kernel may hold before the server accepts them (capped by net.core.somaxconn): after a
+restart thousands of WebSocket clients reconnect at once, and past aiohttp's default of 128 their dropped
+SYNs are retried only after 1, 3, 7, 15 s..."""
+
+
 class Service:
     def __init__(self, *, database_url: str, host: str, port: int, cycle: CycleConfig,
                  rules: OrderRulesConfig | None = None, broker: BrokerConfig | None = None,
@@ -48,7 +54,7 @@ class Service:
         self._runner = web.AppRunner(create_app(context), handle_signals=False, access_log=None)
         try:
             runtime.io.call(self._runner.setup())
-            site = web.TCPSite(self._runner, host, port)
+            site = web.TCPSite(self._runner, host, port, backlog=LISTEN_BACKLOG)
             runtime.io.call(site.start())
             runtime.io.loop.call_soon_threadsafe(self.leases.start)
         except BaseException:

@@ -15,6 +15,11 @@ from aiohttp import web
 from adapters.broker.paper.server import build_app
 from adapters.broker.paper.simulator import Simulator
 
+LISTEN_BACKLOG = 4096
+"""Connections the kernel may hold for the server before it accepts them (capped by net.core.somaxconn). At
+aiohttp's default of 128, hundreds of clients connecting at once overflow it: the dropped SYNs are sent
+again after 1, 3, 7, 15 and 31 s, so their calls stall for as long and then arrive together."""
+
 
 @dataclass(frozen=True)
 class RunningPaperBroker:
@@ -43,7 +48,7 @@ async def run_paper_broker(
                            shutdown_timeout=1.0, access_log=None)
     await runner.setup()
     try:
-        site = web.TCPSite(runner, host, port)
+        site = web.TCPSite(runner, host, port, backlog=LISTEN_BACKLOG)
         await site.start()
         bound_host, bound_port = runner.addresses[0][:2]
         yield RunningPaperBroker(url=f"http://{bound_host}:{bound_port}", simulator=simulator)
