@@ -16,8 +16,10 @@ rows and orders stay as they are). Users, accounts and orders are bulk-inserted;
 placed on its simulator before it serves.
 
 The warm-up is every user's first cycle (log in, adopt the seeded orders: the heaviest cycle a user has);
-it ends when the last of them finished, in every process. Interval k (1..N) is then every user's k-th tick
-from that moment on, counted per user (so a tick dispatched a few ms late is still its user's k-th): per
+it ends when the last of them finished, in every process. Interval k is then every user's k-th tick from
+that moment on, counted per user (so a tick dispatched a few ms late is still its user's k-th). The first
+`--settle-intervals` (1) are the start-up's tail, while the backlog the first cycles left drains: printed,
+kept out of the measured figures and of the goals. Then come the `--intervals` (3) measured ones. Per
 interval, ticks due (one per user) against cycles started, finished, finished clean (no step failed or
 timed out: CycleFinished.error_count is 0) and finished within the interval, ticks skipped because the
 user's previous cycle was still running, and ticks that started nothing (missed). Over the measured
@@ -25,11 +27,14 @@ intervals: cycle wall p50/p99 (CycleStarted to CycleFinished), each service proc
 RSS and threads, the paper broker's and MariaDB's CPU %, broker calls/s (the adapter's own call hook), DB
 statements/s (the service's own count, `Runtime.db_statements`: BEGIN and COMMIT included, the benchmark's
 own statements not), how many reads the shared reads took, event-log batches/s and lag, and the steps that
-failed. Goals are reported as met or not met, never asserted; the exit status is 1 only on a real error (a
+failed; full garbage collections and how long they took. `--ticks-json` writes every tick and every
+process's per-second samples, for a timeline of the start-up. Goals are reported as met or not met, never
+asserted; the exit status is 1 only on a real error (a
 cycle that failed a step, or setup that did not complete).
 
 Usage (inside the project venv, from the repository root):
-    python bench/scale.py [--quick] [--users 1000 5000 10000] [--intervals 3] [--interval-s 60] [--processes 2]
+    python bench/scale.py [--quick] [--users 1000 5000 10000] [--intervals 3] [--settle-intervals 1]
+                          [--interval-s 60] [--processes 2] [--ticks-json PATH]
 """
 
 from __future__ import annotations
