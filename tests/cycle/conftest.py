@@ -99,6 +99,13 @@ class CycleRig:
                                               self.runtime.clock.now))
         return result.order_id
 
+    def place_untriggered_buy_stop(self, **legs: str) -> int:
+        """The market at 100 and a BUY STOPLIMIT entry of 5 at 105 that it has not reached, with `legs`
+        (sl_stop_price, tp_price) if given; returns its internal order id."""
+        self.price("100")
+        return self.place_entry(side="BUY", quantity=5, entry_type="STOPLIMIT", entry_stop_price="105",
+                                entry_limit_price="105", **legs)
+
     # --- when -----------------------------------------------------------------------------------
 
     def connect(self) -> None:

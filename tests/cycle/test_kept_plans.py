@@ -41,9 +41,7 @@ def test_a_cycle_in_which_nothing_moved_plans_nothing_again_and_a_fair_price_mov
     monkeypatch.setattr(syncer_steps, "plan_order_sync", sync_plans)
     monkeypatch.setattr(placer_steps, "plan_entry_modification", entry_plans)
     rig.given_user("PAPER1")
-    rig.price("100")
-    order_id = rig.place_entry(side="BUY", quantity=5, entry_type="STOPLIMIT", entry_stop_price="105",
-                               entry_limit_price="105", sl_stop_price="98", tp_price="115")
+    order_id = rig.place_untriggered_buy_stop(sl_stop_price="98", tp_price="115")
     rig.fair(buy="104", sell="103.9")
     rig.run_cycle()
     rig.run_cycle()
@@ -63,9 +61,7 @@ def test_a_cycle_in_which_nothing_moved_plans_nothing_again_and_a_fair_price_mov
 @pytest.mark.rules(fair_price_max_age_s=1.0)
 def test_a_fair_price_that_only_grew_old_is_judged_again(rig: CycleRig):
     rig.given_user("PAPER1")
-    rig.price("100")
-    order_id = rig.place_entry(side="BUY", quantity=5, entry_type="STOPLIMIT", entry_stop_price="105",
-                               entry_limit_price="105")
+    order_id = rig.place_untriggered_buy_stop()
     rig.fair(buy="104", sell="103.9", at=datetime.now(UTC))
     rig.run_cycle()
     assert entries_modified(rig).stale_fair_prices == 0

@@ -89,9 +89,7 @@ def test_a_gap_through_the_stop_loss_is_converted_to_a_limit_at_the_fair_price(r
 
 def test_the_fair_price_crossing_an_untriggered_entry_stop_converts_it_to_a_limit(rig: CycleRig):
     rig.given_user("PAPER1")
-    rig.price("100")
-    order_id = rig.place_entry(side="BUY", quantity=5, entry_type="STOPLIMIT", entry_stop_price="105",
-                               entry_limit_price="105", sl_stop_price="98", tp_price="115")
+    order_id = rig.place_untriggered_buy_stop(sl_stop_price="98", tp_price="115")
     rig.fair(buy="104", sell="103.9")
     rig.run_cycle()
     assert rig.order(order_id).entry_modifications == 0, "the stop is not crossed yet"
@@ -108,9 +106,7 @@ def test_stale_or_missing_fair_prices_leave_orders_alone_and_are_counted(rig: Cy
     from datetime import UTC, datetime, timedelta
 
     rig.given_user("PAPER1")
-    rig.price("100")
-    order_id = rig.place_entry(side="BUY", quantity=5, entry_type="STOPLIMIT", entry_stop_price="105",
-                               entry_limit_price="105")
+    order_id = rig.place_untriggered_buy_stop()
     rig.fair(buy="106", sell="105.9", at=datetime.now(UTC) - timedelta(minutes=10))
     rig.run_cycle()
     assert rig.order(order_id).entry_modifications == 0
