@@ -23,7 +23,7 @@ import msgspec
 
 from actors.order_placer.tags import IN_FLIGHT_STATUSES, order_tag, parse_tag
 from actors.order_syncer.book import BookIndex
-from actors.order_syncer.sync import exit_fills
+from actors.order_syncer.sync import exit_fills, fresh_fair_price
 from adapters.broker.types import OPEN_STATUSES, BrokerOrder, ModifyRequest, OrderRequest
 from adapters.store.rows import FairPrice, OrderRow
 
@@ -186,7 +186,7 @@ class FairPriceCheck(msgspec.Struct, frozen=True):
 def usable_fair_price(fair: FairPrice | None, now: datetime, max_age: timedelta) -> FairPrice | FairPriceCheck:
     if fair is None:
         return FairPriceCheck("missing")
-    if now - fair.updated_at > max_age:
+    if fresh_fair_price(fair, now, max_age) is None:
         return FairPriceCheck("stale")
     return fair
 

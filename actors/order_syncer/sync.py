@@ -35,9 +35,15 @@ def direction(order: OrderRow) -> int:
     return 1 if order.side == "BUY" else -1
 
 
+def fresh_fair_price(fair: FairPrice | None, now: datetime, max_age: timedelta) -> FairPrice | None:
+    """`fair` while it is at most `max_age` old at `now`, else None: the one rule of a usable fair price."""
+    return fair if fair is not None and now - fair.updated_at <= max_age else None
+
+
 def fresh_mark(order: OrderRow, fair: FairPrice | None, now: datetime, max_age: timedelta) -> Decimal | None:
     """The price an open position would exit at: sell fair price for a long, buy fair price for a short."""
-    if fair is None or now - fair.updated_at > max_age:
+    fair = fresh_fair_price(fair, now, max_age)
+    if fair is None:
         return None
     return fair.sell_fair_price if order.side == "BUY" else fair.buy_fair_price
 
@@ -47,11 +53,7 @@ def fresh_fair_prices(fair_prices: Mapping[str, FairPrice], symbols: Iterable[st
     """What `plan_order_sync` can see of the fair prices of `symbols` at `now`: each symbol's fair price
     while it is fresh, else None, by symbol. Two calls that give equal answers make the plans of equal
     orders and books equal (the plan reads the clock for nothing else)."""
-    return tuple(
-        (symbol, fair if fair is not None and now - fair.updated_at <= max_age else None)
-        for symbol in sorted(set(symbols))
-        for fair in (fair_prices.get(symbol),)
-    )
+    return tuple((symbol, fresh_fair_price(fair_prices.get(symbol), now, max_age)) for symbol in sorted(set(symbols)))
 
 
 def exit_fills(sl: BrokerOrder | None, tp: BrokerOrder | None) -> list[tuple[int, Decimal]]:
