@@ -1,9 +1,18 @@
 # The monitoring service: `docker compose up` runs `migrate` then `serve` (see compose.yaml).
+# The compiled FIFO loop is built in the full image, which has a C compiler, and copied into the slim one
+# (the service runs from /app, so the module goes beside its source); the build fails if it does not compile.
+FROM python:3.11 AS compiled-fifo
+WORKDIR /build
+COPY pyproject.toml setup.py README.md ./
+COPY actors/pnl_calculator/_fifo_match.c ./actors/pnl_calculator/
+RUN pip install --no-cache-dir "setuptools>=68" && python setup.py build_ext --inplace
+
 FROM python:3.11-slim
 ENV PYTHONUNBUFFERED=1 MONITOR_NO_BOOTSTRAP=1
 WORKDIR /app
-COPY pyproject.toml README.md run.py bootstrap.py ./
+COPY pyproject.toml setup.py README.md run.py bootstrap.py ./
 COPY actors ./actors
+COPY --from=compiled-fifo /build/actors/pnl_calculator/_fifo_match.*.so ./actors/pnl_calculator/
 COPY adapters ./adapters
 COPY messages ./messages
 COPY service ./service

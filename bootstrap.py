@@ -1,8 +1,9 @@
 """Self-installing entry: make `python3 run.py ...` work from a fresh clone with only Python 3.11+.
 
 Owns the project virtualenv (`.venv`): creates it, installs the project with its dev extra when
-pyproject.toml changed since the last install, and re-executes the command inside it. Uses only the
-standard library, because it runs before any dependency exists. Set MONITOR_NO_BOOTSTRAP=1 where the
+pyproject.toml, setup.py or the compiled FIFO loop's C source changed since the last install (the
+install compiles that loop where a C compiler is found), and re-executes the command inside it. Uses
+only the standard library, because it runs before any dependency exists. Set MONITOR_NO_BOOTSTRAP=1 where the
 package is already installed (containers, system packages).
 """
 
@@ -17,15 +18,20 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 VENV_DIR = PROJECT_ROOT / ".venv"
-STAMP = VENV_DIR / ".installed-pyproject-sha256"
+STAMP = VENV_DIR / ".installed-sha256"
+INSTALL_INPUTS = ("pyproject.toml", "setup.py", "actors/pnl_calculator/_fifo_match.c")
+"""What the install reads: a change to any of them installs (and compiles) again."""
 
 
 def _venv_python() -> Path:
     return VENV_DIR / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
 
-def _pyproject_digest() -> str:
-    return hashlib.sha256((PROJECT_ROOT / "pyproject.toml").read_bytes()).hexdigest()
+def _install_inputs_digest() -> str:
+    digest = hashlib.sha256()
+    for name in INSTALL_INPUTS:
+        digest.update(name.encode() + b"\0" + (PROJECT_ROOT / name).read_bytes())
+    return digest.hexdigest()
 
 
 def _running_inside_project_venv() -> bool:
@@ -38,7 +44,7 @@ def ensure_environment() -> None:
         return
     if sys.version_info < (3, 11):  # noqa: UP036 - this runs before anything checks the version
         sys.exit(f"Python 3.11 or newer is required (this is {sys.version.split()[0]})")
-    digest = _pyproject_digest()
+    digest = _install_inputs_digest()
     installed = STAMP.read_text().strip() if STAMP.exists() else ""
     if _running_inside_project_venv() and installed == digest:
         return

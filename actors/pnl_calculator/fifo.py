@@ -13,6 +13,8 @@ to `marks[symbol]`; a symbol without a mark gets `mark=None, unrealized_pnl=None
 Money arithmetic runs in a decimal context that traps inexact results: a PnL figure is exact or the call
 raises `decimal.Inexact`. The matching is one loop over the ordered fills, each validated at its turn, in
 which a lot is the fill that opened it (docs/BENCHMARKS.md, FIFO PnL, has its cost per fill).
+The same loop, compiled (`_fifo_match.c`, built at install where a C compiler is found), runs first;
+this module stays its reference (tests/pnl/test_fifo_compiled.py).
 """
 
 from __future__ import annotations
@@ -21,12 +23,15 @@ from collections import deque
 from collections.abc import Iterable, Mapping
 from decimal import Context, Decimal, Inexact, localcontext
 from operator import attrgetter
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import msgspec
 
 from adapters.broker.types import BrokerOrder, Side
 from messages.common import UtcDateTime
+
+if TYPE_CHECKING:
+    from actors.pnl_calculator._fifo_match import Matcher
 
 Direction = Literal["LONG", "SHORT"]
 
@@ -120,10 +125,25 @@ def match_fifo(fills: Iterable[Fill], marks: Mapping[str, Decimal]) -> FifoResul
     SELL, a price is not a finite positive Decimal or a time is naive; and when a mark is not a Decimal.
     When several fills are invalid, the one named is the first in (time, order_id) order; when naive and
     aware times are mixed, the fills have no such order and a naive one is named.
+
+    Runs the compiled loop (`_fifo_match.c`) where it was built; it gives the same result or declines
+    (an invalid fill, or a fill outside its fast path), and then this module's Python loop runs.
     """
-    ordered = _in_fifo_order(fills)
+    if _COMPILED is None:
+        return match_fifo_in_python(fills, marks)
+    given = fills if isinstance(fills, list | tuple) else list(fills)  # read an iterator once
     with localcontext(_EXACT):
-        books, matches = _match_in_order(ordered)
+        matched = _COMPILED.match(given)
+        books, matches = matched if matched is not None else _match_in_order(_in_fifo_order(given))
+        open_lots = _open_lots(books, marks)
+    return FifoResult(matches=tuple(matches), open_lots=open_lots)
+
+
+def match_fifo_in_python(fills: Iterable[Fill], marks: Mapping[str, Decimal]) -> FifoResult:
+    """`match_fifo` on the Python loop alone: the reference the compiled loop is tested against, and
+    what runs where it was not built."""
+    with localcontext(_EXACT):
+        books, matches = _match_in_order(_in_fifo_order(fills))
         open_lots = _open_lots(books, marks)
     return FifoResult(matches=tuple(matches), open_lots=open_lots)
 
@@ -172,7 +192,11 @@ class _Book:
         return [(self.head_qty, self.head), *((fill.qty, fill) for fill in self.rest)]
 
 
-def _match_in_order(ordered: list[Fill]) -> tuple[dict[str, _Book], list[Match]]:
+OpenBooks = dict[str, tuple[Side, list[tuple[int, Fill]]]]
+"""Per symbol with open lots: the side they were entered on and (open qty, fill) of each, oldest first."""
+
+
+def _match_in_order(ordered: list[Fill]) -> tuple[OpenBooks, list[Match]]:
     """Validate each fill (times are checked by `_in_fifo_order`) and match it against its symbol's book,
     in order; the books left are the open lots. Runs inside the exact decimal context.
 
@@ -242,25 +266,41 @@ def _match_in_order(ordered: list[Fill]) -> tuple[dict[str, _Book], list[Match]]
                 book.head = lot
                 book.head_qty = lot_qty - qty
                 break
-    return books, matches
+    return {symbol: (book.side, book.lots()) for symbol, book in books.items()}, matches
 
 
-def _open_lots(books: dict[str, _Book], marks: Mapping[str, Decimal]) -> tuple[OpenLot, ...]:
+def _open_lots(books: OpenBooks, marks: Mapping[str, Decimal]) -> tuple[OpenLot, ...]:
     open_lots: list[OpenLot] = []
     for symbol in sorted(books):
-        book = books[symbol]
+        side, lots = books[symbol]
+        direction = _DIRECTION_OF_ENTRY_SIDE[side]
         mark = marks.get(symbol)
         if mark is not None and (type(mark) is not Decimal or not mark.is_finite()):
             raise ValueError(f"mark of {symbol} must be a finite Decimal, got {mark!r}")
-        for qty, fill in book.lots():
+        for qty, fill in lots:
             if mark is None:
                 unrealized = None
-            elif book.is_long:
+            elif side == _BUY:
                 unrealized = (mark - fill.price) * qty
             else:
                 unrealized = -((mark - fill.price) * qty)
-            open_lots.append(OpenLot(symbol, fill.order_id, book.direction, qty, fill.price, mark, unrealized))
+            open_lots.append(OpenLot(symbol, fill.order_id, direction, qty, fill.price, mark, unrealized))
     return tuple(open_lots)
+
+
+def _compiled_matcher() -> Matcher | None:
+    """The compiled loop (`_fifo_match.c`), or None where it was not built (no C compiler at install)."""
+    try:
+        from actors.pnl_calculator import _fifo_match
+    except ImportError:
+        return None
+    return _fifo_match.Matcher(fill_type=Fill, match_type=Match, decimal_type=Decimal, buy=_BUY, sell=_SELL,
+                               long="LONG", short="SHORT")
+
+
+_COMPILED = _compiled_matcher()
+COMPILED = _COMPILED is not None
+"""Whether `match_fifo` runs the compiled loop; `run.py serve` logs which at start."""
 
 
 def _reject_first_invalid(ordered: list[Fill]) -> None:
