@@ -1,5 +1,8 @@
 """Benchmark of FIFO PnL: `match_fifo` against the original design's SQL FIFO on MariaDB, same fills.
 
+`match_fifo` runs the compiled loop where it was built (the first line of output says which); the
+"python loop" column is `match_fifo_in_python`, its reference, over the same fills, results checked equal.
+
 Owns the synthetic order books (50 symbols, random sides so positions flip through zero, partial fills
 of cancelled orders, unfilled orders, ties on time), the two SQL FIFO forms and the equality check.
 It creates and drops its own database `bench_fifo_<pid>`; it never touches another database.
@@ -39,7 +42,8 @@ import pymysql
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from actors.pnl_calculator.fifo import FifoResult, Fill, fills_from_order_book, match_fifo
+from actors.pnl_calculator import fifo
+from actors.pnl_calculator.fifo import FifoResult, Fill, fills_from_order_book, match_fifo, match_fifo_in_python
 from adapters.broker.types import BrokerOrder
 from bench._common import machine
 
@@ -348,8 +352,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     differences = 0
     with Database(args.host, args.port, args.user, args.password) as database:
         print(f"machine: {machine()}; MariaDB {database.version()}; {load_average()}")
+        print(f"match_fifo runs {'the compiled loop' if fifo.COMPILED else 'the Python loop (compiled one not built)'}"
+              "; 'python loop' is match_fifo_in_python, its reference")
         print(f"{'fills':>9} {'matches':>9} {'lots':>6} {'book->fills':>11} {'match_fifo':>11} "
-              f"{'(median)':>9} {'(shuffled)':>10} {'classic SQL':>12} {'ranked SQL':>11}  equal")
+              f"{'(median)':>9} {'(shuffled)':>10} {'python loop':>11} {'classic SQL':>12} {'ranked SQL':>11}  equal")
         for size in sizes:
             book = order_book(size, args.seed)
             convert_seconds, fills = timed(lambda book=book: fills_from_order_book(book), 1)
@@ -357,10 +363,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             seconds, result = timed(lambda fills=fills, marks=marks: match_fifo(fills, marks), args.repeat)
             shuffled = random.Random(args.seed).sample(fills, len(fills))
             shuffled_seconds, _ = timed(lambda s=shuffled, marks=marks: match_fifo(s, marks), 1)
+            python_seconds, python_result = timed(
+                lambda fills=fills, marks=marks: match_fifo_in_python(fills, marks), args.repeat)
+            same_as_python = python_result == result
+            differences += not same_as_python
+            del python_result
+            verdicts: list[str] = [f"python {'yes' if same_as_python else 'NO'}"]
             expected = result_rows(result)
             database.load(fills, marks)
             sql_seconds: dict[str, str] = {}
-            verdicts: list[str] = []
             for form, sql in SQL_FORMS.items():
                 if form == "classic" and size > args.classic_max:
                     sql_seconds[form] = "skipped"
@@ -375,11 +386,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 verdicts.append(f"{form} {'yes' if same else 'NO'}")
             print(f"{size:>9} {len(result.matches):>9} {len(result.open_lots):>6} "
                   f"{convert_seconds[0]:>10.3f}s {min(seconds):>10.3f}s {statistics.median(seconds):>8.3f}s "
-                  f"{shuffled_seconds[0]:>9.3f}s {sql_seconds['classic']:>12} {sql_seconds['ranked']:>11}  "
+                  f"{shuffled_seconds[0]:>9.3f}s {min(python_seconds):>10.3f}s {sql_seconds['classic']:>12} "
+                  f"{sql_seconds['ranked']:>11}  "
                   f"{', '.join(verdicts)}", flush=True)
     print(load_average())
     if differences:
-        print(f"FAILED: {differences} SQL result(s) differ from match_fifo", file=sys.stderr)
+        print(f"FAILED: {differences} result(s) of SQL or the Python loop differ from match_fifo", file=sys.stderr)
         return 1
     return 0
 

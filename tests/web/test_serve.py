@@ -1,5 +1,5 @@
 """`run.py serve` as a real process: config errors exit 2 with the field and the reason; a healthy server
-answers, logs JSON lines, and on SIGTERM finishes and exits 0."""
+answers, logs JSON lines (among them which FIFO loop runs), and on SIGTERM finishes and exits 0."""
 
 import json
 import signal
@@ -9,6 +9,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from actors.pnl_calculator import fifo
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {"MONITOR_NO_BOOTSTRAP": "1", "PATH": "/usr/bin:/bin"}
@@ -59,3 +61,7 @@ def test_serve_answers_logs_json_and_stops_cleanly_on_sigterm(tmp_path):
     lines = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
     assert lines and {"time", "level", "logger", "message"} <= set(lines[0])
     assert any(line["message"] == "stopped" for line in lines)
+    fifo_loop = [line for line in lines if line["message"].startswith("FIFO matching: ")]
+    assert len(fifo_loop) == 1
+    assert fifo_loop[0]["message"].startswith("FIFO matching: the compiled loop" if fifo.COMPILED
+                                              else "FIFO matching: the Python loop")
