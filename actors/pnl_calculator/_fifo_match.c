@@ -2,7 +2,8 @@
  *
  * Owns nothing but speed: fifo.py stays the reference, and this module gives the same matches, in the
  * same order, built from the same objects, or declines. `Matcher(...).match(fills)` returns
- * (open_books, matches) exactly as `_match_in_order` does, or None when the fills are outside its fast
+ * (open_books, matches) as `_match_in_order` does (the same books, perhaps in another order; the matches
+ * as a tuple), or None when the fills are outside its fast
  * path: a fill that is not exactly a `Fill`, a time that is not an aware datetime with a fixed-offset
  * `datetime.timezone`, an order id or qty that is not an exact int within 64 bits, and every invalid
  * fill. On None the caller runs the Python code, which orders, validates and names the offending fill
@@ -15,8 +16,9 @@
  * `datetime.timezone` tzinfo compare in Python by their UTC instant, which is what the key encodes.
  *
  * Reads a Fill's fields at the offsets of its member descriptors, found once by the Matcher and used
- * only on objects whose type is exactly `Fill`. No Python code runs during `match`: fills, their
- * fields and the dict of books cannot change under it; it holds its own reference to every fill.
+ * only on objects whose type is exactly `Fill`; an empty slot (a field deleted through its descriptor)
+ * declines. It holds its own references to everything it keeps across calls that may run Python code
+ * (a garbage collection's finalizers): a list of the fills, and each open lot's order id and price.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -34,7 +36,8 @@ typedef struct {
 } SortKey;
 
 /* An open lot: what the matching needs of the fill that opened it, so that closing it does not go back
- * to a fill read long before (borrowed references: the matcher holds the fills). */
+ * to a fill read long before. `fill` is borrowed (the matcher's list holds the fills); `order_id` and
+ * `price` are references of the lot's own (`lot_of`, `lot_release`). */
 typedef struct {
     PyObject *fill;
     PyObject *order_id;
@@ -84,6 +87,7 @@ typedef struct {
 #define FIELD(self, fill, name) (*(PyObject **)((char *)(fill) + (self)->name##_offset))
 
 static PyTypeObject *timezone_type;
+static PyObject *utcoffset_name;
 
 static int
 ring_push(Ring *ring, Lot lot)
@@ -135,7 +139,7 @@ objects_append(Objects *objects, PyObject *item)
 {
     if (objects->length == objects->capacity) {
         Py_ssize_t capacity = objects->capacity ? objects->capacity * 2 : 1024;
-        PyObject **items = PyMem_Resize(objects->items, PyObject *, capacity);
+        PyObject **items = PyMem_Realloc(objects->items, (size_t)capacity * sizeof(PyObject *));
         if (items == NULL) {
             Py_DECREF(item);
             PyErr_NoMemory();
@@ -310,7 +314,8 @@ days_from_civil(int64_t year, int month, int day)
 static int
 timezone_offset_us(PyObject *tzinfo, int64_t *offset_us)
 {
-    PyObject *delta = PyObject_CallMethod(tzinfo, "utcoffset", "O", Py_None);
+    PyObject *args[2] = {tzinfo, Py_None};
+    PyObject *delta = PyObject_VectorcallMethod(utcoffset_name, args, 2 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
     if (delta == NULL) {
         return -1;
     }
@@ -339,7 +344,7 @@ sort_keys(Matcher *self, PyObject **fills, Py_ssize_t count, SortKey *keys)
         }
         PyObject *time = FIELD(self, fill, time);
         PyObject *order_id = FIELD(self, fill, order_id);
-        if (!PyDateTime_CheckExact(time) || !PyLong_CheckExact(order_id)) {
+        if (time == NULL || order_id == NULL || !PyDateTime_CheckExact(time) || !PyLong_CheckExact(order_id)) {
             return 0;
         }
         PyObject *tzinfo = PyDateTime_DATE_GET_TZINFO(time);
@@ -373,7 +378,7 @@ static int
 valid_qty_and_price(Matcher *self, PyObject *fill, int64_t *qty)
 {
     PyObject *qty_object = FIELD(self, fill, qty);
-    if (!PyLong_CheckExact(qty_object)) {
+    if (qty_object == NULL || !PyLong_CheckExact(qty_object)) {
         return 0;
     }
     int overflow;
@@ -383,7 +388,7 @@ valid_qty_and_price(Matcher *self, PyObject *fill, int64_t *qty)
     }
     *qty = value;
     PyObject *price = FIELD(self, fill, price);
-    if (Py_TYPE(price) != self->decimal_type) {
+    if (price == NULL || Py_TYPE(price) != self->decimal_type) {
         return 0;
     }
     PyObject *finite = PyObject_Vectorcall(self->is_finite, &price, 1, NULL);
@@ -411,6 +416,9 @@ valid_qty_and_price(Matcher *self, PyObject *fill, int64_t *qty)
 static int
 side_of(Matcher *self, PyObject *side)
 {
+    if (side == NULL) {
+        return SIDE_NONE;
+    }
     if (side == self->buy) {
         return SIDE_BUY;
     }
@@ -429,20 +437,37 @@ side_of(Matcher *self, PyObject *side)
     return SIDE_NONE;
 }
 
+/* A lot of `qty` opened by `fill`, holding its own references to the fill's order id and price. */
 static inline Lot
-lot_of(Matcher *self, PyObject *fill, int64_t qty)
+lot_of(PyObject *fill, PyObject *order_id, PyObject *price, int64_t qty)
 {
-    return (Lot){.fill = fill, .order_id = FIELD(self, fill, order_id), .price = FIELD(self, fill, price), .qty = qty};
+    return (Lot){.fill = fill, .order_id = Py_NewRef(order_id), .price = Py_NewRef(price), .qty = qty};
 }
+
+static inline void
+lot_release(Lot *lot)
+{
+    Py_CLEAR(lot->order_id);
+    Py_CLEAR(lot->price);
+}
+
+/* The fill being matched: its fields, read and checked once, borrowed for its turn in the loop. */
+typedef struct {
+    PyObject *fill;
+    PyObject *order_id;
+    PyObject *symbol;
+    PyObject *price;
+    PyObject *qty_object;
+    int64_t qty;
+    int side;
+} Turn;
 
 /* Append Match(symbol, entry id, exit id, direction, qty, entry price, exit price, realized). */
 static int
-append_match(Matcher *self, Objects *matches, PyObject *symbol, const Lot *lot, PyObject *fill, int is_long,
-             PyObject *qty)
+append_match(Matcher *self, Objects *matches, const Lot *lot, const Turn *turn, int is_long, PyObject *qty)
 {
-    PyObject *lot_price = lot->price;
-    PyObject *price = FIELD(self, fill, price);
-    PyObject *difference = is_long ? PyNumber_Subtract(price, lot_price) : PyNumber_Subtract(lot_price, price);
+    PyObject *difference = is_long ? PyNumber_Subtract(turn->price, lot->price)
+                                   : PyNumber_Subtract(lot->price, turn->price);
     if (difference == NULL) {
         return -1;
     }
@@ -452,8 +477,8 @@ append_match(Matcher *self, Objects *matches, PyObject *symbol, const Lot *lot, 
         return -1;
     }
     PyObject *args[8] = {
-        symbol, lot->order_id, FIELD(self, fill, order_id),
-        is_long ? self->long_direction : self->short_direction, qty, lot_price, price, realized,
+        turn->symbol, lot->order_id, turn->order_id, is_long ? self->long_direction : self->short_direction,
+        qty, lot->price, turn->price, realized,
     };
     PyObject *match = PyObject_Vectorcall(self->match_type, args, 8, NULL);
     Py_DECREF(realized);
@@ -464,39 +489,39 @@ append_match(Matcher *self, Objects *matches, PyObject *symbol, const Lot *lot, 
 }
 
 static int
-append_match_of(Matcher *self, Objects *matches, PyObject *symbol, const Lot *lot, PyObject *fill,
-                int is_long, int64_t qty)
+append_match_of(Matcher *self, Objects *matches, const Lot *lot, const Turn *turn, int is_long, int64_t qty)
 {
     PyObject *qty_object = PyLong_FromLongLong(qty);
     if (qty_object == NULL) {
         return -1;
     }
-    int appended = append_match(self, matches, symbol, lot, fill, is_long, qty_object);
+    int appended = append_match(self, matches, lot, turn, is_long, qty_object);
     Py_DECREF(qty_object);
     return appended;
 }
 
-/* Close lots of `book` with `fill` (the opposite side, `qty` of it), oldest first; what is left of the
- * fill flips the position. 0 on success, -1 on error. */
+/* Close lots of `book` with the turn's fill (the opposite side), oldest first; what is left of the fill
+ * flips the position. 0 on success, -1 on error (the book still owns its lots). */
 static int
-close_lots(Matcher *self, Book *book, PyObject *fill, int side, int64_t qty, Objects *matches)
+close_lots(Matcher *self, Book *book, const Turn *turn, Objects *matches)
 {
-    PyObject *symbol = FIELD(self, fill, symbol);
     int is_long = book->side == SIDE_BUY;
+    int64_t qty = turn->qty;
     Lot *lot = &book->head;
     if (lot->qty > qty) {
         lot->qty -= qty;
-        return append_match(self, matches, symbol, lot, fill, is_long, FIELD(self, fill, qty));
+        return append_match(self, matches, lot, turn, is_long, turn->qty_object);
     }
     for (;;) {
-        if (append_match_of(self, matches, symbol, lot, fill, is_long, lot->qty) < 0) {
+        if (append_match_of(self, matches, lot, turn, is_long, lot->qty) < 0) {
             return -1;
         }
         qty -= lot->qty;
+        lot_release(lot);
         if (book->rest.length == 0) {
             if (qty) {
-                book->side = side;
-                *lot = lot_of(self, fill, qty);
+                book->side = turn->side;
+                *lot = lot_of(turn->fill, turn->order_id, turn->price, qty);
             }
             else {
                 book->side = SIDE_NONE;
@@ -505,13 +530,20 @@ close_lots(Matcher *self, Book *book, PyObject *fill, int side, int64_t qty, Obj
         }
         *lot = ring_pop_oldest(&book->rest);
         if (lot->qty > qty) {
-            if (qty && append_match_of(self, matches, symbol, lot, fill, is_long, qty) < 0) {
+            if (qty && append_match_of(self, matches, lot, turn, is_long, qty) < 0) {
                 return -1;
             }
             lot->qty -= qty;
             return 0;
         }
     }
+}
+
+/* (open qty, fill) as a new tuple. */
+static PyObject *
+open_lot(const Lot *lot)
+{
+    return Py_BuildValue("(LO)", (long long)lot->qty, lot->fill);
 }
 
 /* {symbol: (entry side, [(open qty, fill), ...])} of the books with open lots, like `_match_in_order`. */
@@ -531,20 +563,13 @@ open_books(Matcher *self, Book *books, Py_ssize_t book_count)
         if (lots == NULL) {
             goto error;
         }
-        PyObject *head = Py_BuildValue("(LO)", (long long)book->head.qty, book->head.fill);
-        if (head == NULL) {
-            Py_DECREF(lots);
-            goto error;
-        }
-        PyList_SET_ITEM(lots, 0, head);
-        for (Py_ssize_t i = 0; i < book->rest.length; i++) {
-            PyObject *fill = ring_at(&book->rest, i)->fill;
-            PyObject *lot = PyTuple_Pack(2, FIELD(self, fill, qty), fill);
+        for (Py_ssize_t i = 0; i <= book->rest.length; i++) {
+            PyObject *lot = open_lot(i == 0 ? &book->head : ring_at(&book->rest, i - 1));
             if (lot == NULL) {
                 Py_DECREF(lots);
                 goto error;
             }
-            PyList_SET_ITEM(lots, i + 1, lot);
+            PyList_SET_ITEM(lots, i, lot);
         }
         PyObject *entry = Py_BuildValue("(ON)", book->side == SIDE_BUY ? self->buy : self->sell, lots);
         if (entry == NULL || PyDict_SetItem(result, book->symbol, entry) < 0) {
@@ -559,11 +584,65 @@ error:
     return NULL;
 }
 
+/* Read and check the fields of the fill at its turn: 1 when it can be matched here, 0 to decline, -1 on
+ * error. */
+static int
+read_turn(Matcher *self, PyObject *fill, Turn *turn)
+{
+    int valid = valid_qty_and_price(self, fill, &turn->qty);
+    if (valid <= 0) {
+        return valid;
+    }
+    turn->fill = fill;
+    turn->qty_object = FIELD(self, fill, qty);
+    turn->price = FIELD(self, fill, price);
+    turn->order_id = FIELD(self, fill, order_id);
+    turn->symbol = FIELD(self, fill, symbol);
+    turn->side = side_of(self, FIELD(self, fill, side));
+    return turn->side != SIDE_NONE && turn->order_id != NULL && turn->symbol != NULL
+           && PyUnicode_CheckExact(turn->symbol);
+}
+
+/* The book of `symbol`, opened flat on its first fill; NULL with an exception on failure. */
+static Book *
+book_of(PyObject *book_index, Book **books, Py_ssize_t *book_count, Py_ssize_t *book_capacity, PyObject *symbol)
+{
+    PyObject *index = PyDict_GetItemWithError(book_index, symbol);
+    if (index != NULL) {
+        return &(*books)[PyLong_AsSsize_t(index)];
+    }
+    if (PyErr_Occurred()) {
+        return NULL;
+    }
+    if (*book_count == *book_capacity) {
+        Py_ssize_t capacity = *book_capacity ? *book_capacity * 2 : 64;
+        Book *grown = PyMem_Realloc(*books, (size_t)capacity * sizeof(Book));
+        if (grown == NULL) {
+            PyErr_NoMemory();
+            return NULL;
+        }
+        *books = grown;
+        *book_capacity = capacity;
+    }
+    index = PyLong_FromSsize_t(*book_count);
+    if (index == NULL) {
+        return NULL;
+    }
+    int stored = PyDict_SetItem(book_index, symbol, index);
+    Py_DECREF(index);
+    if (stored < 0) {
+        return NULL;
+    }
+    Book *book = &(*books)[(*book_count)++];
+    *book = (Book){.symbol = symbol, .side = SIDE_NONE};
+    return book;
+}
+
 /* Match the ordered fills; the result tuple, Py_None to decline, or NULL with an exception. */
 static PyObject *
 match_ordered(Matcher *self, PyObject **ordered, Py_ssize_t count)
 {
-    PyObject *book_index = PyDict_New();
+    PyObject *book_index = PyDict_New();  /* symbol -> index in books; its keys keep the symbols alive */
     Objects matches = {0};
     Book *books = NULL;
     Py_ssize_t book_count = 0, book_capacity = 0;
@@ -573,59 +652,27 @@ match_ordered(Matcher *self, PyObject **ordered, Py_ssize_t count)
     }
     for (Py_ssize_t position = 0; position < count; position++) {
         prefetch_fields(self, ordered, position, count, self->price_offset, self->qty_offset);
-        PyObject *fill = ordered[position];
-        int64_t qty;
-        int valid = valid_qty_and_price(self, fill, &qty);
-        if (valid < 0) {
+        Turn turn;
+        int readable = read_turn(self, ordered[position], &turn);
+        if (readable <= 0) {
+            result = readable == 0 ? Py_NewRef(Py_None) : NULL;
             goto done;
         }
-        int side = side_of(self, FIELD(self, fill, side));
-        PyObject *symbol = FIELD(self, fill, symbol);
-        if (!valid || side == SIDE_NONE || !PyUnicode_CheckExact(symbol)) {
-            result = Py_NewRef(Py_None);
+        Book *book = book_of(book_index, &books, &book_count, &book_capacity, turn.symbol);
+        if (book == NULL) {
             goto done;
-        }
-        Book *book;
-        PyObject *index = PyDict_GetItemWithError(book_index, symbol);
-        if (index != NULL) {
-            book = &books[PyLong_AsSsize_t(index)];
-        }
-        else {
-            if (PyErr_Occurred()) {
-                goto done;
-            }
-            if (book_count == book_capacity) {
-                book_capacity = book_capacity ? book_capacity * 2 : 64;
-                Book *grown = PyMem_Resize(books, Book, book_capacity);
-                if (grown == NULL) {
-                    PyErr_NoMemory();
-                    goto done;
-                }
-                books = grown;
-            }
-            index = PyLong_FromSsize_t(book_count);
-            if (index == NULL) {
-                goto done;
-            }
-            int stored = PyDict_SetItem(book_index, symbol, index);
-            Py_DECREF(index);
-            if (stored < 0) {
-                goto done;
-            }
-            book = &books[book_count++];
-            *book = (Book){.symbol = symbol, .side = SIDE_NONE};
         }
         if (book->side == SIDE_NONE) {
-            book->side = side;
-            book->head = lot_of(self, fill, qty);
+            book->side = turn.side;
+            book->head = lot_of(turn.fill, turn.order_id, turn.price, turn.qty);
             book->rest.start = book->rest.length = 0;
         }
-        else if (side == book->side) {
-            if (ring_push(&book->rest, lot_of(self, fill, qty)) < 0) {
+        else if (turn.side == book->side) {
+            if (ring_push(&book->rest, lot_of(turn.fill, turn.order_id, turn.price, turn.qty)) < 0) {
                 goto done;
             }
         }
-        else if (close_lots(self, book, fill, side, qty, &matches) < 0) {
+        else if (close_lots(self, book, &turn, &matches) < 0) {
             goto done;
         }
     }
@@ -643,7 +690,15 @@ match_ordered(Matcher *self, PyObject **ordered, Py_ssize_t count)
     Py_DECREF(matched);
 done:
     for (Py_ssize_t b = 0; b < book_count; b++) {
-        PyMem_Free(books[b].rest.slots);
+        Book *book = &books[b];
+        if (book->side != SIDE_NONE) {
+            lot_release(&book->head);
+        }
+        while (book->rest.length) {
+            Lot lot = ring_pop_oldest(&book->rest);
+            lot_release(&lot);
+        }
+        PyMem_Free(book->rest.slots);
     }
     PyMem_Free(books);
     objects_clear(&matches);
@@ -654,18 +709,22 @@ done:
 static PyObject *
 Matcher_match(Matcher *self, PyObject *fills)
 {
-    PyObject *given = PySequence_Fast(fills, "fills must be iterable");
+    /* A list of the fills that only this call can reach, held for the whole call. Not PySequence_Tuple:
+     * CPython's list-to-tuple copy reads the source's items after allocating the tuple, which can run a
+     * garbage collection, and so any code, that changes the source. */
+    PyObject *given = PySequence_List(fills);
     if (given == NULL) {
         return NULL;
     }
-    Py_ssize_t count = PySequence_Fast_GET_SIZE(given);
+    Py_ssize_t count = PyList_GET_SIZE(given);
+    PyObject **items = ((PyListObject *)given)->ob_item;
     SortKey *keys = PyMem_New(SortKey, count ? count : 1);
     PyObject **ordered = NULL, *result = NULL;
     if (keys == NULL) {
         PyErr_NoMemory();
         goto done;
     }
-    int fast = sort_keys(self, PySequence_Fast_ITEMS(given), count, keys);
+    int fast = sort_keys(self, items, count, keys);
     if (fast <= 0) {
         result = fast == 0 ? Py_NewRef(Py_None) : NULL;
         goto done;
@@ -676,19 +735,15 @@ Matcher_match(Matcher *self, PyObject *fills)
         goto done;
     }
     for (Py_ssize_t i = 0; i < count; i++) {
-        ordered[i] = Py_NewRef(PySequence_Fast_GET_ITEM(given, keys[i].position));
+        ordered[i] = items[keys[i].position];
     }
     PyMem_Free(keys);
     keys = NULL;
-    Py_SETREF(given, NULL);
     result = match_ordered(self, ordered, count);
-    for (Py_ssize_t i = 0; i < count; i++) {
-        Py_DECREF(ordered[i]);
-    }
 done:
     PyMem_Free(keys);
     PyMem_Free(ordered);
-    Py_XDECREF(given);
+    Py_DECREF(given);
     return result;
 }
 
@@ -725,27 +780,46 @@ Matcher_init(Matcher *self, PyObject *args, PyObject *kwargs)
                                      &long_direction, &short_direction)) {
         return -1;
     }
-    Py_XSETREF(self->fill_type, (PyTypeObject *)Py_NewRef(fill_type));
-    Py_XSETREF(self->match_type, Py_NewRef(match_type));
-    Py_XSETREF(self->decimal_type, (PyTypeObject *)Py_NewRef(decimal_type));
-    Py_XSETREF(self->buy, Py_NewRef(buy));
-    Py_XSETREF(self->sell, Py_NewRef(sell));
-    Py_XSETREF(self->long_direction, Py_NewRef(long_direction));
-    Py_XSETREF(self->short_direction, Py_NewRef(short_direction));
-    Py_XSETREF(self->is_finite, PyObject_GetAttrString(decimal_type, "is_finite"));
-    Py_XSETREF(self->is_signed, PyObject_GetAttrString(decimal_type, "is_signed"));
-    if (self->is_finite == NULL || self->is_signed == NULL) {
+    if (self->fill_type != NULL) {
+        PyErr_SetString(PyExc_TypeError, "a Matcher is initialised once");
+        return -1;
+    }
+    if (PyType_IS_GC((PyTypeObject *)match_type)) {
+        /* objects_to_untracked_tuple relies on it */
+        PyErr_SetString(PyExc_TypeError, "match_type must not be tracked by the garbage collector (gc=False)");
         return -1;
     }
     PyTypeObject *fill = (PyTypeObject *)fill_type;
-    if ((self->order_id_offset = member_offset(fill, "order_id")) < 0
-        || (self->symbol_offset = member_offset(fill, "symbol")) < 0
-        || (self->side_offset = member_offset(fill, "side")) < 0
-        || (self->qty_offset = member_offset(fill, "qty")) < 0
-        || (self->price_offset = member_offset(fill, "price")) < 0
-        || (self->time_offset = member_offset(fill, "time")) < 0) {
+    Py_ssize_t order_id_offset, symbol_offset, side_offset, qty_offset, price_offset, time_offset;
+    if ((order_id_offset = member_offset(fill, "order_id")) < 0
+        || (symbol_offset = member_offset(fill, "symbol")) < 0
+        || (side_offset = member_offset(fill, "side")) < 0
+        || (qty_offset = member_offset(fill, "qty")) < 0
+        || (price_offset = member_offset(fill, "price")) < 0
+        || (time_offset = member_offset(fill, "time")) < 0) {
         return -1;
     }
+    PyObject *is_finite = PyObject_GetAttrString(decimal_type, "is_finite");
+    PyObject *is_signed = is_finite == NULL ? NULL : PyObject_GetAttrString(decimal_type, "is_signed");
+    if (is_signed == NULL) {
+        Py_XDECREF(is_finite);
+        return -1;
+    }
+    self->fill_type = (PyTypeObject *)Py_NewRef(fill_type);
+    self->match_type = Py_NewRef(match_type);
+    self->decimal_type = (PyTypeObject *)Py_NewRef(decimal_type);
+    self->is_finite = is_finite;
+    self->is_signed = is_signed;
+    self->buy = Py_NewRef(buy);
+    self->sell = Py_NewRef(sell);
+    self->long_direction = Py_NewRef(long_direction);
+    self->short_direction = Py_NewRef(short_direction);
+    self->order_id_offset = order_id_offset;
+    self->symbol_offset = symbol_offset;
+    self->side_offset = side_offset;
+    self->qty_offset = qty_offset;
+    self->price_offset = price_offset;
+    self->time_offset = time_offset;
     return 0;
 }
 
@@ -797,6 +871,10 @@ PyInit__fifo_match(void)
         return NULL;
     }
     timezone_type = Py_TYPE(PyDateTime_TimeZone_UTC);
+    utcoffset_name = PyUnicode_InternFromString("utcoffset");
+    if (utcoffset_name == NULL) {
+        return NULL;
+    }
     if (PyType_Ready(&MatcherType) < 0) {
         return NULL;
     }

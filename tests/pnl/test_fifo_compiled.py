@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import os
 import random
+import subprocess
 import sys
+import textwrap
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal, Inexact, localcontext
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -22,6 +25,7 @@ from hypothesis import strategies as st
 from actors.pnl_calculator import fifo
 from actors.pnl_calculator.fifo import Fill, match_fifo, match_fifo_in_python
 
+ROOT = Path(__file__).resolve().parents[2]
 IST = timezone(timedelta(hours=5, minutes=30), "IST")
 BASE = datetime(2026, 1, 5, 3, 45, tzinfo=UTC)
 
@@ -197,3 +201,79 @@ def test_no_reference_is_leaked_or_lost(case):
 
     assert outcomes == [case] * 3
     assert reference_counts(fills) == before
+
+
+def run_alone(script: str) -> subprocess.CompletedProcess:
+    """`script` in a process of its own, so that a crash fails this test and not the run."""
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(script)], capture_output=True, text=True,
+                          timeout=120, cwd=ROOT)
+
+
+@pytest.mark.parametrize("field", ["order_id", "symbol", "side", "qty", "price", "time"])
+def test_a_field_deleted_through_its_descriptor_gets_the_python_loops_error(field):
+    finished = run_alone(f"""
+        from datetime import UTC, datetime
+        from decimal import Decimal
+        from actors.pnl_calculator.fifo import Fill, match_fifo, match_fifo_in_python
+        def book():
+            fills = [Fill(order_id=i, symbol="INFY", side="BUY", qty=1, price=Decimal("10.5"),
+                          time=datetime(2026, 1, 5, 3, 45, i, tzinfo=UTC)) for i in range(40)]
+            Fill.{field}.__delete__(fills[25])
+            return fills
+        outcomes = []
+        for match in (match_fifo, match_fifo_in_python):
+            try:
+                match(book(), {{}})
+            except AttributeError as error:
+                outcomes.append(str(error))
+        print(outcomes)
+    """)
+
+    assert finished.returncode == 0, finished.stderr
+    assert finished.stdout.strip() == repr([f"'Fill' object has no attribute '{field}'"] * 2)
+
+
+def test_a_garbage_collection_that_empties_the_callers_list_changes_nothing():
+    """A collection can run inside `match` (allocations start one) and run any code, here a callback that
+    empties the list being matched: the loop holds fills of its own, so nothing crashes, and the result is
+    that of the list before or after it was emptied (whichever the loop read)."""
+    finished = run_alone("""
+        import gc
+        from datetime import timedelta, timezone, datetime
+        from decimal import Decimal
+        from actors.pnl_calculator import fifo
+        from actors.pnl_calculator.fifo import Fill
+        zones = [timezone(timedelta(hours=hours)) for hours in (1, 2)]
+        fills = [Fill(order_id=10**6 + i, symbol=f"S{i % 3}", side="BUY" if i % 2 else "SELL", qty=5,
+                      price=Decimal(i) + Decimal("0.5"), time=datetime(2026, 1, 1, tzinfo=zones[i % 2]))
+                 for i in range(200)]
+        expected = (repr(fifo.match_fifo_in_python(fills, {})), repr(fifo.match_fifo_in_python([], {})))
+        emptied = []
+        def empty_the_list(phase, info):
+            if phase == "start" and fills:
+                fills.clear()
+                emptied.append(True)
+        gc.callbacks.append(empty_the_list)
+        gc.set_threshold(1)
+        result = fifo.match_fifo(fills, {})
+        gc.set_threshold(700)
+        print(bool(emptied), repr(result) in expected)
+    """)
+
+    assert finished.returncode == 0, finished.stderr
+    assert finished.stdout.split() == ["True", "True"]
+
+
+def test_a_matcher_is_initialised_once():
+    with pytest.raises(TypeError, match="initialised once"):
+        fifo._COMPILED.__init__(fill_type=Fill, match_type=fifo.Match, decimal_type=Decimal, buy="BUY",
+                                sell="SELL", long="LONG", short="SHORT")
+
+
+def test_a_match_type_tracked_by_the_garbage_collector_is_refused():
+    class TrackedMatch(msgspec.Struct):
+        symbol: str
+
+    with pytest.raises(TypeError, match="gc=False"):
+        type(fifo._COMPILED)(fill_type=Fill, match_type=TrackedMatch, decimal_type=Decimal, buy="BUY",
+                             sell="SELL", long="LONG", short="SHORT")
