@@ -82,6 +82,7 @@ typedef struct {
     Py_ssize_t qty_offset;
     Py_ssize_t price_offset;
     Py_ssize_t time_offset;
+    Py_ssize_t last_field_offset;
 } Matcher;
 
 #define FIELD(self, fill, name) (*(PyObject **)((char *)(fill) + (self)->name##_offset))
@@ -123,6 +124,7 @@ ring_pop_oldest(Ring *ring)
     if (ring->length) {
         __builtin_prefetch(ring->slots[ring->start].price);
         __builtin_prefetch(ring->slots[ring->start].order_id);
+        __builtin_prefetch(&ring->slots[(ring->start + 4) & (ring->capacity - 1)]);
     }
     return lot;
 }
@@ -289,7 +291,9 @@ prefetch_fields(Matcher *self, PyObject **fills, Py_ssize_t at, Py_ssize_t count
                 Py_ssize_t second_offset)
 {
     if (at + PREFETCH_DISTANCE < count) {
-        __builtin_prefetch(fills[at + PREFETCH_DISTANCE]);
+        char *ahead = (char *)fills[at + PREFETCH_DISTANCE];
+        __builtin_prefetch(ahead);
+        __builtin_prefetch(ahead + self->last_field_offset);  /* a Fill may straddle two cache lines */
     }
     if (at + PREFETCH_DISTANCE / 2 < count) {
         char *soon = (char *)fills[at + PREFETCH_DISTANCE / 2];
@@ -716,6 +720,7 @@ Matcher_match(Matcher *self, PyObject *fills)
     if (given == NULL) {
         return NULL;
     }
+    PyObject_GC_UnTrack(given);  /* no one else can reach it: nothing for a collection to walk */
     Py_ssize_t count = PyList_GET_SIZE(given);
     PyObject **items = ((PyListObject *)given)->ob_item;
     SortKey *keys = PyMem_New(SortKey, count ? count : 1);
@@ -820,6 +825,13 @@ Matcher_init(Matcher *self, PyObject *args, PyObject *kwargs)
     self->qty_offset = qty_offset;
     self->price_offset = price_offset;
     self->time_offset = time_offset;
+    self->last_field_offset = order_id_offset;
+    Py_ssize_t offsets[] = {symbol_offset, side_offset, qty_offset, price_offset, time_offset};
+    for (size_t i = 0; i < sizeof(offsets) / sizeof(offsets[0]); i++) {
+        if (offsets[i] > self->last_field_offset) {
+            self->last_field_offset = offsets[i];
+        }
+    }
     return 0;
 }
 
