@@ -794,6 +794,16 @@ Matcher_init(Matcher *self, PyObject *args, PyObject *kwargs)
         PyErr_SetString(PyExc_TypeError, "match_type must not be tracked by the garbage collector (gc=False)");
         return -1;
     }
+    PyObject *post_init = PyObject_GetAttrString(match_type, "__post_init__");
+    if (post_init != NULL) {  /* it would run Python code inside the loop */
+        Py_DECREF(post_init);
+        PyErr_SetString(PyExc_TypeError, "match_type must not define __post_init__");
+        return -1;
+    }
+    if (!PyErr_ExceptionMatches(PyExc_AttributeError)) {
+        return -1;
+    }
+    PyErr_Clear();
     PyTypeObject *fill = (PyTypeObject *)fill_type;
     Py_ssize_t order_id_offset, symbol_offset, side_offset, qty_offset, price_offset, time_offset;
     if ((order_id_offset = member_offset(fill, "order_id")) < 0

@@ -271,9 +271,21 @@ def test_a_matcher_is_initialised_once():
 
 
 def test_a_match_type_tracked_by_the_garbage_collector_is_refused():
-    class TrackedMatch(msgspec.Struct):
+    class TrackedMatch(msgspec.Struct):  # gc=True, the default
         symbol: str
 
     with pytest.raises(TypeError, match="gc=False"):
         type(fifo._COMPILED)(fill_type=Fill, match_type=TrackedMatch, decimal_type=Decimal, buy="BUY",
+                             sell="SELL", long="LONG", short="SHORT")
+
+
+def test_a_match_type_with_a_post_init_is_refused():
+    class CheckedMatch(msgspec.Struct, gc=False):
+        symbol: str
+
+        def __post_init__(self):
+            pass
+
+    with pytest.raises(TypeError, match="__post_init__"):
+        type(fifo._COMPILED)(fill_type=Fill, match_type=CheckedMatch, decimal_type=Decimal, buy="BUY",
                              sell="SELL", long="LONG", short="SHORT")
