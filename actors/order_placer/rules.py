@@ -108,6 +108,17 @@ def plan_protection(order: OrderRow, book: BookIndex, *, oco_cancels_only: bool,
     return actions
 
 
+def protection_clock_view(order: OrderRow, book_fetched_at: datetime | None,
+                          settle: timedelta) -> tuple[bool, bool] | None:
+    """All that `plan_protection` reads of `book_fetched_at` for this order: whether a missing SL, and a
+    missing TP, is known to be missing (None where the fetch time decides nothing). A plan is the same
+    while this, the order and the book are."""
+    if order.status != "RUNNING" or order.legs_changed_at is None:
+        return None
+    return (_absence_is_known(order, "sl", book_fetched_at, settle),
+            _absence_is_known(order, "tp", book_fetched_at, settle))
+
+
 def _absence_is_known(order: OrderRow, leg: ExitLeg, book_fetched_at: datetime | None, settle: timedelta) -> bool:
     """Whether a leg missing from this book is really missing at the broker, rather than newer than the book."""
     changed = order.legs_changed_at

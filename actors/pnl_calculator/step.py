@@ -4,8 +4,8 @@ Fills are each order's filled quantity at its average price (`fills_from_order_b
 marked to the fair price on the side the position would exit at (sell fair price for a net long, buy
 fair price for a net short); a symbol without a fair price keeps its open lots unmarked rather than
 guessed. The account's rows are replaced in one transaction (the store writes only the rows that changed).
-The fills and the FIFO result are kept per account while the snapshot is the same object and the marks are
-equal, so a cycle whose book did not change does not match it again.
+The fills and the FIFO result with its totals are kept per account while the snapshot is the same object and
+the marks are equal, so a cycle whose book did not change does not match or sum it again.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ class ComputePnlStep:
         self._store = store
         self._clock = clock
         self._fills: AccountMemo[tuple[list[Fill], dict[str, int]]] = AccountMemo()
-        self._results: AccountMemo[FifoResult] = AccountMemo()
+        self._results: AccountMemo[tuple[FifoResult, Decimal, Decimal]] = AccountMemo()
 
     async def __call__(self, command: ComputePnl) -> tuple[Event, ...]:
         async def compute(account_id: int) -> Event:
@@ -38,19 +38,25 @@ class ComputePnlStep:
             fair = await self._store.fair_prices(open_symbols) if open_symbols else {}
             marks = {symbol: (fair[symbol].sell_fair_price if net[symbol] > 0 else fair[symbol].buy_fair_price)
                      for symbol in open_symbols if symbol in fair}
-            result = self._results.get(command.user_id, account_id, orders, tuple(sorted(marks.items())),
-                                       lambda: match_fifo(fills, marks))
+            result, realized, unrealized = self._results.get(
+                command.user_id, account_id, orders, tuple(sorted(marks.items())),
+                lambda: _with_totals(match_fifo(fills, marks)))
             await self._store.replace_live_history(command.user_id, account_id, result.matches,
                                                    result.open_lots, self._clock.now())
             return PnlComputed(
                 user_id=command.user_id, cycle_id=command.cycle_id, at=self._clock.now(), account_ids=(account_id,),
-                realized_pnl=sum((m.realized_pnl for m in result.matches), Decimal(0)),
-                unrealized_pnl=sum((lot.unrealized_pnl for lot in result.open_lots
-                                    if lot.unrealized_pnl is not None), Decimal(0)),
+                realized_pnl=realized, unrealized_pnl=unrealized,
                 matches=len(result.matches), open_lots=len(result.open_lots),
             )
 
         return await for_each_account(command, compute, self._clock)
+
+
+def _with_totals(result: FifoResult) -> tuple[FifoResult, Decimal, Decimal]:
+    """The result with its realized and unrealized totals (unmarked lots count for nothing)."""
+    realized = sum((m.realized_pnl for m in result.matches), Decimal(0))
+    unrealized = sum((lot.unrealized_pnl for lot in result.open_lots if lot.unrealized_pnl is not None), Decimal(0))
+    return result, realized, unrealized
 
 
 def _fills_and_net(orders: Sequence[BrokerOrder]) -> tuple[list[Fill], dict[str, int]]:

@@ -1,6 +1,8 @@
 """Steps 3, 5 and 6 keep each account's last plan while its orders, its book and the fair prices it can see
 are the same: a cycle in which nothing moved plans nothing again, and a change to any input (a fair price's
-value, or only its age) is planned again."""
+value, or only its age) is planned again. Step 4 keeps its plan while the orders, the book and what the
+book's fetch time decides are the same (tests/cycle/test_order_stories.py has the in-flight leg whose
+absence becomes known only as the book grows older than the settle time)."""
 
 from __future__ import annotations
 
@@ -70,3 +72,26 @@ def test_a_fair_price_that_only_grew_old_is_judged_again(rig: CycleRig):
     rig.run_cycle()
     assert entries_modified(rig).stale_fair_prices == 1
     assert rig.order(order_id).entry_modifications == 0
+
+
+def test_a_cycle_in_which_nothing_moved_plans_no_protection_again_and_a_fill_is_protected(
+        rig: CycleRig, monkeypatch: pytest.MonkeyPatch):
+    protection_plans = Calls(placer_steps.plan_protection)
+    monkeypatch.setattr(placer_steps, "plan_protection", protection_plans)
+    rig.given_user("PAPER1")
+    rig.price("100")
+    order_id = rig.place_entry(side="BUY", quantity=10, entry_type="LIMIT", entry_limit_price="99",
+                               sl_stop_price="95", tp_price="110")
+    rig.run_cycle()
+    rig.run_cycle()
+    settled = protection_plans.count
+
+    rig.run_cycle()
+    assert protection_plans.count == settled, "same orders and book: no new protection plan"
+    assert rig.order(order_id).sl_tag is None, "nothing filled yet: nothing to protect"
+
+    rig.price("99")  # the entry fills: the book and the order change
+    rig.run_cycle()
+    assert protection_plans.count > settled
+    order = rig.order(order_id)
+    assert rig.book()[order.sl_tag].status == "Trigger Pending" and order.tp_tag in rig.book()
