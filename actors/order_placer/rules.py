@@ -110,13 +110,15 @@ def plan_protection(order: OrderRow, book: BookIndex, *, oco_cancels_only: bool,
 
 def protection_clock_view(order: OrderRow, book_fetched_at: datetime | None,
                           settle: timedelta) -> tuple[bool, bool] | None:
-    """All that `plan_protection` reads of `book_fetched_at` for this order: whether a missing SL, and a
-    missing TP, is known to be missing (None where the fetch time decides nothing). A plan is the same
-    while this, the order and the book are."""
-    if order.status != "RUNNING" or order.legs_changed_at is None:
+    """All that `plan_protection` reads of `book_fetched_at` for this order: the two comparisons on which
+    `_absence_is_known` turns for either leg (None where the fetch time decides nothing; no fetch time
+    decides as neither comparison holding does). A plan is the same while this, the order and the book are."""
+    changed = order.legs_changed_at
+    if changed is None or order.status != "RUNNING":
         return None
-    return (_absence_is_known(order, "sl", book_fetched_at, settle),
-            _absence_is_known(order, "tp", book_fetched_at, settle))
+    if book_fetched_at is None:
+        return (False, False)
+    return (book_fetched_at > changed, book_fetched_at >= changed + settle)
 
 
 def _absence_is_known(order: OrderRow, leg: ExitLeg, book_fetched_at: datetime | None, settle: timedelta) -> bool:
