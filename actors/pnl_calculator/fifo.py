@@ -20,7 +20,7 @@ this module stays its reference (tests/pnl/test_fifo_compiled.py).
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Context, Decimal, Inexact, localcontext
 from operator import attrgetter
 from typing import TYPE_CHECKING, Literal
@@ -129,23 +129,23 @@ def match_fifo(fills: Iterable[Fill], marks: Mapping[str, Decimal]) -> FifoResul
     Runs the compiled loop (`_fifo_match.c`) where it was built; it gives the same result or declines
     (an invalid fill, or a fill outside its fast path), and then this module's Python loop runs.
     """
-    if _COMPILED is None:
-        return match_fifo_in_python(fills, marks)
     given = fills if isinstance(fills, list | tuple) else list(fills)  # read an iterator once
     with localcontext(_EXACT):
-        matched = _COMPILED.match(given)
+        matched = _COMPILED.match(given) if _COMPILED is not None else None
         books, matches = matched if matched is not None else _match_in_order(_in_fifo_order(given))
-        open_lots = _open_lots(books, marks)
-    return FifoResult(matches=tuple(matches), open_lots=open_lots)
+        return _fifo_result(books, matches, marks)
 
 
 def match_fifo_in_python(fills: Iterable[Fill], marks: Mapping[str, Decimal]) -> FifoResult:
-    """`match_fifo` on the Python loop alone: the reference the compiled loop is tested against, and
-    what runs where it was not built."""
+    """`match_fifo` on the Python loop alone: the reference the compiled loop is tested against."""
     with localcontext(_EXACT):
-        books, matches = _match_in_order(_in_fifo_order(fills))
-        open_lots = _open_lots(books, marks)
-    return FifoResult(matches=tuple(matches), open_lots=open_lots)
+        return _fifo_result(*_match_in_order(_in_fifo_order(fills)), marks)
+
+
+def _fifo_result(books: OpenBooks, matches: Sequence[Match], marks: Mapping[str, Decimal]) -> FifoResult:
+    """The result of matched fills: `matches` as they closed, the open lots marked. Runs inside the exact
+    decimal context."""
+    return FifoResult(matches=tuple(matches), open_lots=_open_lots(books, marks))
 
 
 def _in_fifo_order(fills: Iterable[Fill]) -> list[Fill]:

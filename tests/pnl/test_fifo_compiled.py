@@ -264,10 +264,15 @@ def test_a_garbage_collection_that_empties_the_callers_list_changes_nothing():
     assert finished.stdout.split() == ["True", "True"]
 
 
+def matcher_arguments(match_type: type) -> dict:
+    """What fifo.py gives the compiled Matcher, with `match_type` as the Match type."""
+    return {"fill_type": Fill, "match_type": match_type, "decimal_type": Decimal, "buy": "BUY", "sell": "SELL",
+            "long": "LONG", "short": "SHORT"}
+
+
 def test_a_matcher_is_initialised_once():
     with pytest.raises(TypeError, match="initialised once"):
-        fifo._COMPILED.__init__(fill_type=Fill, match_type=fifo.Match, decimal_type=Decimal, buy="BUY",
-                                sell="SELL", long="LONG", short="SHORT")
+        fifo._COMPILED.__init__(**matcher_arguments(fifo.Match))
 
 
 def test_a_match_type_tracked_by_the_garbage_collector_is_refused():
@@ -275,8 +280,7 @@ def test_a_match_type_tracked_by_the_garbage_collector_is_refused():
         symbol: str
 
     with pytest.raises(TypeError, match="gc=False"):
-        type(fifo._COMPILED)(fill_type=Fill, match_type=TrackedMatch, decimal_type=Decimal, buy="BUY",
-                             sell="SELL", long="LONG", short="SHORT")
+        type(fifo._COMPILED)(**matcher_arguments(TrackedMatch))
 
 
 def test_a_match_type_with_a_post_init_is_refused():
@@ -287,5 +291,4 @@ def test_a_match_type_with_a_post_init_is_refused():
             pass
 
     with pytest.raises(TypeError, match="__post_init__"):
-        type(fifo._COMPILED)(fill_type=Fill, match_type=CheckedMatch, decimal_type=Decimal, buy="BUY",
-                             sell="SELL", long="LONG", short="SHORT")
+        type(fifo._COMPILED)(**matcher_arguments(CheckedMatch))
