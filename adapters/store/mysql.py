@@ -148,7 +148,7 @@ class MySqlTransaction:
         self, name: str, params: Sequence[Any] = (), counts: Sequence[int] = ()
     ) -> list[dict[str, Any]]:
         cursor = await self._run(name, params, counts)
-        rows = await self._guard(cursor.fetchall(), name)
+        rows = await cursor.fetchall()  # a buffered cursor: the rows came with execute, no round trip here
         await cursor.close()
         return [{k: _value(v) for k, v in row.items()} for row in rows]
 

@@ -304,25 +304,27 @@ class SqlStore:
         return context
 
     async def _read_cycle_contexts(self, user_ids: Sequence[int]) -> dict[int, CycleContext]:
-        counts = (len(user_ids),)
         async with self.database.autocommit() as tx:
-            flags = await tx.fetch_all("users/cycle_flags_of_users", user_ids, counts=counts)
-            accounts = await tx.fetch_all("accounts/for_cycles", user_ids, counts=counts)
-            strategies = await tx.fetch_all("permissions/for_users", user_ids, counts=counts)
+            rows = await tx.fetch_all("users/cycle_contexts", (*user_ids, *user_ids),
+                                      counts=(len(user_ids), len(user_ids)))
         loaded_at = self._now()
+        users: dict[int, dict[str, Any]] = {}
         accounts_of: dict[int, list[dict[str, Any]]] = {}
-        for account in accounts:
-            accounts_of.setdefault(account["user_id"], []).append(account)
         strategies_of: dict[int, list[str]] = {}
-        for row in strategies:
-            strategies_of.setdefault(row["user_id"], []).append(row["strategy"])
+        for row in rows:
+            if row["kind"] == "strategy":
+                strategies_of.setdefault(row["user_id"], []).append(row["strategy"])
+                continue
+            users.setdefault(row["user_id"], row)
+            if row["account_id"] is not None:
+                accounts_of.setdefault(row["user_id"], []).append(row)
         contexts = {}
-        for user in flags:
-            mine = accounts_of.get(user["id"], [])
-            contexts[user["id"]] = CycleContext(
-                account_ids=tuple(a["id"] for a in mine if not a["session_needed"]),
-                awaiting_session=tuple(a["id"] for a in mine if a["session_needed"]),
-                regeneration_strategies=tuple(strategies_of.get(user["id"], ())),
+        for user_id, user in users.items():
+            mine = accounts_of.get(user_id, [])
+            contexts[user_id] = CycleContext(
+                account_ids=tuple(a["account_id"] for a in mine if not a["session_needed"]),
+                awaiting_session=tuple(a["account_id"] for a in mine if a["session_needed"]),
+                regeneration_strategies=tuple(strategies_of.get(user_id, ())),
                 paused=bool(user["paused"]),
                 pause_reason=user["pause_reason"] or "",
                 daily_loss_limit=user["daily_loss_limit"],

@@ -46,7 +46,7 @@ async def test_concurrent_cycle_contexts_share_statements_and_each_is_its_users(
 
     assert [without_time(c) for c in together] == [without_time(c) for c in alone]
     assert together[0].paused and together[0].awaiting_session == (users[0][1][1],)
-    assert store.database.statements - before <= 3  # one batch: flags, accounts, strategies for all 12
+    assert store.database.statements - before == 1  # one statement: flags, accounts, strategies of all 12
 
 
 async def test_a_user_gets_only_its_own_accounts_credentials_when_reads_are_shared(store: SqlStore):

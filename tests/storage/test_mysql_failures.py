@@ -153,12 +153,12 @@ async def test_transactions_and_reads_cancelled_at_any_await_give_their_connecti
 
     async def write() -> None:
         async with store.transaction() as tx:
-            await tx.fetch_all("users/cycle_flags_of_users", (user_id,), counts=(1,))
+            await tx.fetch_all("users/cycle_contexts", (user_id, user_id), counts=(1, 1))
             await tx.execute("users/set_paused", (False, None, user_id))
 
     async def read() -> None:
         async with store.database.autocommit() as tx:
-            await tx.fetch_all("users/cycle_flags_of_users", (user_id,), counts=(1,))
+            await tx.fetch_all("users/cycle_contexts", (user_id, user_id), counts=(1, 1))
 
     try:
         for work in (write, read):

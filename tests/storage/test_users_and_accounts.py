@@ -48,6 +48,20 @@ async def test_cycle_context_splits_live_accounts_from_those_awaiting_a_session(
     assert (await store.load_cycle_context(other_user)).regeneration_strategies == ()
 
 
+async def test_a_user_without_accounts_has_a_context_and_an_unknown_user_has_none(store):
+    user_id, _ = await store.add_user("carol")
+    await store.set_permissions(user_id, ["momentum"])
+    await given_user_with_account(store, "dave")
+
+    context = await store.load_cycle_context(user_id)
+
+    assert (context.account_ids, context.awaiting_session) == ((), ())
+    assert context.regeneration_strategies == ("momentum",)
+    assert (context.paused, context.pause_reason, context.daily_loss_limit) == (False, "", None)
+    with pytest.raises(DatabaseError, match="does not exist"):
+        await store.load_cycle_context(user_id + 1000)
+
+
 async def test_a_new_session_token_clears_session_needed(store):
     user_id, account_id = await given_user_with_account(store, "alice")
     await store.set_session_needed(user_id, account_id)

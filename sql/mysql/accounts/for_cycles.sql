@@ -1,2 +1,0 @@
--- Some users' active accounts and whether each awaits a session. Index: ix_accounts_user_active.
-SELECT id, user_id, session_needed FROM accounts WHERE user_id IN (/*repeat*/%s/*end*/) AND active = 1 ORDER BY id;
