@@ -112,7 +112,7 @@ class CycleLog:
                     tick = mine[position]
                     mine[position] = tick._replace(wall=event.at.timestamp() - tick.at, clean=not event.error_count)
                     self.first_finished.setdefault(event.user_id, event.at.timestamp())
-        elif isinstance(event, TickSkipped) and event.reason == "cycle_running":
+        elif isinstance(event, TickSkipped) and event.reason in ("cycle_running", "waiting_for_capacity"):
             with self._lock:
                 self.ticks.setdefault(event.user_id, []).append(Tick(at=event.at.timestamp(), skipped=True))
 

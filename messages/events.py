@@ -102,9 +102,10 @@ class CycleFinished(_EventBase, tag="cycle_finished"):
 
 
 class TickSkipped(_EventBase, tag="tick_skipped"):
-    """A tick that did not start a cycle; `cycle_id` is the running cycle's when that was the reason."""
+    """A tick that did not start a cycle; `cycle_id` is the running cycle's when that was the reason.
+    `waiting_for_capacity`: an earlier tick of the user still waits for its host's free slot."""
 
-    reason: Literal["cycle_running", "draining", "no_connection"]
+    reason: Literal["cycle_running", "draining", "no_connection", "waiting_for_capacity"]
 
 
 class TradingWindowChanged(_EventBase, tag="trading_window_changed"):

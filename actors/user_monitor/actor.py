@@ -17,7 +17,7 @@ import logging
 import secrets
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import pykka
 
@@ -106,6 +106,14 @@ class UserMonitor:
             cycle_id = (self._state.cycle_id or "") if self._state.running else ""
             self._supervisor.tell(MonitorCrashed(user_id=self.user_id, cycle_id=cycle_id,
                                                  reason=type(error).__name__))
+
+    @property
+    def cycle_running(self) -> bool:
+        return self._state.running
+
+    def skip_tick(self, reason: Literal["waiting_for_capacity"]) -> None:
+        """Record a tick that its host did not hand over (a tick of this user already waits for a slot)."""
+        self._append(TickSkipped(user_id=self.user_id, cycle_id="", at=self._clock.now(), reason=reason))
 
     # --- the tick's pre-conditions -------------------------------------------------------------
 

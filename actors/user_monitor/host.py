@@ -10,12 +10,21 @@ that arrives after its monitor was stopped or replaced) is dropped, as a message
 be. A monitor that raises is dropped from the host and reports itself to the Supervisor (`on_failure`); the
 host and its other monitors carry on. `MonitorRef` addresses one incarnation: what workers reply to, what
 the registry holds.
+
+Admission: a host runs at most `max_cycles` of its users' cycles at once. A tick that would start one more
+waits for a free slot, in tick order, and reaches its monitor when a cycle of the host finishes (the
+monitor then checks the tick's pre-conditions as at any tick, at that moment). A further tick of a user
+whose tick is still waiting is recorded as skipped (`waiting_for_capacity`), as one during a running cycle
+is. So an overload (a cold start of thousands of users, a slow database) queues cycles instead of running
+them all at once until every step passes its deadline; a stopped or crashed monitor gives its slot and its
+place back.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +32,7 @@ import msgspec
 import pykka
 
 from actors.user_monitor.actor import UserMonitor
+from messages.control import Tick
 from service.io_loop import ReplyTo
 
 log = logging.getLogger(__name__)
@@ -70,10 +80,18 @@ MonitorFactory = Callable[[int, MonitorRef, ReplyTo], UserMonitor]
 
 
 class MonitorHost(pykka.ThreadingActor):
-    def __init__(self, make_monitor: MonitorFactory) -> None:
+    def __init__(self, make_monitor: MonitorFactory, max_cycles: int) -> None:
         super().__init__()
+        if max_cycles < 1:
+            raise ValueError(f"a host runs at least one cycle at once, got {max_cycles}")
         self._make_monitor = make_monitor
+        self._max_cycles = max_cycles
         self._monitors: dict[int, tuple[int, UserMonitor]] = {}
+        self._running: set[int] = set()
+        """Users whose cycle is running."""
+        self._waiting: deque[tuple[int, int, Tick]] = deque()
+        self._waiting_users: dict[int, int] = {}
+        """User → the incarnation whose tick waits in `_waiting` (an entry of any other is stale)."""
 
     def on_receive(self, message: Any) -> None:
         match message:
@@ -83,19 +101,65 @@ class MonitorHost(pykka.ThreadingActor):
                     log.debug("a %s for a stopped monitor of user %s was dropped", type(inner).__name__, user_id,
                               extra={"user_id": user_id})
                     return
-                monitor = found[1]
-                try:
-                    monitor.on_receive(inner)
-                except Exception as error:
-                    log.error("monitor of user %s crashed", user_id, exc_info=error, extra={"user_id": user_id})
-                    del self._monitors[user_id]
-                    monitor.on_failure(error)
+                if isinstance(inner, Tick) and self._must_wait(user_id, incarnation, inner, found[1]):
+                    return
+                self._deliver(user_id, found[1], inner)
+                self._admit_waiting()
             case StartMonitor(user_id=user_id, incarnation=incarnation, supervisor=supervisor):
+                self._forget(user_id)
                 ref = MonitorRef(self.actor_ref, user_id, incarnation)
                 self._monitors[user_id] = (incarnation, self._make_monitor(user_id, ref, supervisor))
+                self._admit_waiting()
             case StopMonitor(user_id=user_id, incarnation=incarnation):
                 found = self._monitors.get(user_id)
                 if found is not None and found[0] == incarnation:
                     del self._monitors[user_id]
+                    self._forget(user_id)
+                    self._admit_waiting()
             case _:
                 super().on_receive(message)
+
+    def _must_wait(self, user_id: int, incarnation: int, tick: Tick, monitor: UserMonitor) -> bool:
+        """Queue the tick (True) if it would start a cycle past the host's limit; a second one is skipped."""
+        if user_id in self._running:
+            return False  # the monitor records it as skipped: its cycle is running
+        if user_id in self._waiting_users:
+            self._deliver(user_id, monitor, None)
+            return True
+        if len(self._running) < self._max_cycles:
+            return False
+        self._waiting.append((user_id, incarnation, tick))
+        self._waiting_users[user_id] = incarnation
+        return True
+
+    def _deliver(self, user_id: int, monitor: UserMonitor, message: Any) -> None:
+        """Hand `message` to the monitor (None: record a tick skipped while one waits) and keep count of
+        whether its cycle runs."""
+        try:
+            if message is None:
+                monitor.skip_tick("waiting_for_capacity")
+            else:
+                monitor.on_receive(message)
+        except Exception as error:
+            log.error("monitor of user %s crashed", user_id, exc_info=error, extra={"user_id": user_id})
+            del self._monitors[user_id]
+            self._forget(user_id)
+            monitor.on_failure(error)
+            return
+        if monitor.cycle_running:
+            self._running.add(user_id)
+        else:
+            self._running.discard(user_id)
+
+    def _forget(self, user_id: int) -> None:
+        self._running.discard(user_id)
+        self._waiting_users.pop(user_id, None)
+
+    def _admit_waiting(self) -> None:
+        """Hand waiting ticks to their monitors, oldest first, while the host has free slots."""
+        while self._waiting and len(self._running) < self._max_cycles:
+            user_id, incarnation, tick = self._waiting.popleft()
+            if self._waiting_users.get(user_id) != incarnation:
+                continue  # its monitor was stopped or replaced meanwhile
+            del self._waiting_users[user_id]
+            self._deliver(user_id, self._monitors[user_id][1], tick)

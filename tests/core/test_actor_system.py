@@ -70,12 +70,13 @@ def wait_for(predicate, timeout=10.0):
 def system_factory():
     started = []
 
-    def build(monitor_type=UserMonitor, interval_s=0.3):
+    def build(monitor_type=UserMonitor, interval_s=0.3, **config):
         io = IoLoop()
         clock = SystemClock(io.loop)
         log, notifier = InMemoryEventLog(), RecordingNotifier()
         system = MonitoringSystem(
-            io=io, clock=clock, config=CycleConfig(interval_s=interval_s, window=TradingWindow(enabled=False)),
+            io=io, clock=clock,
+            config=CycleConfig(interval_s=interval_s, window=TradingWindow(enabled=False), **config),
             event_log=log, notifier=notifier, handlers=scripted_handlers(clock),
             scheduler=BackgroundScheduler(timezone="UTC"), monitor_type=monitor_type)
         started.append((system, io))
@@ -162,3 +163,17 @@ def test_hundreds_of_users_run_their_cycles_on_a_few_threads(system_factory):
         system.run_cycle_now(user_id)
     wait_for(lambda: all(summaries(notifier, u) for u in range(1, 301)), timeout=30)
     assert threading.active_count() - before < 10, "monitors share their hosts' threads, none has its own"
+
+
+def test_past_max_cycles_in_flight_ticks_wait_and_every_cycle_still_runs(system_factory):
+    system, log, notifier = system_factory(interval_s=30, monitor_threads=2, max_cycles_in_flight=2)
+    for user_id in range(1, 41):
+        system.client_connected(user_id, f"ws-{user_id}")
+        system.run_cycle_now(user_id)
+    wait_for(lambda: all(summaries(notifier, u) for u in range(1, 41)), timeout=30)
+
+    running = most = 0
+    for event in log.events:
+        running += isinstance(event, CycleStarted) - isinstance(event, CycleFinished)
+        most = max(most, running)
+    assert most == 2, "one cycle at a time on each of the two hosts"

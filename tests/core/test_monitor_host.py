@@ -1,36 +1,50 @@
 """MonitorHost: many users' monitors on one actor thread, each message to its own user's current monitor."""
 
 import pykka
+import pytest
 
 from actors.user_monitor.host import MonitorHost, MonitorRef, StartMonitor
 from messages.control import Drain, MonitorCrashed, Resume, Tick
 from tests.doubles import ListRef
 
 
+class Finish:
+    """Ends the RecordingMonitor's cycle."""
+
+
 class RecordingMonitor:
-    """Stands in for a UserMonitor: records what reaches it; a Drain makes it raise."""
+    """Stands in for a UserMonitor: records what reaches it; a Tick starts its cycle, a Finish ends it, a
+    Drain makes it raise."""
 
     def __init__(self, user_id: int, ref: MonitorRef, supervisor) -> None:
         self.user_id, self.ref, self.supervisor = user_id, ref, supervisor
         self.received: list = []
+        self.cycle_running = False
 
     def on_receive(self, message) -> None:
         if isinstance(message, Drain):
             raise RuntimeError("bug")
         self.received.append(message)
+        if isinstance(message, Tick):
+            self.cycle_running = True
+        elif isinstance(message, Finish):
+            self.cycle_running = False
+
+    def skip_tick(self, reason: str) -> None:
+        self.received.append(reason)
 
     def on_failure(self, error: BaseException) -> None:
         self.supervisor.tell(MonitorCrashed(user_id=self.user_id, cycle_id="", reason=type(error).__name__))
 
 
-def hosted():
+def hosted(max_cycles: int = 100):
     built: list[RecordingMonitor] = []
 
     def make(user_id, ref, supervisor):
         built.append(RecordingMonitor(user_id, ref, supervisor))
         return built[-1]
 
-    return MonitorHost.start(make), built
+    return MonitorHost.start(make, max_cycles), built
 
 
 def settle(host: pykka.ActorRef) -> None:
@@ -70,3 +84,57 @@ def test_a_stopped_monitor_gets_nothing_more_and_a_crash_is_reported_while_the_o
         assert supervisor.told == [MonitorCrashed(user_id=2, cycle_id="", reason="RuntimeError")]
     finally:
         host.stop()
+
+
+def test_past_its_limit_a_host_queues_ticks_in_order_and_a_finished_cycle_lets_the_oldest_in():
+    host, built = hosted(max_cycles=2)
+    supervisor = ListRef()
+    try:
+        for user_id in (1, 2, 3, 4):
+            host.tell(StartMonitor(user_id, user_id, supervisor))
+        for user_id in (1, 2, 3, 4):
+            MonitorRef(host, user_id, user_id).tell(Tick())
+        MonitorRef(host, 3, 3).tell(Tick(trigger="manual"))  # user 3's first tick still waits
+        settle(host)
+        assert [m.received for m in built] == [[Tick()], [Tick()], ["waiting_for_capacity"], []]
+
+        MonitorRef(host, 1, 1).tell(Finish())
+        settle(host)
+        assert [m.received for m in built] == [[Tick(), built[0].received[1]], [Tick()],
+                                               ["waiting_for_capacity", Tick()], []]
+        assert isinstance(built[0].received[1], Finish) and built[2].cycle_running
+
+        MonitorRef(host, 2, 2).tell(Finish())
+        settle(host)
+        assert built[3].received == [Tick()]
+        MonitorRef(host, 1, 1).tell(Tick())  # both slots taken (users 3 and 4): it waits
+        settle(host)
+        assert [len(m.received) for m in built] == [2, 2, 2, 1]
+    finally:
+        host.stop()
+
+
+def test_a_stopped_or_crashed_monitor_gives_its_slot_and_its_place_in_the_queue_back():
+    host, built = hosted(max_cycles=1)
+    supervisor = ListRef()
+    try:
+        for user_id in (1, 2, 3, 4):
+            host.tell(StartMonitor(user_id, user_id, supervisor))
+        for user_id in (1, 2, 3, 4):
+            MonitorRef(host, user_id, user_id).tell(Tick())
+        MonitorRef(host, 2, 2).stop()  # waiting: its place goes
+        MonitorRef(host, 1, 1).tell(Drain())  # running, crashes: its slot goes to user 3, not to the stopped 2
+        settle(host)
+        assert [m.received for m in built] == [[Tick()], [], [Tick()], []]
+        assert supervisor.told == [MonitorCrashed(user_id=1, cycle_id="", reason="RuntimeError")]
+
+        MonitorRef(host, 3, 3).stop()  # running: its slot goes to user 4
+        settle(host)
+        assert built[3].received == [Tick()]
+    finally:
+        host.stop()
+
+
+def test_a_host_needs_room_for_one_cycle():
+    with pytest.raises(ValueError, match="at least one cycle"):
+        MonitorHost(lambda *_: None, 0)

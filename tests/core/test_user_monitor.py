@@ -148,3 +148,13 @@ def test_a_second_cycle_starts_fresh_after_the_first_finished():
     monitor.run_cycle(accounts=(1,))
     assert monitor.state.cycle_id == "cycle-2" and monitor.state.errors == ()
     assert not monitor.state.running
+
+
+def test_a_tick_its_host_held_back_is_recorded_as_skipped_and_starts_nothing():
+    monitor = ScriptedMonitor()
+    monitor.monitor.skip_tick("waiting_for_capacity")
+    assert not monitor.monitor.cycle_running
+    [skipped] = monitor.events
+    assert isinstance(skipped, TickSkipped) and (skipped.reason, skipped.cycle_id) == ("waiting_for_capacity", "")
+    start_cycle(monitor)
+    assert monitor.monitor.cycle_running
