@@ -12,6 +12,9 @@ class Finish:
     """Ends the RecordingMonitor's cycle."""
 
 
+FINISH = Finish()
+
+
 class RecordingMonitor:
     """Stands in for a UserMonitor: records what reaches it; a Tick starts its cycle, a Finish ends it, a
     Drain makes it raise."""
@@ -86,25 +89,29 @@ def test_a_stopped_monitor_gets_nothing_more_and_a_crash_is_reported_while_the_o
         host.stop()
 
 
-def test_past_its_limit_a_host_queues_ticks_in_order_and_a_finished_cycle_lets_the_oldest_in():
-    host, built = hosted(max_cycles=2)
+def four_ticked_users(max_cycles: int):
+    """A host of users 1 to 4 (each its own incarnation number), each told a Tick in that order."""
+    host, built = hosted(max_cycles)
     supervisor = ListRef()
+    for user_id in (1, 2, 3, 4):
+        host.tell(StartMonitor(user_id, user_id, supervisor))
+    for user_id in (1, 2, 3, 4):
+        MonitorRef(host, user_id, user_id).tell(Tick())
+    return host, built, supervisor
+
+
+def test_past_its_limit_a_host_queues_ticks_in_order_and_a_finished_cycle_lets_the_oldest_in():
+    host, built, _ = four_ticked_users(max_cycles=2)
     try:
-        for user_id in (1, 2, 3, 4):
-            host.tell(StartMonitor(user_id, user_id, supervisor))
-        for user_id in (1, 2, 3, 4):
-            MonitorRef(host, user_id, user_id).tell(Tick())
         MonitorRef(host, 3, 3).tell(Tick(trigger="manual"))  # user 3's first tick still waits
         settle(host)
         assert [m.received for m in built] == [[Tick()], [Tick()], ["waiting_for_capacity"], []]
 
-        MonitorRef(host, 1, 1).tell(Finish())
+        MonitorRef(host, 1, 1).tell(FINISH)
         settle(host)
-        assert [m.received for m in built] == [[Tick(), built[0].received[1]], [Tick()],
-                                               ["waiting_for_capacity", Tick()], []]
-        assert isinstance(built[0].received[1], Finish) and built[2].cycle_running
+        assert [m.received for m in built] == [[Tick(), FINISH], [Tick()], ["waiting_for_capacity", Tick()], []]
 
-        MonitorRef(host, 2, 2).tell(Finish())
+        MonitorRef(host, 2, 2).tell(FINISH)
         settle(host)
         assert built[3].received == [Tick()]
         MonitorRef(host, 1, 1).tell(Tick())  # both slots taken (users 3 and 4): it waits
@@ -115,13 +122,8 @@ def test_past_its_limit_a_host_queues_ticks_in_order_and_a_finished_cycle_lets_t
 
 
 def test_a_stopped_or_crashed_monitor_gives_its_slot_and_its_place_in_the_queue_back():
-    host, built = hosted(max_cycles=1)
-    supervisor = ListRef()
+    host, built, supervisor = four_ticked_users(max_cycles=1)
     try:
-        for user_id in (1, 2, 3, 4):
-            host.tell(StartMonitor(user_id, user_id, supervisor))
-        for user_id in (1, 2, 3, 4):
-            MonitorRef(host, user_id, user_id).tell(Tick())
         MonitorRef(host, 2, 2).stop()  # waiting: its place goes
         MonitorRef(host, 1, 1).tell(Drain())  # running, crashes: its slot goes to user 3, not to the stopped 2
         settle(host)

@@ -134,7 +134,8 @@ def test_work_still_running_past_its_deadline_is_cancelled_and_answered_as_timed
                             deadline_s=0.2))
         event = inbox.next()
         assert (type(event).__name__, event.kind, event.message) == ("FetchFailed", ErrorKind.TIMEOUT, "timed out")
-        assert 0.2 + CANCEL_GRACE_S <= time.monotonic() - started < 0.2 + CANCEL_GRACE_S + 2
+        # uvloop's timers count in whole milliseconds of a cached loop time: one may fire up to ~1 ms early
+        assert 0.2 + CANCEL_GRACE_S - 0.005 <= time.monotonic() - started < 0.2 + CANCEL_GRACE_S + 2
         assert cleaned_up.wait(2)
     finally:
         worker.stop()
