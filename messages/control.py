@@ -16,6 +16,11 @@ class Tick(msgspec.Struct, frozen=True, kw_only=True):
     trigger: Literal["schedule", "manual"] = "schedule"
 
 
+class TickHeldBack(msgspec.Struct, frozen=True):
+    """From the monitor's host: a tick it did not hand over, because an earlier tick of the user still waits
+    for a free slot (recorded as skipped, `waiting_for_capacity`)."""
+
+
 class DeadlinePassed(msgspec.Struct, frozen=True, kw_only=True):
     """A command's deadline timer fired; stale if that command was already answered."""
 

@@ -82,7 +82,7 @@ class MonitoringSystem:
             c.ModifyStopLosses: placer, c.ArchiveRejected: syncer, c.RegenerateEntries: syncer,
             c.PlaceRegenerated: placer, c.ReportErrors: reporter, c.SendSummary: reporter,
         }
-        cycles_per_host = max(1, config.max_cycles_in_flight // config.monitor_threads)
+        cycles_per_host = config.max_cycles_in_flight // config.monitor_threads
         self._hosts = tuple(MonitorHost.start(self._make_monitor, cycles_per_host)
                             for _ in range(config.monitor_threads))
         self._incarnations = itertools.count(1)

@@ -43,14 +43,17 @@ class CycleConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     monitor_threads: int = 4
     """Threads the users' monitors share (each a MonitorHost actor; a user always on the same one)."""
     max_cycles_in_flight: int = 200
-    """Cycles this process runs at once, shared evenly by the monitor threads; a tick past it waits for a
-    cycle to finish (in tick order) instead of starting one more, so an overload queues cycles rather than
-    timing out every step of all of them."""
+    """Cycles this process runs at once, shared evenly by the monitor threads (at least one each); a tick
+    past it waits for a cycle to finish (in tick order) instead of starting one more, so an overload queues
+    cycles rather than timing out every step of all of them."""
 
     def __post_init__(self) -> None:
         if self.interval_s <= 0:
             raise ValueError(f"interval_s must be positive, got {self.interval_s}")
         _require_positive(self, "monitor_threads", "max_cycles_in_flight")
+        if self.max_cycles_in_flight < self.monitor_threads:
+            raise ValueError(f"max_cycles_in_flight ({self.max_cycles_in_flight}) must be at least monitor_threads "
+                             f"({self.monitor_threads}): every monitor thread runs at least one cycle")
         if any(t <= 0 for t in self.step_timeouts_s.values()):
             raise ValueError("every step timeout must be positive")
 

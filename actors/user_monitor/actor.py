@@ -17,7 +17,7 @@ import logging
 import secrets
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 import pykka
 
@@ -25,7 +25,16 @@ from actors.user_monitor.cycle import decide, evolve, initial_state
 from actors.worker import Request
 from adapters.store.port import EventLog
 from messages.commands import Command, FinishCycle
-from messages.control import DeadlinePassed, Drain, MonitorCrashed, MonitorIdle, Resume, StepOutcome, Tick
+from messages.control import (
+    DeadlinePassed,
+    Drain,
+    MonitorCrashed,
+    MonitorIdle,
+    Resume,
+    StepOutcome,
+    Tick,
+    TickHeldBack,
+)
 from messages.events import (
     CommandIssued,
     CycleFinished,
@@ -82,6 +91,9 @@ class UserMonitor:
         match message:
             case Tick():
                 self._on_tick(message)
+            case TickHeldBack():
+                self._append(TickSkipped(user_id=self.user_id, cycle_id="", at=self._clock.now(),
+                                         reason="waiting_for_capacity"))
             case DeadlinePassed():
                 self._on_deadline(message)
             case Drain():
@@ -110,10 +122,6 @@ class UserMonitor:
     @property
     def cycle_running(self) -> bool:
         return self._state.running
-
-    def skip_tick(self, reason: Literal["waiting_for_capacity"]) -> None:
-        """Record a tick that its host did not hand over (a tick of this user already waits for a slot)."""
-        self._append(TickSkipped(user_id=self.user_id, cycle_id="", at=self._clock.now(), reason=reason))
 
     # --- the tick's pre-conditions -------------------------------------------------------------
 

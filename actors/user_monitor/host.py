@@ -32,7 +32,7 @@ import msgspec
 import pykka
 
 from actors.user_monitor.actor import UserMonitor
-from messages.control import Tick
+from messages.control import Tick, TickHeldBack
 from service.io_loop import ReplyTo
 
 log = logging.getLogger(__name__)
@@ -124,7 +124,7 @@ class MonitorHost(pykka.ThreadingActor):
         if user_id in self._running:
             return False  # the monitor records it as skipped: its cycle is running
         if user_id in self._waiting_users:
-            self._deliver(user_id, monitor, None)
+            self._deliver(user_id, monitor, TickHeldBack())
             return True
         if len(self._running) < self._max_cycles:
             return False
@@ -133,13 +133,9 @@ class MonitorHost(pykka.ThreadingActor):
         return True
 
     def _deliver(self, user_id: int, monitor: UserMonitor, message: Any) -> None:
-        """Hand `message` to the monitor (None: record a tick skipped while one waits) and keep count of
-        whether its cycle runs."""
+        """Hand `message` to the monitor and keep count of whether its cycle runs."""
         try:
-            if message is None:
-                monitor.skip_tick("waiting_for_capacity")
-            else:
-                monitor.on_receive(message)
+            monitor.on_receive(message)
         except Exception as error:
             log.error("monitor of user %s crashed", user_id, exc_info=error, extra={"user_id": user_id})
             del self._monitors[user_id]

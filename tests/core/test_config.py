@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from service.config import BrokerConfig, ConfigError, DatabaseConfig, ServiceConfig, load_config
+from service.config import BrokerConfig, ConfigError, CycleConfig, DatabaseConfig, ServiceConfig, load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,6 +37,7 @@ def test_the_example_config_shows_the_default_limits():
     config = load_config(str(ROOT / "monitor.example.toml"), {})
     assert config.broker == BrokerConfig()
     assert config.database == DatabaseConfig()
+    assert config.cycle.max_cycles_in_flight == CycleConfig().max_cycles_in_flight
 
 
 @pytest.mark.parametrize(("toml", "field", "section"), [
@@ -45,6 +46,7 @@ def test_the_example_config_shows_the_default_limits():
     ("[broker]\nread_cache_accounts = 0\n", "read_cache_accounts", "broker"),
     ("[database]\npool_size = 0\n", "pool_size", "database"),
     ("[database]\nevent_log_pool_size = -2\n", "event_log_pool_size", "database"),
+    ("[cycle]\nmax_cycles_in_flight = 0\n", "max_cycles_in_flight", "cycle"),
 ])
 def test_a_limit_that_is_not_positive_is_refused_naming_the_field(tmp_path, toml, field, section):
     with pytest.raises(ConfigError) as raised:
@@ -63,3 +65,8 @@ def test_a_limit_built_in_code_is_checked_too():
         BrokerConfig(connections_per_host=0)
     with pytest.raises(ValueError, match="event_log_pool_size must be positive, got 0"):
         DatabaseConfig(event_log_pool_size=0)
+
+
+def test_fewer_cycles_in_flight_than_monitor_threads_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match=r"max_cycles_in_flight \(3\) must be at least monitor_threads \(4\)"):
+        config_from(tmp_path, "[cycle]\nmonitor_threads = 4\nmax_cycles_in_flight = 3\n")

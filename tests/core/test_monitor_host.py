@@ -4,7 +4,7 @@ import pykka
 import pytest
 
 from actors.user_monitor.host import MonitorHost, MonitorRef, StartMonitor
-from messages.control import Drain, MonitorCrashed, Resume, Tick
+from messages.control import Drain, MonitorCrashed, Resume, Tick, TickHeldBack
 from tests.doubles import ListRef
 
 
@@ -13,6 +13,7 @@ class Finish:
 
 
 FINISH = Finish()
+HELD_BACK = TickHeldBack()
 
 
 class RecordingMonitor:
@@ -32,9 +33,6 @@ class RecordingMonitor:
             self.cycle_running = True
         elif isinstance(message, Finish):
             self.cycle_running = False
-
-    def skip_tick(self, reason: str) -> None:
-        self.received.append(reason)
 
     def on_failure(self, error: BaseException) -> None:
         self.supervisor.tell(MonitorCrashed(user_id=self.user_id, cycle_id="", reason=type(error).__name__))
@@ -105,11 +103,11 @@ def test_past_its_limit_a_host_queues_ticks_in_order_and_a_finished_cycle_lets_t
     try:
         MonitorRef(host, 3, 3).tell(Tick(trigger="manual"))  # user 3's first tick still waits
         settle(host)
-        assert [m.received for m in built] == [[Tick()], [Tick()], ["waiting_for_capacity"], []]
+        assert [m.received for m in built] == [[Tick()], [Tick()], [HELD_BACK], []]
 
         MonitorRef(host, 1, 1).tell(FINISH)
         settle(host)
-        assert [m.received for m in built] == [[Tick(), FINISH], [Tick()], ["waiting_for_capacity", Tick()], []]
+        assert [m.received for m in built] == [[Tick(), FINISH], [Tick()], [HELD_BACK, Tick()], []]
 
         MonitorRef(host, 2, 2).tell(FINISH)
         settle(host)

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 from actors.user_monitor.window import TradingWindow
 from messages.commands import FetchSnapshots
 from messages.common import ErrorKind, Step
-from messages.control import Drain, Resume
+from messages.control import Drain, Resume, TickHeldBack
 from messages.events import CommandIssued, SnapshotFetched, StepTimedOut, TickSkipped, TradingWindowChanged
 from service.config import CycleConfig
 from tests.harness import ScriptedMonitor
@@ -152,7 +152,7 @@ def test_a_second_cycle_starts_fresh_after_the_first_finished():
 
 def test_a_tick_its_host_held_back_is_recorded_as_skipped_and_starts_nothing():
     monitor = ScriptedMonitor()
-    monitor.monitor.skip_tick("waiting_for_capacity")
+    monitor.monitor.on_receive(TickHeldBack())
     assert not monitor.monitor.cycle_running
     [skipped] = monitor.events
     assert isinstance(skipped, TickSkipped) and (skipped.reason, skipped.cycle_id) == ("waiting_for_capacity", "")
