@@ -65,6 +65,8 @@ typedef struct {
     Ring rest;          /* the younger lots, each open for its fill's whole qty */
 } Book;
 
+#define QTY_DECIMALS 1024
+
 typedef struct {
     PyObject_HEAD
     PyTypeObject *fill_type;
@@ -83,6 +85,7 @@ typedef struct {
     Py_ssize_t price_offset;
     Py_ssize_t time_offset;
     Py_ssize_t last_field_offset;
+    PyObject *qty_decimals[QTY_DECIMALS];  /* Decimal(q) for q below QTY_DECIMALS, made when first needed */
 } Matcher;
 
 #define FIELD(self, fill, name) (*(PyObject **)((char *)(fill) + (self)->name##_offset))
@@ -466,16 +469,46 @@ typedef struct {
     int side;
 } Turn;
 
+/* What the realized PnL's difference is multiplied by: Decimal(qty), which is exactly what the Decimal type
+ * turns an int operand into (exponent 0, never rounded), kept for small quantities so that a match does
+ * not convert its qty again; the int itself for the others. New reference, NULL on error. */
+static PyObject *
+qty_operand(Matcher *self, PyObject *qty)
+{
+    int overflow;
+    long long value = PyLong_AsLongLongAndOverflow(qty, &overflow);
+    if (value == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    if (overflow || value < 0 || value >= QTY_DECIMALS) {
+        return Py_NewRef(qty);
+    }
+    PyObject **kept = &self->qty_decimals[value];
+    if (*kept == NULL) {
+        *kept = PyObject_CallOneArg((PyObject *)self->decimal_type, qty);
+        if (*kept == NULL) {
+            return NULL;
+        }
+    }
+    return Py_NewRef(*kept);
+}
+
 /* Append Match(symbol, entry id, exit id, direction, qty, entry price, exit price, realized). */
 static int
 append_match(Matcher *self, Objects *matches, const Lot *lot, const Turn *turn, int is_long, PyObject *qty)
 {
+    PyObject *operand = qty_operand(self, qty);
+    if (operand == NULL) {
+        return -1;
+    }
     PyObject *difference = is_long ? PyNumber_Subtract(turn->price, lot->price)
                                    : PyNumber_Subtract(lot->price, turn->price);
     if (difference == NULL) {
+        Py_DECREF(operand);
         return -1;
     }
-    PyObject *realized = PyNumber_Multiply(difference, qty);
+    PyObject *realized = PyNumber_Multiply(difference, operand);
+    Py_DECREF(operand);
     Py_DECREF(difference);
     if (realized == NULL) {
         return -1;
@@ -857,6 +890,9 @@ Matcher_dealloc(Matcher *self)
     Py_XDECREF(self->sell);
     Py_XDECREF(self->long_direction);
     Py_XDECREF(self->short_direction);
+    for (Py_ssize_t q = 0; q < QTY_DECIMALS; q++) {
+        Py_XDECREF(self->qty_decimals[q]);
+    }
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 

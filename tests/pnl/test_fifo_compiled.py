@@ -66,7 +66,7 @@ def valid_fills(draw, max_size: int = 60) -> list[Fill]:
             order_id=draw(st.integers(-(2**63), 2**63 - 1) | st.integers(1, 20)),
             symbol=draw(st.sampled_from(("INFY", "TCS", "SBIN", "RELIANCE"))),
             side=draw(st.sampled_from(("BUY", "SELL"))),
-            qty=draw(st.integers(1, 30) | st.integers(1, 2**62)),
+            qty=draw(st.integers(1, 30) | st.sampled_from((1023, 1024)) | st.integers(1, 2**62)),
             price=draw(st.sampled_from(PRICES)),
             time=(BASE + timedelta(seconds=draw(st.integers(0, 4)),
                                    microseconds=draw(st.sampled_from((0, 1, 999_999))))).astimezone(
@@ -161,10 +161,11 @@ def test_an_iterator_with_an_invalid_fill_names_it():
         match_fifo(iter(fills), {})
 
 
-def test_an_inexact_realized_pnl_raises_as_in_python():
+@pytest.mark.parametrize("qty", [999, 4_999])  # a qty whose Decimal the loop keeps, and one it does not
+def test_an_inexact_realized_pnl_raises_as_in_python(qty):
     wide = Decimal("1" + "0" * 40 + ".0000000000000000001")
-    fills = [Fill(order_id=1, symbol="INFY", side="BUY", qty=999, price=wide, time=BASE),
-             Fill(order_id=2, symbol="INFY", side="SELL", qty=999, price=Decimal("0.05"), time=BASE)]
+    fills = [Fill(order_id=1, symbol="INFY", side="BUY", qty=qty, price=wide, time=BASE),
+             Fill(order_id=2, symbol="INFY", side="SELL", qty=qty, price=Decimal("0.05"), time=BASE)]
 
     assert compiled_runs([fills[0]])
     with pytest.raises(Inexact):
