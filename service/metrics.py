@@ -1,8 +1,9 @@
 """Prometheus metrics, derived from the event stream and the broker adapter's calls (prometheus-client).
 
 `Metrics.observe(event)` is an event-log observer: cycle durations from CycleStarted to CycleFinished,
-step outcomes per step and result. `broker_call` is the XTS adapter's `observe` hook. Gauges read the
-monitored users and the event log's backlog when scraped, and a counter the database statements sent.
+step outcomes per step and result, skipped ticks per reason. `broker_call` is the XTS adapter's `observe`
+hook. Gauges read the monitored users and the event log's backlog when scraped, and a counter the database
+statements sent.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.core import CounterMetricFamily
 from prometheus_client.registry import Collector
 
-from messages.events import CycleFinished, CycleStarted, Event, StepTimedOut
+from messages.events import CycleFinished, CycleStarted, Event, StepTimedOut, TickSkipped
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -29,6 +30,9 @@ class Metrics:
         self.step_outcomes = Counter(
             "monitor_step_outcomes_total", "Outcomes of cycle steps per account", ("step", "result"),
             registry=self.registry)
+        self.ticks_skipped = Counter(
+            "monitor_ticks_skipped_total", "Ticks that started no cycle, by why (waiting_for_capacity: an earlier "
+            "tick of the user still waits for a free slot)", ("reason",), registry=self.registry)
         self.broker_calls = Histogram(
             "monitor_broker_call_seconds", "Broker HTTP call latency", ("endpoint", "status"),
             buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10), registry=self.registry)
@@ -56,6 +60,8 @@ class Metrics:
                     started = self._started.pop((event.user_id, event.cycle_id), None)
                 if started is not None:
                     self.cycle_duration.observe((event.at - started).total_seconds())
+            case TickSkipped(reason=reason):
+                self.ticks_skipped.labels(reason).inc()
             case StepTimedOut():
                 self.step_outcomes.labels(event.step.value, "timed_out").inc(max(len(event.account_ids), 1))
             case _ if hasattr(event, "succeeded"):

@@ -142,7 +142,8 @@ def test_health_readiness_and_metrics(served: Served):
     status, text = served.request("GET", "/metrics")
     assert status == 200
     for name in ("monitor_cycle_duration_seconds_count", 'monitor_step_outcomes_total{result="ok",step="fetch"}',
-                 "monitor_broker_call_seconds_count", "monitor_monitored_users", "monitor_event_log_lag_events"):
+                 "monitor_broker_call_seconds_count", "monitor_monitored_users", "monitor_event_log_lag_events",
+                 "# TYPE monitor_ticks_skipped_total counter"):
         assert name in text, name
     statements = [line for line in text.splitlines() if line.startswith("monitor_db_statements_total ")]
     assert statements and float(statements[0].split()[1]) > 0  # the cycle above read and wrote the database
