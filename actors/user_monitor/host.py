@@ -101,7 +101,7 @@ class MonitorHost(pykka.ThreadingActor):
                     log.debug("a %s for a stopped monitor of user %s was dropped", type(inner).__name__, user_id,
                               extra={"user_id": user_id})
                     return
-                if isinstance(inner, Tick) and self._must_wait(user_id, incarnation, inner, found[1]):
+                if isinstance(inner, Tick) and self._held_back(user_id, incarnation, inner, found[1]):
                     return
                 self._deliver(user_id, found[1], inner)
                 self._admit_waiting()
@@ -119,8 +119,9 @@ class MonitorHost(pykka.ThreadingActor):
             case _:
                 super().on_receive(message)
 
-    def _must_wait(self, user_id: int, incarnation: int, tick: Tick, monitor: UserMonitor) -> bool:
-        """Queue the tick (True) if it would start a cycle past the host's limit; a second one is skipped."""
+    def _held_back(self, user_id: int, incarnation: int, tick: Tick, monitor: UserMonitor) -> bool:
+        """Whether the host keeps the tick from the monitor: it queues a tick that would start a cycle past
+        its limit, and tells the monitor `TickHeldBack` for a tick of a user whose tick already waits."""
         if user_id in self._running:
             return False  # the monitor records it as skipped: its cycle is running
         if user_id in self._waiting_users:
