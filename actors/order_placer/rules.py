@@ -23,7 +23,7 @@ import msgspec
 
 from actors.order_placer.tags import IN_FLIGHT_STATUSES, order_tag, parse_tag
 from actors.order_syncer.book import BookIndex
-from actors.order_syncer.sync import exit_fills, fresh_fair_price
+from actors.order_syncer.sync import fresh_fair_price
 from adapters.broker.types import OPEN_STATUSES, BrokerOrder, ModifyRequest, OrderRequest
 from adapters.store.rows import FairPrice, OrderRow
 
@@ -98,7 +98,7 @@ def plan_protection(order: OrderRow, book: BookIndex, *, oco_cancels_only: bool,
                 for leg, row in (("sl", sl), ("tp", tp), ("entry", entry)) if _is_live(row)]
     if order.status != "RUNNING" or oco_cancels_only:
         return []
-    open_qty = order.filled_qty - sum(qty for qty, _ in exit_fills(sl, tp))
+    open_qty = order.filled_qty - sum(qty for qty, _ in book.exit_fills(order))
     product_type = entry.product_type if entry is not None else "NRML"
     actions: list[Action] = []
     for leg, row, price in (("sl", sl, order.sl_stop_price), ("tp", tp, order.tp_price)):

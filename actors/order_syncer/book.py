@@ -1,4 +1,5 @@
-"""Finding an order's legs in a fetched order book: by tag first, then by broker order id.
+"""Finding an order's legs in a fetched order book: by tag first, then by broker order id; and the
+exit fills of every attempt of an order's SL and TP legs.
 
 `BookIndex` is pure; `book_index` keeps each account's index while its snapshot is the same object, so the
 four steps of a cycle that look legs up (and every cycle whose book did not change) build it once.
@@ -13,6 +14,7 @@ from functools import cached_property
 from actors.account_memo import AccountMemo
 from actors.order_placer.tags import parse_tag
 from adapters.broker.types import OPEN_STATUSES, BrokerOrder
+from adapters.store.rows import OrderRow
 
 MONEY_PLACES = Decimal("0.0001")
 """DECIMAL(18,4): what the database keeps of a price or an amount."""
@@ -42,6 +44,27 @@ class BookIndex:
             if row.status in OPEN_STATUSES and (parsed := parse_tag(row.tag)) is not None:
                 index.setdefault(parsed[:2], []).append(row)
         return index
+
+    @cached_property
+    def _exit_rows_by_leg(self) -> dict[tuple[int, str], list[BrokerOrder]]:
+        """Rows of any status carrying one of this service's SL or TP tags, by (internal order id, leg)."""
+        index: dict[tuple[int, str], list[BrokerOrder]] = {}
+        for row in self.rows:
+            if (parsed := parse_tag(row.tag)) is not None and parsed[1] in ("sl", "tp"):
+                index.setdefault(parsed[:2], []).append(row)
+        return index
+
+    def exit_fills(self, order: OrderRow) -> list[tuple[int, Decimal]]:
+        """(qty, avg price) of every row of this book that filled part of the order's SL or TP: every
+        attempt of each leg (an attempt that filled part and was then cancelled or expired counts), and the
+        tracked row of a leg even when it carries no tag of ours."""
+        rows = {row.app_order_id: row
+                for leg in ("sl", "tp") for row in self._exit_rows_by_leg.get((order.id, leg), ())}
+        for leg in ("sl", "tp"):
+            if (tracked := self.leg(order, leg)) is not None:
+                rows.setdefault(tracked.app_order_id, tracked)
+        return [(row.filled_qty, row.avg_price) for row in rows.values()
+                if row.filled_qty > 0 and row.avg_price is not None]
 
     def leg(self, order: object, leg: str) -> BrokerOrder | None:
         tag = getattr(order, f"{leg}_tag")

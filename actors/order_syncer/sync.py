@@ -5,7 +5,9 @@ average price), moves its lifecycle (PENDING → ENTRY_OPEN → RUNNING → CLOS
 and computes its realized and unrealized PnL. It returns one optimistic update per changed order (the
 version read is the version expected) and every field change with its before and after, for the event.
 A leg missing from the book is left as it was: the book of a new trading day no longer lists yesterday's
-orders, and absence is for Step 4 to interpret, never a reason to downgrade a status.
+orders, and absence is for Step 4 to interpret, never a reason to downgrade a status. So is the PnL of an
+order known to have exited when the book shows none of its exit fills. Exit fills are summed over every
+attempt of the SL and TP legs the book lists.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 import msgspec
 
 from actors.order_syncer.book import BookIndex, money
-from adapters.broker.types import OPEN_STATUSES, BrokerOrder
+from adapters.broker.types import OPEN_STATUSES
 from adapters.store.rows import FairPrice, OrderRow, OrderUpdate
 from messages.events import OrderChange
 
@@ -54,11 +56,6 @@ def fresh_fair_prices(fair_prices: Mapping[str, FairPrice], symbols: Iterable[st
     while it is fresh, else None, by symbol. Two calls that give equal answers make the plans of equal
     orders and books equal (the plan reads the clock for nothing else)."""
     return tuple((symbol, fresh_fair_price(fair_prices.get(symbol), now, max_age)) for symbol in sorted(set(symbols)))
-
-
-def exit_fills(sl: BrokerOrder | None, tp: BrokerOrder | None) -> list[tuple[int, Decimal]]:
-    return [(row.filled_qty, row.avg_price) for row in (sl, tp)
-            if row is not None and row.filled_qty > 0 and row.avg_price is not None]
 
 
 def plan_order_sync(
@@ -102,10 +99,12 @@ def _target_fields(
     filled = target.get("filled_qty", order.filled_qty)
     entry_status = target.get("entry_orderstatus", order.entry_orderstatus)
     avg_entry = target.get("avg_entry_price", order.avg_entry_price)
-    exits = exit_fills(sl, tp)
+    exits = book.exit_fills(order)
     exit_qty = sum(qty for qty, _ in exits)
     status = _lifecycle(order.status, filled, entry_status, exit_qty)
     target["status"] = status
+    if not exits and _exits_on_record(order):
+        return target
     if filled > 0 and avg_entry is not None and status in ("RUNNING", "CLOSED"):
         sign = direction(order)
         target["realized_pnl"] = money(sum(((price - avg_entry) * qty * sign for qty, price in exits), Decimal(0)))
@@ -118,6 +117,13 @@ def _target_fields(
                 target["ltp"] = money(mark)
                 target["unrealized_pnl"] = money((mark - avg_entry) * (filled - exit_qty) * sign)
     return target
+
+
+def _exits_on_record(order: OrderRow) -> bool:
+    """Whether the order is known to have exited (in part) although the book shows none of its exit fills:
+    the book of a new trading day no longer lists yesterday's legs. Its PnL and exit price then stay as
+    stored; recomputing them from no fills would zero the realized PnL, and divide by zero for a closed one."""
+    return order.status == "CLOSED" or order.realized_pnl != 0 or order.exit_price is not None
 
 
 def _lifecycle(status: str, filled: int, entry_status: str | None, exit_qty: int) -> str:

@@ -76,3 +76,41 @@ def test_a_leg_never_sent_is_placed_at_once():
     [action] = plan(running(), [entry_row()], fetched_at=T)
     assert isinstance(action, PlaceLeg) and action.request.tag == order_tag(7, "sl", 1)
     assert action.request.quantity == 10
+
+
+def cancelled_partial_sl(tag: str, app_order_id: int, filled: int) -> BrokerOrder:
+    return BrokerOrder(client_id="C", app_order_id=app_order_id, exchange_segment="NSECM", instrument_id=3045,
+                       symbol="SBIN", side="SELL", order_type="STOPLIMIT", product_type="NRML", quantity=10,
+                       stop_price=Decimal("95"), limit_price=Decimal("95"), status="Cancelled", filled_qty=filled,
+                       avg_price=Decimal("95"), tag=tag)
+
+
+def live_sl(tag: str, app_order_id: int, qty: int, filled: int = 0, status: str = "Trigger Pending") -> BrokerOrder:
+    return BrokerOrder(client_id="C", app_order_id=app_order_id, exchange_segment="NSECM", instrument_id=3045,
+                       symbol="SBIN", side="SELL", order_type="STOPLIMIT", product_type="NRML", quantity=qty,
+                       stop_price=Decimal("95"), limit_price=Decimal("95"), status=status, filled_qty=filled,
+                       avg_price=Decimal("95") if filled else None, tag=tag)
+
+
+def test_a_live_stop_loss_is_not_resized_over_what_an_earlier_attempt_already_sold():
+    first, second = order_tag(7, "sl", 1), order_tag(7, "sl", 2)
+    order = running(sl_tag=second, sl_order_id=201, sl_orderstatus="Trigger Pending", sl_qty=5, legs_changed_at=T)
+    book = [entry_row(), cancelled_partial_sl(first, 200, filled=5), live_sl(second, 201, qty=5)]
+    assert plan(order, book, fetched_at=T + timedelta(seconds=1)) == []
+
+
+def test_no_stop_loss_is_placed_once_two_attempts_together_sold_the_whole_position():
+    first, second = order_tag(7, "sl", 1), order_tag(7, "sl", 2)
+    order = running(sl_tag=second, sl_order_id=201, sl_orderstatus="Filled", sl_qty=5, legs_changed_at=T)
+    book = [entry_row(), cancelled_partial_sl(first, 200, filled=5), live_sl(second, 201, qty=5, filled=5,
+                                                                             status="Filled")]
+    assert plan(order, book, fetched_at=T + timedelta(seconds=1)) == []
+
+
+def test_the_next_attempt_after_a_partial_fill_is_sized_to_what_is_still_open():
+    first = order_tag(7, "sl", 1)
+    order = running(sl_tag=first, sl_order_id=200, sl_orderstatus="Cancelled", sl_qty=10, legs_changed_at=T)
+    book = [entry_row(), cancelled_partial_sl(first, 200, filled=4)]
+    [action] = plan(order, book, fetched_at=T + timedelta(seconds=1))
+    assert isinstance(action, PlaceLeg) and action.request.tag == order_tag(7, "sl", 2)
+    assert action.request.quantity == 6
