@@ -225,7 +225,9 @@ class Store(Protocol):
     # --- orders -----------------------------------------------------------------------------------
 
     async def insert_order(self, row: OrderRow) -> int:
-        """Insert a new order of `row.user_id` on `row.account_id` (which must be that user's); its id."""
+        """Insert a new order of `row.user_id` on `row.account_id` (which must be that user's); its id. An order
+        regenerated from an archived one claims that archived order's pending `entry_regenerate` row in the
+        same transaction (StaleVersion, and no order, when there is none left to claim)."""
 
     async def order(self, user_id: int, order_id: int) -> OrderRow | None: ...
 
@@ -263,7 +265,8 @@ class Store(Protocol):
         """Archived rejected entries of these strategies, not yet regenerated, attempt < max, whose backoff
         (`backoff_s` doubled for each earlier attempt, counted from the archiving) has passed: new rows."""
 
-    async def pending_regenerations(self, user_id: int, account_id: int) -> list[RegenerationRow]: ...
+    async def pending_regenerations(self, user_id: int, account_id: int) -> list[RegenerationRow]:
+        """The account's rows still to place: not settled, and not yet claimed by an order (`insert_order`)."""
 
     async def mark_regeneration(
         self, user_id: int, regeneration_id: int, status: RegenerationStatus, detail: int | str

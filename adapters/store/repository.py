@@ -471,7 +471,13 @@ class SqlStore:
         row = msgspec.structs.replace(row, created_at=row.created_at or now, updated_at=row.updated_at or now)
         async with self._owned_account(row.user_id, row.account_id) as tx:
             await tx.execute("accounts/bump_orders_revision", (row.account_id, row.user_id))
-            return await tx.insert("orders/insert", [getattr(row, f) for f in _ORDER_INSERT_FIELDS])
+            order_id = await tx.insert("orders/insert", [getattr(row, f) for f in _ORDER_INSERT_FIELDS])
+            if row.regenerated_from is not None:
+                claimed = await tx.execute("regenerations/claim", (order_id, now, row.user_id, row.regenerated_from))
+                if claimed != 1:
+                    raise StaleVersion(f"archived order {row.regenerated_from} of user {row.user_id} has no pending "
+                                       "regeneration: it is placed, failed or claimed by another order")
+            return order_id
 
     async def order(self, user_id: int, order_id: int) -> OrderRow | None:
         async with self.database.autocommit() as tx:

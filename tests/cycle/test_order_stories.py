@@ -132,6 +132,35 @@ def test_a_rejected_entry_is_archived_regenerated_and_left_alone_after_its_last_
     assert len(entries) == 3 and len({e["tag"] for e in entries}) == 3
 
 
+@pytest.mark.rules(regeneration_backoff_s=0)
+def test_a_regenerated_entry_the_broker_took_is_not_placed_again_when_its_step_stopped_before_settling(
+        rig: CycleRig):
+    rig.given_user("PAPER1", strategies=("momentum",))
+    rig.sim("reject", rule={"rule": "symbol", "symbol": "SBIN", "reason": "RMS:Blocked"})
+    given_long_entry(rig)
+    rig.run_cycle()
+    rig.sim("reject", rule=None)
+    settle = rig.store.mark_regeneration
+
+    async def stopped_before_settling(*args, **kwargs):
+        raise RuntimeError("the step stopped after the broker took the entry, before it settled the row")
+
+    def entries_sent() -> list[str]:
+        return [e["tag"] for e in rig.journal() if e["route"] == "place"]
+
+    before = entries_sent()
+    rig.store.mark_regeneration = stopped_before_settling
+    rig.run_cycle()
+    rig.store.mark_regeneration = settle
+    [taken] = entries_sent()[len(before):]
+    rig.run_cycle()
+    rig.run_cycle()
+
+    assert entries_sent() == [*before, taken], "the entry the broker took is the only one sent since"
+    [regenerated] = rig.orders()
+    assert (regenerated.entry_tag, regenerated.status) == (taken, "ENTRY_OPEN")
+
+
 def test_an_ack_lost_after_the_broker_accepted_leaves_exactly_one_stop_loss(rig: CycleRig):
     order_id = given_a_filled_long(rig)
     rig.sim("faults", route="place", account="PAPER1", kind="accept_then_500", count=1)

@@ -103,3 +103,21 @@ async def test_another_user_cannot_settle_a_regeneration(store):
         await store.mark_regeneration(bob, row.id, "FAILED", "not yours")
 
     assert await store.pending_regenerations(alice, alices) == [row]
+
+
+async def test_the_order_made_from_a_regeneration_claims_it_before_anything_is_sent(store):
+    user_id, account_id = await given_user_with_account(store, "alice")
+    await given_rejected_and_archived(store, user_id, account_id)
+    [row] = await store.create_regenerations(user_id, [account_id], ["breakout"], 3)
+    regenerated = an_order(user_id, account_id, regenerated_from=row.archived_order_id, regeneration_attempt=1)
+
+    first = await store.insert_order(regenerated)
+
+    assert await store.pending_regenerations(user_id, account_id) == [], "claimed: a retry does not place it again"
+    with pytest.raises(StaleVersion):
+        await store.insert_order(regenerated)
+    assert [o.id for o in await store.orders_for_accounts(user_id, [account_id])] == [first]
+    await store.mark_regeneration(user_id, row.id, "FAILED", "rejected again")
+    async with store.database.autocommit() as tx:
+        [settled] = await tx.fetch_all("regenerations/by_archived_ids", (user_id, row.archived_order_id), counts=(1,))
+    assert (settled["status"], settled["new_order_id"]) == ("FAILED", first), "a failed one keeps its order"
