@@ -131,13 +131,14 @@ class SqliteDatabase:
             begin, commit, rollback = (
                 self.queries[f"session/{n}"].sql() for n in ("begin", "commit", "rollback")
             )
-            await self.call("BEGIN", lambda c: c.execute(begin))
             try:
+                await self.call("BEGIN", lambda c: c.execute(begin))
                 yield SqliteTransaction(self)
                 await self.call("COMMIT", lambda c: c.execute(commit))
             except BaseException:
                 # shielded: even if this task is cancelled, the rollback is queued on the database thread
-                # behind whatever statement was running, so the connection never stays in a transaction
+                # behind whatever statement was running (BEGIN too, when the task was cancelled while BEGIN
+                # waited for another process's write lock), so the connection never stays in a transaction
                 await asyncio.shield(
                     self.call("ROLLBACK", lambda c: c.execute(rollback) if c.in_transaction else None)
                 )
