@@ -72,8 +72,9 @@ class Runtime:
             self.metrics = metrics or Metrics()
             self.event_log_database = self.io.call(open_event_log_database(
                 database_url, self.store.database, pool_size=database.event_log_pool_size))
-            self.event_log = TappedEventLog(self.io.call(open_event_log(self.event_log_database)),
-                                            (self.metrics.observe, *event_observers))
+            event_log = self.io.call(open_event_log(self.event_log_database))
+            self.store.on_lease_changed(event_log.forget_sequence)
+            self.event_log = TappedEventLog(event_log, (self.metrics.observe, *event_observers))
             self.http = self.io.call(_client_session(broker))
             pacing = XtsPacing() if broker.pacing else XtsPacing(reads=None, orders=None)
             self.broker = XtsBroker(self.http, timeout_s=broker.call_timeout_s, pacing=pacing,

@@ -164,6 +164,14 @@ class SqlEventLog:
             batches=self._batches,
         )
 
+    def forget_sequence(self, user_id: int) -> None:
+        """The user's events may be written by another process from now on, or were since this one last did
+        (the user's lease moved): the next number of its sequence is read from MAX(seq) again, so this
+        process's next events follow the other's instead of landing on its numbers (where the insert, a
+        no-op on a duplicate so that a retry is harmless, would drop them). Numbers already given to
+        events still being written are kept; the writer reads MAX(seq) only once they are durable."""
+        self._next_seq.pop(user_id, None)
+
     async def _writer(self) -> None:
         assert self._wake is not None and self._loop is not None
         while True:

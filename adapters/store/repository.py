@@ -148,6 +148,9 @@ def _regeneration(row: Mapping[str, Any]) -> RegenerationRow:
     return msgspec.convert(row, RegenerationRow)
 
 
+RELEASED = datetime(1970, 1, 1, tzinfo=UTC)
+"""The expiry a released lease is given: past on every clock."""
+
 KEPT_ROWS = 500_000
 """Rows kept in memory per kind (broker snapshot rows, FIFO rows, orders), least recently used dropped first."""
 
@@ -209,6 +212,7 @@ class SqlStore:
         self._credentials = ReadBatcher(self._read_credentials)
         self._revisions = ReadBatcher(self._read_orders_revisions)
         self._fair_prices = ReadBatcher(self._read_fair_prices)
+        self._lease_listeners: list[Callable[[int], None]] = []
 
     def transaction(self) -> AbstractAsyncContextManager[Transaction]:
         return self.database.transaction()
@@ -250,11 +254,19 @@ class SqlStore:
             self._lease_changed(user_id)
             raise LeaseLost(f"user {user_id} is monitored by replica {lease['owner']}; write refused")
 
+    def on_lease_changed(self, listener: Callable[[int], None]) -> None:
+        """Call `listener(user_id)` whenever this process stops being surely the user's only writer (its
+        lease was taken, lost or released): for what is kept outside the store, such as the event log's
+        sequence numbers."""
+        self._lease_listeners.append(listener)
+
     def _lease_changed(self, user_id: int) -> None:
         """This process is not (or no longer surely) the only writer of the user: forget what is kept."""
         self._held.pop(user_id, None)
         self._snapshots.forget_user(user_id)
         self._histories.forget_user(user_id)
+        for listener in self._lease_listeners:
+            listener(user_id)
 
     async def acquire_lease(self, user_id: int, ttl_s: float) -> Lease:
         """Take or renew the user's lease for `ttl_s`. Held: this process may run the user's cycles. Anything
@@ -293,7 +305,7 @@ class SqlStore:
         self._lease_changed(user_id)
         if token is not None:
             async with self.transaction() as tx:
-                await tx.execute("leases/release", (user_id, self.owner, token))
+                await tx.execute("leases/release", (RELEASED, user_id, self.owner, token))
 
     # --- cycle context and accounts ---------------------------------------------------------------
 

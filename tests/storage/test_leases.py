@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 import pytest
 
 from adapters.errors import LeaseLost
+from adapters.store.event_log import open_event_log
 from adapters.store.factory import connect_store
+from messages.events import CycleStarted
 from tests.storage.conftest import an_order, given_user_with_account
 
 
@@ -56,11 +58,43 @@ async def test_a_replica_without_the_lease_may_not_write_for_a_user_another_live
         await store.insert_order(an_order(user_id, account_id))
 
 
-async def test_a_released_lease_is_free_at_once_and_users_without_leases_are_not_fenced(store, second_store):
+async def test_a_released_lease_is_free_at_once_with_a_new_token_and_users_without_leases_are_not_fenced(
+        store, second_store):
     user_id, _ = await given_user_with_account(store, "dave")
     assert (await store.acquire_lease(user_id, ttl_s=30)).held
     await store.release_lease(user_id)
     taken = await second_store.acquire_lease(user_id, ttl_s=30)
-    assert taken.held and taken.fencing_token == 1
+    assert taken.held and taken.fencing_token == 2, "a token is never given twice"
     other_user, other_account = await given_user_with_account(store, "erin", "E1")
     assert await store.insert_order(an_order(other_user, other_account)) > 0
+
+
+async def test_events_written_after_the_lease_came_back_follow_the_other_replicas_events(store, second_store):
+    user_id, _ = await given_user_with_account(store, "carol")
+    logs = []
+    for replica in (store, second_store):
+        event_log = await open_event_log(replica.database, window_s=0.01, max_backoff_s=0.05)
+        replica.on_lease_changed(event_log.forget_sequence)
+        logs.append(event_log)
+    mine, theirs = logs
+
+    async def cycle_on(event_log, cycle_id: str) -> None:
+        event_log.append(CycleStarted(user_id=user_id, cycle_id=cycle_id, at=datetime.now(UTC)))
+        await event_log.flush(timeout=5)
+
+    try:
+        assert (await store.acquire_lease(user_id, ttl_s=0.2)).held
+        await cycle_on(mine, "a-1")
+        await asyncio.sleep(0.3)
+        assert (await second_store.acquire_lease(user_id, ttl_s=30)).held
+        await cycle_on(theirs, "b-1")
+        await cycle_on(theirs, "b-2")
+        await second_store.release_lease(user_id)
+        assert (await store.acquire_lease(user_id, ttl_s=30)).held
+        await cycle_on(mine, "a-2")
+
+        stored = await mine.read_events(user_id, datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
+        assert [(e.seq, e.event.cycle_id) for e in stored] == [(1, "a-1"), (2, "b-1"), (3, "b-2"), (4, "a-2")]
+    finally:
+        for event_log in logs:
+            await event_log.close(timeout=5)
