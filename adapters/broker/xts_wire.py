@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, TypeVar, get_args
+from typing import Annotated, Any, TypeVar, get_args
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -62,6 +62,10 @@ class Envelope(msgspec.Struct, frozen=True, kw_only=True):
         return self.type == "success"
 
 
+Quantity = Annotated[int, msgspec.Meta(ge=0)]
+"""A quantity XTS reports that cannot be negative (a position's net `Quantity` can: a short)."""
+
+
 class XtsOrderRow(msgspec.Struct, frozen=True, kw_only=True):
     """A row of `GET /interactive/orders`."""
 
@@ -76,12 +80,12 @@ class XtsOrderRow(msgspec.Struct, frozen=True, kw_only=True):
     ProductType: str = ""
     TimeInForce: str = "DAY"
     OrderPrice: Decimal | None = None
-    OrderQuantity: int
+    OrderQuantity: Quantity
     OrderStopPrice: Decimal | None = None
     OrderStatus: str
     OrderAverageTradedPrice: Decimal | None = None
-    LeavesQuantity: int | None = None
-    CumulativeQuantity: int | None = None
+    LeavesQuantity: Quantity | None = None
+    CumulativeQuantity: Quantity | None = None
     OrderGeneratedDateTime: str = ""
     LastUpdateDateTime: str = ""
     CancelRejectReason: str = ""
@@ -100,7 +104,7 @@ class XtsTradeRow(msgspec.Struct, frozen=True, kw_only=True):
     OrderSide: str
     ProductType: str = ""
     LastTradedPrice: Decimal
-    LastTradedQuantity: int
+    LastTradedQuantity: Quantity
     LastExecutionTransactTime: str = ""
     OrderUniqueIdentifier: str = ""
 
@@ -116,8 +120,8 @@ class XtsPositionRow(msgspec.Struct, frozen=True, kw_only=True):
     Quantity: int
     BuyAveragePrice: Decimal | None = None
     SellAveragePrice: Decimal | None = None
-    OpenBuyQuantity: int | None = None
-    OpenSellQuantity: int | None = None
+    OpenBuyQuantity: Quantity | None = None
+    OpenSellQuantity: Quantity | None = None
     NetAmount: Decimal | None = None
     MTM: Decimal | None = None
     RealizedMTM: Decimal | None = None
@@ -182,11 +186,16 @@ def convert(value: Any, row_type: type[Row], what: str) -> Row:
         blankable = _BLANKABLE[row_type]
         value = {key: (None if item == "" and key in blankable else item) for key, item in value.items()}
     try:
-        return msgspec.convert(value, row_type, strict=False)
+        row = msgspec.convert(value, row_type, strict=False)
     except msgspec.ValidationError as exc:
         match = _FIELD_IN_ERROR.search(str(exc))
         field = next((group for group in match.groups() if group), what) if match else what
         raise WireError(field, f"{what}: {exc}") from None
+    for field in row.__struct_fields__:
+        amount = getattr(row, field)
+        if isinstance(amount, Decimal) and not amount.is_finite():
+            raise WireError(field, f"{what}: {field} is {amount}, not a finite number")
+    return row
 
 
 def convert_rows(rows: Any, row_type: type[Row], what: str) -> list[Row]:

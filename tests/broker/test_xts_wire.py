@@ -42,3 +42,16 @@ def test_paper_time_formats_read_back_to_the_same_moment():
     moment = datetime(2024, 5, 2, 3, 45, 1, 123456, tzinfo=UTC)
     assert wire.parse_time(wire.format_iso7_time(moment), "t") == moment
     assert wire.parse_time(wire.format_dmy_time(moment), "t") == moment.replace(microsecond=0)
+
+
+@pytest.mark.parametrize("amount", ["NaN", "sNaN", "Infinity", "-Infinity"])
+def test_a_money_field_that_is_not_a_finite_number_is_refused_by_name(amount):
+    with pytest.raises(wire.WireError) as raised:
+        order(OrderStatus="Filled", OrderAverageTradedPrice=amount)
+    assert raised.value.field == "OrderAverageTradedPrice"
+
+
+def test_a_negative_filled_quantity_is_refused_by_name():
+    with pytest.raises(wire.WireError) as raised:
+        order(OrderStatus="Filled", CumulativeQuantity=-4)
+    assert raised.value.field == "CumulativeQuantity"
