@@ -4,11 +4,13 @@ Owns the write path of the event log and its reads. `append` is thread-safe and 
 actors call it from their own threads; it encodes the event (msgspec JSON) and queues it, waking the loop
 only for the first event of a batch. One writer task on the asyncio loop waits a short window (or until
 `max_batch` events are queued), gives each event the next number of its user's sequence (initialised
-lazily from MAX(seq)), and writes every user's events in one multi-row INSERT, autocommitted. `await
-flush()` returns once everything appended before the call is committed; it makes the writer go at once,
-but never more than once a window, so that a thousand cycles flushing each second still share batches. A
-failed write is kept and retried with back-off, with the same sequence numbers (a retry after an ambiguous
-commit is a no-op on the primary key); failures are logged and `lag()` reports what is waiting.
+lazily from MAX(seq)), and writes every user's events in one multi-row INSERT, autocommitted (in several
+when their payloads pass MAX_INSERT_PAYLOAD_BYTES; an event bigger than MAX_PAYLOAD_BYTES is refused at
+append). `await flush()` returns once everything appended before the call is committed; it makes the
+writer go at once, but never more than once a window, so that a thousand cycles flushing each second still
+share batches. A failed write is kept and retried with back-off, with the same sequence numbers (a retry
+after an ambiguous commit is a no-op on the primary key); failures are logged and `lag()` reports what is
+waiting.
 
 Versioning rule. Stored rows carry the event's tag (`type`) and `version` (EVENT_VERSIONS, default 1).
 Adding a field with a default to an event is compatible: old payloads decode with the default, newer
@@ -42,6 +44,11 @@ EVENT_VERSIONS: Mapping[str, int] = {}
 
 MAX_CYCLE_ID = 64
 """monitor_events.cycle_id is VARCHAR(64)."""
+MAX_PAYLOAD_BYTES = 4 * 1024 * 1024
+"""The largest event payload logged (JSON). MySQL receives payloads as hex, twice their size, and refuses
+a statement past `max_allowed_packet` (16 MiB by default on MariaDB and on MySQL 5.7)."""
+MAX_INSERT_PAYLOAD_BYTES = MAX_PAYLOAD_BYTES
+"""Payload bytes one INSERT of the writer carries at most: a batch of bigger events goes as several."""
 _EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 _LATEST = datetime(9999, 12, 31, tzinfo=UTC)
 _encoder = msgspec.json.Encoder()
@@ -73,7 +80,11 @@ class _Pending:
         self.cycle_id = event.cycle_id
         self.at = utc(event.at)  # a naive time is refused here, in the caller, never left to wedge the writer
         self.tag = event_tag(event)
-        self.payload = JsonDocument(_encoder.encode(event))
+        payload = _encoder.encode(event)
+        if len(payload) > MAX_PAYLOAD_BYTES:
+            raise ValueError(f"a {type(event).__name__} of {len(payload):,} bytes of JSON cannot be logged: "
+                             f"the most is {MAX_PAYLOAD_BYTES:,}")
+        self.payload = JsonDocument(payload)
         self.enqueued = time.monotonic()
         self.seq: int | None = None
         self.durable = False
@@ -243,14 +254,15 @@ class SqlEventLog:
                 if record.seq is None:
                     record.seq = self._next_seq[record.user_id]
                     self._next_seq[record.user_id] += 1
-            await insert_rows(
-                tx,
-                "events/insert",
-                [
-                    (p.user_id, p.seq, p.cycle_id, p.at, p.tag, EVENT_VERSIONS.get(p.tag, 1), p.payload)
-                    for p in batch
-                ],
-            )
+            for part in _by_payload_size(batch):
+                await insert_rows(
+                    tx,
+                    "events/insert",
+                    [
+                        (p.user_id, p.seq, p.cycle_id, p.at, p.tag, EVENT_VERSIONS.get(p.tag, 1), p.payload)
+                        for p in part
+                    ],
+                )
 
     async def close(self, timeout: float = 10.0) -> None:
         """Flush what is queued (up to `timeout`), then stop the writer."""
@@ -297,6 +309,20 @@ class SqlEventLog:
         async with self._db.transaction() as tx:
             rows = await tx.fetch_all("events/scan", (user_id, first_seq, last_seq, limit))
         return [decode_stored_event(row) for row in rows]
+
+
+def _by_payload_size(batch: list[_Pending]) -> list[list[_Pending]]:
+    """The batch in order, cut so that no part carries more than MAX_INSERT_PAYLOAD_BYTES of payloads."""
+    parts: list[list[_Pending]] = [[]]
+    size = 0
+    for record in batch:
+        length = len(record.payload.utf8)
+        if parts[-1] and size + length > MAX_INSERT_PAYLOAD_BYTES:
+            parts.append([])
+            size = 0
+        parts[-1].append(record)
+        size += length
+    return parts
 
 
 def decode_stored_event(row: dict[str, object]) -> LoggedEvent | UndecodableEvent:

@@ -15,7 +15,7 @@ from adapters.store.event_log import SqlEventLog, open_event_log
 from adapters.store.factory import connect_store
 from adapters.store.repository import SqlStore
 from adapters.store.url import parse_database_url
-from messages.events import CycleFinished, CycleStarted, Event, FetchFailed, SnapshotFetched
+from messages.events import CycleFinished, CycleStarted, Event, FetchFailed, OrderChange, OrdersSynced, SnapshotFetched
 from tests.storage.conftest import T0, mysql_admin
 
 
@@ -201,3 +201,27 @@ async def test_an_event_the_log_could_never_store_is_refused_at_append(event_log
 
     assert [e.seq for e in await event_log.read_cycle(1, "c")] == [1]
     assert event_log.lag().written == 1
+
+
+def synced(user_id: int, cycle_id: str, changes: int) -> OrdersSynced:
+    return OrdersSynced(user_id=user_id, cycle_id=cycle_id, at=T0, account_ids=(1,), changes=tuple(
+        OrderChange(order_id=i, account_id=1, field="unrealized_pnl", before="1234.5000", after="1240.2500")
+        for i in range(changes)))
+
+
+async def test_a_batch_of_large_events_is_written_in_inserts_the_server_accepts(event_log):
+    events = [synced(5, f"c{i}", changes=2_500) for i in range(60)]  # ≈ 230 KB each, 14 MB in all
+    for event in events:
+        event_log.append(event)
+    await event_log.flush(timeout=60)
+
+    assert [e.event for e in await event_log.read_cycle(5, "c59")] == [events[59]]
+    assert event_log.lag().written == 60 and event_log.lag().consecutive_failures == 0
+
+
+async def test_an_event_too_large_to_log_is_refused_at_append_and_the_log_goes_on(event_log):
+    with pytest.raises(ValueError, match="cannot be logged"):
+        event_log.append(synced(5, "huge", changes=50_000))
+    event_log.append(started(5, "next"))
+    await event_log.flush(timeout=5)
+    assert [e.seq for e in await event_log.read_cycle(5, "next")] == [1]
