@@ -67,11 +67,17 @@ class BookIndex:
                 if row.filled_qty > 0 and row.avg_price is not None]
 
     def leg(self, order: object, leg: str) -> BrokerOrder | None:
+        """The row of the order's current attempt of `leg`: by its tag, else by the broker order id on record
+        when that row carries no tag or this one (never a row of an earlier attempt, whose id the record
+        may still hold while the current attempt is in flight)."""
         tag = getattr(order, f"{leg}_tag")
         if tag and tag in self.by_tag:
             return self.by_tag[tag]
         broker_id = getattr(order, f"{leg}_order_id")
-        return self.by_id.get(broker_id) if broker_id is not None else None
+        row = self.by_id.get(broker_id) if broker_id is not None else None
+        if row is None or (tag and row.tag and row.tag != tag):
+            return None
+        return row
 
 
 _INDEXES: AccountMemo[BookIndex] = AccountMemo()

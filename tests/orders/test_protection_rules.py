@@ -114,3 +114,12 @@ def test_the_next_attempt_after_a_partial_fill_is_sized_to_what_is_still_open():
     [action] = plan(order, book, fetched_at=T + timedelta(seconds=1))
     assert isinstance(action, PlaceLeg) and action.request.tag == order_tag(7, "sl", 2)
     assert action.request.quantity == 6
+
+
+def test_an_attempt_in_flight_is_not_judged_by_the_row_of_the_attempt_before_it():
+    first, second = order_tag(7, "sl", 1), order_tag(7, "sl", 2)
+    order = running(sl_tag=second, sl_order_id=200, sl_orderstatus="Unconfirmed", sl_qty=10, legs_changed_at=T)
+    book = [entry_row(), sl_row(first, 200, status="Cancelled")]
+    assert plan(order, book, fetched_at=T + timedelta(seconds=1)) == [], "wait for the settle time"
+    [action] = plan(order, book, fetched_at=T + SETTLE)
+    assert isinstance(action, PlaceLeg) and action.resend and action.request.tag == second

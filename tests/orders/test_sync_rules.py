@@ -68,3 +68,9 @@ def test_a_running_trade_without_exits_is_marked_on_its_whole_quantity_on_a_new_
     changed = changes(long_trade(), [], fair)
     assert (changed["ltp"], changed["unrealized_pnl"]) == ("102.0000", "20.0000")
     assert "realized_pnl" not in changed
+
+
+def test_an_attempt_in_flight_keeps_its_status_when_the_book_only_lists_the_attempt_before_it():
+    order = long_trade(sl_tag=order_tag(7, "sl", 2), sl_order_id=200, sl_orderstatus="Unconfirmed")
+    changed = changes(order, [entry_row(), sl_row(1, 200, "Cancelled", filled=0)])
+    assert "sl_orderstatus" not in changed and "sl_order_id" not in changed
