@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from actors.order_placer.rules import Action, CancelLeg, ModifyLeg, PlaceLeg, Unprotected
+from actors.order_placer.rules import Action, CancelLeg, ExitCapped, ModifyLeg, PlaceLeg, Unprotected
 from actors.order_placer.tags import PENDING_SUBMIT, UNCONFIRMED
 from adapters.broker.errors import BrokerError, BrokerRejected
 from adapters.broker.port import Broker
@@ -57,6 +57,8 @@ class AccountExecutor:
                                         "cancel", on_success)
             case Unprotected():
                 self.problems.append((ErrorKind.REJECTED, f"order {action.order_id}: {action.reason}"))
+            case ExitCapped():
+                self.problems.append((ErrorKind.PROTOCOL, f"order {action.order_id}: {action.reason}"))
         return False
 
     async def account(self) -> BrokerAccount:

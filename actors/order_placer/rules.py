@@ -10,11 +10,14 @@ nothing and reads no clock. Guarantees kept here:
   if the book has the tag, Step 3 already adopted it;
 - there is never a second live SL or TP for one order: extra live rows of a leg are cancelled;
 - a leg the broker rejected or dropped is placed again under a new attempt's tag, at most `max_attempts`
-  times, after which the order is reported as unprotected every cycle.
+  times, after which the order is reported as unprotected every cycle;
+- the exits of a trade carried from an earlier day never exceed the broker's net position left for it
+  (`carried_exit_limits`); a smaller position is reported every cycle.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Literal
@@ -24,7 +27,7 @@ import msgspec
 from actors.order_placer.tags import IN_FLIGHT_STATUSES, order_tag, parse_tag
 from actors.order_syncer.book import BookIndex
 from actors.order_syncer.sync import fresh_fair_price
-from adapters.broker.types import OPEN_STATUSES, BrokerOrder, ModifyRequest, OrderRequest
+from adapters.broker.types import OPEN_STATUSES, BrokerOrder, BrokerPosition, ModifyRequest, OrderRequest
 from adapters.store.rows import FairPrice, OrderRow
 
 TICK = Decimal("0.05")
@@ -60,6 +63,15 @@ class CancelLeg(msgspec.Struct, frozen=True, kw_only=True):
     reason: str
 
 
+class ExitCapped(msgspec.Struct, frozen=True, kw_only=True):
+    """An order whose exits were sized below its open quantity on record: the broker's net position is
+    smaller. Reported as an error every cycle until someone reconciles the order with the account."""
+
+    order_id: int
+    account_id: int
+    reason: str
+
+
 class Unprotected(msgspec.Struct, frozen=True, kw_only=True):
     """A leg that cannot be placed any more; reported as an error every cycle until someone acts."""
 
@@ -69,7 +81,7 @@ class Unprotected(msgspec.Struct, frozen=True, kw_only=True):
     reason: str
 
 
-Action = PlaceLeg | ModifyLeg | CancelLeg | Unprotected
+Action = PlaceLeg | ModifyLeg | CancelLeg | ExitCapped | Unprotected
 
 
 def to_tick(price: Decimal, side: str) -> Decimal:
@@ -89,8 +101,38 @@ def _is_live(row: BrokerOrder | None) -> bool:
 # --- Step 4: protective legs and OCO -------------------------------------------------------------
 
 
+def carried_exit_limits(orders: Sequence[OrderRow], book: BookIndex,
+                        positions: Sequence[BrokerPosition]) -> dict[int, int]:
+    """The most a carried trade may exit, by order id: the running trades whose entry this book does not
+    list (a trade of an earlier day, whose earlier exits the book no longer shows either) share the
+    account's net position in the instrument, in the trade's direction, after what the trades the book
+    does list still hold open; in order id order. The open quantity of a trade the book lists is exact."""
+    net: dict[tuple[str, int, int], int] = {}
+    for position in positions:
+        for sign in (1, -1):
+            key = (position.exchange_segment, position.instrument_id, sign)
+            net[key] = net.get(key, 0) + max(0, position.net_qty * sign)
+    carried: list[OrderRow] = []
+    for order in orders:
+        if order.status != "RUNNING":
+            continue
+        key = (order.exchange_segment, order.instrument_id, 1 if order.side == "BUY" else -1)
+        if book.leg(order, "entry") is None:
+            carried.append(order)
+        else:
+            net[key] = net.get(key, 0) - max(0, order.filled_qty - sum(q for q, _ in book.exit_fills(order)))
+    limits = {}
+    for order in sorted(carried, key=lambda o: o.id):
+        key = (order.exchange_segment, order.instrument_id, 1 if order.side == "BUY" else -1)
+        limits[order.id] = max(0, min(order.filled_qty - sum(q for q, _ in book.exit_fills(order)), net.get(key, 0)))
+        net[key] = net.get(key, 0) - limits[order.id]
+    return limits
+
+
 def plan_protection(order: OrderRow, book: BookIndex, *, oco_cancels_only: bool, max_attempts: int,
-                    book_fetched_at: datetime | None, settle: timedelta) -> list[Action]:
+                    book_fetched_at: datetime | None, settle: timedelta,
+                    exit_limit: int | None = None) -> list[Action]:
+    """`exit_limit` (from `carried_exit_limits`) caps the exits of a carried trade."""
     entry, sl, tp = (book.leg(order, leg) for leg in ("entry", "sl", "tp"))
     if order.status == "CLOSED":
         return [CancelLeg(order_id=order.id, account_id=order.account_id, leg=leg, app_order_id=row.app_order_id,
@@ -101,6 +143,11 @@ def plan_protection(order: OrderRow, book: BookIndex, *, oco_cancels_only: bool,
     open_qty = order.filled_qty - sum(qty for qty, _ in book.exit_fills(order))
     product_type = entry.product_type if entry is not None else "NRML"
     actions: list[Action] = []
+    if exit_limit is not None and exit_limit < open_qty:
+        actions.append(ExitCapped(order_id=order.id, account_id=order.account_id, reason=(
+            f"{open_qty} open by the record but the broker's net position leaves {exit_limit} for this trade "
+            f"(the book no longer lists its earlier legs): exits sized to {exit_limit}; reconcile the order")))
+        open_qty = exit_limit
     for leg, row, price in (("sl", sl, order.sl_stop_price), ("tp", tp, order.tp_price)):
         actions.extend(_duplicates(order, leg, row, book))
         if price is not None and (row is not None or _absence_is_known(order, leg, book_fetched_at, settle)):

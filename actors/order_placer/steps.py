@@ -4,9 +4,9 @@ the step's event, and any failure makes the account's outcome a failure carrying
 
 A modification plan is a pure function of the account's orders, its book and the usable fair price of each
 of their symbols, so Steps 5 and 6 keep each account's last plan and plan again only when one of them
-changed. Step 4 keeps its plan the same way: it is a pure function of the orders, the book, the OCO-only
-flag and, of the book's fetch time, only whether each missing leg is known to be missing
-(`protection_clock_view`). Carrying a plan out changes the orders it modified (or fails, and the same
+changed. Step 4 keeps its plan the same way: it is a pure function of the orders, the book, the
+positions, the OCO-only flag and, of the book's fetch time, only whether each missing leg is known to be
+missing (`protection_clock_view`). Carrying a plan out changes the orders it modified (or fails, and the same
 plan is carried out again next cycle, as planning again would decide), so a kept plan is never a request
 made twice.
 """
@@ -22,6 +22,7 @@ from actors.order_placer.execution import AccountExecutor
 from actors.order_placer.rules import (
     FairPriceCheck,
     ModifyLeg,
+    carried_exit_limits,
     plan_entry_modification,
     plan_protection,
     plan_stop_loss_modification,
@@ -75,19 +76,22 @@ class PlaceProtectiveOrdersStep(_PlacerStep):
         async def protect(account_id: int) -> Event:
             executor = self._executor(command.user_id, account_id)
             orders = orders_of[account_id]
-            book_rows, _ = await self._store.broker_snapshot(command.user_id, account_id)
+            book_rows, positions = await self._store.broker_snapshot(command.user_id, account_id)
             fetched_at = await self._store.snapshot_time(command.user_id, account_id)
             clock_view = tuple(protection_clock_view(order, fetched_at, self._settle) for order in orders)
 
             def plan() -> list[tuple[Any, Any]]:
                 book = book_index(command.user_id, account_id, book_rows)
+                limits = carried_exit_limits(orders, book, positions)
                 return [(order, action) for order in orders
                         for action in plan_protection(order, book, oco_cancels_only=command.oco_cancels_only,
                                                       max_attempts=self._max_attempts,
-                                                      book_fetched_at=fetched_at, settle=self._settle)]
+                                                      book_fetched_at=fetched_at, settle=self._settle,
+                                                      exit_limit=limits.get(order.id))]
 
             for order, action in self._plans.get(command.user_id, account_id, book_rows,
-                                                 (tuple(orders), command.oco_cancels_only, clock_view), plan):
+                                                 (tuple(orders), command.oco_cancels_only, clock_view, positions),
+                                                 plan):
                 on_success = {f"{action.leg}_qty": action.request.quantity} if isinstance(action, ModifyLeg) \
                     else None
                 await executor.run(order, action, on_success)

@@ -4,10 +4,12 @@ book is too old to say. Pure: given an order row and a book, the actions the rul
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from actors.order_placer.rules import CancelLeg, PlaceLeg, plan_protection
+import msgspec
+
+from actors.order_placer.rules import CancelLeg, ExitCapped, PlaceLeg, carried_exit_limits, plan_protection
 from actors.order_placer.tags import order_tag
 from actors.order_syncer.book import BookIndex
-from adapters.broker.types import BrokerOrder
+from adapters.broker.types import BrokerOrder, BrokerPosition
 from adapters.store.rows import OrderRow
 
 T = datetime(2026, 11, 25, 6, 30, tzinfo=UTC)
@@ -123,3 +125,37 @@ def test_an_attempt_in_flight_is_not_judged_by_the_row_of_the_attempt_before_it(
     assert plan(order, book, fetched_at=T + timedelta(seconds=1)) == [], "wait for the settle time"
     [action] = plan(order, book, fetched_at=T + SETTLE)
     assert isinstance(action, PlaceLeg) and action.resend and action.request.tag == second
+
+
+def position(net_qty: int) -> BrokerPosition:
+    return BrokerPosition(client_id="C", symbol="SBIN", exchange_segment="NSECM", instrument_id=3045,
+                          product_type="NRML", net_qty=net_qty)
+
+
+def carried_plan(orders: list[OrderRow], rows: list[BrokerOrder], positions: list[BrokerPosition]) -> dict:
+    book = BookIndex(rows)
+    limits = carried_exit_limits(orders, book, positions)
+    return {order.id: plan_protection(order, book, oco_cancels_only=False, max_attempts=3, book_fetched_at=T,
+                                      settle=SETTLE, exit_limit=limits.get(order.id)) for order in orders}
+
+
+def test_a_carried_trade_the_broker_shows_flat_gets_no_exit_and_is_reported():
+    [capped] = carried_plan([running()], [], [position(0)])[7]
+    assert isinstance(capped, ExitCapped) and "leaves 0" in capped.reason
+
+
+def test_a_carried_trade_whose_position_is_still_held_is_protected_in_full():
+    [action] = carried_plan([running()], [], [position(10)])[7]
+    assert isinstance(action, PlaceLeg) and action.request.quantity == 10
+
+
+def test_a_carried_trade_shares_the_position_with_the_days_trades_of_the_instrument():
+    today = msgspec.structs.replace(running(), id=8, entry_tag=order_tag(8, "entry", 1), entry_order_id=101)
+    todays_entry = BrokerOrder(client_id="C", app_order_id=101, exchange_segment="NSECM", instrument_id=3045,
+                               symbol="SBIN", side="BUY", order_type="LIMIT", product_type="NRML", quantity=10,
+                               status="Filled", filled_qty=10, avg_price=Decimal("99"), tag=order_tag(8, "entry", 1))
+    plans = carried_plan([running(), today], [todays_entry], [position(14)])
+    capped, placed = plans[7]
+    assert isinstance(capped, ExitCapped) and isinstance(placed, PlaceLeg) and placed.request.quantity == 4
+    [todays_sl] = plans[8]
+    assert isinstance(todays_sl, PlaceLeg) and todays_sl.request.quantity == 10
