@@ -2,7 +2,8 @@
 
 Before a new leg is sent its tag is written to the order row with the status `PendingSubmit` (one
 optimistic update); after the answer the row gets the broker's order id and `New`, or `Rejected` for a
-definitive refusal, or `Unconfirmed` for an ambiguous failure, which only the next order book settles.
+definitive refusal, `NotSent` for a failure before the broker processed it, or `Unconfirmed` for an
+ambiguous failure, which only the next order book settles.
 Every request becomes an `OrderAction` for the step's event; every failure becomes a problem of the step.
 The account's credentials are read once, when the first action needs them (a step with nothing to do
 reads nothing), and before any intent is written.
@@ -15,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from actors.order_placer.rules import Action, CancelLeg, ExitCapped, ModifyLeg, PlaceLeg, Unprotected
-from actors.order_placer.tags import PENDING_SUBMIT, UNCONFIRMED
+from actors.order_placer.tags import NOT_SENT, PENDING_SUBMIT, UNCONFIRMED
 from adapters.broker.errors import BrokerError, BrokerRejected
 from adapters.broker.port import Broker
 from adapters.broker.types import BrokerAccount
@@ -85,11 +86,12 @@ class AccountExecutor:
         try:
             ack = await self._broker.place(account, request)
         except BrokerError as error:
-            ambiguous = error.ambiguous
-            await self.update(order, {f"{leg}_orderstatus": UNCONFIRMED if ambiguous else "Rejected"})
+            ambiguous, rejected = error.ambiguous, isinstance(error, BrokerRejected)
+            status = UNCONFIRMED if ambiguous else "Rejected" if rejected else NOT_SENT
+            await self.update(order, {f"{leg}_orderstatus": status})
             self._record(action, "in_flight" if ambiguous else "rejected", detail=error.message)
             if not ambiguous:
-                reason = error.reason if isinstance(error, BrokerRejected) else error.message
+                reason = error.reason if rejected else error.message
                 self.problems.append((error.kind, f"order {order.id}: {leg.upper()} not placed: {reason}"))
             return False
         await self.update(order, {f"{leg}_order_id": ack.app_order_id, f"{leg}_orderstatus": "New"})

@@ -9,8 +9,10 @@ nothing and reads no clock. Guarantees kept here:
   tag, only when a book fetched at least `settle` after the request proves the broker never took it;
   if the book has the tag, Step 3 already adopted it;
 - there is never a second live SL or TP for one order: extra live rows of a leg are cancelled;
-- a leg the broker rejected or dropped is placed again under a new attempt's tag, at most `max_attempts`
-  times, after which the order is reported as unprotected every cycle;
+- a leg the broker rejected, cancelled, expired or dropped is placed again under a new attempt's tag,
+  until the broker has rejected `max_attempts` of the leg's attempts this day (or the leg was placed
+  MAX_LEG_PLACEMENTS_A_DAY times), after which the order is reported as unprotected every cycle; a leg
+  surely not sent (`NotSent`) is sent again under its own tag;
 - the exits of a trade carried from an earlier day never exceed the broker's net position left for it
   (`carried_exit_limits`); a smaller position is reported every cycle.
 """
@@ -24,13 +26,15 @@ from typing import Literal
 
 import msgspec
 
-from actors.order_placer.tags import IN_FLIGHT_STATUSES, order_tag, parse_tag
+from actors.order_placer.tags import IN_FLIGHT_STATUSES, NOT_SENT, order_tag, parse_tag
 from actors.order_syncer.book import BookIndex
 from actors.order_syncer.sync import fresh_fair_price
 from adapters.broker.types import OPEN_STATUSES, BrokerOrder, BrokerPosition, ModifyRequest, OrderRequest
 from adapters.store.rows import FairPrice, OrderRow
 
 TICK = Decimal("0.05")
+MAX_LEG_PLACEMENTS_A_DAY = 20
+"""However a leg keeps ending (cancelled, expired, dropped), it is placed at most this many times a day."""
 STOP_TYPES = frozenset({"STOPLIMIT", "STOPMARKET"})
 ExitLeg = Literal["sl", "tp"]
 
@@ -151,7 +155,8 @@ def plan_protection(order: OrderRow, book: BookIndex, *, oco_cancels_only: bool,
     for leg, row, price in (("sl", sl, order.sl_stop_price), ("tp", tp, order.tp_price)):
         actions.extend(_duplicates(order, leg, row, book))
         if price is not None and (row is not None or _absence_is_known(order, leg, book_fetched_at, settle)):
-            actions.extend(_protect_leg(order, leg, row, price, open_qty, product_type, max_attempts))
+            actions.extend(_protect_leg(order, leg, row, price, open_qty, product_type, max_attempts,
+                                        book.exit_attempts(order.id, leg)))
     return actions
 
 
@@ -191,7 +196,7 @@ def _duplicates(order: OrderRow, leg: ExitLeg, kept: BrokerOrder | None, book: B
 
 
 def _protect_leg(order: OrderRow, leg: ExitLeg, row: BrokerOrder | None, price: Decimal, open_qty: int,
-                 product_type: str, max_attempts: int) -> list[Action]:
+                 product_type: str, max_attempts: int, attempts_today: Sequence[BrokerOrder]) -> list[Action]:
     if _is_live(row):
         remaining = row.quantity - row.filled_qty
         if open_qty > 0 and remaining != open_qty:
@@ -208,14 +213,15 @@ def _protect_leg(order: OrderRow, leg: ExitLeg, row: BrokerOrder | None, price: 
     status: str | None = getattr(order, f"{leg}_orderstatus")
     parsed = parse_tag(tag)
     attempt = parsed[2] if parsed else 0
-    if tag is not None and row is None and status in IN_FLIGHT_STATUSES:
+    if tag is not None and row is None and status in IN_FLIGHT_STATUSES | {NOT_SENT}:
         return [_place(order, leg, attempt, price, open_qty, product_type, tag=tag)]
-    next_attempt = attempt + 1
-    if next_attempt > max_attempts:
+    rejected = {r.tag for r in attempts_today if r.status == "Rejected"} | ({tag} if status == "Rejected" else set())
+    if len(rejected) >= max_attempts or len(attempts_today) >= MAX_LEG_PLACEMENTS_A_DAY:
         why = row.reject_reason if row is not None and row.reject_reason else (status or "not placed")
         return [Unprotected(order_id=order.id, account_id=order.account_id, leg=leg,
-                            reason=f"{leg.upper()} failed {attempt} times (last: {why}); the position is unprotected")]
-    return [_place(order, leg, next_attempt, price, open_qty, product_type)]
+                            reason=f"{leg.upper()} rejected {len(rejected)} times, placed {len(attempts_today)} "
+                                   f"times today (last: {why}); the position is unprotected")]
+    return [_place(order, leg, attempt + 1, price, open_qty, product_type)]
 
 
 def _place(order: OrderRow, leg: ExitLeg, attempt: int, price: Decimal, qty: int, product_type: str,

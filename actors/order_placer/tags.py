@@ -5,9 +5,11 @@ A tag names the internal order, the leg and the attempt: `M<order id base36><E|S
 the same intent always carries the same tag, a new attempt a new one, and any tag found at the broker can
 be traced back to its order and leg. The tag is written to the order row before the request goes out.
 
-Besides the broker's statuses, a leg can be in two states of our own, set around a request:
+Besides the broker's statuses, a leg can be in three states of our own, set around a request:
 `PendingSubmit` (intent recorded, no answer yet) and `Unconfirmed` (the answer was ambiguous: timeout,
-reset, 5xx). Both are settled only by a later order book, never by sending blindly.
+reset, 5xx), both settled only by a later order book, never by sending blindly; and `NotSent` (the request
+surely did not reach the order book: refused before it was processed, for a lost session, a rate limit or a
+connection that never opened), sent again with the same tag.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ Leg = Literal["entry", "sl", "tp"]
 PENDING_SUBMIT = "PendingSubmit"
 UNCONFIRMED = "Unconfirmed"
 IN_FLIGHT_STATUSES = frozenset({PENDING_SUBMIT, UNCONFIRMED})
+NOT_SENT = "NotSent"
 
 TAG_PREFIX = "M"
 MAX_TAG_LENGTH = 20

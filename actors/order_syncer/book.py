@@ -54,6 +54,10 @@ class BookIndex:
                 index.setdefault(parsed[:2], []).append(row)
         return index
 
+    def exit_attempts(self, order_id: int, leg: str) -> list[BrokerOrder]:
+        """Every row of this book of any attempt of the order's SL or TP leg, in book order."""
+        return self._exit_rows_by_leg.get((order_id, leg), [])
+
     def exit_fills(self, order: OrderRow) -> list[tuple[int, Decimal]]:
         """(qty, avg price) of every row of this book that filled part of the order's SL or TP: every
         attempt of each leg (an attempt that filled part and was then cancelled or expired counts), and the

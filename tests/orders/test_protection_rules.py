@@ -6,7 +6,14 @@ from decimal import Decimal
 
 import msgspec
 
-from actors.order_placer.rules import CancelLeg, ExitCapped, PlaceLeg, carried_exit_limits, plan_protection
+from actors.order_placer.rules import (
+    CancelLeg,
+    ExitCapped,
+    PlaceLeg,
+    Unprotected,
+    carried_exit_limits,
+    plan_protection,
+)
 from actors.order_placer.tags import order_tag
 from actors.order_syncer.book import BookIndex
 from adapters.broker.types import BrokerOrder, BrokerPosition
@@ -159,3 +166,28 @@ def test_a_carried_trade_shares_the_position_with_the_days_trades_of_the_instrum
     assert isinstance(capped, ExitCapped) and isinstance(placed, PlaceLeg) and placed.request.quantity == 4
     [todays_sl] = plans[8]
     assert isinstance(todays_sl, PlaceLeg) and todays_sl.request.quantity == 10
+
+
+def test_a_leg_refused_before_the_broker_processed_it_is_sent_again_under_its_own_tag():
+    tag = order_tag(7, "sl", 1)
+    order = running(sl_tag=tag, sl_orderstatus="NotSent", sl_qty=10, legs_changed_at=T)
+    [action] = plan(order, [entry_row()], fetched_at=T + timedelta(seconds=1))
+    assert isinstance(action, PlaceLeg) and action.resend and action.request.tag == tag
+
+
+def test_attempts_that_expired_or_were_cancelled_do_not_use_up_the_rejection_budget():
+    tags = [order_tag(7, "sl", n) for n in (1, 2, 3)]
+    order = running(sl_tag=tags[2], sl_order_id=202, sl_orderstatus="Expired", sl_qty=10, legs_changed_at=T)
+    book = [entry_row(), sl_row(tags[0], 200, "Cancelled"), sl_row(tags[1], 201, "Expired"),
+            sl_row(tags[2], 202, "Expired")]
+    [action] = plan(order, book, fetched_at=T + timedelta(seconds=1))
+    assert isinstance(action, PlaceLeg) and action.request.tag == order_tag(7, "sl", 4)
+
+
+def test_a_leg_the_broker_rejected_max_attempts_times_leaves_the_trade_reported_unprotected():
+    tags = [order_tag(7, "sl", n) for n in (1, 2, 3, 4)]
+    order = running(sl_tag=tags[3], sl_order_id=203, sl_orderstatus="Rejected", sl_qty=10, legs_changed_at=T)
+    book = [entry_row(), sl_row(tags[0], 200, "Rejected"), sl_row(tags[1], 201, "Expired"),
+            sl_row(tags[2], 202, "Rejected"), sl_row(tags[3], 203, "Rejected")]
+    [action] = plan(order, book, fetched_at=T + timedelta(seconds=1))
+    assert isinstance(action, Unprotected) and "rejected 3 times" in action.reason
