@@ -82,7 +82,7 @@ class AccountExecutor:
         leg, request = action.leg, action.request
         account = await self.account()
         await self.update(order, {f"{leg}_tag": request.tag, f"{leg}_orderstatus": PENDING_SUBMIT,
-                                  f"{leg}_qty": request.quantity, f"{leg}_order_id": None})
+                                  f"{leg}_qty": request.quantity})
         try:
             ack = await self._broker.place(account, request)
         except BrokerError as error:

@@ -72,14 +72,14 @@ class BookIndex:
 
     def leg(self, order: object, leg: str) -> BrokerOrder | None:
         """The row of the order's current attempt of `leg`: by its tag, else by the broker order id on record
-        when that row carries no tag or this one (never a row of an earlier attempt, whose id the record
-        may still hold while the current attempt is in flight)."""
+        unless that row carries another tag of ours (a row of an earlier attempt, whose id the record still
+        holds while the current attempt is in flight)."""
         tag = getattr(order, f"{leg}_tag")
         if tag and tag in self.by_tag:
             return self.by_tag[tag]
         broker_id = getattr(order, f"{leg}_order_id")
         row = self.by_id.get(broker_id) if broker_id is not None else None
-        if row is None or (tag and row.tag and row.tag != tag):
+        if row is None or (tag and row.tag != tag and parse_tag(row.tag) is not None):
             return None
         return row
 
