@@ -114,6 +114,7 @@ class SqlEventLog:
         self._durable = 0
         self._batches = 0
         self._next_seq: dict[int, int] = {}
+        self._forgotten: set[int] = set()
         self._failures = 0
         self._last_error = ""
         self._waiters: deque[tuple[_Pending, asyncio.Future[None]]] = deque()
@@ -179,9 +180,10 @@ class SqlEventLog:
         """The user's events may be written by another process from now on, or were since this one last did
         (the user's lease moved): the next number of its sequence is read from MAX(seq) again, so this
         process's next events follow the other's instead of landing on its numbers (where the insert, a
-        no-op on a duplicate so that a retry is harmless, would drop them). Numbers already given to
-        events still being written are kept; the writer reads MAX(seq) only once they are durable."""
-        self._next_seq.pop(user_id, None)
+        no-op on a duplicate so that a retry is harmless, would drop them). The writer forgets it before its
+        next batch, never while one is being numbered or written: numbers already given to events still
+        being written are kept, and MAX(seq) is read again only once they are durable."""
+        self._forgotten.add(user_id)
 
     async def _writer(self) -> None:
         assert self._wake is not None and self._loop is not None
@@ -204,6 +206,9 @@ class SqlEventLog:
             take = min(left, self._max_batch)
             left -= take
             self._writing = [self._queued.popleft() for _ in range(take)]
+            for user_id in self._forgotten:
+                self._next_seq.pop(user_id, None)
+            self._forgotten.clear()
             await self._write_until_durable(self._writing)
             for record in self._writing:
                 record.durable = True

@@ -4,6 +4,7 @@ retries that never drop an event, reads by cycle and time, and decoding of older
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from datetime import timedelta
 
@@ -225,3 +226,49 @@ async def test_an_event_too_large_to_log_is_refused_at_append_and_the_log_goes_o
     event_log.append(started(5, "next"))
     await event_log.flush(timeout=5)
     assert [e.seq for e in await event_log.read_cycle(5, "next")] == [1]
+
+
+class _ForgetsDuringReads:
+    """The log's real database, with a lease change (`forget_sequence`) landing while each read waits."""
+
+    def __init__(self, database, on_read) -> None:
+        self._database, self._on_read = database, on_read
+
+    @contextlib.asynccontextmanager
+    async def autocommit(self):
+        async with self._database.autocommit() as tx:
+            outer = self
+
+            class Tx:
+                async def fetch_all(self, *args, **kwargs):
+                    rows = await tx.fetch_all(*args, **kwargs)
+                    outer._on_read()
+                    return rows
+
+                def __getattr__(self, name):
+                    return getattr(tx, name)
+
+            yield Tx()
+
+    def __getattr__(self, name):
+        return getattr(self._database, name)
+
+
+async def test_a_lease_change_while_a_batch_is_numbered_loses_no_event(store):
+    event_log = await open_event_log(store.database, window_s=0.01, max_backoff_s=0.05)
+    try:
+        event_log.append(started(1, "a"))
+        event_log.append(started(2, "a"))
+        await event_log.flush(timeout=5)
+        lease_changes = iter((2, 1))  # user 2 while user 3's MAX(seq) is read, then user 1 during the retry
+        event_log._db = _ForgetsDuringReads(store.database,
+                                            lambda: event_log.forget_sequence(next(lease_changes, 0)))
+        for event in (started(3, "b"), started(1, "b"), started(2, "b"), fetched(1, "b", rows=1)):
+            event_log.append(event)
+        await event_log.flush(timeout=5)
+
+        assert [e.seq for e in await event_log.read_cycle(1, "b")] == [2, 3]
+        assert [e.seq for e in await event_log.read_cycle(2, "b")] == [2]
+        assert [e.seq for e in await event_log.read_cycle(3, "b")] == [1]
+    finally:
+        await event_log.close(timeout=5)
