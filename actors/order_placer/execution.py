@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from actors.order_placer.rules import Action, CancelLeg, ExitCapped, ModifyLeg, PlaceLeg, Unprotected
+from actors.order_placer.rules import Action, CancelLeg, ModifyLeg, PlaceLeg, PositionMismatch, Unprotected
 from actors.order_placer.tags import NOT_SENT, PENDING_SUBMIT, UNCONFIRMED
 from adapters.broker.errors import BrokerError, BrokerRejected
 from adapters.broker.port import Broker
@@ -58,7 +58,7 @@ class AccountExecutor:
                                         "cancel", on_success)
             case Unprotected():
                 self.problems.append((ErrorKind.REJECTED, f"order {action.order_id}: {action.reason}"))
-            case ExitCapped():
+            case PositionMismatch():
                 self.problems.append((ErrorKind.PROTOCOL, f"order {action.order_id}: {action.reason}"))
         return False
 

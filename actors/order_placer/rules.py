@@ -67,9 +67,10 @@ class CancelLeg(msgspec.Struct, frozen=True, kw_only=True):
     reason: str
 
 
-class ExitCapped(msgspec.Struct, frozen=True, kw_only=True):
-    """An order whose exits were sized below its open quantity on record: the broker's net position is
-    smaller. Reported as an error every cycle until someone reconciles the order with the account."""
+class PositionMismatch(msgspec.Struct, frozen=True, kw_only=True):
+    """A carried trade whose open quantity on record the broker's positions do not bear out: its net
+    position is smaller (the exits are sized to it), or no NRML position of the instrument is listed (the
+    exits stay sized to the record). Reported as an error every cycle until someone reconciles the order."""
 
     order_id: int
     account_id: int
@@ -85,7 +86,7 @@ class Unprotected(msgspec.Struct, frozen=True, kw_only=True):
     reason: str
 
 
-Action = PlaceLeg | ModifyLeg | CancelLeg | ExitCapped | Unprotected
+Action = PlaceLeg | ModifyLeg | CancelLeg | PositionMismatch | Unprotected
 
 
 def to_tick(price: Decimal, side: str) -> Decimal:
@@ -106,16 +107,20 @@ def _is_live(row: BrokerOrder | None) -> bool:
 
 
 def carried_exit_limits(orders: Sequence[OrderRow], book: BookIndex,
-                        positions: Sequence[BrokerPosition]) -> dict[int, int]:
-    """The most a carried trade may exit, by order id: the running trades whose entry this book does not
+                        positions: Sequence[BrokerPosition]) -> dict[int, int | None]:
+    """The most each carried trade may exit, by order id: the running trades whose entry this book does not
     list (a trade of an earlier day, whose earlier exits the book no longer shows either) share the
-    account's net position in the instrument, in the trade's direction, after what the trades the book
-    does list still hold open; in order id order. The open quantity of a trade the book lists is exact."""
+    account's NRML net position in the instrument, in the trade's direction, after what the trades the
+    book does list still hold open; in order id order. None where the positions list no NRML position of
+    the instrument: nothing can be told from an absence (a delivery trade becomes a holding), and the
+    trade keeps exits for all it holds on record. The open quantity of a trade the book lists is exact."""
+    listed = {(p.exchange_segment, p.instrument_id) for p in positions if p.product_type == "NRML"}
     net: dict[tuple[str, int, int], int] = {}
     for position in positions:
-        for sign in (1, -1):
-            key = (position.exchange_segment, position.instrument_id, sign)
-            net[key] = net.get(key, 0) + max(0, position.net_qty * sign)
+        if position.product_type == "NRML":
+            for sign in (1, -1):
+                key = (position.exchange_segment, position.instrument_id, sign)
+                net[key] = net.get(key, 0) + max(0, position.net_qty * sign)
     carried: list[OrderRow] = []
     for order in orders:
         if order.status != "RUNNING":
@@ -125,18 +130,23 @@ def carried_exit_limits(orders: Sequence[OrderRow], book: BookIndex,
             carried.append(order)
         else:
             net[key] = net.get(key, 0) - max(0, order.filled_qty - sum(q for q, _ in book.exit_fills(order)))
-    limits = {}
+    limits: dict[int, int | None] = {}
     for order in sorted(carried, key=lambda o: o.id):
+        if (order.exchange_segment, order.instrument_id) not in listed:
+            limits[order.id] = None
+            continue
         key = (order.exchange_segment, order.instrument_id, 1 if order.side == "BUY" else -1)
-        limits[order.id] = max(0, min(order.filled_qty - sum(q for q, _ in book.exit_fills(order)), net.get(key, 0)))
-        net[key] = net.get(key, 0) - limits[order.id]
+        limit = max(0, min(order.filled_qty - sum(q for q, _ in book.exit_fills(order)), net.get(key, 0)))
+        limits[order.id] = limit
+        net[key] = net.get(key, 0) - limit
     return limits
 
 
 def plan_protection(order: OrderRow, book: BookIndex, *, oco_cancels_only: bool, max_attempts: int,
                     book_fetched_at: datetime | None, settle: timedelta,
-                    exit_limit: int | None = None) -> list[Action]:
-    """`exit_limit` (from `carried_exit_limits`) caps the exits of a carried trade."""
+                    carried: bool = False, exit_limit: int | None = None) -> list[Action]:
+    """For a `carried` trade (one of `carried_exit_limits`), `exit_limit` caps its exits; None: the positions
+    list none of the instrument."""
     entry, sl, tp = (book.leg(order, leg) for leg in ("entry", "sl", "tp"))
     if order.status == "CLOSED":
         return [CancelLeg(order_id=order.id, account_id=order.account_id, leg=leg, app_order_id=row.app_order_id,
@@ -147,8 +157,12 @@ def plan_protection(order: OrderRow, book: BookIndex, *, oco_cancels_only: bool,
     open_qty = order.filled_qty - sum(qty for qty, _ in book.exit_fills(order))
     product_type = entry.product_type if entry is not None else "NRML"
     actions: list[Action] = []
-    if exit_limit is not None and exit_limit < open_qty:
-        actions.append(ExitCapped(order_id=order.id, account_id=order.account_id, reason=(
+    if carried and exit_limit is None and open_qty > 0:
+        actions.append(PositionMismatch(order_id=order.id, account_id=order.account_id, reason=(
+            f"{open_qty} open by the record, carried from an earlier day, but the broker lists no NRML position "
+            f"in {order.symbol}: exits stay sized to {open_qty}; if it was closed or is a holding, reconcile it")))
+    elif carried and exit_limit is not None and exit_limit < open_qty:
+        actions.append(PositionMismatch(order_id=order.id, account_id=order.account_id, reason=(
             f"{open_qty} open by the record but the broker's net position leaves {exit_limit} for this trade "
             f"(the book no longer lists its earlier legs): exits sized to {exit_limit}; reconcile the order")))
         open_qty = exit_limit

@@ -87,7 +87,7 @@ class PlaceProtectiveOrdersStep(_PlacerStep):
                         for action in plan_protection(order, book, oco_cancels_only=command.oco_cancels_only,
                                                       max_attempts=self._max_attempts,
                                                       book_fetched_at=fetched_at, settle=self._settle,
-                                                      exit_limit=limits.get(order.id))]
+                                                      carried=order.id in limits, exit_limit=limits.get(order.id))]
 
             for order, action in self._plans.get(command.user_id, account_id, book_rows,
                                                  (tuple(orders), command.oco_cancels_only, clock_view, positions),

@@ -8,8 +8,8 @@ import msgspec
 
 from actors.order_placer.rules import (
     CancelLeg,
-    ExitCapped,
     PlaceLeg,
+    PositionMismatch,
     Unprotected,
     carried_exit_limits,
     plan_protection,
@@ -143,12 +143,13 @@ def carried_plan(orders: list[OrderRow], rows: list[BrokerOrder], positions: lis
     book = BookIndex(rows)
     limits = carried_exit_limits(orders, book, positions)
     return {order.id: plan_protection(order, book, oco_cancels_only=False, max_attempts=3, book_fetched_at=T,
-                                      settle=SETTLE, exit_limit=limits.get(order.id)) for order in orders}
+                                      settle=SETTLE, carried=order.id in limits, exit_limit=limits.get(order.id))
+            for order in orders}
 
 
 def test_a_carried_trade_the_broker_shows_flat_gets_no_exit_and_is_reported():
     [capped] = carried_plan([running()], [], [position(0)])[7]
-    assert isinstance(capped, ExitCapped) and "leaves 0" in capped.reason
+    assert isinstance(capped, PositionMismatch) and "leaves 0" in capped.reason
 
 
 def test_a_carried_trade_whose_position_is_still_held_is_protected_in_full():
@@ -163,7 +164,7 @@ def test_a_carried_trade_shares_the_position_with_the_days_trades_of_the_instrum
                                status="Filled", filled_qty=10, avg_price=Decimal("99"), tag=order_tag(8, "entry", 1))
     plans = carried_plan([running(), today], [todays_entry], [position(14)])
     capped, placed = plans[7]
-    assert isinstance(capped, ExitCapped) and isinstance(placed, PlaceLeg) and placed.request.quantity == 4
+    assert isinstance(capped, PositionMismatch) and isinstance(placed, PlaceLeg) and placed.request.quantity == 4
     [todays_sl] = plans[8]
     assert isinstance(todays_sl, PlaceLeg) and todays_sl.request.quantity == 10
 
@@ -191,3 +192,11 @@ def test_a_leg_the_broker_rejected_max_attempts_times_leaves_the_trade_reported_
             sl_row(tags[2], 202, "Rejected"), sl_row(tags[3], 203, "Rejected")]
     [action] = plan(order, book, fetched_at=T + timedelta(seconds=1))
     assert isinstance(action, Unprotected) and "rejected 3 times" in action.reason
+
+
+def test_a_carried_trade_without_an_nrml_position_keeps_its_exits_and_is_reported():
+    holding = BrokerPosition(client_id="C", symbol="SBIN", exchange_segment="NSECM", instrument_id=3045,
+                             product_type="CNC", net_qty=0)
+    mismatch, action = carried_plan([running()], [], [holding])[7]
+    assert isinstance(mismatch, PositionMismatch) and "no NRML position" in mismatch.reason
+    assert isinstance(action, PlaceLeg) and action.request.quantity == 10
