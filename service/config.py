@@ -72,8 +72,8 @@ class OrderRulesConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
     the broker call timeout."""
     max_leg_attempts: int = 3
     """A stop-loss or take-profit that ends without filling (rejected, cancelled, expired, dropped) is placed
-    again under a new tag until the broker has rejected this many of its attempts in a day (at most 20
-    placements a day in all); then the trade is reported as unprotected every cycle."""
+    again under a new tag until the broker has rejected this many of its attempts (at most 20 placements a
+    day in all); then the trade is reported as unprotected every cycle."""
     max_regenerations: int = 2
     """A rejected entry is regenerated at most this many times."""
     regeneration_backoff_s: float = 30.0

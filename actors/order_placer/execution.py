@@ -81,8 +81,10 @@ class AccountExecutor:
     async def _place(self, order: OrderRow, action: PlaceLeg) -> bool:
         leg, request = action.leg, action.request
         account = await self.account()
-        await self.update(order, {f"{leg}_tag": request.tag, f"{leg}_orderstatus": PENDING_SUBMIT,
-                                  f"{leg}_qty": request.quantity})
+        intent = {f"{leg}_tag": request.tag, f"{leg}_orderstatus": PENDING_SUBMIT, f"{leg}_qty": request.quantity}
+        if not action.resend:
+            intent[f"{leg}_rejections"] = action.rejections
+        await self.update(order, intent)
         try:
             ack = await self._broker.place(account, request)
         except BrokerError as error:

@@ -10,9 +10,9 @@ nothing and reads no clock. Guarantees kept here:
   if the book has the tag, Step 3 already adopted it;
 - there is never a second live SL or TP for one order: extra live rows of a leg are cancelled;
 - a leg the broker rejected, cancelled, expired or dropped is placed again under a new attempt's tag,
-  until the broker has rejected `max_attempts` of the leg's attempts this day (or the leg was placed
-  MAX_LEG_PLACEMENTS_A_DAY times), after which the order is reported as unprotected every cycle; a leg
-  surely not sent (`NotSent`) is sent again under its own tag;
+  until the broker has rejected `max_attempts` of the leg's attempts (counted on the order: in the book or
+  when placed), or the leg was placed MAX_LEG_PLACEMENTS_A_DAY times this day, after which the order is
+  reported as unprotected every cycle; a leg surely not sent (`NotSent`) is sent again under its own tag;
 - the exits of a trade carried from an earlier day never exceed the broker's net position left for it
   (`carried_exit_limits`); a smaller position is reported every cycle.
 """
@@ -48,6 +48,8 @@ class PlaceLeg(msgspec.Struct, frozen=True, kw_only=True):
     attempt: int
     request: OrderRequest
     resend: bool = False
+    rejections: int = 0
+    """The leg's rejections so far, this attempt's predecessor included: recorded with a new attempt's intent."""
 
 
 class ModifyLeg(msgspec.Struct, frozen=True, kw_only=True):
@@ -229,13 +231,15 @@ def _protect_leg(order: OrderRow, leg: ExitLeg, row: BrokerOrder | None, price: 
     attempt = parsed[2] if parsed else 0
     if tag is not None and row is None and status in IN_FLIGHT_STATUSES | {NOT_SENT}:
         return [_place(order, leg, attempt, price, open_qty, product_type, tag=tag)]
-    rejected = {r.tag for r in attempts_today if r.status == "Rejected"} | ({tag} if status == "Rejected" else set())
-    if len(rejected) >= max_attempts or len(attempts_today) >= MAX_LEG_PLACEMENTS_A_DAY:
+    rejected_now = status == "Rejected" or (row is not None and row.status == "Rejected")
+    rejections = getattr(order, f"{leg}_rejections") + (1 if rejected_now else 0)
+    if rejections >= max_attempts or len(attempts_today) >= MAX_LEG_PLACEMENTS_A_DAY:
         why = row.reject_reason if row is not None and row.reject_reason else (status or "not placed")
         return [Unprotected(order_id=order.id, account_id=order.account_id, leg=leg,
-                            reason=f"{leg.upper()} rejected {len(rejected)} times, placed {len(attempts_today)} "
+                            reason=f"{leg.upper()} rejected {rejections} times, placed {len(attempts_today)} "
                                    f"times today (last: {why}); the position is unprotected")]
-    return [_place(order, leg, attempt + 1, price, open_qty, product_type)]
+    return [msgspec.structs.replace(_place(order, leg, attempt + 1, price, open_qty, product_type),
+                                    rejections=rejections)]
 
 
 def _place(order: OrderRow, leg: ExitLeg, attempt: int, price: Decimal, qty: int, product_type: str,

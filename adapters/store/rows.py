@@ -64,6 +64,9 @@ class OrderRow(msgspec.Struct, frozen=True, kw_only=True):
     updated_at: UtcDateTime | None = None
     legs_changed_at: UtcDateTime | None = None
     """When a leg's request or answer was last recorded (intent, acknowledgement, rejection, ambiguity)."""
+    sl_rejections: int = 0
+    """How many of the SL's attempts the broker rejected: only these use up `max_leg_attempts`."""
+    tp_rejections: int = 0
 
 
 UPDATABLE_ORDER_COLUMNS: tuple[str, ...] = (
@@ -94,6 +97,8 @@ UPDATABLE_ORDER_COLUMNS: tuple[str, ...] = (
     "ltp",
     "reject_reason",
     "legs_changed_at",
+    "sl_rejections",
+    "tp_rejections",
 )
 """The only columns `apply_order_updates` may change, in the order of `sql/*/orders/update.sql`'s SET list.
 Identity columns (user, account, strategy, instrument, side, lineage) and bookkeeping (version, times)

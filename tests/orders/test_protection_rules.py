@@ -187,11 +187,22 @@ def test_attempts_that_expired_or_were_cancelled_do_not_use_up_the_rejection_bud
 
 def test_a_leg_the_broker_rejected_max_attempts_times_leaves_the_trade_reported_unprotected():
     tags = [order_tag(7, "sl", n) for n in (1, 2, 3, 4)]
-    order = running(sl_tag=tags[3], sl_order_id=203, sl_orderstatus="Rejected", sl_qty=10, legs_changed_at=T)
-    book = [entry_row(), sl_row(tags[0], 200, "Rejected"), sl_row(tags[1], 201, "Expired"),
-            sl_row(tags[2], 202, "Rejected"), sl_row(tags[3], 203, "Rejected")]
+    order = running(sl_tag=tags[3], sl_order_id=203, sl_orderstatus="Rejected", sl_qty=10, sl_rejections=2,
+                    legs_changed_at=T)
+    book = [entry_row(), sl_row(tags[1], 201, "Expired"), sl_row(tags[3], 203, "Rejected")]
     [action] = plan(order, book, fetched_at=T + timedelta(seconds=1))
     assert isinstance(action, Unprotected) and "rejected 3 times" in action.reason
+
+
+def test_rejections_when_placing_count_although_the_book_never_lists_them():
+    order = running(sl_tag=order_tag(7, "sl", 2), sl_orderstatus="Rejected", sl_qty=10, sl_rejections=1,
+                    legs_changed_at=T)
+    [action] = plan(order, [entry_row()], fetched_at=T + timedelta(seconds=1))
+    assert isinstance(action, PlaceLeg) and action.request.tag == order_tag(7, "sl", 3) and action.rejections == 2
+    order = running(sl_tag=order_tag(7, "sl", 3), sl_orderstatus="Rejected", sl_qty=10, sl_rejections=2,
+                    legs_changed_at=T)
+    [action] = plan(order, [entry_row()], fetched_at=T + timedelta(seconds=1))
+    assert isinstance(action, Unprotected)
 
 
 def test_a_carried_trade_without_an_nrml_position_keeps_its_exits_and_is_reported():

@@ -18,7 +18,7 @@ from adapters.store.sql_loader import load_migrations, load_queries
 from adapters.store.url import parse_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
-MIGRATIONS = ["001_schema", "002_monitor_leases", "003_leg_timing", "004_orders_revision"]
+MIGRATIONS = ["001_schema", "002_monitor_leases", "003_leg_timing", "004_orders_revision", "005_leg_rejections"]
 TABLES = {
     "schema_version",
     "users",

@@ -49,6 +49,8 @@ def every_column_set(user_id: int, account_id: int) -> OrderRow:
         version=1,
         created_at=T0,
         updated_at=T0 + timedelta(microseconds=123456),
+        sl_rejections=2,
+        tp_rejections=1,
     )
 
 

@@ -6,5 +6,6 @@ INSERT INTO orders (
     sl_stop_price, sl_order_id, sl_tag, sl_orderstatus, sl_qty,
     tp_price, tp_order_id, tp_tag, tp_orderstatus, tp_qty,
     status, exit_price, realized_pnl, unrealized_pnl, ltp, reject_reason,
-    regenerated_from, regeneration_attempt, version, created_at, updated_at, legs_changed_at
-) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s);
+    regenerated_from, regeneration_attempt, version, created_at, updated_at, legs_changed_at,
+    sl_rejections, tp_rejections
+) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s);

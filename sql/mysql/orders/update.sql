@@ -28,6 +28,8 @@ UPDATE orders SET
     ltp = CASE WHEN %s THEN %s ELSE ltp END,
     reject_reason = CASE WHEN %s THEN %s ELSE reject_reason END,
     legs_changed_at = CASE WHEN %s THEN %s ELSE legs_changed_at END,
+    sl_rejections = CASE WHEN %s THEN %s ELSE sl_rejections END,
+    tp_rejections = CASE WHEN %s THEN %s ELSE tp_rejections END,
     version = version + 1,
     updated_at = %s
 WHERE id = %s AND user_id = %s AND account_id = %s AND version = %s;

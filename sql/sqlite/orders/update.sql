@@ -28,6 +28,8 @@ UPDATE orders SET
     ltp = CASE WHEN ? THEN ? ELSE ltp END,
     reject_reason = CASE WHEN ? THEN ? ELSE reject_reason END,
     legs_changed_at = CASE WHEN ? THEN ? ELSE legs_changed_at END,
+    sl_rejections = CASE WHEN ? THEN ? ELSE sl_rejections END,
+    tp_rejections = CASE WHEN ? THEN ? ELSE tp_rejections END,
     version = version + 1,
     updated_at = ?
 WHERE id = ? AND user_id = ? AND account_id = ? AND version = ?;
