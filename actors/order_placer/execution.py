@@ -15,7 +15,15 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from actors.order_placer.rules import Action, CancelLeg, ModifyLeg, PlaceLeg, PositionMismatch, Unprotected
+from actors.order_placer.rules import (
+    Action,
+    CancelLeg,
+    EntryNotSeen,
+    ModifyLeg,
+    PlaceLeg,
+    PositionMismatch,
+    Unprotected,
+)
 from actors.order_placer.tags import NOT_SENT, PENDING_SUBMIT, UNCONFIRMED
 from adapters.broker.errors import BrokerError, BrokerRejected
 from adapters.broker.port import Broker
@@ -60,6 +68,8 @@ class AccountExecutor:
                 self.problems.append((ErrorKind.REJECTED, f"order {action.order_id}: {action.reason}"))
             case PositionMismatch():
                 self.problems.append((ErrorKind.PROTOCOL, f"order {action.order_id}: {action.reason}"))
+            case EntryNotSeen():
+                self.problems.append((ErrorKind.UNAVAILABLE, f"order {action.order_id}: {action.reason}"))
         return False
 
     async def account(self) -> BrokerAccount:

@@ -79,6 +79,15 @@ class PositionMismatch(msgspec.Struct, frozen=True, kw_only=True):
     reason: str
 
 
+class EntryNotSeen(msgspec.Struct, frozen=True, kw_only=True):
+    """An entry whose request no order book fetched long enough after it lists: the broker never took it.
+    Nothing is sent again (a late entry is a new decision); reported every cycle until someone acts."""
+
+    order_id: int
+    account_id: int
+    reason: str
+
+
 class Unprotected(msgspec.Struct, frozen=True, kw_only=True):
     """A leg that cannot be placed any more; reported as an error every cycle until someone acts."""
 
@@ -88,7 +97,7 @@ class Unprotected(msgspec.Struct, frozen=True, kw_only=True):
     reason: str
 
 
-Action = PlaceLeg | ModifyLeg | CancelLeg | PositionMismatch | Unprotected
+Action = PlaceLeg | ModifyLeg | CancelLeg | EntryNotSeen | PositionMismatch | Unprotected
 
 
 def to_tick(price: Decimal, side: str) -> Decimal:
@@ -154,6 +163,12 @@ def plan_protection(order: OrderRow, book: BookIndex, *, oco_cancels_only: bool,
         return [CancelLeg(order_id=order.id, account_id=order.account_id, leg=leg, app_order_id=row.app_order_id,
                           tag=row.tag, reason="OCO: the trade is closed")
                 for leg, row in (("sl", sl), ("tp", tp), ("entry", entry)) if _is_live(row)]
+    if order.status == "PENDING" and entry is None and order.entry_orderstatus in IN_FLIGHT_STATUSES \
+            and book_fetched_at is not None and order.legs_changed_at is not None \
+            and book_fetched_at >= order.legs_changed_at + settle:
+        return [EntryNotSeen(order_id=order.id, account_id=order.account_id, reason=(
+            f"the entry request (tag {order.entry_tag}) is not in an order book fetched {settle.total_seconds():g} s "
+            "after it was sent: the broker never took it; nothing is sent again: place it anew or cancel the order"))]
     if order.status != "RUNNING" or oco_cancels_only:
         return []
     open_qty = order.filled_qty - sum(qty for qty, _ in book.exit_fills(order))
@@ -179,10 +194,11 @@ def plan_protection(order: OrderRow, book: BookIndex, *, oco_cancels_only: bool,
 def protection_clock_view(order: OrderRow, book_fetched_at: datetime | None,
                           settle: timedelta) -> tuple[bool, bool] | None:
     """All that `plan_protection` reads of `book_fetched_at` for this order: the two comparisons on which
-    `_absence_is_known` turns for either leg (None where the fetch time decides nothing; no fetch time
+    `_absence_is_known` turns for either exit leg, and the entry of a PENDING order whose request is in
+    flight, is judged (None where the fetch time decides nothing; no fetch time
     decides as neither comparison holding does). A plan is the same while this, the order and the book are."""
     changed = order.legs_changed_at
-    if changed is None or order.status != "RUNNING":
+    if changed is None or order.status not in ("RUNNING", "PENDING"):
         return None
     if book_fetched_at is None:
         return (False, False)

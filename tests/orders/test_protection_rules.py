@@ -8,6 +8,7 @@ import msgspec
 
 from actors.order_placer.rules import (
     CancelLeg,
+    EntryNotSeen,
     PlaceLeg,
     PositionMismatch,
     Unprotected,
@@ -211,3 +212,15 @@ def test_a_carried_trade_without_an_nrml_position_keeps_its_exits_and_is_reporte
     mismatch, action = carried_plan([running()], [], [holding])[7]
     assert isinstance(mismatch, PositionMismatch) and "no NRML position" in mismatch.reason
     assert isinstance(action, PlaceLeg) and action.request.quantity == 10
+
+
+def test_an_entry_request_no_book_lists_after_the_settle_time_is_reported_and_never_sent_again():
+    order = msgspec.structs.replace(running(), status="PENDING", entry_order_id=None, entry_orderstatus="PendingSubmit",
+                                    filled_qty=0, avg_entry_price=None, legs_changed_at=T)
+    assert plan(order, [], fetched_at=T + SETTLE - timedelta(seconds=1)) == []
+    [report] = plan(order, [], fetched_at=T + SETTLE)
+    assert isinstance(report, EntryNotSeen) and order.entry_tag in report.reason
+    listed = BrokerOrder(client_id="C", app_order_id=100, exchange_segment="NSECM", instrument_id=3045, symbol="SBIN",
+                         side="BUY", order_type="LIMIT", product_type="NRML", quantity=10, status="New",
+                         tag=order.entry_tag)
+    assert plan(order, [listed], fetched_at=T + SETTLE) == [], "in the book: Step 3 adopts it"
