@@ -13,8 +13,9 @@ nothing and reads no clock. Guarantees kept here:
   until the broker has rejected `max_attempts` of the leg's attempts (counted on the order: in the book or
   when placed), or the leg was placed MAX_LEG_PLACEMENTS_A_DAY times this day, after which the order is
   reported as unprotected every cycle; a leg surely not sent (`NotSent`) is sent again under its own tag;
-- the exits of a trade carried from an earlier day never exceed the broker's net position left for it
-  (`carried_exit_limits`); a smaller position is reported every cycle.
+- the exits of a trade carried from an earlier day never exceed the broker's NRML net position left for
+  it (`carried_exit_limits`); a smaller position, or none listed, is reported every cycle;
+- an entry request no book lists `settle` after it was sent is reported every cycle, never sent again.
 """
 
 from __future__ import annotations
