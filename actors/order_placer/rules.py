@@ -195,8 +195,8 @@ def plan_protection(order: OrderRow, book: BookIndex, *, oco_cancels_only: bool,
 def protection_clock_view(order: OrderRow, book_fetched_at: datetime | None,
                           settle: timedelta) -> tuple[bool, bool] | None:
     """All that `plan_protection` reads of `book_fetched_at` for this order: the two comparisons on which
-    `_absence_is_known` turns for either exit leg, and the entry of a PENDING order whose request is in
-    flight, is judged (None where the fetch time decides nothing; no fetch time
+    `_absence_is_known` turns for either exit leg and on which a PENDING order's entry in flight is judged
+    (None where the fetch time decides nothing; no fetch time
     decides as neither comparison holding does). A plan is the same while this, the order and the book are."""
     changed = order.legs_changed_at
     if changed is None or order.status not in ("RUNNING", "PENDING"):

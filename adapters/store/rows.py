@@ -67,6 +67,7 @@ class OrderRow(msgspec.Struct, frozen=True, kw_only=True):
     sl_rejections: int = 0
     """How many of the SL's attempts the broker rejected: only these use up `max_leg_attempts`."""
     tp_rejections: int = 0
+    """The same for the TP."""
 
 
 UPDATABLE_ORDER_COLUMNS: tuple[str, ...] = (
