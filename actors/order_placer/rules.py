@@ -29,7 +29,7 @@ import msgspec
 
 from actors.order_placer.tags import IN_FLIGHT_STATUSES, NOT_SENT, order_tag, parse_tag
 from actors.order_syncer.book import BookIndex
-from actors.order_syncer.sync import fresh_fair_price
+from actors.order_syncer.sync import direction, fresh_fair_price
 from adapters.broker.types import OPEN_STATUSES, BrokerOrder, BrokerPosition, ModifyRequest, OrderRequest
 from adapters.store.rows import FairPrice, OrderRow
 
@@ -126,32 +126,41 @@ def carried_exit_limits(orders: Sequence[OrderRow], book: BookIndex,
     book does list still hold open; in order id order. None where the positions list no NRML position of
     the instrument: nothing can be told from an absence (a delivery trade becomes a holding), and the
     trade keeps exits for all it holds on record. The open quantity of a trade the book lists is exact."""
-    listed = {(p.exchange_segment, p.instrument_id) for p in positions if p.product_type == "NRML"}
     net: dict[tuple[str, int, int], int] = {}
     for position in positions:
         if position.product_type == "NRML":
             for sign in (1, -1):
                 key = (position.exchange_segment, position.instrument_id, sign)
                 net[key] = net.get(key, 0) + max(0, position.net_qty * sign)
+    listed = set(net)
     carried: list[OrderRow] = []
     for order in orders:
         if order.status != "RUNNING":
             continue
-        key = (order.exchange_segment, order.instrument_id, 1 if order.side == "BUY" else -1)
         if book.leg(order, "entry") is None:
             carried.append(order)
         else:
-            net[key] = net.get(key, 0) - max(0, order.filled_qty - sum(q for q, _ in book.exit_fills(order)))
+            key = _position_key(order)
+            net[key] = net.get(key, 0) - max(0, open_quantity(order, book))
     limits: dict[int, int | None] = {}
     for order in sorted(carried, key=lambda o: o.id):
-        if (order.exchange_segment, order.instrument_id) not in listed:
+        key = _position_key(order)
+        if key not in listed:
             limits[order.id] = None
             continue
-        key = (order.exchange_segment, order.instrument_id, 1 if order.side == "BUY" else -1)
-        limit = max(0, min(order.filled_qty - sum(q for q, _ in book.exit_fills(order)), net.get(key, 0)))
-        limits[order.id] = limit
-        net[key] = net.get(key, 0) - limit
+        limits[order.id] = max(0, min(open_quantity(order, book), net[key]))
+        net[key] -= limits[order.id]
     return limits
+
+
+def open_quantity(order: OrderRow, book: BookIndex) -> int:
+    """What the order holds open by the record and this book: its entry's fills less every exit fill."""
+    return order.filled_qty - sum(qty for qty, _ in book.exit_fills(order))
+
+
+def _position_key(order: OrderRow) -> tuple[str, int, int]:
+    """The instrument and the direction of the position the order holds."""
+    return (order.exchange_segment, order.instrument_id, direction(order))
 
 
 def plan_protection(order: OrderRow, book: BookIndex, *, oco_cancels_only: bool, max_attempts: int,
@@ -172,7 +181,7 @@ def plan_protection(order: OrderRow, book: BookIndex, *, oco_cancels_only: bool,
             "after it was sent: the broker never took it; nothing is sent again: place it anew or cancel the order"))]
     if order.status != "RUNNING" or oco_cancels_only:
         return []
-    open_qty = order.filled_qty - sum(qty for qty, _ in book.exit_fills(order))
+    open_qty = open_quantity(order, book)
     product_type = entry.product_type if entry is not None else "NRML"
     actions: list[Action] = []
     if carried and exit_limit is None and open_qty > 0:

@@ -224,3 +224,11 @@ def test_an_entry_request_no_book_lists_after_the_settle_time_is_reported_and_ne
                          side="BUY", order_type="LIMIT", product_type="NRML", quantity=10, status="New",
                          tag=order.entry_tag)
     assert plan(order, [listed], fetched_at=T + SETTLE) == [], "in the book: Step 3 adopts it"
+
+
+def test_a_days_trade_of_the_instrument_does_not_make_an_unlisted_position_look_flat():
+    today = msgspec.structs.replace(running(), id=8, entry_tag=order_tag(8, "entry", 1), entry_order_id=101)
+    todays_entry = BrokerOrder(client_id="C", app_order_id=101, exchange_segment="NSECM", instrument_id=3045,
+                               symbol="SBIN", side="BUY", order_type="LIMIT", product_type="NRML", quantity=10,
+                               status="Filled", filled_qty=10, avg_price=Decimal("99"), tag=order_tag(8, "entry", 1))
+    assert carried_exit_limits([running(), today], BookIndex([todays_entry]), []) == {7: None}
