@@ -16,6 +16,7 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "service.cli.permissions",
     "service.cli.replay",
     "service.cli.audit",
+    "service.cli.mutation",
 )
 
 

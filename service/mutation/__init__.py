@@ -1,0 +1,1 @@
+"""Mutation testing of the pure core with mutmut: which modules, by which tests, and what survived."""
