@@ -8,13 +8,12 @@ import asyncio
 import contextlib
 import logging
 import random
-import signal
 import sys
-import threading
 from pathlib import Path
 
 from actors.user_monitor.window import TradingWindow
 from adapters.broker.paper import run_paper_broker
+from service.cli.stop_signal import StopSignal
 from service.config import CycleConfig
 from service.demo import REFUSAL_REASON, REFUSED_SYMBOL, STRATEGY, DemoMarket, DemoStrategy
 from service.server import Service
@@ -41,12 +40,14 @@ def run_demo(args: argparse.Namespace) -> int:
     if args.database == "sqlite:///demo.db":
         for suffix in ("", "-wal", "-shm"):
             Path(f"demo.db{suffix}").unlink(missing_ok=True)
+    stop = StopSignal()
     try:
         service = Service(database_url=args.database, host="127.0.0.1", port=args.port,
                           cycle=CycleConfig(interval_s=args.interval, window=TradingWindow(enabled=False)))
     except OSError as error:
         print(f"cannot serve on port {args.port}: {error.strerror}; choose another with --port", file=sys.stderr)
         return 2
+    stop.started()
     io, store = service.runtime.io, service.runtime.store
     stack = contextlib.AsyncExitStack()
     try:
@@ -72,7 +73,7 @@ def run_demo(args: argparse.Namespace) -> int:
         print(f"Demo running: cycles every {args.interval:g} s; {REFUSED_SYMBOL} orders are refused "
               f"({REFUSAL_REASON}); {expiring}'s session expires after {args.expire_after:g} s. Ctrl-C stops.",
               flush=True)
-        _wait_for_stop(args.duration)
+        stop.wait(args.duration or None)
         io.call(_cancel(tasks))
     finally:
         io.call(stack.aclose())
@@ -96,10 +97,3 @@ async def _cancel(tasks: list[asyncio.Task]) -> None:
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
-
-
-def _wait_for_stop(duration_s: float) -> None:
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
-    stop.wait(duration_s or None)

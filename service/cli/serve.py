@@ -7,14 +7,13 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import signal
 import sys
-import threading
 
 from actors.pnl_calculator import fifo
 from adapters.errors import AdapterError
 from adapters.web.context import WebSettings
 from service import garbage_collector
+from service.cli.stop_signal import StopSignal
 from service.config import ConfigError, load_config
 from service.logs import configure_logging
 from service.server import Service
@@ -37,6 +36,7 @@ def serve(args: argparse.Namespace) -> int:
     configure_logging(config.logging.level, config.logging.json)
     server = config.server
     garbage_collector.tune_for_service()
+    stop = StopSignal()
     try:
         service = Service(
             database_url=config.database_url, host=server.host, port=server.port, cycle=config.cycle,
@@ -56,10 +56,8 @@ def serve(args: argparse.Namespace) -> int:
     else:
         log.warning("FIFO matching: the Python loop, about 2x slower; the compiled one was not built "
                     "(no C compiler at install time)")
+    stop.started()
     print(f"Serving on {service.url}", flush=True)
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
     stop.wait()
     log.info("stopping: finishing running cycles (up to %s s)", config.shutdown_deadline_s)
     service.close(drain_deadline_s=config.shutdown_deadline_s)

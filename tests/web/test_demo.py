@@ -1,9 +1,11 @@
 """`run.py demo` from the command line: within a minute a connected client sees fills, SL/TP legs, PnL, a
-rejected then regenerated entry and an expired session reported — the issue's promise, checked on the wire."""
+rejected then regenerated entry and an expired session reported — the issue's promise, checked on the wire;
+and a SIGTERM sent the instant it prints its first line stops it cleanly."""
 
 import asyncio
 import json
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -43,12 +45,16 @@ def everything_seen(frames: list[dict]) -> bool:
             and any(f["type"] == "session_needed" for f in frames))
 
 
-def test_the_demo_shows_every_part_of_the_loop_within_a_minute(tmp_path):
-    demo = subprocess.Popen(
-        [sys.executable, str(ROOT / "run.py"), "demo", "--port", "0", "--interval", "1", "--duration", "75",
-         "--expire-after", "15", "--database", f"sqlite:///{tmp_path / 'demo.db'}"],
+def demo_process(tmp_path: Path, *args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "run.py"), "demo", "--port", "0", "--database", f"sqlite:///{tmp_path / 'demo.db'}",
+         *args],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=tmp_path,
         env={"MONITOR_NO_BOOTSTRAP": "1", "PATH": "/usr/bin:/bin"})
+
+
+def test_the_demo_shows_every_part_of_the_loop_within_a_minute(tmp_path):
+    demo = demo_process(tmp_path, "--interval", "1", "--duration", "75", "--expire-after", "15")
     try:
         line = demo.stdout.readline()
         match = re.search(r"(http://127\.0\.0\.1:\d+)/\?token=(\S+)", line)
@@ -65,3 +71,14 @@ def test_the_demo_shows_every_part_of_the_loop_within_a_minute(tmp_path):
     assert any(f["type"] == "session_needed" for f in frames), "no expired session reported"
     assert any(f["type"] == "monitoring_errors" for f in frames)
     assert demo.returncode == 0
+
+
+def test_a_sigterm_sent_the_instant_the_demo_prints_its_first_line_stops_it_cleanly(tmp_path):
+    for start in range(5):
+        (tmp_path / str(start)).mkdir()
+        demo = demo_process(tmp_path / str(start))
+        line = demo.stdout.readline()
+        demo.send_signal(signal.SIGTERM)
+        rest, _ = demo.communicate(timeout=60)
+        assert line.startswith("Dashboard of demo: ") and demo.returncode == 0
+        assert rest.endswith("Demo stopped.\n")

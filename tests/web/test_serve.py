@@ -1,5 +1,6 @@
 """`run.py serve` as a real process: config errors exit 2 with the field and the reason; a healthy server
-answers, logs JSON lines (among them which FIFO loop runs), and on SIGTERM finishes and exits 0."""
+answers, logs JSON lines (among them which FIFO loop runs), and on SIGTERM finishes and exits 0, even one
+sent the instant the address is printed."""
 
 import json
 import signal
@@ -65,3 +66,14 @@ def test_serve_answers_logs_json_and_stops_cleanly_on_sigterm(tmp_path):
     assert len(fifo_loop) == 1
     assert fifo_loop[0]["message"].startswith("FIFO matching: the compiled loop" if fifo.COMPILED
                                               else "FIFO matching: the Python loop")
+
+
+def test_a_sigterm_sent_the_instant_the_address_is_printed_stops_serve_cleanly(tmp_path):
+    config = tmp_path / "monitor.toml"
+    config.write_text(f'database_url = "sqlite:///{tmp_path / "served.db"}"\n[server]\nport = 0\n')
+    for _ in range(10):
+        process = serve(config)
+        line = process.stdout.readline()
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=60)
+        assert line.startswith("Serving on ") and process.returncode == 0, err

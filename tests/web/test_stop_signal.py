@@ -1,0 +1,36 @@
+"""StopSignal, the start-up of `serve` and `demo`: a stop signal sent while the service starts is held, not
+fatal, and stops it once started; the threads the service starts never receive one."""
+
+import signal
+import threading
+
+import pytest
+
+from service.cli.stop_signal import STOP_SIGNALS, StopSignal
+
+
+@pytest.fixture
+def stop_signal():
+    handlers = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    yield StopSignal()
+    signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+    for signum, handler in handlers.items():
+        signal.signal(signum, handler)
+
+
+def test_a_sigterm_sent_while_the_service_starts_is_held_then_stops_it_once_started(stop_signal):
+    signal.pthread_kill(threading.main_thread().ident, signal.SIGTERM)
+    assert not stop_signal.wait(0)
+    stop_signal.started()
+    assert stop_signal.wait(0)
+
+
+def test_threads_started_while_the_service_starts_leave_the_stop_signals_to_the_main_thread(stop_signal):
+    blocked_in_thread: list[set[int]] = []
+    thread = threading.Thread(target=lambda: blocked_in_thread.append(signal.pthread_sigmask(signal.SIG_BLOCK, [])))
+    thread.start()
+    thread.join()
+    stop_signal.started()
+    assert set(STOP_SIGNALS) <= blocked_in_thread[0]
+    assert not set(STOP_SIGNALS) & signal.pthread_sigmask(signal.SIG_BLOCK, [])
