@@ -132,20 +132,18 @@ def carried_exit_limits(orders: Sequence[OrderRow], book: BookIndex,
             for sign in (1, -1):
                 key = (position.exchange_segment, position.instrument_id, sign)
                 net[key] = net.get(key, 0) + max(0, position.net_qty * sign)
-    listed = set(net)
     carried: list[OrderRow] = []
     for order in orders:
         if order.status != "RUNNING":
             continue
         if book.leg(order, "entry") is None:
             carried.append(order)
-        else:
-            key = _position_key(order)
-            net[key] = net.get(key, 0) - max(0, open_quantity(order, book))
+        elif (key := _position_key(order)) in net:
+            net[key] -= max(0, open_quantity(order, book))
     limits: dict[int, int | None] = {}
     for order in sorted(carried, key=lambda o: o.id):
         key = _position_key(order)
-        if key not in listed:
+        if key not in net:
             limits[order.id] = None
             continue
         limits[order.id] = max(0, min(open_quantity(order, book), net[key]))
