@@ -1,13 +1,15 @@
 """What a cycle needs to know before it starts, read from the store and answered as CycleContextLoaded.
 
-It also enforces the daily loss limit: when the day's PnL (as the last cycle computed it) has fallen to
-minus the user's limit, automation is paused with the reason, exactly as if the user had pressed pause.
+It also applies the daily loss limit (its rule is in limits.py): when the day's PnL (as the last cycle
+computed it) has fallen to minus the user's limit, automation is paused with the reason, exactly as if the
+user had pressed pause.
 """
 
 from __future__ import annotations
 
 import msgspec
 
+from actors.order_syncer.limits import daily_loss_pause_reason, watched_loss_limit
 from adapters.store.port import Store
 from messages.commands import LoadCycleContext
 from messages.events import CycleContextLoaded, Event
@@ -21,10 +23,10 @@ class LoadContext:
 
     async def __call__(self, command: LoadCycleContext) -> tuple[Event, ...]:
         context = await self._store.load_cycle_context(command.user_id)
-        if context.daily_loss_limit is not None and not context.paused:
-            pnl = await self._store.day_pnl(command.user_id)
-            if pnl <= -context.daily_loss_limit:
-                reason = f"daily loss limit {context.daily_loss_limit:.2f} reached (day PnL {pnl:.2f})"
+        limit = watched_loss_limit(context.daily_loss_limit, context.paused)
+        if limit is not None:
+            reason = daily_loss_pause_reason(limit, await self._store.day_pnl(command.user_id))
+            if reason is not None:
                 await self._store.set_paused(command.user_id, True, reason)
                 context = msgspec.structs.replace(context, paused=True, pause_reason=reason)
         return (CycleContextLoaded(

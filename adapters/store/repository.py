@@ -22,6 +22,7 @@ from typing import Any, NamedTuple, Protocol, TypeVar
 
 import msgspec
 
+from actors.order_syncer.limits import regeneration_allowed, regeneration_due, total_day_pnl
 from adapters.broker.types import BrokerAccount, BrokerOrder, BrokerPosition
 from adapters.errors import DatabaseError, LeaseLost, StaleVersion
 from adapters.store.batched_read import ReadBatcher
@@ -349,8 +350,7 @@ class SqlStore:
         count as zero)."""
         async with self.database.autocommit() as tx:
             rows = await tx.fetch_all("live_history/pnl_of_user", (user_id,))
-        return sum((value for row in rows for value in (row["realized_pnl"], row["unrealized_pnl"])
-                    if value is not None), Decimal(0))
+        return total_day_pnl((row["realized_pnl"], row["unrealized_pnl"]) for row in rows)
 
     async def set_daily_loss_limit(self, user_id: int, limit: Decimal | None) -> None:
         if limit is not None and limit <= 0:
@@ -632,7 +632,8 @@ class SqlStore:
                     (user_id, *account_ids, *strategies, max_regenerations),
                     counts=(len(account_ids), len(strategies)),
                 )
-                if c["archived_at"] + timedelta(seconds=backoff_s * 2 ** (c["attempt"] - 1)) <= now
+                if regeneration_allowed(c["attempt"], max_regenerations)
+                and regeneration_due(c["archived_at"], c["attempt"], backoff_s, now)
             ]
             if not candidates:
                 return []

@@ -1,5 +1,7 @@
 -- Step 8: the user's archived rejected entries of some accounts and strategies, below the attempt cap,
--- not yet regenerated. Index: ix_archive_user_account_strategy; ux_regenerate_archived_order for NOT EXISTS.
+-- not yet regenerated. The cap repeats actors/order_syncer/limits.py's regeneration_allowed, which decides,
+-- so that exhausted rows are not read every cycle.
+-- Index: ix_archive_user_account_strategy; ux_regenerate_archived_order for NOT EXISTS.
 SELECT a.id AS archived_order_id, a.user_id, a.account_id, a.strategy, a.symbol, a.exchange_segment,
     a.instrument_id, a.side, a.quantity, a.entry_type, a.entry_stop_price, a.entry_limit_price,
     a.sl_stop_price, a.tp_price, a.regeneration_attempt + 1 AS attempt, a.entry_orderstatus, a.archived_at
