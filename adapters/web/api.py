@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from decimal import Decimal
 from typing import Any
 
 import aiohttp
@@ -17,6 +16,7 @@ from actors.order_placer.entries import NewEntry, place_entries
 from adapters.broker.errors import BrokerError
 from adapters.errors import AdapterError
 from adapters.web.auth import authenticated_user
+from adapters.web.batch_validation import order_problem
 from adapters.web.context import CONTEXT, WebContext
 from messages.api import BatchOrder, BatchRequest, BatchResult, PauseRequest, SessionRequest
 from messages.frames import PausedFrame
@@ -24,7 +24,6 @@ from replay.timeline import cycle_timeline
 from service.metrics import CONTENT_TYPE
 from service.snapshots import orders_frame, pnl_frame
 
-TICK = Decimal("0.05")
 _encoder = msgspec.json.Encoder()
 
 
@@ -56,33 +55,6 @@ async def _all_accounts(context: WebContext, user_id: int) -> tuple[int, ...]:
 
 
 # --- orders -----------------------------------------------------------------------------------------
-
-
-def order_problem(order: BatchOrder) -> str | None:
-    """Why an entry cannot be sent as given, in a trader's words, or None."""
-    needs_limit = order.entry_type in ("LIMIT", "STOPLIMIT")
-    needs_stop = order.entry_type in ("STOPLIMIT", "STOPMARKET")
-    if needs_limit != (order.entry_limit_price is not None):
-        return f"{order.entry_type} entry {'needs' if needs_limit else 'takes no'} entry_limit_price"
-    if needs_stop != (order.entry_stop_price is not None):
-        return f"{order.entry_type} entry {'needs' if needs_stop else 'takes no'} entry_stop_price"
-    for name in ("entry_stop_price", "entry_limit_price", "sl_stop_price", "tp_price"):
-        price = getattr(order, name)
-        if price is None:
-            continue
-        if not price.is_finite() or price <= 0:
-            return f"{name} must be a price above zero"
-        if price % TICK:
-            return f"{name} {price} is not a multiple of the 0.05 tick"
-    reference = order.entry_limit_price or order.entry_stop_price
-    if reference is not None:
-        below, above = (order.sl_stop_price, order.tp_price) if order.side == "BUY" else (order.tp_price,
-                                                                                             order.sl_stop_price)
-        if below is not None and below >= reference:
-            return f"the {'stop-loss' if order.side == 'BUY' else 'take-profit'} must be below the entry {reference}"
-        if above is not None and above <= reference:
-            return f"the {'take-profit' if order.side == 'BUY' else 'stop-loss'} must be above the entry {reference}"
-    return None
 
 
 async def place_batch_orders(request: web.Request) -> web.Response:
