@@ -97,3 +97,25 @@ def test_day_wise_positions_hold_only_todays_fills_and_net_wise_all():
     [net] = simulator.positions_of("P1", "NetWise")
     [day] = simulator.positions_of("P1", "DayWise")
     assert (net.net_qty, day.net_qty) == (13, 3)
+
+
+def test_a_new_day_empties_the_order_and_trade_books_keeps_the_positions_and_never_reuses_an_order_id():
+    simulator = Simulator(now=lambda: datetime(2024, 5, 2, 5, 0, tzinfo=UTC))
+    simulator.set_price("SBIN", Decimal(800))
+
+    def place(side: str, order_type: str, price: int) -> int:
+        return simulator.place(OrderTicket(client_id="P1", segment="NSECM", instrument_id=3045, side=side,
+                                           order_type=order_type, product_type="NRML", quantity=10,
+                                           limit_price=Decimal(price), stop_price=Decimal(price),
+                                           tag=f"{side}{price}")).app_order_id
+
+    place("BUY", "MARKET", 0)
+    stop = place("SELL", "STOPLIMIT", 790)
+
+    simulator.new_day()
+
+    assert simulator.orders_of("P1") == [] and simulator.fills_of("P1") == []
+    simulator.set_price("SBIN", Decimal(780))  # yesterday's stop ended with its day: nothing sells
+    [net] = simulator.positions_of("P1", "NetWise")
+    assert net.net_qty == 10 and simulator.positions_of("P1", "DayWise") == []
+    assert place("SELL", "LIMIT", 780) > stop

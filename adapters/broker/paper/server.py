@@ -4,7 +4,7 @@ Owns the wire: the envelope, the XTS field names and spellings (mixed-case order
 time formats, numbers as numbers in order rows and as strings in positions, "no data" codes), session
 checks, and what tests and the demo script through `/_sim/`: prices, reject rules, fill slicing, latency,
 faults per route and account (including accepting an order and then answering 500), random faults on a
-share of all requests (chaos, for soak tests), session expiry,
+share of all requests (chaos, for soak tests), session expiry, the next trading day,
 and the journal of every order request received. Matching lives in `simulator.py`. Responses of the
 control API never carry a token or a key.
 
@@ -671,6 +671,11 @@ async def sim_reset(request: web.Request) -> web.Response:
     return _control_ok({"reset": True})
 
 
+async def sim_new_day(request: web.Request) -> web.Response:
+    request.app[STATE].simulator.new_day()
+    return _control_ok({"new_day": True})
+
+
 async def _price_walk(app: web.Application, interval_s: float) -> None:
     while True:
         await asyncio.sleep(interval_s)
@@ -704,6 +709,7 @@ def build_app(simulator: Simulator, *, seed: int = 0, walk_interval_s: float | N
     app.router.add_post("/_sim/expire", sim_expire)
     app.router.add_get("/_sim/orders", sim_orders)
     app.router.add_post("/_sim/reset", sim_reset)
+    app.router.add_post("/_sim/new_day", sim_new_day)
 
     async def announce_shutdown(app: web.Application) -> None:
         app[STATE].shutting_down.set()

@@ -7,6 +7,7 @@ Owns the rules of a small exchange-plus-broker: orders are validated (bad ones r
 fill when the price reaches them (at the better of limit and last price), optionally a slice per price
 move; STOPMARKET / STOPLIMIT wait in "Trigger Pending" until the price crosses the stop. Modify keeps the
 AppOrderID and the tag of the placement; cancel ends an open order. Positions are derived from fills only.
+`new_day` starts the next trading day: the order and trade books start empty, the positions carry over.
 It knows nothing of HTTP or of the XTS field names: `server.py` renders its rows on the wire.
 
 Orders and fills change only through its methods, and every change stamps the account's book anew (stamps
@@ -189,6 +190,8 @@ class _Book:
     stamp: int
     orders: dict[int, SimOrder] = field(default_factory=dict)
     fills: list[Fill] = field(default_factory=list)
+    carried: list[Fill] = field(default_factory=list)
+    """Fills of earlier trading days (`new_day`): in the NetWise positions only."""
 
 
 def _utc_now() -> datetime:
@@ -225,6 +228,16 @@ class Simulator:
         self._next_execution_id = 1
         self.reject_rules: list[RejectRule] = []
         self.max_fill_qty: int | None = None
+
+    def new_day(self) -> None:
+        """Start the next trading day: every account's order book and trade book start empty (an order ends
+        with its day: the paper broker knows DAY validity only), its NetWise positions keep every earlier
+        fill, and AppOrderIDs go on from where they were, never reused."""
+        for client_id in list(self._books):
+            book = self._changed(client_id)
+            book.carried.extend(book.fills)
+            book.fills = []
+            book.orders = {}
 
     def now(self) -> datetime:
         return self._now()
@@ -369,11 +382,12 @@ class Simulator:
         return list(self._book(client_id).fills)
 
     def positions_of(self, client_id: str, view: Literal["NetWise", "DayWise"]) -> list[Position]:
-        """Net positions from every fill, or from today's fills (exchange date) for `DayWise`."""
-        fills = self._book(client_id).fills
+        """Net positions from every fill, or from today's fills (exchange date, since `new_day`) for `DayWise`."""
+        book = self._book(client_id)
+        fills = [*book.carried, *book.fills]
         if view == "DayWise":
             today = _exchange_date(self._now())
-            fills = [fill for fill in fills if _exchange_date(fill.at) == today]
+            fills = [fill for fill in book.fills if _exchange_date(fill.at) == today]
         grouped: dict[tuple[str, int, str], list[Fill]] = {}
         for fill in fills:
             instrument = fill.order.instrument
