@@ -121,11 +121,12 @@ def _is_live(row: BrokerOrder | None) -> bool:
 def carried_exit_limits(orders: Sequence[OrderRow], book: BookIndex,
                         positions: Sequence[BrokerPosition]) -> dict[int, int | None]:
     """The most each carried trade may exit, by order id: the running trades whose entry this book does not
-    list (a trade of an earlier day, whose earlier exits the book no longer shows either) share the
-    account's NRML net position in the instrument, in the trade's direction, after what the trades the
-    book does list still hold open; in order id order. None where the positions list no NRML position of
-    the instrument: nothing can be told from an absence (a delivery trade becomes a holding), and the
-    trade keeps exits for all it holds on record. The open quantity of a trade the book lists is exact."""
+    list (a trade of an earlier day, whose exits filled after the last sync that saw its legs are on no
+    record) share the account's NRML net position in the instrument, in the trade's direction, after what
+    the trades the book does list still hold open; in order id order. None where the positions list no NRML
+    position of the instrument: nothing can be told from an absence (a delivery trade becomes a holding),
+    and the trade keeps exits for all it holds on record. The open quantity of a trade the book lists is
+    exact."""
     net: dict[tuple[str, int, int], int] = {}
     for position in positions:
         if position.product_type == "NRML":
@@ -152,8 +153,9 @@ def carried_exit_limits(orders: Sequence[OrderRow], book: BookIndex,
 
 
 def open_quantity(order: OrderRow, book: BookIndex) -> int:
-    """What the order holds open by the record and this book: its entry's fills less every exit fill."""
-    return order.filled_qty - sum(qty for qty, _ in book.exit_fills(order))
+    """What the order holds open by the record and this book: its entry's fills less every exit fill known,
+    those of earlier days on record included (`BookIndex.exit_fills`, as Step 3 counts them)."""
+    return order.filled_qty - sum(fill.qty for fill in book.exit_fills(order))
 
 
 def _position_key(order: OrderRow) -> tuple[str, int, int]:

@@ -1,5 +1,5 @@
 """Finding an order's legs in a fetched order book: by tag first, then by broker order id; and the
-exit fills of every attempt of an order's SL and TP legs.
+exit fills of every attempt of an order's SL and TP legs, the book's merged into the order's record.
 
 `BookIndex` is pure; `book_index` keeps each account's index while its snapshot is the same object, so the
 four steps of a cycle that look legs up (and every cycle whose book did not change) build it once.
@@ -14,7 +14,7 @@ from functools import cached_property
 from actors.account_memo import AccountMemo
 from actors.order_placer.tags import parse_tag
 from adapters.broker.types import OPEN_STATUSES, BrokerOrder
-from adapters.store.rows import OrderRow
+from adapters.store.rows import ExitFill, OrderRow
 
 MONEY_PLACES = Decimal("0.0001")
 """DECIMAL(18,4): what the database keeps of a price or an amount."""
@@ -58,17 +58,23 @@ class BookIndex:
         """Every row of this book of any attempt of the order's SL or TP leg, in book order."""
         return self._exit_rows_by_leg.get((order_id, leg), [])
 
-    def exit_fills(self, order: OrderRow) -> list[tuple[int, Decimal]]:
-        """(qty, avg price) of every row of this book that filled part of the order's SL or TP: every
-        attempt of each leg (an attempt that filled part and was then cancelled or expired counts), and the
-        tracked row of a leg even when it carries no tag of ours."""
+    def exit_fills(self, order: OrderRow) -> tuple[ExitFill, ...]:
+        """Every exit fill of the order, by broker order id: its record (`order.exit_fills`) with each row of
+        this book that filled part of its SL or TP in place of what the record holds of that row. The rows
+        are every attempt of each leg (an attempt that filled part and was then cancelled or expired counts)
+        and the tracked row of a leg even when it carries no tag of ours; a recorded row the book no longer
+        lists (an exit of an earlier day) stays."""
         rows = {row.app_order_id: row
                 for leg in ("sl", "tp") for row in self._exit_rows_by_leg.get((order.id, leg), ())}
         for leg in ("sl", "tp"):
             if (tracked := self.leg(order, leg)) is not None:
                 rows.setdefault(tracked.app_order_id, tracked)
-        return [(row.filled_qty, row.avg_price) for row in rows.values()
-                if row.filled_qty > 0 and row.avg_price is not None]
+        filled = [ExitFill(app_order_id=row.app_order_id, qty=row.filled_qty, avg_price=money(row.avg_price))
+                  for row in rows.values() if row.filled_qty > 0 and row.avg_price is not None]
+        if not filled:
+            return order.exit_fills
+        fills = {fill.app_order_id: fill for fill in (*order.exit_fills, *filled)}
+        return tuple(fills[app_order_id] for app_order_id in sorted(fills))
 
     def leg(self, order: object, leg: str) -> BrokerOrder | None:
         """The row of the order's current attempt of `leg`: by its tag, else by the broker order id on record

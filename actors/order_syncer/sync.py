@@ -5,9 +5,9 @@ average price), moves its lifecycle (PENDING → ENTRY_OPEN → RUNNING → CLOS
 and computes its realized and unrealized PnL. It returns one optimistic update per changed order (the
 version read is the version expected) and every field change with its before and after, for the event.
 A leg missing from the book is left as it was: the book of a new trading day no longer lists yesterday's
-orders, and absence is for Step 4 to interpret, never a reason to downgrade a status. So is the PnL of an
-order known to have exited when the book shows none of its exit fills. Exit fills are summed over every
-attempt of the SL and TP legs the book lists.
+orders, and absence is for Step 4 to interpret, never a reason to downgrade a status. Exit fills are those
+of every attempt of the SL and TP legs the book lists, merged into the order's record of the exit fills
+counted before (`exit_fills`), so the PnL, the exit price and the lifecycle count the exits of every day.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import msgspec
 
 from actors.order_syncer.book import BookIndex, money
 from adapters.broker.types import OPEN_STATUSES
-from adapters.store.rows import FairPrice, OrderRow, OrderUpdate
+from adapters.store.rows import FairPrice, OrderRow, OrderUpdate, exit_fills_json
 from messages.events import OrderChange
 
 TERMINAL = frozenset({"CLOSED", "REJECTED", "CANCELLED"})
@@ -100,16 +100,18 @@ def _target_fields(
     entry_status = target.get("entry_orderstatus", order.entry_orderstatus)
     avg_entry = target.get("avg_entry_price", order.avg_entry_price)
     exits = book.exit_fills(order)
-    exit_qty = sum(qty for qty, _ in exits)
+    exit_qty = sum(fill.qty for fill in exits)
     status = _lifecycle(order.status, filled, entry_status, exit_qty)
     target["status"] = status
-    if not exits and _exits_on_record(order):
+    target["exit_fills"] = exits
+    if _exits_before_the_record(order, filled, exit_qty):
         return target
     if filled > 0 and avg_entry is not None and status in ("RUNNING", "CLOSED"):
         sign = direction(order)
-        target["realized_pnl"] = money(sum(((price - avg_entry) * qty * sign for qty, price in exits), Decimal(0)))
+        target["realized_pnl"] = money(sum(((fill.avg_price - avg_entry) * fill.qty * sign for fill in exits),
+                                           Decimal(0)))
         if status == "CLOSED":
-            target["exit_price"] = money(sum((price * qty for qty, price in exits), Decimal(0)) / exit_qty)
+            target["exit_price"] = money(sum((fill.avg_price * fill.qty for fill in exits), Decimal(0)) / exit_qty)
             target["unrealized_pnl"] = Decimal("0.0000")
         else:
             mark = fresh_mark(order, fair, now, max_age)
@@ -119,11 +121,14 @@ def _target_fields(
     return target
 
 
-def _exits_on_record(order: OrderRow) -> bool:
-    """Whether the order is known to have exited (in part) although the book shows none of its exit fills:
-    the book of a new trading day no longer lists yesterday's legs. Its PnL and exit price then stay as
-    stored; recomputing them from no fills would zero the realized PnL, and divide by zero for a closed one."""
-    return order.status == "CLOSED" or order.realized_pnl != 0 or order.exit_price is not None
+def _exits_before_the_record(order: OrderRow, filled: int, exit_qty: int) -> bool:
+    """Whether the order's stored PnL counts exits that neither its record nor the book holds: an order that
+    exited before its exit fills were recorded (migration 006), on a day whose book no longer lists them. It
+    is closed with fewer exits known than it filled, or known to have exited with no exit known. Its PnL and
+    exit price then stay as stored; recomputing them from the exits known would drop the earlier ones."""
+    if order.status == "CLOSED":
+        return exit_qty < filled
+    return exit_qty == 0 and (order.realized_pnl != 0 or order.exit_price is not None)
 
 
 def _lifecycle(status: str, filled: int, entry_status: str | None, exit_qty: int) -> str:
@@ -144,4 +149,6 @@ def _lifecycle(status: str, filled: int, entry_status: str | None, exit_qty: int
 def _plain(value: Any) -> str | int | None:
     if value is None or isinstance(value, int | str):
         return value
+    if isinstance(value, tuple):
+        return exit_fills_json(value)
     return str(value)

@@ -40,6 +40,8 @@ from adapters.store.rows import (
     OrderUpdate,
     RegenerationRow,
     RegenerationStatus,
+    exit_fills_from_json,
+    exit_fills_json,
 )
 from adapters.store.values import money, utc
 
@@ -138,7 +140,17 @@ def _history(rows: Sequence[Sequence[Any]], computed_at: datetime | None) -> Liv
 
 
 def _order(row: Mapping[str, Any]) -> OrderRow:
-    return msgspec.convert(row, OrderRow)
+    return msgspec.convert({**row, "exit_fills": exit_fills_from_json(row["exit_fills"])}, OrderRow)
+
+
+def _order_param(column: str, value: Any) -> Any:
+    """The value of an `orders` column as a statement parameter: the exit fills as their JSON text."""
+    return exit_fills_json(value) if column == "exit_fills" else value
+
+
+def _archived(row: OrderRow) -> dict[str, str | int | None]:
+    """An archived order as its event carries it: every column a string, an integer or None."""
+    return {**msgspec.to_builtins(row), "exit_fills": exit_fills_json(row.exit_fills)}
 
 
 def _order_id(row: OrderRow) -> int:
@@ -483,7 +495,8 @@ class SqlStore:
         row = msgspec.structs.replace(row, created_at=row.created_at or now, updated_at=row.updated_at or now)
         async with self._owned_account(row.user_id, row.account_id) as tx:
             await tx.execute("accounts/bump_orders_revision", (row.account_id, row.user_id))
-            order_id = await tx.insert("orders/insert", [getattr(row, f) for f in _ORDER_INSERT_FIELDS])
+            order_id = await tx.insert("orders/insert",
+                                       [_order_param(f, getattr(row, f)) for f in _ORDER_INSERT_FIELDS])
             if row.regenerated_from is not None:
                 claimed = await tx.execute("regenerations/claim", (order_id, now, row.user_id, row.regenerated_from))
                 if claimed != 1:
@@ -543,7 +556,7 @@ class SqlStore:
             assignments = [
                 value
                 for column in UPDATABLE_ORDER_COLUMNS
-                for value in ((1, changes[column]) if column in changes else (0, None))
+                for value in ((1, _order_param(column, changes[column])) if column in changes else (0, None))
             ]
             prepared.append((order_id, expected_version, assignments))
         now = self._now()
@@ -598,7 +611,7 @@ class SqlStore:
                 "orders/delete_archived", (user_id, account_id, *found), counts=(len(found),)
             ) != len(found):
                 raise DatabaseError("orders changed while being archived; nothing was archived")
-        return [msgspec.to_builtins(row) for row in rows]
+        return [_archived(row) for row in rows]
 
     async def archived_orders(self, user_id: int, account_id: int) -> list[ArchivedOrderRow]:
         async with self.database.autocommit() as tx:

@@ -20,6 +20,26 @@ Direction = Literal["LONG", "SHORT"]
 RegenerationStatus = Literal["PLACED", "FAILED"]
 
 
+class ExitFill(msgspec.Struct, frozen=True, kw_only=True):
+    """What one broker row of an order's SL or TP had filled when a sync last saw it."""
+
+    app_order_id: int
+    qty: int
+    avg_price: Decimal
+
+
+_EXIT_FILLS_DECODER = msgspec.json.Decoder(tuple[ExitFill, ...])
+
+
+def exit_fills_json(fills: tuple[ExitFill, ...]) -> str:
+    """An order's record of exit fills as the `exit_fills` column and the order's events hold it."""
+    return msgspec.json.encode(fills).decode()
+
+
+def exit_fills_from_json(text: str) -> tuple[ExitFill, ...]:
+    return _EXIT_FILLS_DECODER.decode(text)
+
+
 class OrderRow(msgspec.Struct, frozen=True, kw_only=True):
     """One `orders` row: a strategy trade with its entry, stop-loss and take-profit legs."""
 
@@ -68,6 +88,9 @@ class OrderRow(msgspec.Struct, frozen=True, kw_only=True):
     """How many of the SL's attempts the broker rejected: only these use up `max_leg_attempts`."""
     tp_rejections: int = 0
     """The same for the TP."""
+    exit_fills: tuple[ExitFill, ...] = ()
+    """Every exit fill counted so far, one per broker row, by app order id: it outlives the order book of the
+    day the fill happened in, so the PnL and the open quantity count the exits of every day."""
 
 
 UPDATABLE_ORDER_COLUMNS: tuple[str, ...] = (
@@ -100,6 +123,7 @@ UPDATABLE_ORDER_COLUMNS: tuple[str, ...] = (
     "legs_changed_at",
     "sl_rejections",
     "tp_rejections",
+    "exit_fills",
 )
 """The only columns `apply_order_updates` may change, in the order of `sql/*/orders/update.sql`'s SET list.
 Identity columns (user, account, strategy, instrument, side, lineage) and bookkeeping (version, times)

@@ -68,6 +68,32 @@ def test_the_take_profit_fills_and_the_stop_loss_is_cancelled(rig: CycleRig):
     assert rig.sent(order.sl_tag, "cancel") == 1, "a closed trade is not cancelled twice"
 
 
+def test_a_trade_that_exits_part_one_day_and_the_rest_the_next_is_closed_with_the_pnl_of_both_days(rig: CycleRig):
+    order_id = given_a_filled_long(rig)
+    rig.run_cycle()
+    rig.sim("liquidity", max_fill_qty=4)
+    rig.price("95")
+    rig.run_cycle()
+    assert (rig.order(order_id).status, rig.order(order_id).realized_pnl) == ("RUNNING", D("-16"))  # (95 - 99) x 4
+
+    rig.sim("new_day")
+    rig.sim("liquidity", max_fill_qty=None)
+    rig.price("100")
+    rig.run_cycle()
+    order = rig.order(order_id)
+    assert rig.book()[order.sl_tag].quantity == 6 and rig.book()[order.tp_tag].quantity == 6
+    rig.price("111")
+    rig.run_cycle()
+
+    order = rig.order(order_id)
+    assert order.status == "CLOSED"
+    assert order.realized_pnl == D("56")  # (95 - 99) x 4 yesterday + (111 - 99) x 6 today
+    assert order.exit_price == D("104.6")  # (95 x 4 + 111 x 6) / 10
+    assert [(fill.qty, fill.avg_price) for fill in order.exit_fills] == [(4, D("95")), (6, D("111"))]
+    assert rig.book()[order.sl_tag].status == "Cancelled"
+    assert not rig.errors(), "the position of 6 the broker carried over bears the record out"
+
+
 def test_a_gap_through_the_stop_loss_is_converted_to_a_limit_at_the_fair_price(rig: CycleRig):
     order_id = given_a_filled_long(rig)
     rig.run_cycle()

@@ -7,18 +7,23 @@ import os
 import sqlite3
 import subprocess
 import sys
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pymysql
 import pytest
 
 from adapters.store.factory import migrate_url, open_database
-from adapters.store.migrations import schema_version
+from adapters.store.migrations import migrate, schema_version
+from adapters.store.repository import SqlStore
 from adapters.store.sql_loader import load_migrations, load_queries
 from adapters.store.url import parse_database_url
+from tests.storage.conftest import given_user_with_account
 
 ROOT = Path(__file__).resolve().parents[2]
-MIGRATIONS = ["001_schema", "002_monitor_leases", "003_leg_timing", "004_orders_revision", "005_leg_rejections"]
+MIGRATIONS = ["001_schema", "002_monitor_leases", "003_leg_timing", "004_orders_revision", "005_leg_rejections",
+              "006_exit_fills"]
 TABLES = {
     "schema_version",
     "users",
@@ -68,6 +73,32 @@ async def test_migrate_creates_every_table_and_a_second_run_applies_nothing(data
         assert await schema_version(database) == len(MIGRATIONS)
     finally:
         await database.close()
+
+
+async def test_an_order_written_before_migration_006_reads_with_no_exit_fills_on_record_and_its_pnl(database_url):
+    database = await open_database(database_url)
+    store = SqlStore(database)
+    try:
+        async with database.transaction() as tx:
+            await tx.execute("migrations/create_schema_version")
+            for migration in load_migrations(database.dialect)[:5]:
+                for number, statement in enumerate(migration.statements, start=1):
+                    await tx.execute_ddl(statement, f"{migration.name} statement {number}")
+                await tx.execute("migrations/record", (migration.version, migration.name, datetime.now(UTC)))
+        user_id, account_id = await given_user_with_account(store, "alice")
+        async with database.transaction() as tx:
+            await tx.execute_ddl(
+                "INSERT INTO orders (user_id, account_id, strategy, symbol, exchange_segment, instrument_id, side, "
+                "quantity, entry_type, filled_qty, status, realized_pnl, created_at, updated_at) VALUES "
+                f"({user_id}, {account_id}, 's', 'SBIN', 'NSECM', 3045, 'BUY', 10, 'LIMIT', 10, 'RUNNING', "
+                "'-20.0000', '2026-11-25 06:30:00.000000', '2026-11-25 06:30:00.000000')", "an order of 005")
+
+        assert await migrate(database) == ["006_exit_fills"]
+
+        [order] = await store.orders_for_accounts(user_id, [account_id])
+        assert (order.exit_fills, order.realized_pnl) == ((), Decimal("-20.0000"))
+    finally:
+        await store.close()
 
 
 def test_run_py_migrate_on_an_empty_database_twice(database_url):

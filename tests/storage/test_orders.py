@@ -10,7 +10,7 @@ import msgspec
 import pytest
 
 from adapters.errors import DatabaseError, StaleVersion
-from adapters.store.rows import FairPrice, OrderRow, OrderUpdate
+from adapters.store.rows import ExitFill, FairPrice, OrderRow, OrderUpdate, exit_fills_json
 from tests.storage.conftest import T0, an_order, given_user_with_account
 
 HOSTILE = "'; DROP TABLE orders; --"
@@ -51,6 +51,7 @@ def every_column_set(user_id: int, account_id: int) -> OrderRow:
         updated_at=T0 + timedelta(microseconds=123456),
         sl_rejections=2,
         tp_rejections=1,
+        exit_fills=(ExitFill(app_order_id=9_000_000_002, qty=1, avg_price=Decimal("2450.0525")),),
     )
 
 
@@ -121,6 +122,19 @@ async def test_updates_apply_together_and_bump_each_version(store):
         2,
     )
     assert one.updated_at > T0
+
+
+async def test_the_exit_fills_on_record_round_trip_and_stay_when_other_columns_change(store):
+    user_id, account_id = await given_user_with_account(store, "alice")
+    order_id = await store.insert_order(an_order(user_id, account_id))
+    fills = (ExitFill(app_order_id=9_000_000_002, qty=4, avg_price=Decimal("2450.0525")),
+             ExitFill(app_order_id=9_100_000_007, qty=6, avg_price=Decimal("2600.95")))
+
+    await store.apply_order_updates(user_id, account_id, [(order_id, 1, {"exit_fills": fills})])
+    await store.apply_order_updates(user_id, account_id, [(order_id, 2, {"realized_pnl": Decimal("1")})])
+
+    order = await store.order(user_id, order_id)
+    assert (order.exit_fills, order.realized_pnl) == (fills, Decimal("1"))
 
 
 async def test_a_stale_version_rejects_the_whole_batch_and_writes_nothing(store):
@@ -210,7 +224,8 @@ async def test_archiving_moves_the_full_row_and_its_reason_and_loses_nothing(sto
 
     archived = await store.archive_rejected(user_id, account_id, [(rejected, "RMS: margin 'short'")])
 
-    assert archived == [msgspec.to_builtins(before)]
+    assert archived == [{**msgspec.to_builtins(before), "exit_fills": exit_fills_json(before.exit_fills)}]
+    assert msgspec.convert(archived[0], dict[str, str | int | None]), "the row fits its event, RejectedArchived"
     assert archived[0]["realized_pnl"] == "-12.3456"
     assert [o.id for o in await store.orders_for_accounts(user_id, [account_id])] == [kept]
     [stored] = await store.archived_orders(user_id, account_id)

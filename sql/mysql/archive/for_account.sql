@@ -6,7 +6,7 @@ SELECT id, user_id, account_id, strategy, symbol, exchange_segment, instrument_i
     tp_price, tp_order_id, tp_tag, tp_orderstatus, tp_qty,
     status, exit_price, realized_pnl, unrealized_pnl, ltp, reject_reason,
     regenerated_from, regeneration_attempt, version, created_at, updated_at, legs_changed_at,
-    sl_rejections, tp_rejections, archive_reason, archived_at
+    sl_rejections, tp_rejections, exit_fills, archive_reason, archived_at
 FROM orders_archive
 WHERE user_id = %s AND account_id = %s
 ORDER BY id;

@@ -7,5 +7,5 @@ INSERT INTO orders (
     tp_price, tp_order_id, tp_tag, tp_orderstatus, tp_qty,
     status, exit_price, realized_pnl, unrealized_pnl, ltp, reject_reason,
     regenerated_from, regeneration_attempt, version, created_at, updated_at, legs_changed_at,
-    sl_rejections, tp_rejections
-) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s);
+    sl_rejections, tp_rejections, exit_fills
+) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s);

@@ -30,6 +30,7 @@ UPDATE orders SET
     legs_changed_at = CASE WHEN %s THEN %s ELSE legs_changed_at END,
     sl_rejections = CASE WHEN %s THEN %s ELSE sl_rejections END,
     tp_rejections = CASE WHEN %s THEN %s ELSE tp_rejections END,
+    exit_fills = CASE WHEN %s THEN %s ELSE exit_fills END,
     version = version + 1,
     updated_at = %s
 WHERE id = %s AND user_id = %s AND account_id = %s AND version = %s;

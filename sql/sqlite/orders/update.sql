@@ -30,6 +30,7 @@ UPDATE orders SET
     legs_changed_at = CASE WHEN ? THEN ? ELSE legs_changed_at END,
     sl_rejections = CASE WHEN ? THEN ? ELSE sl_rejections END,
     tp_rejections = CASE WHEN ? THEN ? ELSE tp_rejections END,
+    exit_fills = CASE WHEN ? THEN ? ELSE exit_fills END,
     version = version + 1,
     updated_at = ?
 WHERE id = ? AND user_id = ? AND account_id = ? AND version = ?;
