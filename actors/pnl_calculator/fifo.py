@@ -96,11 +96,11 @@ def fills_from_order_book(orders: Iterable[BrokerOrder]) -> list[Fill]:
     """
     fills: list[Fill] = []
     for order in orders:
-        if order.filled_qty == 0:
-            continue
         if order.filled_qty < 0:
             raise ValueError(f"order {order.app_order_id} ({order.symbol}): negative filled qty "
                              f"{order.filled_qty}")
+        if order.filled_qty == 0:
+            continue
         if order.avg_price is None:
             raise ValueError(f"order {order.app_order_id} ({order.symbol}): filled qty {order.filled_qty} "
                              "but no average price")
@@ -155,7 +155,8 @@ def _in_fifo_order(fills: Iterable[Fill]) -> list[Fill]:
     whose tuples cost more to build and compare than the second pass costs. The time sort also settles
     awareness for every fill at once: comparing a naive with an aware datetime raises TypeError, and a
     comparison sort that succeeds has compared every pair of neighbours in its result, so the times are
-    then all naive or all aware, and the first one tells which.
+    then all naive or all aware, and the first one tells which. When they are all naive, the first fill
+    is the first invalid one in (time, order_id) order.
     """
     ordered = list(fills)
     try:
@@ -164,7 +165,7 @@ def _in_fifo_order(fills: Iterable[Fill]) -> list[Fill]:
     except TypeError:
         raise ValueError(_unorderable_fills_reason(ordered)) from None
     if ordered and ordered[0].time.utcoffset() is None:
-        _reject_first_invalid(ordered)
+        raise ValueError(_invalid_fill_reason(ordered[0]))
     return ordered
 
 
@@ -303,24 +304,9 @@ COMPILED = _COMPILED is not None
 """Whether `match_fifo` runs the compiled loop; `run.py serve` logs which at start."""
 
 
-def _reject_first_invalid(ordered: list[Fill]) -> None:
-    """Raise ValueError for the first invalid fill of `ordered`, if there is one."""
-    for fill in ordered:
-        if (
-            type(fill.qty) is not int
-            or fill.qty <= 0
-            or (fill.side != _BUY and fill.side != _SELL)
-            or type(fill.price) is not Decimal
-            or not fill.price.is_finite()
-            or fill.price <= 0
-            or fill.time.tzinfo is None
-        ):
-            raise ValueError(_invalid_fill_reason(fill))
-
-
 def _unorderable_fills_reason(fills: list[Fill]) -> str:
     for fill in fills:
-        if fill.time.tzinfo is None:
+        if fill.time.utcoffset() is None:
             return _invalid_fill_reason(fill)
     return "fills cannot be ordered by (time, order_id): times must be aware datetimes, order ids ints"
 
