@@ -211,3 +211,15 @@ def test_a_closed_order_from_before_the_record_keeps_its_pnl_when_the_book_lists
     changed = changes(order, [todays_tp])
 
     assert "realized_pnl" not in changed and "exit_price" not in changed
+
+
+def test_the_sync_event_carries_the_exit_fills_before_and_after_as_the_json_the_order_stores():
+    order = after_day_one("BUY", sl_fill_price="95.35")
+
+    plan = plan_order_sync([order], BookIndex([exit_row(order, "tp", 2, 301, "PartiallyFilled", 3, "110.15")]), {},
+                           T, timedelta(minutes=2))
+
+    [change] = [c for c in plan.changes if c.field == "exit_fills"]
+    assert msgspec.json.decode(change.before) == [{"app_order_id": 200, "qty": 4, "avg_price": "95.3500"}]
+    assert msgspec.json.decode(change.after) == [{"app_order_id": 200, "qty": 4, "avg_price": "95.3500"},
+                                                 {"app_order_id": 301, "qty": 3, "avg_price": "110.1500"}]
