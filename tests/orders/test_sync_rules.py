@@ -223,3 +223,23 @@ def test_the_sync_event_carries_the_exit_fills_before_and_after_as_the_json_the_
     assert msgspec.json.decode(change.before) == [{"app_order_id": 200, "qty": 4, "avg_price": "95.3500"}]
     assert msgspec.json.decode(change.after) == [{"app_order_id": 200, "qty": 4, "avg_price": "95.3500"},
                                                  {"app_order_id": 301, "qty": 3, "avg_price": "110.1500"}]
+
+
+def test_exit_rows_the_order_tracks_by_broker_id_count_though_they_carry_no_tag_of_ours():
+    order = long_trade(sl_order_id=200, sl_orderstatus="Trigger Pending", tp_order_id=300, tp_orderstatus="New")
+    untagged = [msgspec.structs.replace(exit_row(order, "sl", 1, 200, "Filled", 9, "95"), tag=""),
+                msgspec.structs.replace(exit_row(order, "tp", 1, 300, "PartiallyFilled", 1, "110"), tag="")]
+
+    closed = synced(order, [entry_row(), *untagged])
+
+    assert closed.status == "CLOSED"
+    assert closed.realized_pnl == Decimal("-35.0000")  # (95 - 100) x 9 + (110 - 100) x 1
+    assert closed.exit_price == Decimal("96.5000")  # (95 x 9 + 110 x 1) / 10
+
+
+def test_an_exit_row_with_no_fill_or_no_average_price_yet_adds_nothing_to_the_record():
+    order = after_day_one("BUY", sl_fill_price="95.35")
+    rows = [exit_row(order, "sl", 2, 201, "New", 0, "0"),
+            msgspec.structs.replace(exit_row(order, "tp", 2, 301, "PartiallyFilled", 2), avg_price=None)]
+
+    assert synced(order, rows).exit_fills == order.exit_fills
