@@ -83,8 +83,7 @@ class BookIndex:
         tag = getattr(order, f"{leg}_tag")
         if tag and tag in self.by_tag:
             return self.by_tag[tag]
-        broker_id = getattr(order, f"{leg}_order_id")
-        row = self.by_id.get(broker_id) if broker_id is not None else None
+        row = self.by_id.get(getattr(order, f"{leg}_order_id"))
         if row is None or (tag and row.tag != tag and parse_tag(row.tag) is not None):
             return None
         return row

@@ -108,16 +108,16 @@ def _target_fields(
         return target
     if filled > 0 and avg_entry is not None and status in ("RUNNING", "CLOSED"):
         sign = direction(order)
-        target["realized_pnl"] = money(sum(((fill.avg_price - avg_entry) * fill.qty * sign for fill in exits),
+        target["realized_pnl"] = money(sum((sign * (fill.avg_price - avg_entry) * fill.qty for fill in exits),
                                            Decimal(0)))
         if status == "CLOSED":
-            target["exit_price"] = money(sum((fill.avg_price * fill.qty for fill in exits), Decimal(0)) / exit_qty)
+            target["exit_price"] = money(sum(fill.avg_price * fill.qty for fill in exits) / exit_qty)
             target["unrealized_pnl"] = Decimal("0.0000")
         else:
             mark = fresh_mark(order, fair, now, max_age)
             if mark is not None:
                 target["ltp"] = money(mark)
-                target["unrealized_pnl"] = money((mark - avg_entry) * (filled - exit_qty) * sign)
+                target["unrealized_pnl"] = money(sign * (mark - avg_entry) * (filled - exit_qty))
     return target
 
 

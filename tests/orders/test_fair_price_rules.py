@@ -5,6 +5,7 @@ or missing to judge. Pure: given an order row, a book and a fair price, the modi
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import msgspec
 import pytest
 
 from actors.order_placer.rules import (
@@ -18,6 +19,7 @@ from actors.order_placer.rules import (
 )
 from actors.order_placer.tags import order_tag
 from actors.order_syncer.book import BookIndex
+from actors.order_syncer.sync import fresh_fair_prices
 from adapters.broker.types import BrokerOrder, ModifyRequest
 from adapters.store.rows import FairPrice, OrderRow
 
@@ -127,6 +129,18 @@ def test_a_fair_price_exactly_max_age_old_is_still_fresh():
 def test_a_fair_price_older_than_max_age_is_reported_stale():
     old = fair(buy=Decimal("100"), updated_at=T - MAX_AGE - timedelta(microseconds=1))
     assert usable_fair_price(old, T, MAX_AGE) == FairPriceCheck("stale")
+
+
+def test_fresh_fair_prices_give_each_symbol_once_in_order_with_its_fair_price_while_fresh_else_none():
+    at_max_age = msgspec.structs.replace(fair(buy=Decimal("200"), updated_at=T - MAX_AGE), symbol="TCS")
+    stale = msgspec.structs.replace(fair(buy=Decimal("300"), updated_at=T - MAX_AGE - timedelta(microseconds=1)),
+                                    symbol="INFY")
+    now_quoted = fair(buy=Decimal("100"))
+    known = {"TCS": at_max_age, "INFY": stale, "SBIN": now_quoted}
+
+    seen = fresh_fair_prices(known, ["TCS", "SBIN", "INFY", "SBIN", "HDFC"], T, MAX_AGE)
+
+    assert seen == (("HDFC", None), ("INFY", None), ("SBIN", now_quoted), ("TCS", at_max_age))
 
 
 # --- Step 5: an untriggered stop entry the fair price crossed ----------------------------------------------

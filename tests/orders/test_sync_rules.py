@@ -7,13 +7,14 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import msgspec
+import pytest
 
 from actors.order_placer.rules import PlaceLeg, PositionMismatch, carried_exit_limits, plan_protection
 from actors.order_placer.tags import order_tag
 from actors.order_syncer.book import BookIndex
 from actors.order_syncer.sync import plan_order_sync
 from adapters.broker.types import BrokerOrder, BrokerPosition
-from adapters.store.rows import ExitFill, FairPrice, OrderRow
+from adapters.store.rows import ExitFill, FairPrice, OrderRow, OrderUpdate
 
 T = datetime(2026, 11, 25, 6, 30, tzinfo=UTC)
 
@@ -243,3 +244,163 @@ def test_an_exit_row_with_no_fill_or_no_average_price_yet_adds_nothing_to_the_re
             msgspec.structs.replace(exit_row(order, "tp", 2, 301, "PartiallyFilled", 2), avg_price=None)]
 
     assert synced(order, rows).exit_fills == order.exit_fills
+
+
+# --- mirroring the entry and the lifecycle ---------------------------------------------------------------
+
+
+def pending_order(side: str = "BUY", **fields) -> OrderRow:
+    """An order whose entry was sent (tagged) but that no sync has seen yet: no broker id, no fill."""
+    base = dict(side=side, entry_order_id=None, entry_orderstatus=None, filled_qty=0, avg_entry_price=None,
+                status="PENDING")
+    base.update(fields)
+    return long_trade(**base)
+
+
+def entry_of(side: str, status: str, filled: int = 0, avg: str | None = None, reason: str = "") -> BrokerOrder:
+    return msgspec.structs.replace(entry_row(), side=side, status=status, filled_qty=filled,
+                                   avg_price=Decimal(avg) if avg else None, reject_reason=reason)
+
+
+def fair_at(buy: str, sell: str) -> FairPrice:
+    return FairPrice(symbol="SBIN", buy_fair_price=Decimal(buy), sell_fair_price=Decimal(sell), updated_at=T)
+
+
+@pytest.mark.parametrize("side", ["BUY", "SELL"])
+@pytest.mark.parametrize(("entry_status", "reason", "expected"), [
+    ("New", "", {"status": "ENTRY_OPEN"}),
+    ("Trigger Pending", "", {"status": "ENTRY_OPEN"}),
+    ("Cancelled", "", {"status": "CANCELLED"}),
+    ("Rejected", "RMS: margin exceeds", {"status": "REJECTED", "reject_reason": "RMS: margin exceeds"}),
+    ("Rejected", "", {"status": "REJECTED", "reject_reason": "rejected by the broker"}),
+])
+def test_an_unfilled_entry_the_book_lists_moves_a_pending_order_to_the_lifecycle_of_its_status(
+        side, entry_status, reason, expected):
+    changed = changes(pending_order(side), [entry_of(side, entry_status, reason=reason)])
+
+    assert changed == {"entry_order_id": 100, "entry_orderstatus": entry_status, **expected}
+
+
+@pytest.mark.parametrize("side", ["BUY", "SELL"])
+def test_a_pending_order_whose_entry_the_book_does_not_list_stays_pending(side):
+    assert changes(pending_order(side), []) == {}
+
+
+@pytest.mark.parametrize(("side", "fair", "ltp", "unrealized"), [
+    ("BUY", fair_at("101.50", "101"), "101.0000", "7.5000"),  # (101 - 100.25) x 10 at the sell fair price
+    ("SELL", fair_at("99.50", "99"), "99.5000", "7.5000"),  # (100.25 - 99.50) x 10 at the buy fair price
+])
+def test_an_entry_that_fills_makes_the_trade_running_marked_from_the_books_fill_and_average_price(
+        side, fair, ltp, unrealized):
+    order = pending_order(side, entry_order_id=100, entry_orderstatus="New", status="ENTRY_OPEN")
+
+    changed = changes(order, [entry_of(side, "Filled", 10, "100.25")], fair)
+
+    assert changed == {"entry_orderstatus": "Filled", "filled_qty": 10, "avg_entry_price": "100.2500",
+                       "status": "RUNNING", "ltp": ltp, "unrealized_pnl": unrealized}
+
+
+@pytest.mark.parametrize(("side", "fair", "unrealized"), [
+    ("BUY", fair_at("103", "102"), "2.0000"),
+    ("SELL", fair_at("99", "98"), "1.0000"),
+])
+def test_a_one_share_fill_makes_the_trade_running_with_its_pnl(side, fair, unrealized):
+    order = pending_order(side, quantity=1, entry_order_id=100, entry_orderstatus="New", status="ENTRY_OPEN")
+
+    changed = changes(order, [entry_of(side, "Filled", 1, "100")], fair)
+
+    assert (changed["status"], changed["filled_qty"], changed["unrealized_pnl"]) == ("RUNNING", 1, unrealized)
+
+
+@pytest.mark.parametrize("side", ["BUY", "SELL"])
+def test_a_filled_entry_without_an_average_price_yet_runs_with_no_pnl_until_it_has_one(side):
+    order = pending_order(side, entry_order_id=100, entry_orderstatus="New", status="ENTRY_OPEN")
+
+    changed = changes(order, [entry_of(side, "Filled", 10)], fair_at("101", "100"))
+
+    assert changed == {"entry_orderstatus": "Filled", "filled_qty": 10, "status": "RUNNING"}
+
+
+@pytest.mark.parametrize("side", ["BUY", "SELL"])
+def test_an_entry_still_open_keeps_the_trade_running_though_its_exits_sold_all_it_filled(side):
+    order = msgspec.structs.replace(trade_of(side), filled_qty=5)
+    book = [entry_of(side, "PartiallyFilled", 5, "100"), exit_row(order, "sl", 1, 200, "Filled", 5, "100")]
+
+    changed = changes(order, book)
+
+    assert changed["entry_orderstatus"] == "PartiallyFilled"
+    assert "status" not in changed
+
+
+@pytest.mark.parametrize("side", ["BUY", "SELL"])
+def test_an_entry_the_book_no_longer_lists_counts_with_its_stored_status_for_the_lifecycle(side):
+    order = msgspec.structs.replace(trade_of(side), filled_qty=5, entry_orderstatus="PartiallyFilled")
+
+    changed = changes(order, [exit_row(order, "sl", 1, 200, "Filled", 5, "100")])
+
+    assert "status" not in changed and "entry_orderstatus" not in changed
+
+
+@pytest.mark.parametrize("side", ["BUY", "SELL"])
+@pytest.mark.parametrize("leg", ["sl", "tp"])
+def test_an_exit_legs_broker_id_and_status_are_mirrored_from_the_row_its_tag_finds(side, leg):
+    order = msgspec.structs.replace(trade_of(side), **{f"{leg}_order_id": None, f"{leg}_orderstatus": None})
+
+    changed = changes(order, [entry_of(side, "Filled", 10, "100"), exit_row(order, leg, 1, 250, "New")])
+
+    assert changed == {f"{leg}_order_id": 250, f"{leg}_orderstatus": "New"}
+
+
+@pytest.mark.parametrize("side", ["BUY", "SELL"])
+@pytest.mark.parametrize("status", ["RUNNING", "CLOSED"])
+def test_an_order_with_nothing_filled_gets_no_pnl_whatever_status_it_records(side, status):
+    order = long_trade(side=side, filled_qty=0, entry_orderstatus="Filled", status=status)
+
+    assert changes(order, [], fair_at("101", "100")) == {}
+
+
+@pytest.mark.parametrize(("side", "leg", "recorded", "revised", "realized"), [
+    ("BUY", "sl", "95", "95.10", "-49.0000"),  # (95.10 - 100) x 10
+    ("SELL", "sl", "105", "104.90", "-49.0000"),  # (100 - 104.90) x 10
+    ("BUY", "tp", "110", "110.20", "102.0000"),  # (110.20 - 100) x 10
+    ("SELL", "tp", "90", "89.80", "102.0000"),  # (100 - 89.80) x 10
+])
+def test_a_closed_trade_whose_book_lists_all_its_exits_takes_its_pnl_and_exit_price_from_them(
+        side, leg, recorded, revised, realized):
+    order = msgspec.structs.replace(
+        trade_of(side), status="CLOSED", **{f"{leg}_orderstatus": "Filled"}, exit_price=Decimal(recorded),
+        realized_pnl=(Decimal(recorded) - 100) * 10 * (1 if side == "BUY" else -1),
+        exit_fills=(ExitFill(app_order_id=200 if leg == "sl" else 300, qty=10, avg_price=Decimal(recorded)),))
+
+    closed = synced(order, [exit_row(order, leg, 1, 200 if leg == "sl" else 300, "Filled", 10, revised)])
+
+    assert (closed.realized_pnl, closed.exit_price) == (Decimal(realized), Decimal(revised).quantize(Decimal("0.0001")))
+    assert closed.status == "CLOSED"
+
+
+# --- the plan -------------------------------------------------------------------------------------------
+
+
+def test_the_sync_event_carries_ids_and_quantities_as_numbers_and_an_unset_field_as_none():
+    order = pending_order(entry_order_id=100, entry_orderstatus="New", status="ENTRY_OPEN")
+
+    plan = plan_order_sync([order], BookIndex([entry_of("BUY", "Filled", 10, "100.25")]), {}, T,
+                           timedelta(minutes=2))
+
+    by_field = {c.field: (c.before, c.after) for c in plan.changes}
+    assert by_field["filled_qty"] == (0, 10)
+    assert by_field["avg_entry_price"] == (None, "100.2500")
+    assert by_field["entry_orderstatus"] == ("New", "Filled")
+
+
+def test_each_changed_order_gets_one_update_at_the_version_read_even_after_an_unchanged_order():
+    unchanged = long_trade(status="CLOSED", filled_qty=0)
+    pending = pending_order(id=8, account_id=5, version=3, entry_tag=order_tag(8, "entry", 1))
+    row = msgspec.structs.replace(entry_of("BUY", "New"), app_order_id=800, tag=order_tag(8, "entry", 1))
+
+    plan = plan_order_sync([unchanged, pending], BookIndex([row]), {}, T, timedelta(minutes=2))
+
+    assert plan.updates == (OrderUpdate(8, 3, {"entry_order_id": 800, "entry_orderstatus": "New",
+                                               "status": "ENTRY_OPEN"}),)
+    assert {(c.order_id, c.account_id) for c in plan.changes} == {(8, 5)}
+    assert [c.field for c in plan.changes] == ["entry_order_id", "entry_orderstatus", "status"]
