@@ -135,7 +135,7 @@ def evolve(state: CycleState, event: Event) -> CycleState:
             return msgspec.structs.replace(state, runs=(*state.runs, run))
         case StepTimedOut(step=step):
             return _record(state, step, event.account_ids, Outcome.TIMED_OUT, event.at,
-                           ErrorKind.TIMEOUT, f"no reply within {event.deadline_s:g} s")
+                           (ErrorKind.TIMEOUT, f"no reply within {event.deadline_s:g} s"))
         case CycleFinished():
             return msgspec.structs.replace(state, finished=True)
         case _ if hasattr(event, "succeeded"):
@@ -151,7 +151,7 @@ def _fold_step_outcome(state: CycleState, event: Event) -> CycleState:
             return msgspec.structs.replace(folded, context=event)
         return folded
     return _record(state, step, event.account_ids, Outcome.FAILED, event.at,
-                   event.kind, event.message)  # type: ignore[union-attr]
+                   (event.kind, event.message))  # type: ignore[union-attr]
 
 
 def _record(
@@ -160,10 +160,10 @@ def _record(
     account_ids: tuple[int, ...],
     outcome: Outcome,
     at: datetime,
-    kind: ErrorKind | None = None,
-    message: str = "",
+    error: tuple[ErrorKind, str] | None = None,
 ) -> CycleState:
-    """Record `outcome` for the accounts of `step` still waiting; late or unknown replies are ignored."""
+    """Record `outcome` for the accounts of `step` still waiting, and `error` (kind, message) for each of them;
+    late or unknown replies are ignored."""
     run = state.run_of(step)
     if run is None or run.complete():
         return state
@@ -176,7 +176,8 @@ def _record(
     results = run.results + tuple(AccountResult(account_id=a, outcome=outcome, at=at) for a in targets)
     runs = tuple(msgspec.structs.replace(r, results=results) if r is run else r for r in state.runs)
     errors = state.errors
-    if kind is not None:
+    if error is not None:
+        kind, message = error
         errors += tuple(
             CycleError(step=step, account_id=a, kind=ErrorKind(kind), message=message, at=at) for a in targets
         )
@@ -271,14 +272,13 @@ def summarize(state: CycleState) -> CycleSummary:
             if result is None:
                 reports.append(StepReport(step=step, account_id=account_id, outcome=Outcome.SKIPPED))
             else:
-                duration = int((result.at - run.issued_at).total_seconds() * 1000)
                 reports.append(StepReport(step=step, account_id=account_id, outcome=result.outcome,
-                                          duration_ms=max(duration, 0)))
+                                          duration_ms=max(_duration_ms(run, result), 0)))
     report_run = state.run_of(Step.REPORT)
     if report_run and report_run.results:
         result = report_run.results[0]
         reports.append(StepReport(step=Step.REPORT, account_id=None, outcome=result.outcome,
-                                  duration_ms=int((result.at - report_run.issued_at).total_seconds() * 1000)))
+                                  duration_ms=_duration_ms(report_run, result)))
     return CycleSummary(
         user_id=state.user_id,
         cycle_id=state.cycle_id or "",
@@ -289,6 +289,11 @@ def summarize(state: CycleState) -> CycleSummary:
         notices=_notices(state),
         paused=bool(state.context and state.context.paused),
     )
+
+
+def _duration_ms(run: StepRun, result: AccountResult) -> int:
+    """Milliseconds from the command to the reply, truncated."""
+    return int((result.at - run.issued_at).total_seconds() * 1000)
 
 
 def _notices(state: CycleState) -> tuple[str, ...]:
