@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any, get_args
 
 from actors.user_monitor.actor import UserMonitor
-from actors.user_monitor.cycle import CycleState
+from actors.user_monitor.cycle import PIPELINE, CycleState
 from actors.user_monitor.window import TradingWindow
 from actors.worker import FAILURE_EVENT, Request
 from messages.commands import Command, FinishCycle
@@ -125,7 +125,9 @@ class ScriptedMonitor:
         Context fields (regeneration_strategies, paused, ...) go into the context reply."""
         failures = failures or {}
         self.tick()
-        while self.state.running:
+        for _ in range(len(PIPELINE)):
+            if not self.state.running:
+                break
             command = self.pending
             self.clock.advance(step_seconds)
             if command.step is Step.CONTEXT and Step.CONTEXT not in failures:
@@ -141,6 +143,7 @@ class ScriptedMonitor:
                     self.fail(accounts=() if target is None else (target,), kind=plan[target], command=command)
             if any(plan.get(t) == SILENT for t in targets):
                 self.advance(self.config.timeout_for(command.step))
+        assert not self.state.running, f"the cycle still runs after an answer to each of its {len(PIPELINE)} steps"
 
     # --- observing ----------------------------------------------------------------------------
 
