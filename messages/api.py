@@ -1,4 +1,5 @@
-"""HTTP API payloads (JSON bodies and answers) as msgspec Structs. No logic."""
+"""HTTP API payloads (JSON bodies and answers) as msgspec Structs, with the bounds of the columns they are
+stored in. No logic. The OpenAPI document (`GET /api/openapi.json`) is built from these types."""
 
 from __future__ import annotations
 
@@ -9,22 +10,33 @@ import msgspec
 
 from adapters.broker.types import OrderType, Side
 
-Positive = Annotated[int, msgspec.Meta(gt=0)]
-Price = Decimal
-"""Validated above zero and on the tick by the API (msgspec bounds only numbers it parses as such)."""
+INT_MAX = 2**31 - 1
+"""The largest SQL INT (`orders.quantity`)."""
+BIGINT_MAX = 2**63 - 1
+"""The largest SQL BIGINT (ids, `orders.instrument_id`)."""
+MAX_BATCH_ORDERS = 200
+SESSION_TOKEN_MAX_CHARS = 1024
+"""`accounts.token` is VARCHAR(1024)."""
+
+Id = Annotated[int, msgspec.Meta(ge=1, le=BIGINT_MAX)]
+Quantity = Annotated[int, msgspec.Meta(ge=1, le=INT_MAX)]
+Price = Annotated[Decimal, msgspec.Meta(
+    description="above zero, below 10^14, at most 4 decimal places (DECIMAL(18,4)) and on the 0.05 tick; "
+                "checked per order by the API, as a string or a number")]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+Outcome = Literal["placed", "rejected", "in_flight", "not_placed", "invalid"]
 
 
 class BatchOrder(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """One entry of `POST /api/algo-place-batch-orders`: an entry order with its future SL and TP."""
 
-    account_id: int
+    account_id: Id
     strategy: Name
     symbol: Name
     exchange_segment: Literal["NSECM", "NSEFO", "NSECD", "MCXFO", "BSECM", "BSEFO"]
-    instrument_id: Positive
+    instrument_id: Id
     side: Side
-    quantity: Positive
+    quantity: Quantity
     entry_type: OrderType
     entry_stop_price: Price | None = None
     entry_limit_price: Price | None = None
@@ -34,24 +46,45 @@ class BatchOrder(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
 
 
 class BatchRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    orders: Annotated[tuple[BatchOrder, ...], msgspec.Meta(min_length=1, max_length=200)]
+    """The batch: 1 to 200 orders. An order that does not match `BatchOrder` is answered `invalid` alone."""
+
+    orders: Annotated[tuple[BatchOrder, ...], msgspec.Meta(min_length=1, max_length=MAX_BATCH_ORDERS)]
 
 
 class BatchResult(msgspec.Struct, frozen=True, kw_only=True):
+    """What happened to one order of the batch (see README, *Batch outcomes*)."""
+
     index: int
-    outcome: Literal["placed", "rejected", "in_flight", "invalid"]
+    outcome: Outcome
     order_id: int | None = None
     tag: str = ""
     broker_order_id: int | None = None
     reason: str = ""
 
 
+class BatchAnswer(msgspec.Struct, frozen=True, kw_only=True):
+    """One result per order, in the order of the request."""
+
+    results: tuple[BatchResult, ...]
+
+
+class ErrorAnswer(msgspec.Struct, frozen=True, kw_only=True):
+    error: str
+
+
 class SessionRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """`POST /api/accounts/{id}/session`: a token from the broker's own login, or none to log in with the
     account's stored app key and secret key."""
 
-    token: Annotated[str, msgspec.Meta(min_length=1, max_length=4096)] | None = None
+    token: Annotated[str, msgspec.Meta(min_length=1, max_length=SESSION_TOKEN_MAX_CHARS)] | None = None
+
+
+class SessionAnswer(msgspec.Struct, frozen=True, kw_only=True):
+    account_id: int
+    session_needed: bool
 
 
 class PauseRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    reason: Annotated[str, msgspec.Meta(max_length=200)] = "paused by the user"
+    """`POST /api/pause`: any reason is taken; one longer than the stored column (255) is cut to it."""
+
+    reason: str = "paused by the user"

@@ -1,15 +1,32 @@
-"""Whether an entry of the batch API can be sent as given: the order type's prices present (and only
-those), every price above zero and on the tick, the stop-loss and take-profit on their sides of the entry.
-Pure: it reads only the order, so it knows nothing of accounts, sessions or the broker.
+"""Whether an entry of the batch API can be stored and sent as given: it decodes as a `BatchOrder` (types,
+and the bounds of the columns it goes into), the order type's prices are present (and only those), every
+price is above zero, fits DECIMAL(18,4) and is on the tick, and the stop-loss and take-profit sit on their
+sides of the entry. Pure: it reads only the order, so it knows nothing of accounts, sessions or the broker.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
 
+import msgspec
+
 from messages.api import BatchOrder
 
 TICK = Decimal("0.05")
+PRICE_LIMIT = Decimal(10) ** 14
+"""DECIMAL(18,4) holds 14 digits before the point: every price is below this."""
+PRICE_PLACES = 4
+"""DECIMAL(18,4) keeps 4 places after the point."""
+
+_order_decoder = msgspec.json.Decoder(BatchOrder)
+
+
+def decode_order(raw: bytes) -> BatchOrder | str:
+    """The order, or why it is not one (a wrong type, an unknown field, a bound of its column)."""
+    try:
+        return _order_decoder.decode(raw)
+    except msgspec.DecodeError as error:
+        return f"not a valid order: {error}"
 
 
 def order_problem(order: BatchOrder) -> str | None:
@@ -22,12 +39,9 @@ def order_problem(order: BatchOrder) -> str | None:
         return f"{order.entry_type} entry {'needs' if needs_stop else 'takes no'} entry_stop_price"
     for name in ("entry_stop_price", "entry_limit_price", "sl_stop_price", "tp_price"):
         price = getattr(order, name)
-        if price is None:
-            continue
-        if not price.is_finite() or price <= 0:
-            return f"{name} must be a price above zero"
-        if price % TICK:
-            return f"{name} {price} is not a multiple of the 0.05 tick"
+        problem = None if price is None else _price_problem(name, price)
+        if problem:
+            return problem
     reference = order.entry_limit_price or order.entry_stop_price
     if reference is not None:
         below, above = (order.sl_stop_price, order.tp_price) if order.side == "BUY" else (order.tp_price,
@@ -36,4 +50,17 @@ def order_problem(order: BatchOrder) -> str | None:
             return f"the {'stop-loss' if order.side == 'BUY' else 'take-profit'} must be below the entry {reference}"
         if above is not None and above <= reference:
             return f"the {'take-profit' if order.side == 'BUY' else 'stop-loss'} must be above the entry {reference}"
+    return None
+
+
+def _price_problem(name: str, price: Decimal) -> str | None:
+    """Checked in this order, so that no arithmetic ever meets an unbounded number (1e1000000, 1e-1000000)."""
+    if not price.is_finite() or price <= 0:
+        return f"{name} must be a price above zero"
+    if price >= PRICE_LIMIT:
+        return f"{name} must be below {PRICE_LIMIT:f}"
+    if price != round(price, PRICE_PLACES):
+        return f"{name} has more than {PRICE_PLACES} decimal places"
+    if price % TICK:
+        return f"{name} {price.normalize():f} is not a multiple of the 0.05 tick"
     return None

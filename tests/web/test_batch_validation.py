@@ -1,11 +1,13 @@
-"""The batch API's entry validation: each order type's prices, every price above zero and on the tick, and
-the stop-loss and take-profit on their sides of the entry, for BUY and SELL, at each boundary."""
+"""The batch API's entry validation: an order decodes within the bounds of its columns, each order type's
+prices, every price above zero, within DECIMAL(18,4) and on the tick, and the stop-loss and take-profit on
+their sides of the entry, for BUY and SELL, at each boundary."""
 
 from decimal import Decimal
 
+import msgspec
 import pytest
 
-from adapters.web.batch_validation import order_problem
+from adapters.web.batch_validation import decode_order, order_problem
 from messages.api import BatchOrder
 
 D = Decimal
@@ -22,6 +24,60 @@ def an_entry(**overrides) -> BatchOrder:
 def a_sell(**overrides) -> BatchOrder:
     """A valid SELL LIMIT entry at 100 with its stop-loss at 105 and take-profit at 90."""
     return an_entry(**{"side": "SELL", "sl_stop_price": D("105"), "tp_price": D("90"), **overrides})
+
+
+# --- an order decodes within the bounds of the columns it is stored in -----------------------------------
+
+VALID_JSON = {"account_id": 1, "strategy": "breakout", "symbol": "SBIN", "exchange_segment": "NSECM",
+              "instrument_id": 3045, "side": "BUY", "quantity": 10, "entry_type": "LIMIT",
+              "entry_limit_price": "100"}
+
+
+def decoded(**overrides) -> BatchOrder | str:
+    return decode_order(msgspec.json.encode({**VALID_JSON, **overrides}))
+
+
+@pytest.mark.parametrize(("field", "largest"), [("quantity", 2**31 - 1), ("instrument_id", 2**63 - 1),
+                                                 ("account_id", 2**63 - 1)])
+def test_a_whole_number_up_to_its_columns_largest_value_decodes(field, largest):
+    order = decoded(**{field: largest})
+
+    assert isinstance(order, BatchOrder) and getattr(order, field) == largest
+
+
+@pytest.mark.parametrize(("field", "value", "problem"), [
+    ("quantity", 2**31, "Expected `int` <= 2147483647 - at `$.quantity`"),
+    ("quantity", 3_000_000_000, "Expected `int` <= 2147483647 - at `$.quantity`"),
+    ("quantity", 2**70, "Expected `int` <= 2147483647 - at `$.quantity`"),
+    ("quantity", 0, "Expected `int` >= 1 - at `$.quantity`"),
+    ("instrument_id", 2**63, "Expected `int` <= 9223372036854775807 - at `$.instrument_id`"),
+    ("instrument_id", 0, "Expected `int` >= 1 - at `$.instrument_id`"),
+    ("account_id", 2**63, "Expected `int` <= 9223372036854775807 - at `$.account_id`"),
+    ("quantity", 1e9, "Expected `int`, got `float` - at `$.quantity`"),
+], ids=["quantity-2^31", "quantity-3e9", "quantity-2^70", "quantity-0", "instrument-2^63", "instrument-0",
+        "account-2^63", "quantity-float"])
+def test_a_whole_number_outside_its_column_is_not_a_valid_order(field, value, problem):
+    assert decoded(**{field: value}) == f"not a valid order: {problem}"
+
+
+@pytest.mark.parametrize("field", ["strategy", "symbol"])
+def test_a_name_of_64_characters_decodes_and_65_do_not(field):
+    assert isinstance(decoded(**{field: "S" * 64}), BatchOrder)
+    assert decoded(**{field: "S" * 65}) == f"not a valid order: Expected `str` of length <= 64 - at `${'.' + field}`"
+
+
+@pytest.mark.parametrize(("overrides", "problem"), [
+    ({"exchange_segment": "NSECM" * 4}, "Invalid enum value 'NSECMNSECMNSECMNSECM' - at `$.exchange_segment`"),
+    ({"product_type": "NRMLX"}, "Invalid enum value 'NRMLX' - at `$.product_type`"),
+    ({"colour": "red"}, "Object contains unknown field `colour`"),
+    ({"entry_limit_price": [1]}, "Expected `decimal | null`, got `array` - at `$.entry_limit_price`"),
+], ids=["segment", "product", "unknown-field", "price-type"])
+def test_an_order_outside_the_schema_is_not_a_valid_order_and_says_where(overrides, problem):
+    assert decoded(**overrides) == f"not a valid order: {problem}"
+
+
+def test_something_that_is_not_an_object_is_not_a_valid_order():
+    assert decode_order(b"42") == "not a valid order: Expected `object`, got `int`"
 
 
 # --- each order type's entry prices -------------------------------------------------------------------
@@ -91,6 +147,36 @@ def test_a_price_that_is_not_above_zero_is_refused(name, price):
 @pytest.mark.parametrize("name", ONE_PRICE_EACH)
 def test_a_price_off_the_tick_is_refused_with_the_price(name):
     assert order_problem(ONE_PRICE_EACH[name](D("100.02"))) == f"{name} 100.02 is not a multiple of the 0.05 tick"
+
+
+@pytest.mark.parametrize("name", ONE_PRICE_EACH)
+def test_a_price_off_the_tick_is_named_without_its_trailing_zeros(name):
+    assert order_problem(ONE_PRICE_EACH[name](D("100.0200"))) == \
+        f"{name} 100.02 is not a multiple of the 0.05 tick"
+
+
+@pytest.mark.parametrize("name", ONE_PRICE_EACH)
+def test_the_largest_price_on_the_tick_that_decimal_18_4_holds_is_accepted(name):
+    assert order_problem(ONE_PRICE_EACH[name](D("99999999999999.95"))) is None
+
+
+@pytest.mark.parametrize("price", ["100000000000000", "1e15", "1e400", "1e1000000"])
+@pytest.mark.parametrize("name", ONE_PRICE_EACH)
+def test_a_price_of_10_to_the_14_or_more_is_refused_before_any_arithmetic(name, price):
+    assert order_problem(ONE_PRICE_EACH[name](D(price))) == f"{name} must be below 100000000000000"
+
+
+@pytest.mark.parametrize("price", ["100.0000", "100.00000000"])
+@pytest.mark.parametrize("name", ONE_PRICE_EACH)
+def test_trailing_zeros_past_the_fourth_place_do_not_count(name, price):
+    assert order_problem(ONE_PRICE_EACH[name](D(price))) is None
+
+
+@pytest.mark.parametrize("price", ["100.00001", "1e-1000000", "100." + "0" * 1_000_040 + "1"],
+                         ids=["fifth-place", "tiny", "a-million-places"])
+@pytest.mark.parametrize("name", ONE_PRICE_EACH)
+def test_a_price_with_a_fifth_decimal_place_is_refused(name, price):
+    assert order_problem(ONE_PRICE_EACH[name](D(price))) == f"{name} has more than 4 decimal places"
 
 
 @pytest.mark.parametrize("name", ONE_PRICE_EACH)
