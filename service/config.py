@@ -125,6 +125,12 @@ class ServerConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     """Largest client frame accepted."""
     batch_requests_per_minute: int = 30
     """Batch order requests allowed per user per minute."""
+    manual_cycle_every_s: float = 10.0
+    """A user's `run_cycle` frames start at most one cycle this often; one sooner gets an error frame and
+    writes nothing."""
+
+    def __post_init__(self) -> None:
+        _require_positive(self, "manual_cycle_every_s")
 
 
 class LoggingConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

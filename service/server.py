@@ -50,7 +50,8 @@ class Service:
                              http=runtime.http, system=runtime.system, leases=self.leases, hub=self.hub,
                              clock=runtime.clock,
                              metrics=runtime.metrics, interval_s=cycle.interval_s, settings=settings,
-                             batch_limiter=RateLimiter(settings.batch_requests_per_minute, 60.0))
+                             batch_limiter=RateLimiter(settings.batch_requests_per_minute, 60.0),
+                             cycle_limiter=RateLimiter(1, settings.manual_cycle_every_s))
         self._runner = web.AppRunner(create_app(context), handle_signals=False, access_log=None)
         try:
             runtime.io.call(self._runner.setup())

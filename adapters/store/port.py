@@ -301,5 +301,6 @@ class Store(Protocol):
     async def set_permissions(self, user_id: int, strategies: Sequence[str]) -> None:
         """Replace the user's regeneration strategies; an empty list turns regeneration off."""
 
-    async def set_paused(self, user_id: int, paused: bool, reason: str = "") -> None: ...
+    async def set_paused(self, user_id: int, paused: bool, reason: str = "") -> str:
+        """Turn the user's kill switch; returns the reason as stored (cut to the column's length)."""
 

@@ -55,6 +55,8 @@ _UPDATABLE = frozenset(UPDATABLE_ORDER_COLUMNS)
 _BROKER_ORDER_FIELDS = BrokerOrder.__struct_fields__
 _BROKER_POSITION_FIELDS = BrokerPosition.__struct_fields__
 _LEGS = ("entry", "sl", "tp")
+PAUSE_REASON_MAX_CHARS = 255
+"""`users.pause_reason` is VARCHAR(255): a longer reason is cut to it, so a pause is never refused for its text."""
 
 
 class Database(Protocol):
@@ -770,7 +772,10 @@ class SqlStore:
             await tx.execute("permissions/delete_for_user", (user_id,))
             await insert_rows(tx, "permissions/insert", [(user_id, s) for s in unique])
 
-    async def set_paused(self, user_id: int, paused: bool, reason: str = "") -> None:
+    async def set_paused(self, user_id: int, paused: bool, reason: str = "") -> str:
+        """Turn the kill switch; a reason longer than the column is cut to it. Returns the reason as stored."""
+        stored = reason[:PAUSE_REASON_MAX_CHARS]
         async with self.transaction() as tx:
-            if not await tx.execute("users/set_paused", (paused, reason or None, user_id)):
+            if not await tx.execute("users/set_paused", (paused, stored or None, user_id)):
                 raise DatabaseError(f"user {user_id} does not exist")
+        return stored

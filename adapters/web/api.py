@@ -15,11 +15,11 @@ from aiohttp import web
 from actors.order_placer.entries import NewEntry, place_entries
 from adapters.broker.errors import BrokerError
 from adapters.errors import AdapterError
+from adapters.web import kill_switch
 from adapters.web.auth import authenticated_user
 from adapters.web.batch_validation import order_problem
 from adapters.web.context import CONTEXT, WebContext
 from messages.api import BatchOrder, BatchRequest, BatchResult, PauseRequest, SessionRequest
-from messages.frames import PausedFrame
 from replay.timeline import cycle_timeline
 from service.metrics import CONTENT_TYPE
 from service.snapshots import orders_frame, pnl_frame
@@ -159,15 +159,19 @@ async def renew_session(request: web.Request) -> web.Response:
 async def pause(request: web.Request) -> web.Response:
     context, user_id = await _user(request)
     body: PauseRequest = await _body(request, PauseRequest)
-    await context.store.set_paused(user_id, True, body.reason)
-    await context.hub.send(user_id, PausedFrame(paused=True, reason=body.reason))
-    return _json({"paused": True, "reason": body.reason})
+    try:
+        reason = await kill_switch.turn(context, user_id, True, body.reason)
+    except kill_switch.SwitchFailed as failure:
+        return _error(503, failure.message)
+    return _json({"paused": True, "reason": reason})
 
 
 async def resume(request: web.Request) -> web.Response:
     context, user_id = await _user(request)
-    await context.store.set_paused(user_id, False, "")
-    await context.hub.send(user_id, PausedFrame(paused=False))
+    try:
+        await kill_switch.turn(context, user_id, False)
+    except kill_switch.SwitchFailed as failure:
+        return _error(503, failure.message)
     return _json({"paused": False})
 
 

@@ -27,6 +27,8 @@ class WebSettings:
     """Origins (besides the server's own) allowed to open the WebSocket; `*` allows any."""
     batch_requests_per_minute: int = 30
     """`POST /api/algo-place-batch-orders` calls allowed per user per minute."""
+    manual_cycle_every_s: float = 10.0
+    """A user's manual cycles (`run_cycle`, and the cycle a pause starts) start at most this often."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -43,6 +45,8 @@ class WebContext:
     interval_s: float
     settings: WebSettings
     batch_limiter: RateLimiter
+    cycle_limiter: RateLimiter
+    """One manual cycle per user per `manual_cycle_every_s`."""
 
 
 CONTEXT = web.AppKey("context", WebContext)

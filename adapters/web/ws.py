@@ -10,6 +10,7 @@ import uuid
 import msgspec
 from aiohttp import WSMsgType, web
 
+from adapters.web import kill_switch
 from adapters.web.auth import authenticated_user, check_origin
 from adapters.web.context import CONTEXT, WebContext
 from messages.frames import (
@@ -17,7 +18,6 @@ from messages.frames import (
     ErrorFrame,
     Hello,
     Pause,
-    PausedFrame,
     Ping,
     Pong,
     Resume,
@@ -71,15 +71,26 @@ async def _on_frame(context: WebContext, socket: web.WebSocketResponse, user_id:
         case Ping():
             await _send(socket, Pong())
         case RunCycle():
-            context.system.run_cycle_now(user_id)
+            if context.cycle_limiter.allow(user_id):
+                context.system.run_cycle_now(user_id)
+            else:
+                await _send(socket, ErrorFrame(message=(
+                    f"run_cycle refused: one manual cycle per {context.settings.manual_cycle_every_s:g} s; "
+                    "the next scheduled cycle runs as usual")))
         case Subscribe():
             await _send_snapshots(context, socket, user_id)
         case Pause(reason=reason):
-            await context.store.set_paused(user_id, True, reason)
-            await context.hub.send(user_id, PausedFrame(paused=True, reason=reason))
+            await _turn_kill_switch(context, socket, user_id, True, reason)
         case Resume():
-            await context.store.set_paused(user_id, False, "")
-            await context.hub.send(user_id, PausedFrame(paused=False))
+            await _turn_kill_switch(context, socket, user_id, False)
+
+
+async def _turn_kill_switch(context: WebContext, socket: web.WebSocketResponse, user_id: int, paused: bool,
+                            reason: str = "") -> None:
+    try:
+        await kill_switch.turn(context, user_id, paused, reason)
+    except kill_switch.SwitchFailed as failure:
+        await _send(socket, ErrorFrame(message=failure.message))
 
 
 async def _send_snapshots(context: WebContext, socket: web.WebSocketResponse, user_id: int) -> None:

@@ -11,6 +11,7 @@ import pytest
 
 from actors.user_monitor.window import TradingWindow
 from adapters.broker.paper import run_paper_broker
+from adapters.web.context import WebSettings
 from service.config import BrokerConfig, CycleConfig
 from service.server import Service
 from tests.storage.conftest import fresh_mysql_url  # noqa: F401 - fixture used by `served`
@@ -19,10 +20,10 @@ from tests.storage.conftest import fresh_mysql_url  # noqa: F401 - fixture used 
 class Served:
     """A running service with a paper broker; helpers make users and accounts and call it over HTTP."""
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, web_settings: WebSettings | None = None) -> None:
         self.service = Service(database_url=database_url, host="127.0.0.1", port=0,
                                cycle=CycleConfig(interval_s=86_400, window=TradingWindow(enabled=False)),
-                               broker=BrokerConfig(call_timeout_s=2.0, pacing=False))
+                               broker=BrokerConfig(call_timeout_s=2.0, pacing=False), web_settings=web_settings)
         self.io = self.service.runtime.io
         self.store = self.service.runtime.store
         self.url = self.service.url

@@ -1,0 +1,39 @@
+"""The kill switch as the WebSocket and the API turn it: store the switch, tell every client of the user,
+and start a cycle at once so that a pause takes effect now (open entries cancelled, see README) rather
+than at the next tick (pauses start at most one cycle per `manual_cycle_every_s`, apart from `run_cycle`'s
+budget; within it the next tick does it). A switch the store refuses is logged and answered as not applied,
+never dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from adapters.errors import AdapterError
+from adapters.web.context import WebContext
+from messages.frames import PausedFrame
+
+log = logging.getLogger(__name__)
+
+
+class SwitchFailed(Exception):
+    """The store did not take the switch; `message` says why, for the client."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+async def turn(context: WebContext, user_id: int, paused: bool, reason: str = "") -> str:
+    """Pause (with `reason`) or resume the user's automation; returns the reason as stored."""
+    action = "pause" if paused else "resume"
+    try:
+        stored = await context.store.set_paused(user_id, paused, reason)
+    except AdapterError as error:
+        log.warning("kill switch of user %s: %s not applied: %s", user_id, action, error.message,
+                    extra={"user_id": user_id, "step": action})
+        raise SwitchFailed(f"{action} not applied: {error.message}") from None
+    await context.hub.send(user_id, PausedFrame(paused=paused, reason=stored))
+    if paused and context.cycle_limiter.allow(("pause", user_id)):
+        context.system.run_cycle_now(user_id)
+    return stored
