@@ -45,10 +45,12 @@ class SyncOrders(_CommandBase, tag="sync_orders"):
 
 
 class PlaceProtectiveOrders(_CommandBase, tag="place_protective_orders"):
-    """Step 4: missing or undersized SL/TP legs of RUNNING orders, and OCO cancels."""
+    """Step 4: missing or undersized SL/TP legs of RUNNING orders, and OCO cancels; while the user is
+    paused, also cancels of the entries still open (`cancel_open_entries`)."""
 
     step: ClassVar[Step] = Step.PROTECT
     oco_cancels_only: bool = False
+    cancel_open_entries: bool = False
 
 
 class ModifyEntries(_CommandBase, tag="modify_entries"):

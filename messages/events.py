@@ -37,9 +37,16 @@ class _StepFailed(_EventBase, frozen=True, kw_only=True):
 
 
 class CyclePolicy(msgspec.Struct, frozen=True, kw_only=True):
-    """Service settings that shape a cycle's decisions, recorded so replay decides the same."""
+    """Service settings that shape a cycle's decisions, recorded so replay decides the same. A field added
+    later defaults to what cycles logged before it did."""
 
     isolate_account_failures: bool = True
+    protect_while_paused: bool = False
+    """A paused cycle still places and resizes stop-losses and take-profits and rescues gapped stop-losses
+    (config `protect_while_paused`, on by default); False: it sends OCO cancels only (as every cycle logged
+    before this field existed did)."""
+    cancel_entries_when_paused: bool = False
+    """A paused cycle cancels the entries still open at the broker (config `cancel_entries_when_paused`)."""
 
 
 class OrderChange(msgspec.Struct, frozen=True, kw_only=True):

@@ -47,6 +47,15 @@ class CycleConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     past it waits for a cycle to finish (in tick order) instead of starting one more, so an overload queues
     cycles rather than timing out every step of all of them."""
 
+    protect_while_paused: bool = True
+    """While the user is paused, each cycle still sends the orders that reduce risk: stop-losses and
+    take-profits of running trades (placed, resized, OCO) and Step 6's rescue of a gapped stop-loss. False:
+    only the OCO cancels and the entry cancels below, so a trade that fills while paused has no stop-loss
+    until the user resumes."""
+    cancel_entries_when_paused: bool = True
+    """While the user is paused, each cycle cancels the entries still open at the broker (an entry that
+    fills anyway still gets its stop-loss and take-profit). False: open entries are left to fill."""
+
     def __post_init__(self) -> None:
         if self.interval_s <= 0:
             raise ValueError(f"interval_s must be positive, got {self.interval_s}")

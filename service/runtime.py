@@ -36,10 +36,10 @@ from service.metrics import Metrics
 
 
 def build_handlers(store: Store, broker: Broker, clock: Clock, rules: OrderRulesConfig,
-                   broker_config: BrokerConfig) -> StepHandlers:
+                   broker_config: BrokerConfig, notifier: Notifier | None = None) -> StepHandlers:
     fair_age = timedelta(seconds=rules.fair_price_max_age_s)
     return StepHandlers(
-        load_cycle_context=LoadContext(store, clock),
+        load_cycle_context=LoadContext(store, clock, notifier),
         fetch_snapshots=FetchSnapshotsStep(broker, store, clock, broker_config.call_timeout_s),
         compute_pnl=ComputePnlStep(store, clock),
         sync_orders=SyncOrdersStep(store, clock, fair_age),
@@ -80,7 +80,8 @@ class Runtime:
             self.broker = XtsBroker(self.http, timeout_s=broker.call_timeout_s, pacing=pacing,
                                     observe=self.metrics.broker_call,
                                     read_cache_accounts=broker.read_cache_accounts)
-            handlers = build_handlers(self.store, self.broker, self.clock, rules or OrderRulesConfig(), broker)
+            handlers = build_handlers(self.store, self.broker, self.clock, rules or OrderRulesConfig(), broker,
+                                      notifier)
             self.system = MonitoringSystem(io=self.io, clock=self.clock, config=cycle, event_log=self.event_log,
                                            notifier=notifier, handlers=handlers, store=self.store,
                                            scheduler=BackgroundScheduler(timezone="UTC"))

@@ -59,6 +59,8 @@ def rerun_cycle(events: Sequence[Event]) -> ScriptedMonitor:
                  if isinstance(e, CommandIssued) and e.deadline_s is not None}
     config = CycleConfig(window=TradingWindow(enabled=False),
                          isolate_account_failures=started.policy.isolate_account_failures,
+                         protect_while_paused=started.policy.protect_while_paused,
+                         cancel_entries_when_paused=started.policy.cancel_entries_when_paused,
                          step_timeouts_s={**DEFAULT_STEP_TIMEOUTS_S, **deadlines})
     clock = StampClock(started.at, [e.at for e in events if isinstance(e, STAMPED_BY_MONITOR)])
     scripted = ScriptedMonitor(user_id=started.user_id, config=config, clock=clock,

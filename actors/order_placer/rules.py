@@ -15,7 +15,9 @@ nothing and reads no clock. Guarantees kept here:
   reported as unprotected every cycle; a leg surely not sent (`NotSent`) is sent again under its own tag;
 - the exits of a trade carried from an earlier day never exceed the broker's NRML net position left for
   it (`carried_exit_limits`); a smaller position, or none listed, is reported every cycle;
-- an entry request no book lists `settle` after it was sent is reported every cycle, never sent again.
+- an entry request no book lists `settle` after it was sent is reported every cycle, never sent again;
+- while the user is paused (`cancel_open_entries`), an entry still open at the broker is cancelled, and a
+  trade that filled anyway is protected as any other.
 """
 
 from __future__ import annotations
@@ -165,7 +167,8 @@ def _position_key(order: OrderRow) -> tuple[str, int, int]:
 
 def plan_protection(order: OrderRow, book: BookIndex, *, oco_cancels_only: bool, max_attempts: int,
                     book_fetched_at: datetime | None, settle: timedelta,
-                    carried: bool = False, exit_limit: int | None = None) -> list[Action]:
+                    carried: bool = False, exit_limit: int | None = None,
+                    cancel_open_entries: bool = False) -> list[Action]:
     """For a `carried` trade (one of `carried_exit_limits`), `exit_limit` caps its exits; None: the positions
     list none of the instrument."""
     entry, sl, tp = (book.leg(order, leg) for leg in ("entry", "sl", "tp"))
@@ -179,11 +182,15 @@ def plan_protection(order: OrderRow, book: BookIndex, *, oco_cancels_only: bool,
         return [EntryNotSeen(order_id=order.id, account_id=order.account_id, reason=(
             f"the entry request (tag {order.entry_tag}) is not in an order book fetched {settle.total_seconds():g} s "
             "after it was sent: the broker never took it; nothing is sent again: place it anew or cancel the order"))]
+    paused_cancel: list[Action] = [
+        CancelLeg(order_id=order.id, account_id=order.account_id, leg="entry", app_order_id=entry.app_order_id,
+                  tag=entry.tag, reason="automation paused: the open entry is cancelled")
+    ] if cancel_open_entries and _is_live(entry) else []
     if order.status != "RUNNING" or oco_cancels_only:
-        return []
+        return paused_cancel
     open_qty = open_quantity(order, book)
     product_type = entry.product_type if entry is not None else "NRML"
-    actions: list[Action] = []
+    actions: list[Action] = paused_cancel
     if carried and exit_limit is None and open_qty > 0:
         actions.append(PositionMismatch(order_id=order.id, account_id=order.account_id, reason=(
             f"{open_qty} open by the record, carried from an earlier day, but the broker lists no NRML position "

@@ -5,10 +5,10 @@ the step's event, and any failure makes the account's outcome a failure carrying
 A modification plan is a pure function of the account's orders, its book and the usable fair price of each
 of their symbols, so Steps 5 and 6 keep each account's last plan and plan again only when one of them
 changed. Step 4 keeps its plan the same way: it is a pure function of the orders, the book, the
-positions, the OCO-only flag and, of the book's fetch time, only whether each missing leg is known to be
-missing (`protection_clock_view`). Carrying a plan out changes the orders it modified (or fails, and the same
-plan is carried out again next cycle, as planning again would decide), so a kept plan is never a request
-made twice.
+positions, the OCO-only and cancel-open-entries flags and, of the book's fetch time, only whether each
+missing leg is known to be missing (`protection_clock_view`). Carrying a plan out changes the orders it
+modified (or fails, and the same plan is carried out again next cycle, as planning again would decide), so a
+kept plan is never a request made twice.
 """
 
 from __future__ import annotations
@@ -87,10 +87,12 @@ class PlaceProtectiveOrdersStep(_PlacerStep):
                         for action in plan_protection(order, book, oco_cancels_only=command.oco_cancels_only,
                                                       max_attempts=self._max_attempts,
                                                       book_fetched_at=fetched_at, settle=self._settle,
-                                                      carried=order.id in limits, exit_limit=limits.get(order.id))]
+                                                      carried=order.id in limits, exit_limit=limits.get(order.id),
+                                                      cancel_open_entries=command.cancel_open_entries)]
 
             for order, action in self._plans.get(command.user_id, account_id, book_rows,
-                                                 (tuple(orders), command.oco_cancels_only, clock_view, positions),
+                                                 (tuple(orders), command.oco_cancels_only,
+                                                  command.cancel_open_entries, clock_view, positions),
                                                  plan):
                 on_success = {f"{action.leg}_qty": action.request.quantity} if isinstance(action, ModifyLeg) \
                     else None

@@ -2,7 +2,7 @@
 
 It also applies the daily loss limit (its rule is in limits.py): when the day's PnL (as the last cycle
 computed it) has fallen to minus the user's limit, automation is paused with the reason, exactly as if the
-user had pressed pause.
+user had pressed pause: stored, and told to the user's clients as a `paused` frame.
 """
 
 from __future__ import annotations
@@ -11,15 +11,18 @@ import msgspec
 
 from actors.order_syncer.limits import daily_loss_pause_reason, watched_loss_limit
 from adapters.store.port import Store
+from adapters.web.port import Notifier
 from messages.commands import LoadCycleContext
 from messages.events import CycleContextLoaded, Event
+from messages.frames import PausedFrame
 from service.clock import Clock
 
 
 class LoadContext:
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: Store, clock: Clock, notifier: Notifier | None = None) -> None:
         self._store = store
         self._clock = clock
+        self._notifier = notifier
 
     async def __call__(self, command: LoadCycleContext) -> tuple[Event, ...]:
         context = await self._store.load_cycle_context(command.user_id)
@@ -27,8 +30,10 @@ class LoadContext:
         if limit is not None:
             reason = daily_loss_pause_reason(limit, await self._store.day_pnl(command.user_id))
             if reason is not None:
-                await self._store.set_paused(command.user_id, True, reason)
+                reason = await self._store.set_paused(command.user_id, True, reason)
                 context = msgspec.structs.replace(context, paused=True, pause_reason=reason)
+                if self._notifier is not None:
+                    await self._notifier.send(command.user_id, PausedFrame(paused=True, reason=reason))
         return (CycleContextLoaded(
             user_id=command.user_id, cycle_id=command.cycle_id, at=self._clock.now(),
             account_ids=context.account_ids, awaiting_session=context.awaiting_session,

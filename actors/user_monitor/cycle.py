@@ -221,6 +221,7 @@ def _command_for(step: Step, state: CycleState) -> Command | None:
     ids = {"user_id": state.user_id, "cycle_id": state.cycle_id}
     context = state.context
     paused = bool(context and context.paused)
+    protects = not paused or state.policy.protect_while_paused
     match step:
         case Step.CONTEXT:
             return LoadCycleContext(**ids)
@@ -232,11 +233,12 @@ def _command_for(step: Step, state: CycleState) -> Command | None:
             return _for_accounts(SyncOrders, ids, passed(state, Step.PNL))
         case Step.PROTECT:
             return _for_accounts(
-                PlaceProtectiveOrders, ids, passed(state, Step.SYNC), oco_cancels_only=paused
+                PlaceProtectiveOrders, ids, passed(state, Step.SYNC), oco_cancels_only=not protects,
+                cancel_open_entries=paused and state.policy.cancel_entries_when_paused,
             )
         case Step.MODIFY_ENTRIES if not paused:
             return _for_accounts(ModifyEntries, ids, passed(state, Step.PNL))
-        case Step.MODIFY_STOP_LOSSES if not paused:
+        case Step.MODIFY_STOP_LOSSES if protects:
             return _for_accounts(ModifyStopLosses, ids, passed(state, Step.PNL))
         case Step.ARCHIVE_REJECTED:
             return _for_accounts(ArchiveRejected, ids, passed(state, Step.PNL))
@@ -291,6 +293,16 @@ def summarize(state: CycleState) -> CycleSummary:
     )
 
 
+def _paused_notice(policy: CyclePolicy, pause_reason: str) -> str:
+    """What a paused cycle sends, as the summary tells it."""
+    reason = f": {pause_reason}" if pause_reason else ""
+    if not policy.protect_while_paused:
+        return f"automation paused{reason}; only OCO cancels are sent"
+    entries = "open entries are cancelled" if policy.cancel_entries_when_paused else "open entries are left as they are"
+    return (f"automation paused{reason}; no entries are placed, modified or regenerated ({entries}); "
+            "running trades keep getting their stop-loss and take-profit")
+
+
 def _duration_ms(run: StepRun, result: AccountResult) -> int:
     """Milliseconds from the command to the reply, truncated."""
     return int((result.at - run.issued_at).total_seconds() * 1000)
@@ -306,8 +318,7 @@ def _notices(state: CycleState) -> tuple[str, ...]:
     for account_id in context.awaiting_session:
         notices.append(f"account {account_id} is waiting for a new broker session")
     if context.paused:
-        reason = f": {context.pause_reason}" if context.pause_reason else ""
-        notices.append(f"automation paused{reason}; only OCO cancels are sent")
+        notices.append(_paused_notice(state.policy, context.pause_reason))
     elif not context.regeneration_strategies:
         notices.append("entry regeneration not enabled")
     return tuple(notices)

@@ -141,15 +141,39 @@ def test_strict_mode_skips_step4_for_all_when_one_account_fails_sync():
     assert S.PROTECT not in steps and S.MODIFY_ENTRIES in steps
 
 
-def test_paused_user_syncs_and_reports_but_sends_only_oco_cancels():
+def test_paused_user_syncs_protects_and_cancels_open_entries_but_modifies_no_entry_and_regenerates_nothing():
     monitor = run(paused=True, pause_reason="daily loss limit reached", regeneration_strategies=("momentum",))
     assert monitor.issued_steps() == [
         (S.CONTEXT, ()), (S.FETCH, (1,)), (S.PNL, (1,)), (S.SYNC, (1,)), (S.PROTECT, (1,)),
-        (S.ARCHIVE_REJECTED, (1,)), *CLOSE]
+        (S.MODIFY_STOP_LOSSES, (1,)), (S.ARCHIVE_REJECTED, (1,)), *CLOSE]
     protect = monitor.issued()[4]
-    assert protect.oco_cancels_only is True
+    assert (protect.oco_cancels_only, protect.cancel_open_entries) == (False, True)
     summary = monitor.issued()[-2].summary
     assert summary.paused and any("daily loss limit reached" in n for n in summary.notices)
+
+
+def test_paused_user_with_entry_cancelling_off_leaves_open_entries_and_still_protects():
+    from actors.user_monitor.window import TradingWindow
+    from service.config import CycleConfig
+
+    monitor = ScriptedMonitor(config=CycleConfig(cancel_entries_when_paused=False,
+                                                 window=TradingWindow(enabled=False)))
+    monitor.run_cycle(accounts=(1,), paused=True)
+    protect = monitor.issued()[4]
+    assert (protect.step, protect.oco_cancels_only, protect.cancel_open_entries) == (S.PROTECT, False, False)
+
+
+def test_paused_user_with_protection_off_sends_only_oco_cancels():
+    from actors.user_monitor.window import TradingWindow
+    from service.config import CycleConfig
+
+    monitor = ScriptedMonitor(config=CycleConfig(protect_while_paused=False, cancel_entries_when_paused=False,
+                                                 window=TradingWindow(enabled=False)))
+    monitor.run_cycle(accounts=(1,), paused=True)
+    assert monitor.issued_steps() == [
+        (S.CONTEXT, ()), (S.FETCH, (1,)), (S.PNL, (1,)), (S.SYNC, (1,)), (S.PROTECT, (1,)),
+        (S.ARCHIVE_REJECTED, (1,)), *CLOSE]
+    assert monitor.issued()[4].oco_cancels_only is True
 
 
 def test_summary_reports_each_step_per_account_with_outcome_and_duration():

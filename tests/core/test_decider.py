@@ -52,9 +52,9 @@ def ms(milliseconds: int) -> datetime:
 
 
 def started(isolate: bool = True, state: CycleState | None = None, cycle_id: str = CYCLE,
-            at: datetime = T0) -> CycleState:
+            at: datetime = T0, policy: CyclePolicy | None = None) -> CycleState:
     return evolve(state or initial_state(USER), CycleStarted(
-        user_id=USER, cycle_id=cycle_id, at=at, policy=CyclePolicy(isolate_account_failures=isolate)))
+        user_id=USER, cycle_id=cycle_id, at=at, policy=policy or CyclePolicy(isolate_account_failures=isolate)))
 
 
 def issued(state: CycleState, command, at: datetime = T0) -> CycleState:
@@ -105,12 +105,13 @@ def step_issued(state: CycleState, step: S) -> CycleState:
 
 
 def run_cycle(accounts: tuple[int, ...] = BOTH, failures=None, isolate: bool = True, step_ms: int = 250,
-              **context):
+              policy: CyclePolicy | None = None, **context):
     """Start a cycle and answer what `decide` asks until it finishes: ok, unless `failures[step][account]`
-    names an ErrorKind (a failure) or SILENT (the deadline passes). User-level steps use the key None."""
+    names an ErrorKind (a failure) or SILENT (the deadline passes). User-level steps use the key None.
+    Without a `policy`, the cycle's is that of logs older than protection while paused (OCO cancels only)."""
     failures = failures or {}
     context = {"regeneration_strategies": STRATEGIES, **context}
-    state, commands, at = started(isolate), [], T0
+    state, commands, at = started(isolate, policy=policy), [], T0
     for _ in range(len(S) + 1):
         command = decide(state)
         if command is None:
@@ -278,6 +279,60 @@ def test_given_the_pause_state_when_protecting_then_only_oco_cancels_are_asked_i
     commands, _ = run_cycle(paused=paused)
     assert [c for c in commands if c.step is S.PROTECT] == [
         PlaceProtectiveOrders(user_id=USER, cycle_id=CYCLE, account_ids=BOTH, oco_cancels_only=paused)]
+
+
+# --- paused, with the orders that reduce risk --------------------------------------------------------
+
+PROTECTING = CyclePolicy(protect_while_paused=True, cancel_entries_when_paused=True)
+PROTECTING_KEEPING_ENTRIES = CyclePolicy(protect_while_paused=True, cancel_entries_when_paused=False)
+
+
+def test_given_a_paused_user_protected_while_paused_when_the_cycle_runs_then_it_also_rescues_gapped_stop_losses():
+    commands, _ = run_cycle(paused=True, policy=PROTECTING)
+    assert steps_of(commands) == cycle(*per_account(S.FETCH, S.PNL, S.SYNC, S.PROTECT, S.MODIFY_STOP_LOSSES,
+                                                    S.ARCHIVE_REJECTED), report=False)
+
+
+@pytest.mark.parametrize("step", (S.MODIFY_ENTRIES, S.REGENERATE, S.PLACE_REGENERATED))
+@pytest.mark.parametrize("policy", [PROTECTING, PROTECTING_KEEPING_ENTRIES], ids=["cancelling", "keeping"])
+def test_given_a_paused_user_protected_while_paused_when_the_cycle_runs_then_no_entry_is_sent_or_changed(
+        step, policy):
+    commands, _ = run_cycle(paused=True, policy=policy)
+    assert step not in step_names(commands)
+
+
+@pytest.mark.parametrize(("policy", "paused", "cancel"), [
+    pytest.param(PROTECTING, True, True, id="paused-cancelling"),
+    pytest.param(PROTECTING_KEEPING_ENTRIES, True, False, id="paused-keeping-entries"),
+    pytest.param(PROTECTING, False, False, id="active-cancels-no-entry"),
+])
+def test_given_protection_while_paused_when_protecting_then_every_leg_is_protected_and_entries_cancelled_iff_paused(
+        policy, paused, cancel):
+    commands, _ = run_cycle(paused=paused, policy=policy)
+    assert [c for c in commands if c.step is S.PROTECT] == [PlaceProtectiveOrders(
+        user_id=USER, cycle_id=CYCLE, account_ids=BOTH, oco_cancels_only=False, cancel_open_entries=cancel)]
+
+
+def test_given_an_older_policy_that_cancelled_entries_when_paused_without_protecting_then_both_are_asked():
+    commands, _ = run_cycle(paused=True, policy=CyclePolicy(cancel_entries_when_paused=True))
+    assert [c for c in commands if c.step is S.PROTECT] == [PlaceProtectiveOrders(
+        user_id=USER, cycle_id=CYCLE, account_ids=BOTH, oco_cancels_only=True, cancel_open_entries=True)]
+    assert S.MODIFY_STOP_LOSSES not in step_names(commands)
+
+
+@pytest.mark.parametrize(("policy", "context", "notice"), [
+    pytest.param(PROTECTING, {"pause_reason": "lunch"},
+                 "automation paused: lunch; no entries are placed, modified or regenerated (open entries are "
+                 "cancelled); running trades keep getting their stop-loss and take-profit", id="cancelling"),
+    pytest.param(PROTECTING_KEEPING_ENTRIES, {},
+                 "automation paused; no entries are placed, modified or regenerated (open entries are left as "
+                 "they are); running trades keep getting their stop-loss and take-profit", id="keeping-entries"),
+    pytest.param(CyclePolicy(cancel_entries_when_paused=True), {"pause_reason": "lunch"},
+                 "automation paused: lunch; only OCO cancels are sent", id="oco-only"),
+])
+def test_given_a_paused_cycle_when_summarized_then_the_notice_says_what_it_sends(policy, context, notice):
+    commands, _ = run_cycle(paused=True, policy=policy, regeneration_strategies=(), **context)
+    assert summary_of(commands).notices == (notice,)
 
 
 # --- regeneration ------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from messages.frames import PausedFrame
 from tests.cycle.conftest import CycleRig
 
 D = Decimal
@@ -287,8 +288,12 @@ def test_reaching_the_daily_loss_limit_pauses_automation_with_the_reason(rig: Cy
         "paused at the start of the cycle after the open lot was marked 0.02 above the fill"
     context = rig.io.call(rig.store.load_cycle_context(rig.user_id))
     assert context.paused and "daily loss limit" in context.pause_reason
+    assert [frame for _, frame in rig.notifier.sent if isinstance(frame, PausedFrame)] == [
+        PausedFrame(paused=True, reason=context.pause_reason)], "the clients are told, as when the user pauses"
     second = rig.place_entry(side="BUY", quantity=1, entry_type="LIMIT", entry_limit_price="89",
                              sl_stop_price="85", tp_price="95")
     rig.price("89")
     rig.run_cycle()
-    assert rig.order(second).sl_tag is None, "a paused user gets no new stop-loss orders placed"
+    protected, book = rig.order(second), rig.book()
+    assert (book[protected.sl_tag].status, book[protected.tp_tag].status) == ("Trigger Pending", "New"), \
+        "an entry that fills while paused still gets its stop-loss and take-profit"

@@ -22,7 +22,7 @@ from actors.order_placer.rules import (
 )
 from actors.order_placer.tags import order_tag
 from actors.order_syncer.book import BookIndex
-from adapters.broker.types import BrokerOrder, BrokerPosition, ModifyRequest, OrderRequest
+from adapters.broker.types import OPEN_STATUSES, BrokerOrder, BrokerPosition, ModifyRequest, OrderRequest
 from adapters.store.rows import OrderRow
 
 T = datetime(2026, 11, 25, 6, 30, tzinfo=UTC)
@@ -468,6 +468,65 @@ def test_an_entry_request_not_seen_is_reported_with_its_tag_and_the_settle_time(
     assert plan(order, [], fetched_at=T + SETTLE) == [EntryNotSeen(order_id=7, account_id=2, reason=(
         f"the entry request (tag {order_tag(7, 'entry', 1)}) is not in an order book fetched 30 s after it was "
         "sent: the broker never took it; nothing is sent again: place it anew or cancel the order"))]
+
+
+# --- paused: open entries cancelled, exits still protected -------------------------------------------------
+
+
+def open_entry(status: str, filled: int = 0) -> BrokerOrder:
+    return msgspec.structs.replace(mis_entry(status=status), filled_qty=filled,
+                                   avg_price=Decimal("100") if filled else None)
+
+
+PAUSED_CANCEL = CancelLeg(order_id=7, account_id=2, leg="entry", app_order_id=100, tag=order_tag(7, "entry", 1),
+                          reason="automation paused: the open entry is cancelled")
+
+
+def paused_plan(order: OrderRow, rows: list[BrokerOrder], *, cancel_open_entries: bool = True,
+                oco_cancels_only: bool = False) -> list:
+    return plan_protection(order, BookIndex(rows), oco_cancels_only=oco_cancels_only, max_attempts=3,
+                           book_fetched_at=T, settle=SETTLE, cancel_open_entries=cancel_open_entries)
+
+
+def waiting(**fields) -> OrderRow:
+    """A trade whose entry is at the broker with nothing filled."""
+    return trade(status="ENTRY_OPEN", entry_orderstatus="New", filled_qty=0, avg_entry_price=None, **fields)
+
+
+@pytest.mark.parametrize("status", sorted(OPEN_STATUSES))
+def test_while_paused_an_entry_still_open_at_the_broker_is_cancelled(status):
+    assert paused_plan(waiting(), [open_entry(status)]) == [PAUSED_CANCEL]
+
+
+@pytest.mark.parametrize("status", ["Filled", "Cancelled", "Rejected"])
+def test_while_paused_an_entry_that_can_no_longer_fill_is_not_cancelled(status):
+    assert paused_plan(waiting(), [open_entry(status)]) == []
+
+
+def test_unless_cancelling_is_asked_an_open_entry_is_left_alone():
+    assert paused_plan(waiting(), [open_entry("New")], cancel_open_entries=False) == []
+
+
+def test_while_paused_a_partly_filled_entry_is_cancelled_before_what_filled_gets_its_sl_and_tp():
+    order = trade(entry_orderstatus="PartiallyFilled", filled_qty=4)
+    assert paused_plan(order, [open_entry("PartiallyFilled", filled=4)]) == [
+        PAUSED_CANCEL, long_sl_placed(1, qty=4), long_tp_placed(1, qty=4)]
+
+
+def test_while_paused_an_entry_that_filled_whole_gets_its_sl_and_tp_and_nothing_is_cancelled():
+    assert paused_plan(trade(), [mis_entry()]) == [long_sl_placed(1), long_tp_placed(1)]
+
+
+def test_with_oco_cancels_only_an_open_entry_of_a_running_trade_is_still_cancelled_but_no_exit_placed():
+    order = trade(entry_orderstatus="PartiallyFilled", filled_qty=4)
+    assert paused_plan(order, [open_entry("PartiallyFilled", filled=4)], oco_cancels_only=True) == [PAUSED_CANCEL]
+
+
+def test_while_paused_a_closed_trade_cancels_its_live_entry_once_for_oco():
+    order = closed(entry_orderstatus="PartiallyFilled")
+    assert paused_plan(order, [open_entry("PartiallyFilled", filled=10)]) == [
+        CancelLeg(order_id=7, account_id=2, leg="entry", app_order_id=100, tag=order_tag(7, "entry", 1),
+                  reason="OCO: the trade is closed")]
 
 
 # --- carried trades and the broker's positions --------------------------------------------------------------
