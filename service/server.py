@@ -14,6 +14,7 @@ import time
 
 from aiohttp import web
 
+from adapters.web.access import AccessWatch
 from adapters.web.app import create_app
 from adapters.web.context import WebContext, WebSettings
 from adapters.web.hub import Hub
@@ -46,6 +47,7 @@ class Service:
                               event_log_lag=lambda: runtime.event_log.lag().pending,
                               db_statements=runtime.db_statements)
         self.leases = LeaseKeeper(runtime.store, runtime.system, self.hub, cycle.interval_s)
+        self.access = AccessWatch(runtime.store, self.hub, settings.heartbeat_s)
         context = WebContext(store=runtime.store, event_log=runtime.event_log, broker=runtime.broker,
                              http=runtime.http, system=runtime.system, leases=self.leases, hub=self.hub,
                              clock=runtime.clock,
@@ -58,6 +60,7 @@ class Service:
             site = web.TCPSite(self._runner, host, port, backlog=LISTEN_BACKLOG)
             runtime.io.call(site.start())
             runtime.io.loop.call_soon_threadsafe(self.leases.start)
+            runtime.io.loop.call_soon_threadsafe(self.access.start)
         except BaseException:
             runtime.close()
             raise
@@ -72,6 +75,7 @@ class Service:
 
     def close(self, drain_deadline_s: float = 30.0) -> None:
         io = self.runtime.io
+        io.call(self.access.stop())
         io.call(self.hub.close_all())
         io.call(self.leases.stop())
         deadline = time.monotonic() + drain_deadline_s

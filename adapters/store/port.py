@@ -286,6 +286,9 @@ class Store(Protocol):
 
     async def user_for_token(self, token: str) -> int | None: ...
 
+    async def active_token_hashes(self, user_ids: Sequence[int]) -> dict[int, str]:
+        """The token hash of each of `user_ids` that is active; a user missing has lost its access."""
+
     async def user_id(self, name: str) -> int | None: ...
 
     async def add_account(

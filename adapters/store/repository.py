@@ -30,6 +30,7 @@ from adapters.store.kept import KeptRows, RowDiff, apply_diff, diff_rows
 from adapters.store.port import CycleContext, Lease, Match, OpenLot, Transaction
 from adapters.store.rows import (
     UPDATABLE_ORDER_COLUMNS,
+    AccountListing,
     ArchivedOrderRow,
     FairPrice,
     Leg,
@@ -40,6 +41,7 @@ from adapters.store.rows import (
     OrderUpdate,
     RegenerationRow,
     RegenerationStatus,
+    UserListing,
     exit_fills_from_json,
     exit_fills_json,
 )
@@ -779,3 +781,43 @@ class SqlStore:
             if not await tx.execute("users/set_paused", (paused, stored or None, user_id)):
                 raise DatabaseError(f"user {user_id} does not exist")
         return stored
+
+    # --- user and account access (admin, and who may stay connected) ------------------------------
+
+    async def list_users(self) -> list[UserListing]:
+        async with self.database.autocommit() as tx:
+            rows = await tx.fetch_all("users/list")
+        return [msgspec.convert({**row, "active_accounts": int(row["active_accounts"])}, UserListing, strict=False)
+                for row in rows]  # MySQL's SUM is a DECIMAL
+
+    async def set_user_active(self, user_id: int, active: bool) -> None:
+        async with self.database.autocommit() as tx:  # one idempotent UPDATE
+            if not await tx.execute("users/set_active", (active, user_id)):
+                raise DatabaseError(f"user {user_id} does not exist")
+
+    async def rotate_token(self, user_id: int) -> str:
+        """A new API token for the user, returned once (only its SHA-256 is stored); the old one stops working."""
+        token = secrets.token_urlsafe(32)
+        async with self.database.autocommit() as tx:
+            if not await tx.execute("users/set_token_hash", (hash_token(token), user_id)):
+                raise DatabaseError(f"user {user_id} does not exist")
+        return token
+
+    async def active_token_hashes(self, user_ids: Sequence[int]) -> dict[int, str]:
+        """The token hash of each of `user_ids` that is active; a user missing here has lost its access."""
+        wanted = sorted(set(user_ids))
+        if not wanted:
+            return {}
+        async with self.database.autocommit() as tx:
+            rows = await tx.fetch_all("users/active_token_hashes", wanted, counts=(len(wanted),))
+        return {row["id"]: row["token_hash"] for row in rows}
+
+    async def list_accounts(self, user_id: int | None = None) -> list[AccountListing]:
+        async with self.database.autocommit() as tx:
+            rows = await tx.fetch_all("accounts/list", (user_id, user_id))
+        return [msgspec.convert(row, AccountListing, strict=False) for row in rows]
+
+    async def set_account_active(self, account_id: int, active: bool) -> None:
+        async with self.database.autocommit() as tx:  # one idempotent UPDATE
+            if not await tx.execute("accounts/set_active", (active, self._now(), account_id)):
+                raise DatabaseError(f"account {account_id} does not exist")

@@ -225,3 +225,27 @@ class CycleRecord(msgspec.Struct, frozen=True, kw_only=True):
     started_at: UtcDateTime
     last_event_at: UtcDateTime
     events: int
+
+
+class UserListing(msgspec.Struct, frozen=True, kw_only=True):
+    """A user as `run.py users list` shows it: never its token or the token's hash."""
+
+    id: int
+    name: str
+    active: bool
+    paused: bool
+    pause_reason: str | None
+    accounts: int
+    active_accounts: int
+
+
+class AccountListing(msgspec.Struct, frozen=True, kw_only=True):
+    """An account as `run.py accounts list` shows it: never its keys or session token."""
+
+    id: int
+    user_name: str
+    broker: str
+    base_url: str
+    client_id: str
+    active: bool
+    session_needed: bool

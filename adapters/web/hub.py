@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Collection, Mapping
 
 import msgspec
 from aiohttp import web
@@ -21,11 +22,15 @@ _encoder = msgspec.json.Encoder()
 class Hub:
     def __init__(self) -> None:
         self._sockets: dict[int, dict[str, web.WebSocketResponse]] = defaultdict(dict)
+        self._token_hashes: dict[str, str] = {}
 
-    def add(self, user_id: int, connection_id: str, socket: web.WebSocketResponse) -> None:
+    def add(self, user_id: int, connection_id: str, socket: web.WebSocketResponse, token_hash: str = "") -> None:
+        """`token_hash`: the SHA-256 of the token the connection authenticated with (see `revoked`)."""
         self._sockets[user_id][connection_id] = socket
+        self._token_hashes[connection_id] = token_hash
 
     def remove(self, user_id: int, connection_id: str) -> None:
+        self._token_hashes.pop(connection_id, None)
         sockets = self._sockets.get(user_id)
         if sockets is not None:
             sockets.pop(connection_id, None)
@@ -37,6 +42,15 @@ class Hub:
 
     def users(self) -> list[int]:
         return list(self._sockets)
+
+    def revoked(self, checked: Collection[int],
+                valid_hashes: Mapping[int, str]) -> list[tuple[int, str, web.WebSocketResponse]]:
+        """The connections of the `checked` users whose token no longer opens the API, given the token hash of
+        each of them still active: (user, connection id, socket)."""
+        return [(user_id, connection_id, socket)
+                for user_id in checked
+                for connection_id, socket in list(self._sockets.get(user_id, {}).items())
+                if valid_hashes.get(user_id) != self._token_hashes.get(connection_id)]
 
     async def send(self, user_id: int, frame: ServerFrame) -> int:
         payload = _encoder.encode(frame).decode()

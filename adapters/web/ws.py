@@ -10,8 +10,9 @@ import uuid
 import msgspec
 from aiohttp import WSMsgType, web
 
+from adapters.store.repository import hash_token
 from adapters.web import kill_switch
-from adapters.web.auth import authenticated_user, check_origin
+from adapters.web.auth import authenticated_user, bearer_token, check_origin
 from adapters.web.context import CONTEXT, WebContext
 from messages.frames import (
     ClientFrame,
@@ -40,7 +41,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
                                    max_msg_size=context.settings.max_frame_bytes)
     await socket.prepare(request)
     connection_id = uuid.uuid4().hex
-    context.hub.add(user_id, connection_id, socket)
+    context.hub.add(user_id, connection_id, socket, hash_token(bearer_token(request) or ""))
     log.info("client connected", extra={"user_id": user_id, "connection_id": connection_id})
     try:
         monitoring = await context.leases.client_joined(user_id)

@@ -21,6 +21,7 @@ class Served:
     """A running service with a paper broker; helpers make users and accounts and call it over HTTP."""
 
     def __init__(self, database_url: str, web_settings: WebSettings | None = None) -> None:
+        self.database_url = database_url
         self.service = Service(database_url=database_url, host="127.0.0.1", port=0,
                                cycle=CycleConfig(interval_s=86_400, window=TradingWindow(enabled=False)),
                                broker=BrokerConfig(call_timeout_s=2.0, pacing=False), web_settings=web_settings)
