@@ -25,6 +25,13 @@ class DatabaseError(AdapterError):
     kind = ErrorKind.DB
 
 
+class TransactionAborted(DatabaseError):
+    """The database gave the transaction up to resolve a conflict with another one (MySQL deadlock 1213, which
+    is also how MariaDB Galera reports a certification failure, or lock wait timeout 1205; SQLite's write lock
+    still held by another process after the busy timeout): nothing of it was written, and it may be run
+    again whole."""
+
+
 class StaleVersion(DatabaseError):
     """An optimistic `version` check failed: someone else changed the row since it was read."""
 

@@ -8,7 +8,9 @@ transaction would, without the BEGIN and COMMIT round trips. Statements are the 
 `%s` parameters. DATETIME(6) values are written and read as UTC (returned aware), DECIMAL as `Decimal`. Every
 statement has a deadline; a lost, killed or timed-out connection raises `DatabaseError` at once and is closed
 rather than returned to the pool, so the next transaction gets a healthy one. Error messages carry the
-server's error code and text, never SQL parameters or passwords.
+server's error code and text, never SQL parameters or passwords. A statement the server aborted to resolve a
+lock conflict (deadlock 1213, Galera certification failure, lock wait timeout 1205) raises `TransactionAborted`:
+the transaction is then rolled back whole (1205 alone undoes only the statement), so it may be run again.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import aiomysql
 import pymysql
 from pymysql.constants import CLIENT
 
-from adapters.errors import DatabaseError
+from adapters.errors import DatabaseError, TransactionAborted
 from adapters.store.sql_loader import Query, load_queries
 from adapters.store.url import DatabaseUrl
 from adapters.store.values import JsonDocument, common_param, utc
@@ -34,6 +36,8 @@ T = TypeVar("T")
 
 _CONNECTION_LOST = frozenset({1053, 1927, 2006, 2013, 2055})
 """Server shutdown, connection killed, server gone away, lost during query, lost at handshake."""
+_ABORTED = frozenset({1205, 1213})
+"""Lock wait timeout; deadlock (MariaDB Galera reports a certification failure with the same code)."""
 
 
 def _param(value: Any) -> Any:
@@ -113,7 +117,8 @@ class MySqlTransaction:
         except (pymysql.err.MySQLError, OSError) as exc:
             self.connection_lost = _is_connection_failure(exc)
             self.broken = self.broken or self.connection_lost
-            raise DatabaseError(f"{what} failed: {_describe(exc)}") from None
+            aborted = isinstance(exc, pymysql.err.MySQLError) and bool(exc.args) and exc.args[0] in _ABORTED
+            raise (TransactionAborted if aborted else DatabaseError)(f"{what} failed: {_describe(exc)}") from None
 
     async def _run(self, name: str, params: Sequence[Any], counts: Sequence[int]) -> aiomysql.DictCursor:
         sql = self._queries[name].sql(*counts)

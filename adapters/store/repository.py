@@ -28,6 +28,7 @@ from adapters.errors import DatabaseError, LeaseLost, StaleVersion
 from adapters.store.batched_read import ReadBatcher
 from adapters.store.kept import KeptRows, RowDiff, apply_diff, diff_rows
 from adapters.store.port import CycleContext, Lease, Match, OpenLot, Transaction
+from adapters.store.rerun import RERUN_POLICY, RerunPolicy, rerun_when_aborted
 from adapters.store.rows import (
     UPDATABLE_ORDER_COLUMNS,
     AccountListing,
@@ -213,11 +214,17 @@ class SqlStore:
     The reads every cycle makes (its context, the accounts' credentials, the orders revisions, fair
     prices) go through a `ReadBatcher` each: concurrent cycles of many users share one statement.
     Reads run through `database.autocommit()`: no transaction, no BEGIN and COMMIT. Used from the one I/O loop only.
+
+    Every write is `@rerun_when_aborted`: a transaction the database aborted to resolve a conflict runs again
+    whole (`rerun.py`). Rows are locked in one order on every path, so that writers queue instead of crossing:
+    the user's lease row (the fence), then the account row by its primary key, then the rows written.
     """
 
     def __init__(self, database: Database, now: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 owner: str | None = None, kept_rows: int = KEPT_ROWS) -> None:
+                 owner: str | None = None, kept_rows: int = KEPT_ROWS,
+                 rerun_policy: RerunPolicy = RERUN_POLICY) -> None:
         self.database = database
+        self.rerun_policy = rerun_policy
         self.dialect = database.dialect
         self._now = now
         self.owner = owner or default_owner()
@@ -368,6 +375,7 @@ class SqlStore:
             rows = await tx.fetch_all("live_history/pnl_of_user", (user_id,))
         return total_day_pnl((row["realized_pnl"], row["unrealized_pnl"]) for row in rows)
 
+    @rerun_when_aborted
     async def set_daily_loss_limit(self, user_id: int, limit: Decimal | None) -> None:
         if limit is not None and limit <= 0:
             raise ValueError("a daily loss limit is a positive amount")
@@ -385,11 +393,13 @@ class SqlStore:
             rows = await tx.fetch_all("accounts/broker_accounts", account_ids, counts=(len(account_ids),))
         return {row["account_id"]: (row.pop("user_id"), msgspec.convert(row, BrokerAccount)) for row in rows}
 
+    @rerun_when_aborted
     async def set_session_needed(self, user_id: int, account_id: int) -> None:
         async with self.database.autocommit() as tx:  # one idempotent UPDATE
             if not await tx.execute("accounts/set_session_needed", (self._now(), account_id, user_id)):
                 raise DatabaseError(f"account {account_id} is not an account of user {user_id}")
 
+    @rerun_when_aborted
     async def set_account_token(self, user_id: int, account_id: int, token: str) -> None:
         async with self.database.autocommit() as tx:  # one idempotent UPDATE
             if not await tx.execute("accounts/set_token", (token, self._now(), account_id, user_id)):
@@ -397,6 +407,7 @@ class SqlStore:
 
     # --- broker snapshot and FIFO history -----------------------------------------------------------
 
+    @rerun_when_aborted
     async def replace_broker_snapshot(
         self,
         user_id: int,
@@ -451,6 +462,7 @@ class SqlStore:
         return (tuple(msgspec.convert(row, BrokerOrder) for row in orders),
                 tuple(msgspec.convert(row, BrokerPosition) for row in positions))
 
+    @rerun_when_aborted
     async def replace_live_history(
         self,
         user_id: int,
@@ -494,6 +506,7 @@ class SqlStore:
 
     # --- orders -----------------------------------------------------------------------------------
 
+    @rerun_when_aborted
     async def insert_order(self, row: OrderRow) -> int:
         now = self._now()
         row = msgspec.structs.replace(row, created_at=row.created_at or now, updated_at=row.updated_at or now)
@@ -546,6 +559,7 @@ class SqlStore:
             rows = await tx.fetch_all("accounts/orders_revisions", account_ids, counts=(len(account_ids),))
         return {row["id"]: (row["user_id"], row["orders_revision"]) for row in rows}
 
+    @rerun_when_aborted
     async def apply_order_updates(
         self,
         user_id: int,
@@ -576,6 +590,7 @@ class SqlStore:
                     )
         return {order_id: expected_version + 1 for order_id, expected_version, _ in prepared}
 
+    @rerun_when_aborted
     async def record_leg_intent(
         self, user_id: int, order_id: int, leg: Leg, tag: str, expected_version: int
     ) -> int:
@@ -589,6 +604,7 @@ class SqlStore:
                 raise StaleVersion(f"order {order_id} changed since version {expected_version} was read")
         return expected_version + 1
 
+    @rerun_when_aborted
     async def archive_rejected(
         self, user_id: int, account_id: int, order_ids_with_reasons: Sequence[tuple[int, str]]
     ) -> list[dict[str, str | int | None]]:
@@ -629,6 +645,7 @@ class SqlStore:
 
     # --- entry regeneration -----------------------------------------------------------------------
 
+    @rerun_when_aborted
     async def create_regenerations(
         self,
         user_id: int,
@@ -686,6 +703,7 @@ class SqlStore:
             rows = await tx.fetch_all("regenerations/pending", (user_id, account_id))
         return [_regeneration(r) for r in rows]
 
+    @rerun_when_aborted
     async def mark_regeneration(
         self, user_id: int, regeneration_id: int, status: RegenerationStatus, detail: int | str
     ) -> None:
@@ -713,6 +731,7 @@ class SqlStore:
                                        sell_fair_price=r["sell_fair_price"], updated_at=r["updated_at"])
                 for r in rows}
 
+    @rerun_when_aborted
     async def upsert_fair_prices(self, prices: Sequence[FairPrice]) -> None:
         latest = {p.symbol: p for p in prices}
         rows = [(p.symbol, p.buy_fair_price, p.sell_fair_price, p.updated_at) for p in latest.values()]
@@ -721,6 +740,7 @@ class SqlStore:
 
     # --- users, accounts, permissions (admin) ----------------------------------------------------
 
+    @rerun_when_aborted
     async def add_user(self, name: str) -> tuple[int, str]:
         token = secrets.token_urlsafe(32)
         async with self.transaction() as tx:
@@ -751,6 +771,7 @@ class SqlStore:
             rows = await tx.fetch_all("users/by_name", (name,))
         return rows[0]["id"] if rows else None
 
+    @rerun_when_aborted
     async def add_account(
         self,
         user_id: int,
@@ -766,6 +787,7 @@ class SqlStore:
                 "accounts/insert", (user_id, broker, base_url, client_id, app_key, secret_key, now, now)
             )
 
+    @rerun_when_aborted
     async def set_permissions(self, user_id: int, strategies: Sequence[str]) -> None:
         unique = sorted(set(strategies))
         async with self.transaction() as tx:
@@ -774,6 +796,7 @@ class SqlStore:
             await tx.execute("permissions/delete_for_user", (user_id,))
             await insert_rows(tx, "permissions/insert", [(user_id, s) for s in unique])
 
+    @rerun_when_aborted
     async def set_paused(self, user_id: int, paused: bool, reason: str = "") -> str:
         """Turn the kill switch; a reason longer than the column is cut to it. Returns the reason as stored."""
         stored = reason[:PAUSE_REASON_MAX_CHARS]

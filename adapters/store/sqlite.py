@@ -7,7 +7,8 @@ IMMEDIATE; `autocommit()` runs statements that need no transaction (reads, one i
 same lock without a transaction, each autocommitted. Money columns are declared MONEYTEXT (exact decimal text,
 read back as `Decimal`) and times UTCTEXT (UTC text, read back as aware datetimes), through converters
 registered under those project-specific type names. Errors become `DatabaseError` with SQLite's message, never
-parameters.
+parameters; "database is locked" (another process held the write lock past the busy timeout, so nothing of the
+transaction was written) becomes `TransactionAborted`, which the store runs again.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
-from adapters.errors import DatabaseError
+from adapters.errors import DatabaseError, TransactionAborted
 from adapters.store.sql_loader import Query, load_queries
 from adapters.store.url import DatabaseUrl
 from adapters.store.values import JsonDocument, common_param, utc
@@ -34,6 +35,15 @@ sqlite3.register_converter("MONEYTEXT", lambda raw: Decimal(raw.decode("ascii"))
 sqlite3.register_converter(
     "UTCTEXT", lambda raw: datetime.strptime(raw.decode("ascii"), _TIME_FORMAT).replace(tzinfo=UTC)
 )
+
+
+_BUSY = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+
+
+def _error(what: str, exc: sqlite3.Error) -> DatabaseError:
+    busy = getattr(exc, "sqlite_errorcode", 0) & 0xFF in _BUSY  # the primary code of an extended one
+    return (TransactionAborted if busy else DatabaseError)(
+        f"{what} failed: SQLite {type(exc).__name__}: {str(exc)[:300]}")
 
 
 def _param(value: Any) -> Any:
@@ -121,7 +131,7 @@ class SqliteDatabase:
             try:
                 return work(self._conn)  # type: ignore[arg-type]
             except sqlite3.Error as exc:
-                raise DatabaseError(f"{what} failed: SQLite {type(exc).__name__}: {str(exc)[:300]}") from None
+                raise _error(what, exc) from None
 
         return await asyncio.get_running_loop().run_in_executor(self._executor, run)
 
