@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 
-from tests.web.conftest import Served, served  # noqa: F401 - `served` is the fixture the browser tests use
+from adapters.web.context import WebSettings
+from tests.storage.conftest import fresh_mysql_url  # noqa: F401 - fixture used by `served`
+from tests.web.conftest import Served
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -23,6 +25,20 @@ def _browser_unavailable(reason: str) -> None:
     if os.environ.get("MONITOR_REQUIRE_BROWSER") == "1":
         pytest.fail(f"{reason}; MONITOR_REQUIRE_BROWSER=1 makes this a failure")
     pytest.skip(reason)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)])
+def served(request: pytest.FixtureRequest, tmp_path) -> Iterator[Served]:
+    """The service the browser tests use; they click "Run a cycle now" back to back, so its manual cycles are
+    limited to one per 50 ms instead of the default 10 s."""
+    url = f"sqlite:///{tmp_path / 'web.db'}" if request.param == "sqlite" \
+        else request.getfixturevalue("fresh_mysql_url")
+    running = Served(url, WebSettings(manual_cycle_every_s=0.05))
+    try:
+        yield running
+    finally:
+        running.io.call(running._stack.aclose())
+        running.close()
 
 
 @pytest.fixture(scope="module")
