@@ -1,25 +1,38 @@
 """Placing new entry orders: the one code path of the batch API and of regenerated entries (Step 9).
 
-Each entry becomes an `orders` row (PENDING), gets its deterministic entry tag written with
-`PendingSubmit` before anything is sent, then the account's entries go to the broker as one batch (single
-placements sent concurrently within the broker's pace). Each row ends ENTRY_OPEN with its broker order id,
-REJECTED with the broker's reason, or in flight (`Unconfirmed`) when the answer was ambiguous.
+Each entry becomes an `orders` row (PENDING) whose deterministic entry tag and `PendingSubmit` are written
+in the transaction that inserts it, before anything is sent; an entry whose row cannot be written is not
+sent (`not_placed`) and the others go on. Then the account's written entries go to the broker as one batch
+(single placements sent concurrently within the broker's pace). Each row ends ENTRY_OPEN with its broker
+order id (`placed`), REJECTED with the broker's reason (`rejected`), CANCELLED with `NotSent` when the
+broker surely did not take it (`not_placed`), or in flight (`Unconfirmed`) when the answer was ambiguous
+(`in_flight`: the next order book settles it by its tag).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
+from typing import Literal
 
 import msgspec
 
-from actors.order_placer.tags import PENDING_SUBMIT, UNCONFIRMED, order_tag
+from actors.order_placer.tags import NOT_SENT, PENDING_SUBMIT, UNCONFIRMED, order_tag
 from adapters.broker.errors import BrokerError, BrokerRejected
 from adapters.broker.port import Broker
 from adapters.broker.types import BrokerAccount, OrderRequest, OrderType, PlaceAck, Side
+from adapters.errors import AdapterError
 from adapters.store.port import Store
 from adapters.store.rows import OrderRow
+
+log = logging.getLogger(__name__)
+
+REASON_MAX_CHARS = 255
+"""`orders.reject_reason` is VARCHAR(255): a longer reason is cut to it in the row (the answer keeps it whole)."""
+
+EntryOutcome = Literal["placed", "rejected", "in_flight", "not_placed"]
 
 
 class NewEntry(msgspec.Struct, frozen=True, kw_only=True):
@@ -42,10 +55,10 @@ class NewEntry(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class EntryResult(msgspec.Struct, frozen=True, kw_only=True):
-    order_id: int
+    order_id: int | None
+    """None when no row was written."""
     tag: str
-    outcome: str
-    """"placed", "rejected" or "in_flight"."""
+    outcome: EntryOutcome
     broker_order_id: int | None = None
     reason: str = ""
 
@@ -57,38 +70,84 @@ def entry_request(entry: NewEntry, tag: str) -> OrderRequest:
         limit_price=entry.entry_limit_price or Decimal(0), stop_price=entry.entry_stop_price or Decimal(0))
 
 
+def _entry_tag(order_id: int) -> str:
+    return order_tag(order_id, "entry", 1)
+
+
 async def place_entries(store: Store, broker: Broker, account: BrokerAccount, user_id: int,
                         entries: Sequence[NewEntry], now: Callable[[], datetime]) -> list[EntryResult]:
-    rows: list[tuple[OrderRow, OrderRequest, int]] = []
-    for entry in entries:
-        row = OrderRow(user_id=user_id, account_id=account.account_id, strategy=entry.strategy, symbol=entry.symbol,
-                       exchange_segment=entry.exchange_segment, instrument_id=entry.instrument_id, side=entry.side,
-                       quantity=entry.quantity, entry_type=entry.entry_type, entry_stop_price=entry.entry_stop_price,
-                       entry_limit_price=entry.entry_limit_price, sl_stop_price=entry.sl_stop_price,
-                       tp_price=entry.tp_price, regenerated_from=entry.regenerated_from,
-                       regeneration_attempt=entry.regeneration_attempt, status="PENDING")
-        order_id = await store.insert_order(row)
-        tag = order_tag(order_id, "entry", 1)
-        intent = {"entry_tag": tag, "entry_orderstatus": PENDING_SUBMIT, "legs_changed_at": now()}
-        versions = await store.apply_order_updates(user_id, account.account_id, [(order_id, row.version, intent)])
-        rows.append((msgspec.structs.replace(row, id=order_id), entry_request(entry, tag), versions[order_id]))
-    outcomes = await broker.place_batch(account, [request for _, request, _ in rows]) if rows else []
-    results: list[EntryResult] = []
-    for (row, request, version), outcome in zip(rows, outcomes, strict=True):
-        changes, result = _settle(row.id, request.tag, outcome)
-        changes["legs_changed_at"] = now()
-        await store.apply_order_updates(user_id, account.account_id, [(row.id, version, changes)])
-        results.append(result)
-    return results
+    """One result per entry, in order. Raises nothing but cancellation: every failure is an outcome."""
+    results: list[EntryResult | None] = [None] * len(entries)
+    written: list[tuple[int, int, OrderRequest]] = []
+    for index, entry in enumerate(entries):
+        written_id = await _write(store, account, user_id, entry, now())
+        if isinstance(written_id, str):
+            results[index] = EntryResult(order_id=None, tag="", outcome="not_placed", reason=written_id)
+        else:
+            written.append((index, written_id, entry_request(entry, _entry_tag(written_id))))
+    outcomes = await _send(broker, account, user_id, written)
+    for (index, order_id, request), outcome in zip(written, outcomes, strict=True):
+        results[index] = await _settle(store, account.account_id, user_id, order_id, request.tag, outcome, now())
+    return [result for result in results if result is not None]
 
 
-def _settle(order_id: int, tag: str, outcome: PlaceAck | BrokerError) -> tuple[dict, EntryResult]:
+async def _write(store: Store, account: BrokerAccount, user_id: int, entry: NewEntry, at: datetime) -> int | str:
+    """The new order's id, or why its row could not be written (then nothing of it was)."""
+    row = OrderRow(user_id=user_id, account_id=account.account_id, strategy=entry.strategy, symbol=entry.symbol,
+                   exchange_segment=entry.exchange_segment, instrument_id=entry.instrument_id, side=entry.side,
+                   quantity=entry.quantity, entry_type=entry.entry_type, entry_stop_price=entry.entry_stop_price,
+                   entry_limit_price=entry.entry_limit_price, sl_stop_price=entry.sl_stop_price,
+                   tp_price=entry.tp_price, regenerated_from=entry.regenerated_from,
+                   regeneration_attempt=entry.regeneration_attempt, status="PENDING",
+                   entry_orderstatus=PENDING_SUBMIT, legs_changed_at=at)
+    try:
+        return await store.insert_order(row, entry_tag=_entry_tag)
+    except AdapterError as error:
+        log.warning("entry of %s %s on account %s not written, not sent: %s", entry.side, entry.symbol,
+                    account.account_id, error.message,
+                    extra={"user_id": user_id, "account_id": account.account_id, "step": "place_entries"})
+        return f"not sent: the order could not be written ({error.message})"
+
+
+async def _send(broker: Broker, account: BrokerAccount, user_id: int,
+                written: list[tuple[int, int, OrderRequest]]) -> list[PlaceAck | BrokerError]:
+    if not written:
+        return []
+    requests = [request for _, _, request in written]
+    try:
+        return await broker.place_batch(account, requests)
+    except Exception as error:
+        log.exception("placing %d entries on account %s failed unexpectedly", len(requests), account.account_id,
+                      extra={"user_id": user_id, "account_id": account.account_id, "step": "place_entries"})
+        return [BrokerError(f"unexpected failure ({type(error).__name__}); the order may exist at the broker",
+                            ambiguous=True)] * len(requests)
+
+
+async def _settle(store: Store, account_id: int, user_id: int, order_id: int, tag: str,
+                  outcome: PlaceAck | BrokerError, at: datetime) -> EntryResult:
+    """Write what the broker answered; the answer stays true when that write fails (the row keeps its tag and
+    `PendingSubmit`, and the next order book settles it)."""
+    changes, result = _outcome(order_id, tag, outcome)
+    try:
+        await store.apply_order_updates(user_id, account_id, [(order_id, 1, {**changes, "legs_changed_at": at})])
+    except AdapterError as error:
+        log.warning("order %s: the broker's answer (%s) could not be written: %s", order_id, result.outcome,
+                    error.message, extra={"user_id": user_id, "account_id": account_id, "step": "place_entries"})
+        written = "its row is settled by the next order book"
+        return msgspec.structs.replace(result, reason=f"{result.reason}; {written}" if result.reason else written)
+    return result
+
+
+def _outcome(order_id: int, tag: str, outcome: PlaceAck | BrokerError) -> tuple[dict, EntryResult]:
     if isinstance(outcome, PlaceAck):
         return ({"entry_order_id": outcome.app_order_id, "entry_orderstatus": "New", "status": "ENTRY_OPEN"},
                 EntryResult(order_id=order_id, tag=tag, outcome="placed", broker_order_id=outcome.app_order_id))
     if outcome.ambiguous:
         return ({"entry_orderstatus": UNCONFIRMED},
                 EntryResult(order_id=order_id, tag=tag, outcome="in_flight", reason=outcome.message))
-    reason = outcome.reason if isinstance(outcome, BrokerRejected) else outcome.message
-    return ({"entry_orderstatus": "Rejected", "status": "REJECTED", "reject_reason": reason},
-            EntryResult(order_id=order_id, tag=tag, outcome="rejected", reason=reason))
+    if isinstance(outcome, BrokerRejected):
+        return ({"entry_orderstatus": "Rejected", "status": "REJECTED",
+                 "reject_reason": outcome.reason[:REASON_MAX_CHARS]},
+                EntryResult(order_id=order_id, tag=tag, outcome="rejected", reason=outcome.reason))
+    return ({"entry_orderstatus": NOT_SENT, "status": "CANCELLED", "reject_reason": outcome.message[:REASON_MAX_CHARS]},
+            EntryResult(order_id=order_id, tag=tag, outcome="not_placed", reason=outcome.message))

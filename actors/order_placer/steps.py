@@ -39,6 +39,10 @@ from messages.common import ErrorKind
 from messages.events import Event, OrderAction
 from service.clock import Clock
 
+_STEP_ACTION = {"placed": "place", "rejected": "rejected", "in_flight": "in_flight", "not_placed": "rejected"}
+"""How a regenerated entry's outcome is recorded in the step's event (a request the broker surely did not take
+is recorded as refused, as Steps 4-6 record theirs)."""
+
 
 class _PlacerStep:
     success: type
@@ -186,14 +190,18 @@ class PlaceRegeneratedStep(_PlacerStep):
                                           self._clock.now)
             actions, problems = [], []
             for row, result in zip(pending, results, strict=True):
-                if result.outcome == "rejected":
+                if result.order_id is None:
+                    problems.append((ErrorKind.DB, f"regenerated entry of order {row.archived_order_id} not placed, "
+                                                   f"tried again next cycle: {result.reason}"))
+                    continue
+                if result.outcome in ("rejected", "not_placed"):
                     await self._store.mark_regeneration(command.user_id, row.id, "FAILED", result.reason)
-                    problems.append((ErrorKind.REJECTED,
-                                     f"regenerated entry of order {row.archived_order_id} rejected: {result.reason}"))
+                    problems.append((ErrorKind.REJECTED, f"regenerated entry of order {row.archived_order_id} "
+                                                         f"{result.outcome.replace('_', ' ')}: {result.reason}"))
                 else:
                     await self._store.mark_regeneration(command.user_id, row.id, "PLACED", result.order_id)
                 actions.append(OrderAction(order_id=result.order_id, account_id=account_id, leg="entry",
-                                           action="place" if result.outcome == "placed" else result.outcome,
+                                           action=_STEP_ACTION[result.outcome],
                                            tag=result.tag, broker_order_id=result.broker_order_id,
                                            detail=result.reason))
             return self._outcome(command, account_id, actions, problems)

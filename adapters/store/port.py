@@ -7,7 +7,7 @@ tests may use small in-memory doubles. `Match` and `OpenLot` are the shapes the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from decimal import Decimal
@@ -224,10 +224,11 @@ class Store(Protocol):
 
     # --- orders -----------------------------------------------------------------------------------
 
-    async def insert_order(self, row: OrderRow) -> int:
+    async def insert_order(self, row: OrderRow, entry_tag: Callable[[int], str] | None = None) -> int:
         """Insert a new order of `row.user_id` on `row.account_id` (which must be that user's); its id. An order
         regenerated from an archived one claims that archived order's pending `entry_regenerate` row in the
-        same transaction (StaleVersion, and no order, when there is none left to claim)."""
+        same transaction (StaleVersion, and no order, when there is none left to claim). `entry_tag(order_id)`,
+        when given, is written as the entry's tag in that same transaction: the row never exists without it."""
 
     async def order(self, user_id: int, order_id: int) -> OrderRow | None: ...
 
@@ -307,3 +308,31 @@ class Store(Protocol):
     async def set_paused(self, user_id: int, paused: bool, reason: str = "") -> str:
         """Turn the user's kill switch; returns the reason as stored (cut to the column's length)."""
 
+    # --- the batch API's idempotency keys ----------------------------------------------------------
+
+    async def claim_idempotency_key(self, user_id: int, key: str, request_sha256: str,
+                                    expired_before: datetime) -> IdempotencyKey:
+        """Claim the user's key for a new request (`claimed`), unless it is held: then the holder's record. A
+        claim made before `expired_before` is taken over as if the key were new."""
+
+    async def idempotency_key(self, user_id: int, key: str) -> IdempotencyKey | None:
+        """The key's record as it is now; None when it is free."""
+
+    async def answer_idempotency_key(self, user_id: int, claim: IdempotencyKey, status: int, answer: bytes) -> None:
+        """Keep the answer of the request that holds `claim`."""
+
+    async def release_idempotency_key(self, user_id: int, claim: IdempotencyKey) -> None:
+        """Free a key whose request was refused before it wrote or sent anything."""
+
+
+class IdempotencyKey(msgspec.Struct, frozen=True, kw_only=True):
+    """One user's `Idempotency-Key`: who holds it (`claimed` when it is this call), for which request, and
+    the answer once the request has one."""
+
+    key: str
+    claim_token: str
+    request_sha256: str
+    claimed_at: UtcDateTime
+    claimed: bool = False
+    answer_status: int | None = None
+    answer: bytes | None = None

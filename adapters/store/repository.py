@@ -27,7 +27,7 @@ from adapters.broker.types import BrokerAccount, BrokerOrder, BrokerPosition
 from adapters.errors import DatabaseError, LeaseLost, StaleVersion
 from adapters.store.batched_read import ReadBatcher
 from adapters.store.kept import KeptRows, RowDiff, apply_diff, diff_rows
-from adapters.store.port import CycleContext, Lease, Match, OpenLot, Transaction
+from adapters.store.port import CycleContext, IdempotencyKey, Lease, Match, OpenLot, Transaction
 from adapters.store.rerun import RERUN_POLICY, RerunPolicy, rerun_when_aborted
 from adapters.store.rows import (
     UPDATABLE_ORDER_COLUMNS,
@@ -507,7 +507,7 @@ class SqlStore:
     # --- orders -----------------------------------------------------------------------------------
 
     @rerun_when_aborted
-    async def insert_order(self, row: OrderRow) -> int:
+    async def insert_order(self, row: OrderRow, entry_tag: Callable[[int], str] | None = None) -> int:
         now = self._now()
         row = msgspec.structs.replace(row, created_at=row.created_at or now, updated_at=row.updated_at or now)
         async with self._owned_account(row.user_id, row.account_id) as tx:
@@ -519,6 +519,8 @@ class SqlStore:
                 if claimed != 1:
                     raise StaleVersion(f"archived order {row.regenerated_from} of user {row.user_id} has no pending "
                                        "regeneration: it is placed, failed or claimed by another order")
+            if entry_tag is not None:
+                await tx.execute("orders/set_entry_tag", (entry_tag(order_id), order_id, row.user_id))
             return order_id
 
     async def order(self, user_id: int, order_id: int) -> OrderRow | None:
@@ -844,3 +846,45 @@ class SqlStore:
         async with self.database.autocommit() as tx:  # one idempotent UPDATE
             if not await tx.execute("accounts/set_active", (active, self._now(), account_id)):
                 raise DatabaseError(f"account {account_id} does not exist")
+
+    # --- the batch API's idempotency keys ----------------------------------------------------------
+    # One statement each, autocommitted: no transaction holds a lock while it waits for another, so two
+    # requests with one key cannot deadlock; the random claim token tells a claim resent after a lost
+    # connection (it finds its own row) from another request's.
+
+    async def claim_idempotency_key(self, user_id: int, key: str, request_sha256: str,
+                                    expired_before: datetime) -> IdempotencyKey:
+        token = secrets.token_hex(16)
+        now = self._now()
+        async with self.database.autocommit() as tx:
+            await tx.execute("idempotency/purge", (user_id, expired_before))
+            if not await tx.execute("idempotency/claim", (user_id, key, token, request_sha256, now)):
+                await tx.execute("idempotency/take_expired", (token, request_sha256, now, user_id, key, expired_before))
+            rows = await tx.fetch_all("idempotency/by_key", (user_id, key))
+        if not rows:
+            raise DatabaseError(f"idempotency key {key!r} of user {user_id} vanished while it was claimed")
+        record = _idempotency_key(key, rows[0])
+        return msgspec.structs.replace(record, claimed=record.claim_token == token)
+
+    async def idempotency_key(self, user_id: int, key: str) -> IdempotencyKey | None:
+        async with self.database.autocommit() as tx:
+            rows = await tx.fetch_all("idempotency/by_key", (user_id, key))
+        return _idempotency_key(key, rows[0]) if rows else None
+
+    async def answer_idempotency_key(self, user_id: int, claim: IdempotencyKey, status: int, answer: bytes) -> None:
+        async with self.database.autocommit() as tx:
+            if await tx.execute("idempotency/answer",
+                                (status, answer.decode("utf-8"), user_id, claim.key, claim.claim_token)) != 1:
+                raise DatabaseError(f"idempotency key {claim.key!r} of user {user_id} is no longer held by this "
+                                    "request; its answer was not kept")
+
+    async def release_idempotency_key(self, user_id: int, claim: IdempotencyKey) -> None:
+        async with self.database.autocommit() as tx:
+            await tx.execute("idempotency/release", (user_id, claim.key, claim.claim_token))
+
+
+def _idempotency_key(key: str, row: Mapping[str, Any]) -> IdempotencyKey:
+    answer = row["answer"]
+    return IdempotencyKey(key=key, claim_token=row["claim_token"], request_sha256=row["request_sha256"],
+                          claimed_at=row["claimed_at"], answer_status=row["answer_status"],
+                          answer=answer.encode("utf-8") if answer is not None else None)

@@ -4,22 +4,19 @@ reaches their own accounts and orders."""
 
 from __future__ import annotations
 
-import asyncio
-from collections import defaultdict
 from typing import Any
 
 import aiohttp
 import msgspec
 from aiohttp import web
 
-from actors.order_placer.entries import NewEntry, place_entries
 from adapters.broker.errors import BrokerError
 from adapters.errors import AdapterError
-from adapters.web import kill_switch
+from adapters.web import idempotency, kill_switch
 from adapters.web.auth import authenticated_user
-from adapters.web.batch_validation import order_problem
+from adapters.web.batch import RawBatch, place_batch
 from adapters.web.context import CONTEXT, WebContext
-from messages.api import BatchOrder, BatchRequest, BatchResult, PauseRequest, SessionRequest
+from messages.api import BIGINT_MAX, BatchAnswer, PauseRequest, SessionAnswer, SessionRequest
 from replay.timeline import cycle_timeline
 from service.metrics import CONTENT_TYPE
 from service.snapshots import orders_frame, pnl_frame
@@ -59,48 +56,24 @@ async def _all_accounts(context: WebContext, user_id: int) -> tuple[int, ...]:
 
 async def place_batch_orders(request: web.Request) -> web.Response:
     context, user_id = await _user(request)
+    key = idempotency.key_of(request)
+    batch: RawBatch = await _body(request, RawBatch)
+    if key is None:
+        return await _place_batch(context, user_id, batch)
+    return await request.app[idempotency.IDEMPOTENCY].run(
+        user_id, key, idempotency.request_digest(await request.read()), context.clock.now(),
+        lambda: _place_batch(context, user_id, batch))
+
+
+async def _place_batch(context: WebContext, user_id: int, batch: RawBatch) -> web.Response:
+    """Refused whole (nothing written) when over the rate limit or paused; else one result per order."""
     if not context.batch_limiter.allow(user_id):
         return _error(429, "too many batch requests; try again in a minute")
-    batch: BatchRequest = await _body(request, BatchRequest)
     cycle_context = await context.store.load_cycle_context(user_id)
     if cycle_context.paused:
         return _error(409, f"automation is paused ({cycle_context.pause_reason}); resume before placing orders")
-    results: dict[int, BatchResult] = {}
-    by_account: dict[int, list[tuple[int, BatchOrder]]] = defaultdict(list)
-    for index, order in enumerate(batch.orders):
-        problem = order_problem(order)
-        if order.account_id in cycle_context.awaiting_session:
-            problem = f"account {order.account_id} needs a new broker session"
-        elif order.account_id not in cycle_context.account_ids:
-            problem = problem or f"account {order.account_id} is not an active account of yours"
-        if problem:
-            results[index] = BatchResult(index=index, outcome="invalid", reason=problem)
-        else:
-            by_account[order.account_id].append((index, order))
-    accounts = {a.account_id: a for a in await context.store.broker_accounts(user_id, tuple(by_account))}
-
-    async def place_for(account_id: int, rows: list[tuple[int, BatchOrder]]) -> None:
-        entries = [NewEntry(**{f: getattr(o, f) for f in NewEntry.__struct_fields__ if hasattr(o, f)})
-                   for _, o in rows]
-        account = accounts[account_id]
-        if not account.token:
-            token = await context.broker.login(account)
-            await context.store.set_account_token(user_id, account_id, token)
-            account = msgspec.structs.replace(account, token=token)
-        placed = await place_entries(context.store, context.broker, account, user_id, entries, context.clock.now)
-        for (index, _), result in zip(rows, placed, strict=True):
-            results[index] = BatchResult(index=index, outcome=result.outcome, order_id=result.order_id,
-                                         tag=result.tag, broker_order_id=result.broker_order_id,
-                                         reason=result.reason)
-
-    outcomes = await asyncio.gather(*(place_for(a, rows) for a, rows in by_account.items()), return_exceptions=True)
-    for (account_id, rows), outcome in zip(by_account.items(), outcomes, strict=True):
-        if isinstance(outcome, Exception):
-            reason = outcome.message if isinstance(outcome, AdapterError) else "internal error"
-            for index, _ in rows:
-                results.setdefault(index, BatchResult(index=index, outcome="in_flight",
-                                                      reason=f"account {account_id}: {reason}"))
-    return _json({"results": [results[i] for i in range(len(batch.orders))]})
+    results = await place_batch(context, user_id, batch.orders, cycle_context)
+    return _json(BatchAnswer(results=tuple(results)))
 
 
 async def list_orders(request: web.Request) -> web.Response:
@@ -142,6 +115,8 @@ async def renew_session(request: web.Request) -> web.Response:
         account_id = int(request.match_info["account_id"])
     except ValueError:
         return _error(404, "no such account")
+    if not 1 <= account_id <= BIGINT_MAX:
+        return _error(404, "no such account")
     body: SessionRequest = await _body(request, SessionRequest)
     accounts = await context.store.broker_accounts(user_id, (account_id,))
     if not accounts:
@@ -153,7 +128,7 @@ async def renew_session(request: web.Request) -> web.Response:
         except BrokerError as error:
             return _error(502, f"broker login failed: {error.message}")
     await context.store.set_account_token(user_id, account_id, token)
-    return _json({"account_id": account_id, "session_needed": False})
+    return _json(SessionAnswer(account_id=account_id, session_needed=False))
 
 
 async def pause(request: web.Request) -> web.Response:

@@ -6,8 +6,9 @@ from pathlib import Path
 
 from aiohttp import web
 
-from adapters.web import api
+from adapters.web import api, openapi
 from adapters.web.context import CONTEXT, WebContext
+from adapters.web.idempotency import IDEMPOTENCY, IdempotencyKeys
 from adapters.web.ws import websocket
 
 STATIC = Path(__file__).parent / "static"
@@ -20,6 +21,7 @@ async def dashboard(request: web.Request) -> web.FileResponse:
 def create_app(context: WebContext) -> web.Application:
     app = web.Application(client_max_size=1024 * 1024)
     app[CONTEXT] = context
+    app[IDEMPOTENCY] = IdempotencyKeys(context.store)
     app.router.add_get("/", dashboard)
     app.router.add_static("/static/", STATIC, append_version=True)
     app.router.add_get("/ws", websocket)
@@ -31,6 +33,7 @@ def create_app(context: WebContext) -> web.Application:
     app.router.add_post("/api/accounts/{account_id}/session", api.renew_session)
     app.router.add_post("/api/pause", api.pause)
     app.router.add_post("/api/resume", api.resume)
+    app.router.add_get("/api/openapi.json", openapi.serve_document)
     app.router.add_get("/healthz", api.healthz)
     app.router.add_get("/readyz", api.readyz)
     app.router.add_get("/metrics", api.metrics)

@@ -11,10 +11,11 @@ from adapters.store.port import Store
 
 
 def bearer_token(request: web.Request) -> str | None:
+    """The token as sent, or None when there is none, or when it is not the visible ASCII every API token is
+    made of (a header with invalid UTF-8, such as the bytes ED A0 80, is simply no token)."""
     header = request.headers.get("Authorization", "")
-    if header.startswith("Bearer "):
-        return header[len("Bearer "):].strip() or None
-    return request.query.get("token") or None
+    token = header[len("Bearer "):].strip() if header.startswith("Bearer ") else request.query.get("token", "")
+    return token if token and all("!" <= char <= "~" for char in token) else None
 
 
 async def authenticated_user(request: web.Request, store: Store) -> int:

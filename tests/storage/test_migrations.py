@@ -23,7 +23,7 @@ from tests.storage.conftest import given_user_with_account
 
 ROOT = Path(__file__).resolve().parents[2]
 MIGRATIONS = ["001_schema", "002_monitor_leases", "003_leg_timing", "004_orders_revision", "005_leg_rejections",
-              "006_exit_fills"]
+              "006_exit_fills", "007_idempotency_keys"]
 TABLES = {
     "schema_version",
     "users",
@@ -38,6 +38,7 @@ TABLES = {
     "entry_regenerate",
     "monitor_events",
     "monitor_leases",
+    "api_idempotency_keys",
 }
 
 
@@ -93,7 +94,7 @@ async def test_an_order_written_before_migration_006_reads_with_no_exit_fills_on
                 f"({user_id}, {account_id}, 's', 'SBIN', 'NSECM', 3045, 'BUY', 10, 'LIMIT', 10, 'RUNNING', "
                 "'-20.0000', '2026-11-25 06:30:00.000000', '2026-11-25 06:30:00.000000')", "an order of 005")
 
-        assert await migrate(database) == ["006_exit_fills"]
+        assert await migrate(database) == ["006_exit_fills", "007_idempotency_keys"]
 
         [order] = await store.orders_for_accounts(user_id, [account_id])
         assert (order.exit_fills, order.realized_pnl) == ((), Decimal("-20.0000"))
