@@ -7,6 +7,8 @@ clients are here but whose lease another replica holds, so it takes over within 
 replica dying (and runs a cycle at once when it does). Holding the lease, it stands for the user's
 clients toward the Supervisor; losing it, it stops the user's monitor. Every cycle write is fenced by the
 lease's token in the store, so a replica that lost its lease while frozen cannot write (or send) anything.
+What the keeper does for one user (take, renew, give up) runs one at a time, so simultaneous connections
+of a user all see the same answer.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import AsyncIterator
 
 from adapters.errors import AdapterError
 from adapters.store.port import Store
@@ -35,6 +38,7 @@ class LeaseKeeper:
         self._every_s = self._ttl_s / 3
         self._monitored: set[int] = set()
         self._task: asyncio.Task | None = None
+        self._turns: dict[int, tuple[asyncio.Lock, list[int]]] = {}
 
     def start(self) -> None:
         self._task = asyncio.ensure_future(self._keep())
@@ -45,21 +49,38 @@ class LeaseKeeper:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         for user_id in list(self._monitored):
-            await self._give_up(user_id)
+            async with self._turn(user_id):
+                await self._give_up(user_id)
 
     async def client_joined(self, user_id: int) -> bool:
         """A client of the user connected here; True when this replica monitors the user."""
-        return await self._claim(user_id)
+        async with self._turn(user_id):
+            return await self._claim(user_id)
 
     async def client_left(self, user_id: int) -> None:
-        if self._hub.connections(user_id) == 0 and user_id in self._monitored:
-            await self._give_up(user_id)
+        async with self._turn(user_id):
+            if self._hub.connections(user_id) == 0 and user_id in self._monitored:
+                await self._give_up(user_id)
 
     async def _keep(self) -> None:
         while True:
             await asyncio.sleep(self._every_s)
             for user_id in set(self._hub.users()) | self._monitored:
-                await self._claim(user_id)
+                async with self._turn(user_id):
+                    await self._claim(user_id)
+
+    @contextlib.asynccontextmanager
+    async def _turn(self, user_id: int) -> AsyncIterator[None]:
+        """The user's turn: one take, renewal or release of the user's lease at a time in this process."""
+        lock, waiting = self._turns.setdefault(user_id, (asyncio.Lock(), [0]))
+        waiting[0] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            waiting[0] -= 1
+            if not waiting[0]:
+                del self._turns[user_id]
 
     async def _claim(self, user_id: int) -> bool:
         if self._hub.connections(user_id) == 0:

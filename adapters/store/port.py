@@ -95,6 +95,8 @@ class Lease(msgspec.Struct, frozen=True, kw_only=True):
     held: bool
     owner: str
     fencing_token: int
+    expires_at: datetime | None = None
+    """Until when the lease holds unless renewed."""
 
 
 class CycleContext(msgspec.Struct, frozen=True, kw_only=True):
@@ -175,6 +177,9 @@ class Store(Protocol):
 
     async def release_lease(self, user_id: int) -> None:
         """Give up the user's lease if this process holds it."""
+
+    async def lease_elsewhere(self, user_id: int) -> Lease | None:
+        """The user's lease when another live process holds it (this one may not write for the user)."""
 
     async def day_pnl(self, user_id: int) -> Decimal:
         """Realized plus unrealized PnL of all the user's accounts as the last cycle computed it."""

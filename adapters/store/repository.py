@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
-import socket
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -27,6 +25,7 @@ from adapters.broker.types import BrokerAccount, BrokerOrder, BrokerPosition
 from adapters.errors import DatabaseError, LeaseLost, StaleVersion
 from adapters.store.batched_read import ReadBatcher
 from adapters.store.kept import KeptRows, RowDiff, apply_diff, diff_rows
+from adapters.store.lease_owner import is_dead_here, process_owner
 from adapters.store.port import CycleContext, IdempotencyKey, Lease, Match, OpenLot, Transaction
 from adapters.store.rerun import RERUN_POLICY, RerunPolicy, rerun_when_aborted
 from adapters.store.rows import (
@@ -75,11 +74,6 @@ class Database(Protocol):
         """Statements each autocommitted, outside any transaction: reads, or one idempotent write."""
 
     async def close(self) -> None: ...
-
-
-def default_owner() -> str:
-    """This process's name as a lease owner: host, pid and a random part (a restarted process is new)."""
-    return f"{socket.gethostname()[:64]}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 def hash_token(token: str) -> str:
@@ -227,7 +221,7 @@ class SqlStore:
         self.rerun_policy = rerun_policy
         self.dialect = database.dialect
         self._now = now
-        self.owner = owner or default_owner()
+        self.owner = owner or process_owner()
         self._held: dict[int, int] = {}
         self._snapshots: KeptRows[_KeptSnapshot] = KeptRows(kept_rows)
         self._histories: KeptRows[_KeptHistory] = KeptRows(kept_rows)
@@ -273,10 +267,29 @@ class SqlStore:
             if lease["owner"] == self.owner and lease["fencing_token"] == held:
                 return
             self._lease_changed(user_id)
+            if lease["owner"] == self.owner:
+                raise LeaseLost(f"this replica's lease of user {user_id} moved to fencing token "
+                                f"{lease['fencing_token']} during the write; write refused")
             raise LeaseLost(f"this replica lost the lease of user {user_id} to {lease['owner']}; write refused")
-        if lease["owner"] != self.owner and lease["expires_at"] > self._now():
+        if self._held_elsewhere(lease):
             self._lease_changed(user_id)
             raise LeaseLost(f"user {user_id} is monitored by replica {lease['owner']}; write refused")
+
+    def _held_elsewhere(self, lease: Mapping[str, Any]) -> bool:
+        """Another live process holds the lease: not this one, not expired, not a dead process of this host."""
+        return (lease["owner"] != self.owner and lease["expires_at"] > self._now()
+                and not is_dead_here(lease["owner"]))
+
+    async def lease_elsewhere(self, user_id: int) -> Lease | None:
+        """The user's lease when another live process holds it, so that this one may not write for the user;
+        None when this one may (it holds the lease, or nobody alive does)."""
+        async with self.database.autocommit() as tx:
+            rows = await tx.fetch_all("leases/read", (user_id,))
+        if not rows or not self._held_elsewhere(rows[0]):
+            return None
+        lease = rows[0]
+        return Lease(user_id=user_id, held=False, owner=lease["owner"], fencing_token=lease["fencing_token"],
+                     expires_at=lease["expires_at"])
 
     def on_lease_changed(self, listener: Callable[[int], None]) -> None:
         """Call `listener(user_id)` whenever this process stops being surely the user's only writer (its
@@ -294,35 +307,35 @@ class SqlStore:
 
     async def acquire_lease(self, user_id: int, ttl_s: float) -> Lease:
         """Take or renew the user's lease for `ttl_s`. Held: this process may run the user's cycles. Anything
-        but a renewal drops what is kept of the user: another process may have written in between."""
+        but a renewal drops what is kept of the user: another process may have written in between.
+
+        The row is made first if missing (free, token 0), then locked, so concurrent calls, here or on other
+        replicas, queue on it and each sees the one before: never a duplicate key. A lease whose owner is this
+        process is renewed (also when this process lost track of its token); a free one (expired, released,
+        or held by a dead process of this host) is taken over with the next fencing token."""
         now = self._now()
         expires = now + timedelta(seconds=ttl_s)
         try:
             async with self.transaction() as tx:
-                rows = await tx.fetch_all("leases/check", (user_id,))
-                if not rows:
-                    await tx.execute("leases/insert", (user_id, self.owner, expires))
-                    token = 1
+                await tx.execute("leases/ensure", (user_id, RELEASED))
+                lease = (await tx.fetch_all("leases/check", (user_id,)))[0]
+                token = lease["fencing_token"]
+                if lease["owner"] == self.owner and (token == self._held.get(user_id) or lease["expires_at"] > now):
+                    await tx.execute("leases/renew", (expires, user_id, self.owner, token))
+                elif lease["expires_at"] <= now or is_dead_here(lease["owner"]):
+                    await tx.execute("leases/take_over", (self.owner, expires, user_id, token))
+                    token += 1
                 else:
-                    lease = rows[0]
-                    mine = lease["owner"] == self.owner and lease["fencing_token"] == self._held.get(user_id)
-                    if mine:
-                        await tx.execute("leases/renew", (expires, user_id, self.owner, lease["fencing_token"]))
-                        token = lease["fencing_token"]
-                    elif lease["expires_at"] <= now:
-                        await tx.execute("leases/take_over", (self.owner, expires, user_id, lease["fencing_token"]))
-                        token = lease["fencing_token"] + 1
-                    else:
-                        self._lease_changed(user_id)
-                        return Lease(user_id=user_id, held=False, owner=lease["owner"],
-                                     fencing_token=lease["fencing_token"])
+                    self._lease_changed(user_id)
+                    return Lease(user_id=user_id, held=False, owner=lease["owner"], fencing_token=token,
+                                 expires_at=lease["expires_at"])
         except DatabaseError:
             self._lease_changed(user_id)
             raise
         if self._held.get(user_id) != token:
             self._lease_changed(user_id)
         self._held[user_id] = token
-        return Lease(user_id=user_id, held=True, owner=self.owner, fencing_token=token)
+        return Lease(user_id=user_id, held=True, owner=self.owner, fencing_token=token, expires_at=expires)
 
     async def release_lease(self, user_id: int) -> None:
         token = self._held.get(user_id)

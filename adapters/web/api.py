@@ -16,6 +16,7 @@ from adapters.web import idempotency, kill_switch
 from adapters.web.auth import authenticated_user
 from adapters.web.batch import RawBatch, place_batch
 from adapters.web.context import CONTEXT, WebContext
+from adapters.web.replica import refusal_unless_writer
 from messages.api import BIGINT_MAX, BatchAnswer, PauseRequest, SessionAnswer, SessionRequest
 from replay.timeline import cycle_timeline
 from service.metrics import CONTENT_TYPE
@@ -56,6 +57,8 @@ async def _all_accounts(context: WebContext, user_id: int) -> tuple[int, ...]:
 
 async def place_batch_orders(request: web.Request) -> web.Response:
     context, user_id = await _user(request)
+    if (refusal := await refusal_unless_writer(context, user_id)) is not None:
+        return refusal
     key = idempotency.key_of(request)
     batch: RawBatch = await _body(request, RawBatch)
     if key is None:

@@ -2,7 +2,10 @@
 and a stale owner's cycle writes refused — two store instances standing for two service processes."""
 
 import asyncio
+import subprocess
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +14,10 @@ from adapters.store.event_log import open_event_log
 from adapters.store.factory import connect_store
 from messages.events import CycleStarted
 from tests.storage.conftest import an_order, given_user_with_account
+
+ROOT = Path(__file__).resolve().parents[2]
+ROUNDS = ("frank", "grace", "heidi", "ivan", "judy")
+"""Users raced for one after another: a race lost once in a while shows up in one of them."""
 
 
 @pytest.fixture
@@ -98,3 +105,52 @@ async def test_events_written_after_the_lease_came_back_follow_the_other_replica
     finally:
         for event_log in logs:
             await event_log.close(timeout=5)
+
+
+def owner_of_a_finished_process() -> str:
+    """The lease owner name a process of this host had, once that process has exited."""
+    done = subprocess.run([sys.executable, "-c", "from adapters.store.lease_owner import process_owner; "
+                           "print(process_owner())"], capture_output=True, text=True, check=True, cwd=ROOT)
+    return done.stdout.strip()
+
+
+async def test_simultaneous_takes_of_a_new_lease_in_one_process_all_hold_it_with_the_first_token(store):
+    for name in ROUNDS:
+        user_id, _ = await given_user_with_account(store, name)
+        leases = await asyncio.gather(*(store.acquire_lease(user_id, ttl_s=30) for _ in range(20)))
+        assert {(lease.held, lease.owner, lease.fencing_token) for lease in leases} == {(True, store.owner, 1)}
+
+
+async def test_simultaneous_takes_by_two_replicas_leave_one_holder_that_every_answer_names(store, second_store):
+    askers = [replica for _ in range(10) for replica in (store, second_store)]
+    for name in ROUNDS:
+        user_id, _ = await given_user_with_account(store, name)
+        leases = await asyncio.gather(*(replica.acquire_lease(user_id, ttl_s=30) for replica in askers))
+        [holder] = {lease.owner for lease in leases}
+        assert [lease.held for lease in leases] == [replica.owner == holder for replica in askers]
+        assert [lease.fencing_token for lease in leases] == [1] * 20
+
+
+async def test_a_lease_of_a_dead_process_of_this_host_is_free_at_once_for_writes_and_a_take_over(
+        database_url, store):
+    user_id, account_id = await given_user_with_account(store, "heidi")
+    dead = await connect_store(database_url, timeout_s=10, owner=owner_of_a_finished_process())
+    try:
+        assert (await dead.acquire_lease(user_id, ttl_s=3600)).held
+    finally:
+        await dead.close()
+    assert await store.lease_elsewhere(user_id) is None
+    assert await store.insert_order(an_order(user_id, account_id)) > 0
+    taken = await store.acquire_lease(user_id, ttl_s=30)
+    assert taken.held and taken.fencing_token == 2
+
+
+async def test_a_live_replicas_lease_is_reported_elsewhere_until_it_is_released(store, second_store):
+    user_id, _ = await given_user_with_account(store, "ivan")
+    assert await store.lease_elsewhere(user_id) is None
+    held = await second_store.acquire_lease(user_id, ttl_s=30)
+    elsewhere = await store.lease_elsewhere(user_id)
+    assert elsewhere is not None and elsewhere.owner == "replica-b" and elsewhere.expires_at == held.expires_at
+    assert await second_store.lease_elsewhere(user_id) is None, "the holder itself may write"
+    await second_store.release_lease(user_id)
+    assert await store.lease_elsewhere(user_id) is None
