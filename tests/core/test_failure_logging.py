@@ -1,0 +1,57 @@
+"""Every step failure is logged once, at WARNING, one line per account with the user, cycle, step and
+account: a failure event and a deadline that passed alike; steps that succeed log nothing. Given a cycle run
+in the scripted harness, then the log records."""
+
+import logging
+
+from messages.common import ErrorKind
+from messages.common import Step as S
+from tests.harness import SILENT, ScriptedMonitor
+
+MONITOR_LOGGER = "actors.user_monitor.actor"
+
+
+def warnings(caplog) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == MONITOR_LOGGER and r.levelno == logging.WARNING]
+
+
+def fields(record: logging.LogRecord) -> tuple:
+    return record.user_id, record.cycle_id, record.step, record.account_id, record.getMessage()
+
+
+def test_a_failed_step_is_logged_once_per_account_with_user_cycle_step_and_account(caplog):
+    monitor = ScriptedMonitor()
+    with caplog.at_level(logging.WARNING, logger=MONITOR_LOGGER):
+        monitor.run_cycle(accounts=(1, 2), failures={S.FETCH: {2: ErrorKind.UNAVAILABLE}})
+    cycle_id = monitor.state.cycle_id
+
+    assert [fields(r) for r in warnings(caplog)] == [
+        (7, cycle_id, "fetch", 2, "step fetch failed for user 7, account 2 (unavailable): broker unavailable")]
+
+
+def test_a_step_whose_deadline_passed_is_logged_once_per_silent_account(caplog):
+    monitor = ScriptedMonitor()
+    with caplog.at_level(logging.WARNING, logger=MONITOR_LOGGER):
+        monitor.run_cycle(accounts=(1, 2), failures={S.PROTECT: {1: SILENT, 2: SILENT}})
+    cycle_id = monitor.state.cycle_id
+
+    assert [fields(r) for r in warnings(caplog)] == [
+        (7, cycle_id, "protect", account, f"step protect failed for user 7, account {account} (timeout): "
+                                          "no reply within 20 s")
+        for account in (1, 2)]
+
+
+def test_a_user_level_step_that_fails_is_logged_without_an_account(caplog):
+    monitor = ScriptedMonitor()
+    with caplog.at_level(logging.WARNING, logger=MONITOR_LOGGER):
+        monitor.run_cycle(accounts=(1,), failures={S.CONTEXT: {None: ErrorKind.DB}})
+
+    [record] = warnings(caplog)
+    assert (record.step, record.account_id) == ("context", None)
+
+
+def test_a_cycle_whose_steps_all_succeed_logs_no_warning(caplog):
+    with caplog.at_level(logging.WARNING, logger=MONITOR_LOGGER):
+        ScriptedMonitor().run_cycle(accounts=(1, 2))
+
+    assert warnings(caplog) == []
