@@ -828,11 +828,13 @@ class SqlStore:
         return [msgspec.convert({**row, "active_accounts": int(row["active_accounts"])}, UserListing, strict=False)
                 for row in rows]  # MySQL's SUM is a DECIMAL
 
+    @rerun_when_aborted
     async def set_user_active(self, user_id: int, active: bool) -> None:
         async with self.database.autocommit() as tx:  # one idempotent UPDATE
             if not await tx.execute("users/set_active", (active, user_id)):
                 raise DatabaseError(f"user {user_id} does not exist")
 
+    @rerun_when_aborted
     async def rotate_token(self, user_id: int) -> str:
         """A new API token for the user, returned once (only its SHA-256 is stored); the old one stops working."""
         token = secrets.token_urlsafe(32)
@@ -855,6 +857,7 @@ class SqlStore:
             rows = await tx.fetch_all("accounts/list", (user_id, user_id))
         return [msgspec.convert(row, AccountListing, strict=False) for row in rows]
 
+    @rerun_when_aborted
     async def set_account_active(self, account_id: int, active: bool) -> None:
         async with self.database.autocommit() as tx:  # one idempotent UPDATE
             if not await tx.execute("accounts/set_active", (active, self._now(), account_id)):
