@@ -57,6 +57,10 @@ class LeaseKeeper:
         async with self._turn(user_id):
             return await self._claim(user_id)
 
+    def monitors(self, user_id: int) -> bool:
+        """Whether this replica holds the user's lease and runs the user's monitor."""
+        return user_id in self._monitored
+
     async def client_left(self, user_id: int) -> None:
         async with self._turn(user_id):
             if self._hub.connections(user_id) == 0 and user_id in self._monitored:

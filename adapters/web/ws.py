@@ -72,7 +72,11 @@ async def _on_frame(context: WebContext, socket: web.WebSocketResponse, user_id:
         case Ping():
             await _send(socket, Pong())
         case RunCycle():
-            if context.cycle_limiter.allow(user_id):
+            if not context.leases.monitors(user_id):
+                await _send(socket, ErrorFrame(message=(
+                    "run_cycle refused: another replica monitors you and runs your cycles; "
+                    "its clients can ask it for one")))
+            elif context.cycle_limiter.allow(user_id):
                 context.system.run_cycle_now(user_id)
             else:
                 await _send(socket, ErrorFrame(message=(

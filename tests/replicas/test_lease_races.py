@@ -76,3 +76,44 @@ def test_twenty_simultaneous_connects_over_two_replicas_leave_exactly_one_monito
         for replica in replicas:
             replica.io.call(replica._stack.aclose())
             replica.close()
+
+
+@pytest.mark.mysql
+def test_a_run_cycle_sent_to_the_replica_that_does_not_monitor_the_user_is_refused_with_an_error_frame(
+        fresh_mysql_url):
+    replicas = [Served(fresh_mysql_url), Served(fresh_mysql_url)]
+    client = IoLoop()
+    try:
+        _, token, _ = replicas[0].user("alice", "PAPER1")
+
+        async def run_cycle_on_the_second_replica() -> tuple[bool, bool, dict]:
+            headers = {"Authorization": f"Bearer {token}"}
+            async with aiohttp.ClientSession() as session:
+                first = await session.ws_connect(f"{replicas[0].url}/ws", headers=headers)
+                second = await session.ws_connect(f"{replicas[1].url}/ws", headers=headers)
+                try:
+                    monitored_by_first = (await hello_of(first))["monitoring"]
+                    monitored_by_second = (await hello_of(second))["monitoring"]
+                    await second.send_str(json.dumps({"type": "run_cycle"}))
+                    async with asyncio.timeout(10):
+                        async for message in second:
+                            frame = json.loads(message.data)
+                            if frame["type"] == "error":
+                                return monitored_by_first, monitored_by_second, frame
+                    raise AssertionError("the socket closed before an answer to run_cycle came")
+                finally:
+                    await first.close()
+                    await second.close()
+
+        # given a user monitored by the first replica, with a client on each
+        # when the client of the second replica asks for a cycle
+        monitored_by_first, monitored_by_second, answer = client.call(run_cycle_on_the_second_replica())
+
+        # then the second replica says it does not run the user's cycles, instead of dropping the request
+        assert (monitored_by_first, monitored_by_second) == (True, False)
+        assert answer["message"].startswith("run_cycle refused: another replica monitors you")
+    finally:
+        client.stop()
+        for replica in replicas:
+            replica.io.call(replica._stack.aclose())
+            replica.close()
