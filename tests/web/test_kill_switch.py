@@ -4,9 +4,11 @@ aiohttp server, real actors, the paper broker, SQLite and MariaDB."""
 
 import asyncio
 import json
+import logging
 from collections.abc import Callable
 
 import aiohttp
+import pytest
 
 from adapters.store.repository import PAUSE_REASON_MAX_CHARS
 from tests.web.conftest import Served
@@ -77,3 +79,46 @@ def test_a_resume_frame_after_a_long_pause_runs_automation_again(served: Served)
     converse(served, token, [{"type": "pause", "reason": LONG_REASON}, {"type": "resume"}], having("paused", 2))
 
     assert stored_pause(served, user_id) == (False, "")
+
+
+def refuse_pauses(served: Served) -> None:
+    """A trigger that makes the database refuse every update that pauses a user."""
+    statement = (
+        "CREATE TRIGGER refuse_pause BEFORE UPDATE ON users FOR EACH ROW BEGIN "
+        "IF NEW.paused = 1 THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused by the test trigger'; "
+        "END IF; END" if served.store.dialect == "mysql" else
+        "CREATE TRIGGER refuse_pause BEFORE UPDATE OF paused ON users WHEN NEW.paused = 1 BEGIN "
+        "SELECT RAISE(ABORT, 'refused by the test trigger'); END")
+
+    async def create() -> None:
+        async with served.store.database.transaction() as tx:
+            await tx.execute_ddl(statement, "the test trigger")
+    served.io.call(create())
+
+
+def test_a_pause_frame_the_database_refuses_is_answered_as_not_applied_and_the_socket_stays_up(served: Served):
+    user_id, token, _ = served.user("alice", "PAPER1")
+    refuse_pauses(served)
+
+    frames = converse(served, token, [{"type": "pause", "reason": "stop"}, {"type": "ping"}], having("pong"))
+
+    [error] = [f for f in frames if f["type"] == "error"]
+    assert error["message"].startswith("pause not applied: ")
+    assert "refused by the test trigger" in error["message"]
+    assert not [f for f in frames if f["type"] == "paused"], "no client is told of a pause that did not happen"
+    assert stored_pause(served, user_id) == (False, "")
+
+
+def test_a_pause_the_database_refuses_over_the_api_is_a_503_saying_it_was_not_applied_and_logged(
+        served: Served, caplog: pytest.LogCaptureFixture):
+    user_id, token, _ = served.user("alice", "PAPER1")
+    refuse_pauses(served)
+    caplog.set_level(logging.WARNING, logger="adapters.web.kill_switch")
+
+    status, body = served.request("POST", "/api/pause", token, json={"reason": "stop"})
+
+    assert status == 503
+    assert body["error"].startswith("pause not applied: ") and "refused by the test trigger" in body["error"]
+    assert stored_pause(served, user_id) == (False, "")
+    [logged] = [r for r in caplog.records if r.name == "adapters.web.kill_switch"]
+    assert logged.levelno == logging.WARNING and logged.user_id == user_id and logged.step == "pause"
