@@ -50,6 +50,20 @@ class Served:
                 return response.status, body
         return self.io.call(call())
 
+    def refuse_writes(self, name: str, timing: str, condition: str) -> None:
+        """A real trigger that makes the database refuse a write (`timing`, e.g. "BEFORE INSERT ON orders") of
+        each row for which `condition` holds, with the message "refused by the test trigger"."""
+        refusal = "refused by the test trigger"
+        statement = (
+            f"CREATE TRIGGER {name} {timing} FOR EACH ROW BEGIN IF {condition} THEN "
+            f"SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = '{refusal}'; END IF; END" if self.store.dialect == "mysql"
+            else f"CREATE TRIGGER {name} {timing} WHEN {condition} BEGIN SELECT RAISE(ABORT, '{refusal}'); END")
+
+        async def create() -> None:
+            async with self.store.database.transaction() as tx:
+                await tx.execute_ddl(statement, "the test trigger")
+        self.io.call(create())
+
 
 @pytest.fixture(params=["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)])
 def served(request: pytest.FixtureRequest, tmp_path) -> Iterator[Served]:

@@ -94,7 +94,7 @@ def test_a_number_or_name_beyond_its_column_is_invalid_with_a_reason_and_the_val
 
 def test_an_order_whose_row_cannot_be_written_is_not_placed_and_the_others_are(served: Served):
     user_id, token, [account] = served.user("carol", "C1")
-    refuse_boom_inserts(served)
+    served.refuse_writes("refuse_boom", "BEFORE INSERT ON orders", "NEW.symbol = 'BOOM'")
 
     status, body = post_text(served, token, [valid(account), valid(account, symbol="BOOM"), valid(account)])
 
@@ -149,18 +149,3 @@ def test_an_order_the_broker_took_but_answered_with_an_error_is_in_flight(served
     assert result["outcome"] == "in_flight" and result["tag"]
     assert placements_at_the_broker(served)[result["tag"]] == 1
     assert ("SBIN2", "PENDING", "Unconfirmed") in rows_of(served, user_id, account)
-
-
-def refuse_boom_inserts(served: Served) -> None:
-    """A trigger that makes the database refuse the insert of any order of symbol BOOM."""
-    statement = (
-        "CREATE TRIGGER refuse_boom BEFORE INSERT ON orders FOR EACH ROW BEGIN "
-        "IF NEW.symbol = 'BOOM' THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused by the test trigger'; "
-        "END IF; END" if served.store.dialect == "mysql" else
-        "CREATE TRIGGER refuse_boom BEFORE INSERT ON orders WHEN NEW.symbol = 'BOOM' BEGIN "
-        "SELECT RAISE(ABORT, 'refused by the test trigger'); END")
-
-    async def create() -> None:
-        async with served.store.database.transaction() as tx:
-            await tx.execute_ddl(statement, "the test trigger")
-    served.io.call(create())

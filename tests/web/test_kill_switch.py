@@ -81,24 +81,9 @@ def test_a_resume_frame_after_a_long_pause_runs_automation_again(served: Served)
     assert stored_pause(served, user_id) == (False, "")
 
 
-def refuse_pauses(served: Served) -> None:
-    """A trigger that makes the database refuse every update that pauses a user."""
-    statement = (
-        "CREATE TRIGGER refuse_pause BEFORE UPDATE ON users FOR EACH ROW BEGIN "
-        "IF NEW.paused = 1 THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused by the test trigger'; "
-        "END IF; END" if served.store.dialect == "mysql" else
-        "CREATE TRIGGER refuse_pause BEFORE UPDATE OF paused ON users WHEN NEW.paused = 1 BEGIN "
-        "SELECT RAISE(ABORT, 'refused by the test trigger'); END")
-
-    async def create() -> None:
-        async with served.store.database.transaction() as tx:
-            await tx.execute_ddl(statement, "the test trigger")
-    served.io.call(create())
-
-
 def test_a_pause_frame_the_database_refuses_is_answered_as_not_applied_and_the_socket_stays_up(served: Served):
     user_id, token, _ = served.user("alice", "PAPER1")
-    refuse_pauses(served)
+    served.refuse_writes("refuse_pause", "BEFORE UPDATE ON users", "NEW.paused = 1")
 
     frames = converse(served, token, [{"type": "pause", "reason": "stop"}, {"type": "ping"}], having("pong"))
 
@@ -112,7 +97,7 @@ def test_a_pause_frame_the_database_refuses_is_answered_as_not_applied_and_the_s
 def test_a_pause_the_database_refuses_over_the_api_is_a_503_saying_it_was_not_applied_and_logged(
         served: Served, caplog: pytest.LogCaptureFixture):
     user_id, token, _ = served.user("alice", "PAPER1")
-    refuse_pauses(served)
+    served.refuse_writes("refuse_pause", "BEFORE UPDATE ON users", "NEW.paused = 1")
     caplog.set_level(logging.WARNING, logger="adapters.web.kill_switch")
 
     status, body = served.request("POST", "/api/pause", token, json={"reason": "stop"})
