@@ -1,47 +1,102 @@
-"""Pacing: the limiter's sliding window, and the adapter pacing what the paper broker actually receives."""
+"""Pacing: the limiter's sliding window over the moments requests actually start, and the adapter pacing
+the requests it sends, per route."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from datetime import datetime
+from collections.abc import AsyncIterator
+
+import aiohttp
 
 from adapters.broker.pacing import Pacer, Rate
 from adapters.broker.xts import XtsBroker, XtsPacing
 from tests.broker.conftest import SimControl, limit_buy
 
+CLOCK_READ_SLACK_S = 0.005
+"""A test reads the clock just after the pacer did: room for the process being descheduled in between."""
+
+
+def within_rate(starts: list[float], rate: Rate) -> bool:
+    """No window of `rate.per_s` seconds holds more than `rate.count` of `starts`."""
+    ordered = sorted(starts)
+    return all(later - earlier >= rate.per_s - CLOCK_READ_SLACK_S
+               for earlier, later in zip(ordered, ordered[rate.count:], strict=False))
+
+
+@contextlib.asynccontextmanager
+async def traced_session() -> AsyncIterator[tuple[aiohttp.ClientSession, list[tuple[str, str, float]]]]:
+    """A client session and the (method, path, loop time) of every request it starts."""
+    loop = asyncio.get_running_loop()
+    sent: list[tuple[str, str, float]] = []
+
+    async def on_request_start(session, context, params) -> None:
+        sent.append((params.method, params.url.path, loop.time()))
+
+    tracing = aiohttp.TraceConfig()
+    tracing.on_request_start.append(on_request_start)
+    async with aiohttp.ClientSession(trace_configs=[tracing]) as http:
+        yield http, sent
+
 
 async def test_a_pacer_lets_count_requests_start_per_window_and_keys_do_not_share():
-    pacer = Pacer(Rate(2, 0.2))
+    rate = Rate(2, 0.2)
+    pacer = Pacer(rate)
     loop = asyncio.get_running_loop()
     started = loop.time()
-    starts: dict[str, list[float]] = {"a": [], "b": []}
+    starts: list[tuple[str, float]] = []
 
     async def go(key: str) -> None:
         await pacer.wait_turn(key)
-        starts[key].append(loop.time() - started)
+        starts.append((key, loop.time() - started))
 
     await asyncio.gather(*(go("a") for _ in range(5)), go("b"))
-    assert [round(t, 1) for t in starts["a"]] == [0.0, 0.0, 0.2, 0.2, 0.4]
-    assert starts["b"][0] < 0.05
+    assert [key for key, _ in starts] == ["a", "a", "b", "a", "a", "a"], "b waits for none of a's turns"
+    a = [at for key, at in starts if key == "a"]
+    assert within_rate(a, rate)
+    assert a[4] >= 2 * rate.per_s - CLOCK_READ_SLACK_S
+
+
+async def test_a_caller_the_busy_loop_let_go_late_pushes_the_later_ones_back():
+    rate = Rate(1, 0.2)
+    pacer = Pacer(rate)
+    loop = asyncio.get_running_loop()
+    starts: list[float] = []
+
+    async def go() -> None:
+        await pacer.wait_turn("a")
+        starts.append(loop.time())
+
+    callers = asyncio.gather(*(go() for _ in range(3)))
+    await asyncio.sleep(0)
+    time.sleep(0.35)  # the loop is stuck past the second caller's turn, and the third's is near
+    await callers
+    assert within_rate(starts, rate), "the third waits a window after the second went, not after its turn"
 
 
 async def test_the_documented_pace_is_the_default():
     assert XtsPacing() == XtsPacing(reads=Rate(1, 1.0), orders=Rate(10, 1.0))
 
 
-async def test_placements_of_a_batch_reach_the_broker_within_the_pace(http, account, sim: SimControl):
-    broker = XtsBroker(http, pacing=XtsPacing(reads=None, orders=Rate(2, 0.3)))
-    results = await broker.place_batch(account, [limit_buy(f"p-{n}") for n in range(6)])
+async def test_placements_of_a_batch_are_sent_within_the_pace(account, sim: SimControl):
+    rate = Rate(2, 0.3)
+    async with traced_session() as (http, sent):
+        broker = XtsBroker(http, pacing=XtsPacing(reads=None, orders=rate))
+        results = await broker.place_batch(account, [limit_buy(f"p-{n}") for n in range(6)])
     assert [r.tag for r in results] == [f"p-{n}" for n in range(6)]
-    arrivals = sorted(datetime.fromisoformat(e["received_at"]) for e in await sim.orders(account.client_id))
-    assert len(arrivals) == 6
-    for earlier, later in zip(arrivals, arrivals[2:], strict=False):
-        assert (later - earlier).total_seconds() >= 0.28  # never a third request inside one 0.3 s window
+    assert sorted(e["tag"] for e in await sim.orders(account.client_id)) == [f"p-{n}" for n in range(6)]
+    placements = [at for method, _, at in sent if method == "POST"]
+    assert len(placements) == 6 and within_rate(placements, rate), "never a third request inside one 0.3 s window"
 
 
-async def test_reads_are_paced_per_route(http, account):
-    broker = XtsBroker(http, pacing=XtsPacing(reads=Rate(1, 0.2), orders=None))
-    started = time.monotonic()
-    await asyncio.gather(*(broker.order_book(account) for _ in range(3)), broker.positions(account))
-    assert 0.4 <= time.monotonic() - started < 0.6  # three order books 0.2 s apart; positions not held up
+async def test_reads_are_paced_per_route(account):
+    rate = Rate(1, 0.2)
+    async with traced_session() as (http, sent):
+        broker = XtsBroker(http, pacing=XtsPacing(reads=rate, orders=None))
+        started = asyncio.get_running_loop().time()
+        await asyncio.gather(*(broker.order_book(account) for _ in range(3)), broker.positions(account))
+    assert [path.rsplit("/", 1)[-1] for _, path, _ in sent] == ["orders", "positions", "orders", "orders"], \
+        "positions waits for no order book"
+    books = [at - started for _, path, at in sent if path.endswith("/orders")]
+    assert within_rate(books, rate) and books[2] >= 2 * rate.per_s - CLOCK_READ_SLACK_S
