@@ -3,7 +3,10 @@ one shared aiohttp session, and a small client of the paper broker's `/_sim/` co
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -41,6 +44,35 @@ class SimControl:
         async with self._http.get(f"{self._url}/_sim/orders", params=params) as response:
             assert response.status == 200
             return await response.json()
+
+
+@dataclass
+class TracedRequest:
+    method: str
+    path: str
+    started: float
+    ended: float | None = None
+
+
+@contextlib.asynccontextmanager
+async def traced_session() -> AsyncIterator[tuple[aiohttp.ClientSession, list[TracedRequest]]]:
+    """A client session and every request it makes, with the loop times it started and got its answer."""
+    loop = asyncio.get_running_loop()
+    requests: list[TracedRequest] = []
+
+    async def on_start(session, context, params) -> None:
+        context.request = TracedRequest(params.method, params.url.path, loop.time())
+        requests.append(context.request)
+
+    async def on_end(session, context, params) -> None:
+        context.request.ended = loop.time()
+
+    tracing = aiohttp.TraceConfig()
+    tracing.on_request_start.append(on_start)
+    tracing.on_request_end.append(on_end)
+    tracing.on_request_exception.append(on_end)
+    async with aiohttp.ClientSession(trace_configs=[tracing]) as http:
+        yield http, requests
 
 
 @pytest.fixture

@@ -4,15 +4,11 @@ the requests it sends, per route."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
-from collections.abc import AsyncIterator
-
-import aiohttp
 
 from adapters.broker.pacing import Pacer, Rate
 from adapters.broker.xts import XtsBroker, XtsPacing
-from tests.broker.conftest import SimControl, limit_buy
+from tests.broker.conftest import SimControl, limit_buy, traced_session
 
 CLOCK_READ_SLACK_S = 0.005
 """A test reads the clock just after the pacer did: room for the process being descheduled in between."""
@@ -23,21 +19,6 @@ def within_rate(starts: list[float], rate: Rate) -> bool:
     ordered = sorted(starts)
     return all(later - earlier >= rate.per_s - CLOCK_READ_SLACK_S
                for earlier, later in zip(ordered, ordered[rate.count:], strict=False))
-
-
-@contextlib.asynccontextmanager
-async def traced_session() -> AsyncIterator[tuple[aiohttp.ClientSession, list[tuple[str, str, float]]]]:
-    """A client session and the (method, path, loop time) of every request it starts."""
-    loop = asyncio.get_running_loop()
-    sent: list[tuple[str, str, float]] = []
-
-    async def on_request_start(session, context, params) -> None:
-        sent.append((params.method, params.url.path, loop.time()))
-
-    tracing = aiohttp.TraceConfig()
-    tracing.on_request_start.append(on_request_start)
-    async with aiohttp.ClientSession(trace_configs=[tracing]) as http:
-        yield http, sent
 
 
 async def test_a_pacer_lets_count_requests_start_per_window_and_keys_do_not_share():
@@ -86,7 +67,7 @@ async def test_placements_of_a_batch_are_sent_within_the_pace(account, sim: SimC
         results = await broker.place_batch(account, [limit_buy(f"p-{n}") for n in range(6)])
     assert [r.tag for r in results] == [f"p-{n}" for n in range(6)]
     assert sorted(e["tag"] for e in await sim.orders(account.client_id)) == [f"p-{n}" for n in range(6)]
-    placements = [at for method, _, at in sent if method == "POST"]
+    placements = [r.started for r in sent if r.method == "POST"]
     assert len(placements) == 6 and within_rate(placements, rate), "never a third request inside one 0.3 s window"
 
 
@@ -96,7 +77,7 @@ async def test_reads_are_paced_per_route(account):
         broker = XtsBroker(http, pacing=XtsPacing(reads=rate, orders=None))
         started = asyncio.get_running_loop().time()
         await asyncio.gather(*(broker.order_book(account) for _ in range(3)), broker.positions(account))
-    assert [path.rsplit("/", 1)[-1] for _, path, _ in sent] == ["orders", "positions", "orders", "orders"], \
+    assert [r.path.rsplit("/", 1)[-1] for r in sent] == ["orders", "positions", "orders", "orders"], \
         "positions waits for no order book"
-    books = [at - started for _, path, at in sent if path.endswith("/orders")]
+    books = [r.started - started for r in sent if r.path.endswith("/orders")]
     assert within_rate(books, rate) and books[2] >= 2 * rate.per_s - CLOCK_READ_SLACK_S
