@@ -1,4 +1,4 @@
-"""The aiohttp application: routes of the WebSocket, the API, operations and the dashboard's static page."""
+"""The aiohttp application: routes of the WebSocket, the API, operations and the dashboard's static files."""
 
 from __future__ import annotations
 
@@ -18,11 +18,18 @@ async def dashboard(request: web.Request) -> web.FileResponse:
     return web.FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
 
+async def favicon(request: web.Request) -> web.FileResponse:
+    """The icon browsers ask for at /favicon.ico, without a token: the dashboard's SVG icon."""
+    return web.FileResponse(STATIC / "favicon.svg",
+                            headers={"Content-Type": "image/svg+xml", "Cache-Control": "max-age=86400"})
+
+
 def create_app(context: WebContext) -> web.Application:
     app = web.Application(client_max_size=1024 * 1024)
     app[CONTEXT] = context
     app[IDEMPOTENCY] = IdempotencyKeys(context.store)
     app.router.add_get("/", dashboard)
+    app.router.add_get("/favicon.ico", favicon)
     app.router.add_static("/static/", STATIC, append_version=True)
     app.router.add_get("/ws", websocket)
     app.router.add_post("/api/algo-place-batch-orders", api.place_batch_orders)

@@ -209,7 +209,7 @@ def test_a_desk_with_orders_pnl_cycles_and_an_error(served: Served, page: Page, 
     expect(orders.filter(has_text="SBIN")).to_contain_text("CLOSED")
     expect(orders.filter(has_text="INFY")).to_contain_text("RUNNING")
     pnl = page.get_by_test_id("pnl-row")
-    expect(pnl.filter(has_text="SBIN")).to_contain_text("160.0000")
+    expect(pnl.filter(has_text="SBIN")).to_contain_text("160.00")
     expect(pnl.filter(has_text="INFY")).to_contain_text("5 short")
     expect(pnl.filter(has_text="RELIANCE")).to_contain_text("4 long")
     expect(page.get_by_test_id("error-item")).to_have_count(1)

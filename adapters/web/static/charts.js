@@ -1,0 +1,158 @@
+// The day's two charts, drawn with uPlot (vendored in static/vendor/uplot, loaded before this module): the
+// day PnL through the trading day, per account and in total (GET /api/pnl/history, loaded again after each
+// cycle), and each recent cycle's duration. Amounts become floats here only to be plotted.
+
+import { $, accountLabel, formatMinute } from "./format.js";
+import { api } from "./http.js";
+import { cycleDurationMs, state } from "./state.js";
+
+const PALETTE = ["#8250df", "#bf3989", "#1a7f37", "#9a6700", "#0550ae", "#cf222e"];
+const TOTAL_COLOUR = "#0969da";
+const MAX_BAR_LABELS = 5;
+const charts = new Map();
+let historyRequest = 0;
+
+function plotting() {
+  return typeof window.uPlot === "function" ? window.uPlot : null;
+}
+
+function istDate(seconds) {
+  return window.uPlot.tzDate(new Date(seconds * 1000), "Asia/Kolkata");
+}
+
+/** Money on the y axis: whole units once the scale spans more than a few units, else two decimals. */
+function moneyTicks(_, splits) {
+  const span = Math.abs(splits[splits.length - 1] - splits[0]);
+  return splits.map((value) => value.toFixed(span >= 20 ? 0 : 2));
+}
+
+function minuteTicks(_, splits) {
+  return splits.map((seconds) => formatMinute(new Date(seconds * 1000)));
+}
+
+function chartHeight() {
+  return window.matchMedia("(max-width: 640px)").matches ? 150 : 190;
+}
+
+/** Draws (or redraws) the chart in `containerId`; a message instead when there is nothing to draw. */
+function draw(containerId, messageId, options, data, message) {
+  const container = $(containerId);
+  charts.get(containerId)?.destroy();
+  charts.delete(containerId);
+  const uPlot = plotting();
+  const shown = message || (uPlot ? "" : "The chart library did not load; the numbers are in the tables.");
+  $(messageId).textContent = shown;
+  $(messageId).hidden = !shown;
+  container.hidden = Boolean(shown);
+  if (shown) return;
+  const plot = new uPlot({
+    width: Math.max(container.clientWidth, 120), height: chartHeight(), tzDate: istDate,
+    legend: { live: false }, cursor: { drag: { x: false, y: false } }, ...options,
+  }, data, container);
+  charts.set(containerId, plot);
+}
+
+const resizer = new ResizeObserver((entries) => {
+  for (const entry of entries) {
+    const plot = charts.get(entry.target.id);
+    const width = Math.floor(entry.contentRect.width);
+    if (plot && width > 0 && width !== plot.width) plot.setSize({ width, height: chartHeight() });
+  }
+});
+
+export function observeCharts() {
+  resizer.observe($("pnl-chart"));
+  resizer.observe($("duration-chart"));
+}
+
+// --- day PnL ---------------------------------------------------------------------------------------
+
+export async function loadPnlHistory() {
+  const request = ++historyRequest;
+  let history;
+  try {
+    const response = await api("GET", "/api/pnl/history");
+    history = response.ok && response.data && Array.isArray(response.data.points)
+      ? response.data
+      : { message: response.status === 404
+        ? "This server keeps no PnL history (it answered 404)."
+        : `The PnL history could not be loaded (HTTP ${response.status}).` };
+  } catch (error) {
+    history = { message: `The PnL history could not be loaded: ${error.message}` };
+  }
+  if (request !== historyRequest || !state.token) return;
+  state.pnlHistory = history;
+  renderPnlChart();
+}
+
+function dayValue(point) {
+  return point.unrealized === null ? null : Number(point.realized) + Number(point.unrealized);
+}
+
+/** One x per moment PnL was computed; per account its value at its own moments, and the total of every
+ *  account's latest value (unknown while any of them is unmarked). */
+function pnlData(points) {
+  const times = [...new Set(points.map((point) => Date.parse(point.at) / 1000))].sort((a, b) => a - b);
+  const accounts = [...new Set(points.map((point) => point.account_id))].sort((a, b) => a - b);
+  const perAccount = new Map(accounts.map((accountId) => [accountId, new Map()]));
+  for (const point of points) perAccount.get(point.account_id).set(Date.parse(point.at) / 1000, dayValue(point));
+  const latest = new Map();
+  const total = times.map((time) => {
+    for (const [accountId, values] of perAccount) if (values.has(time)) latest.set(accountId, values.get(time));
+    const known = [...latest.values()];
+    return known.includes(null) ? null : known.reduce((sum, value) => sum + value, 0);
+  });
+  const lines = accounts.map((accountId) => times.map((time) => perAccount.get(accountId).get(time) ?? null));
+  return { accounts, data: [times, total, ...lines] };
+}
+
+export function renderPnlChart() {
+  const history = state.pnlHistory;
+  if (!history) return;
+  if (history.message || !history.points.length) {
+    draw("pnl-chart", "pnl-chart-message", {}, [], history.message || "No PnL computed yet today.");
+    return;
+  }
+  const { accounts, data } = pnlData(history.points);
+  const series = [
+    {},
+    { label: "Total", stroke: TOTAL_COLOUR, width: 2.5, spanGaps: true, points: { show: data[0].length < 3 } },
+    ...accounts.map((accountId, index) => ({
+      label: accountLabel(accountId), stroke: PALETTE[index % PALETTE.length], width: 1.25, spanGaps: true,
+      points: { show: data[0].length < 3 },
+    })),
+  ];
+  draw("pnl-chart", "pnl-chart-message", {
+    series, axes: [{ values: minuteTicks }, { size: 64, values: moneyTicks }],
+  }, data);
+}
+
+// --- cycle durations -------------------------------------------------------------------------------
+
+/** One bar per finished recent cycle, oldest on the left, labelled with the time it started. */
+export function renderDurationChart() {
+  const done = state.cycles.filter((cycle) => cycle.summary && cycle.started_at)
+    .sort((a, b) => a.started_at.localeCompare(b.started_at));
+  if (!done.length) {
+    draw("duration-chart", "duration-chart-message", {}, [], "No finished cycle yet.");
+    return;
+  }
+  const started = done.map((cycle) => cycle.started_at);
+  const every = Math.ceil(done.length / MAX_BAR_LABELS);
+  const labelled = started.map((_, index) => index).filter((index) => (done.length - 1 - index) % every === 0);
+  const bars = plotting() ? window.uPlot.paths.bars({ size: [0.7, 24] }) : undefined;
+  draw("duration-chart", "duration-chart-message", {
+    series: [
+      {},
+      { label: "Duration (ms)", stroke: "#57606a", fill: "#8c959fa0", paths: bars, points: { show: false } },
+    ],
+    axes: [
+      { splits: () => labelled, values: (_, splits) => splits.map((index) => formatMinute(started[index])) },
+      { size: 56 },
+    ],
+    scales: {
+      x: { time: false, range: () => [-0.5, done.length - 0.5] },
+      y: { range: (_, min, max) => [0, Math.max(max * 1.1, 10)] },
+    },
+  }, [done.map((_, index) => index), done.map((cycle) => cycleDurationMs(cycle.summary))]);
+}
