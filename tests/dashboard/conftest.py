@@ -1,11 +1,15 @@
 """The dashboard in a real browser: Debian's headless Chromium driven by Playwright's sync API, against the
 `served` service (SQLite) on loopback. Without /usr/bin/chromium or the playwright package the browser tests
-skip, except under MONITOR_REQUIRE_BROWSER=1 (CI), where they fail. Screenshots go to test-output/."""
+skip, except under MONITOR_REQUIRE_BROWSER=1 (CI), where they fail. Screenshots go to test-output/.
+
+`open_page` opens the dashboard in a fresh tab (its own browser context) at the test's viewport, a desk at
+1400x1000 or a phone at 390x844, and fails the test if a page script raised an error."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +23,12 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
 WAIT_MS = 20_000
+VIEWPORTS = {"desktop": {"width": 1400, "height": 1000}, "phone": {"width": 390, "height": 844}}
+TICK = Decimal("0.05")
+SBIN = {"symbol": "SBIN", "exchange_segment": "NSECM", "instrument_id": 3045}
+INFY = {"symbol": "INFY", "exchange_segment": "NSECM", "instrument_id": 1594}
+RELIANCE = {"symbol": "RELIANCE", "exchange_segment": "NSECM", "instrument_id": 2885}
+TCS = {"symbol": "TCS", "exchange_segment": "NSECM", "instrument_id": 11536}
 
 
 def _browser_unavailable(reason: str) -> None:
@@ -73,6 +83,36 @@ def page(browser: Any) -> Iterator[Any]:
         context.close()
 
 
+@pytest.fixture(params=list(VIEWPORTS))
+def viewport(request: pytest.FixtureRequest) -> dict[str, int]:
+    return VIEWPORTS[request.param]
+
+
+@pytest.fixture
+def open_page(browser: Any, viewport: dict[str, int]) -> Iterator[Callable[..., Any]]:
+    """`open_page(served, token)` opens the dashboard live in a new tab at the viewport (`before_open(page)`
+    first, to route its requests); every tab's script errors are collected and fail the test."""
+    contexts: list[Any] = []
+    script_errors: list[str] = []
+
+    def open_live_page(running: Served, token: str, before_open: Callable[[Any], None] | None = None) -> Any:
+        context = browser.new_context(viewport=viewport, locale="en-IN")
+        contexts.append(context)
+        opened = context.new_page()
+        opened.on("pageerror", lambda error: script_errors.append(str(error)))
+        if before_open is not None:
+            before_open(opened)
+        open_live(opened, running, token)
+        return opened
+
+    try:
+        yield open_live_page
+    finally:
+        for context in contexts:
+            context.close()
+    assert script_errors == [], "the page's scripts raised errors"
+
+
 @pytest.fixture
 def screenshot(page: Any, request: pytest.FixtureRequest):
     """`screenshot("name")` saves the whole page as test-output/<test name>-<name>.png and returns the path."""
@@ -93,3 +133,27 @@ def paper_control(running: Served, control: str, **body: Any) -> Any:
             assert response.status == 200, await response.text()
             return await response.json()
     return running.io.call(post())
+
+
+def open_live(page: Any, running: Served, token: str) -> None:
+    page.goto(f"{running.url}/?token={token}")
+    expect(page.get_by_test_id("connection-state")).to_have_attribute("data-state", "live")
+
+
+def run_cycle(page: Any, cycles_before: int) -> None:
+    """Click "Run a cycle now" and wait until the new cycle's summary has filled its row."""
+    page.get_by_role("button", name="Run a cycle now").click()
+    expect(page.get_by_test_id("cycle-row")).to_have_count(cycles_before + 1)
+    expect(page.get_by_test_id("cycle-row").first).to_have_attribute("data-status", "done")
+
+
+def place(running: Served, token: str, account: int, strategy: str, instrument: dict, side: str, quantity: int,
+          limit: str, sl: str, tp: str, entry_type: str = "LIMIT", stop: str | None = None) -> int:
+    """One entry through the batch API, placed at the broker; returns its order id."""
+    order = {"account_id": account, "strategy": strategy, **instrument, "side": side, "quantity": quantity,
+             "entry_type": entry_type, "entry_limit_price": limit, "sl_stop_price": sl, "tp_price": tp}
+    if stop is not None:
+        order["entry_stop_price"] = stop
+    status, body = running.request("POST", "/api/algo-place-batch-orders", token, json={"orders": [order]})
+    assert status == 200 and body["results"][0]["outcome"] == "placed", body
+    return body["results"][0]["order_id"]

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from adapters.store.rows import FairPrice
-from tests.dashboard.conftest import expect, paper_control
+from tests.dashboard.conftest import INFY, RELIANCE, SBIN, TCS, TICK, expect, open_live, paper_control, place, run_cycle
 from tests.web.conftest import Served
 
 if TYPE_CHECKING:
@@ -21,35 +21,9 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.parametrize("served", ["sqlite"], indirect=True)
 
-SBIN = {"symbol": "SBIN", "exchange_segment": "NSECM", "instrument_id": 3045}
-INFY = {"symbol": "INFY", "exchange_segment": "NSECM", "instrument_id": 1594}
-RELIANCE = {"symbol": "RELIANCE", "exchange_segment": "NSECM", "instrument_id": 2885}
-TCS = {"symbol": "TCS", "exchange_segment": "NSECM", "instrument_id": 11536}
-TICK = Decimal("0.05")
-
-
-def open_live(page: Page, served: Served, token: str) -> None:
-    page.goto(f"{served.url}/?token={token}")
-    expect(page.get_by_test_id("connection-state")).to_have_attribute("data-state", "live")
-
-
-def run_cycle(page: Page, cycles_before: int) -> None:
-    """Click "Run a cycle now" and wait until the new cycle's summary has filled its row."""
-    page.get_by_role("button", name="Run a cycle now").click()
-    expect(page.get_by_test_id("cycle-row")).to_have_count(cycles_before + 1)
-    expect(page.get_by_test_id("cycle-row").first).to_have_attribute("data-status", "done")
-
 
 def step(page: Page, name: str):
     return page.get_by_test_id("cycle-row").first.locator(f'[data-step="{name}"]')
-
-
-def place(served: Served, token: str, account: int, strategy: str, instrument: dict, side: str, quantity: int,
-          limit: str, sl: str, tp: str) -> None:
-    order = {"account_id": account, "strategy": strategy, **instrument, "side": side, "quantity": quantity,
-             "entry_type": "LIMIT", "entry_limit_price": limit, "sl_stop_price": sl, "tp_price": tp}
-    status, body = served.request("POST", "/api/algo-place-batch-orders", token, json={"orders": [order]})
-    assert status == 200 and body["results"][0]["outcome"] == "placed", body
 
 
 def test_a_cycle_arrives_an_expired_session_is_shown_and_the_banner_logs_in_again(

@@ -60,5 +60,5 @@ function renderLossGauge(limit, dayPnl) {
   gauge.setAttribute("aria-valuenow", String(Number(loss)));
   $("loss-gauge-text").textContent = share >= 1
     ? `Day loss ${loss} has reached the limit of ${shownLimit}: the next cycle starts paused`
-    : `Day loss ${loss} of the ${shownLimit} limit (${Math.round(share * 100)}%)`;
+    : `Day loss ${loss} of the ${shownLimit} limit (${Math.floor(share * 100)}%)`;
 }
