@@ -157,3 +157,8 @@ def place(running: Served, token: str, account: int, strategy: str, instrument: 
     status, body = running.request("POST", "/api/algo-place-batch-orders", token, json={"orders": [order]})
     assert status == 200 and body["results"][0]["outcome"] == "placed", body
     return body["results"][0]["order_id"]
+
+
+def horizontal_overflow(page: Any) -> int:
+    """How many pixels the page is wider than the window (0 or less when nothing needs a sideways scroll)."""
+    return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")

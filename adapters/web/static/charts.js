@@ -34,7 +34,8 @@ function chartHeight() {
   return window.matchMedia("(max-width: 640px)").matches ? 150 : 190;
 }
 
-/** Draws (or redraws) the chart in `containerId`; a message instead when there is nothing to draw. */
+/** Draws (or redraws) the chart in `containerId`, saying in `data-points` how many x values it has; a
+ *  message instead when there is nothing to draw. */
 function draw(containerId, messageId, options, data, message) {
   const container = $(containerId);
   charts.get(containerId)?.destroy();
@@ -44,6 +45,7 @@ function draw(containerId, messageId, options, data, message) {
   $(messageId).textContent = shown;
   $(messageId).hidden = !shown;
   container.hidden = Boolean(shown);
+  container.dataset.points = shown ? "0" : String(data[0].length);
   if (shown) return;
   const plot = new uPlot({
     width: Math.max(container.clientWidth, 120), height: chartHeight(), tzDate: istDate,
