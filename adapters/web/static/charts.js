@@ -2,7 +2,7 @@
 // day PnL through the trading day, per account and in total (GET /api/pnl/history, loaded again after each
 // cycle), and each recent cycle's duration. Amounts become floats here only to be plotted.
 
-import { $, accountLabel, formatMinute } from "./format.js";
+import { $, accountLabel, formatMinute, formatTime } from "./format.js";
 import { api } from "./http.js";
 import { cycleDurationMs, state } from "./state.js";
 
@@ -131,7 +131,8 @@ export function renderPnlChart() {
 
 // --- cycle durations -------------------------------------------------------------------------------
 
-/** One bar per finished recent cycle, oldest on the left, labelled with the time it started. */
+/** One bar per finished recent cycle, oldest on the left, labelled with the minute it started (to the
+ *  second when two labels would share a minute). */
 export function renderDurationChart() {
   const done = state.cycles.filter((cycle) => cycle.summary && cycle.started_at)
     .sort((a, b) => a.started_at.localeCompare(b.started_at));
@@ -142,14 +143,17 @@ export function renderDurationChart() {
   const started = done.map((cycle) => cycle.started_at);
   const every = Math.ceil(done.length / MAX_BAR_LABELS);
   const labelled = started.map((_, index) => index).filter((index) => (done.length - 1 - index) % every === 0);
+  const minutes = labelled.map((index) => formatMinute(started[index]));
+  const label = new Set(minutes).size === minutes.length ? formatMinute : formatTime;
   const bars = plotting() ? window.uPlot.paths.bars({ size: [0.7, 24] }) : undefined;
   draw("duration-chart", "duration-chart-message", {
     series: [
       {},
       { label: "Duration (ms)", stroke: "#57606a", fill: "#8c959fa0", paths: bars, points: { show: false } },
     ],
+    legend: { show: false },
     axes: [
-      { splits: () => labelled, values: (_, splits) => splits.map((index) => formatMinute(started[index])) },
+      { splits: () => labelled, values: (_, splits) => splits.map((index) => label(started[index])) },
       { size: 56 },
     ],
     scales: {
