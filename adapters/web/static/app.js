@@ -5,7 +5,7 @@
 // never innerHTML: symbols, strategy names and messages come from users and brokers.
 
 import { accountsChanged, renderAccounts, tickAges, whenSessionRenewed } from "./accounts.js";
-import { loadPnlHistory, observeCharts, renderDurationChart } from "./charts.js";
+import { loadPnlHistory, observeCharts, renderDurationChart, renderPnlChart } from "./charts.js";
 import { renderCycleHead, renderCycles, toggleCycle } from "./cycles.js";
 import { renderDay } from "./day.js";
 import { renderErrors, renderNotices } from "./errors.js";
@@ -119,6 +119,8 @@ function renderEverything() {
   renderCycles();
   renderErrors();
   renderNotices();
+  renderPnlChart();
+  renderDurationChart();
 }
 
 function signOut(reason) {

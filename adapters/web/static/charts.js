@@ -110,7 +110,10 @@ function pnlData(points) {
 
 export function renderPnlChart() {
   const history = state.pnlHistory;
-  if (!history) return;
+  if (!history) {
+    draw("pnl-chart", "pnl-chart-message", {}, [], "Loading…");
+    return;
+  }
   if (history.message || !history.points.length) {
     draw("pnl-chart", "pnl-chart-message", {}, [], history.message || "No PnL computed yet today.");
     return;
