@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from adapters.store.rows import FairPrice
 from adapters.web.context import WebSettings
 from tests.storage.conftest import fresh_mysql_url  # noqa: F401 - fixture used by `served`
 from tests.web.conftest import Served
@@ -133,6 +135,15 @@ def paper_control(running: Served, control: str, **body: Any) -> Any:
             assert response.status == 200, await response.text()
             return await response.json()
     return running.io.call(post())
+
+
+def move_prices(running: Served, prices: dict[str, str]) -> None:
+    """The paper broker's last price of each symbol, and a fresh fair price a tick either side of it."""
+    for symbol, ltp in prices.items():
+        paper_control(running, "price", symbol=symbol, ltp=ltp)
+        running.io.call(running.store.upsert_fair_prices([FairPrice(
+            symbol=symbol, buy_fair_price=Decimal(ltp) + TICK, sell_fair_price=Decimal(ltp) - TICK,
+            updated_at=datetime.now(UTC))]))
 
 
 def open_live(page: Any, running: Served, token: str) -> None:

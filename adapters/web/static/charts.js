@@ -8,7 +8,8 @@ import { cycleDurationMs, state } from "./state.js";
 
 const PALETTE = ["#8250df", "#bf3989", "#1a7f37", "#9a6700", "#0550ae", "#cf222e"];
 const TOTAL_COLOUR = "#0969da";
-const MAX_BAR_LABELS = 5;
+/** The width one bar label needs, so that labels never overlap. */
+const BAR_LABEL_PX = 90;
 const charts = new Map();
 let historyRequest = 0;
 
@@ -26,8 +27,10 @@ function moneyTicks(_, splits) {
   return splits.map((value) => value.toFixed(span >= 20 ? 0 : 2));
 }
 
-function minuteTicks(_, splits) {
-  return splits.map((seconds) => formatMinute(new Date(seconds * 1000)));
+/** Times on the x axis: to the minute, or to the second when the chart spans less than ten minutes. */
+function timeTicks(_, splits) {
+  const format = splits[splits.length - 1] - splits[0] < 600 ? formatTime : formatMinute;
+  return splits.map((seconds) => format(new Date(seconds * 1000)));
 }
 
 function chartHeight() {
@@ -87,25 +90,40 @@ export async function loadPnlHistory() {
   renderPnlChart();
 }
 
+/** An account's day PnL at a point, or null when an open lot had no price to mark it (unknown, not 0). */
 function dayValue(point) {
-  return point.unrealized === null ? null : Number(point.realized) + Number(point.unrealized);
+  return point.unmarked_lots ? null : Number(point.realized) + Number(point.unrealized);
 }
 
-/** One x per moment PnL was computed; per account its value at its own moments, and the total of every
- *  account's latest value (unknown while any of them is unmarked). */
+/** The points of one cycle, oldest first: each account's PnL is computed once per cycle, so a point for an
+ *  account already in the group starts the next one. A group is drawn at its last point's time. */
+function cycleGroups(points) {
+  const groups = [];
+  let current = null;
+  for (const point of [...points].sort((a, b) => Date.parse(a.at) - Date.parse(b.at))) {
+    if (!current || current.values.has(point.account_id)) {
+      current = { values: new Map() };
+      groups.push(current);
+    }
+    current.values.set(point.account_id, dayValue(point));
+    current.time = Date.parse(point.at) / 1000;
+  }
+  return groups;
+}
+
+/** One x per cycle that computed PnL; per account its value in that cycle, and the total of every account's
+ *  latest value (unknown while any of them is unmarked). */
 function pnlData(points) {
-  const times = [...new Set(points.map((point) => Date.parse(point.at) / 1000))].sort((a, b) => a - b);
+  const groups = cycleGroups(points);
   const accounts = [...new Set(points.map((point) => point.account_id))].sort((a, b) => a - b);
-  const perAccount = new Map(accounts.map((accountId) => [accountId, new Map()]));
-  for (const point of points) perAccount.get(point.account_id).set(Date.parse(point.at) / 1000, dayValue(point));
   const latest = new Map();
-  const total = times.map((time) => {
-    for (const [accountId, values] of perAccount) if (values.has(time)) latest.set(accountId, values.get(time));
+  const total = groups.map((group) => {
+    for (const [accountId, value] of group.values) latest.set(accountId, value);
     const known = [...latest.values()];
     return known.includes(null) ? null : known.reduce((sum, value) => sum + value, 0);
   });
-  const lines = accounts.map((accountId) => times.map((time) => perAccount.get(accountId).get(time) ?? null));
-  return { accounts, data: [times, total, ...lines] };
+  const lines = accounts.map((accountId) => groups.map((group) => group.values.get(accountId) ?? null));
+  return { accounts, data: [groups.map((group) => group.time), total, ...lines] };
 }
 
 export function renderPnlChart() {
@@ -128,7 +146,7 @@ export function renderPnlChart() {
     })),
   ];
   draw("pnl-chart", "pnl-chart-message", {
-    series, axes: [{ values: minuteTicks }, { size: 64, values: moneyTicks }],
+    series, axes: [{ values: timeTicks, space: 90 }, { size: 64, values: moneyTicks }],
   }, data);
 }
 
@@ -144,7 +162,8 @@ export function renderDurationChart() {
     return;
   }
   const started = done.map((cycle) => cycle.started_at);
-  const every = Math.ceil(done.length / MAX_BAR_LABELS);
+  const width = $("duration-chart").parentElement.clientWidth;
+  const every = Math.ceil(done.length / Math.max(2, Math.floor(width / BAR_LABEL_PX)));
   const labelled = started.map((_, index) => index).filter((index) => (done.length - 1 - index) % every === 0);
   const minutes = labelled.map((index) => formatMinute(started[index]));
   const label = new Set(minutes).size === minutes.length ? formatMinute : formatTime;
