@@ -158,8 +158,11 @@ class PnlComputed(_StepSucceeded, tag="pnl_computed"):
     step: ClassVar[Step] = Step.PNL
     realized_pnl: Decimal = Decimal(0)
     unrealized_pnl: Decimal = Decimal(0)
+    """Of the marked open lots; `unmarked_lots` have no price to mark them."""
     matches: int = 0
     open_lots: int = 0
+    unmarked_lots: int | None = None
+    """None in events logged before it was recorded."""
 
 
 class PnlFailed(_StepFailed, tag="pnl_failed"):

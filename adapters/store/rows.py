@@ -216,6 +216,20 @@ class FairPrice(msgspec.Struct, frozen=True, kw_only=True):
     updated_at: UtcDateTime
 
 
+class AccountStatus(msgspec.Struct, frozen=True, kw_only=True):
+    """An active account's state as the account strip shows it: never its keys or token."""
+
+    account_id: int
+    broker: str
+    client_id: str
+    session_needed: bool
+    snapshot_fetched_at: UtcDateTime | None
+    """When a fetched snapshot was last stored (see `Store.snapshot_time`)."""
+    fetch_failing_since: UtcDateTime | None
+    """The first failed fetch of the current streak; None when the last fetch succeeded or none was tried."""
+    fetch_error: str | None
+
+
 class CycleRecord(msgspec.Struct, frozen=True, kw_only=True):
     """One cycle of a user as the event log knows it."""
 

@@ -26,7 +26,8 @@ from messages.frames import (
     ServerFrame,
     Subscribe,
 )
-from service.snapshots import orders_frame, pnl_frame
+from service.recent import recent_frame
+from service.snapshots import account_frames
 
 log = logging.getLogger(__name__)
 _decoder = msgspec.json.Decoder(ClientFrame)
@@ -99,10 +100,11 @@ async def _turn_kill_switch(context: WebContext, socket: web.WebSocketResponse, 
 
 
 async def _send_snapshots(context: WebContext, socket: web.WebSocketResponse, user_id: int) -> None:
-    cycle_context = await context.store.load_cycle_context(user_id)
-    accounts = cycle_context.account_ids + cycle_context.awaiting_session
-    await _send(socket, await orders_frame(context.store, user_id, accounts))
-    await _send(socket, await pnl_frame(context.store, user_id, accounts))
+    """Everything the page shows, as it is now: every account's state, orders and PnL, the recent cycles."""
+    now = context.clock.now()
+    for frame in await account_frames(context.store, user_id, now):
+        await _send(socket, frame)
+    await _send(socket, await recent_frame(context.event_log, user_id, now))
 
 
 async def _send(socket: web.WebSocketResponse, frame: ServerFrame) -> None:

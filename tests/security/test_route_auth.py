@@ -1,7 +1,7 @@
 """Every HTTP and WebSocket route refuses a missing or wrong token (401 before anything runs), including a
 stolen token hash and a token passed in the query; only the public operations routes, the API's OpenAPI document
-and the dashboard's static page answer without one. The routes are read from the running application, so a route added later
-without a decision here fails this test."""
+and the dashboard's static page answer without one. The routes are read from the running application, so a route
+added later without a decision here fails this test."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from tests.security.conftest import Guarded
 PUBLIC = {("GET", "/"), ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"),
           ("GET", "/api/openapi.json")}
 PROTECTED = {("GET", "/ws"), ("POST", "/api/algo-place-batch-orders"), ("GET", "/api/orders"),
-             ("GET", "/api/pnl"), ("GET", "/api/cycles"), ("GET", "/api/cycles/{cycle_id}"),
+             ("GET", "/api/pnl"), ("GET", "/api/pnl/history"), ("GET", "/api/accounts"), ("GET", "/api/cycles"),
+             ("GET", "/api/cycles/{cycle_id}"),
              ("POST", "/api/accounts/{account_id}/session"), ("POST", "/api/pause"), ("POST", "/api/resume")}
 
 
