@@ -22,10 +22,10 @@ from typing import Any
 import pykka
 
 from actors.user_monitor.cycle import decide, evolve, initial_state
+from actors.user_monitor.failure_log import log_new_failures
 from actors.worker import Request
 from adapters.store.port import EventLog
 from messages.commands import Command, FinishCycle
-from messages.common import ErrorKind, Step
 from messages.control import (
     DeadlinePassed,
     Drain,
@@ -58,23 +58,6 @@ EVENT_TYPES: tuple[type, ...] = Event.__args__  # type: ignore[attr-defined]
 def new_cycle_id(now: datetime) -> str:
     """Sortable and unique: the start time to the second plus 6 random hex digits."""
     return f"{now:%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
-
-
-def log_step_failure(event: Event) -> None:
-    """A step's failure (a refused or failed write, a broker's refusal, a timeout) logged once, at WARNING, one
-    line per account with the user, cycle, step and account; the message is the event's, which carries no
-    secret. Every failure reaches its monitor exactly once, so this is the one place it is logged."""
-    if isinstance(event, StepTimedOut):
-        kind, message = ErrorKind.TIMEOUT.value, f"no reply within {event.deadline_s:g} s"
-    elif getattr(event, "succeeded", True) is False:
-        kind, message = ErrorKind(event.kind).value, event.message  # type: ignore[union-attr]
-    else:
-        return
-    step = Step(event.step).value  # type: ignore[union-attr]
-    for account_id in event.account_ids or (None,):
-        log.warning("step %s failed for user %s, account %s (%s): %s", step, event.user_id, account_id, kind,
-                    message, extra={"user_id": event.user_id, "cycle_id": event.cycle_id, "step": step,
-                                    "account_id": account_id})
 
 
 class UserMonitor:
@@ -172,8 +155,8 @@ class UserMonitor:
 
     def _apply(self, event: Event) -> None:
         self._append(event)
-        log_step_failure(event)
-        self._state = evolve(self._state, event)
+        before, self._state = self._state, evolve(self._state, event)
+        log_new_failures(before, self._state)
         if self._deadline is not None and (not self._state.running or self._state.in_flight() is None):
             self._deadline.cancel()
             self._deadline = None

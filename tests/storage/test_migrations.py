@@ -15,7 +15,7 @@ import pymysql
 import pytest
 
 from adapters.store.factory import migrate_url, open_database
-from adapters.store.migrations import migrate, schema_version
+from adapters.store.migrations import migrate, missing_migrations, schema_version
 from adapters.store.repository import SqlStore
 from adapters.store.sql_loader import load_migrations, load_queries
 from adapters.store.url import parse_database_url
@@ -72,6 +72,25 @@ async def test_migrate_creates_every_table_and_a_second_run_applies_nothing(data
     database = await open_database(database_url)
     try:
         assert await schema_version(database) == len(MIGRATIONS)
+    finally:
+        await database.close()
+
+
+async def test_missing_migrations_names_what_migrate_would_apply_and_creates_nothing(database_url):
+    database = await open_database(database_url)
+    try:
+        assert await missing_migrations(database) == MIGRATIONS
+        assert tables_of(database_url) == set()
+        async with database.transaction() as tx:
+            await tx.execute("migrations/create_schema_version")
+            for migration in load_migrations(database.dialect)[:6]:
+                for number, statement in enumerate(migration.statements, start=1):
+                    await tx.execute_ddl(statement, f"{migration.name} statement {number}")
+                await tx.execute("migrations/record", (migration.version, migration.name, datetime.now(UTC)))
+        assert await missing_migrations(database) == MIGRATIONS[6:]
+
+        await migrate(database)
+        assert await missing_migrations(database) == []
     finally:
         await database.close()
 
