@@ -186,6 +186,7 @@ class AlertsConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
 
     @property
     def enabled(self) -> bool:
+        """Whether any channel is on."""
         return bool(self.webhook_url or self.telegram_bot_token)
 
 

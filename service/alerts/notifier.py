@@ -56,14 +56,14 @@ class AlertNotifier:
     def from_config(cls, config: AlertsConfig, *, http: aiohttp.ClientSession, loop: asyncio.AbstractEventLoop,
                     clock: Clock) -> AlertNotifier | None:
         """The notifier of the channels `config` turns on; None when it turns on none."""
+        if not config.enabled:
+            return None
         channels: list[Channel] = []
         if config.webhook_url:
             channels.append(WebhookChannel(config.webhook_url))
         if config.telegram_bot_token:
             channels.append(TelegramChannel(config.telegram_bot_token, config.telegram_chat_id,
                                             config.telegram_base_url))
-        if not channels:
-            return None
         return cls(channels=channels, http=http, loop=loop, clock=clock, config=config)
 
     # --- entry points: any thread, quick ---------------------------------------------------------
