@@ -73,6 +73,15 @@ class OrderAction(msgspec.Struct, frozen=True, kw_only=True):
     detail: str = ""
 
 
+class UnprotectedLeg(msgspec.Struct, frozen=True, kw_only=True):
+    """A stop-loss or take-profit Step 4 can no longer place: the running trade is left without it."""
+
+    order_id: int
+    account_id: int
+    leg: Literal["sl", "tp"]
+    reason: str
+
+
 class ArchivedOrder(msgspec.Struct, frozen=True, kw_only=True):
     """An order moved to `orders_archive`, with its whole row so nothing is lost."""
 
@@ -122,9 +131,11 @@ class TradingWindowChanged(_EventBase, tag="trading_window_changed"):
 
 
 class MonitorRestarted(_EventBase, tag="monitor_restarted"):
-    """The Supervisor replaced a crashed UserMonitor; `cycle_id` is the cycle it interrupted, if any."""
+    """A UserMonitor crashed; `cycle_id` is the cycle it interrupted, if any. The Supervisor replaced it, or,
+    `stopped`, did not (its restart budget is spent, or no client is left): the user is not monitored."""
 
     reason: str
+    stopped: bool = False
 
 
 # --- step outcomes, written by workers --------------------------------------------------------------
@@ -138,6 +149,8 @@ class CycleContextLoaded(_StepSucceeded, tag="cycle_context_loaded"):
     regeneration_strategies: tuple[str, ...] = ()
     paused: bool = False
     pause_reason: str = ""
+    paused_by_loss_limit: bool = False
+    """The daily loss limit paused automation as this context was loaded (it was running before)."""
 
 
 class CycleContextFailed(_StepFailed, tag="cycle_context_failed"):
@@ -186,6 +199,9 @@ class ProtectiveOrdersPlaced(_StepSucceeded, tag="protective_orders_placed"):
 class ProtectiveOrdersFailed(_StepFailed, tag="protective_orders_failed"):
     step: ClassVar[Step] = Step.PROTECT
     actions: tuple[OrderAction, ...] = ()
+    unprotected: tuple[UnprotectedLeg, ...] = ()
+    """Every leg of the account's running trades that cannot be placed any more (each also in `message`);
+    empty when there is none, or when the step failed before it judged them."""
 
 
 class EntriesModified(_StepSucceeded, tag="entries_modified"):

@@ -7,6 +7,7 @@ the same with their own handlers. Stopping it stops ticks first, then monitors, 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 
 import msgspec
 import pykka
@@ -17,7 +18,7 @@ from actors.error_reporter.actor import ErrorReporter
 from actors.order_placer.actor import OrderPlacer
 from actors.order_syncer.actor import OrderSyncer
 from actors.pnl_calculator.actor import PnlCalculator
-from actors.supervisor import Supervisor
+from actors.supervisor import MonitorObserver, Supervisor
 from actors.user_monitor.actor import UserMonitor
 from actors.user_monitor.host import MonitorHost, MonitorRef, StartMonitor
 from actors.worker import StepHandler
@@ -59,6 +60,7 @@ class MonitoringSystem:
         scheduler: BaseScheduler,
         monitor_type: type[UserMonitor] = UserMonitor,
         store: Store | None = None,
+        monitor_observers: Sequence[MonitorObserver] = (),
     ) -> None:
         self._io, self._clock, self._config = io, clock, config
         self._event_log = event_log
@@ -89,7 +91,7 @@ class MonitoringSystem:
         self.ticks = TickScheduler(scheduler, self.registry, clock, config.interval_s)
         self.supervisor = Supervisor.start(
             start_monitor=self._start_monitor, ticks=self.ticks, registry=self.registry,
-            event_log=event_log, clock=clock)
+            event_log=event_log, clock=clock, monitor_observers=monitor_observers)
         if not scheduler.running:
             scheduler.start()
 

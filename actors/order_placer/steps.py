@@ -16,6 +16,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import msgspec
+
 from actors.account_memo import AccountMemo
 from actors.order_placer.entries import NewEntry, place_entries
 from actors.order_placer.execution import AccountExecutor
@@ -101,7 +103,10 @@ class PlaceProtectiveOrdersStep(_PlacerStep):
                 on_success = {f"{action.leg}_qty": action.request.quantity} if isinstance(action, ModifyLeg) \
                     else None
                 await executor.run(order, action, on_success)
-            return self._outcome(command, account_id, executor.actions, executor.problems)
+            outcome = self._outcome(command, account_id, executor.actions, executor.problems)
+            if executor.unprotected:  # each is a problem too, so the outcome is the failure
+                outcome = msgspec.structs.replace(outcome, unprotected=tuple(executor.unprotected))
+            return outcome
 
         return await for_each_account(command, protect, self._clock)
 

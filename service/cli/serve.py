@@ -59,7 +59,8 @@ def serve(args: argparse.Namespace) -> int:
             web_settings=WebSettings(heartbeat_s=server.heartbeat_s, max_frame_bytes=server.max_frame_bytes,
                                      allowed_origins=server.allowed_origins,
                                      batch_requests_per_minute=server.batch_requests_per_minute,
-                                     manual_cycle_every_s=server.manual_cycle_every_s))
+                                     manual_cycle_every_s=server.manual_cycle_every_s),
+            alerts=config.alerts)
     except OSError as error:
         print(f"cannot start: {error}", file=sys.stderr)
         return 1
