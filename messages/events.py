@@ -14,7 +14,7 @@ from typing import ClassVar, Literal
 import msgspec
 
 from messages.commands import Command
-from messages.common import ErrorKind, Step, UtcDateTime
+from messages.common import CycleTrigger, ErrorKind, Step, UtcDateTime
 
 
 class _EventBase(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
@@ -86,7 +86,7 @@ class ArchivedOrder(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class CycleStarted(_EventBase, tag="cycle_started"):
-    trigger: Literal["schedule", "manual"] = "schedule"
+    trigger: CycleTrigger = "schedule"
     policy: CyclePolicy = CyclePolicy()
 
 
