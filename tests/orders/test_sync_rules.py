@@ -313,12 +313,14 @@ def test_a_one_share_fill_makes_the_trade_running_with_its_pnl(side, fair, unrea
 
 
 @pytest.mark.parametrize("side", ["BUY", "SELL"])
-def test_a_filled_entry_without_an_average_price_yet_runs_unmarked_until_it_has_one(side):
+@pytest.mark.parametrize("filled", [1, 10])
+def test_a_filled_entry_without_an_average_price_yet_runs_unmarked_until_it_has_one(side, filled):
     order = pending_order(side, entry_order_id=100, entry_orderstatus="New", status="ENTRY_OPEN")
 
-    changed = changes(order, [entry_of(side, "Filled", 10)], fair_at("101", "100"))
+    changed = changes(order, [entry_of(side, "Filled", filled)], fair_at("101", "100"))
 
-    assert changed == {"entry_orderstatus": "Filled", "filled_qty": 10, "status": "RUNNING", "unrealized_pnl": None}
+    assert changed == {"entry_orderstatus": "Filled", "filled_qty": filled, "status": "RUNNING",
+                       "unrealized_pnl": None}
 
 
 STALE = FairPrice(symbol="SBIN", buy_fair_price=Decimal("101"), sell_fair_price=Decimal("100"),
