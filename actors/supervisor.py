@@ -78,9 +78,10 @@ class Supervisor(pykka.ThreadingActor):
                 self._on_idle(user_id)
             case MonitorCrashed():
                 self._on_crashed(message)
-            case RunCycleNow(user_id=user_id):
-                if not self._registry.tell(user_id, Tick(trigger="manual")):
-                    log.info("manual cycle for user %s ignored: not monitored", user_id, extra={"user_id": user_id})
+            case RunCycleNow(user_id=user_id, trigger=trigger):
+                if not self._registry.tell(user_id, Tick(trigger=trigger)):
+                    log.info("%s cycle for user %s ignored: not monitored", trigger, user_id,
+                             extra={"user_id": user_id})
             case _:
                 super().on_receive(message)
 

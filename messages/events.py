@@ -14,7 +14,7 @@ from typing import ClassVar, Literal
 import msgspec
 
 from messages.commands import Command
-from messages.common import ErrorKind, Step, UtcDateTime
+from messages.common import CycleTrigger, ErrorKind, Step, UtcDateTime
 
 
 class _EventBase(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
@@ -47,6 +47,10 @@ class CyclePolicy(msgspec.Struct, frozen=True, kw_only=True):
     before this field existed did)."""
     cancel_entries_when_paused: bool = False
     """A paused cycle cancels the entries still open at the broker (config `cancel_entries_when_paused`)."""
+    summary_from_step_events: bool = False
+    """The summary also tells what the steps' events carry: the orders skipped for a stale fair price (counted)
+    and a notice for each order archived, regenerated, running without a stop-loss or never seen at the broker.
+    False: the summary of the cycles logged before this field existed, which said none of it."""
 
 
 class OrderChange(msgspec.Struct, frozen=True, kw_only=True):
@@ -73,13 +77,23 @@ class OrderAction(msgspec.Struct, frozen=True, kw_only=True):
     detail: str = ""
 
 
-class UnprotectedLeg(msgspec.Struct, frozen=True, kw_only=True):
-    """A stop-loss or take-profit Step 4 can no longer place: the running trade is left without it."""
+class OrderAttention(msgspec.Struct, frozen=True, kw_only=True):
+    """An order a step found needing the trader's attention, and why."""
 
     order_id: int
     account_id: int
-    leg: Literal["sl", "tp"]
+    symbol: str
     reason: str
+
+
+class RegeneratedEntry(msgspec.Struct, frozen=True, kw_only=True):
+    """A rejected entry made again (Step 8), and in Step 9 the new order it was placed as (`order_id`)."""
+
+    archived_order_id: int
+    account_id: int
+    symbol: str
+    attempt: int
+    order_id: int | None = None
 
 
 class ArchivedOrder(msgspec.Struct, frozen=True, kw_only=True):
@@ -95,7 +109,7 @@ class ArchivedOrder(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class CycleStarted(_EventBase, tag="cycle_started"):
-    trigger: Literal["schedule", "manual"] = "schedule"
+    trigger: CycleTrigger = "schedule"
     policy: CyclePolicy = CyclePolicy()
 
 
@@ -192,16 +206,20 @@ class SyncFailed(_StepFailed, tag="sync_failed"):
 
 
 class ProtectiveOrdersPlaced(_StepSucceeded, tag="protective_orders_placed"):
+    """`unprotected`: running trades the step leaves without a live stop-loss; `entries_not_seen`: entries whose
+    request no order book lists long after it was sent (the broker never took them)."""
+
     step: ClassVar[Step] = Step.PROTECT
     actions: tuple[OrderAction, ...] = ()
+    unprotected: tuple[OrderAttention, ...] = ()
+    entries_not_seen: tuple[OrderAttention, ...] = ()
 
 
 class ProtectiveOrdersFailed(_StepFailed, tag="protective_orders_failed"):
     step: ClassVar[Step] = Step.PROTECT
     actions: tuple[OrderAction, ...] = ()
-    unprotected: tuple[UnprotectedLeg, ...] = ()
-    """Every leg of the account's running trades that cannot be placed any more (each also in `message`);
-    empty when there is none, or when the step failed before it judged them."""
+    unprotected: tuple[OrderAttention, ...] = ()
+    entries_not_seen: tuple[OrderAttention, ...] = ()
 
 
 class EntriesModified(_StepSucceeded, tag="entries_modified"):
@@ -213,6 +231,7 @@ class EntriesModified(_StepSucceeded, tag="entries_modified"):
 class EntryModificationFailed(_StepFailed, tag="entry_modification_failed"):
     step: ClassVar[Step] = Step.MODIFY_ENTRIES
     actions: tuple[OrderAction, ...] = ()
+    stale_fair_prices: int = 0
 
 
 class StopLossesModified(_StepSucceeded, tag="stop_losses_modified"):
@@ -224,6 +243,7 @@ class StopLossesModified(_StepSucceeded, tag="stop_losses_modified"):
 class StopLossModificationFailed(_StepFailed, tag="stop_loss_modification_failed"):
     step: ClassVar[Step] = Step.MODIFY_STOP_LOSSES
     actions: tuple[OrderAction, ...] = ()
+    stale_fair_prices: int = 0
 
 
 class RejectedArchived(_StepSucceeded, tag="rejected_archived"):
@@ -236,8 +256,12 @@ class ArchiveFailed(_StepFailed, tag="archive_failed"):
 
 
 class EntriesRegenerated(_StepSucceeded, tag="entries_regenerated"):
+    """`regenerated_order_ids`: the archived orders made again; `regenerated` says the same of each, with its
+    symbol and attempt (empty in events logged before it existed)."""
+
     step: ClassVar[Step] = Step.REGENERATE
     regenerated_order_ids: tuple[int, ...] = ()
+    regenerated: tuple[RegeneratedEntry, ...] = ()
 
 
 class RegenerationFailed(_StepFailed, tag="regeneration_failed"):
@@ -245,13 +269,18 @@ class RegenerationFailed(_StepFailed, tag="regeneration_failed"):
 
 
 class RegeneratedPlaced(_StepSucceeded, tag="regenerated_placed"):
+    """`regenerated`: each regenerated entry that became an order, with the order's id (its request's
+    outcome is the entry action of that order in `actions`)."""
+
     step: ClassVar[Step] = Step.PLACE_REGENERATED
     actions: tuple[OrderAction, ...] = ()
+    regenerated: tuple[RegeneratedEntry, ...] = ()
 
 
 class RegeneratedPlacementFailed(_StepFailed, tag="regenerated_placement_failed"):
     step: ClassVar[Step] = Step.PLACE_REGENERATED
     actions: tuple[OrderAction, ...] = ()
+    regenerated: tuple[RegeneratedEntry, ...] = ()
 
 
 class ErrorsReported(_StepSucceeded, tag="errors_reported"):

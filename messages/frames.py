@@ -30,7 +30,7 @@ class Hello(_Frame, tag="hello"):
 class CycleStartedFrame(_Frame, tag="cycle_started"):
     cycle_id: str
     at: UtcDateTime
-    trigger: Literal["schedule", "manual"] = "schedule"
+    trigger: Literal["schedule", "manual", "connect", "takeover"] = "schedule"
 
 
 class CycleSummaryFrame(_Frame, tag="cycle_summary"):

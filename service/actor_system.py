@@ -25,6 +25,7 @@ from actors.worker import StepHandler
 from adapters.store.port import EventLog, Store
 from adapters.web.port import Notifier
 from messages import commands as c
+from messages.common import CycleTrigger
 from messages.control import ClientConnected, ClientDisconnected, RunCycleNow
 from service.clock import Clock
 from service.config import CycleConfig
@@ -111,11 +112,12 @@ class MonitoringSystem:
     def client_disconnected(self, user_id: int, connection_id: str) -> None:
         self.supervisor.tell(ClientDisconnected(user_id=user_id, connection_id=connection_id))
 
-    def run_cycle_now(self, user_id: int) -> None:
-        """A client's `run_cycle`: tick the user's monitor now (it skips the tick if a cycle is running).
+    def run_cycle_now(self, user_id: int, trigger: CycleTrigger = "manual") -> None:
+        """Tick the user's monitor now (it skips the tick if a cycle is running); `trigger` says why (a client's
+        `run_cycle` or a pause: manual).
 
         Goes through the Supervisor, so a request right after a client connects finds the monitor started."""
-        self.supervisor.tell(RunCycleNow(user_id=user_id))
+        self.supervisor.tell(RunCycleNow(user_id=user_id, trigger=trigger))
 
     def stop(self) -> None:
         if self._scheduler.running:

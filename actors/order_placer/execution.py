@@ -4,8 +4,7 @@ Before a new leg is sent its tag is written to the order row with the status `Pe
 optimistic update); after the answer the row gets the broker's order id and `New`, or `Rejected` for a
 definitive refusal, `NotSent` for a failure before the broker processed it, or `Unconfirmed` for an
 ambiguous failure, which only the next order book settles.
-Every request becomes an `OrderAction` for the step's event; every failure becomes a problem of the step,
-and a leg that cannot be placed any more is also kept as an `UnprotectedLeg`.
+Every request becomes an `OrderAction` for the step's event; every failure becomes a problem of the step.
 The account's credentials are read once, when the first action needs them (a step with nothing to do
 reads nothing), and before any intent is written.
 """
@@ -33,7 +32,7 @@ from adapters.errors import AdapterError, DatabaseError
 from adapters.store.port import Store
 from adapters.store.rows import OrderRow
 from messages.common import ErrorKind
-from messages.events import OrderAction, UnprotectedLeg
+from messages.events import OrderAction
 
 
 class AccountExecutor:
@@ -50,7 +49,6 @@ class AccountExecutor:
         self._versions: dict[int, int] = {}
         self.actions: list[OrderAction] = []
         self.problems: list[tuple[ErrorKind, str]] = []
-        self.unprotected: list[UnprotectedLeg] = []
 
     async def run(self, order: OrderRow, action: Action, on_success: Mapping[str, Any] | None = None) -> bool:
         """Carry out `action`; `on_success` are order fields to write once the broker accepted it."""
@@ -68,8 +66,6 @@ class AccountExecutor:
                                         "cancel", on_success)
             case Unprotected():
                 self.problems.append((ErrorKind.REJECTED, f"order {action.order_id}: {action.reason}"))
-                self.unprotected.append(UnprotectedLeg(order_id=action.order_id, account_id=action.account_id,
-                                                       leg=action.leg, reason=action.reason))
             case PositionMismatch():
                 self.problems.append((ErrorKind.PROTOCOL, f"order {action.order_id}: {action.reason}"))
             case EntryNotSeen():

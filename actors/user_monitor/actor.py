@@ -142,11 +142,15 @@ class UserMonitor:
             self._append(TradingWindowChanged(user_id=self.user_id, cycle_id="", at=now, open=window_open))
         if not window_open:
             return
-        policy = CyclePolicy(isolate_account_failures=self._config.isolate_account_failures,
-                             protect_while_paused=self._config.protect_while_paused,
-                             cancel_entries_when_paused=self._config.cancel_entries_when_paused)
         self._apply(CycleStarted(user_id=self.user_id, cycle_id=self._cycle_ids(now), at=now,
-                                 trigger=tick.trigger, policy=policy))
+                                 trigger=tick.trigger, policy=self.cycle_policy()))
+
+    def cycle_policy(self) -> CyclePolicy:
+        """The settings a cycle starting now is decided by, logged with its start."""
+        return CyclePolicy(isolate_account_failures=self._config.isolate_account_failures,
+                           protect_while_paused=self._config.protect_while_paused,
+                           cancel_entries_when_paused=self._config.cancel_entries_when_paused,
+                           summary_from_step_events=True)
 
     # --- the decision loop ---------------------------------------------------------------------
 

@@ -74,7 +74,11 @@ class OrderRow(msgspec.Struct, frozen=True, kw_only=True):
     status: OrderStatus = "PENDING"
     exit_price: Decimal | None = None
     realized_pnl: Decimal = Decimal(0)
-    unrealized_pnl: Decimal = Decimal(0)
+    """This trade's own: its entry against its own SL and TP exits, every day's (not the account's FIFO per
+    symbol, which matches fills across trades: `bo_live_history`, `GET /api/pnl`)."""
+    unrealized_pnl: Decimal | None = Decimal(0)
+    """This trade's open quantity marked to the fair price it would exit at; None while it runs unmarked (no
+    fresh fair price, or no average entry price yet); 0 with nothing open."""
     ltp: Decimal | None = None
     reject_reason: str | None = None
     regenerated_from: int | None = None

@@ -42,7 +42,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
                                    max_msg_size=context.settings.max_frame_bytes)
     await socket.prepare(request)
     connection_id = uuid.uuid4().hex
-    context.hub.add(user_id, connection_id, socket, hash_token(bearer_token(request) or ""))
+    context.hub.add(user_id, connection_id, socket, hash_token(bearer_token(request) or ""), held=True)
     log.info("client connected", extra={"user_id": user_id, "connection_id": connection_id})
     try:
         monitoring = await context.leases.client_joined(user_id)
@@ -50,6 +50,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
         await _send(socket, Hello(user_id=user_id, server_time=context.clock.now(), monitoring=monitoring,
                                   paused=cycle_context.paused, pause_reason=cycle_context.pause_reason,
                                   interval_s=context.interval_s))
+        await context.hub.release(user_id, connection_id)
         await _send_snapshots(context, socket, user_id)
         async for message in socket:
             if message.type == WSMsgType.TEXT:

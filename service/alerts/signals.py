@@ -3,8 +3,9 @@ switch, a monitor's start and stop). Pure: what it returns depends only on what 
 
 - session needed: an account's fetch failed with `session_expired`, or a cycle skips it as awaiting a
   session; over when a fetch of it succeeds;
-- a trade without stop-loss: Step 4 reports the SL leg of a running trade unplaceable (`unprotected`);
-  over when Step 4 succeeds for the account, or reports only other trades so;
+- a trade without stop-loss: Step 4 reports a running trade left without a live stop-loss (`unprotected`:
+  none to place, given up, refused this cycle, or paused with OCO cancels only); over when Step 4 reports
+  the account again without that trade (a failed Step 4 that judged no trade changes nothing);
 - the kill switch: paused or resumed by the user, and the daily loss limit pausing; each over at the
   opposite turn;
 - a monitor crashed (restarted, or not and so stopped), or stopped for want of a client; over when a
@@ -43,8 +44,7 @@ def signals_of_event(event: Event) -> tuple[Signal, ...]:
         case CycleContextLoaded():
             return _context_signals(event)
         case ProtectiveOrdersPlaced():
-            return tuple(Cleared(kind=AlertKind.STOP_LOSS_MISSING, user_id=user_id, account_id=account_id)
-                         for account_id in event.account_ids)
+            return _unprotected_signals(event)
         case ProtectiveOrdersFailed(unprotected=unprotected) if unprotected:
             return _unprotected_signals(event)
         case MonitorRestarted(stopped=stopped, reason=reason):
@@ -90,14 +90,15 @@ def _context_signals(event: CycleContextLoaded) -> tuple[Signal, ...]:
     return tuple(signals)
 
 
-def _unprotected_signals(event: ProtectiveOrdersFailed) -> tuple[Signal, ...]:
-    without_sl = [leg for leg in event.unprotected if leg.leg == "sl"]
+def _unprotected_signals(event: ProtectiveOrdersPlaced | ProtectiveOrdersFailed) -> tuple[Signal, ...]:
     signals: list[Signal] = [
         Cleared(kind=AlertKind.STOP_LOSS_MISSING, user_id=event.user_id, account_id=account_id,
-                keep_orders=frozenset(leg.order_id for leg in without_sl if leg.account_id == account_id))
+                keep_orders=frozenset(trade.order_id for trade in event.unprotected
+                                      if trade.account_id == account_id))
         for account_id in event.account_ids
     ]
-    signals += [Alert(kind=AlertKind.STOP_LOSS_MISSING, user_id=event.user_id, account_id=leg.account_id,
-                      order_id=leg.order_id, at=event.at, message=f"order {leg.order_id}: {leg.reason}")
-                for leg in without_sl]
+    signals += [Alert(kind=AlertKind.STOP_LOSS_MISSING, user_id=event.user_id, account_id=trade.account_id,
+                      order_id=trade.order_id, at=event.at,
+                      message=f"order {trade.order_id} {trade.symbol} runs without a stop-loss: {trade.reason}")
+                for trade in event.unprotected]
     return tuple(signals)

@@ -12,11 +12,11 @@ from messages.events import (
     CycleStarted,
     FetchFailed,
     MonitorRestarted,
+    OrderAttention,
     PnlFailed,
     ProtectiveOrdersFailed,
     ProtectiveOrdersPlaced,
     SnapshotFetched,
-    UnprotectedLeg,
 )
 from service.alerts.alert import Alert, AlertKind, Cleared
 from service.alerts.signals import (
@@ -56,21 +56,25 @@ def test_a_successful_fetch_ends_the_accounts_session_condition():
         Cleared(kind=AlertKind.SESSION_NEEDED, user_id=7, account_id=12),)
 
 
-def test_an_unplaceable_stop_loss_is_a_trade_without_stop_loss_and_ends_the_accounts_others():
+def test_a_trade_left_without_a_stop_loss_is_alerted_and_ends_the_accounts_others():
     event = ProtectiveOrdersFailed(**ON, account_ids=(12,), kind=ErrorKind.REJECTED, message=f"order 5: {SL_REASON}",
-                                   unprotected=(UnprotectedLeg(order_id=5, account_id=12, leg="sl", reason=SL_REASON),
-                                                UnprotectedLeg(order_id=6, account_id=12, leg="tp", reason="TP ...")))
+                                   unprotected=(OrderAttention(order_id=5, account_id=12, symbol="SBIN",
+                                                               reason=SL_REASON),))
     assert signals_of_event(event) == (
         Cleared(kind=AlertKind.STOP_LOSS_MISSING, user_id=7, account_id=12, keep_orders=frozenset({5})),
         Alert(kind=AlertKind.STOP_LOSS_MISSING, user_id=7, account_id=12, order_id=5, at=AT,
-              message=f"order 5: {SL_REASON}"),
+              message=f"order 5 SBIN runs without a stop-loss: {SL_REASON}"),
     )
 
 
-def test_only_an_unplaceable_take_profit_raises_nothing_and_ends_the_accounts_stop_loss_conditions():
-    event = ProtectiveOrdersFailed(**ON, account_ids=(12,), kind=ErrorKind.REJECTED, message="order 6: TP ...",
-                                   unprotected=(UnprotectedLeg(order_id=6, account_id=12, leg="tp", reason="TP ..."),))
-    assert signals_of_event(event) == (Cleared(kind=AlertKind.STOP_LOSS_MISSING, user_id=7, account_id=12),)
+def test_a_protect_step_that_succeeded_still_alerts_a_trade_it_leaves_without_a_stop_loss():
+    event = ProtectiveOrdersPlaced(**ON, account_ids=(12,), unprotected=(
+        OrderAttention(order_id=9, account_id=12, symbol="INFY", reason="it was sent without a stop-loss price"),))
+    assert signals_of_event(event) == (
+        Cleared(kind=AlertKind.STOP_LOSS_MISSING, user_id=7, account_id=12, keep_orders=frozenset({9})),
+        Alert(kind=AlertKind.STOP_LOSS_MISSING, user_id=7, account_id=12, order_id=9, at=AT,
+              message="order 9 INFY runs without a stop-loss: it was sent without a stop-loss price"),
+    )
 
 
 def test_a_protect_step_failing_before_it_judged_the_legs_ends_nothing():
