@@ -138,7 +138,8 @@ def test_a_trade_whose_stop_loss_the_broker_keeps_refusing_alerts_once_and_its_t
 
     webhook, telegram = the_one_alert(endpoints, "stop_loss_missing")
     assert (webhook["user_id"], webhook["account_id"], webhook["order_id"]) == (user_id, account_id, order_id)
-    assert webhook["message"].startswith(f"order {order_id}: SL rejected 1 times, placed 1 times today "
+    assert webhook["message"].startswith(f"order {order_id} SBIN runs without a stop-loss: SL rejected 1 times, "
+                                         "placed 1 times today "
                                          "(last: RMS: margin exceeds)")
     assert webhook["message"].endswith("; the position is unprotected")
     assert telegram["text"] == f"Trade without stop-loss (user {user_id}, account {account_id}): {webhook['message']}"
