@@ -3,14 +3,15 @@
 It counts each user's live client connections. The first connection starts the user's monitor and tick
 job; when the last one closes the job is removed and the monitor drains (a running cycle finishes), then
 is stopped. A monitor that crashes is replaced and the crash is logged as `MonitorRestarted`, within a
-restart budget so that a monitor failing on every message cannot spin.
+restart budget so that a monitor failing on every message cannot spin. Monitor observers are told each
+start and each stop for want of a client (a crash is the event's to tell; the shutdown's stops are not told).
 """
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -37,6 +38,10 @@ log = logging.getLogger(__name__)
 MonitorStarter = Callable[[int, pykka.ActorRef], MonitorRef]
 """Starts the UserMonitor of a user, telling it who its supervisor is; returns its ref."""
 
+MonitorObserver = Callable[[int, bool], None]
+"""Told (user_id, True) when a monitor of the user starts, (user_id, False) when it stops because no client is
+left. Runs in the Supervisor's thread: quick and thread-safe; one that raises is logged and ignored."""
+
 
 class Supervisor(pykka.ThreadingActor):
     def __init__(
@@ -49,6 +54,7 @@ class Supervisor(pykka.ThreadingActor):
         clock: Clock,
         max_restarts: int = 5,
         restart_window: timedelta = timedelta(minutes=5),
+        monitor_observers: Sequence[MonitorObserver] = (),
     ) -> None:
         super().__init__()
         self._start_monitor = start_monitor
@@ -58,6 +64,7 @@ class Supervisor(pykka.ThreadingActor):
         self._clock = clock
         self._max_restarts = max_restarts
         self._restart_window = restart_window
+        self._monitor_observers = tuple(monitor_observers)
         self._connections: dict[int, set[str]] = defaultdict(set)
         self._restarts: dict[int, deque] = defaultdict(deque)
 
@@ -71,9 +78,10 @@ class Supervisor(pykka.ThreadingActor):
                 self._on_idle(user_id)
             case MonitorCrashed():
                 self._on_crashed(message)
-            case RunCycleNow(user_id=user_id):
-                if not self._registry.tell(user_id, Tick(trigger="manual")):
-                    log.info("manual cycle for user %s ignored: not monitored", user_id, extra={"user_id": user_id})
+            case RunCycleNow(user_id=user_id, trigger=trigger):
+                if not self._registry.tell(user_id, Tick(trigger=trigger)):
+                    log.info("%s cycle for user %s ignored: not monitored", trigger, user_id,
+                             extra={"user_id": user_id})
             case _:
                 super().on_receive(message)
 
@@ -113,6 +121,7 @@ class Supervisor(pykka.ThreadingActor):
         if ref is not None:
             ref.stop()
             log.info("monitor of user %s stopped: no client left", user_id, extra={"user_id": user_id})
+            self._tell_observers(user_id, running=False)
 
     def _on_crashed(self, crash: MonitorCrashed) -> None:
         user_id = crash.user_id
@@ -122,11 +131,15 @@ class Supervisor(pykka.ThreadingActor):
         while recent and now - recent[0] > self._restart_window:
             recent.popleft()
         gives_up = len(recent) >= self._max_restarts
-        reason = f"{crash.reason}; " + ("restart budget spent, monitoring stopped" if gives_up else "restarted")
-        self._event_log.append(MonitorRestarted(user_id=user_id, cycle_id=crash.cycle_id, at=now, reason=reason))
+        connected = bool(self._connections.get(user_id))
+        outcome = "restart budget spent, monitoring stopped" if gives_up \
+            else "restarted" if connected else "not restarted: no client left"
+        reason = f"{crash.reason}; {outcome}"
+        self._event_log.append(MonitorRestarted(user_id=user_id, cycle_id=crash.cycle_id, at=now, reason=reason,
+                                                stopped=gives_up or not connected))
         log.error("monitor of user %s crashed (%s)", user_id, reason, extra={"user_id": user_id,
                                                                             "cycle_id": crash.cycle_id})
-        if gives_up or not self._connections.get(user_id):
+        if gives_up or not connected:
             self._ticks.remove_user(user_id)
             return
         recent.append(now)
@@ -134,3 +147,11 @@ class Supervisor(pykka.ThreadingActor):
 
     def _start(self, user_id: int) -> None:
         self._registry.put(user_id, self._start_monitor(user_id, self.actor_ref))
+        self._tell_observers(user_id, running=True)
+
+    def _tell_observers(self, user_id: int, running: bool) -> None:
+        for observer in self._monitor_observers:
+            try:
+                observer(user_id, running)
+            except Exception:
+                log.exception("monitor observer failed for user %s", user_id, extra={"user_id": user_id})

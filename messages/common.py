@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
 UtcDateTime = Annotated[datetime, msgspec.Meta(tz=True)]
 """A timezone-aware timestamp; the service keeps UTC inside and converts only for people."""
+
+CycleTrigger = Literal["schedule", "manual", "connect", "takeover"]
+"""What started a cycle: `schedule` the user's interval tick; `manual` a person (`run_cycle`, a pause);
+`connect` the client connection with which this replica took the user's lease (back); `takeover` this replica
+taking the lease later, for clients already connected to it (its holder stopped renewing it)."""
 
 
 class Step(StrEnum):
@@ -95,3 +100,6 @@ class CycleSummary(msgspec.Struct, frozen=True, kw_only=True):
     error_count: int
     notices: tuple[str, ...] = ()
     paused: bool = False
+    stale_fair_prices: int = 0
+    """Orders Steps 5 and 6 left alone because their symbol's fair price was missing or too old, over every
+    account (0 in the summaries of cycles logged before it was counted)."""

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 import msgspec
 
-from messages.common import Step
+from messages.common import CycleTrigger, Step
 from messages.events import Event
 
 
 class Tick(msgspec.Struct, frozen=True, kw_only=True):
-    """Time for a cycle: from the scheduler every interval, or from a client's `run_cycle`."""
+    """Time for a cycle: from the scheduler every interval, or now (a client's `run_cycle`, a pause, the
+    connection or take-over that started the user's monitoring here)."""
 
-    trigger: Literal["schedule", "manual"] = "schedule"
+    trigger: CycleTrigger = "schedule"
 
 
 class TickHeldBack(msgspec.Struct, frozen=True):
@@ -71,9 +70,11 @@ class MonitorCrashed(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class RunCycleNow(msgspec.Struct, frozen=True, kw_only=True):
-    """A client asked for a cycle now; sent through the Supervisor so it follows the client's connection."""
+    """A cycle now (see `Tick.trigger` for why); sent through the Supervisor so it follows the client's
+    connection."""
 
     user_id: int
+    trigger: CycleTrigger = "manual"
 
 
 SupervisorMessage = ClientConnected | ClientDisconnected | MonitorIdle | MonitorCrashed | RunCycleNow

@@ -14,7 +14,7 @@ from typing import ClassVar, Literal
 import msgspec
 
 from messages.commands import Command
-from messages.common import ErrorKind, Step, UtcDateTime
+from messages.common import CycleTrigger, ErrorKind, Step, UtcDateTime
 
 
 class _EventBase(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
@@ -47,6 +47,10 @@ class CyclePolicy(msgspec.Struct, frozen=True, kw_only=True):
     before this field existed did)."""
     cancel_entries_when_paused: bool = False
     """A paused cycle cancels the entries still open at the broker (config `cancel_entries_when_paused`)."""
+    summary_from_step_events: bool = False
+    """The summary also tells what the steps' events carry: the orders skipped for a stale fair price (counted)
+    and a notice for each order archived, regenerated, running without a stop-loss or never seen at the broker.
+    False: the summary of the cycles logged before this field existed, which said none of it."""
 
 
 class OrderChange(msgspec.Struct, frozen=True, kw_only=True):
@@ -73,6 +77,25 @@ class OrderAction(msgspec.Struct, frozen=True, kw_only=True):
     detail: str = ""
 
 
+class OrderAttention(msgspec.Struct, frozen=True, kw_only=True):
+    """An order a step found needing the trader's attention, and why."""
+
+    order_id: int
+    account_id: int
+    symbol: str
+    reason: str
+
+
+class RegeneratedEntry(msgspec.Struct, frozen=True, kw_only=True):
+    """A rejected entry made again (Step 8), and in Step 9 the new order it was placed as (`order_id`)."""
+
+    archived_order_id: int
+    account_id: int
+    symbol: str
+    attempt: int
+    order_id: int | None = None
+
+
 class ArchivedOrder(msgspec.Struct, frozen=True, kw_only=True):
     """An order moved to `orders_archive`, with its whole row so nothing is lost."""
 
@@ -86,7 +109,7 @@ class ArchivedOrder(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class CycleStarted(_EventBase, tag="cycle_started"):
-    trigger: Literal["schedule", "manual"] = "schedule"
+    trigger: CycleTrigger = "schedule"
     policy: CyclePolicy = CyclePolicy()
 
 
@@ -122,9 +145,11 @@ class TradingWindowChanged(_EventBase, tag="trading_window_changed"):
 
 
 class MonitorRestarted(_EventBase, tag="monitor_restarted"):
-    """The Supervisor replaced a crashed UserMonitor; `cycle_id` is the cycle it interrupted, if any."""
+    """A UserMonitor crashed; `cycle_id` is the cycle it interrupted, if any. The Supervisor replaced it, or,
+    `stopped`, did not (its restart budget is spent, or no client is left): the user is not monitored."""
 
     reason: str
+    stopped: bool = False
 
 
 # --- step outcomes, written by workers --------------------------------------------------------------
@@ -138,6 +163,8 @@ class CycleContextLoaded(_StepSucceeded, tag="cycle_context_loaded"):
     regeneration_strategies: tuple[str, ...] = ()
     paused: bool = False
     pause_reason: str = ""
+    paused_by_loss_limit: bool = False
+    """The daily loss limit paused automation as this context was loaded (it was running before)."""
 
 
 class CycleContextFailed(_StepFailed, tag="cycle_context_failed"):
@@ -158,8 +185,11 @@ class PnlComputed(_StepSucceeded, tag="pnl_computed"):
     step: ClassVar[Step] = Step.PNL
     realized_pnl: Decimal = Decimal(0)
     unrealized_pnl: Decimal = Decimal(0)
+    """Of the marked open lots; `unmarked_lots` have no price to mark them."""
     matches: int = 0
     open_lots: int = 0
+    unmarked_lots: int | None = None
+    """None in events logged before it was recorded."""
 
 
 class PnlFailed(_StepFailed, tag="pnl_failed"):
@@ -176,13 +206,20 @@ class SyncFailed(_StepFailed, tag="sync_failed"):
 
 
 class ProtectiveOrdersPlaced(_StepSucceeded, tag="protective_orders_placed"):
+    """`unprotected`: running trades the step leaves without a live stop-loss; `entries_not_seen`: entries whose
+    request no order book lists long after it was sent (the broker never took them)."""
+
     step: ClassVar[Step] = Step.PROTECT
     actions: tuple[OrderAction, ...] = ()
+    unprotected: tuple[OrderAttention, ...] = ()
+    entries_not_seen: tuple[OrderAttention, ...] = ()
 
 
 class ProtectiveOrdersFailed(_StepFailed, tag="protective_orders_failed"):
     step: ClassVar[Step] = Step.PROTECT
     actions: tuple[OrderAction, ...] = ()
+    unprotected: tuple[OrderAttention, ...] = ()
+    entries_not_seen: tuple[OrderAttention, ...] = ()
 
 
 class EntriesModified(_StepSucceeded, tag="entries_modified"):
@@ -194,6 +231,7 @@ class EntriesModified(_StepSucceeded, tag="entries_modified"):
 class EntryModificationFailed(_StepFailed, tag="entry_modification_failed"):
     step: ClassVar[Step] = Step.MODIFY_ENTRIES
     actions: tuple[OrderAction, ...] = ()
+    stale_fair_prices: int = 0
 
 
 class StopLossesModified(_StepSucceeded, tag="stop_losses_modified"):
@@ -205,6 +243,7 @@ class StopLossesModified(_StepSucceeded, tag="stop_losses_modified"):
 class StopLossModificationFailed(_StepFailed, tag="stop_loss_modification_failed"):
     step: ClassVar[Step] = Step.MODIFY_STOP_LOSSES
     actions: tuple[OrderAction, ...] = ()
+    stale_fair_prices: int = 0
 
 
 class RejectedArchived(_StepSucceeded, tag="rejected_archived"):
@@ -217,8 +256,12 @@ class ArchiveFailed(_StepFailed, tag="archive_failed"):
 
 
 class EntriesRegenerated(_StepSucceeded, tag="entries_regenerated"):
+    """`regenerated_order_ids`: the archived orders made again; `regenerated` says the same of each, with its
+    symbol and attempt (empty in events logged before it existed)."""
+
     step: ClassVar[Step] = Step.REGENERATE
     regenerated_order_ids: tuple[int, ...] = ()
+    regenerated: tuple[RegeneratedEntry, ...] = ()
 
 
 class RegenerationFailed(_StepFailed, tag="regeneration_failed"):
@@ -226,13 +269,18 @@ class RegenerationFailed(_StepFailed, tag="regeneration_failed"):
 
 
 class RegeneratedPlaced(_StepSucceeded, tag="regenerated_placed"):
+    """`regenerated`: each regenerated entry that became an order, with the order's id (its request's
+    outcome is the entry action of that order in `actions`)."""
+
     step: ClassVar[Step] = Step.PLACE_REGENERATED
     actions: tuple[OrderAction, ...] = ()
+    regenerated: tuple[RegeneratedEntry, ...] = ()
 
 
 class RegeneratedPlacementFailed(_StepFailed, tag="regenerated_placement_failed"):
     step: ClassVar[Step] = Step.PLACE_REGENERATED
     actions: tuple[OrderAction, ...] = ()
+    regenerated: tuple[RegeneratedEntry, ...] = ()
 
 
 class ErrorsReported(_StepSucceeded, tag="errors_reported"):

@@ -8,7 +8,7 @@ from typing import Literal
 import msgspec
 
 from adapters.store.rows import OrderRow
-from messages.common import CycleError, CycleSummary, UtcDateTime
+from messages.common import CycleError, CycleSummary, ErrorKind, Step, UtcDateTime
 
 
 class _Frame(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
@@ -30,7 +30,7 @@ class Hello(_Frame, tag="hello"):
 class CycleStartedFrame(_Frame, tag="cycle_started"):
     cycle_id: str
     at: UtcDateTime
-    trigger: Literal["schedule", "manual"] = "schedule"
+    trigger: Literal["schedule", "manual", "connect", "takeover"] = "schedule"
 
 
 class CycleSummaryFrame(_Frame, tag="cycle_summary"):
@@ -72,6 +72,68 @@ class PnlFrame(_Frame, tag="pnl"):
     rows: tuple[SymbolPnl, ...]
 
 
+class DayPnl(msgspec.Struct, frozen=True, kw_only=True):
+    """The day's PnL of an account or of all of them. `unrealized` and `day_pnl` are None while an open lot
+    has no price to mark it (unmarked, not guessed); `unmarked_lots` counts those lots."""
+
+    realized: Decimal
+    unrealized: Decimal | None
+    day_pnl: Decimal | None
+    unmarked_lots: int = 0
+
+
+AccountHealth = Literal["ok", "session_needed", "failing", "not_fetched"]
+
+
+class AccountView(msgspec.Struct, frozen=True, kw_only=True):
+    """One account as the page shows it: its state, its last fetch and its day PnL."""
+
+    account_id: int
+    broker: str
+    client_id: str
+    state: AccountHealth
+    failing_since: UtcDateTime | None = None
+    """The first failed fetch of the current failing streak."""
+    last_error: str = ""
+    last_fetch_at: UtcDateTime | None = None
+    """The last fetch whose snapshot was stored."""
+    stale: bool
+    """Its orders and PnL were not fetched by the latest cycle: they are the last known ones."""
+    pnl: DayPnl
+
+
+class AccountsFrame(_Frame, tag="accounts"):
+    """Every active account of the user with its state and day PnL, the total, and the daily loss limit."""
+
+    as_of: UtcDateTime
+    accounts: tuple[AccountView, ...]
+    total: DayPnl
+    limit_pnl: Decimal
+    """The day PnL the daily loss limit watches (unmarked lots count as zero there)."""
+    daily_loss_limit: Decimal | None = None
+    paused: bool = False
+    pause_reason: str = ""
+
+
+class RecentError(msgspec.Struct, frozen=True, kw_only=True):
+    """An error of a recent cycle, with the cycle it happened in."""
+
+    cycle_id: str
+    step: Step
+    account_id: int | None
+    kind: ErrorKind
+    message: str
+    at: UtcDateTime
+
+
+class RecentFrame(_Frame, tag="recent"):
+    """The user's latest cycles and their errors from the event log, oldest first, so that a page opened at
+    any time shows what one open all along would."""
+
+    cycles: tuple[CycleSummary, ...]
+    errors: tuple[RecentError, ...]
+
+
 class PausedFrame(_Frame, tag="paused"):
     """The kill switch changed: automation is paused (with why) or running again."""
 
@@ -91,7 +153,7 @@ class Pong(_Frame, tag="pong"):
 
 ServerFrame = (
     Hello | CycleStartedFrame | CycleSummaryFrame | MonitoringErrors | SessionNeeded | OrdersFrame | PnlFrame
-    | PausedFrame | ErrorFrame | Pong
+    | AccountsFrame | RecentFrame | PausedFrame | ErrorFrame | Pong
 )
 
 

@@ -7,6 +7,7 @@ the same with their own handlers. Stopping it stops ticks first, then monitors, 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 
 import msgspec
 import pykka
@@ -17,13 +18,14 @@ from actors.error_reporter.actor import ErrorReporter
 from actors.order_placer.actor import OrderPlacer
 from actors.order_syncer.actor import OrderSyncer
 from actors.pnl_calculator.actor import PnlCalculator
-from actors.supervisor import Supervisor
+from actors.supervisor import MonitorObserver, Supervisor
 from actors.user_monitor.actor import UserMonitor
 from actors.user_monitor.host import MonitorHost, MonitorRef, StartMonitor
 from actors.worker import StepHandler
 from adapters.store.port import EventLog, Store
 from adapters.web.port import Notifier
 from messages import commands as c
+from messages.common import CycleTrigger
 from messages.control import ClientConnected, ClientDisconnected, RunCycleNow
 from service.clock import Clock
 from service.config import CycleConfig
@@ -59,6 +61,7 @@ class MonitoringSystem:
         scheduler: BaseScheduler,
         monitor_type: type[UserMonitor] = UserMonitor,
         store: Store | None = None,
+        monitor_observers: Sequence[MonitorObserver] = (),
     ) -> None:
         self._io, self._clock, self._config = io, clock, config
         self._event_log = event_log
@@ -89,7 +92,7 @@ class MonitoringSystem:
         self.ticks = TickScheduler(scheduler, self.registry, clock, config.interval_s)
         self.supervisor = Supervisor.start(
             start_monitor=self._start_monitor, ticks=self.ticks, registry=self.registry,
-            event_log=event_log, clock=clock)
+            event_log=event_log, clock=clock, monitor_observers=monitor_observers)
         if not scheduler.running:
             scheduler.start()
 
@@ -109,11 +112,12 @@ class MonitoringSystem:
     def client_disconnected(self, user_id: int, connection_id: str) -> None:
         self.supervisor.tell(ClientDisconnected(user_id=user_id, connection_id=connection_id))
 
-    def run_cycle_now(self, user_id: int) -> None:
-        """A client's `run_cycle`: tick the user's monitor now (it skips the tick if a cycle is running).
+    def run_cycle_now(self, user_id: int, trigger: CycleTrigger = "manual") -> None:
+        """Tick the user's monitor now (it skips the tick if a cycle is running); `trigger` says why (a client's
+        `run_cycle` or a pause: manual).
 
         Goes through the Supervisor, so a request right after a client connects finds the monitor started."""
-        self.supervisor.tell(RunCycleNow(user_id=user_id))
+        self.supervisor.tell(RunCycleNow(user_id=user_id, trigger=trigger))
 
     def stop(self) -> None:
         if self._scheduler.running:

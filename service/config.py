@@ -148,6 +148,48 @@ class LoggingConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     """One JSON object per line (with user_id, cycle_id, step, account_id when known) instead of text."""
 
 
+class AlertsConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Alerts by webhook and Telegram (README, *Alerts*); both channels are off by default."""
+
+    webhook_url: str = ""
+    """Each alert is POSTed here as JSON (Slack's `text`, Discord's `content`, and the alert's fields); empty:
+    off. MONITOR_ALERT_WEBHOOK_URL overrides it (a webhook URL is a secret: keep it out of the file)."""
+    telegram_bot_token: str = ""
+    """The Telegram bot's token; empty: Telegram off. MONITOR_TELEGRAM_BOT_TOKEN overrides it (keep it out of
+    the file). Set with `telegram_chat_id`, or neither."""
+    telegram_chat_id: str = ""
+    """The chat the bot writes to (its id, or @channel)."""
+    telegram_base_url: str = "https://api.telegram.org"
+    """The Bot API's address; alerts go to {telegram_base_url}/bot{token}/sendMessage."""
+    realert_after_s: float = 0.0
+    """An alert whose condition persists (an account still waiting for a session, a trade still without a
+    stop-loss) is sent again once this long has passed since it was; 0: only once until the condition clears."""
+    per_user_per_minute: int = 10
+    """Messages sent about one user in any 60 s, the note of alerts held back over it included."""
+    monitor_stopped_after_s: float = 60.0
+    """A monitor stopped for want of a client is alerted only if none started again for the user within this
+    long, so a dashboard reload alerts nothing."""
+    timeout_s: float = 10.0
+    """Each delivery's deadline; a delivery that fails is logged at WARNING and not sent again."""
+
+    def __post_init__(self) -> None:
+        _require_positive(self, "per_user_per_minute", "timeout_s")
+        for field in ("realert_after_s", "monitor_stopped_after_s"):
+            if getattr(self, field) < 0:
+                raise ValueError(f"{field} must not be negative, got {getattr(self, field)}")
+        for field in ("webhook_url", "telegram_base_url"):
+            value = getattr(self, field)
+            if value and not value.startswith(("http://", "https://")):
+                raise ValueError(f"{field} must be an http:// or https:// URL")  # never echoed: it may be secret
+        if self.telegram_bot_token and not self.telegram_chat_id:
+            raise ValueError("a Telegram bot token needs telegram_chat_id")
+
+    @property
+    def enabled(self) -> bool:
+        """Whether any channel is on."""
+        return bool(self.webhook_url or self.telegram_bot_token)
+
+
 class ServiceConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     database_url: str = "sqlite:///monitor.db"
     """mysql://user:pass@host:port/db or sqlite:///path; MONITOR_DATABASE_URL overrides it (keep passwords
@@ -160,6 +202,7 @@ class ServiceConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     broker: BrokerConfig = BrokerConfig()
     database: DatabaseConfig = DatabaseConfig()
     logging: LoggingConfig = LoggingConfig()
+    alerts: AlertsConfig = AlertsConfig()
 
 
 class ConfigError(Exception):
@@ -184,4 +227,23 @@ def load_config(path: str, environ: dict[str, str]) -> ServiceConfig:
     except ValueError as error:
         raise ConfigError(f"{path}: {error}") from None
     overrides = {field: environ[name] for name, field in ENVIRONMENT_OVERRIDES.items() if environ.get(name)}
-    return msgspec.structs.replace(config, **overrides) if overrides else config
+    try:
+        overrides["alerts"] = alerts_with_environment(config.alerts, environ)
+    except ValueError as error:
+        raise ConfigError(f"{path}: {error} - at `$.alerts`") from None
+    return msgspec.structs.replace(config, **overrides)
+
+
+ALERT_ENVIRONMENT_OVERRIDES = {"MONITOR_ALERT_WEBHOOK_URL": "webhook_url",
+                               "MONITOR_TELEGRAM_BOT_TOKEN": "telegram_bot_token"}
+
+
+def alerts_with_environment(alerts: AlertsConfig, environ: dict[str, str]) -> AlertsConfig:
+    """The alerts config with its secrets taken from the environment where set there; a Telegram chat with no
+    bot token from either is refused."""
+    overrides = {field: environ[name] for name, field in ALERT_ENVIRONMENT_OVERRIDES.items() if environ.get(name)}
+    alerts = msgspec.structs.replace(alerts, **overrides)
+    if alerts.telegram_chat_id and not alerts.telegram_bot_token:
+        raise ValueError("telegram_chat_id is set but there is no bot token (telegram_bot_token or "
+                         "MONITOR_TELEGRAM_BOT_TOKEN)")
+    return alerts

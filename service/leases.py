@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator
 from adapters.errors import AdapterError
 from adapters.store.port import Store
 from adapters.web.hub import Hub
+from messages.common import CycleTrigger
 from service.actor_system import MonitoringSystem
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ class LeaseKeeper:
     async def client_joined(self, user_id: int) -> bool:
         """A client of the user connected here; True when this replica monitors the user."""
         async with self._turn(user_id):
-            return await self._claim(user_id)
+            return await self._claim(user_id, "connect")
 
     def monitors(self, user_id: int) -> bool:
         """Whether this replica holds the user's lease and runs the user's monitor."""
@@ -71,7 +72,7 @@ class LeaseKeeper:
             await asyncio.sleep(self._every_s)
             for user_id in set(self._hub.users()) | self._monitored:
                 async with self._turn(user_id):
-                    await self._claim(user_id)
+                    await self._claim(user_id, "takeover")
 
     @contextlib.asynccontextmanager
     async def _turn(self, user_id: int) -> AsyncIterator[None]:
@@ -86,7 +87,9 @@ class LeaseKeeper:
             if not waiting[0]:
                 del self._turns[user_id]
 
-    async def _claim(self, user_id: int) -> bool:
+    async def _claim(self, user_id: int, trigger: CycleTrigger) -> bool:
+        """Take or renew the user's lease; a take of a lease held before (by another replica, or by this one
+        before the user's clients all left) runs a cycle at once, labelled `trigger`."""
         if self._hub.connections(user_id) == 0:
             return False
         try:
@@ -99,7 +102,7 @@ class LeaseKeeper:
             self._system.client_connected(user_id, LEASE_CONNECTION)
             if lease.fencing_token > 1:
                 log.info("took over user %s (lease %s)", user_id, lease.fencing_token, extra={"user_id": user_id})
-                self._system.run_cycle_now(user_id)
+                self._system.run_cycle_now(user_id, trigger)
         elif not lease.held and user_id in self._monitored:
             log.warning("lease of user %s lost to %s", user_id, lease.owner, extra={"user_id": user_id})
             self._monitored.discard(user_id)

@@ -28,8 +28,9 @@ from adapters.store.factory import connect_store, migrate_url, open_event_log_da
 from adapters.store.port import Store
 from adapters.web.port import Notifier
 from service.actor_system import MonitoringSystem, StepHandlers
+from service.alerts.notifier import AlertNotifier
 from service.clock import Clock, SystemClock
-from service.config import BrokerConfig, CycleConfig, DatabaseConfig, OrderRulesConfig
+from service.config import AlertsConfig, BrokerConfig, CycleConfig, DatabaseConfig, OrderRulesConfig
 from service.event_tap import EventObserver, TappedEventLog
 from service.io_loop import IoLoop
 from service.metrics import Metrics
@@ -60,7 +61,7 @@ class Runtime:
     def __init__(self, *, database_url: str, notifier: Notifier, cycle: CycleConfig,
                  rules: OrderRulesConfig | None = None, broker: BrokerConfig | None = None,
                  database: DatabaseConfig | None = None, migrate: bool = True, metrics: Metrics | None = None,
-                 event_observers: Sequence[EventObserver] = ()) -> None:
+                 event_observers: Sequence[EventObserver] = (), alerts: AlertsConfig | None = None) -> None:
         self.io = IoLoop()
         self.clock = SystemClock(self.io.loop)
         broker = broker or BrokerConfig()
@@ -70,12 +71,15 @@ class Runtime:
                 self.io.call(migrate_url(database_url))
             self.store = self.io.call(connect_store(database_url, pool_size=database.pool_size))
             self.metrics = metrics or Metrics()
+            self.http = self.io.call(_client_session(broker))
+            self.alerts = AlertNotifier.from_config(alerts, http=self.http, loop=self.io.loop, clock=self.clock) \
+                if alerts is not None else None
+            alert_observers = (self.alerts.observe,) if self.alerts else ()
             self.event_log_database = self.io.call(open_event_log_database(
                 database_url, self.store.database, pool_size=database.event_log_pool_size))
             event_log = self.io.call(open_event_log(self.event_log_database))
             self.store.on_lease_changed(event_log.forget_sequence)
-            self.event_log = TappedEventLog(event_log, (self.metrics.observe, *event_observers))
-            self.http = self.io.call(_client_session(broker))
+            self.event_log = TappedEventLog(event_log, (self.metrics.observe, *event_observers, *alert_observers))
             pacing = XtsPacing() if broker.pacing else XtsPacing(reads=None, orders=None)
             self.broker = XtsBroker(self.http, timeout_s=broker.call_timeout_s, pacing=pacing,
                                     observe=self.metrics.broker_call,
@@ -84,7 +88,8 @@ class Runtime:
                                       notifier)
             self.system = MonitoringSystem(io=self.io, clock=self.clock, config=cycle, event_log=self.event_log,
                                            notifier=notifier, handlers=handlers, store=self.store,
-                                           scheduler=BackgroundScheduler(timezone="UTC"))
+                                           scheduler=BackgroundScheduler(timezone="UTC"),
+                                           monitor_observers=(self.alerts.monitor_changed,) if self.alerts else ())
         except BaseException:
             self.io.stop()
             raise
@@ -95,6 +100,8 @@ class Runtime:
         return self.store.database.statements + (self.event_log_database.statements if own_pool else 0)
 
     def close(self) -> None:
+        if self.alerts is not None:
+            self.io.call(self.alerts.close())
         self.system.stop()
         self.io.call(self.event_log.close())
         if self.event_log_database is not self.store.database:

@@ -21,7 +21,7 @@ from adapters.web.hub import Hub
 from adapters.web.rate_limit import RateLimiter
 from messages.events import CycleStarted, Event
 from messages.frames import CycleStartedFrame
-from service.config import BrokerConfig, CycleConfig, DatabaseConfig, OrderRulesConfig
+from service.config import AlertsConfig, BrokerConfig, CycleConfig, DatabaseConfig, OrderRulesConfig
 from service.leases import LeaseKeeper
 from service.runtime import Runtime
 
@@ -37,10 +37,12 @@ SYNs are retried only after 1, 3, 7, 15 s..."""
 class Service:
     def __init__(self, *, database_url: str, host: str, port: int, cycle: CycleConfig,
                  rules: OrderRulesConfig | None = None, broker: BrokerConfig | None = None,
-                 database: DatabaseConfig | None = None, web_settings: WebSettings | None = None) -> None:
+                 database: DatabaseConfig | None = None, web_settings: WebSettings | None = None,
+                 alerts: AlertsConfig | None = None) -> None:
         self.hub = Hub()
         self.runtime = Runtime(database_url=database_url, notifier=self.hub, cycle=cycle, rules=rules,
-                               broker=broker, database=database, event_observers=(self._announce_cycle_start,))
+                               broker=broker, database=database, event_observers=(self._announce_cycle_start,),
+                               alerts=alerts)
         runtime = self.runtime
         settings = web_settings or WebSettings()
         runtime.metrics.watch(monitored_users=lambda: len(runtime.system.registry.user_ids()),
@@ -53,7 +55,8 @@ class Service:
                              clock=runtime.clock,
                              metrics=runtime.metrics, interval_s=cycle.interval_s, settings=settings,
                              batch_limiter=RateLimiter(settings.batch_requests_per_minute, 60.0),
-                             cycle_limiter=RateLimiter(1, settings.manual_cycle_every_s))
+                             cycle_limiter=RateLimiter(1, settings.manual_cycle_every_s),
+                             kill_switch_observers=(runtime.alerts.kill_switch_turned,) if runtime.alerts else ())
         self._runner = web.AppRunner(create_app(context), handle_signals=False, access_log=None)
         try:
             runtime.io.call(self._runner.setup())
@@ -75,6 +78,8 @@ class Service:
 
     def close(self, drain_deadline_s: float = 30.0) -> None:
         io = self.runtime.io
+        if self.runtime.alerts is not None:  # the monitors this shutdown stops are not alerted
+            io.call(self.runtime.alerts.close())
         io.call(self.access.stop())
         io.call(self.hub.close_all())
         io.call(self.leases.stop())

@@ -1,18 +1,29 @@
-"""What a client is shown of a user's state: the orders and the PnL per account and symbol, as frames.
+"""What a client is shown of a user's state: the accounts, the orders and the PnL per account and symbol, as
+frames.
 
-Read from the store after a cycle's sync (with its summary), on `subscribe` and when a client connects. An
+Read from the store after a cycle's sync (with its summary), on `subscribe` and when a client connects,
+always for every active account of the user (one the cycle could not fetch shows its last known rows). An
 account's PnL rows are summed again only when the store hands out another FIFO history object.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 
 from actors.account_memo import AccountMemo
 from adapters.store.port import Store
 from adapters.store.rows import LiveHistory, OpenLotRow
-from messages.frames import OrdersFrame, PnlFrame, SymbolPnl
+from messages.frames import AccountsFrame, OrdersFrame, PnlFrame, SymbolPnl
+from service.account_view import accounts_frame
+
+
+async def account_frames(store: Store, user_id: int, now: datetime) -> tuple[AccountsFrame, OrdersFrame, PnlFrame]:
+    """The `accounts`, `orders` and `pnl` frames over every active account of the user."""
+    accounts = await accounts_frame(store, user_id, now)
+    account_ids = [view.account_id for view in accounts.accounts]
+    return accounts, await orders_frame(store, user_id, account_ids), await pnl_frame(store, user_id, account_ids)
 
 
 async def orders_frame(store: Store, user_id: int, account_ids: Sequence[int]) -> OrdersFrame:

@@ -3,8 +3,9 @@
 `rerun_cycle(events)` takes one cycle's events as logged and drives a real, unstarted UserMonitor
 (`ScriptedMonitor`) through the same story: the same tick, each worker reply at the place it arrived,
 each deadline passing where the log says it did, each tick skipped. The monitor's clock gives it the
-logged times of the events it stamps itself (`StampClock`), so everything the monitor logs can be compared
-field for field with the log: `assert rerun_cycle(stored).events == stored`.
+logged times of the events it stamps itself (`StampClock`), and the policy the cycle was logged with, so
+everything the monitor logs can be compared field for field with the log:
+`assert rerun_cycle(stored).events == stored`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections import deque
 from collections.abc import Sequence
 from datetime import datetime
 
+from actors.user_monitor.actor import UserMonitor
 from actors.user_monitor.window import TradingWindow
 from messages.events import (
     CommandIssued,
@@ -57,13 +59,10 @@ def rerun_cycle(events: Sequence[Event]) -> ScriptedMonitor:
         raise ValueError("the monitor was restarted inside this cycle; one monitor cannot re-run it")
     deadlines = {e.command.step: e.deadline_s for e in events
                  if isinstance(e, CommandIssued) and e.deadline_s is not None}
-    config = CycleConfig(window=TradingWindow(enabled=False),
-                         isolate_account_failures=started.policy.isolate_account_failures,
-                         protect_while_paused=started.policy.protect_while_paused,
-                         cancel_entries_when_paused=started.policy.cancel_entries_when_paused,
-                         step_timeouts_s={**DEFAULT_STEP_TIMEOUTS_S, **deadlines})
+    config = CycleConfig(window=TradingWindow(enabled=False), step_timeouts_s={**DEFAULT_STEP_TIMEOUTS_S, **deadlines})
     clock = StampClock(started.at, [e.at for e in events if isinstance(e, STAMPED_BY_MONITOR)])
-    scripted = ScriptedMonitor(user_id=started.user_id, config=config, clock=clock,
+    logged_policy = type("LoggedPolicyMonitor", (UserMonitor,), {"cycle_policy": lambda _: started.policy})
+    scripted = ScriptedMonitor(user_id=started.user_id, config=config, clock=clock, monitor=logged_policy,
                                cycle_ids=lambda _: started.cycle_id)
     for event in events:
         match event:

@@ -2,7 +2,8 @@
 
 The broker side (2N concurrent calls, timeouts, login once when a token is missing) is `fetch.py`; this
 module owns what follows for each account: a new token is saved, a snapshot replaces the account's
-`broker_order_book` / `broker_position` rows in one transaction, a session expiry sets `session_needed`.
+`broker_order_book` / `broker_position` rows in one transaction, a session expiry sets `session_needed`,
+and the account's failing streak is kept (`Store.record_fetch_outcome`).
 Each account's outcome is its own event.
 """
 
@@ -49,11 +50,14 @@ class FetchSnapshotsStep:
             if isinstance(result, AdapterError):
                 if result.kind is ErrorKind.SESSION_EXPIRED:
                     await self._store.set_session_needed(command.user_id, account_id)
+                await self._store.record_fetch_outcome(command.user_id, account_id, self._clock.now(),
+                                                       result.message)
                 return failure_event(one, result, self._clock)
             if result.new_token:
                 await self._store.set_account_token(command.user_id, account_id, result.new_token)
             await self._store.replace_broker_snapshot(command.user_id, account_id, result.orders,
                                                       result.positions, result.fetched_at)
+            await self._store.record_fetch_outcome(command.user_id, account_id, result.fetched_at, None)
         except Exception as error:  # a failed write fails this account only
             return failure_event(one, error, self._clock)
         return SnapshotFetched(user_id=command.user_id, cycle_id=command.cycle_id, at=self._clock.now(),

@@ -13,7 +13,7 @@ from messages.common import ErrorKind
 from messages.events import ErrorsReported, Event, SummarySent
 from messages.frames import CycleSummaryFrame, MonitoringErrors, SessionNeeded
 from service.clock import Clock
-from service.snapshots import orders_frame, pnl_frame
+from service.snapshots import account_frames
 
 
 class ReportCycleErrors:
@@ -34,7 +34,8 @@ class ReportCycleErrors:
 
 
 class SendCycleSummary:
-    """Flush, send the summary, then the orders and PnL as the cycle left them (when a store is given)."""
+    """Flush, send the summary, then every account's state, orders and PnL as the cycle left them (when a store
+    is given): also the accounts the cycle did not fetch, with their last known rows."""
 
     def __init__(self, notifier: Notifier, event_log: EventLog, clock: Clock, store: Store | None = None) -> None:
         self._notifier = notifier
@@ -45,9 +46,8 @@ class SendCycleSummary:
     async def __call__(self, command: SendSummary) -> tuple[Event, ...]:
         await self._event_log.flush()
         clients = await self._notifier.send(command.user_id, CycleSummaryFrame(summary=command.summary))
-        if self._store is not None and clients and command.account_ids:
-            for frame in (await orders_frame(self._store, command.user_id, command.account_ids),
-                          await pnl_frame(self._store, command.user_id, command.account_ids)):
+        if self._store is not None and clients:
+            for frame in await account_frames(self._store, command.user_id, self._clock.now()):
                 await self._notifier.send(command.user_id, frame)
         return (SummarySent(user_id=command.user_id, cycle_id=command.cycle_id, at=self._clock.now(),
                             account_ids=command.account_ids, clients=clients),)

@@ -19,6 +19,7 @@ from typing import Any
 from actors.account_memo import AccountMemo
 from actors.order_placer.entries import NewEntry, place_entries
 from actors.order_placer.execution import AccountExecutor
+from actors.order_placer.exposure import entries_not_seen, unprotected_trades
 from actors.order_placer.rules import (
     FairPriceCheck,
     ModifyLeg,
@@ -36,7 +37,7 @@ from adapters.store.port import Store
 from messages import events as ev
 from messages.commands import Command, ModifyEntries, ModifyStopLosses, PlaceProtectiveOrders, PlaceRegenerated
 from messages.common import ErrorKind
-from messages.events import Event, OrderAction
+from messages.events import Event, OrderAction, RegeneratedEntry
 from service.clock import Clock
 
 _STEP_ACTION = {"placed": "place", "rejected": "rejected", "in_flight": "in_flight", "not_placed": "rejected"}
@@ -58,11 +59,12 @@ class _PlacerStep:
 
     def _outcome(self, command: Command, account_id: int, actions: list[OrderAction],
                  problems: list[tuple[Any, str]], **fields: Any) -> Event:
+        """The step's success event, or its failure when there were problems; `fields` go in either."""
         common = {"user_id": command.user_id, "cycle_id": command.cycle_id, "at": self._clock.now(),
-                  "account_ids": (account_id,), "actions": tuple(actions)}
+                  "account_ids": (account_id,), "actions": tuple(actions), **fields}
         if problems:
             return self.failure(**common, kind=problems[0][0], message="; ".join(m for _, m in problems))
-        return self.success(**common, **fields)
+        return self.success(**common)
 
 
 class PlaceProtectiveOrdersStep(_PlacerStep):
@@ -94,14 +96,17 @@ class PlaceProtectiveOrdersStep(_PlacerStep):
                                                       carried=order.id in limits, exit_limit=limits.get(order.id),
                                                       cancel_open_entries=command.cancel_open_entries)]
 
-            for order, action in self._plans.get(command.user_id, account_id, book_rows,
-                                                 (tuple(orders), command.oco_cancels_only,
-                                                  command.cancel_open_entries, clock_view, positions),
-                                                 plan):
+            planned = self._plans.get(command.user_id, account_id, book_rows,
+                                      (tuple(orders), command.oco_cancels_only, command.cancel_open_entries,
+                                       clock_view, positions), plan)
+            for order, action in planned:
                 on_success = {f"{action.leg}_qty": action.request.quantity} if isinstance(action, ModifyLeg) \
                     else None
                 await executor.run(order, action, on_success)
-            return self._outcome(command, account_id, executor.actions, executor.problems)
+            return self._outcome(command, account_id, executor.actions, executor.problems,
+                                 unprotected=unprotected_trades(orders, planned, executor.actions,
+                                                                oco_cancels_only=command.oco_cancels_only),
+                                 entries_not_seen=entries_not_seen(planned))
 
         return await for_each_account(command, protect, self._clock)
 
@@ -188,12 +193,14 @@ class PlaceRegeneratedStep(_PlacerStep):
                                 regeneration_attempt=r.attempt) for r in pending]
             results = await place_entries(self._store, self._broker, await executor.account(), command.user_id, entries,
                                           self._clock.now)
-            actions, problems = [], []
+            actions, problems, regenerated = [], [], []
             for row, result in zip(pending, results, strict=True):
                 if result.order_id is None:
                     problems.append((ErrorKind.DB, f"regenerated entry of order {row.archived_order_id} not placed, "
                                                    f"tried again next cycle: {result.reason}"))
                     continue
+                regenerated.append(RegeneratedEntry(archived_order_id=row.archived_order_id, account_id=account_id,
+                                                    symbol=row.symbol, attempt=row.attempt, order_id=result.order_id))
                 if result.outcome in ("rejected", "not_placed"):
                     await self._store.mark_regeneration(command.user_id, row.id, "FAILED", result.reason)
                     problems.append((ErrorKind.REJECTED, f"regenerated entry of order {row.archived_order_id} "
@@ -204,6 +211,6 @@ class PlaceRegeneratedStep(_PlacerStep):
                                            action=_STEP_ACTION[result.outcome],
                                            tag=result.tag, broker_order_id=result.broker_order_id,
                                            detail=result.reason))
-            return self._outcome(command, account_id, actions, problems)
+            return self._outcome(command, account_id, actions, problems, regenerated=tuple(regenerated))
 
         return await for_each_account(command, place, self._clock)

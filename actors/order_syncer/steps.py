@@ -17,7 +17,7 @@ from actors.order_syncer.sync import SyncPlan, fresh_fair_prices, plan_order_syn
 from actors.per_account import for_each_account, orders_by_account
 from adapters.store.port import Store
 from messages.commands import ArchiveRejected, RegenerateEntries, SyncOrders
-from messages.events import ArchivedOrder, EntriesRegenerated, Event, OrdersSynced, RejectedArchived
+from messages.events import ArchivedOrder, EntriesRegenerated, Event, OrdersSynced, RegeneratedEntry, RejectedArchived
 from service.clock import Clock
 
 
@@ -84,6 +84,9 @@ class RegenerateEntriesStep:
                                                           self._max_regenerations, self._backoff_s)
             return EntriesRegenerated(user_id=command.user_id, cycle_id=command.cycle_id, at=self._clock.now(),
                                       account_ids=(account_id,),
-                                      regenerated_order_ids=tuple(r.archived_order_id for r in rows))
+                                      regenerated_order_ids=tuple(r.archived_order_id for r in rows),
+                                      regenerated=tuple(RegeneratedEntry(archived_order_id=r.archived_order_id,
+                                                                         account_id=account_id, symbol=r.symbol,
+                                                                         attempt=r.attempt) for r in rows))
 
         return await for_each_account(command, regenerate, self._clock)

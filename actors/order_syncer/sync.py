@@ -2,8 +2,9 @@
 
 For each internal order it mirrors the broker's view of its three legs (ids, statuses, filled quantity,
 average price), moves its lifecycle (PENDING → ENTRY_OPEN → RUNNING → CLOSED, or REJECTED / CANCELLED)
-and computes its realized and unrealized PnL. It returns one optimistic update per changed order (the
-version read is the version expected) and every field change with its before and after, for the event.
+and computes its realized and unrealized PnL (unrealized None while a running trade is unmarked: no fresh
+fair price, or no average entry price yet). It returns one optimistic update per changed order (the version
+read is the version expected) and every field change with its before and after, for the event.
 A leg missing from the book is left as it was: the book of a new trading day no longer lists yesterday's
 orders, and absence is for Step 4 to interpret, never a reason to downgrade a status. Exit fills are those
 of every attempt of the SL and TP legs the book lists, merged into the order's record of the exit fills
@@ -115,9 +116,11 @@ def _target_fields(
             target["unrealized_pnl"] = Decimal("0.0000")
         else:
             mark = fresh_mark(order, fair, now, max_age)
+            target["unrealized_pnl"] = None if mark is None else money(sign * (mark - avg_entry) * (filled - exit_qty))
             if mark is not None:
                 target["ltp"] = money(mark)
-                target["unrealized_pnl"] = money(sign * (mark - avg_entry) * (filled - exit_qty))
+    elif filled > 0 and status == "RUNNING":
+        target["unrealized_pnl"] = None
     return target
 
 

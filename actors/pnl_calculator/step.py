@@ -28,7 +28,7 @@ class ComputePnlStep:
         self._store = store
         self._clock = clock
         self._fills: AccountMemo[tuple[list[Fill], dict[str, int]]] = AccountMemo()
-        self._results: AccountMemo[tuple[FifoResult, Decimal, Decimal]] = AccountMemo()
+        self._results: AccountMemo[tuple[FifoResult, Decimal, Decimal, int]] = AccountMemo()
 
     async def __call__(self, command: ComputePnl) -> tuple[Event, ...]:
         async def compute(account_id: int) -> Event:
@@ -38,7 +38,7 @@ class ComputePnlStep:
             fair = await self._store.fair_prices(open_symbols) if open_symbols else {}
             marks = {symbol: (fair[symbol].sell_fair_price if net[symbol] > 0 else fair[symbol].buy_fair_price)
                      for symbol in open_symbols if symbol in fair}
-            result, realized, unrealized = self._results.get(
+            result, realized, unrealized, unmarked = self._results.get(
                 command.user_id, account_id, orders, tuple(sorted(marks.items())),
                 lambda: _with_totals(match_fifo(fills, marks)))
             await self._store.replace_live_history(command.user_id, account_id, result.matches,
@@ -46,17 +46,19 @@ class ComputePnlStep:
             return PnlComputed(
                 user_id=command.user_id, cycle_id=command.cycle_id, at=self._clock.now(), account_ids=(account_id,),
                 realized_pnl=realized, unrealized_pnl=unrealized,
-                matches=len(result.matches), open_lots=len(result.open_lots),
+                matches=len(result.matches), open_lots=len(result.open_lots), unmarked_lots=unmarked,
             )
 
         return await for_each_account(command, compute, self._clock)
 
 
-def _with_totals(result: FifoResult) -> tuple[FifoResult, Decimal, Decimal]:
-    """The result with its realized and unrealized totals (unmarked lots count for nothing)."""
+def _with_totals(result: FifoResult) -> tuple[FifoResult, Decimal, Decimal, int]:
+    """The result with its realized and unrealized totals (unmarked lots count for nothing) and how many open
+    lots are unmarked."""
     realized = sum((m.realized_pnl for m in result.matches), Decimal(0))
     unrealized = sum((lot.unrealized_pnl for lot in result.open_lots if lot.unrealized_pnl is not None), Decimal(0))
-    return result, realized, unrealized
+    unmarked = sum(1 for lot in result.open_lots if lot.unrealized_pnl is None)
+    return result, realized, unrealized, unmarked
 
 
 def _fills_and_net(orders: Sequence[BrokerOrder]) -> tuple[list[Fill], dict[str, int]]:

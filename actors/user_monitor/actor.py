@@ -22,10 +22,10 @@ from typing import Any
 import pykka
 
 from actors.user_monitor.cycle import decide, evolve, initial_state
+from actors.user_monitor.failure_log import log_new_failures
 from actors.worker import Request
 from adapters.store.port import EventLog
 from messages.commands import Command, FinishCycle
-from messages.common import ErrorKind, Step
 from messages.control import (
     DeadlinePassed,
     Drain,
@@ -58,23 +58,6 @@ EVENT_TYPES: tuple[type, ...] = Event.__args__  # type: ignore[attr-defined]
 def new_cycle_id(now: datetime) -> str:
     """Sortable and unique: the start time to the second plus 6 random hex digits."""
     return f"{now:%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
-
-
-def log_step_failure(event: Event) -> None:
-    """A step's failure (a refused or failed write, a broker's refusal, a timeout) logged once, at WARNING, one
-    line per account with the user, cycle, step and account; the message is the event's, which carries no
-    secret. Every failure reaches its monitor exactly once, so this is the one place it is logged."""
-    if isinstance(event, StepTimedOut):
-        kind, message = ErrorKind.TIMEOUT.value, f"no reply within {event.deadline_s:g} s"
-    elif getattr(event, "succeeded", True) is False:
-        kind, message = ErrorKind(event.kind).value, event.message  # type: ignore[union-attr]
-    else:
-        return
-    step = Step(event.step).value  # type: ignore[union-attr]
-    for account_id in event.account_ids or (None,):
-        log.warning("step %s failed for user %s, account %s (%s): %s", step, event.user_id, account_id, kind,
-                    message, extra={"user_id": event.user_id, "cycle_id": event.cycle_id, "step": step,
-                                    "account_id": account_id})
 
 
 class UserMonitor:
@@ -159,11 +142,15 @@ class UserMonitor:
             self._append(TradingWindowChanged(user_id=self.user_id, cycle_id="", at=now, open=window_open))
         if not window_open:
             return
-        policy = CyclePolicy(isolate_account_failures=self._config.isolate_account_failures,
-                             protect_while_paused=self._config.protect_while_paused,
-                             cancel_entries_when_paused=self._config.cancel_entries_when_paused)
         self._apply(CycleStarted(user_id=self.user_id, cycle_id=self._cycle_ids(now), at=now,
-                                 trigger=tick.trigger, policy=policy))
+                                 trigger=tick.trigger, policy=self.cycle_policy()))
+
+    def cycle_policy(self) -> CyclePolicy:
+        """The settings a cycle starting now is decided by, logged with its start."""
+        return CyclePolicy(isolate_account_failures=self._config.isolate_account_failures,
+                           protect_while_paused=self._config.protect_while_paused,
+                           cancel_entries_when_paused=self._config.cancel_entries_when_paused,
+                           summary_from_step_events=True)
 
     # --- the decision loop ---------------------------------------------------------------------
 
@@ -172,8 +159,8 @@ class UserMonitor:
 
     def _apply(self, event: Event) -> None:
         self._append(event)
-        log_step_failure(event)
-        self._state = evolve(self._state, event)
+        before, self._state = self._state, evolve(self._state, event)
+        log_new_failures(before, self._state)
         if self._deadline is not None and (not self._state.running or self._state.in_flight() is None):
             self._deadline.cancel()
             self._deadline = None

@@ -3,7 +3,8 @@
 This module owns the whole conditional execution matrix of DESIGN.md and nothing else: no I/O, no clock
 reads, no pykka. `decide` reads the matrix top to bottom and returns the next command, or None while a
 command is in flight or once the cycle is finished. Failures are scoped per account; with
-`isolate_account_failures = False` one account's failure in a gating step stops every account.
+`isolate_account_failures = False` one account's failure in a gating step stops every account. It also
+gathers what the summary tells besides outcomes: notices, and the orders left alone for a stale fair price.
 """
 
 from __future__ import annotations
@@ -35,7 +36,15 @@ from messages.events import (
     CycleFinished,
     CyclePolicy,
     CycleStarted,
+    EntriesRegenerated,
     Event,
+    OrderAction,
+    ProtectiveOrdersFailed,
+    ProtectiveOrdersPlaced,
+    RegeneratedEntry,
+    RegeneratedPlaced,
+    RegeneratedPlacementFailed,
+    RejectedArchived,
     StepTimedOut,
 )
 
@@ -88,6 +97,10 @@ class CycleState(msgspec.Struct, frozen=True, kw_only=True):
     runs: tuple[StepRun, ...] = ()
     errors: tuple[CycleError, ...] = ()
     finished: bool = False
+    step_notices: tuple[str, ...] = ()
+    """What the steps' replies told of orders (archived, regenerated, unprotected, never seen), in fold order."""
+    stale_fair_prices: int = 0
+    """Orders Steps 5 and 6 left alone for want of a fresh fair price, summed over their replies."""
 
     @property
     def running(self) -> bool:
@@ -144,14 +157,19 @@ def evolve(state: CycleState, event: Event) -> CycleState:
 
 
 def _fold_step_outcome(state: CycleState, event: Event) -> CycleState:
+    """Record the reply's outcome and, once it is recorded, what it tells (a late reply tells nothing)."""
     step: Step = event.step  # type: ignore[union-attr]
     if event.succeeded:  # type: ignore[union-attr]
         folded = _record(state, step, event.account_ids, Outcome.OK, event.at)
-        if step is Step.CONTEXT and folded is not state:
-            return msgspec.structs.replace(folded, context=event)
-        return folded
-    return _record(state, step, event.account_ids, Outcome.FAILED, event.at,
-                   (event.kind, event.message))  # type: ignore[union-attr]
+    else:
+        folded = _record(state, step, event.account_ids, Outcome.FAILED, event.at,
+                         (event.kind, event.message))  # type: ignore[union-attr]
+    if folded is state:
+        return state
+    if isinstance(event, CycleContextLoaded):
+        return msgspec.structs.replace(folded, context=event)
+    return msgspec.structs.replace(folded, step_notices=folded.step_notices + _step_notices(event),
+                                   stale_fair_prices=folded.stale_fair_prices + getattr(event, "stale_fair_prices", 0))
 
 
 def _record(
@@ -281,6 +299,7 @@ def summarize(state: CycleState) -> CycleSummary:
         result = report_run.results[0]
         reports.append(StepReport(step=Step.REPORT, account_id=None, outcome=result.outcome,
                                   duration_ms=_duration_ms(report_run, result)))
+    told = state.policy.summary_from_step_events
     return CycleSummary(
         user_id=state.user_id,
         cycle_id=state.cycle_id or "",
@@ -288,8 +307,9 @@ def summarize(state: CycleState) -> CycleSummary:
         account_ids=state.account_ids,
         steps=tuple(reports),
         error_count=len(state.errors),
-        notices=_notices(state),
+        notices=_notices(state) + (state.step_notices if told else ()),
         paused=bool(state.context and state.context.paused),
+        stale_fair_prices=state.stale_fair_prices if told else 0,
     )
 
 
@@ -322,3 +342,33 @@ def _notices(state: CycleState) -> tuple[str, ...]:
     elif not context.regeneration_strategies:
         notices.append("entry regeneration not enabled")
     return tuple(notices)
+
+
+def _step_notices(event: Event) -> tuple[str, ...]:
+    """One notice for each order a step's reply tells of: archived (Step 7), regenerated (Step 8) and placed
+    again (Step 9), running without a stop-loss, or an entry never seen at the broker (Step 4)."""
+    match event:
+        case RejectedArchived(archived=archived):
+            return tuple(f"order {a.order_id} {a.row.get('symbol')} archived: rejected ({a.reason})" for a in archived)
+        case EntriesRegenerated(regenerated=regenerated):
+            return tuple(f"order {e.archived_order_id} {e.symbol}: rejected entry regenerated (attempt {e.attempt})"
+                         for e in regenerated)
+        case RegeneratedPlaced(actions=actions, regenerated=regenerated) | \
+                RegeneratedPlacementFailed(actions=actions, regenerated=regenerated):
+            made = {e.order_id: e for e in regenerated}
+            return tuple(_placed_notice(made[a.order_id], a) for a in actions if a.order_id in made)
+        case ProtectiveOrdersPlaced(unprotected=unprotected, entries_not_seen=not_seen) | \
+                ProtectiveOrdersFailed(unprotected=unprotected, entries_not_seen=not_seen):
+            return (*(f"order {o.order_id} {o.symbol} is running without a stop-loss: {o.reason}" for o in unprotected),
+                    *(f"order {o.order_id} {o.symbol}: entry never seen at the broker: {o.reason}" for o in not_seen))
+    return ()
+
+
+def _placed_notice(entry: RegeneratedEntry, action: OrderAction) -> str:
+    if action.action == "place":
+        what = f"placed as order {action.order_id}"
+    elif action.action == "in_flight":
+        what = f"sent as order {action.order_id}, not yet confirmed by the broker"
+    else:
+        what = f"not placed (order {action.order_id}): {action.detail}"
+    return f"order {entry.archived_order_id} {entry.symbol}: regenerated entry {what}"

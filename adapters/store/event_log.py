@@ -294,6 +294,11 @@ class SqlEventLog:
         async with self._db.transaction() as tx:
             return self._logged(await tx.fetch_all("events/range", (user_id, since, until)))
 
+    async def read_events_of_type(self, user_id: int, event_type: str, since: datetime,
+                                  until: datetime) -> list[LoggedEvent]:
+        async with self._db.transaction() as tx:
+            return self._logged(await tx.fetch_all("events/of_type", (user_id, since, until, event_type)))
+
     async def cycles(
         self, user_id: int, limit: int = 50, since: datetime | None = None, until: datetime | None = None
     ) -> list[CycleRecord]:

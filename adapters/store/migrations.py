@@ -40,6 +40,14 @@ async def migrate(database: Database) -> list[str]:
     return applied_now
 
 
+async def missing_migrations(database: Database) -> list[str]:
+    """The names of the migrations the database lacks (every one for an empty database); changes nothing."""
+    async with database.transaction() as tx:
+        has_ledger = bool(await tx.fetch_all("migrations/ledger_exists"))
+        applied = {row["version"] for row in await tx.fetch_all("migrations/applied")} if has_ledger else set()
+    return [migration.name for migration in load_migrations(database.dialect) if migration.version not in applied]
+
+
 async def schema_version(database: Database) -> int:
     """The highest migration applied (0 for an empty database)."""
     async with database.transaction() as tx:

@@ -17,6 +17,7 @@ import msgspec
 
 from adapters.broker.types import BrokerAccount, BrokerOrder, BrokerPosition
 from adapters.store.rows import (
+    AccountStatus,
     ArchivedOrderRow,
     CycleRecord,
     FairPrice,
@@ -74,6 +75,10 @@ class EventLog(Protocol):
 
     async def read_events(self, user_id: int, since: datetime, until: datetime) -> list[LoggedEvent]:
         """Every event of the user whose time is in [since, until), in sequence order (the audit)."""
+
+    async def read_events_of_type(self, user_id: int, event_type: str, since: datetime,
+                                  until: datetime) -> list[LoggedEvent]:
+        """The user's events tagged `event_type` whose time is in [since, until), in sequence order."""
 
 
 class EventLogScan(Protocol):
@@ -191,6 +196,13 @@ class Store(Protocol):
         """Credentials of the listed accounts that belong to the user (secrets included: never log them)."""
 
     async def set_session_needed(self, user_id: int, account_id: int) -> None: ...
+
+    async def record_fetch_outcome(self, user_id: int, account_id: int, at: datetime, error: str | None) -> None:
+        """An account's fetch succeeded (`error` None) or failed with `error` at `at`: keeps the failing streak
+        (`AccountStatus.fetch_failing_since`, `fetch_error`), writing only when it changes."""
+
+    async def account_statuses(self, user_id: int) -> list[AccountStatus]:
+        """The user's active accounts with their session and fetch state, by account id; no secrets."""
 
     async def set_account_token(self, user_id: int, account_id: int, token: str) -> None:
         """Store a fresh session token and clear `session_needed`."""

@@ -31,6 +31,7 @@ from adapters.store.rerun import RERUN_POLICY, RerunPolicy, rerun_when_aborted
 from adapters.store.rows import (
     UPDATABLE_ORDER_COLUMNS,
     AccountListing,
+    AccountStatus,
     ArchivedOrderRow,
     FairPrice,
     Leg,
@@ -58,6 +59,8 @@ _BROKER_ORDER_FIELDS = BrokerOrder.__struct_fields__
 _BROKER_POSITION_FIELDS = BrokerPosition.__struct_fields__
 _LEGS = ("entry", "sl", "tp")
 PAUSE_REASON_MAX_CHARS = 255
+FETCH_ERROR_CHARS = 255
+"""accounts.fetch_error keeps this much of a fetch's error message."""
 """`users.pause_reason` is VARCHAR(255): a longer reason is cut to it, so a pause is never refused for its text."""
 
 
@@ -231,6 +234,8 @@ class SqlStore:
         self._revisions = ReadBatcher(self._read_orders_revisions)
         self._fair_prices = ReadBatcher(self._read_fair_prices)
         self._lease_listeners: list[Callable[[int], None]] = []
+        self._fetch_errors: dict[int, dict[int, str | None]] = {}
+        """User -> account -> the fetch error last written (None: no failing streak), to skip unchanged writes."""
 
     def transaction(self) -> AbstractAsyncContextManager[Transaction]:
         return self.database.transaction()
@@ -302,6 +307,7 @@ class SqlStore:
         self._held.pop(user_id, None)
         self._snapshots.forget_user(user_id)
         self._histories.forget_user(user_id)
+        self._fetch_errors.pop(user_id, None)
         for listener in self._lease_listeners:
             listener(user_id)
 
@@ -411,6 +417,26 @@ class SqlStore:
         async with self.database.autocommit() as tx:  # one idempotent UPDATE
             if not await tx.execute("accounts/set_session_needed", (self._now(), account_id, user_id)):
                 raise DatabaseError(f"account {account_id} is not an account of user {user_id}")
+
+    @rerun_when_aborted
+    async def record_fetch_outcome(self, user_id: int, account_id: int, at: datetime, error: str | None) -> None:
+        error = None if error is None else error[:FETCH_ERROR_CHARS]
+        written = self._fetch_errors.get(user_id, {})
+        if account_id in written and written[account_id] == error:
+            return
+        written.pop(account_id, None)
+        async with self.database.autocommit() as tx:  # one idempotent UPDATE
+            if error is None:
+                await tx.execute("accounts/clear_fetch_failing", (account_id, user_id))
+            else:
+                await tx.execute("accounts/set_fetch_failing", (at, error, account_id, user_id))
+        self._fetch_errors.setdefault(user_id, {})[account_id] = error
+
+    async def account_statuses(self, user_id: int) -> list[AccountStatus]:
+        async with self.database.autocommit() as tx:
+            rows = await tx.fetch_all("accounts/states", (user_id,))
+        return [msgspec.convert({**row, "session_needed": bool(row["session_needed"])}, AccountStatus)
+                for row in rows]
 
     @rerun_when_aborted
     async def set_account_token(self, user_id: int, account_id: int, token: str) -> None:

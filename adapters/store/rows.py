@@ -74,7 +74,11 @@ class OrderRow(msgspec.Struct, frozen=True, kw_only=True):
     status: OrderStatus = "PENDING"
     exit_price: Decimal | None = None
     realized_pnl: Decimal = Decimal(0)
-    unrealized_pnl: Decimal = Decimal(0)
+    """This trade's own: its entry against its own SL and TP exits, every day's (not the account's FIFO per
+    symbol, which matches fills across trades: `bo_live_history`, `GET /api/pnl`)."""
+    unrealized_pnl: Decimal | None = Decimal(0)
+    """This trade's open quantity marked to the fair price it would exit at; None while it runs unmarked (no
+    fresh fair price, or no average entry price yet); 0 with nothing open."""
     ltp: Decimal | None = None
     reject_reason: str | None = None
     regenerated_from: int | None = None
@@ -214,6 +218,20 @@ class FairPrice(msgspec.Struct, frozen=True, kw_only=True):
     buy_fair_price: Decimal
     sell_fair_price: Decimal
     updated_at: UtcDateTime
+
+
+class AccountStatus(msgspec.Struct, frozen=True, kw_only=True):
+    """An active account's state as the account strip shows it: never its keys or token."""
+
+    account_id: int
+    broker: str
+    client_id: str
+    session_needed: bool
+    snapshot_fetched_at: UtcDateTime | None
+    """When a fetched snapshot was last stored (see `Store.snapshot_time`)."""
+    fetch_failing_since: UtcDateTime | None
+    """The first failed fetch of the current streak; None when the last fetch succeeded or none was tried."""
+    fetch_error: str | None
 
 
 class CycleRecord(msgspec.Struct, frozen=True, kw_only=True):

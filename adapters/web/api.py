@@ -19,6 +19,8 @@ from adapters.web.context import CONTEXT, WebContext
 from adapters.web.replica import refusal_unless_writer
 from messages.api import BIGINT_MAX, BatchAnswer, PauseRequest, SessionAnswer, SessionRequest
 from replay.timeline import cycle_timeline
+from service import recent
+from service.account_view import accounts_frame
 from service.metrics import CONTENT_TYPE
 from service.snapshots import orders_frame, pnl_frame
 
@@ -89,6 +91,16 @@ async def list_pnl(request: web.Request) -> web.Response:
     context, user_id = await _user(request)
     frame = await pnl_frame(context.store, user_id, await _all_accounts(context, user_id))
     return _json({"rows": frame.rows})
+
+
+async def pnl_history(request: web.Request) -> web.Response:
+    context, user_id = await _user(request)
+    return _json(await recent.pnl_history(context.event_log, user_id, context.clock.now()))
+
+
+async def list_accounts(request: web.Request) -> web.Response:
+    context, user_id = await _user(request)
+    return _json(await accounts_frame(context.store, user_id, context.clock.now()))
 
 
 async def list_cycles(request: web.Request) -> web.Response:

@@ -35,6 +35,8 @@ def create_app(context: WebContext) -> web.Application:
     app.router.add_post("/api/algo-place-batch-orders", api.place_batch_orders)
     app.router.add_get("/api/orders", api.list_orders)
     app.router.add_get("/api/pnl", api.list_pnl)
+    app.router.add_get("/api/pnl/history", api.pnl_history)
+    app.router.add_get("/api/accounts", api.list_accounts)
     app.router.add_get("/api/cycles", api.list_cycles)
     app.router.add_get("/api/cycles/{cycle_id}", api.cycle_detail)
     app.router.add_post("/api/accounts/{account_id}/session", api.renew_session)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import aiohttp
@@ -47,6 +48,8 @@ class WebContext:
     batch_limiter: RateLimiter
     cycle_limiter: RateLimiter
     """One manual cycle per user per `manual_cycle_every_s`."""
+    kill_switch_observers: tuple[Callable[[int, bool, str], None], ...] = ()
+    """Told (user_id, paused, reason as stored) of every switch the store took; quick, on the I/O loop."""
 
 
 CONTEXT = web.AppKey("context", WebContext)

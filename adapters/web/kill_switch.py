@@ -2,7 +2,7 @@
 and start a cycle at once so that a pause takes effect now (open entries cancelled, see README) rather
 than at the next tick (pauses start at most one cycle per `manual_cycle_every_s`, apart from `run_cycle`'s
 budget; within it the next tick does it). A switch the store refuses is logged and answered as not applied,
-never dropped.
+never dropped; one it took is also told to the kill-switch observers (the alerts).
 """
 
 from __future__ import annotations
@@ -33,6 +33,11 @@ async def turn(context: WebContext, user_id: int, paused: bool, reason: str = ""
         log.warning("kill switch of user %s: %s not applied: %s", user_id, action, error.message,
                     extra={"user_id": user_id, "step": action})
         raise SwitchFailed(f"{action} not applied: {error.message}") from None
+    for observer in context.kill_switch_observers:
+        try:
+            observer(user_id, paused, stored)
+        except Exception:
+            log.exception("kill switch observer failed", extra={"user_id": user_id, "step": action})
     await context.hub.send(user_id, PausedFrame(paused=paused, reason=stored))
     if paused and context.cycle_limiter.allow(("pause", user_id)):
         context.system.run_cycle_now(user_id)

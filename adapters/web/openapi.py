@@ -19,8 +19,9 @@ from messages.api import (
     SessionAnswer,
     SessionRequest,
 )
-from messages.frames import SymbolPnl
+from messages.frames import AccountsFrame, SymbolPnl
 from replay.timeline import Timeline
+from service.recent import PnlHistory
 
 
 class OrdersAnswer(msgspec.Struct, frozen=True, kw_only=True):
@@ -51,7 +52,8 @@ class ReadinessAnswer(msgspec.Struct, frozen=True, kw_only=True):
 
 
 _TYPES = (BatchRequest, BatchAnswer, ErrorAnswer, SessionRequest, SessionAnswer, PauseRequest, PauseAnswer,
-          OrdersAnswer, PnlAnswer, CyclesAnswer, Timeline, HealthAnswer, ReadinessAnswer)
+          OrdersAnswer, PnlAnswer, CyclesAnswer, Timeline, HealthAnswer, ReadinessAnswer, AccountsFrame,
+          PnlHistory)
 
 
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -96,6 +98,14 @@ def openapi_document() -> dict[str, Any]:
                                               **_errors(refs, unauthorized)}}},
         "/api/pnl": {"get": {**secured, "summary": "FIFO PnL per account and symbol",
                              "responses": {"200": _json(refs[PnlAnswer], "PnL rows"), **_errors(refs, unauthorized)}}},
+        "/api/pnl/history": {"get": {**secured, "summary": "Today's PnL (Asia/Kolkata day) per account as each "
+                                                           "cycle computed it",
+                                     "responses": {"200": _json(refs[PnlHistory], "oldest first"),
+                                                   **_errors(refs, unauthorized)}}},
+        "/api/accounts": {"get": {**secured, "summary": "Your accounts: state, last fetch, day PnL; the total and "
+                                                        "the daily loss limit (the `accounts` frame)",
+                                  "responses": {"200": _json(refs[AccountsFrame], "every active account"),
+                                                **_errors(refs, unauthorized)}}},
         "/api/cycles": {"get": {**secured, "summary": "Your recent cycles (limit clamped to 1..500)",
                                 "parameters": [limit],
                                 "responses": {"200": _json(refs[CyclesAnswer], "newest first"),

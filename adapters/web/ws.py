@@ -26,7 +26,8 @@ from messages.frames import (
     ServerFrame,
     Subscribe,
 )
-from service.snapshots import orders_frame, pnl_frame
+from service.recent import recent_frame
+from service.snapshots import account_frames
 
 log = logging.getLogger(__name__)
 _decoder = msgspec.json.Decoder(ClientFrame)
@@ -41,7 +42,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
                                    max_msg_size=context.settings.max_frame_bytes)
     await socket.prepare(request)
     connection_id = uuid.uuid4().hex
-    context.hub.add(user_id, connection_id, socket, hash_token(bearer_token(request) or ""))
+    context.hub.add(user_id, connection_id, socket, hash_token(bearer_token(request) or ""), held=True)
     log.info("client connected", extra={"user_id": user_id, "connection_id": connection_id})
     try:
         monitoring = await context.leases.client_joined(user_id)
@@ -49,6 +50,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
         await _send(socket, Hello(user_id=user_id, server_time=context.clock.now(), monitoring=monitoring,
                                   paused=cycle_context.paused, pause_reason=cycle_context.pause_reason,
                                   interval_s=context.interval_s))
+        await context.hub.release(user_id, connection_id)
         await _send_snapshots(context, socket, user_id)
         async for message in socket:
             if message.type == WSMsgType.TEXT:
@@ -99,10 +101,11 @@ async def _turn_kill_switch(context: WebContext, socket: web.WebSocketResponse, 
 
 
 async def _send_snapshots(context: WebContext, socket: web.WebSocketResponse, user_id: int) -> None:
-    cycle_context = await context.store.load_cycle_context(user_id)
-    accounts = cycle_context.account_ids + cycle_context.awaiting_session
-    await _send(socket, await orders_frame(context.store, user_id, accounts))
-    await _send(socket, await pnl_frame(context.store, user_id, accounts))
+    """Everything the page shows, as it is now: every account's state, orders and PnL, the recent cycles."""
+    now = context.clock.now()
+    for frame in await account_frames(context.store, user_id, now):
+        await _send(socket, frame)
+    await _send(socket, await recent_frame(context.event_log, user_id, now))
 
 
 async def _send(socket: web.WebSocketResponse, frame: ServerFrame) -> None:

@@ -1,7 +1,9 @@
 """The `--database URL` option shared by the storage commands, and running one store call to completion.
 
 Default: $MONITOR_DATABASE_URL, else sqlite:///monitor.db. Failures print a one-line message that never
-contains a password (DatabaseUrl.redacted), and exit with status 1.
+contains a password (DatabaseUrl.redacted), and exit with status 1; so does a database without the schema
+(a SQLite file that does not exist, which is not created, or one that lacks migrations), naming the command
+that creates it, `python3 run.py migrate`.
 """
 
 from __future__ import annotations
@@ -11,14 +13,23 @@ import asyncio
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TypeVar
 
 from adapters.errors import AdapterError
 from adapters.store.factory import connect_store
+from adapters.store.migrations import missing_migrations
 from adapters.store.repository import SqlStore
-from adapters.store.url import DATABASE_URL_ENV, DEFAULT_DATABASE_URL, DatabaseUrlError
+from adapters.store.sql_loader import load_migrations
+from adapters.store.url import DATABASE_URL_ENV, DEFAULT_DATABASE_URL, DatabaseUrlError, parse_database_url
 
 T = TypeVar("T")
+
+MIGRATE_FIRST = f"run `python3 run.py migrate` first (with the same --database or ${DATABASE_URL_ENV})"
+
+
+class SchemaMissing(Exception):
+    """The database has not been migrated (fully) by this version; the message says what to run."""
 
 
 def add_database_argument(parser: argparse.ArgumentParser) -> None:
@@ -37,11 +48,18 @@ def fail(message: str) -> int:
 
 
 def run_with_store(url: str, work: Callable[[SqlStore], Awaitable[T]]) -> T:
-    """Open the store at `url`, run `work` on it, close it; AdapterError and URL errors propagate."""
+    """Open the store at `url`, check it has the whole schema, run `work` on it, close it; AdapterError, URL
+    errors and SchemaMissing propagate."""
+    where = parse_database_url(url)
+    if where.dialect == "sqlite" and where.database != ":memory:" and not Path(where.database).exists():
+        raise SchemaMissing(f"{where.redacted()}: no such file; {MIGRATE_FIRST}")
 
     async def main() -> T:
         store = await connect_store(url)
         try:
+            missing = await missing_migrations(store.database)
+            if missing:
+                raise SchemaMissing(_lacking(where.redacted(), missing, store.database.dialect))
             return await work(store)
         finally:
             await store.close()
@@ -68,7 +86,13 @@ def guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.
     def run(args: argparse.Namespace) -> int:
         try:
             return command(args)
-        except (AdapterError, DatabaseUrlError) as exc:
+        except (AdapterError, DatabaseUrlError, SchemaMissing) as exc:
             return fail(str(exc))
 
     return run
+
+
+def _lacking(where: str, missing: list[str], dialect: str) -> str:
+    if len(missing) == len(load_migrations(dialect)):
+        return f"{where} has no schema yet (no migration applied): {MIGRATE_FIRST}"
+    return f"{where} lacks the migrations {', '.join(missing)}: {MIGRATE_FIRST}"

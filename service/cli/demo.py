@@ -16,6 +16,7 @@ from adapters.broker.paper import run_paper_broker
 from service.cli.stop_signal import StopSignal
 from service.config import CycleConfig
 from service.demo import REFUSAL_REASON, REFUSED_SYMBOL, STRATEGY, DemoMarket, DemoStrategy
+from service.logs import configure_logging
 from service.server import Service
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging("INFO", json_lines=False)
     if args.database == "sqlite:///demo.db":
         for suffix in ("", "-wal", "-shm"):
             Path(f"demo.db{suffix}").unlink(missing_ok=True)

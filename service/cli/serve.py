@@ -1,5 +1,7 @@
-"""`run.py serve --config monitor.toml`: the production service. A config that cannot be used exits 2
-with the field and the reason; SIGTERM (or Ctrl-C) stops taking ticks, lets running cycles finish up to
+"""`run.py serve --config monitor.toml [--database URL]`: the production service. A config that cannot be used
+exits 2 with the field and the reason. It logs, at start, the database it uses (password masked) and where
+that came from: --database, else $MONITOR_DATABASE_URL, else the config's database_url, else the default
+./monitor.db. SIGTERM (or Ctrl-C) stops taking ticks, lets running cycles finish up to
 the configured deadline, flushes the event log, closes the pools and exits 0."""
 
 from __future__ import annotations
@@ -8,9 +10,13 @@ import argparse
 import logging
 import os
 import sys
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
 
 from actors.pnl_calculator import fifo
 from adapters.errors import AdapterError
+from adapters.store.url import DATABASE_URL_ENV, DatabaseUrl, DatabaseUrlError, parse_database_url
 from adapters.web.context import WebSettings
 from service import garbage_collector
 from service.cli.stop_signal import StopSignal
@@ -24,6 +30,8 @@ log = logging.getLogger(__name__)
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("serve", help="run the service from a TOML config (production)")
     parser.add_argument("--config", required=True, help="the TOML config file (see monitor.example.toml)")
+    parser.add_argument("--database", metavar="URL",
+                        help=f"the database; overrides ${DATABASE_URL_ENV} and the config's database_url")
     parser.set_defaults(handler=serve)
 
 
@@ -33,18 +41,26 @@ def serve(args: argparse.Namespace) -> int:
     except ConfigError as error:
         print(f"config error: {error}", file=sys.stderr)
         return 2
+    database_url, origin = chosen_database(args.database, args.config, config.database_url, os.environ)
+    try:
+        database = parse_database_url(database_url)
+    except DatabaseUrlError as error:
+        print(f"config error: the database URL from {origin}: {error}", file=sys.stderr)
+        return 2
     configure_logging(config.logging.level, config.logging.json)
+    log.info("database %s, from %s", described(database), origin)
     server = config.server
     garbage_collector.tune_for_service()
     stop = StopSignal()
     try:
         service = Service(
-            database_url=config.database_url, host=server.host, port=server.port, cycle=config.cycle,
+            database_url=database_url, host=server.host, port=server.port, cycle=config.cycle,
             rules=config.rules, broker=config.broker, database=config.database,
             web_settings=WebSettings(heartbeat_s=server.heartbeat_s, max_frame_bytes=server.max_frame_bytes,
                                      allowed_origins=server.allowed_origins,
                                      batch_requests_per_minute=server.batch_requests_per_minute,
-                                     manual_cycle_every_s=server.manual_cycle_every_s))
+                                     manual_cycle_every_s=server.manual_cycle_every_s),
+            alerts=config.alerts)
     except OSError as error:
         print(f"cannot start: {error}", file=sys.stderr)
         return 1
@@ -64,3 +80,24 @@ def serve(args: argparse.Namespace) -> int:
     service.close(drain_deadline_s=config.shutdown_deadline_s)
     log.info("stopped")
     return 0
+
+
+def chosen_database(option: str | None, config_path: str, config_url: str,
+                    environ: Mapping[str, str]) -> tuple[str, str]:
+    """The database URL serve uses and where it came from, the first of: the --database option,
+    $MONITOR_DATABASE_URL, the config file's database_url (`config_url` holds the last two), the default."""
+    if option:
+        return option, "the --database option"
+    if environ.get(DATABASE_URL_ENV):
+        return config_url, f"${DATABASE_URL_ENV}"
+    with open(config_path, "rb") as file:
+        if "database_url" in tomllib.load(file):
+            return config_url, f"database_url in {config_path}"
+    return config_url, f"the default (no --database, no ${DATABASE_URL_ENV}, no database_url in {config_path})"
+
+
+def described(database: DatabaseUrl) -> str:
+    """The URL with its password masked; a SQLite file also by its absolute path."""
+    if database.dialect == "sqlite" and database.database != ":memory:":
+        return f"{database.redacted()} (the file {Path(database.database).resolve()})"
+    return database.redacted()

@@ -47,6 +47,7 @@ TARGETS: tuple[MutationTarget, ...] = (
                           "tests/pnl/test_fifo_fill_order.py", "tests/pnl/test_fifo_loop_choice.py",
                           "tests/pnl/test_fills_from_order_book.py")),
     MutationTarget(name="limits", source="actors/order_syncer/limits.py", tests=("tests/orders/test_limits.py",)),
+    MutationTarget(name="exposure", source="actors/order_placer/exposure.py", tests=("tests/orders/test_exposure.py",)),
     MutationTarget(name="batch", source="adapters/web/batch_validation.py",
                    tests=("tests/web/test_batch_validation.py",)),
 )

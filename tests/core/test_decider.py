@@ -2,11 +2,12 @@
 
 Every gating step of DESIGN.md's matrix in both modes (`isolate_account_failures` on and off), every step a
 paused user skips, regeneration with and without strategies, replies that arrive late, twice, for another
-cycle or for nobody, deadlines, and what the cycle summary says per step and account.
+cycle or for nobody, deadlines, and what the cycle summary says per step and account, and of the orders the
+steps' replies tell of (notices, orders left alone for a stale fair price).
 """
 
 from datetime import UTC, datetime, timedelta
-from typing import get_args
+from typing import NamedTuple, get_args
 
 import pytest
 
@@ -22,11 +23,15 @@ from messages.commands import (
 from messages.common import CycleError, ErrorKind, Outcome, StepReport
 from messages.common import Step as S
 from messages.events import (
+    ArchivedOrder,
     CommandIssued,
     CycleContextLoaded,
     CycleFinished,
     CyclePolicy,
     CycleStarted,
+    OrderAction,
+    OrderAttention,
+    RegeneratedEntry,
     StepFailed,
     StepSucceeded,
     StepTimedOut,
@@ -67,8 +72,16 @@ def succeeded(step: S, accounts: tuple[int, ...], at: datetime = T0, cycle_id: s
 
 
 def failed(step: S, accounts: tuple[int, ...], at: datetime = T0, kind: ErrorKind = ErrorKind.UNAVAILABLE,
-           message: str = "broker unavailable"):
-    return FAILED[step](user_id=USER, cycle_id=CYCLE, at=at, account_ids=accounts, kind=kind, message=message)
+           message: str = "broker unavailable", **fields):
+    return FAILED[step](user_id=USER, cycle_id=CYCLE, at=at, account_ids=accounts, kind=kind, message=message,
+                        **fields)
+
+
+class Told(NamedTuple):
+    """In a cycle's plan: a reply that tells `fields` (a success, or with `kind` a failure of that kind)."""
+
+    fields: dict
+    kind: ErrorKind | None = None
 
 
 def timed_out(step: S, accounts: tuple[int, ...], at: datetime = T0, deadline_s: float = 30.0) -> StepTimedOut:
@@ -107,8 +120,9 @@ def step_issued(state: CycleState, step: S) -> CycleState:
 def run_cycle(accounts: tuple[int, ...] = BOTH, failures=None, isolate: bool = True, step_ms: int = 250,
               policy: CyclePolicy | None = None, **context):
     """Start a cycle and answer what `decide` asks until it finishes: ok, unless `failures[step][account]`
-    names an ErrorKind (a failure) or SILENT (the deadline passes). User-level steps use the key None.
-    Without a `policy`, the cycle's is that of logs older than protection while paused (OCO cancels only)."""
+    names an ErrorKind (a failure), SILENT (the deadline passes) or is a `Told` reply. User-level steps use
+    the key None. Without a `policy`, the cycle's is that of logs older than protection while paused (OCO
+    cancels only) and than the summary telling what the steps' replies carry."""
     failures = failures or {}
     context = {"regeneration_strategies": STRATEGIES, **context}
     state, commands, at = started(isolate, policy=policy), [], T0
@@ -138,6 +152,10 @@ def answered(state: CycleState, command, at: datetime, plan, accounts: tuple[int
             state = evolve(state, succeeded(command.step, ids, at))
         elif answer == SILENT:
             silent.extend(ids)
+        elif isinstance(answer, Told) and answer.kind is None:
+            state = evolve(state, succeeded(command.step, ids, at, **answer.fields))
+        elif isinstance(answer, Told):
+            state = evolve(state, failed(command.step, ids, at, kind=answer.kind, **answer.fields))
         else:
             state = evolve(state, failed(command.step, ids, at, kind=answer))
     if silent or plan.get(None) == SILENT:
@@ -627,3 +645,130 @@ def test_given_no_cycle_when_summarized_then_the_summary_names_no_cycle_and_list
     summary = summarize(initial_state(USER))
     assert (summary.user_id, summary.cycle_id, summary.account_ids, summary.steps, summary.error_count,
             summary.notices, summary.paused) == (USER, "", (), (), 0, (), False)
+
+
+# --- what the steps' replies tell: orders left alone for a stale fair price, notices of orders -----------------
+
+TELLING = CyclePolicy(summary_from_step_events=True)
+
+
+def told_summary(plan, policy: CyclePolicy = TELLING, **context):
+    commands, _ = run_cycle(failures=plan, policy=policy, **context)
+    return summary_of(commands)
+
+
+def test_given_stale_fair_prices_in_both_modification_steps_when_summarized_then_every_account_and_failure_counts():
+    summary = told_summary({
+        S.MODIFY_ENTRIES: {1: Told({"stale_fair_prices": 2}), 2: Told({"stale_fair_prices": 3}, ErrorKind.REJECTED)},
+        S.MODIFY_STOP_LOSSES: {1: Told({"stale_fair_prices": 1})},
+    })
+    assert summary.stale_fair_prices == 6
+
+
+def test_given_no_order_left_alone_when_summarized_then_the_count_is_zero():
+    assert told_summary({}).stale_fair_prices == 0
+
+
+def test_given_a_cycle_logged_before_the_summary_told_step_findings_when_summarized_then_it_tells_none_of_them():
+    plan = {S.MODIFY_ENTRIES: {1: Told({"stale_fair_prices": 2})},
+            S.ARCHIVE_REJECTED: {1: Told({"archived": (archived(12, "TCS", "RMS:Blocked"),)})}}
+    summary = told_summary(plan, policy=CyclePolicy(), regeneration_strategies=())
+    assert (summary.stale_fair_prices, summary.notices) == (0, ("entry regeneration not enabled",))
+
+
+def test_given_a_reply_repeated_or_late_when_folded_then_what_it_tells_is_not_counted_again():
+    state = fold(step_issued(with_context(), S.MODIFY_ENTRIES),
+                 succeeded(S.MODIFY_ENTRIES, (1,), stale_fair_prices=2),
+                 succeeded(S.MODIFY_ENTRIES, (1,), stale_fair_prices=2),
+                 succeeded(S.MODIFY_ENTRIES, (2,), stale_fair_prices=1))
+    late = succeeded(S.MODIFY_ENTRIES, (2,), at=ms(5), stale_fair_prices=4)
+    assert evolve(state, late) == state
+    assert state.stale_fair_prices == 3
+
+
+def test_given_a_reply_of_another_cycle_when_folded_then_its_notices_are_not_taken():
+    state = step_issued(with_context(), S.ARCHIVE_REJECTED)
+    other = succeeded(S.ARCHIVE_REJECTED, (1,), cycle_id="cycle-0", archived=(archived(12, "TCS", "RMS"),))
+    assert evolve(state, other).step_notices == ()
+
+
+def archived(order_id: int, symbol: str, reason: str, account_id: int = 1) -> ArchivedOrder:
+    return ArchivedOrder(order_id=order_id, account_id=account_id, reason=reason,
+                         row={"id": order_id, "symbol": symbol, "status": "REJECTED"})
+
+
+def test_given_orders_archived_when_summarized_then_each_is_a_notice_with_its_symbol_and_reason():
+    summary = told_summary({S.ARCHIVE_REJECTED: {
+        1: Told({"archived": (archived(12, "TCS", "RMS: margin shortfall"), archived(13, "INFY", "RMS:Blocked"))}),
+        2: Told({"archived": (archived(14, "SBIN", "rejected by the broker", account_id=2),)})}})
+    assert summary.notices == ("order 12 TCS archived: rejected (RMS: margin shortfall)",
+                               "order 13 INFY archived: rejected (RMS:Blocked)",
+                               "order 14 SBIN archived: rejected (rejected by the broker)")
+
+
+def regenerated(archived_order_id: int, symbol: str, attempt: int, order_id: int | None = None) -> RegeneratedEntry:
+    return RegeneratedEntry(archived_order_id=archived_order_id, account_id=1, symbol=symbol, attempt=attempt,
+                            order_id=order_id)
+
+
+def test_given_rejected_entries_regenerated_when_summarized_then_each_is_a_notice_with_its_attempt():
+    summary = told_summary({S.REGENERATE: {1: Told({"regenerated_order_ids": (12, 13), "regenerated": (
+        regenerated(12, "TCS", 1), regenerated(13, "INFY", 3))})}})
+    assert summary.notices == ("order 12 TCS: rejected entry regenerated (attempt 1)",
+                               "order 13 INFY: rejected entry regenerated (attempt 3)")
+
+
+def entry_action(order_id: int, action: str, detail: str = "") -> OrderAction:
+    return OrderAction(order_id=order_id, account_id=1, leg="entry", action=action, tag=f"M{order_id}E1",
+                       detail=detail)
+
+
+@pytest.mark.parametrize("failure", [None, ErrorKind.REJECTED], ids=["placed", "failed"])
+def test_given_regenerated_entries_sent_when_summarized_then_each_says_what_became_of_its_new_order(failure):
+    summary = told_summary({S.PLACE_REGENERATED: {1: Told({
+        "actions": (entry_action(20, "place"), entry_action(21, "in_flight"),
+                    entry_action(22, "rejected", "RMS: margin shortfall")),
+        "regenerated": (regenerated(12, "TCS", 1, order_id=20), regenerated(13, "INFY", 2, order_id=21),
+                        regenerated(14, "SBIN", 1, order_id=22))}, failure)}})
+    assert summary.notices == (
+        "order 12 TCS: regenerated entry placed as order 20",
+        "order 13 INFY: regenerated entry sent as order 21, not yet confirmed by the broker",
+        "order 14 SBIN: regenerated entry not placed (order 22): RMS: margin shortfall")
+
+
+def test_given_a_placement_logged_before_regenerated_entries_were_recorded_when_summarized_then_no_notice_is_made():
+    summary = told_summary({S.PLACE_REGENERATED: {1: Told({"actions": (entry_action(20, "place"),)})}})
+    assert summary.notices == ()
+
+
+def attention(order_id: int, symbol: str, reason: str) -> OrderAttention:
+    return OrderAttention(order_id=order_id, account_id=1, symbol=symbol, reason=reason)
+
+
+@pytest.mark.parametrize("failure", [None, ErrorKind.REJECTED], ids=["placed", "failed"])
+def test_given_trades_left_unprotected_and_entries_never_seen_when_summarized_then_each_is_a_notice(failure):
+    summary = told_summary({S.PROTECT: {1: Told({
+        "unprotected": (attention(7, "SBIN", "it was sent without a stop-loss price"),
+                        attention(8, "TCS", "automation is paused and places no stop-loss")),
+        "entries_not_seen": (attention(9, "INFY", "the broker never took it"),)}, failure)}})
+    assert summary.notices == ("order 7 SBIN is running without a stop-loss: it was sent without a stop-loss price",
+                               "order 8 TCS is running without a stop-loss: automation is paused and places no "
+                               "stop-loss",
+                               "order 9 INFY: entry never seen at the broker: the broker never took it")
+
+
+def test_given_context_and_step_notices_when_summarized_then_the_contexts_come_first_and_the_steps_in_reply_order():
+    summary = told_summary({
+        S.PROTECT: {2: Told({"unprotected": (attention(8, "TCS", "no stop-loss price"),)})},
+        S.ARCHIVE_REJECTED: {1: Told({"archived": (archived(12, "INFY", "RMS"),)})},
+        S.REGENERATE: {1: Told({"regenerated": (regenerated(12, "INFY", 1),)})},
+    }, awaiting_session=(4,))
+    assert summary.notices == ("account 4 is waiting for a new broker session",
+                               "order 8 TCS is running without a stop-loss: no stop-loss price",
+                               "order 12 INFY archived: rejected (RMS)",
+                               "order 12 INFY: rejected entry regenerated (attempt 1)")
+
+
+def test_given_the_context_loaded_when_folded_then_it_adds_no_notice_and_no_count():
+    state = with_context(accounts=BOTH, paused=True)
+    assert (state.step_notices, state.stale_fair_prices) == ((), 0)

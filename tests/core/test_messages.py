@@ -9,17 +9,25 @@ import pytest
 
 from actors.user_monitor.cycle import CycleState, summarize
 from messages.commands import Command, FetchSnapshots, ReportErrors, SendSummary
-from messages.common import CycleError, ErrorKind, Step
+from messages.common import CycleError, CycleSummary, ErrorKind, Step
 from messages.events import (
     CommandIssued,
+    CyclePolicy,
+    CycleStarted,
+    EntriesRegenerated,
     Event,
     FetchFailed,
     OrderAction,
+    OrderAttention,
     OrderChange,
     OrdersSynced,
     PnlComputed,
+    ProtectiveOrdersFailed,
     ProtectiveOrdersPlaced,
+    RegeneratedEntry,
+    RegeneratedPlacementFailed,
     StepTimedOut,
+    StopLossModificationFailed,
 )
 from messages.frames import ClientFrame, MonitoringErrors, ServerFrame
 
@@ -65,6 +73,42 @@ def test_nested_command_and_step_payloads_roundtrip():
         ProtectiveOrdersPlaced(**IDS, at=AT, account_ids=(1,), actions=(
             OrderAction(order_id=9, account_id=1, leg="sl", action="place", tag="o9sl1", broker_order_id=77,
                         quantity=15, price=Decimal("99.95")),)),
+    ]
+    for event in events:
+        assert roundtrip(event, Event) == event
+
+
+@pytest.mark.parametrize(("payload", "defaults"), [
+    ('"type":"cycle_started","trigger":"manual","policy":{"isolate_account_failures":true}',
+     {"trigger": "manual", "policy": CyclePolicy(summary_from_step_events=False)}),
+    ('"type":"protective_orders_failed","kind":"rejected","message":"m"', {"unprotected": (), "entries_not_seen": ()}),
+    ('"type":"entry_modification_failed","kind":"rejected","message":"m"', {"stale_fair_prices": 0}),
+    ('"type":"stop_loss_modification_failed","kind":"rejected","message":"m"', {"stale_fair_prices": 0}),
+    ('"type":"entries_regenerated","regenerated_order_ids":[4]', {"regenerated": ()}),
+    ('"type":"regenerated_placed","actions":[]', {"regenerated": ()}),
+])
+def test_events_logged_before_their_newer_fields_decode_with_the_defaults(payload, defaults):
+    event = msgspec.json.Decoder(Event).decode(f'{{{payload},"user_id":1,"cycle_id":"c","at":"2026-11-25T06:30:00Z"}}')
+    assert {name: getattr(event, name) for name in defaults} == defaults
+
+
+def test_a_summary_logged_before_the_stale_fair_price_count_decodes_with_none_counted():
+    summary = msgspec.json.decode(b'{"user_id":1,"cycle_id":"c","started_at":"2026-11-25T06:30:00Z",'
+                                  b'"account_ids":[1],"steps":[],"error_count":0}', type=CycleSummary)
+    assert summary.stale_fair_prices == 0
+
+
+def test_what_steps_tell_of_orders_and_a_cycle_started_by_a_connect_roundtrip():
+    attention = OrderAttention(order_id=9, account_id=1, symbol="TCS", reason="no stop-loss price")
+    entry = RegeneratedEntry(archived_order_id=4, account_id=1, symbol="TCS", attempt=2, order_id=11)
+    events = [
+        CycleStarted(**IDS, at=AT, trigger="connect", policy=CyclePolicy(summary_from_step_events=True)),
+        CycleStarted(**IDS, at=AT, trigger="takeover"),
+        ProtectiveOrdersFailed(**IDS, at=AT, kind=ErrorKind.REJECTED, message="m", unprotected=(attention,),
+                               entries_not_seen=(attention,)),
+        EntriesRegenerated(**IDS, at=AT, regenerated_order_ids=(4,), regenerated=(entry,)),
+        RegeneratedPlacementFailed(**IDS, at=AT, kind=ErrorKind.REJECTED, message="m", regenerated=(entry,)),
+        StopLossModificationFailed(**IDS, at=AT, kind=ErrorKind.REJECTED, message="m", stale_fair_prices=2),
     ]
     for event in events:
         assert roundtrip(event, Event) == event

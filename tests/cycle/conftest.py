@@ -155,9 +155,20 @@ def wait_for(predicate, timeout: float = 10.0) -> None:
 
 @pytest.fixture(params=["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)])
 def rig(request: pytest.FixtureRequest, tmp_path) -> Iterator[CycleRig]:
+    yield from _rig(request, tmp_path)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)])
+def rig_sending_no_protection_while_paused(request: pytest.FixtureRequest, tmp_path) -> Iterator[CycleRig]:
+    """The rig of a service configured `protect_while_paused = false`: a paused cycle sends OCO cancels only."""
+    yield from _rig(request, tmp_path, CycleConfig(interval_s=86_400, window=TradingWindow(enabled=False),
+                                                   protect_while_paused=False))
+
+
+def _rig(request: pytest.FixtureRequest, tmp_path, cycle: CycleConfig | None = None) -> Iterator[CycleRig]:
     url = f"sqlite:///{tmp_path / 'cycle.db'}" if request.param == "sqlite" \
         else request.getfixturevalue("fresh_mysql_url")
-    built = CycleRig(url, rules=_rules_of(request))
+    built = CycleRig(url, cycle=cycle, rules=_rules_of(request))
     try:
         yield built
     finally:

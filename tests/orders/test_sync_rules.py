@@ -313,12 +313,38 @@ def test_a_one_share_fill_makes_the_trade_running_with_its_pnl(side, fair, unrea
 
 
 @pytest.mark.parametrize("side", ["BUY", "SELL"])
-def test_a_filled_entry_without_an_average_price_yet_runs_with_no_pnl_until_it_has_one(side):
+@pytest.mark.parametrize("filled", [1, 10])
+def test_a_filled_entry_without_an_average_price_yet_runs_unmarked_until_it_has_one(side, filled):
     order = pending_order(side, entry_order_id=100, entry_orderstatus="New", status="ENTRY_OPEN")
 
-    changed = changes(order, [entry_of(side, "Filled", 10)], fair_at("101", "100"))
+    changed = changes(order, [entry_of(side, "Filled", filled)], fair_at("101", "100"))
 
-    assert changed == {"entry_orderstatus": "Filled", "filled_qty": 10, "status": "RUNNING"}
+    assert changed == {"entry_orderstatus": "Filled", "filled_qty": filled, "status": "RUNNING",
+                       "unrealized_pnl": None}
+
+
+STALE = FairPrice(symbol="SBIN", buy_fair_price=Decimal("101"), sell_fair_price=Decimal("100"),
+                  updated_at=T - timedelta(minutes=2, microseconds=1))
+
+
+@pytest.mark.parametrize("side", ["BUY", "SELL"])
+@pytest.mark.parametrize("fair", [None, STALE], ids=["no-fair-price", "older-than-its-max-age"])
+def test_a_running_trade_with_no_fresh_fair_price_is_unmarked_rather_than_kept_at_its_last_mark(side, fair):
+    order = msgspec.structs.replace(trade_of(side), ltp=Decimal("103"), unrealized_pnl=Decimal("30.0000"))
+
+    changed = changes(order, [entry_of(side, "Filled", 10, "100")], fair)
+
+    assert changed == {"unrealized_pnl": None}
+
+
+@pytest.mark.parametrize(("side", "unrealized"), [("BUY", "0.0000"), ("SELL", "-10.0000")])
+def test_a_running_trade_whose_fair_price_is_exactly_its_max_age_old_is_still_marked(side, unrealized):
+    fair = msgspec.structs.replace(STALE, updated_at=T - timedelta(minutes=2))
+    order = msgspec.structs.replace(trade_of(side), unrealized_pnl=None)
+
+    changed = changes(order, [entry_of(side, "Filled", 10, "100")], fair)
+
+    assert changed["unrealized_pnl"] == unrealized  # long: (100 - 100) x 10; short: (100 - 101) x 10
 
 
 @pytest.mark.parametrize("side", ["BUY", "SELL"])
@@ -344,7 +370,8 @@ def test_an_entry_the_book_no_longer_lists_counts_with_its_stored_status_for_the
 @pytest.mark.parametrize("side", ["BUY", "SELL"])
 @pytest.mark.parametrize("leg", ["sl", "tp"])
 def test_an_exit_legs_broker_id_and_status_are_mirrored_from_the_row_its_tag_finds(side, leg):
-    order = msgspec.structs.replace(trade_of(side), **{f"{leg}_order_id": None, f"{leg}_orderstatus": None})
+    order = msgspec.structs.replace(trade_of(side), **{f"{leg}_order_id": None, f"{leg}_orderstatus": None},
+                                    unrealized_pnl=None)
 
     changed = changes(order, [entry_of(side, "Filled", 10, "100"), exit_row(order, leg, 1, 250, "New")])
 

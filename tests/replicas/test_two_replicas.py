@@ -1,6 +1,7 @@
 """Two `serve` processes over one MariaDB database: a user is monitored by exactly one of them; when that
 one is killed (SIGKILL, no goodbye) the other takes the lease over within two intervals, with a new
-fencing token, and carries on. (A stale owner's writes being refused is shown in tests/storage/test_leases.)
+fencing token, runs a cycle at once (labelled `takeover`) and carries on. (A stale owner's writes being
+refused is shown in tests/storage/test_leases.)
 """
 
 import contextlib
@@ -109,6 +110,8 @@ def test_one_replica_monitors_a_user_and_the_other_takes_over_when_it_is_killed(
         holder.process.wait(timeout=10)
         assert wait_until(lambda: standby.summaries_since(killed_at), timeout=2 * INTERVAL_S + 1.0), \
             "the standby took over within two intervals"
+        assert "takeover" in [f["trigger"] for t, f in list(standby.frames) if f["type"] == "cycle_started"
+                              and t >= killed_at], "the cycle it runs at once says it took the user over"
         owner, fencing_token = lease_row(fresh_mysql_url.rsplit("/", 1)[1], user_id)
         assert f":{standby.process.pid}:" in owner and fencing_token == 2
     finally:

@@ -15,7 +15,8 @@ from tests.security.conftest import Guarded
 PUBLIC = {("GET", "/"), ("GET", "/favicon.ico"), ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"),
           ("GET", "/api/openapi.json")}
 PROTECTED = {("GET", "/ws"), ("POST", "/api/algo-place-batch-orders"), ("GET", "/api/orders"),
-             ("GET", "/api/pnl"), ("GET", "/api/cycles"), ("GET", "/api/cycles/{cycle_id}"),
+             ("GET", "/api/pnl"), ("GET", "/api/pnl/history"), ("GET", "/api/accounts"), ("GET", "/api/cycles"),
+             ("GET", "/api/cycles/{cycle_id}"),
              ("POST", "/api/accounts/{account_id}/session"), ("POST", "/api/pause"), ("POST", "/api/resume")}
 
 

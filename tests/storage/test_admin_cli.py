@@ -1,15 +1,22 @@
 """The admin commands, run as a person would (`python3 run.py ...`): the API token is printed once and
-only its hash stored; app and secret keys are stored but never printed back."""
+only its hash stored; app and secret keys are stored but never printed back; on a database without the
+schema (or part of it) each says to run `migrate` first, exits 1 and writes nothing."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
-from adapters.store.factory import connect_store, migrate_url
+import pytest
+
+from adapters.store.factory import connect_store, migrate_url, open_database
 from adapters.store.repository import hash_token
+from adapters.store.sql_loader import load_migrations
+from adapters.store.url import parse_database_url
+from tests.storage.test_migrations import tables_of
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_KEY = "app-key-7f3a9c"
@@ -111,3 +118,65 @@ async def test_an_account_for_an_unknown_user_is_refused_without_echoing_its_key
     assert result.returncode == 1
     assert "no user named 'nobody'" in result.stderr
     assert APP_KEY not in result.stdout + result.stderr and SECRET_KEY not in result.stdout + result.stderr
+
+
+MIGRATE_FIRST = "run `python3 run.py migrate` first (with the same --database or $MONITOR_DATABASE_URL)"
+ADMIN_COMMANDS = [
+    ("users", "add", "alice"),
+    ("users", "list"),
+    ("users", "disable", "alice"),
+    ("accounts", "add", "--user", "alice", "--broker", "paper", "--base-url", "http://127.0.0.1:1",
+     "--client-id", "X", "--app-key", APP_KEY, "--secret-key", SECRET_KEY),
+    ("accounts", "list"),
+    ("permissions", "set", "alice", "--off"),
+]
+
+
+@pytest.mark.parametrize("command", ADMIN_COMMANDS, ids=" ".join)
+async def test_an_admin_command_on_a_database_without_the_schema_says_to_run_migrate_and_writes_nothing(
+        database_url, command):
+    await (await open_database(database_url)).close()
+
+    result = run_py(*command, "--database", database_url)
+
+    assert result.returncode == 1
+    assert (result.stdout, result.stderr) == (
+        "", f"error: {parse_database_url(database_url).redacted()} has no schema yet (no migration applied): "
+            f"{MIGRATE_FIRST}\n")
+    assert tables_of(database_url) == set()
+
+
+async def test_an_admin_command_on_a_database_without_the_last_migration_names_it(database_url):
+    database = await open_database(database_url)
+    try:
+        *earlier, last = load_migrations(database.dialect)
+        async with database.transaction() as tx:
+            await tx.execute("migrations/create_schema_version")
+            for migration in earlier:
+                for number, statement in enumerate(migration.statements, start=1):
+                    await tx.execute_ddl(statement, f"{migration.name} statement {number}")
+                await tx.execute("migrations/record", (migration.version, migration.name, datetime.now(UTC)))
+    finally:
+        await database.close()
+
+    result = run_py("users", "add", "alice", "--database", database_url)
+
+    assert result.returncode == 1
+    assert result.stderr == (f"error: {parse_database_url(database_url).redacted()} lacks the migrations "
+                             f"{last.name}: {MIGRATE_FIRST}\n")
+    store = await connect_store(database_url)
+    try:
+        assert await store.user_id("alice") is None
+    finally:
+        await store.close()
+
+
+def test_an_admin_command_on_a_sqlite_file_that_does_not_exist_says_to_run_migrate_and_creates_no_file(tmp_path):
+    url = f"sqlite:///{tmp_path / 'typo.db'}"
+
+    result = run_py("users", "add", "alice", "--database", url)
+
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == f"error: {url}: no such file; {MIGRATE_FIRST}\n"
+    assert list(tmp_path.iterdir()) == []
+

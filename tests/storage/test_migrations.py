@@ -15,15 +15,16 @@ import pymysql
 import pytest
 
 from adapters.store.factory import migrate_url, open_database
-from adapters.store.migrations import migrate, schema_version
+from adapters.store.migrations import migrate, missing_migrations, schema_version
 from adapters.store.repository import SqlStore
 from adapters.store.sql_loader import load_migrations, load_queries
 from adapters.store.url import parse_database_url
-from tests.storage.conftest import given_user_with_account
+from tests.storage.conftest import an_order, given_user_with_account
+from tests.storage.test_orders import every_column_set
 
 ROOT = Path(__file__).resolve().parents[2]
 MIGRATIONS = ["001_schema", "002_monitor_leases", "003_leg_timing", "004_orders_revision", "005_leg_rejections",
-              "006_exit_fills", "007_idempotency_keys"]
+              "006_exit_fills", "007_idempotency_keys", "008_unmarked_unrealized", "009_account_fetch_state"]
 TABLES = {
     "schema_version",
     "users",
@@ -76,16 +77,40 @@ async def test_migrate_creates_every_table_and_a_second_run_applies_nothing(data
         await database.close()
 
 
+async def test_missing_migrations_names_what_migrate_would_apply_and_creates_nothing(database_url):
+    database = await open_database(database_url)
+    try:
+        assert await missing_migrations(database) == MIGRATIONS
+        assert tables_of(database_url) == set()
+        async with database.transaction() as tx:
+            await tx.execute("migrations/create_schema_version")
+            for migration in load_migrations(database.dialect)[:6]:
+                for number, statement in enumerate(migration.statements, start=1):
+                    await tx.execute_ddl(statement, f"{migration.name} statement {number}")
+                await tx.execute("migrations/record", (migration.version, migration.name, datetime.now(UTC)))
+        assert await missing_migrations(database) == MIGRATIONS[6:]
+
+        await migrate(database)
+        assert await missing_migrations(database) == []
+    finally:
+        await database.close()
+
+
+async def migrate_up_to(database, last: int) -> None:
+    """Apply the migrations numbered up to `last` only, as a database that has not seen the later ones."""
+    async with database.transaction() as tx:
+        await tx.execute("migrations/create_schema_version")
+        for migration in load_migrations(database.dialect)[:last]:
+            for number, statement in enumerate(migration.statements, start=1):
+                await tx.execute_ddl(statement, f"{migration.name} statement {number}")
+            await tx.execute("migrations/record", (migration.version, migration.name, datetime.now(UTC)))
+
+
 async def test_an_order_written_before_migration_006_reads_with_no_exit_fills_on_record_and_its_pnl(database_url):
     database = await open_database(database_url)
     store = SqlStore(database)
     try:
-        async with database.transaction() as tx:
-            await tx.execute("migrations/create_schema_version")
-            for migration in load_migrations(database.dialect)[:5]:
-                for number, statement in enumerate(migration.statements, start=1):
-                    await tx.execute_ddl(statement, f"{migration.name} statement {number}")
-                await tx.execute("migrations/record", (migration.version, migration.name, datetime.now(UTC)))
+        await migrate_up_to(database, 5)
         user_id, account_id = await given_user_with_account(store, "alice")
         async with database.transaction() as tx:
             await tx.execute_ddl(
@@ -94,12 +119,40 @@ async def test_an_order_written_before_migration_006_reads_with_no_exit_fills_on
                 f"({user_id}, {account_id}, 's', 'SBIN', 'NSECM', 3045, 'BUY', 10, 'LIMIT', 10, 'RUNNING', "
                 "'-20.0000', '2026-11-25 06:30:00.000000', '2026-11-25 06:30:00.000000')", "an order of 005")
 
-        assert await migrate(database) == ["006_exit_fills", "007_idempotency_keys"]
+        assert await migrate(database) == MIGRATIONS[5:]
 
         [order] = await store.orders_for_accounts(user_id, [account_id])
         assert (order.exit_fills, order.realized_pnl) == ((), Decimal("-20.0000"))
     finally:
         await store.close()
+
+
+async def test_orders_written_before_migration_008_keep_every_value_and_then_may_be_unmarked(database_url):
+    database = await open_database(database_url)
+    try:
+        await migrate_up_to(database, 7)
+        before = SqlStore(database)
+        user_id, account_id = await given_user_with_account(before, "alice")
+        running = await before.insert_order(every_column_set(user_id, account_id))
+        rejected = await before.insert_order(an_order(user_id, account_id, entry_orderstatus="Rejected"))
+        await before.archive_rejected(user_id, account_id, [(rejected, "RMS: margin")])
+        [regeneration] = await before.create_regenerations(user_id, (account_id,), ("breakout",), 3)
+        order, archived = await before.order(user_id, running), await before.archived_orders(user_id, account_id)
+
+        assert await migrate(database) == MIGRATIONS[7:]
+
+        store = SqlStore(database)
+        assert await store.order(user_id, running) == order
+        assert await store.archived_orders(user_id, account_id) == archived
+        assert await store.pending_regenerations(user_id, account_id) == [regeneration]
+        assert await store.insert_order(an_order(user_id, account_id)) > rejected, "an archived id is never reused"
+        await store.apply_order_updates(user_id, account_id, [(running, order.version, {"unrealized_pnl": None})])
+        assert (await store.order(user_id, running)).unrealized_pnl is None
+        await store.archive_rejected(user_id, account_id, [(running, "rejected")])
+        assert {a.order.id: a.order.unrealized_pnl for a in await store.archived_orders(user_id, account_id)} == {
+            running: None, rejected: archived[0].order.unrealized_pnl}
+    finally:
+        await database.close()
 
 
 def test_run_py_migrate_on_an_empty_database_twice(database_url):

@@ -124,6 +124,20 @@ async def test_updates_apply_together_and_bump_each_version(store):
     assert one.updated_at > T0
 
 
+@pytest.mark.parametrize("unrealized", [None, Decimal("0.0000"), Decimal("-0.0001")], ids=["unmarked", "zero", "least"])
+async def test_an_orders_unrealized_pnl_reads_back_as_written_and_archived_none_when_unmarked(store, unrealized):
+    user_id, account_id = await given_user_with_account(store, "alice")
+    order_id = await store.insert_order(an_order(user_id, account_id, unrealized_pnl=Decimal("5")))
+
+    await store.apply_order_updates(user_id, account_id, [(order_id, 1, {"unrealized_pnl": unrealized})])
+    assert (await store.order(user_id, order_id)).unrealized_pnl == unrealized
+    [archived] = await store.archive_rejected(user_id, account_id, [(order_id, "rejected")])
+
+    assert archived["unrealized_pnl"] == (None if unrealized is None else str(unrealized))
+    [stored] = await store.archived_orders(user_id, account_id)
+    assert stored.order.unrealized_pnl == unrealized
+
+
 async def test_the_exit_fills_on_record_round_trip_and_stay_when_other_columns_change(store):
     user_id, account_id = await given_user_with_account(store, "alice")
     order_id = await store.insert_order(an_order(user_id, account_id))

@@ -1,0 +1,77 @@
+"""What the page shows of each account: its state (ok, session needed, failing, not fetched), its last fetch,
+its day PnL, and the user's total against the daily loss limit — the `accounts` frame.
+
+Built from the store on connect, on `subscribe` and after every cycle, for every active account of the
+user, so an account the latest cycle could not fetch is shown with its last known figures, marked stale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+
+from actors.order_syncer.limits import total_day_pnl
+from adapters.store.port import Store
+from adapters.store.rows import AccountStatus, LiveHistory
+from messages.frames import AccountHealth, AccountsFrame, AccountView, DayPnl
+
+
+async def accounts_frame(store: Store, user_id: int, now: datetime) -> AccountsFrame:
+    context = await store.load_cycle_context(user_id)
+    views: list[AccountView] = []
+    histories: list[LiveHistory] = []
+    for status in await store.account_statuses(user_id):
+        last_fetch_at = await store.snapshot_time(user_id, status.account_id)
+        history = await store.live_history(user_id, status.account_id)
+        state = account_health(status, last_fetch_at)
+        histories.append(history)
+        views.append(AccountView(
+            account_id=status.account_id, broker=status.broker, client_id=status.client_id, state=state,
+            failing_since=status.fetch_failing_since, last_error=status.fetch_error or "",
+            last_fetch_at=last_fetch_at, stale=state != "ok", pnl=day_pnl(history)))
+    return AccountsFrame(
+        as_of=now, accounts=tuple(views), total=total_of(view.pnl for view in views),
+        daily_loss_limit=context.daily_loss_limit, limit_pnl=total_day_pnl(_pnl_lines(histories)),
+        paused=context.paused, pause_reason=context.pause_reason)
+
+
+def _pnl_lines(histories: Iterable[LiveHistory]) -> Iterable[tuple[Decimal | None, Decimal | None]]:
+    """(realized, unrealized) per match and open lot, as the daily loss limit sums them."""
+    for history in histories:
+        yield from ((match.realized_pnl, None) for match in history.matches)
+        yield from ((None, lot.unrealized_pnl) for lot in history.open_lots)
+
+
+def account_health(status: AccountStatus, last_fetch_at: datetime | None) -> AccountHealth:
+    """Session needed first (no fetch is tried), then a failing streak, then never fetched; else ok."""
+    if status.session_needed:
+        return "session_needed"
+    if status.fetch_failing_since is not None:
+        return "failing"
+    if last_fetch_at is None:
+        return "not_fetched"
+    return "ok"
+
+
+def day_pnl(history: LiveHistory) -> DayPnl:
+    """An account's realized PnL over its matches and unrealized over its open lots; the unrealized (and so
+    the day's) figure is unknown while any open lot is unmarked."""
+    realized = sum((match.realized_pnl for match in history.matches), Decimal(0))
+    unmarked = sum(1 for lot in history.open_lots if lot.unrealized_pnl is None)
+    if unmarked:
+        return DayPnl(realized=realized, unrealized=None, day_pnl=None, unmarked_lots=unmarked)
+    unrealized = sum((lot.unrealized_pnl for lot in history.open_lots if lot.unrealized_pnl is not None),
+                     Decimal(0))
+    return DayPnl(realized=realized, unrealized=unrealized, day_pnl=realized + unrealized)
+
+
+def total_of(figures: Iterable[DayPnl]) -> DayPnl:
+    """The sum over accounts; unknown unrealized in any account makes the total's unknown too."""
+    figures = list(figures)
+    realized = sum((f.realized for f in figures), Decimal(0))
+    unmarked = sum(f.unmarked_lots for f in figures)
+    if unmarked:
+        return DayPnl(realized=realized, unrealized=None, day_pnl=None, unmarked_lots=unmarked)
+    unrealized = sum((f.unrealized or Decimal(0) for f in figures), Decimal(0))
+    return DayPnl(realized=realized, unrealized=unrealized, day_pnl=realized + unrealized)
