@@ -3,7 +3,8 @@
 Owns how a user's whole log (or its part from a start time on) is cut into cycles and judged, holding only
 the cycles still open: a cycle is judged by `fold.check_cycle` when its `CycleFinished` arrives, the
 rest when the stream ends. Late replies to a finished cycle are accepted (evolve ignores them too);
-anything else after a finish is a problem. Every seq number is checked for gaps. When the audit starts
+anything else after a finish is a problem. Every seq number is checked for gaps, every row against its
+user's hash chain (chain.py). When the audit starts
 mid-log (`since`), the events before the user's first `CycleStarted` in range belong to a cycle begun
 earlier: that cycle is counted as *begun before the range* and not judged. Pure: no I/O, no clock.
 """
@@ -14,6 +15,7 @@ from datetime import datetime
 
 from adapters.store.port import LoggedEvent, UndecodableEvent
 from messages.events import CycleFinished, CycleStarted
+from replay.chain import ChainTracker
 from replay.fold import CycleCheck, Problem, SequenceTracker, after_finish_problem, check_cycle
 
 
@@ -25,6 +27,7 @@ class UserAudit:
         self.begun_before_range: set[str] = set()
         self._now = now
         self._sequence = SequenceTracker(user_id, 1 if from_start else None)
+        self.chain = ChainTracker(user_id, from_start=from_start)
         self._in_head = not from_start
         self._open: dict[str, list[LoggedEvent | UndecodableEvent]] = {}
         self._finished: set[str] = set()
@@ -34,6 +37,8 @@ class UserAudit:
         gap = self._sequence.see(item.seq)
         if gap is not None:
             self.problems.append(gap)
+        if item.link is not None and (broken := self.chain.see(item.seq, item.link)) is not None:
+            self.problems.append(broken)
         cycle_id = item.cycle_id if isinstance(item, UndecodableEvent) else item.event.cycle_id
         starts = isinstance(item, LoggedEvent) and isinstance(item.event, CycleStarted)
         if not cycle_id:

@@ -46,7 +46,7 @@ STEP_OUTCOMES: tuple[type, ...] = (*get_args(StepSucceeded), *get_args(StepFaile
 CycleStatus = Literal["finished", "running", "unfinished", "interrupted"]
 ProblemKind = Literal[
     "no_start", "start_not_first", "no_finish", "interrupted", "after_finish", "error_count", "undecodable",
-    "seq_gap",
+    "seq_gap", "hash_chain",
 ]
 
 

@@ -3,14 +3,15 @@
 Owns the write path of the event log and its reads. `append` is thread-safe and never blocks: pykka
 actors call it from their own threads; it encodes the event (msgspec JSON) and queues it, waking the loop
 only for the first event of a batch. One writer task on the asyncio loop waits a short window (or until
-`max_batch` events are queued), gives each event the next number of its user's sequence (initialised
-lazily from MAX(seq)), and writes every user's events in one multi-row INSERT, autocommitted (in several
-when their payloads pass MAX_INSERT_PAYLOAD_BYTES; an event bigger than MAX_PAYLOAD_BYTES is refused at
-append). `await flush()` returns once everything appended before the call is committed; it makes the
-writer go at once, but never more than once a window, so that a thousand cycles flushing each second still
-share batches. A failed write is kept and retried with back-off, with the same sequence numbers (a retry
-after an ambiguous commit is a no-op on the primary key); failures are logged and `lag()` reports what is
-waiting.
+`max_batch` events are queued), gives each event the next number of its user's sequence and its hash,
+chained from the user's previous event (event_chain.py; both initialised lazily from the row at MAX(seq)),
+and writes every user's events in one multi-row INSERT, autocommitted (in several when their payloads
+pass MAX_INSERT_PAYLOAD_BYTES; an event bigger than MAX_PAYLOAD_BYTES is refused at append).
+`await flush()` returns once everything appended before the call is committed; it makes the writer go at
+once, but never more than once a window, so that a thousand cycles flushing each second still share
+batches. A failed write is kept and retried with back-off, with the same sequence numbers and hashes (a
+retry after an ambiguous commit is a no-op on the primary key); failures are logged and `lag()` reports
+what is waiting.
 
 Versioning rule. Stored rows carry the event's tag (`type`) and `version` (EVENT_VERSIONS, default 1).
 Adding a field with a default to an event is compatible: old payloads decode with the default, newer
@@ -27,11 +28,13 @@ import time
 from collections import deque
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 import msgspec
 
 from adapters.errors import DatabaseError
-from adapters.store.port import LoggedEvent, UndecodableEvent, UserEventSpan
+from adapters.store.event_chain import canonical_bytes, chain_hash
+from adapters.store.port import ChainLink, LoggedEvent, UndecodableEvent, UserEventSpan
 from adapters.store.repository import Database, insert_rows
 from adapters.store.rows import CycleRecord
 from adapters.store.values import JsonDocument, utc
@@ -71,7 +74,7 @@ class EventLogLag(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class _Pending:
-    __slots__ = ("at", "cycle_id", "durable", "enqueued", "payload", "seq", "tag", "user_id")
+    __slots__ = ("at", "cycle_id", "durable", "enqueued", "hash", "payload", "seq", "tag", "user_id", "version")
 
     def __init__(self, event: Event) -> None:
         if len(event.cycle_id) > MAX_CYCLE_ID:
@@ -80,6 +83,7 @@ class _Pending:
         self.cycle_id = event.cycle_id
         self.at = utc(event.at)  # a naive time is refused here, in the caller, never left to wedge the writer
         self.tag = event_tag(event)
+        self.version = EVENT_VERSIONS.get(self.tag, 1)
         payload = _encoder.encode(event)
         if len(payload) > MAX_PAYLOAD_BYTES:
             raise ValueError(f"a {type(event).__name__} of {len(payload):,} bytes of JSON cannot be logged: "
@@ -87,7 +91,15 @@ class _Pending:
         self.payload = JsonDocument(payload)
         self.enqueued = time.monotonic()
         self.seq: int | None = None
+        self.hash = ""
         self.durable = False
+
+    def number(self, seq: int, previous_hash: str | None) -> str:
+        """Give the event its seq and its hash, chained from `previous_hash`; the hash."""
+        self.seq = seq
+        self.hash = chain_hash(previous_hash, canonical_bytes(self.user_id, seq, self.cycle_id, self.at, self.tag,
+                                                              self.version, self.payload.utf8))
+        return self.hash
 
 
 class SqlEventLog:
@@ -114,6 +126,7 @@ class SqlEventLog:
         self._durable = 0
         self._batches = 0
         self._next_seq: dict[int, int] = {}
+        self._last_hash: dict[int, str | None] = {}
         self._forgotten: set[int] = set()
         self._failures = 0
         self._last_error = ""
@@ -178,7 +191,8 @@ class SqlEventLog:
 
     def forget_sequence(self, user_id: int) -> None:
         """The user's events may be written by another process from now on, or were since this one last did
-        (the user's lease moved): the next number of its sequence is read from MAX(seq) again, so this
+        (the user's lease moved): the next number of its sequence (and the hash its chain goes on from) is read
+        from MAX(seq) again, so this
         process's next events follow the other's instead of landing on its numbers (where the insert, a
         no-op on a duplicate so that a retry is harmless, would drop them). The writer forgets it before its
         next batch, never while one is being numbered or written: numbers already given to events still
@@ -208,6 +222,7 @@ class SqlEventLog:
             self._writing = [self._queued.popleft() for _ in range(take)]
             for user_id in self._forgotten:
                 self._next_seq.pop(user_id, None)
+                self._last_hash.pop(user_id, None)
             self._forgotten.clear()
             await self._write_until_durable(self._writing)
             for record in self._writing:
@@ -252,19 +267,21 @@ class SqlEventLog:
             unknown = sorted({p.user_id for p in batch if p.seq is None and p.user_id not in self._next_seq})
             if unknown:
                 rows = await tx.fetch_all("events/max_seq", unknown, counts=(len(unknown),))
-                last = {row["user_id"]: row["max_seq"] for row in rows}
+                last = {row["user_id"]: row for row in rows}
                 for user_id in unknown:
-                    self._next_seq[user_id] = (last.get(user_id) or 0) + 1
+                    self._next_seq[user_id] = (last[user_id]["max_seq"] if user_id in last else 0) + 1
+                    self._last_hash[user_id] = last[user_id]["hash"] if user_id in last else None
             for record in batch:
                 if record.seq is None:
-                    record.seq = self._next_seq[record.user_id]
+                    self._last_hash[record.user_id] = record.number(self._next_seq[record.user_id],
+                                                                    self._last_hash[record.user_id])
                     self._next_seq[record.user_id] += 1
             for part in _by_payload_size(batch):
                 await insert_rows(
                     tx,
                     "events/insert",
                     [
-                        (p.user_id, p.seq, p.cycle_id, p.at, p.tag, EVENT_VERSIONS.get(p.tag, 1), p.payload)
+                        (p.user_id, p.seq, p.cycle_id, p.at, p.tag, p.version, p.payload, p.hash)
                         for p in part
                     ],
                 )
@@ -315,10 +332,11 @@ class SqlEventLog:
     async def scan(
         self, user_id: int, first_seq: int, last_seq: int, limit: int = 1000
     ) -> list[LoggedEvent | UndecodableEvent]:
-        """A page of raw rows, each decoded on its own: a row that does not decode is reported, not raised."""
+        """A page of raw rows, each decoded on its own (a row that does not decode is reported, not raised) and
+        with its `link` in the user's hash chain, for the audit to check."""
         async with self._db.transaction() as tx:
             rows = await tx.fetch_all("events/scan", (user_id, first_seq, last_seq, limit))
-        return [decode_stored_event(row) for row in rows]
+        return [decode_stored_event(row, _link(user_id, row)) for row in rows]
 
 
 def _by_payload_size(batch: list[_Pending]) -> list[list[_Pending]]:
@@ -335,13 +353,20 @@ def _by_payload_size(batch: list[_Pending]) -> list[list[_Pending]]:
     return parts
 
 
-def decode_stored_event(row: dict[str, object]) -> LoggedEvent | UndecodableEvent:
+def decode_stored_event(row: dict[str, object], link: ChainLink | None = None) -> LoggedEvent | UndecodableEvent:
     """A monitor_events row (seq, cycle_id, at, type, payload) as its event, or as why it does not decode."""
     try:
-        return LoggedEvent(seq=row["seq"], event=_decoder.decode(row["payload"]))  # type: ignore[arg-type]
+        return LoggedEvent(seq=row["seq"], event=_decoder.decode(row["payload"]), link=link)  # type: ignore[arg-type]
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         return UndecodableEvent(seq=row["seq"], cycle_id=row["cycle_id"], at=utc(row["at"]),  # type: ignore[arg-type]
-                                type=str(row["type"]), error=str(exc))
+                                type=str(row["type"]), error=str(exc), link=link)
+
+
+def _link(user_id: int, row: dict[str, Any]) -> ChainLink:
+    payload = row["payload"]
+    utf8 = payload.encode() if isinstance(payload, str) else bytes(payload)
+    return ChainLink(hash=row["hash"], canonical=canonical_bytes(user_id, row["seq"], row["cycle_id"], utc(row["at"]),
+                                                                 row["type"], row["version"], utf8))
 
 
 async def open_event_log(

@@ -32,11 +32,20 @@ from messages.common import UtcDateTime
 from messages.events import Event
 
 
+class ChainLink(msgspec.Struct, frozen=True, kw_only=True):
+    """A stored row's place in its user's hash chain (adapters/store/event_chain.py): the hash stored with it
+    (None: written before the chain existed) and the canonical bytes of the row as read, which it must cover."""
+
+    hash: str | None
+    canonical: bytes
+
+
 class LoggedEvent(msgspec.Struct, frozen=True, kw_only=True):
-    """An event as stored: its per-user sequence number and the decoded event."""
+    """An event as stored: its per-user sequence number and the decoded event (`link` on the audit's scan)."""
 
     seq: int
     event: Event
+    link: ChainLink | None = None
 
 
 class UndecodableEvent(msgspec.Struct, frozen=True, kw_only=True):
@@ -47,6 +56,7 @@ class UndecodableEvent(msgspec.Struct, frozen=True, kw_only=True):
     at: UtcDateTime
     type: str
     error: str
+    link: ChainLink | None = None
 
 
 class UserEventSpan(msgspec.Struct, frozen=True, kw_only=True):

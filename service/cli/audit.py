@@ -2,7 +2,9 @@
 
 Reads each user's events page by page in sequence order (EventLogScan), judges every cycle with
 replay.audit, and prints each cycle that diverges from the decider or is incomplete, each undecodable
-event and each gap in a user's sequence (a deleted event), then a tally. A progress bar is drawn only
+event, each gap in a user's sequence (a deleted event) and each event that breaks its user's hash chain
+(edited, moved, deleted or stripped of its hash), then a note on events written before the chain existed
+and a tally. A progress bar is drawn only
 when stdout is a terminal. Exit status: 0 clean (running cycles are fine), 1 with any finding.
 """
 
@@ -31,7 +33,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "audit",
         help="check every cycle of every user against the decider; exit 1 on any divergence or gap",
         description="Re-fold every logged cycle through the decider and check it issued exactly the logged "
-        "commands, that each cycle has its start and finish, and that no user's sequence has a gap.",
+        "commands, that each cycle has its start and finish, that no user's sequence has a gap, and that "
+        "every event matches its user's hash chain.",
     )
     add_database_argument(parser)
     parser.add_argument("--since", type=parse_time, metavar="T",
@@ -68,7 +71,7 @@ class Progress:
 class Tally:
     def __init__(self) -> None:
         self.users = self.events = self.clean = self.running = self.begun_before = self.bad_cycles = 0
-        self.log_problems = 0
+        self.log_problems = self.unchained = 0
 
     @property
     def failed(self) -> bool:
@@ -80,7 +83,8 @@ class Tally:
         if self.begun_before:
             parts.append(f"{self.begun_before} begun before the range, not checked")
         result = "FAILED" if self.failed else "OK"
-        return (f"audit {result}: {counted(self.users, 'user')}, {counted(self.events, 'event')}, "
+        unchained = f" ({self.unchained} written before the hash chain)" if self.unchained else ""
+        return (f"audit {result}: {counted(self.users, 'user')}, {counted(self.events, 'event')}{unchained}, "
                 f"{counted(cycles, 'cycle')} ({', '.join(parts)}); {counted(self.bad_cycles, 'cycle')} with "
                 f"findings, {counted(self.log_problems, 'other finding')}")
 
@@ -137,6 +141,9 @@ async def audit_log(event_log: EventLogScan, since: datetime | None, now: dateti
             progress.update(covered)
         judge(audit.finish())
         note(audit.problems)
+        if (unchained := audit.chain.unchained_note()) is not None:
+            tally.unchained += len(audit.chain.unchained)
+            report([unchained])
         tally.begun_before += len(audit.begun_before_range)
     progress.clear()
     if since is not None:

@@ -1,4 +1,4 @@
-"""The event log: group commit from many threads, per-user gapless sequences, durability at flush(),
+"""The event log: group commit from many threads, per-user gapless sequences and hash chains, durability at flush(),
 retries that never drop an event, reads by cycle and time, and decoding of older payloads."""
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from adapters.store.factory import connect_store
 from adapters.store.repository import SqlStore
 from adapters.store.url import parse_database_url
 from messages.events import CycleFinished, CycleStarted, Event, FetchFailed, OrderChange, OrdersSynced, SnapshotFetched
+from replay.chain import ChainTracker
 from tests.storage.conftest import T0, mysql_admin
 
 
@@ -67,6 +68,10 @@ async def test_appends_from_many_threads_get_gapless_per_user_sequences_in_few_i
                 assert [e.seq for e in logged] == sorted(e.seq for e in logged)
                 seqs += [e.seq for e in logged]
             assert sorted(seqs) == list(range(1, threads_per_user * per_thread + 1))
+            chain = ChainTracker(user_id, from_start=True)
+            scanned = await reader.scan(user_id, 1, len(seqs), limit=len(seqs))
+            assert all(e.link is not None and e.link.hash is not None for e in scanned)
+            assert [chain.see(e.seq, e.link) for e in scanned] == [None] * len(seqs), "every hash chains"
     finally:
         await reopened.close()
     lag = event_log.lag()
@@ -135,7 +140,7 @@ async def test_cycles_and_the_audit_range_read_a_users_history(event_log):
 async def insert_raw_event(store: SqlStore, user_id: int, seq: int, payload: bytes) -> None:
     async with store.transaction() as tx:
         await tx.execute(
-            "events/insert", (user_id, seq, "old", T0, "snapshot_fetched", 1, payload.decode()), counts=(1,)
+            "events/insert", (user_id, seq, "old", T0, "snapshot_fetched", 1, payload.decode(), None), counts=(1,)
         )
 
 

@@ -24,7 +24,8 @@ from tests.storage.test_orders import every_column_set
 
 ROOT = Path(__file__).resolve().parents[2]
 MIGRATIONS = ["001_schema", "002_monitor_leases", "003_leg_timing", "004_orders_revision", "005_leg_rejections",
-              "006_exit_fills", "007_idempotency_keys", "008_unmarked_unrealized", "009_account_fetch_state"]
+              "006_exit_fills", "007_idempotency_keys", "008_unmarked_unrealized", "009_account_fetch_state",
+              "011_event_hash_chain"]
 TABLES = {
     "schema_version",
     "users",
@@ -72,7 +73,7 @@ async def test_migrate_creates_every_table_and_a_second_run_applies_nothing(data
     assert await migrate_url(database_url) == []
     database = await open_database(database_url)
     try:
-        assert await schema_version(database) == len(MIGRATIONS)
+        assert await schema_version(database) == int(MIGRATIONS[-1][:3])
     finally:
         await database.close()
 

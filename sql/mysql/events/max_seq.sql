@@ -1,5 +1,10 @@
--- The last sequence number of some users (lazy per-user sequence). Index: primary key (user_id, seq).
-SELECT user_id, MAX(seq) AS max_seq
-FROM monitor_events
-WHERE user_id IN (/*repeat*/%s/*end*/)
-GROUP BY user_id;
+-- The last sequence number of some users and that event's hash (lazy per-user sequence and hash chain).
+-- Index: primary key (user_id, seq), for the MAX and for the row.
+SELECT e.user_id, e.seq AS max_seq, e.hash
+FROM monitor_events e
+JOIN (
+    SELECT user_id, MAX(seq) AS seq
+    FROM monitor_events
+    WHERE user_id IN (/*repeat*/%s/*end*/)
+    GROUP BY user_id
+) latest ON latest.user_id = e.user_id AND latest.seq = e.seq;

@@ -1,0 +1,57 @@
+"""Checks one user's hash chain as its rows stream by in seq order: the audit's proof that no row was edited.
+
+Each row's stored hash must equal `chain_hash(previous row's stored hash, its canonical bytes)`, the first
+hashed row chaining from the genesis value. A row is checked against its predecessor as stored, so one
+edited row is named alone; a deleted row makes its successor fail, a swapped pair fails both. Rows with no
+hash before the first hashed one were written before the chain existed: counted as unchained, not a
+finding. A row without a hash after hashed ones was stripped of it: a finding (and the row after it cannot
+be checked). When the audit starts mid-log, the first row's predecessor is not read: its hash is taken
+as given and the chain is checked from the next row on. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+from adapters.store.event_chain import chain_hash
+from adapters.store.port import ChainLink
+from replay.fold import Problem
+
+
+class ChainTracker:
+    def __init__(self, user_id: int, *, from_start: bool) -> None:
+        """`from_start`: the first row fed is the user's first ever (seq 1), so it must chain from genesis."""
+        self.user_id = user_id
+        self.unchained: list[int] = []
+        """The seq numbers of the rows written before the chain existed (no hash, before any hashed row)."""
+        self._hashed_seen = False
+        self._previous: str | None = None
+        self._checkable = from_start
+
+    def see(self, seq: int, link: ChainLink) -> Problem | None:
+        """Check the next row (in seq order); the finding, if its hash is missing or does not match."""
+        stored = link.hash
+        if stored is None:
+            if not self._hashed_seen:
+                self.unchained.append(seq)
+                self._checkable = True
+                return None
+            self._checkable = False
+            return self._problem(seq, "has no hash, yet events before it have: its hash was stripped")
+        previous, checkable = self._previous, self._checkable
+        self._hashed_seen, self._previous, self._checkable = True, stored, True
+        if not checkable or chain_hash(previous, link.canonical) == stored:
+            return None
+        after = "the chain's start" if previous is None else "the event before it"
+        return self._problem(seq, f"hash does not match its row chained from {after}: this event was changed "
+                                  "or moved, or the one before it deleted or changed")
+
+    def unchained_note(self) -> str | None:
+        """The note on the rows written before the chain existed, if any."""
+        if not self.unchained:
+            return None
+        first, last = self.unchained[0], self.unchained[-1]
+        span = f"seq {first}" if first == last else f"seq {first}..{last}"
+        return (f"user {self.user_id}: {span} ({len(self.unchained)} events) written before the hash chain: "
+                "not chained, checked by replay only")
+
+    def _problem(self, seq: int, what: str) -> Problem:
+        return Problem(kind="hash_chain", seq=seq, message=f"user {self.user_id}: seq {seq} {what}")
