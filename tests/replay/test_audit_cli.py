@@ -1,5 +1,6 @@
 """`run.py audit` as an operator runs it, on a log the real service wrote (SQLite and MariaDB): exit 0 when
-every cycle replays clean, 1 once someone changes an event's outcome or deletes an event behind its back."""
+every cycle replays clean and every user's hash chain holds, 1 once someone changes an event's outcome, edits
+a figure the replay cannot see, or deletes an event behind its back."""
 
 from __future__ import annotations
 
@@ -52,6 +53,22 @@ def test_audit_fails_once_an_event_is_deleted(rig: CycleRig):
     assert result.returncode == 1, result.stdout + result.stderr
     assert f"user {rig.user_id}: seq {computed} missing (1 event deleted)" in result.stdout
     assert f"cycle {second[0].event.cycle_id}: FAILED" in result.stdout
+
+
+def test_audit_fails_on_an_edited_count_that_leaves_every_decision_the_same(rig: CycleRig):
+    second = two_recorded_cycles(rig)
+    snapshot = next(e for e in second if isinstance(e.event, SnapshotFetched))
+    rows = snapshot.event.order_rows
+
+    assert raw_sql(rig.database_url, "UPDATE monitor_events SET payload = REPLACE(payload, ?, ?) "
+                   "WHERE user_id = ? AND seq = ?",
+                   (f'"order_rows":{rows}', f'"order_rows":{rows + 1}', rig.user_id, snapshot.seq)) == 1
+    result = run_py("audit", "--database", rig.database_url)
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "2 cycles (2 clean, 0 running); 0 cycles with findings, 1 other finding" in result.stdout, \
+        "the replay alone passes it"
+    assert f"user {rig.user_id}: seq {snapshot.seq} hash does not match" in result.stdout
 
 
 def test_audit_since_a_time_checks_the_cycles_from_then_on(rig: CycleRig):
