@@ -4,14 +4,15 @@ Each row's stored hash must equal `chain_hash(previous row's stored hash, its ca
 hashed row chaining from the genesis value. A row is checked against its predecessor as stored, so one
 edited row is named alone; a deleted row makes its successor fail, a swapped pair fails both. Rows with no
 hash before the first hashed one were written before the chain existed: counted as unchained, not a
-finding. A row without a hash after hashed ones was stripped of it: a finding (and the row after it cannot
-be checked). When the audit starts mid-log, the first row's predecessor is not read: its hash is taken
-as given and the chain is checked from the next row on. Pure: no I/O.
+finding. A row without a hash after hashed ones was stripped of it, and a stored value no writer could have
+made was overwritten: both are findings, and the row after either cannot be checked. When the audit starts
+mid-log, the first row's predecessor is not read: its hash is taken as given and the chain is checked from
+the next row on. Pure: no I/O.
 """
 
 from __future__ import annotations
 
-from adapters.store.event_chain import chain_hash
+from adapters.store.event_chain import chain_hash, is_hash
 from adapters.store.port import ChainLink
 from replay.fold import Problem
 
@@ -36,6 +37,9 @@ class ChainTracker:
                 return None
             self._checkable = False
             return self._problem(seq, "has no hash, yet events before it have: its hash was stripped")
+        if not is_hash(stored):
+            self._hashed_seen, self._checkable = True, False
+            return self._problem(seq, "has a hash that is not 64 lowercase hex characters: it was overwritten")
         previous, checkable = self._previous, self._checkable
         self._hashed_seen, self._previous, self._checkable = True, stored, True
         if not checkable or chain_hash(previous, link.canonical) == stored:

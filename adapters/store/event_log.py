@@ -33,7 +33,7 @@ from typing import Any
 import msgspec
 
 from adapters.errors import DatabaseError
-from adapters.store.event_chain import canonical_bytes, chain_hash
+from adapters.store.event_chain import canonical_bytes, chain_hash, is_hash
 from adapters.store.port import ChainLink, LoggedEvent, UndecodableEvent, UserEventSpan
 from adapters.store.repository import Database, insert_rows
 from adapters.store.rows import CycleRecord
@@ -270,7 +270,8 @@ class SqlEventLog:
                 last = {row["user_id"]: row for row in rows}
                 for user_id in unknown:
                     self._next_seq[user_id] = (last[user_id]["max_seq"] if user_id in last else 0) + 1
-                    self._last_hash[user_id] = last[user_id]["hash"] if user_id in last else None
+                    stored = last[user_id]["hash"] if user_id in last else None
+                    self._last_hash[user_id] = stored if is_hash(stored) else None  # a mangled one: start again
             for record in batch:
                 if record.seq is None:
                     self._last_hash[record.user_id] = record.number(self._next_seq[record.user_id],

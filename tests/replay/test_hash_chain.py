@@ -174,3 +174,19 @@ async def test_a_log_begun_before_the_chain_audits_with_a_note_and_its_chained_p
         assert tally.failed and chain_findings(lines)[0].startswith("user 1: seq 5 hash does not match")
     finally:
         await store.close()
+
+
+async def test_a_hash_overwritten_with_garbage_is_named_and_the_log_goes_on_writing(store, database_url):
+    event_log = await written(store, [fetched(1, minute) for minute in range(3)])
+    assert raw_sql(database_url, "UPDATE monitor_events SET hash = ? WHERE user_id = ? AND seq = ?",
+                   ("z" * 64, 1, 3)) == 1
+
+    await written(store, [fetched(1, 3), fetched(1, 4)])  # a new writer reads the mangled hash as its start
+    rows = await raw_rows(store, 1)
+    tally, lines = await audited(event_log)
+
+    assert [row["seq"] for row in rows] == [1, 2, 3, 4, 5]
+    assert rows[3]["hash"] == expected_hash(None, 1, rows[3]), "it chains from genesis again"
+    assert rows[4]["hash"] == expected_hash(rows[3]["hash"], 1, rows[4])
+    assert tally.failed and tally.log_problems == 1
+    assert lines == ["user 1: seq 3 has a hash that is not 64 lowercase hex characters: it was overwritten"]
