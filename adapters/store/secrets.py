@@ -23,6 +23,9 @@ from dataclasses import dataclass
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from adapters.errors import AdapterError
+from messages.common import ErrorKind
+
 SEALED_PREFIX = "enc:v1:"
 KEY_BYTES = 32
 NONCE_BYTES = 12
@@ -32,8 +35,14 @@ OLD_KEYS_ENV = "MONITOR_SECRET_OLD_KEYS"
 OLD_KEYS_FILE_ENV = "MONITOR_SECRET_OLD_KEYS_FILE"
 
 
-class SecretKeyError(ValueError):
+NO_KEY = (f"no secret key: set {KEY_ENV} (base64 of 32 bytes; `run.py secrets new-key` prints one) "
+          f"or {KEY_FILE_ENV}")
+
+
+class SecretKeyError(AdapterError):
     """A key is missing, malformed or not in the keyring, or a sealed value does not open."""
+
+    kind = ErrorKind.DB
 
 
 def key_id(key: bytes) -> str:
