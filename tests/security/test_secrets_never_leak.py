@@ -95,7 +95,8 @@ def test_no_secret_key_session_token_or_api_token_appears_in_anything_the_servic
     written.append(added.replace(token_line, ""))
     for client_id, key in keys.items():
         written.append(cli("accounts", "add", "--user", "alice", "--broker", "paper", "--base-url", paper_url,
-                           "--client-id", client_id, "--app-key", client_id, "--secret-key", key, "--database", url))
+                           "--client-id", client_id, "--app-key-env", "APP_KEY", "--secret-key-env", "SECRET_KEY",
+                           "--database", url, APP_KEY=client_id, SECRET_KEY=key))
     config = tmp_path / "monitor.toml"
     config.write_text(f'database_url = "{url}"\n[server]\nport = 0\n[cycle]\ninterval_s = 3600\n'
                       '[cycle.window]\nenabled = false\n[logging]\nlevel = "DEBUG"\n')
