@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from actors.user_monitor.window import TradingWindow
+from adapters.store.secrets import Keyring, decode_key
 from bench._common import ProcessStat
 from messages.events import CycleFinished, CycleStarted, Event, StepTimedOut, TickSkipped
 from service import garbage_collector
@@ -194,7 +195,8 @@ def serve_share(spec: dict[str, Any]) -> None:
                           connections_per_host=spec["connections_per_host"], read_cache_accounts=4 * len(users))
     runtime = Runtime(database_url=spec["database_url"], notifier=NullNotifier(), metrics=metrics,
                       cycle=CycleConfig(interval_s=interval, window=TradingWindow(enabled=False)),
-                      broker=broker, event_observers=(cycles,), migrate=False)
+                      broker=broker, event_observers=(cycles,), migrate=False,
+                      keyring=Keyring(current=decode_key(spec["secret_key"])))
     result: dict[str, Any] = {}
     try:
         result = measure(runtime, metrics, cycles, users, interval)

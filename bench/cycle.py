@@ -48,6 +48,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from actors.order_placer.entries import NewEntry, place_entries
 from actors.user_monitor.window import TradingWindow
 from adapters.store.rows import FairPrice
+from adapters.store.secrets import Keyring
 from bench._common import BenchDatabase, ProcessStat, machine, percentile
 from bench._paper import PaperProcess
 from messages.common import Step
@@ -146,7 +147,8 @@ class CycleBench:
         garbage_collector.tune_for_service()
         self.runtime = Runtime(database_url=database.url, notifier=NullNotifier(),
                                cycle=CycleConfig(interval_s=86_400, window=TradingWindow(enabled=False)),
-                               broker=BrokerConfig(pacing=False), event_observers=(self.watch,))
+                               broker=BrokerConfig(pacing=False), event_observers=(self.watch,),
+                               keyring=Keyring(current=os.urandom(32)))
         self.io, self.store = self.runtime.io, self.runtime.store
         self.database = database
         self.user_id, _ = self.io.call(self.store.add_user("bench"))

@@ -56,6 +56,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from actors.order_placer.tags import order_tag
 from adapters.store.factory import migrate_url
+from adapters.store.secrets import Keyring, decode_key, new_key_text
 from bench._common import BenchDatabase, ProcessStat, machine, mysqld_pid, percentile
 from bench._paper import REPO_ROOT, PaperProcess
 from bench._scale_share import Tick
@@ -85,14 +86,15 @@ def paper_spec(users: int) -> dict[str, Any]:
     return {"seed": 7, "orders": orders}
 
 
-def seed_database(database: BenchDatabase, users: int, broker_url: str) -> None:
+def seed_database(database: BenchDatabase, users: int, broker_url: str, keyring: Keyring) -> None:
     now = datetime.now(UTC).replace(tzinfo=None)
     database.insert_many("INSERT INTO users (id, name, token_hash, created_at) VALUES (%s, %s, %s, %s)",
                          [(u, f"user{u}", f"{u:064x}", now) for u in range(1, users + 1)])
     database.insert_many(
-        "INSERT INTO accounts (id, user_id, broker, base_url, client_id, app_key, secret_key, created_at,"
-        " updated_at) VALUES (%s, %s, 'paper', %s, %s, %s, 's3cret', %s, %s)",
-        [(a, (a + 1) // 2, broker_url, f"S{a}", f"S{a}", now, now) for a in range(1, 2 * users + 1)])
+        "INSERT INTO accounts (id, user_id, broker, base_url, client_id, app_key_sealed, secret_key_sealed,"
+        " created_at, updated_at) VALUES (%s, %s, 'paper', %s, %s, %s, %s, %s, %s)",
+        [(a, (a + 1) // 2, broker_url, f"S{a}", keyring.seal(f"S{a}", a, "app_key"),
+          keyring.seal("s3cret", a, "secret_key"), now, now) for a in range(1, 2 * users + 1)])
     rows = []
     for account_id in range(1, 2 * users + 1):
         user_id = (account_id + 1) // 2
@@ -172,10 +174,11 @@ def run_scale(users: int, args: argparse.Namespace) -> dict[str, Any]:
             PaperProcess(paper_spec(users)) as paper:
         paper.latency(*args.latency)
         asyncio.run(migrate_url(database.url))
-        seed_database(database, users, paper.url)
+        secret_key = new_key_text()
+        seed_database(database, users, paper.url, Keyring(current=decode_key(secret_key)))
         seeded = time.perf_counter() - setup_started
         spec = {"users": users, "shares": shares, "interval_s": interval, "database_url": database.url,
-                "connections_per_host": args.connections_per_host}
+                "connections_per_host": args.connections_per_host, "secret_key": secret_key}
         processes = [Share({**spec, "share": k}) for k in range(shares)]
         try:
             connected = max(share.expect("connected") for share in processes)

@@ -23,9 +23,11 @@ from actors.order_syncer.steps import ArchiveRejectedStep, RegenerateEntriesStep
 from actors.pnl_calculator.step import ComputePnlStep
 from adapters.broker.port import Broker
 from adapters.broker.xts import XtsBroker, XtsPacing
+from adapters.store.account_secrets import refusal, secrets_state
 from adapters.store.event_log import open_event_log
 from adapters.store.factory import connect_store, migrate_url, open_event_log_database
 from adapters.store.port import Store
+from adapters.store.secrets import Keyring, SecretKeyError
 from adapters.web.port import Notifier
 from service.actor_system import MonitoringSystem, StepHandlers
 from service.alerts.notifier import AlertNotifier
@@ -61,7 +63,10 @@ class Runtime:
     def __init__(self, *, database_url: str, notifier: Notifier, cycle: CycleConfig,
                  rules: OrderRulesConfig | None = None, broker: BrokerConfig | None = None,
                  database: DatabaseConfig | None = None, migrate: bool = True, metrics: Metrics | None = None,
-                 event_observers: Sequence[EventObserver] = (), alerts: AlertsConfig | None = None) -> None:
+                 event_observers: Sequence[EventObserver] = (), alerts: AlertsConfig | None = None,
+                 keyring: Keyring | None = None) -> None:
+        """`keyring` seals and opens the broker secrets (default: MONITOR_SECRET_KEY and friends). Refuses
+        to start (SecretKeyError) when the stored secrets cannot be used with it: see `refusal`."""
         self.io = IoLoop()
         self.clock = SystemClock(self.io.loop)
         broker = broker or BrokerConfig()
@@ -69,7 +74,11 @@ class Runtime:
         try:
             if migrate:
                 self.io.call(migrate_url(database_url))
-            self.store = self.io.call(connect_store(database_url, pool_size=database.pool_size))
+            self.store = self.io.call(connect_store(database_url, pool_size=database.pool_size, keyring=keyring))
+            problem = refusal(self.io.call(secrets_state(self.store.database)), self.store.keyring)
+            if problem is not None:
+                self.io.call(self.store.close())
+                raise SecretKeyError(problem)
             self.metrics = metrics or Metrics()
             self.http = self.io.call(_client_session(broker))
             self.alerts = AlertNotifier.from_config(alerts, http=self.http, loop=self.io.loop, clock=self.clock) \

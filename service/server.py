@@ -14,6 +14,7 @@ import time
 
 from aiohttp import web
 
+from adapters.store.secrets import Keyring
 from adapters.web.access import AccessWatch
 from adapters.web.app import create_app
 from adapters.web.context import WebContext, WebSettings
@@ -38,11 +39,11 @@ class Service:
     def __init__(self, *, database_url: str, host: str, port: int, cycle: CycleConfig,
                  rules: OrderRulesConfig | None = None, broker: BrokerConfig | None = None,
                  database: DatabaseConfig | None = None, web_settings: WebSettings | None = None,
-                 alerts: AlertsConfig | None = None) -> None:
+                 alerts: AlertsConfig | None = None, keyring: Keyring | None = None) -> None:
         self.hub = Hub()
         self.runtime = Runtime(database_url=database_url, notifier=self.hub, cycle=cycle, rules=rules,
                                broker=broker, database=database, event_observers=(self._announce_cycle_start,),
-                               alerts=alerts)
+                               alerts=alerts, keyring=keyring)
         runtime = self.runtime
         settings = web_settings or WebSettings()
         runtime.metrics.watch(monitored_users=lambda: len(runtime.system.registry.user_ids()),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from adapters.store.migrations import migrate
 from adapters.store.mysql import MySqlDatabase
 from adapters.store.repository import Database, SqlStore
+from adapters.store.secrets import Keyring, keyring_from_env
 from adapters.store.sqlite import SqliteDatabase
 from adapters.store.url import parse_database_url
 
@@ -22,11 +23,15 @@ async def open_database(url: str, *, timeout_s: float = 30.0, pool_size: int = 1
 
 
 async def connect_store(
-    url: str, *, timeout_s: float = 30.0, pool_size: int = 10, owner: str | None = None
+    url: str, *, timeout_s: float = 30.0, pool_size: int = 10, owner: str | None = None,
+    keyring: Keyring | None = None,
 ) -> SqlStore:
     """The store for `url`; `timeout_s` bounds every MySQL statement, so no caller hangs on the database.
-    `owner` names this process in replica leases (default: host, pid and a random part)."""
-    return SqlStore(await open_database(url, timeout_s=timeout_s, pool_size=pool_size), owner=owner)
+    `owner` names this process in replica leases (default: host, pid and a random part). `keyring` seals
+    and opens the broker secrets (default: the one MONITOR_SECRET_KEY and friends give, if any)."""
+    keyring = keyring or keyring_from_env()
+    return SqlStore(await open_database(url, timeout_s=timeout_s, pool_size=pool_size), owner=owner,
+                    keyring=keyring)
 
 
 async def migrate_url(url: str) -> list[str]:

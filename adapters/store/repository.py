@@ -46,6 +46,7 @@ from adapters.store.rows import (
     exit_fills_from_json,
     exit_fills_json,
 )
+from adapters.store.secrets import NO_KEY, Keyring, SecretKeyError
 from adapters.store.values import money, utc
 
 S = TypeVar("S", BrokerOrder, BrokerPosition)
@@ -219,8 +220,10 @@ class SqlStore:
 
     def __init__(self, database: Database, now: Callable[[], datetime] = lambda: datetime.now(UTC),
                  owner: str | None = None, kept_rows: int = KEPT_ROWS,
-                 rerun_policy: RerunPolicy = RERUN_POLICY) -> None:
+                 rerun_policy: RerunPolicy = RERUN_POLICY, keyring: Keyring | None = None) -> None:
         self.database = database
+        self.keyring = keyring
+        """Seals the broker secrets this store writes and opens those it reads; None: it can do neither."""
         self.rerun_policy = rerun_policy
         self.dialect = database.dialect
         self._now = now
@@ -239,6 +242,17 @@ class SqlStore:
 
     def transaction(self) -> AbstractAsyncContextManager[Transaction]:
         return self.database.transaction()
+
+    def _keyring(self) -> Keyring:
+        if self.keyring is None:
+            raise SecretKeyError(NO_KEY)
+        return self.keyring
+
+    def _seal(self, value: str, account_id: int, column: str) -> str:
+        return self._keyring().seal(value, account_id, column) if value else ""
+
+    def _open(self, row: dict[str, Any], column: str) -> str:
+        return self._keyring().open(row[column], row["account_id"], column) if row[column] else ""
 
     def shared_reads(self) -> dict[str, tuple[int, int]]:
         """For each kind of shared read: (reads asked for, statements they took) so far."""
@@ -410,7 +424,9 @@ class SqlStore:
     async def _read_credentials(self, account_ids: Sequence[int]) -> dict[int, tuple[int, BrokerAccount]]:
         async with self.database.autocommit() as tx:
             rows = await tx.fetch_all("accounts/broker_accounts", account_ids, counts=(len(account_ids),))
-        return {row["account_id"]: (row.pop("user_id"), msgspec.convert(row, BrokerAccount)) for row in rows}
+        return {row["account_id"]: (row.pop("user_id"), msgspec.convert(
+            {**row, **{column: self._open(row, column) for column in ("token", "app_key", "secret_key")}},
+            BrokerAccount)) for row in rows}
 
     @rerun_when_aborted
     async def set_session_needed(self, user_id: int, account_id: int) -> None:
@@ -441,7 +457,8 @@ class SqlStore:
     @rerun_when_aborted
     async def set_account_token(self, user_id: int, account_id: int, token: str) -> None:
         async with self.database.autocommit() as tx:  # one idempotent UPDATE
-            if not await tx.execute("accounts/set_token", (token, self._now(), account_id, user_id)):
+            sealed = self._seal(token, account_id, "token")
+            if not await tx.execute("accounts/set_token", (sealed, self._now(), account_id, user_id)):
                 raise DatabaseError(f"account {account_id} is not an account of user {user_id}")
 
     # --- broker snapshot and FIFO history -----------------------------------------------------------
@@ -822,11 +839,17 @@ class SqlStore:
         app_key: str = "",
         secret_key: str = "",
     ) -> int:
+        """The new account's id; its keys are written sealed (SecretKeyError without a keyring)."""
         now = self._now()
+        if (app_key or secret_key) and self.keyring is None:
+            raise SecretKeyError(NO_KEY)
         async with self.transaction() as tx:
-            return await tx.insert(
-                "accounts/insert", (user_id, broker, base_url, client_id, app_key, secret_key, now, now)
-            )
+            account_id = await tx.insert("accounts/insert", (user_id, broker, base_url, client_id, now, now))
+            if app_key or secret_key:
+                await tx.execute("accounts/set_secrets", (self._seal(app_key, account_id, "app_key"),
+                                                          self._seal(secret_key, account_id, "secret_key"),
+                                                          "", now, account_id))
+            return account_id
 
     @rerun_when_aborted
     async def set_permissions(self, user_id: int, strategies: Sequence[str]) -> None:

@@ -13,6 +13,7 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "service.cli.migrate",
     "service.cli.users",
     "service.cli.accounts",
+    "service.cli.secrets",
     "service.cli.permissions",
     "service.cli.replay",
     "service.cli.audit",

@@ -7,12 +7,14 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import random
 import sys
 from pathlib import Path
 
 from actors.user_monitor.window import TradingWindow
 from adapters.broker.paper import run_paper_broker
+from adapters.store.secrets import Keyring, keyring_from_env
 from service.cli.stop_signal import StopSignal
 from service.config import CycleConfig
 from service.demo import REFUSAL_REASON, REFUSED_SYMBOL, STRATEGY, DemoMarket, DemoStrategy
@@ -44,7 +46,8 @@ def run_demo(args: argparse.Namespace) -> int:
     stop = StopSignal()
     try:
         service = Service(database_url=args.database, host="127.0.0.1", port=args.port,
-                          cycle=CycleConfig(interval_s=args.interval, window=TradingWindow(enabled=False)))
+                          cycle=CycleConfig(interval_s=args.interval, window=TradingWindow(enabled=False)),
+                          keyring=demo_keyring())
     except OSError as error:
         print(f"cannot serve on port {args.port}: {error.strerror}; choose another with --port", file=sys.stderr)
         return 2
@@ -81,6 +84,12 @@ def run_demo(args: argparse.Namespace) -> int:
         service.close(drain_deadline_s=15)
     print("Demo stopped.", flush=True)
     return 0
+
+
+def demo_keyring() -> Keyring:
+    """MONITOR_SECRET_KEY's keyring when set, else a key of this run only: the demo's accounts are new at
+    each start, so nothing sealed under it is needed again."""
+    return keyring_from_env() or Keyring(current=os.urandom(32))
 
 
 async def _refuse_symbol(service: Service, paper_url: str) -> None:

@@ -14,9 +14,10 @@ from pathlib import Path
 
 from tests.alerts.endpoints import WEBHOOK_PATH, AlertEndpoints
 from tests.cycle.conftest import wait_for
+from tests.secret_key import SECRET_KEY_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
-ENV = {"MONITOR_NO_BOOTSTRAP": "1", "PATH": "/usr/bin:/bin"}
+ENV = {"MONITOR_NO_BOOTSTRAP": "1", "PATH": "/usr/bin:/bin", **SECRET_KEY_ENV}
 TOKEN = "7770007:AAG-serve-bot-token-SECRET"
 
 

@@ -20,6 +20,7 @@ import pytest
 from adapters.broker.paper import run_paper_broker
 from adapters.store.factory import connect_store, migrate_url
 from service.io_loop import IoLoop
+from tests.secret_key import SECRET_KEY_ENV
 from tests.storage.conftest import mysql_server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,7 +32,8 @@ class Replica:
         self.process = subprocess.Popen(
             [sys.executable, str(ROOT / "run.py"), "serve", "--config", str(config)],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=config.parent,
-            env={"MONITOR_NO_BOOTSTRAP": "1", "PATH": "/usr/bin:/bin", "MONITOR_DATABASE_URL": database_url})
+            env={"MONITOR_NO_BOOTSTRAP": "1", "PATH": "/usr/bin:/bin", **SECRET_KEY_ENV,
+                 "MONITOR_DATABASE_URL": database_url})
         self.url = self.process.stdout.readline().strip().removeprefix("Serving on ")
         assert self.url.startswith("http://"), self.url
         self.frames: list[tuple[float, dict]] = []

@@ -2,8 +2,9 @@
 users and accounts made through the admin CLI with unique known secrets, cycles run against a paper broker
 process that accepts only those secrets, a session expiry and its renewal, faulted and successful orders;
 then every byte it wrote is scanned — the CLI's output, the service's stdout and stderr, every
-`monitor_events` payload, every WebSocket frame received and every HTTP API answer — for the secret keys,
-every broker session token the accounts ever held, and the API tokens.
+`monitor_events` payload, every WebSocket frame received, every HTTP API answer and a dump of the whole
+database (keys and session tokens are stored sealed) — for the secret keys, every broker session token the
+accounts ever held, and the API tokens.
 
 The one place a secret is shown by design is excluded, exactly: the `API token (shown once ...)` line that
 `users add` prints to hand the token over."""
@@ -22,15 +23,18 @@ from pathlib import Path
 
 import aiohttp
 
+from adapters.store.secrets import Keyring, decode_key
+from tests.secret_key import SECRET_KEY_ENV
+
 ROOT = Path(__file__).resolve().parents[2]
-ENV = {"MONITOR_NO_BOOTSTRAP": "1", "PATH": "/usr/bin:/bin"}
+ENV = {"MONITOR_NO_BOOTSTRAP": "1", "PATH": "/usr/bin:/bin", **SECRET_KEY_ENV}
 ORDER = {"strategy": "s", "symbol": "SBIN", "exchange_segment": "NSECM", "instrument_id": 3045, "side": "BUY",
          "quantity": 5, "entry_type": "MARKET", "sl_stop_price": "700", "tp_price": "900"}
 
 
-def cli(*args: str) -> str:
+def cli(*args: str, **env: str) -> str:
     result = subprocess.run([sys.executable, str(ROOT / "run.py"), *args], capture_output=True, text=True,
-                            env=ENV, timeout=60)
+                            env={**ENV, **env}, timeout=60)
     assert result.returncode == 0, result.stderr
     return result.stdout + result.stderr
 
@@ -68,8 +72,12 @@ class Session:
 
 
 def session_tokens(db: Path) -> set[str]:
+    """The accounts' session tokens, opened with the tests' key (the database holds them sealed only)."""
+    keyring = Keyring(current=decode_key(SECRET_KEY_ENV["MONITOR_SECRET_KEY"]))
     with sqlite3.connect(db) as connection:
-        return {row[0] for row in connection.execute("SELECT token FROM accounts") if row[0]}
+        rows = connection.execute("SELECT id, token, token_sealed FROM accounts").fetchall()
+    assert not any(token for _, token, _ in rows), "a session token stored in clear"
+    return {keyring.open(sealed, account_id, "token") for account_id, _, sealed in rows if sealed}
 
 
 def test_no_secret_key_session_token_or_api_token_appears_in_anything_the_service_wrote(tmp_path):
@@ -87,7 +95,8 @@ def test_no_secret_key_session_token_or_api_token_appears_in_anything_the_servic
     written.append(added.replace(token_line, ""))
     for client_id, key in keys.items():
         written.append(cli("accounts", "add", "--user", "alice", "--broker", "paper", "--base-url", paper_url,
-                           "--client-id", client_id, "--app-key", client_id, "--secret-key", key, "--database", url))
+                           "--client-id", client_id, "--app-key-env", "APP_KEY", "--secret-key-env", "SECRET_KEY",
+                           "--database", url, APP_KEY=client_id, SECRET_KEY=key))
     config = tmp_path / "monitor.toml"
     config.write_text(f'database_url = "{url}"\n[server]\nport = 0\n[cycle]\ninterval_s = 3600\n'
                       '[cycle.window]\nenabled = false\n[logging]\nlevel = "DEBUG"\n')
@@ -128,9 +137,11 @@ def test_no_secret_key_session_token_or_api_token_appears_in_anything_the_servic
         paper.wait(timeout=30)
     with sqlite3.connect(db) as connection:
         payloads = [row[0] for row in connection.execute("SELECT payload FROM monitor_events")]
+        database = "\n".join(connection.iterdump())
     assert len(tokens) >= 3, "expected a first session per account and a renewed one"
     everything = {"cli": "\n".join(written), "stdout": out, "stderr": (tmp_path / "serve.err").read_text(),
-                  "events": "\n".join(payloads), "frames and answers": "\n".join(client.seen)}
+                  "events": "\n".join(payloads), "frames and answers": "\n".join(client.seen),
+                  "the database dump": database}
     assert "session_needed" in everything["frames and answers"] and len(payloads) > 50
     forbidden = {**{f"secret key of {cid}": key for cid, key in keys.items()},
                  **{f"session token {t[:4]}...": t for t in tokens}, "API token": api_token}

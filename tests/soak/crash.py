@@ -26,10 +26,11 @@ from typing import Any
 import aiohttp
 
 from adapters.store.factory import connect_store, migrate_url
+from tests.secret_key import SECRET_KEY_ENV
 from tests.soak.invariants import finished_cycles_since
 
 ROOT = Path(__file__).resolve().parents[2]
-ENV = {"MONITOR_NO_BOOTSTRAP": "1", "PATH": "/usr/bin:/bin"}
+ENV = {"MONITOR_NO_BOOTSTRAP": "1", "PATH": "/usr/bin:/bin", **SECRET_KEY_ENV}
 ENTRY_PRICES = {"SBIN": (3045, "800.00"), "INFY": (1594, "1500.00")}
 
 

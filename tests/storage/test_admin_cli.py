@@ -1,6 +1,7 @@
 """The admin commands, run as a person would (`python3 run.py ...`): the API token is printed once and
-only its hash stored; app and secret keys are stored but never printed back; on a database without the
-schema (or part of it) each says to run `migrate` first, exits 1 and writes nothing."""
+only its hash stored; app and secret keys (from environment variables) are stored but never printed back;
+on a database without the schema (or part of it) each says to run `migrate` first, exits 1 and writes
+nothing."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ def run_py(*args: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=120,
         cwd=ROOT,
-        env={**os.environ, "MONITOR_NO_BOOTSTRAP": "1"},
+        env={**os.environ, "MONITOR_NO_BOOTSTRAP": "1", "XTS_APP_KEY": APP_KEY, "XTS_SECRET_KEY": SECRET_KEY},
     )
 
 
@@ -49,10 +50,10 @@ async def test_users_accounts_and_permissions_from_the_command_line(database_url
         "https://ttblaze.example",
         "--client-id",
         "CL1",
-        "--app-key",
-        APP_KEY,
-        "--secret-key",
-        SECRET_KEY,
+        "--app-key-env",
+        "XTS_APP_KEY",
+        "--secret-key-env",
+        "XTS_SECRET_KEY",
         "--database",
         database_url,
     )
@@ -107,10 +108,10 @@ async def test_an_account_for_an_unknown_user_is_refused_without_echoing_its_key
         "http://127.0.0.1:1",
         "--client-id",
         "X",
-        "--app-key",
-        APP_KEY,
-        "--secret-key",
-        SECRET_KEY,
+        "--app-key-env",
+        "XTS_APP_KEY",
+        "--secret-key-env",
+        "XTS_SECRET_KEY",
         "--database",
         database_url,
     )
@@ -126,7 +127,7 @@ ADMIN_COMMANDS = [
     ("users", "list"),
     ("users", "disable", "alice"),
     ("accounts", "add", "--user", "alice", "--broker", "paper", "--base-url", "http://127.0.0.1:1",
-     "--client-id", "X", "--app-key", APP_KEY, "--secret-key", SECRET_KEY),
+     "--client-id", "X", "--app-key-env", "XTS_APP_KEY", "--secret-key-env", "XTS_SECRET_KEY"),
     ("accounts", "list"),
     ("permissions", "set", "alice", "--off"),
 ]

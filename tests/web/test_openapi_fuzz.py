@@ -22,6 +22,7 @@ from schemathesis import checks
 from adapters.broker.paper import run_paper_broker
 from adapters.store.factory import connect_store, migrate_url
 from service.io_loop import IoLoop
+from tests.secret_key import SECRET_KEY_ENV
 from tests.storage.conftest import fresh_mysql_url  # noqa: F401 - fixture
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,7 +59,8 @@ def serving(fresh_mysql_url: str, tmp_path: Path) -> Iterator[Serving]:  # noqa:
         process = subprocess.Popen(
             [sys.executable, str(ROOT / "run.py"), "serve", "--config", str(config)], stdout=subprocess.PIPE,
             stderr=log, text=True, cwd=tmp_path,
-            env={"MONITOR_NO_BOOTSTRAP": "1", "PATH": "/usr/bin:/bin", "MONITOR_DATABASE_URL": fresh_mysql_url})
+            env={"MONITOR_NO_BOOTSTRAP": "1", "PATH": "/usr/bin:/bin", **SECRET_KEY_ENV,
+                 "MONITOR_DATABASE_URL": fresh_mysql_url})
         try:
             line = process.stdout.readline()
             assert line.startswith("Serving on "), (tmp_path / "serve.log").read_text()

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from actors.pnl_calculator import fifo
+from tests.secret_key import SECRET_KEY_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
-ENV = {"MONITOR_NO_BOOTSTRAP": "1", "PATH": "/usr/bin:/bin"}
+ENV = {"MONITOR_NO_BOOTSTRAP": "1", "PATH": "/usr/bin:/bin", **SECRET_KEY_ENV}
 
 
 def serve(config: Path, **env: str) -> subprocess.Popen:

@@ -21,10 +21,11 @@ import pytest
 
 from adapters.broker.paper import run_paper_broker
 from adapters.store.factory import connect_store, migrate_url
+from tests.secret_key import SECRET_KEY_ENV
 from tests.storage.conftest import require_mysql
 
 ROOT = Path(__file__).resolve().parents[2]
-ENV = {"MONITOR_NO_BOOTSTRAP": "1", "PATH": "/usr/bin:/bin"}
+ENV = {"MONITOR_NO_BOOTSTRAP": "1", "PATH": "/usr/bin:/bin", **SECRET_KEY_ENV}
 SECRET_KEY = "s3cret-key-41c9"
 FAILURE_LOGGER = "actors.user_monitor.failure_log"
 

@@ -1,0 +1,186 @@
+"""Broker secrets at rest, on SQLite and MariaDB: after accounts are added with known keys and a session
+token, no table of the database holds any of them in clear (every row, every column, as text); the store
+reads them back; a value copied to another account does not open; values written in clear before migration
+010 are sealed by `reseal_all`; rotation to a new key end to end; and the check `serve` makes."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pymysql
+import pytest
+
+from adapters.store.account_secrets import SecretsState, refusal, reseal_all, secrets_state
+from adapters.store.factory import open_database
+from adapters.store.migrations import migrate
+from adapters.store.repository import SqlStore
+from adapters.store.secrets import Keyring, SecretKeyError, key_id
+from adapters.store.url import parse_database_url
+from tests.storage.conftest import T0
+from tests.storage.test_migrations import migrate_up_to
+
+KEY_A = bytes(range(32))
+KEY_B = bytes(range(100, 132))
+SECRETS = {
+    "ALPHA": ("app-key-alpha-1f3e", "secret-key-alpha-9c2d", "session-token-alpha-77aa"),
+    "BETA": ("app-key-beta-5b6c", "secret-key-beta-0e1f", "session-token-beta-44bb"),
+}
+
+
+def dump(url: str) -> list[str]:
+    """Every value of every row of every table, as text."""
+    parsed = parse_database_url(url)
+    if parsed.dialect == "sqlite":
+        with sqlite3.connect(parsed.database) as conn:
+            tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+            return [str(v) for t in tables for row in conn.execute(f'SELECT * FROM "{t}"') for v in row]
+    conn = pymysql.connect(host=parsed.host, port=parsed.port, user=parsed.user, password=parsed.password,
+                           database=parsed.database)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SHOW TABLES")
+            tables = [r[0] for r in cur.fetchall()]
+            values = []
+            for table in tables:
+                cur.execute(f"SELECT * FROM `{table}`")
+                values += [v.decode("latin-1") if isinstance(v, bytes) else str(v) for row in cur.fetchall()
+                           for v in row]
+            return values
+    finally:
+        conn.close()
+
+
+def clear_secrets_in(url: str) -> list[str]:
+    text = "\n".join(dump(url))
+    return [secret for triple in SECRETS.values() for secret in triple if secret in text]
+
+
+async def add_accounts(store: SqlStore) -> tuple[int, dict[str, int]]:
+    user_id, _ = await store.add_user("alice")
+    ids = {}
+    for client, (app_key, secret_key, token) in SECRETS.items():
+        ids[client] = await store.add_account(user_id, "xts", "http://127.0.0.1:9000", client,
+                                              app_key=app_key, secret_key=secret_key)
+        await store.set_account_token(user_id, ids[client], token)
+    return user_id, ids
+
+
+async def read_back(store: SqlStore, user_id: int, ids: dict[str, int]) -> dict[str, tuple[str, str, str]]:
+    accounts = await store.broker_accounts(user_id, list(ids.values()))
+    return {a.client_id: (a.app_key, a.secret_key, a.token) for a in accounts}
+
+
+async def test_no_table_holds_a_secret_in_clear_and_the_store_reads_them_back(database_url):
+    database = await open_database(database_url)
+    store = SqlStore(database, now=lambda: T0, keyring=Keyring(current=KEY_A))
+    try:
+        await migrate(database)
+        user_id, ids = await add_accounts(store)
+        assert await read_back(store, user_id, ids) == SECRETS
+        state = await secrets_state(database)
+        assert (state.accounts, state.clear, dict(state.sealed_by_key)) == (2, 0, {key_id(KEY_A): 6})
+        assert refusal(state, Keyring(current=KEY_A)) is None
+    finally:
+        await store.close()
+    assert clear_secrets_in(database_url) == []
+    assert sum(value.startswith(f"enc:v1:{key_id(KEY_A)}:") for value in dump(database_url)) == 6
+
+
+async def test_a_value_copied_to_another_account_does_not_open(database_url):
+    database = await open_database(database_url)
+    store = SqlStore(database, now=lambda: T0, keyring=Keyring(current=KEY_A))
+    try:
+        await migrate(database)
+        user_id, ids = await add_accounts(store)
+        async with database.transaction() as tx:
+            alpha = {row["id"]: row for row in await tx.fetch_all("accounts/secrets")}[ids["ALPHA"]]
+            await tx.execute_ddl(f"UPDATE accounts SET token_sealed = '{alpha['token_sealed']}' "
+                                 f"WHERE id = {ids['BETA']}", "copy a sealed token to another account")
+        assert await read_back(store, user_id, {"ALPHA": ids["ALPHA"]}) == {"ALPHA": SECRETS["ALPHA"]}
+        with pytest.raises(SecretKeyError, match=f"account {ids['BETA']} token does not open"):
+            await store.broker_accounts(user_id, [ids["BETA"]])
+    finally:
+        await store.close()
+
+
+async def test_without_a_keyring_keys_are_refused_and_nothing_is_written(database_url):
+    database = await open_database(database_url)
+    store = SqlStore(database, now=lambda: T0)
+    try:
+        await migrate(database)
+        user_id, _ = await store.add_user("alice")
+        with pytest.raises(SecretKeyError, match="no secret key: set MONITOR_SECRET_KEY"):
+            await store.add_account(user_id, "xts", "http://127.0.0.1:9000", "C1", app_key="k", secret_key="s")
+        assert await store.list_accounts() == []
+        keyless = await store.add_account(user_id, "paper", "http://127.0.0.1:9000", "C2")
+        with pytest.raises(SecretKeyError, match="no secret key"):
+            await store.set_account_token(user_id, keyless, "session-token")
+        state = await secrets_state(database)
+        assert refusal(state, None) == "1 broker account(s) are stored and no secret key: set MONITOR_SECRET_KEY " \
+            "(base64 of 32 bytes; `run.py secrets new-key` prints one) or MONITOR_SECRET_KEY_FILE"
+    finally:
+        await store.close()
+
+
+def test_serve_needs_no_key_before_the_first_account():
+    assert refusal(SecretsState(accounts=0, clear=0, sealed_by_key={}), None) is None
+
+
+async def test_values_in_clear_from_before_010_are_sealed_by_reseal_all(database_url):
+    database = await open_database(database_url)
+    ring = Keyring(current=KEY_A)
+    store = SqlStore(database, now=lambda: T0, keyring=ring)
+    try:
+        await migrate_up_to(database, 9)
+        user_id, _ = await store.add_user("alice")
+        async with database.transaction() as tx:
+            for client, (app_key, secret_key, token) in SECRETS.items():
+                await tx.execute_ddl(
+                    "INSERT INTO accounts (user_id, broker, base_url, client_id, app_key, secret_key, token, "
+                    f"created_at, updated_at) VALUES ({user_id}, 'xts', 'http://127.0.0.1:9000', '{client}', "
+                    f"'{app_key}', '{secret_key}', '{token}', '2026-01-05 04:00:00', '2026-01-05 04:00:00')",
+                    "an account of 009")
+        assert await migrate(database) == ["010_sealed_secrets"]
+        state = await secrets_state(database)
+        assert (state.clear, dict(state.sealed_by_key)) == (6, {})
+        assert "6 broker secret(s) are stored in clear" in refusal(state, ring)
+        assert len(clear_secrets_in(database_url)) == 6
+
+        assert await reseal_all(database, ring, T0) == 6
+        assert await reseal_all(database, ring, T0) == 0, "values sealed under the current key stay as they are"
+
+        assert clear_secrets_in(database_url) == []
+        assert refusal(await secrets_state(database), ring) is None
+        ids = {a.client_id: a.id for a in await store.list_accounts()}
+        assert await read_back(store, user_id, ids) == SECRETS
+    finally:
+        await store.close()
+
+
+async def test_rotation_reseals_every_value_under_the_new_key(database_url):
+    database = await open_database(database_url)
+    old = SqlStore(database, now=lambda: T0, keyring=Keyring(current=KEY_A))
+    try:
+        await migrate(database)
+        user_id, ids = await add_accounts(old)
+        sealed_before = [v for v in dump(database_url) if v.startswith("enc:")]
+        rotating = Keyring(current=KEY_B, older=(KEY_A,))
+
+        assert await reseal_all(database, rotating, T0) == 6
+
+        state = await secrets_state(database)
+        assert dict(state.sealed_by_key) == {key_id(KEY_B): 6}
+        assert not set(sealed_before) & set(dump(database_url))
+        assert clear_secrets_in(database_url) == []
+        new = SqlStore(database, keyring=Keyring(current=KEY_B))
+        assert await read_back(new, user_id, ids) == SECRETS
+        assert refusal(state, Keyring(current=KEY_A)) == (
+            f"stored secrets are sealed under key(s) {key_id(KEY_B)}, not in the keyring (given: {key_id(KEY_A)}); "
+            "give that key as MONITOR_SECRET_KEY or, while rotating, in MONITOR_SECRET_OLD_KEYS")
+        with pytest.raises(SecretKeyError, match=f"sealed under key {key_id(KEY_B)}, which is not in the keyring"):
+            await old.broker_accounts(user_id, list(ids.values()))
+        with pytest.raises(SecretKeyError, match="not in the keyring"):
+            await reseal_all(database, Keyring(current=bytes(32)), T0)
+        assert dict((await secrets_state(database)).sealed_by_key) == {key_id(KEY_B): 6}, "a failed run writes nothing"
+    finally:
+        await old.close()
