@@ -127,7 +127,10 @@ class ServerConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     """Interface to listen on; 0.0.0.0 in a container."""
     port: int = 8080
     allowed_origins: tuple[str, ...] = ()
-    """Browser origins allowed to open the WebSocket besides the server's own; "*" allows any."""
+    """Browser origins allowed to open the WebSocket besides `public_origin`; "*" allows any."""
+    public_origin: str = ""
+    """The origin browsers reach the server at, e.g. "https://monitor.example" behind a proxy; empty: the
+    bound "http://host:port". A request's Host header is never trusted for it."""
     heartbeat_s: float = 30.0
     """A WebSocket client that answers no ping for this long is dropped."""
     max_frame_bytes: int = 64 * 1024

@@ -16,6 +16,7 @@ from aiohttp import web
 
 from adapters.web.access import AccessWatch
 from adapters.web.app import create_app
+from adapters.web.auth import Origins
 from adapters.web.context import WebContext, WebSettings
 from adapters.web.hub import Hub
 from adapters.web.rate_limit import RateLimiter
@@ -50,10 +51,12 @@ class Service:
                               db_statements=runtime.db_statements)
         self.leases = LeaseKeeper(runtime.store, runtime.system, self.hub, cycle.interval_s)
         self.access = AccessWatch(runtime.store, self.hub, settings.heartbeat_s)
+        origins = Origins(settings.allowed_origins, settings.public_origin)
         context = WebContext(store=runtime.store, event_log=runtime.event_log, broker=runtime.broker,
                              http=runtime.http, system=runtime.system, leases=self.leases, hub=self.hub,
                              clock=runtime.clock,
                              metrics=runtime.metrics, interval_s=cycle.interval_s, settings=settings,
+                             origins=origins,
                              batch_limiter=RateLimiter(settings.batch_requests_per_minute, 60.0),
                              cycle_limiter=RateLimiter(1, settings.manual_cycle_every_s),
                              kill_switch_observers=(runtime.alerts.kill_switch_turned,) if runtime.alerts else ())
@@ -69,6 +72,7 @@ class Service:
             raise
         bound_port = self._runner.addresses[0][1]
         self.url = f"http://{host}:{bound_port}"
+        origins.public = settings.public_origin or self.url
 
     def _announce_cycle_start(self, event: Event) -> None:
         if isinstance(event, CycleStarted):

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from adapters.broker.port import Broker
 from adapters.store.port import EventLog, Store
+from adapters.web.auth import Origins
 from adapters.web.hub import Hub
 from adapters.web.rate_limit import RateLimiter
 from service.actor_system import MonitoringSystem
@@ -25,7 +26,10 @@ class WebSettings:
     max_frame_bytes: int = 64 * 1024
     """A larger client frame closes the connection (1009)."""
     allowed_origins: tuple[str, ...] = ()
-    """Origins (besides the server's own) allowed to open the WebSocket; `*` allows any."""
+    """Origins (besides `public_origin`) allowed to open the WebSocket; `*` allows any."""
+    public_origin: str = ""
+    """The origin browsers reach the server at (`https://monitor.example`); empty: the bound
+    `http://host:port`. Never taken from a request's Host header."""
     batch_requests_per_minute: int = 30
     """`POST /api/algo-place-batch-orders` calls allowed per user per minute."""
     manual_cycle_every_s: float = 10.0
@@ -45,6 +49,8 @@ class WebContext:
     metrics: Metrics
     interval_s: float
     settings: WebSettings
+    origins: Origins
+    """The browser origins allowed to open the WebSocket."""
     batch_limiter: RateLimiter
     cycle_limiter: RateLimiter
     """One manual cycle per user per `manual_cycle_every_s`."""

@@ -12,7 +12,7 @@ from aiohttp import WSMsgType, web
 
 from adapters.store.repository import hash_token
 from adapters.web import kill_switch
-from adapters.web.auth import authenticated_user, bearer_token, check_origin
+from adapters.web.auth import authenticated_user, bearer_token
 from adapters.web.context import CONTEXT, WebContext
 from messages.frames import (
     ClientFrame,
@@ -37,7 +37,7 @@ _encoder = msgspec.json.Encoder()
 async def websocket(request: web.Request) -> web.WebSocketResponse:
     context = request.app[CONTEXT]
     user_id = await authenticated_user(request, context.store)
-    check_origin(request, context.settings.allowed_origins)
+    context.origins.check(request)
     socket = web.WebSocketResponse(heartbeat=context.settings.heartbeat_s,
                                    max_msg_size=context.settings.max_frame_bytes)
     await socket.prepare(request)
