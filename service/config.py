@@ -140,9 +140,12 @@ class ServerConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     manual_cycle_every_s: float = 10.0
     """A user's `run_cycle` frames start at most one cycle this often; one sooner gets an error frame and
     writes nothing."""
+    readiness_cache_s: float = 5.0
+    """`/readyz` checks the database and every broker in use at most this often; calls between share the
+    answer."""
 
     def __post_init__(self) -> None:
-        _require_positive(self, "manual_cycle_every_s")
+        _require_positive(self, "manual_cycle_every_s", "readiness_cache_s")
 
 
 class LoggingConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

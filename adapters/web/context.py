@@ -34,6 +34,8 @@ class WebSettings:
     """`POST /api/algo-place-batch-orders` calls allowed per user per minute."""
     manual_cycle_every_s: float = 10.0
     """A user's manual cycles (`run_cycle`, and the cycle a pause starts) start at most this often."""
+    readiness_cache_s: float = 5.0
+    """`/readyz` checks the database and the brokers at most this often; calls between share the answer."""
 
 
 @dataclass(frozen=True, kw_only=True)
