@@ -1,5 +1,6 @@
 """Logging set-up: human text, or JSON lines carrying the structured fields (user_id, cycle_id, step,
-account_id, connection_id, error_kind) that callers pass in `extra`. Nothing here ever formats a secret.
+account_id, connection_id, error_kind, request_id) that callers pass in `extra`. Nothing here ever formats a
+secret.
 
 APScheduler's routine INFO lines (each tick job's "Running job" and "executed successfully", each job added
 or removed, the scheduler started or shut down) are logged at DEBUG, so a service at INFO is not drowned in
@@ -18,7 +19,7 @@ import logging
 import re
 from datetime import UTC, datetime
 
-STRUCTURED_FIELDS = ("user_id", "cycle_id", "step", "account_id", "connection_id", "error_kind")
+STRUCTURED_FIELDS = ("user_id", "cycle_id", "step", "account_id", "connection_id", "error_kind", "request_id")
 ROUTINE_INFO_LOGGERS = ("apscheduler.",)
 AIOHTTP_LOGGERS = ("aiohttp.access", "aiohttp.client", "aiohttp.internal", "aiohttp.server", "aiohttp.web",
                    "aiohttp.websocket")

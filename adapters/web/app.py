@@ -8,6 +8,7 @@ from aiohttp import web
 
 from adapters.web import api, openapi
 from adapters.web.context import CONTEXT, WebContext
+from adapters.web.error_answers import json_errors
 from adapters.web.idempotency import IDEMPOTENCY, IdempotencyKeys
 from adapters.web.readiness import READINESS, Readiness
 from adapters.web.ws import websocket
@@ -26,7 +27,7 @@ async def favicon(request: web.Request) -> web.FileResponse:
 
 
 def create_app(context: WebContext) -> web.Application:
-    app = web.Application(client_max_size=1024 * 1024)
+    app = web.Application(client_max_size=1024 * 1024, middlewares=[json_errors])
     app[CONTEXT] = context
     app[IDEMPOTENCY] = IdempotencyKeys(context.store)
     app[READINESS] = Readiness(context.settings.readiness_cache_s)

@@ -1,6 +1,7 @@
 """`GET /ws`: a user's live connection. Authenticated before the upgrade; the first connection of a user
 starts the user's monitor, the last one to close stops it (through the Supervisor). Client frames are
-validated; a malformed one is answered with an `error` frame and the connection stays up."""
+validated; a malformed one is answered with an `error` frame and the connection stays up. A failure once
+upgraded closes the connection with 1011 (`database unavailable` or `internal error`), logged."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import uuid
 import msgspec
 from aiohttp import WSMsgType, web
 
+from adapters.errors import DatabaseError
 from adapters.store.repository import hash_token
 from adapters.web import kill_switch
 from adapters.web.auth import authenticated_user, bearer_token
@@ -57,6 +59,14 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
                 await _on_frame(context, socket, user_id, message.data)
             elif message.type == WSMsgType.BINARY:
                 await _send(socket, ErrorFrame(message="binary frames are not accepted; send JSON text"))
+    except DatabaseError as error:  # after the upgrade: a close code, not the middleware's HTTP answer
+        log.warning("closing a client, the database failed: %s", error.message,
+                    extra={"user_id": user_id, "connection_id": connection_id, "error_kind": error.kind.value})
+        await socket.close(code=1011, message=b"database unavailable")
+    except Exception:
+        log.exception("closing a client after an unexpected error",
+                      extra={"user_id": user_id, "connection_id": connection_id})
+        await socket.close(code=1011, message=b"internal error")
     finally:
         context.hub.remove(user_id, connection_id)
         await context.leases.client_left(user_id)
