@@ -140,12 +140,18 @@ class ServerConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     manual_cycle_every_s: float = 10.0
     """A user's `run_cycle` frames start at most one cycle this often; one sooner gets an error frame and
     writes nothing."""
+    max_connections_per_user: int = 10
+    """WebSocket connections one user may hold; one more gets HTTP 429 before the upgrade."""
+    max_send_buffer_bytes: int = 1024 * 1024
+    """Bytes a WebSocket connection may leave unsent (a client not reading); a frame that would pass it
+    closes that connection with code 4408."""
     readiness_cache_s: float = 5.0
     """`/readyz` checks the database and every broker in use at most this often; calls between share the
     answer."""
 
     def __post_init__(self) -> None:
-        _require_positive(self, "manual_cycle_every_s", "readiness_cache_s")
+        _require_positive(self, "manual_cycle_every_s", "readiness_cache_s", "max_connections_per_user",
+                          "max_send_buffer_bytes")
 
 
 class LoggingConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -40,12 +40,12 @@ class Service:
                  rules: OrderRulesConfig | None = None, broker: BrokerConfig | None = None,
                  database: DatabaseConfig | None = None, web_settings: WebSettings | None = None,
                  alerts: AlertsConfig | None = None) -> None:
-        self.hub = Hub()
+        settings = web_settings or WebSettings()
+        self.hub = Hub(settings.max_connections_per_user, settings.max_send_buffer_bytes)
         self.runtime = Runtime(database_url=database_url, notifier=self.hub, cycle=cycle, rules=rules,
                                broker=broker, database=database, event_observers=(self._announce_cycle_start,),
                                alerts=alerts)
         runtime = self.runtime
-        settings = web_settings or WebSettings()
         runtime.metrics.watch(monitored_users=lambda: len(runtime.system.registry.user_ids()),
                               event_log_lag=lambda: runtime.event_log.lag().pending,
                               db_statements=runtime.db_statements)

@@ -34,6 +34,10 @@ class WebSettings:
     """`POST /api/algo-place-batch-orders` calls allowed per user per minute."""
     manual_cycle_every_s: float = 10.0
     """A user's manual cycles (`run_cycle`, and the cycle a pause starts) start at most this often."""
+    max_connections_per_user: int = 10
+    """A user's WebSocket connections; one more gets 429 before the upgrade."""
+    max_send_buffer_bytes: int = 1024 * 1024
+    """Bytes a connection may leave unsent; a frame that would pass it drops the connection (code 4408)."""
     readiness_cache_s: float = 5.0
     """`/readyz` checks the database and the brokers at most this often; calls between share the answer."""
 

@@ -1,6 +1,7 @@
 """`GET /ws`: a user's live connection. Authenticated before the upgrade; the first connection of a user
 starts the user's monitor, the last one to close stops it (through the Supervisor). Client frames are
-validated; a malformed one is answered with an `error` frame and the connection stays up. A failure once
+validated; a malformed one is answered with an `error` frame and the connection stays up. A user already
+holding `max_connections_per_user` connections gets 429 (JSON) before the upgrade. A failure once
 upgraded closes the connection with 1011 (`database unavailable` or `internal error`), logged."""
 
 from __future__ import annotations
@@ -40,11 +41,20 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     context = request.app[CONTEXT]
     user_id = await authenticated_user(request, context.store)
     context.origins.check(request)
+    if not context.hub.reserve(user_id):
+        raise web.HTTPTooManyRequests(
+            text=_encoder.encode({"error": f"too many connections: at most {context.hub.max_connections_per_user} "
+                                           "WebSockets per user; close one first"}).decode(),
+            content_type="application/json")
     socket = web.WebSocketResponse(heartbeat=context.settings.heartbeat_s,
                                    max_msg_size=context.settings.max_frame_bytes)
-    await socket.prepare(request)
+    try:
+        await socket.prepare(request)
+    finally:
+        context.hub.unreserve(user_id)
     connection_id = uuid.uuid4().hex
-    context.hub.add(user_id, connection_id, socket, hash_token(bearer_token(request) or ""), held=True)
+    context.hub.add(user_id, connection_id, socket, hash_token(bearer_token(request) or ""), held=True,
+                    transport=request.transport)
     log.info("client connected", extra={"user_id": user_id, "connection_id": connection_id})
     try:
         monitoring = await context.leases.client_joined(user_id)
