@@ -24,13 +24,16 @@ ORDER = {"strategy": "s", "symbol": "RELIANCE", "exchange_segment": "NSECM", "in
          "quantity": 5, "entry_type": "MARKET", "sl_stop_price": "700", "tp_price": "900"}
 
 
+async def renamed(served: Served, tables: tuple[str, ...], away: bool) -> None:
+    """`tables` renamed away (to `<table>_gone`), or back."""
+    async with served.store.database.transaction() as tx:
+        for table in tables:
+            old, new = (table, f"{table}_gone") if away else (f"{table}_gone", table)
+            await tx.execute_ddl(f"ALTER TABLE {old} RENAME TO {new}", "the test's rename")
+
+
 def rename(served: Served, tables: tuple[str, ...], away: bool) -> None:
-    async def run() -> None:
-        async with served.store.database.transaction() as tx:
-            for table in tables:
-                old, new = (table, f"{table}_gone") if away else (f"{table}_gone", table)
-                await tx.execute_ddl(f"ALTER TABLE {old} RENAME TO {new}", "the test's rename")
-    served.io.call(run())
+    served.io.call(renamed(served, tables, away))
 
 
 def raw(served: Served, method: str, path: str, token: str | None = None,
@@ -133,3 +136,24 @@ def test_an_unexpected_exception_answers_500_json_and_logs_its_traceback_with_th
     assert "RuntimeError: a bug in a handler" in logging.Formatter().formatException(line.exc_info)
     assert refused_answer[:3] == (409, "text/plain", "chosen by the handler")  # a handler's answer, unchanged
     assert absent_answer[0] == 404 and absent_answer[3] is None
+
+
+def test_a_websocket_whose_database_fails_after_the_upgrade_is_closed_with_1011(served: Served, caplog):
+    user_id, token, _ = served.user("alice", "A1")
+
+    async def run() -> int | None:
+        async with aiohttp.ClientSession() as session, session.ws_connect(f"{served.url}/ws?token={token}") as ws:
+            assert (await ws.receive_json())["type"] == "hello"
+            await renamed(served, ("accounts",), away=True)
+            await ws.send_json({"type": "subscribe"})  # its snapshots read the accounts
+            async for _ in ws:
+                pass
+            return ws.close_code
+    with caplog.at_level(logging.WARNING, logger="adapters.web.ws"):
+        try:
+            close_code = served.io.call(run())
+        finally:
+            rename(served, ("accounts",), away=False)
+    assert close_code == 1011
+    [line] = [r for r in caplog.records if r.name == "adapters.web.ws" and r.levelname == "WARNING"]
+    assert line.getMessage().startswith("closing a client, the database failed: ") and line.user_id == user_id
