@@ -127,7 +127,10 @@ class ServerConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     """Interface to listen on; 0.0.0.0 in a container."""
     port: int = 8080
     allowed_origins: tuple[str, ...] = ()
-    """Browser origins allowed to open the WebSocket besides the server's own; "*" allows any."""
+    """Browser origins allowed to open the WebSocket besides `public_origin`; "*" allows any."""
+    public_origin: str = ""
+    """The origin browsers reach the server at, e.g. "https://monitor.example" behind a proxy; empty: the
+    bound "http://host:port". A request's Host header is never trusted for it."""
     heartbeat_s: float = 30.0
     """A WebSocket client that answers no ping for this long is dropped."""
     max_frame_bytes: int = 64 * 1024
@@ -137,9 +140,18 @@ class ServerConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     manual_cycle_every_s: float = 10.0
     """A user's `run_cycle` frames start at most one cycle this often; one sooner gets an error frame and
     writes nothing."""
+    max_connections_per_user: int = 10
+    """WebSocket connections one user may hold; one more gets HTTP 429 before the upgrade."""
+    max_send_buffer_bytes: int = 1024 * 1024
+    """Bytes a WebSocket connection may leave unsent (a client not reading); a frame that would pass it
+    closes that connection with code 4408."""
+    readiness_cache_s: float = 5.0
+    """`/readyz` checks the database and every broker in use at most this often; calls between share the
+    answer."""
 
     def __post_init__(self) -> None:
-        _require_positive(self, "manual_cycle_every_s")
+        _require_positive(self, "manual_cycle_every_s", "readiness_cache_s", "max_connections_per_user",
+                          "max_send_buffer_bytes")
 
 
 class LoggingConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -1,20 +1,37 @@
 """Logging set-up: human text, or JSON lines carrying the structured fields (user_id, cycle_id, step,
-account_id, connection_id, error_kind) that callers pass in `extra`. Nothing here ever formats a secret.
+account_id, connection_id, error_kind, request_id) that callers pass in `extra`. Nothing here ever formats a
+secret.
 
 APScheduler's routine INFO lines (each tick job's "Running job" and "executed successfully", each job added
 or removed, the scheduler started or shut down) are logged at DEBUG, so a service at INFO is not drowned in
 two lines per user per interval; its warnings (a run missed, a run skipped at max_instances) and errors keep
 their level.
+
+Every record, of any logger (aiohttp's included), passes `RedactSecrets` on its way to a handler: the value of
+a `token=` parameter and of a `Bearer` credential are masked, in the message and in the exception's text. An
+over-long request line is one such record: aiohttp logs its first bytes, `?token=...` included.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import UTC, datetime
 
-STRUCTURED_FIELDS = ("user_id", "cycle_id", "step", "account_id", "connection_id", "error_kind")
+STRUCTURED_FIELDS = ("user_id", "cycle_id", "step", "account_id", "connection_id", "error_kind", "request_id")
 ROUTINE_INFO_LOGGERS = ("apscheduler.",)
+AIOHTTP_LOGGERS = ("aiohttp.access", "aiohttp.client", "aiohttp.internal", "aiohttp.server", "aiohttp.web",
+                   "aiohttp.websocket")
+"""aiohttp's loggers, which get `RedactSecrets` themselves too: a record is masked before any handler, the
+service's or another one added later, sees it."""
+SECRET_VALUES = re.compile(r"(token=|Bearer\s+)[^\s&\"'\\,;]+", re.IGNORECASE)
+"""A `token=` parameter's value and a `Bearer` credential, as they appear in a URL, a header or a repr."""
+MASK = "***"
+
+
+def redacted(text: str) -> str:
+    return SECRET_VALUES.sub(lambda match: match.group(1) + MASK, text)
 """Loggers (name prefixes) whose INFO lines are routine and logged at DEBUG."""
 
 
@@ -28,7 +45,7 @@ class JsonLines(logging.Formatter):
         }
         line.update({k: getattr(record, k) for k in STRUCTURED_FIELDS if hasattr(record, k)})
         if record.exc_info:
-            line["exception"] = self.formatException(record.exc_info)
+            line["exception"] = record.exc_text or self.formatException(record.exc_info)
         return json.dumps(line, default=str)
 
 
@@ -47,6 +64,25 @@ class RoutineInfoAtDebug(logging.Filter):
         return self._keep_debug
 
 
+class RedactSecrets(logging.Filter):
+    """Masks secret values (see SECRET_VALUES) in a record's message and exception text, before any formatter
+    sees them. The message is formatted here once, so a secret in an argument is masked too."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = redacted(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redacted(record.exc_text)
+        return True
+
+
+REDACT_SECRETS = RedactSecrets()
+
+
 def configure_logging(level: str, json_lines: bool) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(JsonLines() if json_lines else logging.Formatter(
@@ -54,5 +90,9 @@ def configure_logging(level: str, json_lines: bool) -> None:
     root = logging.getLogger()
     root.setLevel(level.upper())
     handler.addFilter(RoutineInfoAtDebug(root.level))
+    handler.addFilter(REDACT_SECRETS)
     root.handlers[:] = [handler]
+    for name in ("", *AIOHTTP_LOGGERS):
+        if REDACT_SECRETS not in logging.getLogger(name).filters:
+            logging.getLogger(name).addFilter(REDACT_SECRETS)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)

@@ -40,6 +40,13 @@ class Metrics:
                                      registry=self.registry)
         self.event_log_lag = Gauge("monitor_event_log_lag_events", "Events appended but not yet durable",
                                    registry=self.registry)
+        self.ready = Gauge("monitor_ready", "1 when the latest /readyz check passed", registry=self.registry)
+        self.readiness_database_ok = Gauge("monitor_readiness_database_ok",
+                                           "1 when the latest /readyz check reached the database",
+                                           registry=self.registry)
+        self.readiness_brokers_unreachable = Gauge(
+            "monitor_readiness_brokers_unreachable", "Brokers in use the latest /readyz check could not reach "
+            "(their URLs: the WARNING log)", registry=self.registry)
         self._lock = threading.Lock()
         self._started: dict[tuple[int, str], datetime] = {}
 
@@ -70,6 +77,11 @@ class Metrics:
 
     def broker_call(self, endpoint: str, status: str, seconds: float) -> None:
         self.broker_calls.labels(endpoint, status).observe(seconds)
+
+    def readiness(self, database_ok: bool, brokers_unreachable: int) -> None:
+        self.ready.set(int(database_ok and brokers_unreachable == 0))
+        self.readiness_database_ok.set(int(database_ok))
+        self.readiness_brokers_unreachable.set(brokers_unreachable)
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

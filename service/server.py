@@ -17,6 +17,7 @@ from aiohttp import web
 from adapters.store.secrets import Keyring
 from adapters.web.access import AccessWatch
 from adapters.web.app import create_app
+from adapters.web.auth import Origins
 from adapters.web.context import WebContext, WebSettings
 from adapters.web.hub import Hub
 from adapters.web.rate_limit import RateLimiter
@@ -40,21 +41,23 @@ class Service:
                  rules: OrderRulesConfig | None = None, broker: BrokerConfig | None = None,
                  database: DatabaseConfig | None = None, web_settings: WebSettings | None = None,
                  alerts: AlertsConfig | None = None, keyring: Keyring | None = None) -> None:
-        self.hub = Hub()
+        settings = web_settings or WebSettings()
+        self.hub = Hub(settings.max_connections_per_user, settings.max_send_buffer_bytes)
         self.runtime = Runtime(database_url=database_url, notifier=self.hub, cycle=cycle, rules=rules,
                                broker=broker, database=database, event_observers=(self._announce_cycle_start,),
                                alerts=alerts, keyring=keyring)
         runtime = self.runtime
-        settings = web_settings or WebSettings()
         runtime.metrics.watch(monitored_users=lambda: len(runtime.system.registry.user_ids()),
                               event_log_lag=lambda: runtime.event_log.lag().pending,
                               db_statements=runtime.db_statements)
         self.leases = LeaseKeeper(runtime.store, runtime.system, self.hub, cycle.interval_s)
         self.access = AccessWatch(runtime.store, self.hub, settings.heartbeat_s)
+        origins = Origins(settings.allowed_origins, settings.public_origin)
         context = WebContext(store=runtime.store, event_log=runtime.event_log, broker=runtime.broker,
                              http=runtime.http, system=runtime.system, leases=self.leases, hub=self.hub,
                              clock=runtime.clock,
                              metrics=runtime.metrics, interval_s=cycle.interval_s, settings=settings,
+                             origins=origins,
                              batch_limiter=RateLimiter(settings.batch_requests_per_minute, 60.0),
                              cycle_limiter=RateLimiter(1, settings.manual_cycle_every_s),
                              kill_switch_observers=(runtime.alerts.kill_switch_turned,) if runtime.alerts else ())
@@ -70,6 +73,7 @@ class Service:
             raise
         bound_port = self._runner.addresses[0][1]
         self.url = f"http://{host}:{bound_port}"
+        origins.public = settings.public_origin or self.url
 
     def _announce_cycle_start(self, event: Event) -> None:
         if isinstance(event, CycleStarted):

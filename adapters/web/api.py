@@ -6,16 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import aiohttp
 import msgspec
 from aiohttp import web
 
 from adapters.broker.errors import BrokerError
-from adapters.errors import AdapterError
 from adapters.web import idempotency, kill_switch
 from adapters.web.auth import authenticated_user
 from adapters.web.batch import RawBatch, place_batch
 from adapters.web.context import CONTEXT, WebContext
+from adapters.web.readiness import READINESS
 from adapters.web.replica import refusal_unless_writer
 from messages.api import BIGINT_MAX, BatchAnswer, PauseRequest, SessionAnswer, SessionRequest
 from replay.timeline import cycle_timeline
@@ -173,26 +172,9 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """Ready when the database answers and every broker the accounts use can be reached."""
-    context = request.app[CONTEXT]
-    checks: dict[str, str] = {}
-    try:
-        await context.store.ping()
-        checks["database"] = "ok"
-    except AdapterError as error:
-        checks["database"] = error.message
-    for base_url in await context.store.broker_base_urls():
-        checks[f"broker {base_url}"] = await _reachable(context.http, base_url)
-    ready = all(value == "ok" for value in checks.values())
-    return _json({"ready": ready, "checks": checks}, 200 if ready else 503)
-
-
-async def _reachable(http: aiohttp.ClientSession, base_url: str) -> str:
-    try:
-        async with http.get(base_url, timeout=aiohttp.ClientTimeout(total=3)) as response:
-            return "ok" if response.status < 500 else f"HTTP {response.status}"
-    except (aiohttp.ClientError, TimeoutError) as error:
-        return f"unreachable ({type(error).__name__})"
+    """`{"ready": bool}` only, 503 when not ready (see adapters/web/readiness.py)."""
+    ready = await request.app[READINESS].ready(request.app[CONTEXT])
+    return _json({"ready": ready}, 200 if ready else 503)
 
 
 async def metrics(request: web.Request) -> web.Response:

@@ -8,7 +8,9 @@ from aiohttp import web
 
 from adapters.web import api, openapi
 from adapters.web.context import CONTEXT, WebContext
+from adapters.web.error_answers import json_errors
 from adapters.web.idempotency import IDEMPOTENCY, IdempotencyKeys
+from adapters.web.readiness import READINESS, Readiness
 from adapters.web.ws import websocket
 
 STATIC = Path(__file__).parent / "static"
@@ -25,9 +27,10 @@ async def favicon(request: web.Request) -> web.FileResponse:
 
 
 def create_app(context: WebContext) -> web.Application:
-    app = web.Application(client_max_size=1024 * 1024)
+    app = web.Application(client_max_size=1024 * 1024, middlewares=[json_errors])
     app[CONTEXT] = context
     app[IDEMPOTENCY] = IdempotencyKeys(context.store)
+    app[READINESS] = Readiness(context.settings.readiness_cache_s)
     app.router.add_get("/", dashboard)
     app.router.add_get("/favicon.ico", favicon)
     app.router.add_static("/static/", STATIC, append_version=True)

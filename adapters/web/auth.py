@@ -1,5 +1,9 @@
 """Who is calling: the user of an API token (`Authorization: Bearer <token>`, or `?token=` for browsers),
-and whether a browser's Origin is allowed. A missing or wrong token is a 401, before anything else runs."""
+and whether a browser's Origin is allowed. A missing or wrong token is a 401, before anything else runs.
+
+A browser's Origin is checked against the server's public origin and the configured ones, never against the
+request's own Host header: a page of `http://evil.example` whose name resolves to this server (DNS
+rebinding) sends `Origin: http://evil.example` and `Host: evil.example`, and is refused."""
 
 from __future__ import annotations
 
@@ -27,11 +31,17 @@ async def authenticated_user(request: web.Request, store: Store) -> int:
     return user_id
 
 
-def check_origin(request: web.Request, allowed: Collection[str]) -> None:
-    """Browsers send Origin on WebSocket upgrades; a non-browser client may send none. `*` allows any."""
-    origin = request.headers.get("Origin")
-    if origin is None or "*" in allowed:
-        return
-    host_origin = f"{request.scheme}://{request.host}"
-    if origin != host_origin and origin not in allowed:
+class Origins:
+    """The browser origins allowed: the server's public origin and the configured `allowed` ones (`*`: any).
+    `public` may be set once the server is bound, when it defaults to the bound `http://host:port`."""
+
+    def __init__(self, allowed: Collection[str], public: str = "") -> None:
+        self.allowed = frozenset(allowed)
+        self.public = public
+
+    def check(self, request: web.Request) -> None:
+        """Browsers send Origin on WebSocket upgrades; a non-browser client may send none, and is let through."""
+        origin = request.headers.get("Origin")
+        if origin is None or "*" in self.allowed or origin == self.public or origin in self.allowed:
+            return
         raise web.HTTPForbidden(text='{"error": "origin not allowed"}', content_type="application/json")

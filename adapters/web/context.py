@@ -10,6 +10,7 @@ from aiohttp import web
 
 from adapters.broker.port import Broker
 from adapters.store.port import EventLog, Store
+from adapters.web.auth import Origins
 from adapters.web.hub import Hub
 from adapters.web.rate_limit import RateLimiter
 from service.actor_system import MonitoringSystem
@@ -25,11 +26,20 @@ class WebSettings:
     max_frame_bytes: int = 64 * 1024
     """A larger client frame closes the connection (1009)."""
     allowed_origins: tuple[str, ...] = ()
-    """Origins (besides the server's own) allowed to open the WebSocket; `*` allows any."""
+    """Origins (besides `public_origin`) allowed to open the WebSocket; `*` allows any."""
+    public_origin: str = ""
+    """The origin browsers reach the server at (`https://monitor.example`); empty: the bound
+    `http://host:port`. Never taken from a request's Host header."""
     batch_requests_per_minute: int = 30
     """`POST /api/algo-place-batch-orders` calls allowed per user per minute."""
     manual_cycle_every_s: float = 10.0
     """A user's manual cycles (`run_cycle`, and the cycle a pause starts) start at most this often."""
+    max_connections_per_user: int = 10
+    """A user's WebSocket connections; one more gets 429 before the upgrade."""
+    max_send_buffer_bytes: int = 1024 * 1024
+    """Bytes a connection may leave unsent; a frame that would pass it drops the connection (code 4408)."""
+    readiness_cache_s: float = 5.0
+    """`/readyz` checks the database and the brokers at most this often; calls between share the answer."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,6 +55,8 @@ class WebContext:
     metrics: Metrics
     interval_s: float
     settings: WebSettings
+    origins: Origins
+    """The browser origins allowed to open the WebSocket."""
     batch_limiter: RateLimiter
     cycle_limiter: RateLimiter
     """One manual cycle per user per `manual_cycle_every_s`."""

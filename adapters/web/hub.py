@@ -4,10 +4,18 @@ It lives on the service's I/O loop, like the aiohttp server. A frame for a user 
 user's connections, never another's; a connection that fails to take it is dropped, not retried. A connection
 added `held` (one not greeted yet) counts as the user's at once but keeps its frames, in order, until
 `release` sends them: so the greeting is always its first frame and nothing sent meanwhile is lost.
+
+Two limits keep one user's clients from costing the server without bound. A user has at most
+`max_connections_per_user` connections: `reserve` takes a place before the upgrade (refused when none is
+left), `add` then holds it. A connection's unsent bytes (its transport's write buffer) never pass
+`max_send_buffer_bytes`: a frame that would take them past it is not sent, the connection is dropped from
+the hub at once and closed with `SLOW_READER_CODE` in the background (its transport aborted if the close
+cannot be sent within `SLOW_READER_CLOSE_S`), so a client that stops reading never holds up the others.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import defaultdict, deque
 from collections.abc import Collection, Mapping
@@ -20,19 +28,46 @@ from messages.frames import ServerFrame
 log = logging.getLogger(__name__)
 _encoder = msgspec.json.Encoder()
 
+SLOW_READER_CODE = 4408
+"""The close code of a connection dropped for not reading its frames."""
+SLOW_READER_CLOSE_S = 5.0
+"""How long the close of a slow reader may take before its transport is aborted."""
+
 
 class Hub:
-    def __init__(self) -> None:
+    def __init__(self, max_connections_per_user: int = 10, max_send_buffer_bytes: int = 1024 * 1024) -> None:
+        self.max_connections_per_user = max_connections_per_user
+        self.max_send_buffer_bytes = max_send_buffer_bytes
         self._sockets: dict[int, dict[str, web.WebSocketResponse]] = defaultdict(dict)
+        self._transports: dict[str, asyncio.Transport | None] = {}
         self._token_hashes: dict[str, str] = {}
         self._held: dict[str, deque[str]] = {}
+        self._reserved: dict[int, int] = defaultdict(int)
+        self._closing: set[asyncio.Task[None]] = set()
+
+    def reserve(self, user_id: int) -> bool:
+        """Take one of the user's places for a connection being opened; False when all are taken. The place is
+        handed back by `unreserve`, right before `add` takes it for good."""
+        if self.connections(user_id) + self._reserved[user_id] >= self.max_connections_per_user:
+            return False
+        self._reserved[user_id] += 1
+        return True
+
+    def unreserve(self, user_id: int) -> None:
+        self._reserved[user_id] -= 1
+        if not self._reserved[user_id]:
+            del self._reserved[user_id]
 
     def add(self, user_id: int, connection_id: str, socket: web.WebSocketResponse, token_hash: str = "",
-            held: bool = False) -> None:
+            held: bool = False, transport: asyncio.Transport | None = None) -> None:
         """`token_hash`: the SHA-256 of the token the connection authenticated with (see `revoked`); `held`: keep
-        the connection's frames until `release`."""
+        the connection's frames until `release`; `transport`: the connection's, whose write buffer is bounded
+        (its high-water mark raised to the bound, so a send below it never waits)."""
         self._sockets[user_id][connection_id] = socket
         self._token_hashes[connection_id] = token_hash
+        self._transports[connection_id] = transport
+        if transport is not None:
+            transport.set_write_buffer_limits(high=self.max_send_buffer_bytes)
         if held:
             self._held[connection_id] = deque()
 
@@ -47,6 +82,7 @@ class Hub:
 
     def remove(self, user_id: int, connection_id: str) -> None:
         self._token_hashes.pop(connection_id, None)
+        self._transports.pop(connection_id, None)
         self._held.pop(connection_id, None)
         sockets = self._sockets.get(user_id)
         if sockets is not None:
@@ -83,6 +119,17 @@ class Hub:
         return delivered
 
     async def _deliver(self, user_id: int, connection_id: str, socket: web.WebSocketResponse, payload: str) -> bool:
+        transport = self._transports.get(connection_id)
+        if transport is not None and not transport.is_closing() and \
+                transport.get_write_buffer_size() + len(payload) > self.max_send_buffer_bytes:
+            log.warning("dropping a slow client of user %s: %s bytes unsent, a %s-byte frame would pass the bound "
+                        "of %s", user_id, transport.get_write_buffer_size(), len(payload),
+                        self.max_send_buffer_bytes, extra={"user_id": user_id, "connection_id": connection_id})
+            self.remove(user_id, connection_id)
+            closing = asyncio.ensure_future(_close_slow_reader(socket, transport, self.max_send_buffer_bytes))
+            self._closing.add(closing)
+            closing.add_done_callback(self._closing.discard)
+            return False
         try:
             await socket.send_str(payload)
         except (ConnectionError, RuntimeError) as error:
@@ -96,3 +143,17 @@ class Hub:
             for socket in list(sockets.values()):
                 await socket.close(code=1001, message=b"server shutting down")
         self._sockets.clear()
+        await asyncio.gather(*self._closing, return_exceptions=True)
+
+
+async def _close_slow_reader(socket: web.WebSocketResponse, transport: asyncio.Transport, bound: int) -> None:
+    """Send the close frame and what is queued before it, to a client that reads again; abort after
+    SLOW_READER_CLOSE_S."""
+    try:
+        async with asyncio.timeout(SLOW_READER_CLOSE_S):
+            await socket.close(code=SLOW_READER_CODE, message=f"too slow: over {bound} bytes unsent".encode())
+            while transport.get_write_buffer_size():
+                await asyncio.sleep(0.05)
+    except (TimeoutError, ConnectionError, RuntimeError):
+        pass
+    transport.abort()

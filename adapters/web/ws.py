@@ -1,6 +1,8 @@
 """`GET /ws`: a user's live connection. Authenticated before the upgrade; the first connection of a user
 starts the user's monitor, the last one to close stops it (through the Supervisor). Client frames are
-validated; a malformed one is answered with an `error` frame and the connection stays up."""
+validated; a malformed one is answered with an `error` frame and the connection stays up. A user already
+holding `max_connections_per_user` connections gets 429 (JSON) before the upgrade. A failure once
+upgraded closes the connection with 1011 (`database unavailable` or `internal error`), logged."""
 
 from __future__ import annotations
 
@@ -10,9 +12,10 @@ import uuid
 import msgspec
 from aiohttp import WSMsgType, web
 
+from adapters.errors import DatabaseError
 from adapters.store.repository import hash_token
 from adapters.web import kill_switch
-from adapters.web.auth import authenticated_user, bearer_token, check_origin
+from adapters.web.auth import authenticated_user, bearer_token
 from adapters.web.context import CONTEXT, WebContext
 from messages.frames import (
     ClientFrame,
@@ -37,12 +40,21 @@ _encoder = msgspec.json.Encoder()
 async def websocket(request: web.Request) -> web.WebSocketResponse:
     context = request.app[CONTEXT]
     user_id = await authenticated_user(request, context.store)
-    check_origin(request, context.settings.allowed_origins)
+    context.origins.check(request)
+    if not context.hub.reserve(user_id):
+        raise web.HTTPTooManyRequests(
+            text=_encoder.encode({"error": f"too many connections: at most {context.hub.max_connections_per_user} "
+                                           "WebSockets per user; close one first"}).decode(),
+            content_type="application/json")
     socket = web.WebSocketResponse(heartbeat=context.settings.heartbeat_s,
                                    max_msg_size=context.settings.max_frame_bytes)
-    await socket.prepare(request)
+    try:
+        await socket.prepare(request)
+    finally:
+        context.hub.unreserve(user_id)
     connection_id = uuid.uuid4().hex
-    context.hub.add(user_id, connection_id, socket, hash_token(bearer_token(request) or ""), held=True)
+    context.hub.add(user_id, connection_id, socket, hash_token(bearer_token(request) or ""), held=True,
+                    transport=request.transport)
     log.info("client connected", extra={"user_id": user_id, "connection_id": connection_id})
     try:
         monitoring = await context.leases.client_joined(user_id)
@@ -57,6 +69,14 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
                 await _on_frame(context, socket, user_id, message.data)
             elif message.type == WSMsgType.BINARY:
                 await _send(socket, ErrorFrame(message="binary frames are not accepted; send JSON text"))
+    except DatabaseError as error:  # after the upgrade: a close code, not the middleware's HTTP answer
+        log.warning("closing a client, the database failed: %s", error.message,
+                    extra={"user_id": user_id, "connection_id": connection_id, "error_kind": error.kind.value})
+        await socket.close(code=1011, message=b"database unavailable")
+    except Exception:
+        log.exception("closing a client after an unexpected error",
+                      extra={"user_id": user_id, "connection_id": connection_id})
+        await socket.close(code=1011, message=b"internal error")
     finally:
         context.hub.remove(user_id, connection_id)
         await context.leases.client_left(user_id)

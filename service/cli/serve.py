@@ -57,9 +57,12 @@ def serve(args: argparse.Namespace) -> int:
             database_url=database_url, host=server.host, port=server.port, cycle=config.cycle,
             rules=config.rules, broker=config.broker, database=config.database,
             web_settings=WebSettings(heartbeat_s=server.heartbeat_s, max_frame_bytes=server.max_frame_bytes,
-                                     allowed_origins=server.allowed_origins,
+                                     allowed_origins=server.allowed_origins, public_origin=server.public_origin,
                                      batch_requests_per_minute=server.batch_requests_per_minute,
-                                     manual_cycle_every_s=server.manual_cycle_every_s),
+                                     manual_cycle_every_s=server.manual_cycle_every_s,
+                                     readiness_cache_s=server.readiness_cache_s,
+                                     max_connections_per_user=server.max_connections_per_user,
+                                     max_send_buffer_bytes=server.max_send_buffer_bytes),
             alerts=config.alerts)
     except OSError as error:
         print(f"cannot start: {error}", file=sys.stderr)

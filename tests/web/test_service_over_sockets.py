@@ -137,8 +137,7 @@ def test_health_readiness_and_metrics(served: Served):
     _, token, _ = served.user("gina", "G1")
     frames_until(served, token, "cycle_summary", send=[{"type": "run_cycle"}])
     assert served.request("GET", "/healthz") == (200, {"status": "ok"})
-    status, body = served.request("GET", "/readyz")
-    assert status == 200 and body["ready"] is True and body["checks"]["database"] == "ok"
+    assert served.request("GET", "/readyz") == (200, {"ready": True})
     status, text = served.request("GET", "/metrics")
     assert status == 200
     for name in ("monitor_cycle_duration_seconds_count", 'monitor_step_outcomes_total{result="ok",step="fetch"}',
