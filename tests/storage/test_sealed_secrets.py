@@ -140,7 +140,7 @@ async def test_values_in_clear_from_before_010_are_sealed_by_reseal_all(database
                     f"created_at, updated_at) VALUES ({user_id}, 'xts', 'http://127.0.0.1:9000', '{client}', "
                     f"'{app_key}', '{secret_key}', '{token}', '2026-01-05 04:00:00', '2026-01-05 04:00:00')",
                     "an account of 009")
-        assert await migrate(database) == ["010_sealed_secrets"]
+        assert await migrate(database) == ["010_sealed_secrets", "011_event_hash_chain"]
         state = await secrets_state(database)
         assert (state.clear, dict(state.sealed_by_key)) == (6, {})
         assert "6 broker secret(s) are stored in clear" in refusal(state, ring)
