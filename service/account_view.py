@@ -12,6 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from actors.order_syncer.limits import total_day_pnl
+from actors.pnl_calculator.totals import pnl_totals
 from adapters.store.port import Store
 from adapters.store.rows import AccountStatus, LiveHistory
 from messages.frames import AccountHealth, AccountsFrame, AccountView, DayPnl
@@ -20,27 +21,21 @@ from messages.frames import AccountHealth, AccountsFrame, AccountView, DayPnl
 async def accounts_frame(store: Store, user_id: int, now: datetime) -> AccountsFrame:
     context = await store.load_cycle_context(user_id)
     views: list[AccountView] = []
-    histories: list[LiveHistory] = []
+    watched: list[tuple[Decimal, Decimal]] = []
     for status in await store.account_statuses(user_id):
         last_fetch_at = await store.snapshot_time(user_id, status.account_id)
         history = await store.live_history(user_id, status.account_id)
+        realized, marked, unmarked = pnl_totals(history.matches, history.open_lots)
         state = account_health(status, last_fetch_at)
-        histories.append(history)
+        watched.append((realized, marked))
         views.append(AccountView(
             account_id=status.account_id, broker=status.broker, client_id=status.client_id, state=state,
             failing_since=status.fetch_failing_since, last_error=status.fetch_error or "",
-            last_fetch_at=last_fetch_at, stale=state != "ok", pnl=day_pnl(history)))
+            last_fetch_at=last_fetch_at, stale=state != "ok", pnl=_day_pnl(realized, marked, unmarked)))
     return AccountsFrame(
         as_of=now, accounts=tuple(views), total=total_of(view.pnl for view in views),
-        daily_loss_limit=context.daily_loss_limit, limit_pnl=total_day_pnl(_pnl_lines(histories)),
+        daily_loss_limit=context.daily_loss_limit, limit_pnl=total_day_pnl(watched),
         paused=context.paused, pause_reason=context.pause_reason)
-
-
-def _pnl_lines(histories: Iterable[LiveHistory]) -> Iterable[tuple[Decimal | None, Decimal | None]]:
-    """(realized, unrealized) per match and open lot, as the daily loss limit sums them."""
-    for history in histories:
-        yield from ((match.realized_pnl, None) for match in history.matches)
-        yield from ((None, lot.unrealized_pnl) for lot in history.open_lots)
 
 
 def account_health(status: AccountStatus, last_fetch_at: datetime | None) -> AccountHealth:
@@ -57,13 +52,13 @@ def account_health(status: AccountStatus, last_fetch_at: datetime | None) -> Acc
 def day_pnl(history: LiveHistory) -> DayPnl:
     """An account's realized PnL over its matches and unrealized over its open lots; the unrealized (and so
     the day's) figure is unknown while any open lot is unmarked."""
-    realized = sum((match.realized_pnl for match in history.matches), Decimal(0))
-    unmarked = sum(1 for lot in history.open_lots if lot.unrealized_pnl is None)
+    return _day_pnl(*pnl_totals(history.matches, history.open_lots))
+
+
+def _day_pnl(realized: Decimal, marked: Decimal, unmarked: int) -> DayPnl:
     if unmarked:
         return DayPnl(realized=realized, unrealized=None, day_pnl=None, unmarked_lots=unmarked)
-    unrealized = sum((lot.unrealized_pnl for lot in history.open_lots if lot.unrealized_pnl is not None),
-                     Decimal(0))
-    return DayPnl(realized=realized, unrealized=unrealized, day_pnl=realized + unrealized)
+    return DayPnl(realized=realized, unrealized=marked, day_pnl=realized + marked)
 
 
 def total_of(figures: Iterable[DayPnl]) -> DayPnl:

@@ -16,6 +16,7 @@ from decimal import Decimal
 from actors.account_memo import AccountMemo
 from actors.per_account import for_each_account
 from actors.pnl_calculator.fifo import FifoResult, Fill, fills_from_order_book, match_fifo
+from actors.pnl_calculator.totals import pnl_totals
 from adapters.broker.types import BrokerOrder
 from adapters.store.port import Store
 from messages.commands import ComputePnl
@@ -53,12 +54,8 @@ class ComputePnlStep:
 
 
 def _with_totals(result: FifoResult) -> tuple[FifoResult, Decimal, Decimal, int]:
-    """The result with its realized and unrealized totals (unmarked lots count for nothing) and how many open
-    lots are unmarked."""
-    realized = sum((m.realized_pnl for m in result.matches), Decimal(0))
-    unrealized = sum((lot.unrealized_pnl for lot in result.open_lots if lot.unrealized_pnl is not None), Decimal(0))
-    unmarked = sum(1 for lot in result.open_lots if lot.unrealized_pnl is None)
-    return result, realized, unrealized, unmarked
+    """The result with its totals (`pnl_totals`: realized, unrealized of the marked lots, unmarked lots)."""
+    return result, *pnl_totals(result.matches, result.open_lots)
 
 
 def _fills_and_net(orders: Sequence[BrokerOrder]) -> tuple[list[Fill], dict[str, int]]:
