@@ -17,9 +17,8 @@ from typing import Any
 import pytest
 
 from adapters.store.rows import FairPrice
-from adapters.web.context import WebSettings
 from tests.storage.conftest import fresh_mysql_url  # noqa: F401 - fixture used by `served`
-from tests.web.conftest import Served
+from tests.web.conftest import BACK_TO_BACK, Served, running_service
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -42,16 +41,8 @@ def _browser_unavailable(reason: str) -> None:
 @pytest.fixture(params=["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)])
 def served(request: pytest.FixtureRequest, tmp_path) -> Iterator[Served]:
     """The service the browser tests use; they click "Run a cycle now" back to back, as soon as the last cycle
-    shows, so its manual cycles are limited to one per millisecond instead of the default 10 s (50 ms refused
-    a click now and then under load, and the cycle it expected never came)."""
-    url = f"sqlite:///{tmp_path / 'web.db'}" if request.param == "sqlite" \
-        else request.getfixturevalue("fresh_mysql_url")
-    running = Served(url, WebSettings(manual_cycle_every_s=0.001))
-    try:
-        yield running
-    finally:
-        running.io.call(running._stack.aclose())
-        running.close()
+    shows."""
+    yield from running_service(request, tmp_path, BACK_TO_BACK)
 
 
 @pytest.fixture(scope="module")

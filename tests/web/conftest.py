@@ -65,14 +65,24 @@ class Served:
         self.io.call(create())
 
 
-@pytest.fixture(params=["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)])
-def served(request: pytest.FixtureRequest, tmp_path) -> Iterator[Served]:
+def running_service(request: pytest.FixtureRequest, tmp_path, web_settings: WebSettings | None = None
+                    ) -> Iterator[Served]:
+    """A `Served` on SQLite or a fresh MariaDB database (the fixture's param), stopped after the test."""
     url = f"sqlite:///{tmp_path / 'web.db'}" if request.param == "sqlite" \
         else request.getfixturevalue("fresh_mysql_url")
-    running = Served(url)
-    stack = running._stack
+    running = Served(url, web_settings)
     try:
         yield running
     finally:
-        running.io.call(stack.aclose())
+        running.io.call(running._stack.aclose())
         running.close()
+
+
+BACK_TO_BACK = WebSettings(manual_cycle_every_s=0.001)
+"""For tests that send `run_cycle` as soon as the last cycle is reported: one manual cycle per millisecond
+instead of the default 10 s (50 ms refused such a request now and then under load)."""
+
+
+@pytest.fixture(params=["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)])
+def served(request: pytest.FixtureRequest, tmp_path) -> Iterator[Served]:
+    yield from running_service(request, tmp_path)

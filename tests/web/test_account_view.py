@@ -13,8 +13,7 @@ from collections.abc import Iterator
 import aiohttp
 import pytest
 
-from adapters.web.context import WebSettings
-from tests.web.conftest import Served
+from tests.web.conftest import BACK_TO_BACK, Served, running_service
 from tests.web.test_batch_outcomes import sim
 from tests.web.test_service_over_sockets import ORDER
 
@@ -25,15 +24,7 @@ ON_CONNECT = ("hello", "accounts", "orders", "pnl", "recent")
 
 @pytest.fixture(params=["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)])
 def served(request: pytest.FixtureRequest, tmp_path) -> Iterator[Served]:
-    """A service whose manual cycles may follow each other closely (one per millisecond)."""
-    url = f"sqlite:///{tmp_path / 'web.db'}" if request.param == "sqlite" \
-        else request.getfixturevalue("fresh_mysql_url")
-    running = Served(url, WebSettings(manual_cycle_every_s=0.001))
-    try:
-        yield running
-    finally:
-        running.io.call(running._stack.aclose())
-        running.close()
+    yield from running_service(request, tmp_path, BACK_TO_BACK)
 
 
 class Page:
