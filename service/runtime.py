@@ -5,6 +5,7 @@ end-to-end tests, with their own notifier.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import timedelta
 
@@ -25,9 +26,9 @@ from adapters.broker.port import Broker
 from adapters.broker.xts import XtsBroker, XtsPacing
 from adapters.store.account_secrets import refusal, secrets_state
 from adapters.store.event_log import open_event_log
-from adapters.store.factory import connect_store, migrate_url, open_event_log_database
+from adapters.store.factory import connect_store, open_event_log_database, upgrade_url
 from adapters.store.port import Store
-from adapters.store.secrets import Keyring, SecretKeyError
+from adapters.store.secrets import Keyring, SecretKeyError, keyring_from_env
 from adapters.web.port import Notifier
 from service.actor_system import MonitoringSystem, StepHandlers
 from service.alerts.notifier import AlertNotifier
@@ -36,6 +37,8 @@ from service.config import AlertsConfig, BrokerConfig, CycleConfig, DatabaseConf
 from service.event_tap import EventObserver, TappedEventLog
 from service.io_loop import IoLoop
 from service.metrics import Metrics
+
+log = logging.getLogger(__name__)
 
 
 def build_handlers(store: Store, broker: Broker, clock: Clock, rules: OrderRulesConfig,
@@ -72,8 +75,12 @@ class Runtime:
         broker = broker or BrokerConfig()
         database = database or DatabaseConfig()
         try:
+            keyring = keyring or keyring_from_env()
             if migrate:
-                self.io.call(migrate_url(database_url))
+                upgrade = self.io.call(upgrade_url(database_url, keyring))
+                if upgrade.sealed and keyring is not None:
+                    log.warning("sealed %d broker secret(s) stored in clear under key %s", upgrade.sealed,
+                                   keyring.current_id)
             self.store = self.io.call(connect_store(database_url, pool_size=database.pool_size, keyring=keyring))
             problem = refusal(self.io.call(secrets_state(self.store.database)), self.store.keyring)
             if problem is not None:

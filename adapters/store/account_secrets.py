@@ -1,11 +1,13 @@
-"""The accounts' stored secrets as a whole: what `serve` checks before it starts, and re-sealing every value
-under the current key (`run.py secrets encrypt` for values left in clear, `run.py secrets rotate` for a new
-key). Single values are sealed and opened by the store (`SqlStore`) with the same keyring.
+"""The accounts' stored secrets as a whole: what `serve` checks before it starts, and re-sealing values under
+the current key (`seal_clear` for values left in clear, run by the migration; `reseal_all` for every value,
+run by `run.py secrets encrypt` and `rotate`). Single values are sealed and opened by the store (`SqlStore`) with
+the same keyring.
 
 Rules: a value is sealed for its account and column (adapters/store/secrets.py); a clear value, written
-before migration 010, is sealed and its clear column emptied by `encrypt`; `serve` does not start while any
-clear value remains, while an account exists and no key is given, or while a value names a key the keyring
-lacks. No value is ever printed or logged; only counts and key ids are.
+before migration 010, is sealed and its clear column emptied by `migrate` (and `serve`'s migration) when a
+key is given, or by `encrypt`; `serve` does not start while an account exists and no key is given, while a
+value names a key the keyring lacks, or while a clear value remains (only when it runs without migrating).
+No value is ever printed or logged; only counts and key ids are.
 """
 
 from __future__ import annotations
@@ -61,18 +63,32 @@ def refusal(state: SecretsState, keyring: Keyring | None) -> str | None:
                     "rotating, in MONITOR_SECRET_OLD_KEYS")
     if state.clear:
         return (f"{state.clear} broker secret(s) are stored in clear (written before migration 010): run "
-                "`python3 run.py secrets encrypt` with MONITOR_SECRET_KEY set, then start again")
+                "`python3 run.py migrate` (or `secrets encrypt`) with MONITOR_SECRET_KEY set, then start again")
     return None
+
+
+async def seal_clear(database: Database, keyring: Keyring, now: datetime) -> int:
+    """Seal the values left in clear (written before migration 010) under the keyring's current key, in one
+    transaction, and empty their clear columns; accounts with nothing in clear are not touched. The number of
+    clear values sealed. An account's sealed values are opened and written again beside its clear ones, so
+    one with a value under a key the keyring lacks fails whole (SecretKeyError) and nothing is written."""
+    return await _reseal(database, keyring, now, only_clear=True)
 
 
 async def reseal_all(database: Database, keyring: Keyring, now: datetime) -> int:
     """Seal every account's secrets under the keyring's current key, in one transaction: a clear value as it
     is, a sealed one once opened (with any key of the keyring). The number of values written; an account
     whose values are all sealed under the current key already is left as it is."""
+    return await _reseal(database, keyring, now, only_clear=False)
+
+
+async def _reseal(database: Database, keyring: Keyring, now: datetime, *, only_clear: bool) -> int:
     written = 0
     async with database.transaction() as tx:
         for row in await tx.fetch_all("accounts/secrets"):
             account_id = row["id"]
+            if only_clear and not any(row[c] for c in SECRET_COLUMNS):
+                continue
             values = [row[c] or keyring.open(row[f"{c}_sealed"], account_id, c) for c in SECRET_COLUMNS]
             current = all(
                 not row[c] and (not row[f"{c}_sealed"] or sealed_key_id(row[f"{c}_sealed"]) == keyring.current_id)
@@ -81,5 +97,6 @@ async def reseal_all(database: Database, keyring: Keyring, now: datetime) -> int
                 continue
             sealed = [keyring.seal(value, account_id, c) for value, c in zip(values, SECRET_COLUMNS, strict=True)]
             await tx.execute("accounts/set_secrets", (*sealed, now, account_id))
-            written += sum(bool(value) for value in values)
+            written += sum(bool(row[c]) if only_clear else bool(value)
+                           for value, c in zip(values, SECRET_COLUMNS, strict=True))
     return written

@@ -7,6 +7,10 @@ MySQL pool beside the store's; with SQLite the event log shares the store's one 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from adapters.store.account_secrets import seal_clear, secrets_state
 from adapters.store.migrations import migrate
 from adapters.store.mysql import MySqlDatabase
 from adapters.store.repository import Database, SqlStore
@@ -39,6 +43,28 @@ async def migrate_url(url: str) -> list[str]:
     database = await open_database(url)
     try:
         return await migrate(database)
+    finally:
+        await database.close()
+
+
+@dataclass(frozen=True)
+class Upgrade:
+    """What `upgrade_url` did: the migrations applied now, the secrets it sealed that were in clear, and how
+    many are left in clear (because no key was given)."""
+
+    applied: list[str]
+    sealed: int
+    left_in_clear: int
+
+
+async def upgrade_url(url: str, keyring: Keyring | None) -> Upgrade:
+    """Apply the missing migrations, then, with a keyring, seal the broker secrets still stored in clear
+    (written before migration 010) under its current key: the migration `migrate` and `serve` run."""
+    database = await open_database(url)
+    try:
+        applied = await migrate(database)
+        sealed = await seal_clear(database, keyring, datetime.now(UTC)) if keyring is not None else 0
+        return Upgrade(applied, sealed, (await secrets_state(database)).clear)
     finally:
         await database.close()
 

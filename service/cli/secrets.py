@@ -1,13 +1,15 @@
 """`run.py secrets new-key | status | encrypt | rotate [--database URL]`: the key the broker secrets are
 sealed under (adapters/store/secrets.py). `new-key` prints a fresh key for MONITOR_SECRET_KEY; `status`
 counts the stored values (in clear, sealed by key id) and says whether `serve` would start with the key
-given; `encrypt` seals the values left in clear since before migration 010; `rotate` re-seals every value
+given (sealing any value in clear as it migrates); `encrypt` seals the values left in clear since before
+migration 010, as `migrate` with a key does; `rotate` re-seals every value
 under MONITOR_SECRET_KEY, the previous key(s) given in MONITOR_SECRET_OLD_KEYS. Run `encrypt` and `rotate`
 with the service stopped. No value or key is printed, except the new key `new-key` is asked for."""
 
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from adapters.store.account_secrets import refusal, reseal_all, secrets_state
@@ -36,15 +38,21 @@ def new_key(args: argparse.Namespace) -> int:
 
 
 def status(args: argparse.Namespace) -> int:
-    async def work(store: SqlStore) -> tuple[str, str | None]:
+    async def work(store: SqlStore) -> tuple[str, str | None, int]:
         state = await secrets_state(store.database)
         by_key = ", ".join(f"{n} under key {k}" for k, n in sorted(state.sealed_by_key.items())) or "none sealed"
+        sealed_as_it_migrates = replace(state, clear=0) if store.keyring is not None else state
         return (f"{state.accounts} account(s); {state.clear} secret(s) in clear; {by_key}",
-                refusal(state, store.keyring))
+                refusal(sealed_as_it_migrates, store.keyring), state.clear)
 
-    counts, problem = run_with_store(args.database, work)
+    counts, problem, clear = run_with_store(args.database, work)
     print(counts)
-    print(f"serve would refuse to start: {problem}" if problem else "serve would start with the key given")
+    if problem:
+        print(f"serve would refuse to start: {problem}")
+    elif clear:
+        print(f"serve would seal the {clear} secret(s) in clear under the key given as it migrates, then start")
+    else:
+        print("serve would start with the key given")
     return 1 if problem else 0
 
 

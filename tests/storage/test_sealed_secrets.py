@@ -10,7 +10,7 @@ import sqlite3
 import pymysql
 import pytest
 
-from adapters.store.account_secrets import SecretsState, refusal, reseal_all, secrets_state
+from adapters.store.account_secrets import SecretsState, refusal, reseal_all, seal_clear, secrets_state
 from adapters.store.factory import open_database
 from adapters.store.migrations import migrate
 from adapters.store.repository import SqlStore
@@ -153,6 +153,45 @@ async def test_values_in_clear_from_before_010_are_sealed_by_reseal_all(database
         assert refusal(await secrets_state(database), ring) is None
         ids = {a.client_id: a.id for a in await store.list_accounts()}
         assert await read_back(store, user_id, ids) == SECRETS
+    finally:
+        await store.close()
+
+
+async def test_seal_clear_seals_only_the_accounts_with_values_in_clear_and_fails_whole_on_an_unknown_key(
+        database_url):
+    database = await open_database(database_url)
+    store = SqlStore(database, now=lambda: T0, keyring=Keyring(current=KEY_B))
+    ring_a = Keyring(current=KEY_A)
+    try:
+        await migrate_up_to(database, 9)
+        user_id, _ = await store.add_user("alice")
+        app_key, secret_key, token = SECRETS["ALPHA"]
+        async with database.transaction() as tx:
+            await tx.execute_ddl(
+                "INSERT INTO accounts (user_id, broker, base_url, client_id, app_key, secret_key, token, "
+                f"created_at, updated_at) VALUES ({user_id}, 'xts', 'http://127.0.0.1:9000', 'ALPHA', "
+                f"'{app_key}', '{secret_key}', '{token}', '2026-01-05 04:00:00', '2026-01-05 04:00:00')",
+                "an account of 009")
+        await migrate(database)
+        beta = await store.add_account(user_id, "xts", "http://127.0.0.1:9000", "BETA",
+                                       app_key=SECRETS["BETA"][0], secret_key=SECRETS["BETA"][1])
+        await store.set_account_token(user_id, beta, SECRETS["BETA"][2])
+
+        assert await seal_clear(database, ring_a, T0) == 3, "BETA, sealed under key B, is not opened"
+        assert await seal_clear(database, ring_a, T0) == 0
+        state = await secrets_state(database)
+        assert (state.clear, dict(state.sealed_by_key)) == (0, {key_id(KEY_A): 3, key_id(KEY_B): 3})
+        ids = {a.client_id: a.id for a in await store.list_accounts()}
+        assert await read_back(SqlStore(database, now=lambda: T0, keyring=ring_a), user_id,
+                               {"ALPHA": ids["ALPHA"]}) == {"ALPHA": SECRETS["ALPHA"]}
+
+        async with database.transaction() as tx:
+            await tx.execute_ddl(f"UPDATE accounts SET token = 'clear-again' WHERE id = {ids['ALPHA']}",
+                                 "a clear value beside values sealed under key A")
+        with pytest.raises(SecretKeyError):
+            await seal_clear(database, Keyring(current=KEY_B), T0)
+        assert (await secrets_state(database)).clear == 1, "nothing written"
+        assert (await secrets_state(database)).sealed_by_key == {key_id(KEY_A): 3, key_id(KEY_B): 3}
     finally:
         await store.close()
 

@@ -1,8 +1,9 @@
 """The broker secrets from the command line, run as a person would (`python3 run.py ...`), on SQLite and
 MariaDB: `accounts add` takes the keys from environment variables or stdin and never from argv (a key on
-the command line is refused; the process list of a running `accounts add` holds none); `secrets encrypt`
-seals values left in clear, `secrets rotate` moves every value to a new key; `serve` refuses to start with
-a clear message without a key, with a key that did not seal the values, or while values are in clear."""
+the command line is refused; the process list of a running `accounts add` holds none); values left in clear
+are sealed by `migrate` with a key, by `serve` as it migrates and by `secrets encrypt`; `secrets rotate`
+moves every value to a new key; `serve` refuses to start with a clear message without a key or with a key
+that did not seal the values."""
 
 from __future__ import annotations
 
@@ -131,9 +132,13 @@ async def test_encrypt_then_rotate_from_the_command_line(database_url):
     await seed_in_clear(database_url)
     assert clear_in(database_url) == [APP_KEY, SECRET_KEY]
     status = run_py("secrets", "status", "--database", database_url, env={"MONITOR_SECRET_KEY": KEY_A})
-    assert status.returncode == 1
-    assert status.stdout.startswith("1 account(s); 3 secret(s) in clear; none sealed\n"
-                                    "serve would refuse to start: 3 broker secret(s) are stored in clear")
+    assert (status.returncode, status.stdout) == (0, "1 account(s); 3 secret(s) in clear; none sealed\nserve would "
+                                                  "seal the 3 secret(s) in clear under the key given as it migrates, "
+                                                  "then start\n")
+    keyless = run_py("secrets", "status", "--database", database_url, env={})
+    assert (keyless.returncode, keyless.stdout.splitlines()[1]) == (
+        1, "serve would refuse to start: 1 broker account(s) are stored and no secret key: set MONITOR_SECRET_KEY "
+           "(base64 of 32 bytes; `run.py secrets new-key` prints one) or MONITOR_SECRET_KEY_FILE")
 
     no_key = run_py("secrets", "encrypt", "--database", database_url, env={})
     assert (no_key.returncode, no_key.stderr.split(":")[:2]) == (1, ["error", " no secret key"])
@@ -196,10 +201,45 @@ async def test_serve_refuses_to_start_without_the_key_that_sealed_the_secrets(wi
     assert SECRET_KEY not in err and KEY_A not in err and KEY_B not in err
 
 
-async def test_serve_refuses_to_start_while_secrets_are_in_clear(database_url, tmp_path):
+async def test_migrate_seals_the_values_in_clear_when_a_key_is_given_and_says_what_is_left_without_one(
+        database_url):
     await seed_in_clear(database_url)
-    code, err = serve_refusal(tmp_path, database_url, {"MONITOR_SECRET_KEY": KEY_A})
-    assert code == 1
-    assert ("cannot start: 3 broker secret(s) are stored in clear (written before migration 010): run "
-            "`python3 run.py secrets encrypt` with MONITOR_SECRET_KEY set, then start again") in err
+
+    keyless = run_py("migrate", "--database", database_url, env={})
+    assert keyless.returncode == 0, keyless.stderr
+    assert keyless.stdout.endswith(": schema is up to date\n")
+    assert ("3 broker secret(s) are stored in clear; run migrate again with MONITOR_SECRET_KEY set to seal them "
+            "(serve refuses to start until they are)") in keyless.stderr
+    assert clear_in(database_url) == [APP_KEY, SECRET_KEY]
+
+    keyed = run_py("migrate", "--database", database_url, env={"MONITOR_SECRET_KEY": KEY_A})
+    assert keyed.returncode == 0, keyed.stderr
+    assert f"sealed 3 broker secret(s) stored in clear under key {key_id(base64.b64decode(KEY_A))}" in keyed.stdout
+    assert keyed.stderr == ""
+    assert clear_in(database_url) == [] and "token-in-clear" not in "\n".join(dump(database_url))
+    assert await stored_keys(database_url, KEY_A) == [("CL1", APP_KEY, SECRET_KEY)]
+    again = run_py("migrate", "--database", database_url, env={"MONITOR_SECRET_KEY": KEY_A})
+    assert "sealed" not in again.stdout and again.stderr == ""
+
+
+async def test_serve_with_the_key_seals_the_values_in_clear_as_it_migrates_and_starts(database_url, tmp_path):
+    await seed_in_clear(database_url)
+    config = tmp_path / "monitor.toml"
+    config.write_text("[server]\nport = 0\n")
+    process = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "serve", "--config", str(config),
+                                "--database", database_url], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, cwd=tmp_path, env={**BASE, "MONITOR_SECRET_KEY": KEY_A})
+    try:
+        started = process.stdout.readline()
+        process.terminate()
+        _, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+    assert started.startswith("Serving on "), err
+    assert f"sealed 3 broker secret(s) stored in clear under key {key_id(base64.b64decode(KEY_A))}" in err
+    assert clear_in(database_url) == [] and "token-in-clear" not in "\n".join(dump(database_url))
+    assert await stored_keys(database_url, KEY_A) == [("CL1", APP_KEY, SECRET_KEY)]
+    assert APP_KEY not in err and SECRET_KEY not in err and KEY_A not in err
 
