@@ -18,10 +18,12 @@ raises. At most `read_cache_accounts` accounts are kept, least recently read fir
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any, NamedTuple, TypeVar
 
 import aiohttp
@@ -298,18 +300,19 @@ class XtsBroker:
             if not account.token:
                 raise SessionExpired(f"{where}: no session token; log in first")
             headers["Authorization"] = account.token
-        await self._pace(account, call)
         body = wire.encode_json(call.body) if call.body is not None else None
         maybe = " (it may have reached the broker)" if call.mutating else ""
-        started, outcome = time.monotonic(), "error"
+        started, outcome = None, "error"
         try:
-            async with self._session.request(
-                call.method, account.base_url.rstrip("/") + call.path, params=call.params, data=body,
-                headers=headers, timeout=self._timeout,
-            ) as response:
-                status = response.status
-                raw = await _body(response, known)
-                outcome = str(status)
+            async with self._paced(account, call):
+                started = time.monotonic()
+                async with self._session.request(
+                    call.method, account.base_url.rstrip("/") + call.path, params=call.params, data=body,
+                    headers=headers, timeout=self._timeout,
+                ) as response:
+                    status = response.status
+                    raw = await _body(response, known)
+                    outcome = str(status)
         except TimeoutError:
             outcome = "timeout"
             raise BrokerTimeout(f"{where}: no answer within {self._timeout.total:g} s{maybe}",
@@ -320,7 +323,7 @@ class XtsBroker:
             raise BrokerUnavailable(f"{where}: connection failed ({type(exc).__name__}){maybe}",
                                     ambiguous=call.mutating) from None
         finally:
-            if self._observe is not None:
+            if self._observe is not None and started is not None:
                 self._observe(f"{call.method} {call.path}", outcome, time.monotonic() - started)
         return status, raw
 
@@ -354,12 +357,14 @@ class XtsBroker:
         reason = _reason(envelope)
         raise BrokerRejected(f"{where}: rejected by the broker: {reason}", reason=reason)
 
-    async def _pace(self, account: BrokerAccount, call: _Call) -> None:
+    def _paced(self, account: BrokerAccount, call: _Call) -> AbstractAsyncContextManager[None]:
+        """The turn a request waits for: orders paced per session, reads per session and route, log-ins not."""
         session_key = (account.base_url, account.client_id)
         if call.mutating:
-            await self._order_pacer.wait_turn(session_key)
-        elif call.authenticated:
-            await self._read_pacer.wait_turn((*session_key, call.path))
+            return self._order_pacer.turn(session_key)
+        if call.authenticated:
+            return self._read_pacer.turn((*session_key, call.path))
+        return contextlib.nullcontext()
 
     def _rows(self, account: BrokerAccount, call: _Call, result: Any, row_type: type[wire.Row]
                     ) -> list[wire.Row]:

@@ -2,13 +2,17 @@
 exits 2 with the field and the reason. It logs, at start, the database it uses (password masked) and where
 that came from: --database, else $MONITOR_DATABASE_URL, else the config's database_url, else the default
 ./monitor.db. SIGTERM (or Ctrl-C) stops taking ticks, lets running cycles finish up to
-the configured deadline, flushes the event log, closes the pools and exits 0."""
+the configured deadline, flushes the event log, closes the pools and exits 0. A stop that is not done 15 s past
+that deadline writes every thread's stack to stderr and exits 1. SIGUSR1 writes every thread's stack to
+stderr (to see what a service that does not answer is doing) and changes nothing."""
 
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import logging
 import os
+import signal
 import sys
 import tomllib
 from collections.abc import Mapping
@@ -25,6 +29,9 @@ from service.logs import configure_logging
 from service.server import Service
 
 log = logging.getLogger(__name__)
+SHUTDOWN_GRACE_S = 15.0
+"""Past the drain deadline, how long closing the server, actors and pools may take before serve writes every
+thread's stack to stderr and exits 1: a stop that hangs is reported with where it hung, never waited on forever."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -48,6 +55,7 @@ def serve(args: argparse.Namespace) -> int:
         print(f"config error: the database URL from {origin}: {error}", file=sys.stderr)
         return 2
     configure_logging(config.logging.level, config.logging.json)
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     log.info("database %s, from %s", described(database), origin)
     server = config.server
     garbage_collector.tune_for_service()
@@ -80,7 +88,9 @@ def serve(args: argparse.Namespace) -> int:
     print(f"Serving on {service.url}", flush=True)
     stop.wait()
     log.info("stopping: finishing running cycles (up to %s s)", config.shutdown_deadline_s)
+    faulthandler.dump_traceback_later(config.shutdown_deadline_s + SHUTDOWN_GRACE_S, exit=True)
     service.close(drain_deadline_s=config.shutdown_deadline_s)
+    faulthandler.cancel_dump_traceback_later()
     log.info("stopped")
     return 0
 

@@ -1,9 +1,10 @@
-"""Pacing: the limiter's sliding window over the moments requests actually start, and the adapter pacing
-the requests it sends, per route."""
+"""Pacing: the limiter's sliding window, counted from the moment each request finished, and the adapter
+pacing the requests it sends, per route."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 
 from adapters.broker.pacing import Pacer, Rate
@@ -29,8 +30,8 @@ async def test_a_pacer_lets_count_requests_start_per_window_and_keys_do_not_shar
     starts: list[tuple[str, float]] = []
 
     async def go(key: str) -> None:
-        await pacer.wait_turn(key)
-        starts.append((key, loop.time() - started))
+        async with pacer.turn(key):
+            starts.append((key, loop.time() - started))
 
     await asyncio.gather(*(go("a") for _ in range(5)), go("b"))
     assert [key for key, _ in starts] == ["a", "a", "b", "a", "a", "a"], "b waits for none of a's turns"
@@ -46,14 +47,44 @@ async def test_a_caller_the_busy_loop_let_go_late_pushes_the_later_ones_back():
     starts: list[float] = []
 
     async def go() -> None:
-        await pacer.wait_turn("a")
-        starts.append(loop.time())
+        async with pacer.turn("a"):
+            starts.append(loop.time())
 
     callers = asyncio.gather(*(go() for _ in range(3)))
     await asyncio.sleep(0)
     time.sleep(0.35)  # the loop is stuck past the second caller's turn, and the third's is near
     await callers
     assert within_rate(starts, rate), "the third waits a window after the second went, not after its turn"
+
+
+async def test_a_request_slow_to_go_out_after_its_turn_keeps_the_one_count_turns_later_out_of_its_window():
+    rate = Rate(2, 0.2)
+    pacer = Pacer(rate)
+    loop = asyncio.get_running_loop()
+    sent: list[float] = []
+
+    async def go(n: int) -> None:
+        async with pacer.turn("a"):
+            if n == 0:
+                time.sleep(0.15)  # descheduled between its turn and its bytes going out
+            sent.append(loop.time())
+            await asyncio.sleep(0)
+
+    await asyncio.gather(*(go(n) for n in range(3)))
+    assert within_rate(sent, rate), "the third goes a window after the first finished, not after its turn"
+
+
+async def test_a_failed_request_finishes_its_turn_and_the_next_goes_a_window_later():
+    rate = Rate(1, 0.1)
+    pacer = Pacer(rate)
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(RuntimeError):
+        async with pacer.turn("a"):
+            raise RuntimeError("connection reset")
+    failed_at = loop.time()
+    async with pacer.turn("a"):
+        went_at = loop.time()
+    assert went_at - failed_at >= rate.per_s - CLOCK_READ_SLACK_S
 
 
 async def test_the_documented_pace_is_the_default():

@@ -78,3 +78,20 @@ def test_a_sigterm_sent_the_instant_the_address_is_printed_stops_serve_cleanly(t
         process.send_signal(signal.SIGTERM)
         _, err = process.communicate(timeout=60)
         assert line.startswith("Serving on ") and process.returncode == 0, err
+
+
+def test_sigusr1_writes_every_threads_stack_and_serve_keeps_answering(tmp_path):
+    config = tmp_path / "monitor.toml"
+    config.write_text(f'database_url = "sqlite:///{tmp_path / "served.db"}"\n[server]\nport = 0\n')
+    process = serve(config)
+    try:
+        url = process.stdout.readline().strip().removeprefix("Serving on ")
+        process.send_signal(signal.SIGUSR1)
+        with urllib.request.urlopen(f"{url}/healthz", timeout=10) as response:
+            assert json.loads(response.read()) == {"status": "ok"}
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert "Current thread" in err and err.count("Thread 0x") >= 2, "the stacks of the main and the other threads"
+    assert 'in wait\n' in err, "the main thread waiting for a stop signal"

@@ -55,6 +55,8 @@ class ServeProcess:
             self.process.send_signal(signal.SIGTERM)
         stdout, _ = self.process.communicate(timeout=60)
         self._reader.join(timeout=10)
+        if self.process.returncode != 0:  # shown with the failing test: a stop that hung prints its threads
+            print(self.output(), file=sys.stderr)
         return self.process.returncode, stdout
 
     def json_lines(self) -> list[dict[str, Any]]:
