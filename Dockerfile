@@ -14,9 +14,11 @@ COPY pyproject.toml setup.py README.md run.py bootstrap.py ./
 COPY actors ./actors
 COPY --from=compiled-fifo /build/actors/pnl_calculator/_fifo_match.*.so ./actors/pnl_calculator/
 COPY adapters ./adapters
+COPY domain ./domain
 COPY messages ./messages
 COPY service ./service
 COPY sql ./sql
+COPY replay ./replay
 RUN pip install --no-cache-dir .
 COPY deploy/monitor.toml /etc/monitor/monitor.toml
 RUN useradd --system monitor

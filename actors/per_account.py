@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 
 from actors.worker import failure_event
 from adapters.store.port import Store
-from adapters.store.rows import OrderRow
+from domain.records import OrderRow
 from messages.commands import Command
 from messages.events import Event
 from service.clock import Clock

@@ -17,9 +17,9 @@ from typing import Any, NamedTuple, get_args
 
 import pykka
 
-from adapters.errors import AdapterError
+from domain.errors import AdapterError, ErrorKind
 from messages.commands import Command
-from messages.common import ErrorKind, Step
+from messages.common import Step
 from messages.events import Event, StepFailed
 from service.clock import Clock
 from service.io_loop import IoLoop, ReplyTo

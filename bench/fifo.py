@@ -44,8 +44,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from actors.pnl_calculator import fifo
 from actors.pnl_calculator.fifo import FifoResult, Fill, fills_from_order_book, match_fifo, match_fifo_in_python
-from adapters.broker.types import BrokerOrder
 from bench._common import machine
+from domain.broker import BrokerOrder
 
 SYMBOL_COUNT = 50
 MARKED_SYMBOLS = 40

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from adapters.broker.types import OrderType, Side
+from domain.broker import OrderType, Side
 
 INT_MAX = 2**31 - 1
 """The largest SQL INT (`orders.quantity`)."""

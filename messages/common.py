@@ -1,15 +1,14 @@
-"""Vocabulary shared by every message family: cycle steps, error kinds, step outcomes, UTC timestamps."""
+"""Vocabulary shared by every message family: cycle steps, step outcomes, cycle errors and summaries."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Literal
 
 import msgspec
 
-UtcDateTime = Annotated[datetime, msgspec.Meta(tz=True)]
-"""A timezone-aware timestamp; the service keeps UTC inside and converts only for people."""
+from domain.errors import ErrorKind
+from domain.time import UtcDateTime
 
 CycleTrigger = Literal["schedule", "manual", "connect", "takeover"]
 """What started a cycle: `schedule` the user's interval tick; `manual` a person (`run_cycle`, a pause);
@@ -47,18 +46,6 @@ MATRIX_NUMBER: dict[Step, int] = {
     Step.PLACE_REGENERATED: 9,
     Step.REPORT: 10,
 }
-
-
-class ErrorKind(StrEnum):
-    """Machine-readable failure classes carried by failure events."""
-
-    SESSION_EXPIRED = "session_expired"
-    UNAVAILABLE = "unavailable"
-    REJECTED = "rejected"
-    PROTOCOL = "protocol"
-    TIMEOUT = "timeout"
-    DB = "db"
-    INTERNAL = "internal"
 
 
 class Outcome(StrEnum):

@@ -13,8 +13,10 @@ from typing import ClassVar, Literal
 
 import msgspec
 
+from domain.errors import ErrorKind
+from domain.time import UtcDateTime
 from messages.commands import Command
-from messages.common import CycleTrigger, ErrorKind, Step, UtcDateTime
+from messages.common import CycleTrigger, Step
 
 
 class _EventBase(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):

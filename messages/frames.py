@@ -7,8 +7,10 @@ from typing import Literal
 
 import msgspec
 
-from adapters.store.rows import OrderRow
-from messages.common import CycleError, CycleSummary, ErrorKind, Step, UtcDateTime
+from domain.errors import ErrorKind
+from domain.records import OrderRow
+from domain.time import UtcDateTime
+from messages.common import CycleError, CycleSummary, Step
 
 
 class _Frame(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):

@@ -17,6 +17,8 @@ from typing import Literal
 import msgspec
 
 from adapters.store.port import EventLog, LoggedEvent
+from domain.errors import ErrorKind
+from domain.time import UtcDateTime
 from messages.commands import (
     Command,
     PlaceProtectiveOrders,
@@ -24,7 +26,7 @@ from messages.commands import (
     ReportErrors,
     SendSummary,
 )
-from messages.common import ErrorKind, Step, UtcDateTime
+from messages.common import Step
 from messages.events import (
     ArchivedOrder,
     CommandIssued,

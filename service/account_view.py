@@ -14,7 +14,7 @@ from decimal import Decimal
 from actors.order_syncer.limits import total_day_pnl
 from actors.pnl_calculator.totals import pnl_totals
 from adapters.store.port import Store
-from adapters.store.rows import AccountStatus, LiveHistory
+from domain.records import AccountStatus, LiveHistory
 from messages.frames import AccountHealth, AccountsFrame, AccountView, DayPnl
 
 

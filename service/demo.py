@@ -21,7 +21,7 @@ import aiohttp
 
 from adapters.broker.paper.simulator import DEFAULT_INSTRUMENTS, Simulator
 from adapters.store.port import Store
-from adapters.store.rows import FairPrice
+from domain.records import FairPrice
 
 log = logging.getLogger(__name__)
 

@@ -18,9 +18,9 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-from adapters.errors import AdapterError
 from adapters.store.port import Store
 from adapters.web.hub import Hub
+from domain.errors import AdapterError
 from messages.common import CycleTrigger
 from service.actor_system import MonitoringSystem
 

@@ -14,8 +14,9 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from adapters.store.port import EventLog
+from domain.time import UtcDateTime
 from messages.commands import ReportErrors, SendSummary
-from messages.common import CycleSummary, UtcDateTime
+from messages.common import CycleSummary
 from messages.events import CommandIssued, PnlComputed
 from messages.frames import RecentError, RecentFrame
 

@@ -22,7 +22,6 @@ from actors.order_placer.steps import (
 from actors.order_syncer.context import LoadContext
 from actors.order_syncer.steps import ArchiveRejectedStep, RegenerateEntriesStep, SyncOrdersStep
 from actors.pnl_calculator.step import ComputePnlStep
-from adapters.broker.port import Broker
 from adapters.broker.xts import XtsBroker, XtsPacing
 from adapters.store.account_secrets import refusal, secrets_state
 from adapters.store.event_log import open_event_log
@@ -30,6 +29,7 @@ from adapters.store.factory import connect_store, open_event_log_database, upgra
 from adapters.store.port import Store
 from adapters.store.secrets import Keyring, SecretKeyError, keyring_from_env
 from adapters.web.port import Notifier
+from domain.ports.broker import Broker
 from service.actor_system import MonitoringSystem, StepHandlers
 from service.alerts.notifier import AlertNotifier
 from service.clock import Clock, SystemClock

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from actors.account_memo import AccountMemo
 from adapters.store.port import Store
-from adapters.store.rows import LiveHistory, OpenLotRow
+from domain.records import LiveHistory, OpenLotRow
 from messages.frames import AccountsFrame, OrdersFrame, PnlFrame, SymbolPnl
 from service.account_view import accounts_frame
 

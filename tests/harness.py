@@ -18,8 +18,9 @@ from actors.user_monitor.actor import UserMonitor
 from actors.user_monitor.cycle import PIPELINE, CycleState
 from actors.user_monitor.window import TradingWindow
 from actors.worker import FAILURE_EVENT, Request
+from domain.errors import ErrorKind
 from messages.commands import Command, FinishCycle
-from messages.common import ErrorKind, Step
+from messages.common import Step
 from messages.control import Tick
 from messages.events import CommandIssued, Event, StepSucceeded
 from service.config import CycleConfig

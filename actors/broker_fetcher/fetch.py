@@ -17,11 +17,11 @@ from typing import TypeVar
 
 import msgspec
 
-from adapters.broker.errors import BrokerRejected, BrokerTimeout, SessionExpired
-from adapters.broker.port import Broker
-from adapters.broker.types import BrokerAccount, BrokerOrder, BrokerPosition
-from adapters.errors import AdapterError
-from messages.common import UtcDateTime
+from domain.broker import BrokerAccount, BrokerOrder, BrokerPosition
+from domain.broker_errors import BrokerRejected, BrokerTimeout, SessionExpired
+from domain.errors import AdapterError
+from domain.ports.broker import Broker
+from domain.time import UtcDateTime
 
 T = TypeVar("T")
 

@@ -13,11 +13,10 @@ import asyncio
 
 from actors.broker_fetcher.fetch import AccountSnapshot, fetch_accounts
 from actors.worker import failure_event
-from adapters.broker.port import Broker
-from adapters.errors import AdapterError
 from adapters.store.port import Store
+from domain.errors import AdapterError, ErrorKind
+from domain.ports.broker import Broker
 from messages.commands import FetchSnapshots
-from messages.common import ErrorKind
 from messages.events import Event, FetchFailed, SnapshotFetched
 from service.clock import Clock
 

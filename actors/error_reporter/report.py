@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from adapters.store.port import EventLog, Store
 from adapters.web.port import Notifier
+from domain.errors import ErrorKind
 from messages.commands import ReportErrors, SendSummary
-from messages.common import ErrorKind
 from messages.events import ErrorsReported, Event, SummarySent
 from messages.frames import CycleSummaryFrame, MonitoringErrors, SessionNeeded
 from service.clock import Clock

@@ -20,12 +20,12 @@ from typing import Literal
 import msgspec
 
 from actors.order_placer.tags import NOT_SENT, PENDING_SUBMIT, UNCONFIRMED, order_tag
-from adapters.broker.errors import BrokerError, BrokerRejected
-from adapters.broker.port import Broker
-from adapters.broker.types import BrokerAccount, OrderRequest, OrderType, PlaceAck, Side
-from adapters.errors import AdapterError
 from adapters.store.port import Store
-from adapters.store.rows import OrderRow
+from domain.broker import BrokerAccount, OrderRequest, OrderType, PlaceAck, Side
+from domain.broker_errors import BrokerError, BrokerRejected
+from domain.errors import AdapterError
+from domain.ports.broker import Broker
+from domain.records import OrderRow
 
 log = logging.getLogger(__name__)
 

@@ -25,13 +25,12 @@ from actors.order_placer.rules import (
     Unprotected,
 )
 from actors.order_placer.tags import NOT_SENT, PENDING_SUBMIT, UNCONFIRMED
-from adapters.broker.errors import BrokerError, BrokerRejected
-from adapters.broker.port import Broker
-from adapters.broker.types import BrokerAccount
-from adapters.errors import AdapterError, DatabaseError
 from adapters.store.port import Store
-from adapters.store.rows import OrderRow
-from messages.common import ErrorKind
+from domain.broker import BrokerAccount
+from domain.broker_errors import BrokerError, BrokerRejected
+from domain.errors import AdapterError, DatabaseError, ErrorKind
+from domain.ports.broker import Broker
+from domain.records import OrderRow
 from messages.events import OrderAction
 
 

@@ -17,8 +17,8 @@ from collections.abc import Sequence
 
 from actors.order_placer.rules import Action, EntryNotSeen, PlaceLeg, Unprotected
 from actors.order_placer.tags import IN_FLIGHT_STATUSES
-from adapters.broker.types import OPEN_STATUSES
-from adapters.store.rows import OrderRow
+from domain.broker import OPEN_STATUSES
+from domain.records import OrderRow
 from messages.events import OrderAction, OrderAttention
 
 Planned = Sequence[tuple[OrderRow, Action]]

@@ -32,8 +32,8 @@ import msgspec
 from actors.order_placer.tags import IN_FLIGHT_STATUSES, NOT_SENT, order_tag, parse_tag
 from actors.order_syncer.book import BookIndex
 from actors.order_syncer.sync import direction, fresh_fair_price
-from adapters.broker.types import OPEN_STATUSES, BrokerOrder, BrokerPosition, ModifyRequest, OrderRequest
-from adapters.store.rows import FairPrice, OrderRow
+from domain.broker import OPEN_STATUSES, BrokerOrder, BrokerPosition, ModifyRequest, OrderRequest
+from domain.records import FairPrice, OrderRow
 
 TICK = Decimal("0.05")
 MAX_LEG_PLACEMENTS_A_DAY = 20

@@ -32,11 +32,11 @@ from actors.order_placer.rules import (
 )
 from actors.order_syncer.book import BookIndex, book_index
 from actors.per_account import for_each_account, orders_by_account
-from adapters.broker.port import Broker
 from adapters.store.port import Store
+from domain.errors import ErrorKind
+from domain.ports.broker import Broker
 from messages import events as ev
 from messages.commands import Command, ModifyEntries, ModifyStopLosses, PlaceProtectiveOrders, PlaceRegenerated
-from messages.common import ErrorKind
 from messages.events import Event, OrderAction, RegeneratedEntry
 from service.clock import Clock
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from domain.broker import MAX_TAG_LENGTH
+
 Leg = Literal["entry", "sl", "tp"]
 
 PENDING_SUBMIT = "PendingSubmit"
@@ -24,7 +26,6 @@ IN_FLIGHT_STATUSES = frozenset({PENDING_SUBMIT, UNCONFIRMED})
 NOT_SENT = "NotSent"
 
 TAG_PREFIX = "M"
-MAX_TAG_LENGTH = 20
 _LEG_CODE: dict[str, str] = {"entry": "E", "sl": "S", "tp": "T"}
 _CODE_LEG: dict[str, Leg] = {"E": "entry", "S": "sl", "T": "tp"}
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"

@@ -13,8 +13,8 @@ from functools import cached_property
 
 from actors.account_memo import AccountMemo
 from actors.order_placer.tags import parse_tag
-from adapters.broker.types import OPEN_STATUSES, BrokerOrder
-from adapters.store.rows import ExitFill, OrderRow
+from domain.broker import OPEN_STATUSES, BrokerOrder
+from domain.records import ExitFill, OrderRow
 
 MONEY_PLACES = Decimal("0.0001")
 """DECIMAL(18,4): what the database keeps of a price or an amount."""

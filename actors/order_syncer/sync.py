@@ -21,8 +21,8 @@ from typing import Any
 import msgspec
 
 from actors.order_syncer.book import BookIndex, money
-from adapters.broker.types import OPEN_STATUSES
-from adapters.store.rows import FairPrice, OrderRow, OrderUpdate, exit_fills_json
+from domain.broker import OPEN_STATUSES
+from domain.records import FairPrice, OrderRow, OrderUpdate, exit_fills_json
 from messages.events import OrderChange
 
 TERMINAL = frozenset({"CLOSED", "REJECTED", "CANCELLED"})

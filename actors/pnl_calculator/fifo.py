@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Literal
 
 import msgspec
 
-from adapters.broker.types import BrokerOrder, Side
-from messages.common import UtcDateTime
+from domain.broker import BrokerOrder, Side
+from domain.time import UtcDateTime
 
 if TYPE_CHECKING:
     from actors.pnl_calculator._fifo_match import Matcher

@@ -13,6 +13,7 @@ from datetime import datetime
 
 import msgspec
 
+from domain.errors import ErrorKind
 from messages.commands import (
     ArchiveRejected,
     Command,
@@ -29,7 +30,7 @@ from messages.commands import (
     SendSummary,
     SyncOrders,
 )
-from messages.common import CycleError, CycleSummary, ErrorKind, Outcome, Step, StepReport
+from messages.common import CycleError, CycleSummary, Outcome, Step, StepReport
 from messages.events import (
     CommandIssued,
     CycleContextLoaded,

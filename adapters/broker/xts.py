@@ -30,17 +30,9 @@ import aiohttp
 import msgspec
 
 from adapters.broker import xts_wire as wire
-from adapters.broker.errors import (
-    BrokerError,
-    BrokerProtocolError,
-    BrokerRejected,
-    BrokerTimeout,
-    BrokerUnavailable,
-    SessionExpired,
-)
 from adapters.broker.pacing import Pacer, Rate
-from adapters.broker.port import PositionView
-from adapters.broker.types import (
+from domain.broker import (
+    MAX_TAG_LENGTH,
     BrokerAccount,
     BrokerOrder,
     BrokerPosition,
@@ -49,11 +41,19 @@ from adapters.broker.types import (
     OrderRequest,
     PlaceAck,
 )
+from domain.broker_errors import (
+    BrokerError,
+    BrokerProtocolError,
+    BrokerRejected,
+    BrokerTimeout,
+    BrokerUnavailable,
+    SessionExpired,
+)
+from domain.ports.broker import PositionView
 
 log = logging.getLogger(__name__)
 Mapped = TypeVar("Mapped")
 
-MAX_TAG_LENGTH = 20
 NO_DATA = object()
 """What `_send` returns for a list route's "Data Not Available": an empty list, not a failure."""
 _SESSION_PATH = "/interactive/user/session"

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from adapters.broker.types import OPEN_STATUSES, BrokerOrder, BrokerPosition, BrokerTrade, OrderType, Side
+from domain.broker import OPEN_STATUSES, BrokerOrder, BrokerPosition, BrokerTrade, OrderType, Side
 
 EXCHANGE_TZ = ZoneInfo("Asia/Kolkata")
 SESSION_EXPIRED_CODE = "e-session-0007"

@@ -16,7 +16,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
 from typing import Generic, TypeVar
 
-from adapters.errors import DatabaseError
+from domain.errors import DatabaseError
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")

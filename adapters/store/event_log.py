@@ -32,12 +32,12 @@ from typing import Any
 
 import msgspec
 
-from adapters.errors import DatabaseError
 from adapters.store.event_chain import canonical_bytes, chain_hash, is_hash
 from adapters.store.port import ChainLink, LoggedEvent, UndecodableEvent, UserEventSpan
 from adapters.store.repository import Database, insert_rows
-from adapters.store.rows import CycleRecord
 from adapters.store.values import JsonDocument, utc
+from domain.errors import DatabaseError
+from domain.records import CycleRecord
 from messages.events import Event
 
 log = logging.getLogger(__name__)

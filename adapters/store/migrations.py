@@ -10,9 +10,9 @@ from __future__ import annotations
 import contextlib
 from datetime import UTC, datetime
 
-from adapters.errors import DatabaseError
 from adapters.store.repository import Database
 from adapters.store.sql_loader import load_migrations
+from domain.errors import DatabaseError
 
 
 async def migrate(database: Database) -> list[str]:

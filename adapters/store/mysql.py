@@ -26,10 +26,10 @@ import aiomysql
 import pymysql
 from pymysql.constants import CLIENT
 
-from adapters.errors import DatabaseError, TransactionAborted
 from adapters.store.sql_loader import Query, load_queries
 from adapters.store.url import DatabaseUrl
 from adapters.store.values import JsonDocument, common_param, utc
+from domain.errors import DatabaseError, TransactionAborted
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -15,8 +15,8 @@ from typing import Any, Protocol
 
 import msgspec
 
-from adapters.broker.types import BrokerAccount, BrokerOrder, BrokerPosition
-from adapters.store.rows import (
+from domain.broker import BrokerAccount, BrokerOrder, BrokerPosition
+from domain.records import (
     AccountStatus,
     ArchivedOrderRow,
     CycleRecord,
@@ -28,7 +28,7 @@ from adapters.store.rows import (
     RegenerationRow,
     RegenerationStatus,
 )
-from messages.common import UtcDateTime
+from domain.time import UtcDateTime
 from messages.events import Event
 
 

@@ -21,14 +21,16 @@ from typing import Any, NamedTuple, Protocol, TypeVar
 import msgspec
 
 from actors.order_syncer.limits import regeneration_allowed, regeneration_due, total_day_pnl
-from adapters.broker.types import BrokerAccount, BrokerOrder, BrokerPosition
-from adapters.errors import DatabaseError, LeaseLost, StaleVersion
 from adapters.store.batched_read import ReadBatcher
 from adapters.store.kept import KeptRows, RowDiff, apply_diff, diff_rows
 from adapters.store.lease_owner import is_dead_here, process_owner
 from adapters.store.port import CycleContext, IdempotencyKey, Lease, Match, OpenLot, Transaction
 from adapters.store.rerun import RERUN_POLICY, RerunPolicy, rerun_when_aborted
-from adapters.store.rows import (
+from adapters.store.secrets import NO_KEY, Keyring, SecretKeyError
+from adapters.store.values import money, utc
+from domain.broker import BrokerAccount, BrokerOrder, BrokerPosition
+from domain.errors import DatabaseError, LeaseLost, StaleVersion
+from domain.records import (
     UPDATABLE_ORDER_COLUMNS,
     AccountListing,
     AccountStatus,
@@ -46,8 +48,6 @@ from adapters.store.rows import (
     exit_fills_from_json,
     exit_fills_json,
 )
-from adapters.store.secrets import NO_KEY, Keyring, SecretKeyError
-from adapters.store.values import money, utc
 
 S = TypeVar("S", BrokerOrder, BrokerPosition)
 

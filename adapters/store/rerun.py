@@ -23,7 +23,7 @@ from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 import msgspec
 
-from adapters.errors import TransactionAborted
+from domain.errors import TransactionAborted
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")

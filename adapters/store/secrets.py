@@ -23,8 +23,7 @@ from dataclasses import dataclass
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from adapters.errors import AdapterError
-from messages.common import ErrorKind
+from domain.errors import AdapterError, ErrorKind
 
 SEALED_PREFIX = "enc:v1:"
 KEY_BYTES = 32

@@ -23,10 +23,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
-from adapters.errors import DatabaseError, TransactionAborted
 from adapters.store.sql_loader import Query, load_queries
 from adapters.store.url import DatabaseUrl
 from adapters.store.values import JsonDocument, common_param, utc
+from domain.errors import DatabaseError, TransactionAborted
 
 T = TypeVar("T")
 _TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"

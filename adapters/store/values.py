@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from adapters.errors import DatabaseError
+from domain.errors import DatabaseError
 
 MONEY_PLACES = Decimal("0.0001")
 MONEY_LIMIT = Decimal(10) ** 14

@@ -12,9 +12,9 @@ import asyncio
 import contextlib
 import logging
 
-from adapters.errors import AdapterError
 from adapters.store.port import Store
 from adapters.web.hub import Hub
+from domain.errors import AdapterError
 
 log = logging.getLogger(__name__)
 

@@ -9,13 +9,13 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from adapters.broker.errors import BrokerError
 from adapters.web import idempotency, kill_switch
 from adapters.web.auth import authenticated_user
 from adapters.web.batch import RawBatch, place_batch
 from adapters.web.context import CONTEXT, WebContext
 from adapters.web.readiness import READINESS
 from adapters.web.replica import refusal_unless_writer
+from domain.broker_errors import BrokerError
 from messages.api import BIGINT_MAX, BatchAnswer, PauseRequest, SessionAnswer, SessionRequest
 from replay.timeline import cycle_timeline
 from service import recent

@@ -16,12 +16,12 @@ from typing import Annotated
 import msgspec
 
 from actors.order_placer.entries import NewEntry, place_entries
-from adapters.broker.errors import BrokerError
-from adapters.broker.types import BrokerAccount
-from adapters.errors import AdapterError
 from adapters.store.port import CycleContext
 from adapters.web.batch_validation import decode_order, order_problem
 from adapters.web.context import WebContext
+from domain.broker import BrokerAccount
+from domain.broker_errors import BrokerError
+from domain.errors import AdapterError
 from messages.api import MAX_BATCH_ORDERS, BatchOrder, BatchResult
 
 log = logging.getLogger(__name__)

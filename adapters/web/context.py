@@ -8,11 +8,11 @@ from dataclasses import dataclass
 import aiohttp
 from aiohttp import web
 
-from adapters.broker.port import Broker
 from adapters.store.port import EventLog, Store
 from adapters.web.auth import Origins
 from adapters.web.hub import Hub
 from adapters.web.rate_limit import RateLimiter
+from domain.ports.broker import Broker
 from service.actor_system import MonitoringSystem
 from service.clock import Clock
 from service.leases import LeaseKeeper

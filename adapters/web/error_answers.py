@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 import msgspec
 from aiohttp import web
 
-from adapters.errors import DatabaseError
+from domain.errors import DatabaseError
 
 log = logging.getLogger(__name__)
 _encoder = msgspec.json.Encoder()

@@ -18,8 +18,8 @@ from decimal import Decimal
 import msgspec
 from aiohttp import web
 
-from adapters.errors import AdapterError
 from adapters.store.port import IdempotencyKey, Store
+from domain.errors import AdapterError
 
 log = logging.getLogger(__name__)
 

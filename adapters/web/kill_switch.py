@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 
-from adapters.errors import AdapterError
 from adapters.web.context import WebContext
+from domain.errors import AdapterError
 from messages.frames import PausedFrame
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from adapters.store.rows import CycleRecord, OrderRow
+from domain.records import CycleRecord, OrderRow
 from messages.api import (
     BatchAnswer,
     BatchRequest,

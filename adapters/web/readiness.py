@@ -16,8 +16,8 @@ import time
 import aiohttp
 from aiohttp import web
 
-from adapters.errors import AdapterError
 from adapters.web.context import WebContext
+from domain.errors import AdapterError
 
 log = logging.getLogger(__name__)
 

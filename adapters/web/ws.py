@@ -12,11 +12,11 @@ import uuid
 import msgspec
 from aiohttp import WSMsgType, web
 
-from adapters.errors import DatabaseError
 from adapters.store.repository import hash_token
 from adapters.web import kill_switch
 from adapters.web.auth import authenticated_user, bearer_token
 from adapters.web.context import CONTEXT, WebContext
+from domain.errors import DatabaseError
 from messages.frames import (
     ClientFrame,
     ErrorFrame,

@@ -10,7 +10,7 @@ from enum import StrEnum
 
 import msgspec
 
-from messages.common import UtcDateTime
+from domain.time import UtcDateTime
 
 
 class AlertKind(StrEnum):

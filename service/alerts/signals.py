@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from messages.common import ErrorKind
+from domain.errors import ErrorKind
 from messages.events import (
     CycleContextLoaded,
     CycleFinished,

@@ -13,7 +13,7 @@ import os
 import sys
 
 from adapters.store.repository import SqlStore
-from adapters.store.rows import AccountListing
+from domain.records import AccountListing
 from service.cli.database_option import add_database_argument, fail, guarded, run_with_store
 
 

@@ -16,12 +16,12 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
-from adapters.errors import AdapterError
 from adapters.store.factory import connect_store
 from adapters.store.migrations import missing_migrations
 from adapters.store.repository import SqlStore
 from adapters.store.sql_loader import load_migrations
 from adapters.store.url import DATABASE_URL_ENV, DEFAULT_DATABASE_URL, DatabaseUrlError, parse_database_url
+from domain.errors import AdapterError
 
 T = TypeVar("T")
 

@@ -19,9 +19,9 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from actors.pnl_calculator import fifo
-from adapters.errors import AdapterError
 from adapters.store.url import DATABASE_URL_ENV, DatabaseUrl, DatabaseUrlError, parse_database_url
 from adapters.web.context import WebSettings
+from domain.errors import AdapterError
 from service import garbage_collector
 from service.cli.stop_signal import StopSignal
 from service.config import ConfigError, load_config

@@ -21,9 +21,9 @@ import msgspec
 from service.mutation.equivalents import Equivalent, Mutation, mutation_of
 from service.mutation.targets import MutationTarget
 
-LINKED = ("actors", "adapters", "messages", "service", "sql", "replay", "tests", "run.py", "bootstrap.py")
+LINKED = ("domain", "actors", "adapters", "messages", "service", "sql", "replay", "tests", "run.py", "bootstrap.py")
 """What a scratch directory links from the project root."""
-SOURCE_PATHS = ("actors", "adapters", "messages", "service", "sql", "replay")
+SOURCE_PATHS = ("domain", "actors", "adapters", "messages", "service", "sql", "replay")
 """What mutmut copies into its mutants/ tree, so that every import of the tests comes from one tree."""
 KILLED, SURVIVED, NO_TESTS = frozenset({1, 3}), frozenset({0}), frozenset({5, 33})
 TIMED_OUT = frozenset({36, 24, -24, 152, 255})

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 import pytest
 
-from messages.common import ErrorKind
+from domain.errors import ErrorKind
 from messages.events import FetchFailed
 from service.alerts.channels import TelegramChannel, WebhookChannel
 from service.alerts.notifier import AlertNotifier

@@ -18,8 +18,8 @@ import pytest
 
 from actors.user_monitor.window import TradingWindow
 from adapters.broker.paper import run_paper_broker
-from adapters.store.rows import FairPrice
 from adapters.web.context import WebSettings
+from domain.records import FairPrice
 from service.config import AlertsConfig, BrokerConfig, CycleConfig, OrderRulesConfig
 from service.server import Service
 from tests.alerts.endpoints import AlertEndpoints

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from messages.common import ErrorKind
+from domain.errors import ErrorKind
 from messages.events import (
     CycleContextLoaded,
     CycleFinished,

@@ -15,8 +15,8 @@ import msgspec
 import pytest
 
 from adapters.broker.paper import RunningPaperBroker, run_paper_broker
-from adapters.broker.types import BrokerAccount, OrderRequest
 from adapters.broker.xts import XtsBroker, XtsPacing
+from domain.broker import BrokerAccount, OrderRequest
 
 UNPACED = XtsPacing(reads=None, orders=None)
 

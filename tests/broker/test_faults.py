@@ -11,16 +11,10 @@ from typing import Any
 import msgspec
 import pytest
 
-from adapters.broker.errors import (
-    BrokerError,
-    BrokerProtocolError,
-    BrokerTimeout,
-    BrokerUnavailable,
-    SessionExpired,
-)
-from adapters.broker.types import BrokerAccount, ModifyRequest
 from adapters.broker.xts import XtsBroker
-from messages.common import ErrorKind
+from domain.broker import BrokerAccount, ModifyRequest
+from domain.broker_errors import BrokerError, BrokerProtocolError, BrokerTimeout, BrokerUnavailable, SessionExpired
+from domain.errors import ErrorKind
 from tests.broker.conftest import SimControl, limit_buy, paper_account
 
 READ_ROUTES = ("order_book", "trade_book", "positions")

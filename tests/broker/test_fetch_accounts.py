@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 import msgspec
 
 from actors.broker_fetcher.fetch import AccountSnapshot, fetch_accounts
-from adapters.broker.errors import BrokerTimeout, BrokerUnavailable, SessionExpired
-from adapters.broker.types import BrokerAccount
 from adapters.broker.xts import XtsBroker
-from messages.common import ErrorKind
+from domain.broker import BrokerAccount
+from domain.broker_errors import BrokerTimeout, BrokerUnavailable, SessionExpired
+from domain.errors import ErrorKind
 from tests.broker.conftest import UNPACED, SimControl, limit_buy, paper_account, traced_session
 
 

@@ -10,11 +10,11 @@ import aiohttp
 import msgspec
 import pytest
 
-from adapters.broker.errors import BrokerProtocolError, BrokerUnavailable, SessionExpired
 from adapters.broker.paper import RunningPaperBroker
 from adapters.broker.paper.simulator import OrderTicket
-from adapters.broker.types import BrokerAccount, ModifyRequest
 from adapters.broker.xts import ReadReuse, XtsBroker
+from domain.broker import BrokerAccount, ModifyRequest
+from domain.broker_errors import BrokerProtocolError, BrokerUnavailable, SessionExpired
 from tests.broker.conftest import UNPACED, SimControl, limit_buy, paper_account
 
 

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from adapters.broker.errors import BrokerProtocolError, BrokerRejected, SessionExpired
-from adapters.broker.types import BrokerAccount, ModifyRequest, OrderRequest
 from adapters.broker.xts import XtsBroker
+from domain.broker import BrokerAccount, ModifyRequest, OrderRequest
+from domain.broker_errors import BrokerProtocolError, BrokerRejected, SessionExpired
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TOKEN = "recorded-session-token"

@@ -7,9 +7,9 @@ from decimal import Decimal
 import msgspec
 import pytest
 
-from adapters.broker.errors import BrokerRejected, SessionExpired
-from adapters.broker.types import BrokerAccount, ModifyRequest, OrderRequest, PlaceAck
 from adapters.broker.xts import XtsBroker
+from domain.broker import BrokerAccount, ModifyRequest, OrderRequest, PlaceAck
+from domain.broker_errors import BrokerRejected, SessionExpired
 from tests.broker.conftest import SimControl, limit_buy, paper_account
 
 

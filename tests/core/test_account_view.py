@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from adapters.store.rows import AccountStatus, LiveHistory, MatchRow, OpenLotRow
+from domain.records import AccountStatus, LiveHistory, MatchRow, OpenLotRow
 from messages.frames import DayPnl
 from service.account_view import account_health, day_pnl, total_of
 

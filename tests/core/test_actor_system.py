@@ -14,9 +14,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from actors.user_monitor.actor import UserMonitor
 from actors.user_monitor.window import TradingWindow
 from actors.worker import failure_event
-from adapters.errors import AdapterError
+from domain.errors import AdapterError, ErrorKind
 from messages.commands import FetchSnapshots
-from messages.common import ErrorKind, Step
+from messages.common import Step
 from messages.control import Tick
 from messages.events import CycleFinished, CycleStarted, MonitorRestarted, StepSucceeded
 from messages.frames import CycleSummaryFrame, MonitoringErrors, SessionNeeded

@@ -4,7 +4,8 @@ Given a user's accounts and which steps fail, when a tick arrives and every comm
 monitor issues exactly these commands, in this order, and logs these errors.
 """
 
-from messages.common import ErrorKind, Outcome
+from domain.errors import ErrorKind
+from messages.common import Outcome
 from messages.common import Step as S
 from tests.harness import SILENT, ScriptedMonitor
 

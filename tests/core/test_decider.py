@@ -12,6 +12,7 @@ from typing import NamedTuple, get_args
 import pytest
 
 from actors.user_monitor.cycle import CycleState, decide, evolve, initial_state, summarize
+from domain.errors import ErrorKind
 from messages.commands import (
     FetchSnapshots,
     FinishCycle,
@@ -20,7 +21,7 @@ from messages.commands import (
     RegenerateEntries,
     ReportErrors,
 )
-from messages.common import CycleError, ErrorKind, Outcome, StepReport
+from messages.common import CycleError, Outcome, StepReport
 from messages.common import Step as S
 from messages.events import (
     ArchivedOrder,

@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 
 from actors.user_monitor.cycle import decide, evolve, initial_state
 from actors.worker import FAILURE_EVENT
+from domain.errors import ErrorKind
 from messages.commands import FinishCycle
-from messages.common import ErrorKind, Step
+from messages.common import Step
 from messages.events import (
     CommandIssued,
     CycleContextLoaded,

@@ -4,7 +4,7 @@ in the scripted harness, then the log records."""
 
 import logging
 
-from messages.common import ErrorKind
+from domain.errors import ErrorKind
 from messages.common import Step as S
 from tests.harness import SILENT, ScriptedMonitor
 

@@ -8,8 +8,9 @@ import msgspec
 import pytest
 
 from actors.user_monitor.cycle import CycleState, summarize
+from domain.errors import ErrorKind
 from messages.commands import Command, FetchSnapshots, ReportErrors, SendSummary
-from messages.common import CycleError, CycleSummary, ErrorKind, Step
+from messages.common import CycleError, CycleSummary, Step
 from messages.events import (
     CommandIssued,
     CyclePolicy,

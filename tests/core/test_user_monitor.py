@@ -3,8 +3,9 @@
 from datetime import UTC, date, datetime
 
 from actors.user_monitor.window import TradingWindow
+from domain.errors import ErrorKind
 from messages.commands import FetchSnapshots
-from messages.common import ErrorKind, Step
+from messages.common import Step
 from messages.control import Drain, Resume, TickHeldBack
 from messages.events import CommandIssued, SnapshotFetched, StepTimedOut, TickSkipped, TradingWindowChanged
 from service.config import CycleConfig

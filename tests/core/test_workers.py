@@ -11,10 +11,10 @@ import pytest
 from actors.error_reporter.actor import ErrorReporter
 from actors.order_syncer.context import LoadContext
 from actors.worker import CANCEL_GRACE_S, Request, Worker
-from adapters.errors import DatabaseError
 from adapters.store.port import CycleContext
+from domain.errors import DatabaseError, ErrorKind
 from messages.commands import FetchSnapshots, LoadCycleContext, ReportErrors, SendSummary
-from messages.common import CycleError, CycleSummary, ErrorKind, Step
+from messages.common import CycleError, CycleSummary, Step
 from messages.control import StepOutcome
 from messages.events import SnapshotFetched
 from messages.frames import CycleSummaryFrame, MonitoringErrors, SessionNeeded

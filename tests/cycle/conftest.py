@@ -17,7 +17,7 @@ import pytest
 from actors.order_placer.entries import NewEntry, place_entries
 from actors.user_monitor.window import TradingWindow
 from adapters.broker.paper import run_paper_broker
-from adapters.store.rows import FairPrice, OrderRow
+from domain.records import FairPrice, OrderRow
 from messages.events import CycleFinished
 from messages.frames import CycleSummaryFrame, MonitoringErrors
 from service.config import BrokerConfig, CycleConfig, OrderRulesConfig

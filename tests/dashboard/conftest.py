@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from adapters.store.rows import FairPrice
+from domain.records import FairPrice
 from tests.storage.conftest import fresh_mysql_url  # noqa: F401 - fixture used by `served`
 from tests.web.conftest import BACK_TO_BACK, Served, running_service
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from adapters.store.rows import FairPrice
+from domain.records import FairPrice
 from tests.dashboard.conftest import INFY, RELIANCE, SBIN, TCS, TICK, expect, open_live, paper_control, place, run_cycle
 from tests.web.conftest import Served
 

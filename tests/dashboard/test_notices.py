@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from adapters.store.rows import FairPrice
+from domain.records import FairPrice
 from tests.dashboard.conftest import (
     SBIN,
     TCS,

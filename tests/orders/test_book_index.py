@@ -10,8 +10,8 @@ import pytest
 
 from actors.order_placer.tags import order_tag
 from actors.order_syncer.book import BookIndex, book_index, money
-from adapters.broker.types import BrokerOrder
-from adapters.store.rows import ExitFill, OrderRow
+from domain.broker import BrokerOrder
+from domain.records import ExitFill, OrderRow
 
 
 def order(side: str = "BUY", **fields) -> OrderRow:

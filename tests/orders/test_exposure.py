@@ -10,8 +10,8 @@ import pytest
 from actors.order_placer.exposure import entries_not_seen, unprotected_trades
 from actors.order_placer.rules import CancelLeg, EntryNotSeen, PlaceLeg, Unprotected
 from actors.order_placer.tags import order_tag
-from adapters.broker.types import OrderRequest
-from adapters.store.rows import ExitFill, OrderRow
+from domain.broker import OrderRequest
+from domain.records import ExitFill, OrderRow
 from messages.events import OrderAction, OrderAttention
 
 

@@ -20,8 +20,8 @@ from actors.order_placer.rules import (
 from actors.order_placer.tags import order_tag
 from actors.order_syncer.book import BookIndex
 from actors.order_syncer.sync import fresh_fair_prices
-from adapters.broker.types import BrokerOrder, ModifyRequest
-from adapters.store.rows import FairPrice, OrderRow
+from domain.broker import BrokerOrder, ModifyRequest
+from domain.records import FairPrice, OrderRow
 
 T = datetime(2026, 11, 25, 6, 30, tzinfo=UTC)
 MAX_AGE = timedelta(minutes=2)

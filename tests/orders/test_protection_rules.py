@@ -22,8 +22,8 @@ from actors.order_placer.rules import (
 )
 from actors.order_placer.tags import order_tag
 from actors.order_syncer.book import BookIndex
-from adapters.broker.types import OPEN_STATUSES, BrokerOrder, BrokerPosition, ModifyRequest, OrderRequest
-from adapters.store.rows import OrderRow
+from domain.broker import OPEN_STATUSES, BrokerOrder, BrokerPosition, ModifyRequest, OrderRequest
+from domain.records import OrderRow
 
 T = datetime(2026, 11, 25, 6, 30, tzinfo=UTC)
 SETTLE = timedelta(seconds=30)

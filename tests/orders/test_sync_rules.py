@@ -13,8 +13,8 @@ from actors.order_placer.rules import PlaceLeg, PositionMismatch, carried_exit_l
 from actors.order_placer.tags import order_tag
 from actors.order_syncer.book import BookIndex
 from actors.order_syncer.sync import plan_order_sync
-from adapters.broker.types import BrokerOrder, BrokerPosition
-from adapters.store.rows import ExitFill, FairPrice, OrderRow, OrderUpdate
+from domain.broker import BrokerOrder, BrokerPosition
+from domain.records import ExitFill, FairPrice, OrderRow, OrderUpdate
 
 T = datetime(2026, 11, 25, 6, 30, tzinfo=UTC)
 

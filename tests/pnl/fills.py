@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from actors.pnl_calculator.fifo import Fill
-from adapters.broker.types import BrokerOrder
+from domain.broker import BrokerOrder
 
 OPEN = datetime(2026, 1, 5, 3, 45, tzinfo=UTC)
 """09:15 IST, the session's open, in UTC."""

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from adapters.store.port import LoggedEvent
+from domain.errors import ErrorKind
 from messages.commands import FetchSnapshots, PlaceProtectiveOrders
-from messages.common import ErrorKind, Step
+from messages.common import Step
 from tests.harness import SILENT, ScriptedMonitor
 
 

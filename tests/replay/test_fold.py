@@ -9,8 +9,8 @@ import msgspec
 import pytest
 
 from adapters.store.port import LoggedEvent
+from domain.errors import ErrorKind
 from messages.commands import ComputePnl, ReportErrors, SyncOrders
-from messages.common import ErrorKind
 from messages.events import (
     CommandIssued,
     CycleFinished,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from messages.common import ErrorKind
+from domain.errors import ErrorKind
 from messages.events import FetchFailed, SnapshotFetched
 from tests.replay.stories import (
     cycle_with_failures,

@@ -10,7 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from messages.common import ErrorKind, Step
+from domain.errors import ErrorKind
+from messages.common import Step
 from tests.cycle.conftest import CycleRig
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.broker.errors import BrokerUnavailable
+from domain.broker_errors import BrokerUnavailable
 from tests.broker.conftest import SimControl
 
 

@@ -25,8 +25,8 @@ import pymysql
 from actors.order_placer.entries import NewEntry, place_entries
 from actors.user_monitor.window import TradingWindow
 from adapters.broker.paper import run_paper_broker
-from adapters.errors import AdapterError
 from adapters.store.url import parse_database_url
+from domain.errors import AdapterError
 from messages.events import CycleFinished, CycleStarted
 from service.config import BrokerConfig, CycleConfig, OrderRulesConfig
 from service.io_loop import IoLoop

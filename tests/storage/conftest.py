@@ -20,8 +20,8 @@ import pytest
 
 from adapters.store.factory import connect_store, migrate_url
 from adapters.store.repository import SqlStore
-from adapters.store.rows import OrderRow
 from adapters.store.url import DatabaseUrl, parse_database_url
+from domain.records import OrderRow
 
 MYSQL_URL_ENV = "MONITOR_TEST_MYSQL_URL"
 DEFAULT_TEST_MYSQL_URL = "mysql://root@127.0.0.1:3306/"

@@ -13,13 +13,13 @@ import sqlite3
 import aiomysql
 import pytest
 
-from adapters.errors import DatabaseError, StaleVersion, TransactionAborted
 from adapters.store.factory import connect_store, migrate_url
 from adapters.store.mysql import MySqlDatabase
 from adapters.store.repository import SqlStore
 from adapters.store.rerun import RerunPolicy, rerun_when_aborted
 from adapters.store.sql_loader import load_queries
 from adapters.store.url import parse_database_url
+from domain.errors import DatabaseError, StaleVersion, TransactionAborted
 from tests.storage.conftest import an_order, given_user_with_account, mysql_admin
 from tests.storage.test_mysql_failures import store_connection_ids
 

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from adapters.errors import DatabaseError
 from adapters.store.repository import SqlStore
-from adapters.store.rows import FairPrice
+from domain.errors import DatabaseError
+from domain.records import FairPrice
 from tests.storage.conftest import mysql_admin, mysql_server
 
 NOW = datetime(2025, 3, 3, 4, 0, tzinfo=UTC)

@@ -4,7 +4,7 @@ import asyncio
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from adapters.store.rows import MatchRow, OpenLotRow
+from domain.records import MatchRow, OpenLotRow
 from tests.storage.conftest import given_user_with_account
 
 

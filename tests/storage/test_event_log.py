@@ -11,11 +11,11 @@ from datetime import timedelta
 import msgspec
 import pytest
 
-from adapters.errors import DatabaseError
 from adapters.store.event_log import SqlEventLog, open_event_log
 from adapters.store.factory import connect_store
 from adapters.store.repository import SqlStore
 from adapters.store.url import parse_database_url
+from domain.errors import DatabaseError
 from messages.events import CycleFinished, CycleStarted, Event, FetchFailed, OrderChange, OrdersSynced, SnapshotFetched
 from replay.chain import ChainTracker
 from tests.storage.conftest import T0, mysql_admin

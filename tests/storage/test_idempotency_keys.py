@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from adapters.errors import DatabaseError
+from domain.errors import DatabaseError
 
 DIGEST = "a" * 64
 OTHER_DIGEST = "b" * 64

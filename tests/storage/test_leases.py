@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from adapters.errors import LeaseLost
 from adapters.store.event_log import open_event_log
 from adapters.store.factory import connect_store
+from domain.errors import LeaseLost
 from messages.events import CycleStarted
 from tests.storage.conftest import an_order, given_user_with_account
 

@@ -4,8 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from adapters.errors import DatabaseError
-from adapters.store.rows import MatchRow, OpenLotRow
+from domain.errors import DatabaseError
+from domain.records import MatchRow, OpenLotRow
 from tests.storage.conftest import T0, given_user_with_account
 
 

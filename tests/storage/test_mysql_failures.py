@@ -9,9 +9,9 @@ import time
 
 import pytest
 
-from adapters.errors import DatabaseError
 from adapters.store.factory import connect_store, migrate_url
 from adapters.store.url import parse_database_url
+from domain.errors import DatabaseError
 from tests.storage.conftest import an_order, given_user_with_account, mysql_admin
 
 pytestmark = pytest.mark.mysql

@@ -9,8 +9,8 @@ from decimal import Decimal
 import msgspec
 import pytest
 
-from adapters.errors import DatabaseError, StaleVersion
-from adapters.store.rows import ExitFill, FairPrice, OrderRow, OrderUpdate, exit_fills_json
+from domain.errors import DatabaseError, StaleVersion
+from domain.records import ExitFill, FairPrice, OrderRow, OrderUpdate, exit_fills_json
 from tests.storage.conftest import T0, an_order, given_user_with_account
 
 HOSTILE = "'; DROP TABLE orders; --"

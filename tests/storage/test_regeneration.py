@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.errors import StaleVersion
+from domain.errors import StaleVersion
 from tests.storage.conftest import an_order, given_user_with_account
 
 

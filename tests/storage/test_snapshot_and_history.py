@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from adapters.broker.types import BrokerOrder, BrokerPosition
-from adapters.errors import DatabaseError
-from adapters.store.rows import MatchRow, OpenLotRow
+from domain.broker import BrokerOrder, BrokerPosition
+from domain.errors import DatabaseError
+from domain.records import MatchRow, OpenLotRow
 from tests.storage.conftest import T0, given_user_with_account
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from adapters.store.rows import UPDATABLE_ORDER_COLUMNS
 from adapters.store.sql_loader import load_queries
+from domain.records import UPDATABLE_ORDER_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.errors import DatabaseError
 from adapters.store.repository import hash_token
+from domain.errors import DatabaseError
 from tests.storage.conftest import given_user_with_account
 
 

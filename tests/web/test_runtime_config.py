@@ -14,8 +14,8 @@ import pytest
 
 from actors.user_monitor.window import TradingWindow
 from adapters.broker.paper import RunningPaperBroker, run_paper_broker
-from adapters.broker.types import BrokerAccount
 from adapters.broker.xts import ReadReuse
+from domain.broker import BrokerAccount
 from service.config import BrokerConfig, CycleConfig
 from service.runtime import Runtime
 from tests.doubles import RecordingNotifier

@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from adapters.broker.types import OPEN_STATUSES
+from domain.broker import OPEN_STATUSES
 
 EXCHANGE_TZ = ZoneInfo("Asia/Kolkata")
 SEGMENTS = frozenset({"NSECM", "NSEFO", "NSECD", "MCXFO", "BSECM", "BSEFO"})
@@ -39,7 +39,7 @@ ORDER_TYPES = frozenset({"MARKET", "LIMIT", "STOPLIMIT", "STOPMARKET"})
 STOP_TYPES = frozenset({"STOPLIMIT", "STOPMARKET"})
 TICK = Decimal("0.05")
 PAISE = Decimal("0.01")
-MAX_TAG_LENGTH = 20
+MAX_TAG_LENGTH = 20  # the broker's own limit, modelled apart from the adapter's (domain.broker)
 
 DEFAULT_INSTRUMENTS: tuple[tuple[str, int, str, str], ...] = (
     ("NSECM", 2885, "RELIANCE", "2900.00"),

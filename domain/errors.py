@@ -1,4 +1,4 @@
-"""The one exception family adapters raise for expected failures; each names its `ErrorKind`.
+"""The failure kinds, and the one exception family adapters raise for expected failures, each with its kind.
 
 Workers turn these into failure events with the kind and a message a trader can read. Anything else an
 adapter raises is a bug and is reported as `internal`. Messages must never contain a secret.
@@ -6,7 +6,19 @@ adapter raises is a bug and is reported as `internal`. Messages must never conta
 
 from __future__ import annotations
 
-from messages.common import ErrorKind
+from enum import StrEnum
+
+
+class ErrorKind(StrEnum):
+    """Machine-readable failure classes carried by failure events."""
+
+    SESSION_EXPIRED = "session_expired"
+    UNAVAILABLE = "unavailable"
+    REJECTED = "rejected"
+    PROTOCOL = "protocol"
+    TIMEOUT = "timeout"
+    DB = "db"
+    INTERNAL = "internal"
 
 
 class AdapterError(Exception):

@@ -8,8 +8,7 @@ route and the account's client id, never a token or a key.
 
 from __future__ import annotations
 
-from adapters.errors import AdapterError
-from messages.common import ErrorKind
+from domain.errors import AdapterError, ErrorKind
 
 
 class BrokerError(AdapterError):

@@ -11,8 +11,8 @@ from typing import Any, Literal, NamedTuple
 
 import msgspec
 
-from adapters.broker.types import OrderType, Side
-from messages.common import UtcDateTime
+from domain.broker import OrderType, Side
+from domain.time import UtcDateTime
 
 OrderStatus = Literal["PENDING", "ENTRY_OPEN", "RUNNING", "CLOSED", "REJECTED", "CANCELLED"]
 Leg = Literal["entry", "sl", "tp"]

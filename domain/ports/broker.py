@@ -10,16 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal, Protocol
 
-from adapters.broker.errors import BrokerError
-from adapters.broker.types import (
-    BrokerAccount,
-    BrokerOrder,
-    BrokerPosition,
-    BrokerTrade,
-    ModifyRequest,
-    OrderRequest,
-    PlaceAck,
-)
+from domain.broker import BrokerAccount, BrokerOrder, BrokerPosition, BrokerTrade, ModifyRequest, OrderRequest, PlaceAck
+from domain.broker_errors import BrokerError
 
 PositionView = Literal["NetWise", "DayWise"]
 

@@ -11,7 +11,7 @@ from typing import Literal
 
 import msgspec
 
-from messages.common import UtcDateTime
+from domain.time import UtcDateTime
 
 Side = Literal["BUY", "SELL"]
 OrderType = Literal["MARKET", "LIMIT", "STOPLIMIT", "STOPMARKET"]
@@ -85,8 +85,12 @@ class BrokerTrade(msgspec.Struct, frozen=True, kw_only=True):
     tag: str = ""                       # OrderUniqueIdentifier
 
 
+MAX_TAG_LENGTH = 20
+"""The longest order tag a broker takes (XTS `orderUniqueIdentifier`, Kite `tag`): every tag fits it."""
+
+
 class OrderRequest(msgspec.Struct, frozen=True, kw_only=True):
-    """A new order. `tag` (orderUniqueIdentifier, at most 20 characters) makes it idempotent."""
+    """A new order. `tag` (at most MAX_TAG_LENGTH characters) makes it idempotent."""
 
     exchange_segment: str
     instrument_id: int
