@@ -43,9 +43,10 @@ import pymysql
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from actors.pnl_calculator import fifo
-from actors.pnl_calculator.fifo import FifoResult, Fill, fills_from_order_book, match_fifo, match_fifo_in_python
+from actors.pnl_calculator.fifo import fills_from_order_book, match_fifo, match_fifo_in_python
 from bench._common import machine
 from domain.broker import BrokerOrder
+from domain.pnl import FifoResult, Fill
 
 SYMBOL_COUNT = 50
 MARKED_SYMBOLS = 40

@@ -54,12 +54,12 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from actors.order_placer.tags import order_tag
 from adapters.store.factory import migrate_url
 from adapters.store.secrets import Keyring, decode_key, new_key_text
 from bench._common import BenchDatabase, ProcessStat, machine, mysqld_pid, percentile
 from bench._paper import REPO_ROOT, PaperProcess
 from bench._scale_share import Tick
+from domain.tags import order_tag
 
 SYMBOLS = (("RELIANCE", 2885, Decimal("2900.00")), ("SBIN", 3045, Decimal("800.00")),
            ("TCS", 11536, Decimal("4000.00")), ("INFY", 1594, Decimal("1500.00")),

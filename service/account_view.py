@@ -11,9 +11,9 @@ from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
-from actors.order_syncer.limits import total_day_pnl
-from actors.pnl_calculator.totals import pnl_totals
 from adapters.store.port import Store
+from domain.limits import total_day_pnl
+from domain.pnl_totals import pnl_totals
 from domain.records import AccountStatus, LiveHistory
 from messages.frames import AccountHealth, AccountsFrame, AccountView, DayPnl
 

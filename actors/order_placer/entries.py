@@ -19,13 +19,13 @@ from typing import Literal
 
 import msgspec
 
-from actors.order_placer.tags import NOT_SENT, PENDING_SUBMIT, UNCONFIRMED, order_tag
 from adapters.store.port import Store
 from domain.broker import BrokerAccount, OrderRequest, OrderType, PlaceAck, Side
 from domain.broker_errors import BrokerError, BrokerRejected
 from domain.errors import AdapterError
 from domain.ports.broker import Broker
 from domain.records import OrderRow
+from domain.tags import NOT_SENT, PENDING_SUBMIT, UNCONFIRMED, order_tag
 
 log = logging.getLogger(__name__)
 

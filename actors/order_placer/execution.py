@@ -24,13 +24,13 @@ from actors.order_placer.rules import (
     PositionMismatch,
     Unprotected,
 )
-from actors.order_placer.tags import NOT_SENT, PENDING_SUBMIT, UNCONFIRMED
 from adapters.store.port import Store
 from domain.broker import BrokerAccount
 from domain.broker_errors import BrokerError, BrokerRejected
 from domain.errors import AdapterError, DatabaseError, ErrorKind
 from domain.ports.broker import Broker
 from domain.records import OrderRow
+from domain.tags import NOT_SENT, PENDING_SUBMIT, UNCONFIRMED
 from messages.events import OrderAction
 
 

@@ -16,9 +16,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from actors.order_placer.rules import Action, EntryNotSeen, PlaceLeg, Unprotected
-from actors.order_placer.tags import IN_FLIGHT_STATUSES
 from domain.broker import OPEN_STATUSES
 from domain.records import OrderRow
+from domain.tags import IN_FLIGHT_STATUSES
 from messages.events import OrderAction, OrderAttention
 
 Planned = Sequence[tuple[OrderRow, Action]]

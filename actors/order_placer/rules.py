@@ -29,11 +29,11 @@ from typing import Literal
 
 import msgspec
 
-from actors.order_placer.tags import IN_FLIGHT_STATUSES, NOT_SENT, order_tag, parse_tag
-from actors.order_syncer.book import BookIndex
-from actors.order_syncer.sync import direction, fresh_fair_price
+from domain.book import BookIndex
 from domain.broker import OPEN_STATUSES, BrokerOrder, BrokerPosition, ModifyRequest, OrderRequest
 from domain.records import FairPrice, OrderRow
+from domain.tags import IN_FLIGHT_STATUSES, NOT_SENT, order_tag, parse_tag
+from domain.trade import direction, fresh_fair_price
 
 TICK = Decimal("0.05")
 MAX_LEG_PLACEMENTS_A_DAY = 20

@@ -17,6 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 from actors.account_memo import AccountMemo
+from actors.book_indexes import book_index
 from actors.order_placer.entries import NewEntry, place_entries
 from actors.order_placer.execution import AccountExecutor
 from actors.order_placer.exposure import entries_not_seen, unprotected_trades
@@ -30,9 +31,9 @@ from actors.order_placer.rules import (
     protection_clock_view,
     usable_fair_price,
 )
-from actors.order_syncer.book import BookIndex, book_index
 from actors.per_account import for_each_account, orders_by_account
 from adapters.store.port import Store
+from domain.book import BookIndex
 from domain.errors import ErrorKind
 from domain.ports.broker import Broker
 from messages import events as ev

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import msgspec
 
-from actors.order_syncer.limits import daily_loss_pause_reason, watched_loss_limit
 from adapters.store.port import Store
 from adapters.web.port import Notifier
+from domain.limits import daily_loss_pause_reason, watched_loss_limit
 from messages.commands import LoadCycleContext
 from messages.events import CycleContextLoaded, Event
 from messages.frames import PausedFrame

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from actors.account_memo import AccountMemo
-from actors.order_syncer.book import book_index
+from actors.book_indexes import book_index
 from actors.order_syncer.sync import SyncPlan, fresh_fair_prices, plan_order_sync
 from actors.per_account import for_each_account, orders_by_account
 from adapters.store.port import Store

@@ -20,9 +20,10 @@ from typing import Any
 
 import msgspec
 
-from actors.order_syncer.book import BookIndex, money
+from domain.book import BookIndex, money
 from domain.broker import OPEN_STATUSES
 from domain.records import FairPrice, OrderRow, OrderUpdate, exit_fills_json
+from domain.trade import direction, fresh_fair_price
 from messages.events import OrderChange
 
 TERMINAL = frozenset({"CLOSED", "REJECTED", "CANCELLED"})
@@ -31,16 +32,6 @@ TERMINAL = frozenset({"CLOSED", "REJECTED", "CANCELLED"})
 class SyncPlan(msgspec.Struct, frozen=True):
     updates: tuple[OrderUpdate, ...]
     changes: tuple[OrderChange, ...]
-
-
-def direction(order: OrderRow) -> int:
-    """+1 for a long trade (BUY entry), -1 for a short one."""
-    return 1 if order.side == "BUY" else -1
-
-
-def fresh_fair_price(fair: FairPrice | None, now: datetime, max_age: timedelta) -> FairPrice | None:
-    """`fair` while it is at most `max_age` old at `now`, else None: the one rule of a usable fair price."""
-    return fair if fair is not None and now - fair.updated_at <= max_age else None
 
 
 def fresh_mark(order: OrderRow, fair: FairPrice | None, now: datetime, max_age: timedelta) -> Decimal | None:

@@ -1,7 +1,7 @@
 """FIFO profit and loss of one account: fills in, closed matches and marked open lots out (DESIGN.md, Data).
 
-Owns the `Fill`, `Match`, `OpenLot` and `FifoResult` structs, the rule that turns a fetched order book into
-fills (`fills_from_order_book`) and the FIFO matching itself (`match_fifo`). Pure: no I/O, no clock, no
+Owns the rule that turns a fetched order book into fills (`fills_from_order_book`) and the FIFO matching
+itself (`match_fifo`); the fills, matches and lots are the domain's (`domain.pnl`). Pure: no I/O, no clock, no
 actor, web or database imports; the caller passes the marks and persists the result.
 
 The rule: fills are taken in (time, order_id) order (a stable sort, so fills equal on both keep their
@@ -23,17 +23,13 @@ from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Context, Decimal, Inexact, localcontext
 from operator import attrgetter
-from typing import TYPE_CHECKING, Literal
-
-import msgspec
+from typing import TYPE_CHECKING
 
 from domain.broker import BrokerOrder, Side
-from domain.time import UtcDateTime
+from domain.pnl import Direction, FifoResult, Fill, Match, OpenLot
 
 if TYPE_CHECKING:
     from actors.pnl_calculator._fifo_match import Matcher
-
-Direction = Literal["LONG", "SHORT"]
 
 _BUY: Side = "BUY"
 _SELL: Side = "SELL"
@@ -41,49 +37,6 @@ _DIRECTION_OF_ENTRY_SIDE: dict[str, Direction] = {_BUY: "LONG", _SELL: "SHORT"}
 
 _EXACT = Context(prec=60, traps=[Inexact])
 """Wide enough for any price x quantity a desk trades; `Inexact` turns a rounding into an error."""
-
-
-class Fill(msgspec.Struct, frozen=True, kw_only=True, gc=False):
-    """A quantity of one order executed at one price: one order's filled qty at its average price."""
-
-    order_id: int
-    symbol: str
-    side: Side
-    qty: int
-    price: Decimal
-    time: UtcDateTime
-
-
-class Match(msgspec.Struct, frozen=True, gc=False):
-    """`qty` units of the entry order's lot closed by the exit order."""
-
-    symbol: str
-    entry_order_id: int
-    exit_order_id: int
-    direction: Direction
-    qty: int
-    entry_price: Decimal
-    exit_price: Decimal
-    realized_pnl: Decimal
-
-
-class OpenLot(msgspec.Struct, frozen=True, gc=False):
-    """What is still open of one order's fill; `mark` and `unrealized_pnl` are None without a mark."""
-
-    symbol: str
-    order_id: int
-    direction: Direction
-    qty: int
-    entry_price: Decimal
-    mark: Decimal | None
-    unrealized_pnl: Decimal | None
-
-
-class FifoResult(msgspec.Struct, frozen=True):
-    """Matches in the order they closed; open lots by symbol, oldest first within a symbol."""
-
-    matches: tuple[Match, ...]
-    open_lots: tuple[OpenLot, ...]
 
 
 def fills_from_order_book(orders: Iterable[BrokerOrder]) -> list[Fill]:

@@ -15,10 +15,11 @@ from decimal import Decimal
 
 from actors.account_memo import AccountMemo
 from actors.per_account import for_each_account
-from actors.pnl_calculator.fifo import FifoResult, Fill, fills_from_order_book, match_fifo
-from actors.pnl_calculator.totals import pnl_totals
+from actors.pnl_calculator.fifo import fills_from_order_book, match_fifo
 from adapters.store.port import Store
 from domain.broker import BrokerOrder
+from domain.pnl import FifoResult, Fill
+from domain.pnl_totals import pnl_totals
 from messages.commands import ComputePnl
 from messages.events import Event, PnlComputed
 from service.clock import Clock

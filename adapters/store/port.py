@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import msgspec
 
 from domain.broker import BrokerAccount, BrokerOrder, BrokerPosition
+from domain.pnl import Match, OpenLot
 from domain.records import (
     AccountStatus,
     ArchivedOrderRow,
@@ -124,31 +125,6 @@ class CycleContext(msgspec.Struct, frozen=True, kw_only=True):
     pause_reason: str = ""
     daily_loss_limit: Decimal | None = None
     loaded_at: UtcDateTime | None = None
-
-
-class Match(Protocol):
-    """A closed FIFO match (written by the PnL calculator); the store reads only these attributes."""
-
-    symbol: str
-    entry_order_id: int
-    exit_order_id: int
-    direction: str  # 'LONG' | 'SHORT'
-    qty: int
-    entry_price: Decimal
-    exit_price: Decimal
-    realized_pnl: Decimal
-
-
-class OpenLot(Protocol):
-    """An open FIFO lot, marked to the position's LTP or the fair price when one is known."""
-
-    symbol: str
-    order_id: int
-    direction: str  # 'LONG' | 'SHORT'
-    qty: int
-    entry_price: Decimal
-    mark: Decimal | None
-    unrealized_pnl: Decimal | None
 
 
 class Transaction(Protocol):

@@ -20,16 +20,17 @@ from typing import Any, NamedTuple, Protocol, TypeVar
 
 import msgspec
 
-from actors.order_syncer.limits import regeneration_allowed, regeneration_due, total_day_pnl
 from adapters.store.batched_read import ReadBatcher
 from adapters.store.kept import KeptRows, RowDiff, apply_diff, diff_rows
 from adapters.store.lease_owner import is_dead_here, process_owner
-from adapters.store.port import CycleContext, IdempotencyKey, Lease, Match, OpenLot, Transaction
+from adapters.store.port import CycleContext, IdempotencyKey, Lease, Transaction
 from adapters.store.rerun import RERUN_POLICY, RerunPolicy, rerun_when_aborted
 from adapters.store.secrets import NO_KEY, Keyring, SecretKeyError
 from adapters.store.values import money, utc
 from domain.broker import BrokerAccount, BrokerOrder, BrokerPosition
 from domain.errors import DatabaseError, LeaseLost, StaleVersion
+from domain.limits import regeneration_allowed, regeneration_due, total_day_pnl
+from domain.pnl import Match, OpenLot
 from domain.records import (
     UPDATABLE_ORDER_COLUMNS,
     AccountListing,

@@ -8,10 +8,11 @@ from decimal import ROUND_UP, Decimal, localcontext
 import msgspec
 import pytest
 
-from actors.order_placer.tags import order_tag
-from actors.order_syncer.book import BookIndex, book_index, money
+from actors.book_indexes import book_index
+from domain.book import BookIndex, money
 from domain.broker import BrokerOrder
 from domain.records import ExitFill, OrderRow
+from domain.tags import order_tag
 
 
 def order(side: str = "BUY", **fields) -> OrderRow:

@@ -9,9 +9,9 @@ import pytest
 
 from actors.order_placer.exposure import entries_not_seen, unprotected_trades
 from actors.order_placer.rules import CancelLeg, EntryNotSeen, PlaceLeg, Unprotected
-from actors.order_placer.tags import order_tag
 from domain.broker import OrderRequest
 from domain.records import ExitFill, OrderRow
+from domain.tags import order_tag
 from messages.events import OrderAction, OrderAttention
 
 

@@ -17,11 +17,11 @@ from actors.order_placer.rules import (
     to_tick,
     usable_fair_price,
 )
-from actors.order_placer.tags import order_tag
-from actors.order_syncer.book import BookIndex
 from actors.order_syncer.sync import fresh_fair_prices
+from domain.book import BookIndex
 from domain.broker import BrokerOrder, ModifyRequest
 from domain.records import FairPrice, OrderRow
+from domain.tags import order_tag
 
 T = datetime(2026, 11, 25, 6, 30, tzinfo=UTC)
 MAX_AGE = timedelta(minutes=2)

@@ -4,7 +4,7 @@ regenerating a rejected entry, each pinned at its boundary."""
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from actors.order_syncer.limits import (
+from domain.limits import (
     daily_loss_pause_reason,
     regeneration_allowed,
     regeneration_due,

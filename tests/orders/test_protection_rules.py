@@ -20,10 +20,10 @@ from actors.order_placer.rules import (
     plan_protection,
     protection_clock_view,
 )
-from actors.order_placer.tags import order_tag
-from actors.order_syncer.book import BookIndex
+from domain.book import BookIndex
 from domain.broker import OPEN_STATUSES, BrokerOrder, BrokerPosition, ModifyRequest, OrderRequest
 from domain.records import OrderRow
+from domain.tags import order_tag
 
 T = datetime(2026, 11, 25, 6, 30, tzinfo=UTC)
 SETTLE = timedelta(seconds=30)

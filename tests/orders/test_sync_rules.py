@@ -10,11 +10,11 @@ import msgspec
 import pytest
 
 from actors.order_placer.rules import PlaceLeg, PositionMismatch, carried_exit_limits, plan_protection
-from actors.order_placer.tags import order_tag
-from actors.order_syncer.book import BookIndex
 from actors.order_syncer.sync import plan_order_sync
+from domain.book import BookIndex
 from domain.broker import BrokerOrder, BrokerPosition
 from domain.records import ExitFill, FairPrice, OrderRow, OrderUpdate
+from domain.tags import order_tag
 
 T = datetime(2026, 11, 25, 6, 30, tzinfo=UTC)
 

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from actors.order_placer.tags import order_tag, parse_tag
 from domain.broker import MAX_TAG_LENGTH
+from domain.tags import order_tag, parse_tag
 
 LEGS = st.sampled_from(["entry", "sl", "tp"])
 LARGEST_ORDER_ID_IN_A_FIRST_ATTEMPT_TAG = 36**17 - 1

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from actors.pnl_calculator.fifo import Fill
 from domain.broker import BrokerOrder
+from domain.pnl import Fill
 
 OPEN = datetime(2026, 1, 5, 3, 45, tzinfo=UTC)
 """09:15 IST, the session's open, in UTC."""

@@ -23,7 +23,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from actors.pnl_calculator import fifo
-from actors.pnl_calculator.fifo import Fill, match_fifo, match_fifo_in_python
+from actors.pnl_calculator.fifo import match_fifo, match_fifo_in_python
+from domain.pnl import Fill
 
 ROOT = Path(__file__).resolve().parents[2]
 IST = timezone(timedelta(hours=5, minutes=30), "IST")

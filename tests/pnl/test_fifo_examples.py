@@ -7,7 +7,8 @@ from decimal import Decimal, Inexact
 
 import pytest
 
-from actors.pnl_calculator.fifo import FifoResult, Fill, Match, OpenLot, fills_from_order_book
+from actors.pnl_calculator.fifo import fills_from_order_book
+from domain.pnl import FifoResult, Fill, Match, OpenLot
 from tests.pnl.fills import at, broker_order, fill
 
 D = Decimal

@@ -12,7 +12,8 @@ import pytest
 
 import actors.pnl_calculator
 from actors.pnl_calculator import fifo
-from actors.pnl_calculator.fifo import FifoResult, Match, OpenLot, match_fifo
+from actors.pnl_calculator.fifo import match_fifo
+from domain.pnl import FifoResult, Match, OpenLot
 from tests.pnl.fills import fill
 
 D = Decimal

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from actors.pnl_calculator.fifo import Match, OpenLot
+from domain.pnl import Match, OpenLot
 from tests.pnl.fills import fill
 
 D = Decimal

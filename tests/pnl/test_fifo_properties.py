@@ -12,7 +12,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from actors.pnl_calculator.fifo import Fill, match_fifo
+from actors.pnl_calculator.fifo import match_fifo
+from domain.pnl import Fill
 from tests.pnl.fills import OPEN
 
 SYMBOLS = ("INFY", "TCS", "SBIN")

@@ -6,7 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from actors.pnl_calculator.fifo import Fill, fills_from_order_book
+from actors.pnl_calculator.fifo import fills_from_order_book
+from domain.pnl import Fill
 from tests.pnl.fills import OPEN, at, broker_order
 
 

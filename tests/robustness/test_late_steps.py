@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import time
 
-from actors.order_placer.tags import parse_tag
 from actors.user_monitor.window import TradingWindow
+from domain.tags import parse_tag
 from messages.common import Step
 from service.config import CycleConfig
 from tests.cycle.conftest import CycleRig, wait_for

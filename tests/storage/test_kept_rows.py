@@ -10,10 +10,10 @@ from decimal import Decimal
 
 import pytest
 
-from actors.pnl_calculator.fifo import Match as FifoMatch
-from actors.pnl_calculator.fifo import OpenLot as FifoLot
 from adapters.store.factory import connect_store
 from adapters.store.kept import KeptRows, RowDiff, apply_diff, diff_rows
+from domain.pnl import Match as FifoMatch
+from domain.pnl import OpenLot as FifoLot
 from tests.storage.conftest import T0, an_order, given_user_with_account
 from tests.storage.test_snapshot_and_history import a_broker_order, a_position
 

@@ -1,20 +1,15 @@
-"""Finding an order's legs in a fetched order book: by tag first, then by broker order id; and the
-exit fills of every attempt of an order's SL and TP legs, the book's merged into the order's record.
-
-`BookIndex` is pure; `book_index` keeps each account's index while its snapshot is the same object, so the
-four steps of a cycle that look legs up (and every cycle whose book did not change) build it once.
-"""
+"""The order-book index: an order's legs found in a fetched book by tag first, then by broker order id, and the
+exit fills of every attempt of an order's SL and TP legs, the book's merged into the order's record. Pure."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from decimal import ROUND_HALF_EVEN, Decimal
 from functools import cached_property
 
-from actors.account_memo import AccountMemo
-from actors.order_placer.tags import parse_tag
 from domain.broker import OPEN_STATUSES, BrokerOrder
 from domain.records import ExitFill, OrderRow
+from domain.tags import parse_tag
 
 MONEY_PLACES = Decimal("0.0001")
 """DECIMAL(18,4): what the database keeps of a price or an amount."""
@@ -87,11 +82,3 @@ class BookIndex:
         if row is None or (tag and row.tag != tag and parse_tag(row.tag) is not None):
             return None
         return row
-
-
-_INDEXES: AccountMemo[BookIndex] = AccountMemo()
-
-
-def book_index(user_id: int, account_id: int, rows: Sequence[BrokerOrder]) -> BookIndex:
-    """The account's `BookIndex` of `rows`, built again only when `rows` is not the object indexed last."""
-    return _INDEXES.get(user_id, account_id, rows, None, lambda: BookIndex(rows))

@@ -1,0 +1,17 @@
+"""What every room asks of a trade: its direction, and whether a fair price is fresh enough to decide for it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from domain.records import FairPrice, OrderRow
+
+
+def direction(order: OrderRow) -> int:
+    """+1 for a long trade (BUY entry), -1 for a short one."""
+    return 1 if order.side == "BUY" else -1
+
+
+def fresh_fair_price(fair: FairPrice | None, now: datetime, max_age: timedelta) -> FairPrice | None:
+    """`fair` while it is at most `max_age` old at `now`, else None: the one rule of a usable fair price."""
+    return fair if fair is not None and now - fair.updated_at <= max_age else None
