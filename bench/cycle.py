@@ -251,7 +251,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"seeded and warmed up ({args.warmup} cycles) in {time.perf_counter() - started:.1f} s")
             me, broker_stat = ProcessStat(), ProcessStat(paper.pid)
             cpu_before, broker_cpu_before = me.cpu(), broker_stat.cpu()
-            reads_before, statements_before = bench.runtime.broker.read_reuse(), bench.runtime.db_statements()
+            xts = bench.runtime.broker.adapter("paper")
+            reads_before, statements_before = xts.read_reuse(), bench.runtime.db_statements()
             excluded_cpu = 0.0
             measured: list[str] = []
             wall_started = time.perf_counter()
@@ -266,7 +267,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             cpu_per_cycle = (me.cpu() - cpu_before - excluded_cpu) / cycles
             broker_cpu_per_cycle = (broker_stat.cpu() - broker_cpu_before) / cycles
             _, rss, threads = me.read()
-            reads_after = bench.runtime.broker.read_reuse()
+            reads_after = xts.read_reuse()
             statements = bench.runtime.db_statements() - statements_before
             timelines = bench.timelines(warmup + measured)
         finally:

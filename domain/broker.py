@@ -127,10 +127,12 @@ class PlaceAck(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class BrokerAccount(msgspec.Struct, frozen=True, kw_only=True):
-    """Where and as whom to reach one account. `token`, `app_key`, `secret_key` are secrets: never logged."""
+    """Where and as whom to reach one account. `token`, `app_key`, `secret_key` are secrets: never logged.
+    `broker` is a name of the broker registry (`registry.BROKER_NAMES`); a name it has no adapter for fails
+    that account's calls with `UnknownBroker` and leaves the other accounts alone."""
 
     account_id: int
-    broker: Literal["xts", "paper"]
+    broker: str
     base_url: str
     client_id: str
     token: str = ""

@@ -41,6 +41,14 @@ class BrokerUnavailable(BrokerError):
     kind = ErrorKind.UNAVAILABLE
 
 
+class UnknownBroker(BrokerUnavailable):
+    """The account names a broker (`broker`) that no adapter of this service serves; nothing was sent."""
+
+    def __init__(self, message: str, *, broker: str) -> None:
+        super().__init__(message)
+        self.broker = broker
+
+
 class BrokerTimeout(BrokerUnavailable):
     """No complete answer within the call's timeout."""
 

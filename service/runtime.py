@@ -22,7 +22,7 @@ from actors.order_placer.steps import (
 from actors.order_syncer.context import LoadContext
 from actors.order_syncer.steps import ArchiveRejectedStep, RegenerateEntriesStep, SyncOrdersStep
 from actors.pnl_calculator.step import ComputePnlStep
-from adapters.broker.xts import XtsBroker, XtsPacing
+from adapters.broker.registry import AdapterSettings, BrokerRegistry
 from adapters.store.account_secrets import refusal, secrets_state
 from adapters.store.event_log import open_event_log
 from adapters.store.factory import connect_store, open_event_log_database, upgrade_url
@@ -96,10 +96,9 @@ class Runtime:
             event_log = self.io.call(open_event_log(self.event_log_database))
             self.store.on_lease_changed(event_log.forget_sequence)
             self.event_log = TappedEventLog(event_log, (self.metrics.observe, *event_observers, *alert_observers))
-            pacing = XtsPacing() if broker.pacing else XtsPacing(reads=None, orders=None)
-            self.broker = XtsBroker(self.http, timeout_s=broker.call_timeout_s, pacing=pacing,
-                                    observe=self.metrics.broker_call,
-                                    read_cache_accounts=broker.read_cache_accounts)
+            self.broker = BrokerRegistry.build(AdapterSettings(
+                http=self.http, call_timeout_s=broker.call_timeout_s, pacing=broker.pacing,
+                read_cache_accounts=broker.read_cache_accounts, observe=self.metrics.broker_call))
             handlers = build_handlers(self.store, self.broker, self.clock, rules or OrderRulesConfig(), broker,
                                       notifier)
             self.system = MonitoringSystem(io=self.io, clock=self.clock, config=cycle, event_log=self.event_log,

@@ -1,1 +1,2 @@
-"""Brokers: the Broker port, the XTS HTTP adapter and the paper broker that serves the same wire format."""
+"""Brokers: the Broker port, the registry of adapters by broker name, the XTS HTTP adapter and the paper broker
+that serves the same wire format."""

@@ -1,8 +1,8 @@
 """The `Broker` port: what the cycle may ask of any broker, with typed results and typed failures.
 
-One adapter instance serves every account of the service; each call names the account (where and as
-whom). Results are the broker-neutral structs of `types.py`; failures are the `errors.py` family. The
-port holds no state and does no I/O itself.
+One adapter instance serves every account of its broker (the registry sends it their calls); each call
+names the account (where and as whom). Results are the broker-neutral structs of `types.py`; failures are
+the `errors.py` family. The port holds no state and does no I/O itself.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
-"""`run.py accounts add --user NAME --broker xts|paper --base-url URL --client-id ID [--app-key-env NAME
+"""`run.py accounts add --user NAME --broker BROKER --base-url URL --client-id ID [--app-key-env NAME
 --secret-key-env NAME | --keys-stdin]`: attach a broker account to a user. The keys come from environment
 variables or stdin, never from the command line (where the process list shows them); they are stored sealed
-(MONITOR_SECRET_KEY), never printed back.
+(MONITOR_SECRET_KEY), never printed back. BROKER is a name of the broker registry (`BROKER_NAMES`).
 `run.py accounts list [--user NAME] | disable ID | enable ID`: see accounts (never their keys or session
 tokens) and take one out of, or back into, monitoring and the batch API."""
 
@@ -12,6 +12,7 @@ import getpass
 import os
 import sys
 
+from adapters.broker.registry import BROKER_NAMES
 from adapters.store.repository import SqlStore
 from domain.records import AccountListing
 from service.cli.database_option import add_database_argument, fail, guarded, run_with_store
@@ -22,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     actions = parser.add_subparsers(title="actions", metavar="ACTION", required=True)
     add = actions.add_parser("add", help="attach a broker account to a user")
     add.add_argument("--user", required=True, metavar="NAME")
-    add.add_argument("--broker", required=True, choices=("xts", "paper"))
+    add.add_argument("--broker", required=True, choices=BROKER_NAMES)
     add.add_argument("--base-url", required=True, metavar="URL", help="e.g. https://ttblaze.iifl.com")
     add.add_argument("--client-id", required=True, metavar="ID")
     add.add_argument("--app-key-env", metavar="NAME", help="the environment variable holding the XTS app key")

@@ -71,4 +71,4 @@ def test_the_broker_keeps_read_answers_of_the_configured_number_of_accounts(tmp_
                 await runtime.broker.order_book(account)
 
         runtime.io.call(read_one_two_one())
-        assert runtime.broker.read_reuse() == ReadReuse(accounts=1, reused=0, decoded=3)
+        assert runtime.broker.adapter("paper").read_reuse() == ReadReuse(accounts=1, reused=0, decoded=3)
