@@ -1,11 +1,14 @@
 """Loads the named SQL of one dialect from the `sql` package (source tree or installed wheel).
 
 Owns the file conventions: `sql/<dialect>/NNN_name.sql` are migrations (statements separated by `;` at a
-line end), every other `.sql` under a sub-folder is one named query, `queries["orders/update"]`. Each file
-must open with a `--` comment saying what it does and which index serves it; comment lines are dropped
-from the text sent to the server. A query may mark one or more placeholder groups with `/*repeat*/ ...
-/*end*/`; `Query.sql(n, ...)` repeats each group n times, joined by commas, for multi-row INSERTs and
-IN-lists. Values are never formatted into SQL here or anywhere else.
+line end), every other `.sql` under a sub-folder is one named query, `queries["orders/update"]`. A query the
+dialects agree on is one file, `sql/common/<area>/<name>.sql`, written with `?` placeholders and rendered for
+each dialect (MySQL: `%s`, and every `%` doubled for aiomysql's formatting); a query they do not agree on is
+one file in each dialect's folder, in that dialect's own style. Each file must open with a `--` comment saying
+what it does and which index serves it; comment lines are dropped from the text sent to the server. A query
+may mark one or more placeholder groups with `/*repeat*/ ... /*end*/`; `Query.sql(n, ...)` repeats each group
+n times, joined by commas, for multi-row INSERTs and IN-lists. Values are never formatted into SQL here or
+anywhere else.
 """
 
 from __future__ import annotations
@@ -18,9 +21,16 @@ from importlib import resources
 from importlib.abc import Traversable
 
 DIALECTS = ("mysql", "sqlite")
+COMMON = "common"
+# Each dialect's own connection and transaction statements (MySQL: init, isolation; SQLite: init, begin,
+# commit, rollback): the one area whose names need no twin in the other dialect.
+_DIALECT_OWN_AREA = "session/"
 _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 _REPEAT = re.compile(r"/\*repeat\*/(.*?)/\*end\*/", re.DOTALL)
 _STATEMENT_END = re.compile(r";\s*$", re.MULTILINE)
+# What a common statement's rendering looks at: quoted text and comments (kept as written, a `?` in them is
+# no placeholder), an unclosed quote (to its end), the `?` placeholder, and `%` (or a stray `%s`).
+_COMMON_TOKEN = re.compile(r"""'[^']*'?|"[^"]*"?|`[^`]*`?|--[^\n]*|/\*.*?(?:\*/|\Z)|\?|%s?""", re.DOTALL)
 
 
 class SqlFileError(ValueError):
@@ -72,46 +82,119 @@ def _read(file: Traversable, name: str) -> str:
     return text
 
 
-def _parse_query(name: str, text: str) -> Query:
-    body = _strip_comments(text).rstrip().rstrip(";").rstrip()
-    pieces = _REPEAT.split(body)
+def _statement(text: str) -> str:
+    return _strip_comments(text).rstrip().rstrip(";").rstrip()
+
+
+def _query(name: str, statement: str) -> Query:
+    pieces = _REPEAT.split(statement)
     return Query(name=name, parts=tuple(pieces[0::2]), groups=tuple(pieces[1::2]))
 
 
-def _dialect_root(dialect: str) -> Traversable:
-    if dialect not in DIALECTS:
-        raise ValueError(f"unknown SQL dialect {dialect!r}; expected one of {', '.join(DIALECTS)}")
-    return resources.files("sql").joinpath(dialect)
+def _render(name: str, statement: str, dialect: str) -> str:
+    """The common `statement` (`?` placeholders) in `dialect`'s placeholder style; quoted text keeps its `?`.
+
+    MySQL's `%s` text goes through aiomysql's `%` formatting whole, so every `%` (in quoted text too) is
+    doubled there and reaches the server as written.
+    """
+
+    def token(match: re.Match[str]) -> str:
+        text = match[0]
+        if text[0] in "'\"`" and (len(text) == 1 or text[-1] != text[0]):
+            raise SqlFileError(f"sql/{COMMON}/{name}.sql: a quote is never closed")
+        if text[0] in "'\"" and "\\" in text:
+            raise SqlFileError(
+                f"sql/{COMMON}/{name}.sql: a backslash in quoted text is an escape to MySQL and itself to SQLite;"
+                " write the statement in each dialect's folder"
+            )
+        if text == "%s":
+            raise SqlFileError(f"sql/{COMMON}/{name}.sql: a common statement's placeholder is ?, not %s")
+        if dialect == "sqlite":
+            return text
+        return "%s" if text == "?" else text.replace("%", "%%")
+
+    return _COMMON_TOKEN.sub(token, statement)
 
 
-def _walk(folder: Traversable, prefix: str) -> dict[str, Query]:
-    found: dict[str, Query] = {}
+def _walk(folder: Traversable, prefix: str) -> dict[str, str]:
+    found: dict[str, str] = {}
     for entry in folder.iterdir():
         if entry.is_dir():
             if not entry.name.startswith("__"):
                 found.update(_walk(entry, f"{prefix}{entry.name}/"))
         elif entry.name.endswith(".sql"):
             name = f"{prefix}{entry.name[:-4]}"
-            found[name] = _parse_query(name, _read(entry, name))
+            found[name] = _statement(_read(entry, name))
     return found
 
 
-@cache
-def load_queries(dialect: str) -> Mapping[str, Query]:
-    """Every named query of `dialect`, keyed by its path under `sql/<dialect>/` without `.sql`."""
-    root = _dialect_root(dialect)
-    queries: dict[str, Query] = {}
-    for entry in root.iterdir():
+def _named_statements(folder: Traversable, where: str) -> dict[str, str]:
+    """Every named statement under `folder`'s sub-folders; a `.sql` file at its top must be a dialect's migration."""
+    statements: dict[str, str] = {}
+    for entry in folder.iterdir():
         if entry.is_dir() and not entry.name.startswith("__"):
-            queries.update(_walk(entry, f"{entry.name}/"))
-    return queries
+            statements.update(_walk(entry, f"{entry.name}/"))
+        elif entry.name.endswith(".sql") and (where == COMMON or not _MIGRATION_NAME.match(entry.name)):
+            raise SqlFileError(
+                f"sql/{where}/{entry.name}: not a named query (those live in a sub-folder) nor a migration"
+                " (NNN_name.sql, in each dialect's folder)"
+            )
+    return statements
+
+
+def read_query_set(root: Traversable) -> dict[str, dict[str, Query]]:
+    """The named queries of every dialect under `root` (the `sql` package): its own folder's and the common ones.
+
+    A name in the common folder and a dialect's is an error, as is a name (outside `session/`) in one dialect's
+    folder without a file of the same name in the other's.
+    """
+    common = _named_statements(root.joinpath(COMMON), COMMON)
+    own = {dialect: _named_statements(root.joinpath(dialect), dialect) for dialect in DIALECTS}
+    problems = [
+        f"{name}: in sql/{COMMON}/ and in sql/{dialect}/; a statement is one common file or one file per dialect"
+        for dialect in DIALECTS
+        for name in sorted(common.keys() & own[dialect].keys())
+    ]
+    problems += [
+        f"{name}: sql/{dialect}/{name}.sql has no twin, sql/{other}/{name}.sql is missing"
+        for dialect in DIALECTS
+        for other in DIALECTS
+        for name in sorted(own[dialect].keys() - own[other].keys())
+        if not name.startswith(_DIALECT_OWN_AREA)
+    ]
+    if problems:
+        raise SqlFileError("; ".join(problems))
+    return {
+        dialect: {
+            **{name: _query(name, _render(name, statement, dialect)) for name, statement in common.items()},
+            **{name: _query(name, statement) for name, statement in own[dialect].items()},
+        }
+        for dialect in DIALECTS
+    }
+
+
+def _check_dialect(dialect: str) -> None:
+    if dialect not in DIALECTS:
+        raise ValueError(f"unknown SQL dialect {dialect!r}; expected one of {', '.join(DIALECTS)}")
+
+
+@cache
+def _installed_query_set() -> dict[str, dict[str, Query]]:
+    return read_query_set(resources.files("sql"))
+
+
+def load_queries(dialect: str) -> Mapping[str, Query]:
+    """Every named query of `dialect`, keyed by its path under `sql/common/` or `sql/<dialect>/` without `.sql`."""
+    _check_dialect(dialect)
+    return _installed_query_set()[dialect]
 
 
 @cache
 def load_migrations(dialect: str) -> tuple[Migration, ...]:
     """The numbered migrations of `dialect`, in version order."""
     migrations = []
-    for entry in _dialect_root(dialect).iterdir():
+    _check_dialect(dialect)
+    for entry in resources.files("sql").joinpath(dialect).iterdir():
         match = _MIGRATION_NAME.match(entry.name)
         if match is None:
             continue

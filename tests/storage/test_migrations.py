@@ -200,7 +200,7 @@ def test_both_dialects_name_the_same_queries():
     assert [m.name for m in load_migrations("mysql")] == [m.name for m in load_migrations("sqlite")]
 
 
-@pytest.mark.parametrize("dialect", ["mysql", "sqlite"])
+@pytest.mark.parametrize("dialect", ["common", "mysql", "sqlite"])
 def test_every_sql_file_opens_with_a_comment_and_uses_its_dialects_placeholders(dialect):
     folder = ROOT / "sql" / dialect
     files = sorted(folder.rglob("*.sql"))

@@ -1,3 +1,0 @@
--- A user's key: who claimed it, for which request, and the answer once there is one. Index: primary key.
-SELECT claim_token, request_sha256, claimed_at, answer_status, answer
-FROM api_idempotency_keys WHERE user_id = %s AND idempotency_key = %s;

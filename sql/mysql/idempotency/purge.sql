@@ -1,2 +1,0 @@
--- Forget a user's keys claimed more than a day ago. Index: ix_idempotency_user_claimed.
-DELETE FROM api_idempotency_keys WHERE user_id = %s AND claimed_at < %s;

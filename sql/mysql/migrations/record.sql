@@ -1,2 +1,0 @@
--- Record one applied migration. Index: primary key (version).
-INSERT INTO schema_version (version, name, applied_at) VALUES (%s, %s, %s);

@@ -1,2 +1,0 @@
--- Step 1: drop the order-book rows that changed since the last fetch, by position. Index: ix_order_book_account.
-DELETE FROM broker_order_book WHERE account_id = %s AND user_id = %s AND ordinal IN (/*repeat*/%s/*end*/);

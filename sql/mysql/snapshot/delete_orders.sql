@@ -1,2 +1,0 @@
--- Step 1: drop the account's previous order book. Index: ix_order_book_account.
-DELETE FROM broker_order_book WHERE account_id = %s AND user_id = %s;

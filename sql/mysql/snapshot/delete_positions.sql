@@ -1,2 +1,0 @@
--- Step 1: drop the account's previous positions. Index: ix_position_account.
-DELETE FROM broker_position WHERE account_id = %s AND user_id = %s;

@@ -1,2 +1,0 @@
--- Set (or clear, with NULL) the user's daily loss limit. Index: primary key.
-UPDATE users SET daily_loss_limit = %s WHERE id = %s;

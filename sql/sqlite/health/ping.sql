@@ -1,2 +1,0 @@
--- Readiness: the database answers a trivial statement. No table, no index.
-SELECT 1 AS ok;
