@@ -1,9 +1,7 @@
 """The storage ports: `EventLog` (the append-only monitor_events log), `EventLogScan` (the audit's reads of
-it) and `Store` (the system of record).
-
-Ports only; adapters implement them (`repository.SqlStore` over mysql.py or sqlite.py, `event_log.py`) and
-tests may use small in-memory doubles. `Match` and `OpenLot` are the shapes the FIFO code hands over.
-"""
+it), and the system of record by concern (leases, cycle context, accounts, snapshots, orders, archive and
+regeneration, fair prices, admin, idempotency keys), which `Store` joins. `repository.SqlStore` implements
+them over one pool (mysql.py or sqlite.py); `event_log.py` the event log."""
 
 from __future__ import annotations
 
@@ -142,8 +140,8 @@ class Transaction(Protocol):
         """Run a query; rows as dicts with Decimal money and aware UTC datetimes."""
 
 
-class Store(Protocol):
-    """The system of record. Every write is scoped to a user (and an account where it concerns one)."""
+class TransactionalStore(Protocol):
+    """The database under the store: its dialect, transactions, and whether it answers."""
 
     dialect: str
 
@@ -152,16 +150,12 @@ class Store(Protocol):
 
     async def close(self) -> None: ...
 
-    # --- cycle context and accounts ---------------------------------------------------------------
-
     async def ping(self) -> None:
         """Return when the database answers; raise DatabaseError when it does not."""
 
-    async def broker_base_urls(self) -> list[str]:
-        """The distinct broker base URLs of active accounts (readiness checks)."""
 
-    async def load_cycle_context(self, user_id: int) -> CycleContext:
-        """Active accounts with a live session, those awaiting one, permitted strategies, kill switch."""
+class LeaseStore(Protocol):
+    """Which process may write for a user: its lease, taken, renewed, released, or held elsewhere."""
 
     async def acquire_lease(self, user_id: int, ttl_s: float) -> Lease:
         """Take, renew or take over (when expired) the user's lease; cycle writes are fenced by it."""
@@ -172,11 +166,25 @@ class Store(Protocol):
     async def lease_elsewhere(self, user_id: int) -> Lease | None:
         """The user's lease when another live process holds it (this one may not write for the user)."""
 
+
+class CycleContextStore(Protocol):
+    """What a cycle starts from: the user's accounts and sessions, strategies, kill switch and loss limit."""
+
+    async def load_cycle_context(self, user_id: int) -> CycleContext:
+        """Active accounts with a live session, those awaiting one, permitted strategies, kill switch."""
+
     async def day_pnl(self, user_id: int) -> Decimal:
         """Realized plus unrealized PnL of all the user's accounts as the last cycle computed it."""
 
     async def set_daily_loss_limit(self, user_id: int, limit: Decimal | None) -> None:
         """Pause the user's automation when the day's PnL falls to minus `limit`; None removes the limit."""
+
+
+class AccountStore(Protocol):
+    """The user's broker accounts: credentials, sessions and fetch state."""
+
+    async def broker_base_urls(self) -> list[str]:
+        """The distinct broker base URLs of active accounts (readiness checks)."""
 
     async def broker_accounts(self, user_id: int, account_ids: Sequence[int]) -> list[BrokerAccount]:
         """Credentials of the listed accounts that belong to the user (secrets included: never log them)."""
@@ -193,7 +201,9 @@ class Store(Protocol):
     async def set_account_token(self, user_id: int, account_id: int, token: str) -> None:
         """Store a fresh session token and clear `session_needed`."""
 
-    # --- broker snapshot and FIFO history -----------------------------------------------------------
+
+class SnapshotStore(Protocol):
+    """The last fetched order book and positions of each account, and its FIFO history."""
 
     async def replace_broker_snapshot(
         self,
@@ -225,7 +235,9 @@ class Store(Protocol):
 
     async def live_history(self, user_id: int, account_id: int) -> LiveHistory: ...
 
-    # --- orders -----------------------------------------------------------------------------------
+
+class OrderStore(Protocol):
+    """The strategy trades (`orders`): inserted, read and updated under their versions."""
 
     async def insert_order(self, row: OrderRow, entry_tag: Callable[[int], str] | None = None) -> int:
         """Insert a new order of `row.user_id` on `row.account_id` (which must be that user's); its id. An order
@@ -253,14 +265,16 @@ class Store(Protocol):
     ) -> int:
         """Write a leg's tag before the order is sent; the row's new version."""
 
+
+class ArchiveStore(Protocol):
+    """Rejected orders archived, and the regenerations of their entries."""
+
     async def archive_rejected(
         self, user_id: int, account_id: int, order_ids_with_reasons: Sequence[tuple[int, str]]
     ) -> list[dict[str, str | int | None]]:
         """Move the orders to `orders_archive` in one transaction; the archived rows as they were."""
 
     async def archived_orders(self, user_id: int, account_id: int) -> list[ArchivedOrderRow]: ...
-
-    # --- entry regeneration -----------------------------------------------------------------------
 
     async def create_regenerations(
         self, user_id: int, account_ids: Sequence[int], strategies: Sequence[str], max_regenerations: int,
@@ -277,13 +291,17 @@ class Store(Protocol):
     ) -> None:
         """PLACED with the new order id, or FAILED with the reason; only a row still pending."""
 
-    # --- fair prices ------------------------------------------------------------------------------
+
+class FairPriceStore(Protocol):
+    """The fair prices by symbol."""
 
     async def fair_prices(self, symbols: Sequence[str]) -> dict[str, FairPrice]: ...
 
     async def upsert_fair_prices(self, prices: Sequence[FairPrice]) -> None: ...
 
-    # --- users, accounts, permissions (admin) ----------------------------------------------------
+
+class AdminStore(Protocol):
+    """Users, their tokens, accounts, permissions and kill switch, as the admin commands and the API set them."""
 
     async def add_user(self, name: str) -> tuple[int, str]:
         """Create a user; its id and a new API token, returned once (only its SHA-256 is stored)."""
@@ -311,7 +329,9 @@ class Store(Protocol):
     async def set_paused(self, user_id: int, paused: bool, reason: str = "") -> str:
         """Turn the user's kill switch; returns the reason as stored (cut to the column's length)."""
 
-    # --- the batch API's idempotency keys ----------------------------------------------------------
+
+class IdempotencyStore(Protocol):
+    """The batch API's idempotency keys."""
 
     async def claim_idempotency_key(self, user_id: int, key: str, request_sha256: str,
                                     expired_before: datetime) -> IdempotencyKey:
@@ -326,6 +346,12 @@ class Store(Protocol):
 
     async def release_idempotency_key(self, user_id: int, claim: IdempotencyKey) -> None:
         """Free a key whose request was refused before it wrote or sent anything."""
+
+
+class Store(TransactionalStore, LeaseStore, CycleContextStore, AccountStore, SnapshotStore, OrderStore,
+            ArchiveStore, FairPriceStore, AdminStore, IdempotencyStore, Protocol):
+    """The whole system of record, over one pool: every concern above. Every write is scoped to a user (and an
+    account where it concerns one)."""
 
 
 class IdempotencyKey(msgspec.Struct, frozen=True, kw_only=True):
