@@ -1,12 +1,8 @@
 """The shell every worker shares: take a command, run its coroutine on the I/O loop, tell the events back.
 
-A worker is stateless and shared by all users: everything it needs is in the command. Its step handlers
-(coroutines returning the step's events) hold the logic; this shell only routes and guarantees that every
-command is answered — a handler that raises becomes the step's failure event, never an escaped exception.
-A handler still running `CANCEL_GRACE_S` after its step's deadline is cancelled: the monitor has given up
-on it, and work nobody waits for must not pile up on the loop of an overloaded service. Cancelling is safe
-at any await: a transaction in flight rolls back, and a broker request in flight is an ambiguous outcome,
-which the next order book settles (as after a crash, which may stop a step anywhere).
+Stateless and shared by all users; every command is answered (a handler that raises becomes the step's failure
+event). A handler still running `CANCEL_GRACE_S` after its deadline is cancelled, so abandoned work cannot pile
+up; safe at any await: a transaction rolls back, an ambiguous broker request is settled by the next order book.
 """
 
 from __future__ import annotations

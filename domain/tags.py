@@ -1,15 +1,8 @@
 """Deterministic order tags (XTS `orderUniqueIdentifier`, at most 20 characters) and the legs' own states.
 
-A tag names the internal order, the leg and the attempt: `M<order id base36><E|S|T><attempt base36>`
-(lower-case base36 digits, upper-case leg letters, so a tag parses one way only), so
-the same intent always carries the same tag, a new attempt a new one, and any tag found at the broker can
-be traced back to its order and leg. The tag is written to the order row before the request goes out.
-
-Besides the broker's statuses, a leg can be in three states of our own, set around a request:
-`PendingSubmit` (intent recorded, no answer yet) and `Unconfirmed` (the answer was ambiguous: timeout,
-reset, 5xx), both settled only by a later order book, never by sending blindly; and `NotSent` (the request
-surely did not reach the order book: refused before it was processed, for a lost session, a rate limit or a
-connection that never opened), sent again with the same tag.
+`M<order id base36><E|S|T><attempt base36>`: one intent, one tag, and any tag at the broker names its order and
+leg; it is written to the row before the request goes out. `PendingSubmit` and `Unconfirmed` are settled only by
+a later order book, never by sending blindly; `NotSent` (surely not received) is sent again with the same tag.
 """
 
 from __future__ import annotations

@@ -27,25 +27,25 @@ class LoadCycleContext(_CommandBase, tag="load_cycle_context"):
 
 
 class FetchSnapshots(_CommandBase, tag="fetch_snapshots"):
-    """Step 1: order book and positions of every listed account, all calls at once."""
+    """Order book and positions of every listed account, all calls at once."""
 
     step: ClassVar[Step] = Step.FETCH
 
 
 class ComputePnl(_CommandBase, tag="compute_pnl"):
-    """Step 2: FIFO profit and loss of every listed account from its fresh snapshot."""
+    """FIFO profit and loss of every listed account from its fresh snapshot."""
 
     step: ClassVar[Step] = Step.PNL
 
 
 class SyncOrders(_CommandBase, tag="sync_orders"):
-    """Step 3: bring `orders` in step with the snapshot and PnL, one transaction per account."""
+    """Bring `orders` in step with the snapshot and PnL, one transaction per account."""
 
     step: ClassVar[Step] = Step.SYNC
 
 
 class PlaceProtectiveOrders(_CommandBase, tag="place_protective_orders"):
-    """Step 4: missing or undersized SL/TP legs of RUNNING orders, and OCO cancels; while the user is
+    """Missing or undersized SL/TP legs of RUNNING orders, and OCO cancels; while the user is
     paused, also cancels of the entries still open (`cancel_open_entries`)."""
 
     step: ClassVar[Step] = Step.PROTECT
@@ -54,38 +54,38 @@ class PlaceProtectiveOrders(_CommandBase, tag="place_protective_orders"):
 
 
 class ModifyEntries(_CommandBase, tag="modify_entries"):
-    """Step 5: convert untriggered entries whose stop the fair price has crossed to LIMIT."""
+    """Convert untriggered entries whose stop the fair price has crossed to LIMIT."""
 
     step: ClassVar[Step] = Step.MODIFY_ENTRIES
 
 
 class ModifyStopLosses(_CommandBase, tag="modify_stop_losses"):
-    """Step 6: convert untriggered SLs whose stop the fair price has crossed to LIMIT."""
+    """Convert untriggered SLs whose stop the fair price has crossed to LIMIT."""
 
     step: ClassVar[Step] = Step.MODIFY_STOP_LOSSES
 
 
 class ArchiveRejected(_CommandBase, tag="archive_rejected"):
-    """Step 7: move orders whose entry was rejected to `orders_archive`."""
+    """Move orders whose entry was rejected to `orders_archive`."""
 
     step: ClassVar[Step] = Step.ARCHIVE_REJECTED
 
 
 class RegenerateEntries(_CommandBase, tag="regenerate_entries"):
-    """Step 8: turn archived rejected entries of the permitted strategies into `entry_regenerate` rows."""
+    """Turn archived rejected entries of the permitted strategies into `entry_regenerate` rows."""
 
     step: ClassVar[Step] = Step.REGENERATE
     strategies: tuple[str, ...]
 
 
 class PlaceRegenerated(_CommandBase, tag="place_regenerated"):
-    """Step 9: send the pending `entry_regenerate` rows, one batch per account."""
+    """Send the pending `entry_regenerate` rows, one batch per account."""
 
     step: ClassVar[Step] = Step.PLACE_REGENERATED
 
 
 class ReportErrors(_CommandBase, tag="report_errors"):
-    """Step 10: send `monitoring_errors` with every error of the cycle to the user's clients."""
+    """Send `monitoring_errors` with every error of the cycle to the user's clients."""
 
     step: ClassVar[Step] = Step.REPORT
     errors: tuple[CycleError, ...]

@@ -88,5 +88,5 @@ class CycleSummary(msgspec.Struct, frozen=True, kw_only=True):
     notices: tuple[str, ...] = ()
     paused: bool = False
     stale_fair_prices: int = 0
-    """Orders Steps 5 and 6 left alone because their symbol's fair price was missing or too old, over every
-    account (0 in the summaries of cycles logged before it was counted)."""
+    """Orders the modify-entries and modify-stop-losses steps left alone because their symbol's fair price was
+    missing or too old, over every account (0 in the summaries of cycles logged before it was counted)."""

@@ -89,7 +89,8 @@ class OrderAttention(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class RegeneratedEntry(msgspec.Struct, frozen=True, kw_only=True):
-    """A rejected entry made again (Step 8), and in Step 9 the new order it was placed as (`order_id`)."""
+    """A rejected entry made again (regenerate step), and the new order it was placed as (`order_id`, by the
+    place-regenerated step)."""
 
     archived_order_id: int
     account_id: int

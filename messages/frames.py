@@ -40,7 +40,7 @@ class CycleSummaryFrame(_Frame, tag="cycle_summary"):
 
 
 class MonitoringErrors(_Frame, tag="monitoring_errors"):
-    """Step 10: every error of one cycle, in the order they happened."""
+    """The report step's frame: every error of one cycle, in the order they happened."""
 
     cycle_id: str
     errors: tuple[CycleError, ...]

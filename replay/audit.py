@@ -1,12 +1,8 @@
 """The audit of one user's log, streamed: events go in page by page, verdicts come out as cycles close.
 
-Owns how a user's whole log (or its part from a start time on) is cut into cycles and judged, holding only
-the cycles still open: a cycle is judged by `fold.check_cycle` when its `CycleFinished` arrives, the
-rest when the stream ends. Late replies to a finished cycle are accepted (evolve ignores them too);
-anything else after a finish is a problem. Every seq number is checked for gaps, every row against its
-user's hash chain (chain.py). When the audit starts
-mid-log (`since`), the events before the user's first `CycleStarted` in range belong to a cycle begun
-earlier: that cycle is counted as *begun before the range* and not judged. Pure: no I/O, no clock.
+Holds only the open cycles: each is judged by `fold.check_cycle` at its `CycleFinished` (late replies after it are
+accepted), the rest when the stream ends; every seq is checked for gaps and every row against the hash chain.
+Started mid-log (`since`), the cycle begun before the range is counted, not judged. Pure: no I/O, no clock.
 """
 
 from __future__ import annotations

@@ -1,13 +1,8 @@
 """Checks one user's hash chain as its rows stream by in seq order: the audit's proof that no row was edited.
 
-Each row's stored hash must equal `chain_hash(previous row's stored hash, its canonical bytes)`, the first
-hashed row chaining from the genesis value. A row is checked against its predecessor as stored, so one
-edited row is named alone; a deleted row makes its successor fail, a swapped pair fails both. Rows with no
-hash before the first hashed one were written before the chain existed: counted as unchained, not a
-finding. A row without a hash after hashed ones was stripped of it, and a stored value no writer could have
-made was overwritten: both are findings, and the row after either cannot be checked. When the audit starts
-mid-log, the first row's predecessor is not read: its hash is taken as given and the chain is checked from
-the next row on. Pure: no I/O.
+Each row is checked against its predecessor's stored hash, so a finding names the row where the chain breaks
+(README.md, Auditing a cycle: the hash chain). Rows before the first hashed one predate the chain (unchained, not
+a finding); started mid-log, the first row's hash is taken as given. Pure: no I/O.
 """
 
 from __future__ import annotations

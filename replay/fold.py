@@ -1,20 +1,8 @@
 """Re-folds a cycle's stored events through the decider and judges them: replay's verdict on one cycle.
 
-Owns the rules that make a logged cycle checkable after the fact. Folded from `initial_state` with
-`evolve`, the log must show exactly what the UserMonitor would have done:
-
-- every `CommandIssued` equals what `decide` returned just before it;
-- a command `decide` returns is the very next event (the monitor logs it right after its cause);
-- once `CycleFinished` is folded, `decide` has nothing left, the finish counts the errors folded, and
-  only replies that `evolve` ignores (late replies) may follow; the same after a `MonitorRestarted`
-  (the crashed monitor's cycle ends there: its replacement starts from `initial_state`);
-- the cycle opens with `CycleStarted` and ends with `CycleFinished`. A cycle without a finish is
-  *running* when its last event is younger than the deadline of the command in flight plus
-  `RUNNING_SLACK` (the monitor logs a `StepTimedOut` at every deadline, so a live cycle is never silent
-  longer); older, it is *unfinished*, an error, and *interrupted* if the monitor was restarted in it.
-
-It also owns the per-user sequence rule: seq numbers are gapless, so a gap is a deleted event.
-Pure: events in, values out; no I/O and no clock (callers pass `now`).
+Folded with `evolve`, the log must show what the UserMonitor would have done: each `CommandIssued` is what `decide`
+returned, right after its cause; after `CycleFinished` or `MonitorRestarted` only late replies follow. Also owns
+the gapless-seq rule and when an unfinished cycle is still running (README.md, Auditing a cycle). Pure.
 """
 
 from __future__ import annotations

@@ -1,14 +1,7 @@
-"""The garbage collector's settings for a long-running service process (`run.py serve` and the benchmarks,
-which measure it), applied once at start-up; tests and the demo keep CPython's defaults.
-
-CPython's defaults (a young collection every 700 net allocations, a full one every 100 young ones) suit
-short programs. A service with ten thousand users allocates hundreds of thousands of short-lived objects a
-second (events, messages, coroutines), so the defaults make it promote many of them and run a full
-collection of the whole heap every few seconds; each took up to 1.6 s at 10,000 users, during which the
-I/O loop and every monitor stood still. Here young collections run every `YOUNG_THRESHOLD` allocations
-(still cheap: a few ms), so far fewer short-lived objects live long enough to be promoted, and a full
-collection runs only after `FULL_AFTER` middle ones. What exists when the service has started (modules,
-classes, configuration, the pools) is frozen out of every later collection (`gc.freeze`).
+"""The garbage collector's settings for a long-running service process (`run.py serve` and the benchmarks),
+applied once at start-up; tests and the demo keep CPython's defaults, which at ten thousand users promote many
+short-lived objects and stall the loop in long full collections. Young collections run every `YOUNG_THRESHOLD`
+allocations, a full one after `FULL_AFTER` middle ones, and what exists at start-up is frozen (`gc.freeze`).
 """
 
 from __future__ import annotations

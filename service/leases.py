@@ -1,14 +1,9 @@
-"""Replica leases, kept on the I/O loop: a service process monitors a user only while it holds the user's
-lease, so several replicas can share one MySQL and a user is monitored by exactly one of them.
+"""Replica leases, kept on the I/O loop: a process monitors a user only while it holds the user's lease, so
+replicas sharing one MySQL monitor each user exactly once (README.md, Running the service: replicas).
 
-When a user's first client connects here, the keeper tries to take the lease; it renews every lease it
-holds three times per cycle interval (each lease lasts one interval), and keeps trying for users whose
-clients are here but whose lease another replica holds, so it takes over within two intervals of that
-replica dying (and runs a cycle at once when it does). Holding the lease, it stands for the user's
-clients toward the Supervisor; losing it, it stops the user's monitor. Every cycle write is fenced by the
-lease's token in the store, so a replica that lost its lease while frozen cannot write (or send) anything.
-What the keeper does for one user (take, renew, give up) runs one at a time, so simultaneous connections
-of a user all see the same answer.
+Leases are renewed three times an interval and retried for users whose clients are here; every cycle write is
+fenced by the lease's token. Take, renew and give up of one user run one at a time, so simultaneous connections of
+a user all see the same answer.
 """
 
 from __future__ import annotations

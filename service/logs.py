@@ -1,15 +1,8 @@
-"""Logging set-up: human text, or JSON lines carrying the structured fields (user_id, cycle_id, step,
-account_id, connection_id, error_kind, request_id) that callers pass in `extra`. Nothing here ever formats a
-secret.
+"""Logging set-up: human text, or JSON lines carrying the structured fields callers pass in `extra`.
 
-APScheduler's routine INFO lines (each tick job's "Running job" and "executed successfully", each job added
-or removed, the scheduler started or shut down) are logged at DEBUG, so a service at INFO is not drowned in
-two lines per user per interval; its warnings (a run missed, a run skipped at max_instances) and errors keep
-their level.
-
-Every record, of any logger (aiohttp's included), passes `RedactSecrets` on its way to a handler: the value of
-a `token=` parameter and of a `Bearer` credential are masked, in the message and in the exception's text. An
-over-long request line is one such record: aiohttp logs its first bytes, `?token=...` included.
+APScheduler's routine INFO lines are logged at DEBUG (its warnings and errors keep their level), so a service at
+INFO is not drowned in two lines per user per interval. Every record of any logger passes `RedactSecrets`, which
+masks `token=` values and `Bearer` credentials in the message and the exception text.
 """
 
 from __future__ import annotations

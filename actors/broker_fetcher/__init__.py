@@ -1,1 +1,1 @@
-"""Step 1: fetch every account's order book and positions at once and store the snapshot."""
+"""The fetch step: fetch every account's order book and positions at once and store the snapshot."""

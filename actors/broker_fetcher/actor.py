@@ -1,4 +1,4 @@
-"""The BrokerFetcher worker: answers FetchSnapshots (Step 1). A thin shell; the work is its handler."""
+"""The BrokerFetcher worker: answers FetchSnapshots. A thin shell; the work is its handler."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Step 1's broker side: fetch every account's order book and positions at once, one outcome per account.
+"""The fetch step's broker side: fetch every account's order book and positions at once, one outcome per account.
 
 Owns the concurrency and failure scoping of the fetch: for N accounts it makes the 2N calls together
 (`asyncio.gather(..., return_exceptions=True)`), each under its own timeout, and reports per account

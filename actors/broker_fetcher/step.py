@@ -1,4 +1,4 @@
-"""Step 1's handler: fetch every account at once, store each snapshot, flag expired sessions.
+"""The fetch step's handler: fetch every account at once, store each snapshot, flag expired sessions.
 
 The broker side (2N concurrent calls, timeouts, login once when a token is missing) is `fetch.py`; this
 module owns what follows for each account: a new token is saved, a snapshot replaces the account's

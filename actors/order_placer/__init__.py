@@ -1,1 +1,1 @@
-"""Everything the cycle sends to brokers: SL/TP (Step 4), modifications (5, 6), regenerated entries (9)."""
+"""Everything the cycle sends to brokers: SL/TP with OCO, fair-price modifications, regenerated entries."""

@@ -1,12 +1,8 @@
-"""Placing new entry orders: the one code path of the batch API and of regenerated entries (Step 9).
+"""Placing new entry orders: the one code path of the batch API and of regenerated entries.
 
-Each entry becomes an `orders` row (PENDING) whose deterministic entry tag and `PendingSubmit` are written
-in the transaction that inserts it, before anything is sent; an entry whose row cannot be written is not
-sent (`not_placed`) and the others go on. Then the account's written entries go to the broker as one batch
-(single placements sent concurrently within the broker's pace). Each row ends ENTRY_OPEN with its broker
-order id (`placed`), REJECTED with the broker's reason (`rejected`), CANCELLED with `NotSent` when the
-broker surely did not take it (`not_placed`), or in flight (`Unconfirmed`) when the answer was ambiguous
-(`in_flight`: the next order book settles it by its tag).
+Each entry's row (PENDING) and its tag's `PendingSubmit` intent are written before anything is sent; a row that
+cannot be written is not sent. A row ends `placed` (ENTRY_OPEN), `rejected`, `not_placed` (CANCELLED: surely not
+taken) or `in_flight` (`Unconfirmed`: the next order book settles it by its tag).
 """
 
 from __future__ import annotations

@@ -1,12 +1,8 @@
 """Carrying out the rules' actions for one account, intent first, and recording what happened.
 
-Before a new leg is sent its tag is written to the order row with the status `PendingSubmit` (one
-optimistic update); after the answer the row gets the broker's order id and `New`, or `Rejected` for a
-definitive refusal, `NotSent` for a failure before the broker processed it, or `Unconfirmed` for an
-ambiguous failure, which only the next order book settles.
-Every request becomes an `OrderAction` for the step's event; every failure becomes a problem of the step.
-The account's credentials are read once, when the first action needs them (a step with nothing to do
-reads nothing), and before any intent is written.
+A new leg's tag is written `PendingSubmit` before it is sent; the answer sets `New`, `Rejected`, `NotSent`
+(failed before the broker processed it) or `Unconfirmed` (ambiguous: only the next order book settles it).
+Credentials are read once, when the first action needs them, before any intent is written.
 """
 
 from __future__ import annotations
@@ -81,7 +77,7 @@ class AccountExecutor:
         return self._account
 
     async def update(self, order: OrderRow, changes: Mapping[str, Any]) -> None:
-        """Write leg changes with the time they were made (what Step 4 compares order books with)."""
+        """Write leg changes with the time they were made (what the protect step compares order books with)."""
         version = self._versions.get(order.id, order.version)
         new_versions = await self._store.apply_order_updates(
             self._user_id, order.account_id, [(order.id, version, {**changes, "legs_changed_at": self._now()})])

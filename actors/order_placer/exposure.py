@@ -1,14 +1,8 @@
-"""What Step 4 leaves needing the trader, for the cycle summary's notices: running trades without a live
-stop-loss, and entries the broker never took.
+"""What the protect step leaves needing the trader, for the cycle summary's notices: running trades without a
+live stop-loss, and entries the broker never took.
 
-Pure: from the orders as Step 3 left them, the actions Step 4 planned and what became of its requests. It
-decides nothing that is sent. A running trade that still holds a quantity by its record (filled, less every
-exit fill on record) is reported as running without a stop-loss, and why, when:
-- it has no stop-loss price;
-- its stop-loss cannot be placed any more (the rules' `Unprotected`);
-- the stop-loss this step placed was refused (it is placed again next cycle);
-- the cycle sends OCO cancels only (paused) and its stop-loss is neither live nor in flight.
-A stop-loss whose request is in flight (an answer lost) is not reported: the next order book tells.
+Pure: from the orders as the sync step left them, the protect step's planned actions and what became of its
+requests. It decides nothing that is sent.
 """
 
 from __future__ import annotations
@@ -26,7 +20,9 @@ Planned = Sequence[tuple[OrderRow, Action]]
 
 def unprotected_trades(orders: Sequence[OrderRow], planned: Planned, done: Sequence[OrderAction], *,
                        oco_cancels_only: bool) -> tuple[OrderAttention, ...]:
-    """The running trades left without a live stop-loss, in the order of `orders`."""
+    """The running trades left without a live stop-loss, in the order of `orders`: those still holding a
+    quantity by their record (filled less every exit fill on record). A stop-loss in flight is not reported:
+    the next order book tells."""
     gave_up = {action.order_id: action.reason for _, action in planned
                if isinstance(action, Unprotected) and action.leg == "sl"}
     placed = {action.request.tag for _, action in planned if isinstance(action, PlaceLeg) and action.leg == "sl"}

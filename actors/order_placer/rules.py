@@ -1,23 +1,8 @@
-"""The pure rules of everything the cycle sends: SL/TP legs with OCO (Step 4) and fair-price modifications
-of entries (Step 5) and stop-losses (Step 6).
+"""The pure rules of everything the cycle sends: SL/TP legs with OCO (the protect step) and fair-price
+modifications of entries and stop-losses (the modify-entries and modify-stop-losses steps).
 
-Each rule looks at one internal order and the fresh order book and returns the actions to take; it sends
-nothing and reads no clock. Guarantees kept here:
-- a leg missing from the order book is judged only on a book fetched after the leg last changed (a
-  request answered after this cycle's fetch, say by a step that outlived its deadline, is not in that
-  book); a leg whose request is in flight (`PendingSubmit` / `Unconfirmed`) is re-sent, with the same
-  tag, only when a book fetched at least `settle` after the request proves the broker never took it;
-  if the book has the tag, Step 3 already adopted it;
-- there is never a second live SL or TP for one order: extra live rows of a leg are cancelled;
-- a leg the broker rejected, cancelled, expired or dropped is placed again under a new attempt's tag,
-  until the broker has rejected `max_attempts` of the leg's attempts (counted on the order: in the book or
-  when placed), or the leg was placed MAX_LEG_PLACEMENTS_A_DAY times this day, after which the order is
-  reported as unprotected every cycle; a leg surely not sent (`NotSent`) is sent again under its own tag;
-- the exits of a trade carried from an earlier day never exceed the broker's NRML net position left for
-  it (`carried_exit_limits`); a smaller position, or none listed, is reported every cycle;
-- an entry request no book lists `settle` after it was sent is reported every cycle, never sent again;
-- while the user is paused (`cancel_open_entries`), an entry still open at the broker is cancelled, and a
-  trade that filled anyway is protected as any other.
+Each rule looks at one internal order and the fresh order book and returns the actions to take; it sends nothing
+and reads no clock. Each function's docstring states the guarantee it keeps.
 """
 
 from __future__ import annotations
@@ -117,7 +102,7 @@ def _is_live(row: BrokerOrder | None) -> bool:
     return row is not None and row.status in OPEN_STATUSES
 
 
-# --- Step 4: protective legs and OCO -------------------------------------------------------------
+# --- The protect step: protective legs and OCO ---------------------------------------------------
 
 
 def carried_exit_limits(orders: Sequence[OrderRow], book: BookIndex,
@@ -156,7 +141,7 @@ def carried_exit_limits(orders: Sequence[OrderRow], book: BookIndex,
 
 def open_quantity(order: OrderRow, book: BookIndex) -> int:
     """What the order holds open by the record and this book: its entry's fills less every exit fill known,
-    those of earlier days on record included (`BookIndex.exit_fills`, as Step 3 counts them)."""
+    those of earlier days on record included (`BookIndex.exit_fills`, as the sync step counts them)."""
     return order.filled_qty - sum(fill.qty for fill in book.exit_fills(order))
 
 
@@ -170,7 +155,9 @@ def plan_protection(order: OrderRow, book: BookIndex, *, oco_cancels_only: bool,
                     carried: bool = False, exit_limit: int | None = None,
                     cancel_open_entries: bool = False) -> list[Action]:
     """For a `carried` trade (one of `carried_exit_limits`), `exit_limit` caps its exits; None: the positions
-    list none of the instrument."""
+    list none of the instrument (reported every cycle, as a smaller position is). An entry request no book lists
+    `settle` after it was sent is reported every cycle, never sent again. While paused (`cancel_open_entries`)
+    an open entry is cancelled, and a trade that filled anyway is protected as any other."""
     entry, sl, tp = (book.leg(order, leg) for leg in ("entry", "sl", "tp"))
     if order.status == "CLOSED":
         return [CancelLeg(order_id=order.id, account_id=order.account_id, leg=leg, app_order_id=row.app_order_id,
@@ -223,7 +210,8 @@ def protection_clock_view(order: OrderRow, book_fetched_at: datetime | None,
 
 
 def _absence_is_known(order: OrderRow, leg: ExitLeg, book_fetched_at: datetime | None, settle: timedelta) -> bool:
-    """Whether a leg missing from this book is really missing at the broker, rather than newer than the book."""
+    """Whether a leg missing from this book is really missing at the broker, rather than newer than the book:
+    the book was fetched after the leg last changed, or, for a request in flight, at least `settle` after it."""
     changed = order.legs_changed_at
     if getattr(order, f"{leg}_tag") is None or changed is None:
         return True
@@ -246,6 +234,9 @@ def _duplicates(order: OrderRow, leg: ExitLeg, kept: BrokerOrder | None, book: B
 
 def _protect_leg(order: OrderRow, leg: ExitLeg, row: BrokerOrder | None, price: Decimal, open_qty: int,
                  product_type: str, max_attempts: int, attempts_today: Sequence[BrokerOrder]) -> list[Action]:
+    """Keep one leg live at the open quantity: resize a live one; send one in flight or `NotSent` again under its
+    own tag; place a dead one under a new attempt's tag until `max_attempts` rejections or
+    MAX_LEG_PLACEMENTS_A_DAY placements today, then report the order `Unprotected` every cycle."""
     if _is_live(row):
         remaining = row.quantity - row.filled_qty
         if open_qty > 0 and remaining != open_qty:
@@ -291,7 +282,7 @@ def _place(order: OrderRow, leg: ExitLeg, attempt: int, price: Decimal, qty: int
                     resend=tag is not None)
 
 
-# --- Steps 5 and 6: fair-price modifications -----------------------------------------------------
+# --- The modify-entries and modify-stop-losses steps: fair-price modifications -------------------
 
 
 class FairPriceCheck(msgspec.Struct, frozen=True):

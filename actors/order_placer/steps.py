@@ -1,14 +1,6 @@
-"""The OrderPlacer's handlers: SL/TP with OCO (Step 4), entry and SL modifications by fair price (Steps 5
-and 6), placing regenerated entries (Step 9). Each account runs on its own; every request is recorded in
-the step's event, and any failure makes the account's outcome a failure carrying what was done anyway.
-
-A modification plan is a pure function of the account's orders, its book and the usable fair price of each
-of their symbols, so Steps 5 and 6 keep each account's last plan and plan again only when one of them
-changed. Step 4 keeps its plan the same way: it is a pure function of the orders, the book, the
-positions, the OCO-only and cancel-open-entries flags and, of the book's fetch time, only whether each
-missing leg is known to be missing (`protection_clock_view`). Carrying a plan out changes the orders it
-modified (or fails, and the same plan is carried out again next cycle, as planning again would decide), so a
-kept plan is never a request made twice.
+"""The OrderPlacer's handlers: SL/TP with OCO, entry and SL modifications by fair price, placing regenerated
+entries. Each account runs on its own; every request is recorded in the step's event, and any failure makes the
+account's outcome a failure carrying what was done anyway.
 """
 
 from __future__ import annotations
@@ -43,7 +35,7 @@ from service.clock import Clock
 
 _STEP_ACTION = {"placed": "place", "rejected": "rejected", "in_flight": "in_flight", "not_placed": "rejected"}
 """How a regenerated entry's outcome is recorded in the step's event (a request the broker surely did not take
-is recorded as refused, as Steps 4-6 record theirs)."""
+is recorded as refused, as the protect and modify steps record theirs)."""
 
 
 class _PlacerStep:
@@ -75,6 +67,8 @@ class PlaceProtectiveOrdersStep(_PlacerStep):
         super().__init__(store, broker, clock)
         self._max_attempts = max_attempts
         self._settle = settle
+        # a plan is pure in the memo key (with `protection_clock_view` for the fetch time), and carrying it out
+        # changes the orders it acts on (or fails and is due again): a kept plan never repeats a request
         self._plans: AccountMemo[list[tuple[Any, Any]]] = AccountMemo()
 
     async def __call__(self, command: PlaceProtectiveOrders) -> tuple[Event, ...]:
@@ -116,6 +110,7 @@ class _FairPriceModificationStep(_PlacerStep):
     def __init__(self, store: Store, broker: Broker, clock: Clock, fair_price_max_age: timedelta) -> None:
         super().__init__(store, broker, clock)
         self._fair_price_max_age = fair_price_max_age
+        # planned again only when the orders, the book or a usable fair price changed (see the protect step's memo)
         self._plans: AccountMemo[list[tuple[Any, ModifyLeg | FairPriceCheck]]] = AccountMemo()
 
     def _plan(self, order: Any, book: BookIndex, fair: Any) -> ModifyLeg | FairPriceCheck | None:

@@ -1,1 +1,1 @@
-"""The database side of the cycle: its context, the orders sync (Step 3), archiving (7), regeneration rows (8)."""
+"""The database side of the cycle: its context, the orders sync, archiving rejected orders, regeneration rows."""

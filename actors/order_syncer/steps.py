@@ -1,5 +1,5 @@
-"""The OrderSyncer's handlers: sync `orders` (Step 3), archive rejected orders (Step 7), create the
-regeneration rows (Step 8). Each account is its own transaction and its own outcome.
+"""The OrderSyncer's handlers: sync `orders`, archive rejected orders, create the regeneration rows.
+Each account is its own transaction and its own outcome.
 
 A sync plan is a pure function of the account's orders, its book and what it can see of the fair prices,
 so the step keeps each account's last plan and plans again only when one of them changed: a cycle in

@@ -1,14 +1,8 @@
-"""Step 3's pure core: from an account's orders, fresh order book and fair prices, the changes to make.
+"""The sync step's pure core: from an account's orders, fresh order book and fair prices, the changes to make.
 
-For each internal order it mirrors the broker's view of its three legs (ids, statuses, filled quantity,
-average price), moves its lifecycle (PENDING → ENTRY_OPEN → RUNNING → CLOSED, or REJECTED / CANCELLED)
-and computes its realized and unrealized PnL (unrealized None while a running trade is unmarked: no fresh
-fair price, or no average entry price yet). It returns one optimistic update per changed order (the version
-read is the version expected) and every field change with its before and after, for the event.
-A leg missing from the book is left as it was: the book of a new trading day no longer lists yesterday's
-orders, and absence is for Step 4 to interpret, never a reason to downgrade a status. Exit fills are those
-of every attempt of the SL and TP legs the book lists, merged into the order's record of the exit fills
-counted before (`exit_fills`), so the PnL, the exit price and the lifecycle count the exits of every day.
+Mirrors each order's three legs from the book, moves its lifecycle (PENDING → ENTRY_OPEN → RUNNING → CLOSED, or
+REJECTED / CANCELLED) and computes its PnL (unrealized None while unmarked); returns one optimistic update per
+changed order (the version read is the version expected) and each field change with its before and after.
 """
 
 from __future__ import annotations
@@ -79,6 +73,8 @@ def _target_fields(
     target: dict[str, Any] = {}
     entry, sl, tp = (book.leg(order, leg) for leg in ("entry", "sl", "tp"))
     for leg, row in (("entry", entry), ("sl", sl), ("tp", tp)):
+        # a leg missing from the book stays as it was: a new day's book drops yesterday's orders, and absence is
+        # the protect step's to judge, never a reason to downgrade a status
         if row is not None:
             target[f"{leg}_order_id"] = row.app_order_id
             target[f"{leg}_orderstatus"] = row.status
@@ -91,7 +87,7 @@ def _target_fields(
     filled = target.get("filled_qty", order.filled_qty)
     entry_status = target.get("entry_orderstatus", order.entry_orderstatus)
     avg_entry = target.get("avg_entry_price", order.avg_entry_price)
-    exits = book.exit_fills(order)
+    exits = book.exit_fills(order)  # every SL/TP attempt's fills merged with those on record: every day's exits
     exit_qty = sum(fill.qty for fill in exits)
     status = _lifecycle(order.status, filled, entry_status, exit_qty)
     target["status"] = status

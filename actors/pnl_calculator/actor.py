@@ -1,4 +1,4 @@
-"""The PnlCalculator worker: answers ComputePnl (Step 2). A thin shell; the work is its handler."""
+"""The PnlCalculator worker: answers ComputePnl. A thin shell; the work is its handler."""
 
 from __future__ import annotations
 

@@ -1,20 +1,8 @@
 """FIFO profit and loss of one account: fills in, closed matches and marked open lots out (DESIGN.md, Data).
 
-Owns the rule that turns a fetched order book into fills (`fills_from_order_book`) and the FIFO matching
-itself (`match_fifo`); the fills, matches and lots are the domain's (`domain.pnl`). Pure: no I/O, no clock, no
-actor, web or database imports; the caller passes the marks and persists the result.
-
-The rule: fills are taken in (time, order_id) order (a stable sort, so fills equal on both keep their
-input order). A fill first closes the symbol's opposite lots oldest first; whatever is left of it opens a
-lot, so a position may flip through zero within one fill. All open lots of a symbol therefore share one
-direction. LONG realized = (exit - entry) x qty, SHORT realized = (entry - exit) x qty. Open lots are marked
-to `marks[symbol]`; a symbol without a mark gets `mark=None, unrealized_pnl=None`, never a guess.
-
-Money arithmetic runs in a decimal context that traps inexact results: a PnL figure is exact or the call
-raises `decimal.Inexact`. The matching is one loop over the ordered fills, each validated at its turn, in
-which a lot is the fill that opened it (docs/BENCHMARKS.md, FIFO PnL, has its cost per fill).
-The same loop, compiled (`_fifo_match.c`, built at install where a C compiler is found), runs first;
-this module stays its reference (tests/pnl/test_fifo_compiled.py).
+Owns `fills_from_order_book` and `match_fifo`; pure. Money runs in a decimal context that traps inexact results:
+a figure is exact or the call raises `decimal.Inexact`. The compiled loop (`_fifo_match.c`) runs first where it
+was built; this module's Python loop is its reference (tests/pnl/test_fifo_compiled.py).
 """
 
 from __future__ import annotations
@@ -72,15 +60,11 @@ _CLOSER_OF_ENTRY_SIDE: dict[str, Side] = {_BUY: _SELL, _SELL: _BUY}
 
 
 def match_fifo(fills: Iterable[Fill], marks: Mapping[str, Decimal]) -> FifoResult:
-    """Match `fills` FIFO per symbol and mark the open lots to `marks` (see the module docstring).
+    """Match `fills` FIFO per symbol and mark the open lots to `marks` (None, never a guess, without a mark).
 
-    Raises ValueError naming the offending fill when a qty is not a positive int, a side is not BUY or
-    SELL, a price is not a finite positive Decimal or a time is naive; and when a mark is not a Decimal.
-    When several fills are invalid, the one named is the first in (time, order_id) order; when naive and
-    aware times are mixed, the fills have no such order and a naive one is named.
-
-    Runs the compiled loop (`_fifo_match.c`) where it was built; it gives the same result or declines
-    (an invalid fill, or a fill outside its fast path), and then this module's Python loop runs.
+    Fills go in (time, order_id) order, stably; a fill closes the symbol's opposite lots oldest first and its rest
+    opens a lot, so a position may flip within one fill. ValueError names the first invalid fill (qty, side,
+    price or naive time) or a mark that is not a Decimal. The compiled loop runs first, or declines to Python.
     """
     given = fills if isinstance(fills, list | tuple) else list(fills)  # read an iterator once
     with localcontext(_EXACT):

@@ -1,4 +1,4 @@
-"""Step 2's handler: FIFO PnL of each account from its stored snapshot, written to `bo_live_history`.
+"""The PnL step's handler: FIFO PnL of each account from its stored snapshot, written to `bo_live_history`.
 
 Fills are each order's filled quantity at its average price (`fills_from_order_book`). Open lots are
 marked to the fair price on the side the position would exit at (sell fair price for a net long, buy

@@ -1,13 +1,8 @@
 """The UserMonitor: a thin shell around the pure cycle decider, one per monitored user.
 
-It owns the user's current cycle state and the only copy of the decision loop: append the event to the
-event log, fold it with `evolve`, ask `decide` for the next command, log that as `CommandIssued`, send it
-to its worker with a deadline. It checks a tick's pre-conditions (trading window, draining, a cycle
-already running) with the injected clock. It holds no business rule and never blocks on I/O.
-
-A monitor is not a thread of its own: a `MonitorHost` actor (actors/user_monitor/host.py) runs the
-monitors of many users, one message at a time. `ref` is where the monitor's messages come back to it
-(worker replies, its deadlines): a `MonitorRef` naming the host and the user.
+Owns the user's cycle state and the decision loop: append the event, fold it with `evolve`, log `decide`'s next
+command as `CommandIssued`, send it to its worker with a deadline; and a tick's pre-conditions. No business rule,
+no blocking I/O. A `MonitorHost` runs it; its `ref` is where worker replies and deadlines come back.
 """
 
 from __future__ import annotations

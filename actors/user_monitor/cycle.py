@@ -101,7 +101,8 @@ class CycleState(msgspec.Struct, frozen=True, kw_only=True):
     step_notices: tuple[str, ...] = ()
     """What the steps' replies told of orders (archived, regenerated, unprotected, never seen), in fold order."""
     stale_fair_prices: int = 0
-    """Orders Steps 5 and 6 left alone for want of a fresh fair price, summed over their replies."""
+    """Orders the modify-entries and modify-stop-losses steps left alone for want of a fresh fair price, summed
+    over their replies."""
 
     @property
     def running(self) -> bool:
@@ -346,8 +347,8 @@ def _notices(state: CycleState) -> tuple[str, ...]:
 
 
 def _step_notices(event: Event) -> tuple[str, ...]:
-    """One notice for each order a step's reply tells of: archived (Step 7), regenerated (Step 8) and placed
-    again (Step 9), running without a stop-loss, or an entry never seen at the broker (Step 4)."""
+    """One notice for each order a step's reply tells of: archived, regenerated and placed again,
+    running without a stop-loss, or an entry never seen at the broker."""
     match event:
         case RejectedArchived(archived=archived):
             return tuple(f"order {a.order_id} {a.row.get('symbol')} archived: rejected ({a.reason})" for a in archived)

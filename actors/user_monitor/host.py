@@ -1,23 +1,8 @@
 """MonitorHost: one pykka actor running the UserMonitors of many users, so that 10,000 users are a few threads.
 
-Owns the monitors of the users given to it and hands each `ToMonitor` to its user's monitor, one message at
-a time, in the order sent (all of a user's messages go through the same host). A thread per user would make
-every hand-off of a step a wake-up of one of thousands of threads, all taking turns at the one interpreter
-lock with the I/O loop that does the work; a few hosts keep the loop's turn short.
-
-Each start of a user's monitor is a new incarnation: a message addressed to an earlier one (a worker's reply
-that arrives after its monitor was stopped or replaced) is dropped, as a message to a stopped actor would
-be. A monitor that raises is dropped from the host and reports itself to the Supervisor (`on_failure`); the
-host and its other monitors carry on. `MonitorRef` addresses one incarnation: what workers reply to, what
-the registry holds.
-
-Admission: a host runs at most `max_cycles` of its users' cycles at once. A tick that would start one more
-waits for a free slot, in tick order, and reaches its monitor when a cycle of the host finishes (the
-monitor then checks the tick's pre-conditions as at any tick, at that moment). A further tick of a user
-whose tick is still waiting is recorded as skipped (`waiting_for_capacity`), as one during a running cycle
-is. So an overload (a cold start of thousands of users, a slow database) queues cycles instead of running
-them all at once until every step passes its deadline; a stopped or crashed monitor gives its slot and its
-place back.
+Hands each `ToMonitor` to its user's monitor, in order. Each start of a monitor is a new incarnation: a message
+for an earlier one is dropped; a monitor that raises is dropped and reports to the Supervisor. At most
+`max_cycles` cycles run at once; a tick past it waits, in tick order (README.md, Architecture).
 """
 
 from __future__ import annotations
@@ -149,6 +134,7 @@ class MonitorHost(pykka.ThreadingActor):
             self._running.discard(user_id)
 
     def _forget(self, user_id: int) -> None:
+        """A stopped or crashed monitor gives back its slot and its place in the queue."""
         self._running.discard(user_id)
         self._waiting_users.pop(user_id, None)
 

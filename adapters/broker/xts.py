@@ -1,18 +1,9 @@
 """The XTS Interactive API adapter (BROKER_XTS.md) behind the `Broker` port.
 
-Owns the HTTP conversation with an XTS broker (or the paper broker, which serves the same format): the
-routes, the `Authorization` header, the per-call timeout, pacing per account session, and the mapping of
-every answer to a typed result or a typed failure. It shares the service's one `aiohttp.ClientSession`
-(created on the running loop by the composition root) and never opens its own. It keeps no session
-state: tokens travel in the `BrokerAccount` of each call, and a new token from `login` is the caller's to
-store. It never logs or puts into a message a token or a key.
-
-A steady cycle reads the same books again and again, so each read route (order book, trade book, positions
-per view) keeps its last successful answer per account, keyed by base URL, client id and route (never the
-token): an answer whose status and body are byte-for-byte the same (compared chunk by chunk as the body
-arrives, never joined into a copy) comes back as the rows already decoded and mapped, in a new list,
-without decoding again. Only answers that decoded and mapped in full are kept; an error answer always
-raises. At most `read_cache_accounts` accounts are kept, least recently read first out.
+Owns the HTTP conversation with an XTS broker (or the paper broker): routes, auth header, timeouts, pacing per
+session, typed results and failures. Uses the service's one `aiohttp.ClientSession`, keeps no session state and
+never logs a token or a key. A read route keeps its last fully mapped answer per account (keyed without the
+token) and returns it again, without decoding, for a byte-identical answer.
 """
 
 from __future__ import annotations

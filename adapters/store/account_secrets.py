@@ -1,13 +1,8 @@
-"""The accounts' stored secrets as a whole: what `serve` checks before it starts, and re-sealing values under
-the current key (`seal_clear` for values left in clear, run by the migration; `reseal_all` for every value,
-run by `run.py secrets encrypt` and `rotate`). Single values are sealed and opened by the store (`SqlStore`) with
-the same keyring.
+"""The accounts' stored secrets as a whole: what `serve` checks before it starts, and re-sealing under the current
+key (`seal_clear` for values left in clear, by the migration; `reseal_all` for `secrets encrypt` and `rotate`).
 
-Rules: a value is sealed for its account and column (adapters/store/secrets.py); a clear value, written
-before migration 010, is sealed and its clear column emptied by `migrate` (and `serve`'s migration) when a
-key is given, or by `encrypt`; `serve` does not start while an account exists and no key is given, while a
-value names a key the keyring lacks, or while a clear value remains (only when it runs without migrating).
-No value is ever printed or logged; only counts and key ids are.
+`serve` does not start while an account exists and no key is given, a value names a key the keyring lacks, or
+(without migrating) a clear value remains. No value is ever printed or logged; only counts and key ids are.
 """
 
 from __future__ import annotations

@@ -1,13 +1,8 @@
 """Coalescing of the cycle's hot reads: keys that many concurrent callers ask for go out as one statement.
 
-Owns `ReadBatcher`. A caller awaits `read(keys)` and gets the values of its own keys. The batcher sends
-what is asked for at the end of the loop's current turn, at most one read at a time and at most one every
-`min_interval_s`: keys asked for meanwhile queue and go together. So an idle service reads at once (no
-added latency: the reads of one user's cycle are further apart than the interval), and a busy one sends at
-most 1 / `min_interval_s` statements a second per kind of read, however many users ask: each statement
-carries the keys of every caller of its interval. A value is always read after it was asked for, so a
-caller sees what a read of its own at that moment, or a little later, would see. A failed read fails
-each caller of its batch with the same message. Used from one asyncio loop only.
+`ReadBatcher` sends, at the end of the loop's turn, at most one read at a time and one every `min_interval_s`:
+an idle service reads at once, a busy one sends at most 1 / `min_interval_s` statements a second per kind of read.
+A value is always read after it was asked for; a failed read fails each caller of its batch. One loop only.
 """
 
 from __future__ import annotations

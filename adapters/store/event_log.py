@@ -1,23 +1,9 @@
 """`SqlEventLog`: the monitor_events log with group commit, over the MySQL or SQLite database.
 
-Owns the write path of the event log and its reads. `append` is thread-safe and never blocks: pykka
-actors call it from their own threads; it encodes the event (msgspec JSON) and queues it, waking the loop
-only for the first event of a batch. One writer task on the asyncio loop waits a short window (or until
-`max_batch` events are queued), gives each event the next number of its user's sequence and its hash,
-chained from the user's previous event (event_chain.py; both initialised lazily from the row at MAX(seq)),
-and writes every user's events in one multi-row INSERT, autocommitted (in several when their payloads
-pass MAX_INSERT_PAYLOAD_BYTES; an event bigger than MAX_PAYLOAD_BYTES is refused at append).
-`await flush()` returns once everything appended before the call is committed; it makes the writer go at
-once, but never more than once a window, so that a thousand cycles flushing each second still share
-batches. A failed write is kept and retried with back-off, with the same sequence numbers and hashes (a
-retry after an ambiguous commit is a no-op on the primary key); failures are logged and `lag()` reports
-what is waiting.
-
-Versioning rule. Stored rows carry the event's tag (`type`) and `version` (EVENT_VERSIONS, default 1).
-Adding a field with a default to an event is compatible: old payloads decode with the default, newer
-payloads' unknown fields are ignored; bump its version in EVENT_VERSIONS for the record. An incompatible
-change (renamed or retyped field, new required field) gets a new tag, e.g. `fetch_failed_v2`, and the old
-class stays in the `Event` union so the old log still decodes.
+`append` is thread-safe and never blocks. One writer task numbers each user's events, chains their hashes
+(event_chain.py) and writes a window's events in one multi-row INSERT; a failed write is retried with the same
+seqs and hashes. `flush()` returns once everything appended before it is committed (README.md, Storage;
+the versioning rule is at `EVENT_VERSIONS`).
 """
 
 from __future__ import annotations
@@ -43,7 +29,9 @@ from messages.events import Event
 log = logging.getLogger(__name__)
 
 EVENT_VERSIONS: Mapping[str, int] = {}
-"""Schema version of each event tag written now; a tag not listed is at version 1."""
+"""Schema version of each event tag written now; a tag not listed is at version 1. A field added with a default
+is compatible (bump the tag's version here for the record); a renamed or retyped field, or a new required one,
+gets a new tag (`fetch_failed_v2`) and the old class stays in the `Event` union so old logs still decode."""
 
 MAX_CYCLE_ID = 64
 """monitor_events.cycle_id is VARCHAR(64)."""
@@ -155,7 +143,8 @@ class SqlEventLog:
 
     async def flush(self, timeout: float | None = None) -> None:
         """Return when every event appended before this call is durable; DatabaseError after `timeout`
-        seconds (the events stay queued and will still be written)."""
+        seconds (the events stay queued and will still be written). It makes the writer go at once, but never
+        more than once a window, so that many cycles flushing each second still share batches."""
         last = self._queued[-1] if self._queued else (self._writing[-1] if self._writing else None)
         if last is None or last.durable:
             return

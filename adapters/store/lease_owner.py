@@ -1,12 +1,8 @@
-"""Lease owners: the name a service process holds a lease under, and whether a named owner is a process of
-this host that is dead, so that a `serve` restarted after a crash takes its users back at once instead of
-waiting for its dead predecessor's leases to expire.
+"""Lease owners: the name (`host:pid:random:birth`) a process holds leases under, and whether an owner is a dead
+process of this host, so that a `serve` restarted after a crash takes its users back without waiting for expiry.
 
-An owner is `host:pid:random:birth`. `birth` is `boot.pidns.start` (the kernel's boot id, the pid namespace,
-the process's start time in clock ticks), read from /proc: with it a pid reused by another process, a
-container with the same host name or another boot is never mistaken for the owner. Where /proc cannot tell
-(another OS, an owner named otherwise, another host or namespace), an owner is never judged dead: its lease
-is left to expire. This module only reads /proc; it never signals a process.
+`birth` (boot id, pid namespace, start time in ticks, from /proc) keeps a reused pid or another container from
+passing as the owner; where /proc cannot tell, an owner is never judged dead. Reads /proc; never signals.
 """
 
 from __future__ import annotations

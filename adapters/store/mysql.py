@@ -1,16 +1,9 @@
 """The MySQL / MariaDB database: one aiomysql pool per process and explicit, short transactions.
 
-Owns connections and transactions only (no domain logic: that is `repository.SqlStore`). A unit of work that
-writes is `async with database.transaction() as tx:` (BEGIN ... COMMIT, READ COMMITTED). Statements that need
-no transaction (reads, and a write that is one idempotent statement) are `async with database.autocommit() as
-tx:`: each runs on its own in autocommit mode, which under READ COMMITTED sees exactly what a read inside a
-transaction would, without the BEGIN and COMMIT round trips. Statements are the dialect's named queries with
-`%s` parameters. DATETIME(6) values are written and read as UTC (returned aware), DECIMAL as `Decimal`. Every
-statement has a deadline; a lost, killed or timed-out connection raises `DatabaseError` at once and is closed
-rather than returned to the pool, so the next transaction gets a healthy one. Error messages carry the
-server's error code and text, never SQL parameters or passwords. A statement the server aborted to resolve a
-lock conflict (deadlock 1213, Galera certification failure, lock wait timeout 1205) raises `TransactionAborted`:
-the transaction is then rolled back whole (1205 alone undoes only the statement), so it may be run again.
+Owns connections and transactions only (domain logic is `repository.SqlStore`): `transaction()` (READ COMMITTED)
+for writes, `autocommit()` for reads and one-statement idempotent writes. Every statement has a deadline; a broken
+connection raises `DatabaseError` and is closed, not pooled. Errors carry the server's code and text, never
+parameters; a lock-conflict abort raises `TransactionAborted`.
 """
 
 from __future__ import annotations
@@ -37,7 +30,8 @@ T = TypeVar("T")
 _CONNECTION_LOST = frozenset({1053, 1927, 2006, 2013, 2055})
 """Server shutdown, connection killed, server gone away, lost during query, lost at handshake."""
 _ABORTED = frozenset({1205, 1213})
-"""Lock wait timeout; deadlock (MariaDB Galera reports a certification failure with the same code)."""
+"""Lock wait timeout; deadlock (MariaDB Galera reports a certification failure with the same code). The
+transaction is then rolled back whole (1205 alone undoes only the statement), so it may be run again."""
 
 
 def _param(value: Any) -> Any:

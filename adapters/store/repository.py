@@ -194,29 +194,10 @@ class _KeptHistory(NamedTuple):
 class SqlStore:
     """The system of record over one database; `now` is the clock for bookkeeping timestamps.
 
-    The store keeps in memory what it last wrote of each account's broker snapshot and FIFO rows, and what
-    it last read of each account's orders, so that a cycle in which nothing changed reads and writes
-    (almost) nothing:
-
-    - A snapshot or FIFO result is compared with the kept one row by row; only changed, new and vanished
-      rows are written (`diff_rows`), and an unchanged one writes nothing. The steps read the kept rows.
-      Only this process writes these tables for a user whose lease it holds, so what is kept is what the
-      database holds; the kept rows of a user are dropped whenever its lease is taken, lost or released,
-      and a write that fails drops them too (the next one rewrites all the account's rows).
-    - `accounts.snapshot_fetched_at` is written only with changed rows; `snapshot_time` answers the latest
-      fetch from memory. After a take-over the stored time is older than the last fetch, which only makes
-      Step 4 wait one more book before judging a leg missing, never sooner.
-    - Kept orders carry the account's `orders_revision`, which every write to the account's orders bumps
-      in its own transaction (whichever process writes); a read checks the revisions in one statement and
-      reads again only the accounts whose revision moved.
-
-    The reads every cycle makes (its context, the accounts' credentials, the orders revisions, fair
-    prices) go through a `ReadBatcher` each: concurrent cycles of many users share one statement.
-    Reads run through `database.autocommit()`: no transaction, no BEGIN and COMMIT. Used from the one I/O loop only.
-
-    Every write is `@rerun_when_aborted`: a transaction the database aborted to resolve a conflict runs again
-    whole (`rerun.py`). Rows are locked in one order on every path, so that writers queue instead of crossing:
-    the user's lease row (the fence), then the account row by its primary key, then the rows written.
+    Keeps what it last wrote of each account's snapshot and FIFO rows and last read of its orders (by
+    `orders_revision`), so a cycle in which nothing changed reads and writes almost nothing; a user's kept rows
+    are dropped when its lease moves or a write fails. Hot reads are batched (`ReadBatcher`) and autocommitted;
+    every write is `@rerun_when_aborted` and locks in one order (README.md, Storage). One I/O loop only.
     """
 
     def __init__(self, database: Database, now: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -498,7 +479,9 @@ class SqlStore:
         self._snapshots.put(key, stored, len(orders) + len(positions))
 
     async def snapshot_time(self, user_id: int, account_id: int) -> datetime | None:
-        """When the account's broker snapshot was last fetched; None before the first."""
+        """When the account's broker snapshot was last fetched; None before the first. Stored only with changed
+        rows, so after a take-over it may be older than the last fetch: the protect step then waits one more book
+        before judging a leg missing, never less."""
         kept = self._snapshots.get((user_id, account_id))
         if kept is not None:
             return kept.fetched_at

@@ -1,14 +1,8 @@
 """Running a store write again, whole, when the database aborted its transaction to resolve a conflict.
 
-Owns the policy only: what is run again (`TransactionAborted`: MySQL deadlock 1213, also a MariaDB Galera
-certification failure, and lock wait timeout 1205; SQLite's write lock held by another process past the busy
-timeout), how many attempts in all, and the wait before each new one (doubling from `first_delay_s` up to
-`max_delay_s`, with full jitter so that the writers that collided do not collide again). Each attempt but the
-last is logged at WARNING with the user, the account and the database's reason (never a parameter); after
-the last, the abort is raised with the number of attempts. Nothing else is ever run again here: a lost
-connection, a timeout or a COMMIT whose outcome is unknown may have written, an aborted transaction has not.
-A method it wraps runs whole on every attempt, so it must leave nothing outside its transaction half done
-(a kept row is forgotten before the transaction and put back after it commits, never changed during it).
+Only `TransactionAborted` (MySQL 1213 and 1205, Galera certification, SQLite's busy timeout) runs again, after
+doubling, fully jittered waits; a lost connection, a timeout or an unknown COMMIT may have written and never does.
+A wrapped method must leave nothing outside its transaction half done. Retries log at WARNING, never a parameter.
 """
 
 from __future__ import annotations

@@ -1,14 +1,8 @@
 """Broker secrets at rest: AES-256-GCM sealing of one text value, and the keyring that opens it.
 
-A sealed value is self-describing text, `enc:v1:<key_id>:<base64(nonce + ciphertext + tag)>`, with a fresh
-96-bit random nonce each time. The associated data is `<account id>:<column>`, so a value copied to
-another account's row or to another column fails to open. `key_id` is the first 8 hex digits of the
-SHA-256 of the 32-byte key: it names the key that sealed a value without revealing it, so a keyring
-(the current key, which seals, and older keys, which only open) finds the key to use.
-
-Keys come from the environment: MONITOR_SECRET_KEY (base64 of 32 bytes) or MONITOR_SECRET_KEY_FILE (a
-file holding that base64 text), and, while rotating, MONITOR_SECRET_OLD_KEYS (comma-separated base64) or
-MONITOR_SECRET_OLD_KEYS_FILE (one base64 key a line). No value, key or plaintext is ever logged.
+A sealed value is `enc:v1:<key_id>:<base64(nonce + ciphertext + tag)>` with a fresh 96-bit nonce and associated
+data `<account id>:<column>`, so a value copied to another row or column fails to open; `key_id` is the first 8
+hex digits of the key's SHA-256. Keys come from the environment (README.md, Broker secrets). Nothing is logged.
 """
 
 from __future__ import annotations

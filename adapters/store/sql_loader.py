@@ -1,14 +1,8 @@
 """Loads the named SQL of one dialect from the `sql` package (source tree or installed wheel).
 
-Owns the file conventions: `sql/<dialect>/NNN_name.sql` are migrations (statements separated by `;` at a
-line end), every other `.sql` under a sub-folder is one named query, `queries["orders/update"]`. A query the
-dialects agree on is one file, `sql/common/<area>/<name>.sql`, written with `?` placeholders and rendered for
-each dialect (MySQL: `%s`, and every `%` doubled for aiomysql's formatting); a query they do not agree on is
-one file in each dialect's folder, in that dialect's own style. Each file must open with a `--` comment saying
-what it does and which index serves it; comment lines are dropped from the text sent to the server. A query
-may mark one or more placeholder groups with `/*repeat*/ ... /*end*/`; `Query.sql(n, ...)` repeats each group
-n times, joined by commas, for multi-row INSERTs and IN-lists. Values are never formatted into SQL here or
-anywhere else.
+`sql/<dialect>/NNN_name.sql` are migrations; any other `.sql` is a named query (`queries["orders/update"]`), from
+`sql/common/` (`?` placeholders, rendered per dialect) or the dialect's own folder. Each opens with a `--` comment
+(not sent); `/*repeat*/ ... /*end*/` groups repeat n times for `Query.sql(n, ...)`. Values are never formatted in.
 """
 
 from __future__ import annotations

@@ -1,14 +1,9 @@
 """The SQLite database, the embedded default: one connection on one dedicated thread, WAL, foreign keys on.
 
-Owns the connection and transactions only (domain logic is `repository.SqlStore`). Every statement runs on the
-database's single thread through an executor, so the asyncio loop never blocks; an asyncio lock lets one
-transaction at a time use the connection (SQLite has one writer anyway). Transactions start with BEGIN
-IMMEDIATE; `autocommit()` runs statements that need no transaction (reads, one idempotent write) under the
-same lock without a transaction, each autocommitted. Money columns are declared MONEYTEXT (exact decimal text,
-read back as `Decimal`) and times UTCTEXT (UTC text, read back as aware datetimes), through converters
-registered under those project-specific type names. Errors become `DatabaseError` with SQLite's message, never
-parameters; "database is locked" (another process held the write lock past the busy timeout, so nothing of the
-transaction was written) becomes `TransactionAborted`, which the store runs again.
+Owns the connection and transactions only (domain logic is `repository.SqlStore`); an asyncio lock gives the
+connection to one transaction (BEGIN IMMEDIATE) or `autocommit()` block at a time. MONEYTEXT reads back as
+`Decimal`, UTCTEXT as aware datetimes. Errors never carry parameters; "database is locked" (the write lock held
+past the busy timeout) becomes `TransactionAborted`, which the store reruns.
 """
 
 from __future__ import annotations

@@ -1,16 +1,9 @@
 """The WebSocket hub: the live connections of each user, and the Notifier that sends them frames.
 
-It lives on the service's I/O loop, like the aiohttp server. A frame for a user goes to each of that
-user's connections, never another's; a connection that fails to take it is dropped, not retried. A connection
-added `held` (one not greeted yet) counts as the user's at once but keeps its frames, in order, until
-`release` sends them: so the greeting is always its first frame and nothing sent meanwhile is lost.
-
-Two limits keep one user's clients from costing the server without bound. A user has at most
-`max_connections_per_user` connections: `reserve` takes a place before the upgrade (refused when none is
-left), `add` then holds it. A connection's unsent bytes (its transport's write buffer) never pass
-`max_send_buffer_bytes`: a frame that would take them past it is not sent, the connection is dropped from
-the hub at once and closed with `SLOW_READER_CODE` in the background (its transport aborted if the close
-cannot be sent within `SLOW_READER_CLOSE_S`), so a client that stops reading never holds up the others.
+On the I/O loop. A frame goes to its user's connections only; one that fails is dropped. A `held` connection keeps
+its frames until `release`, so the greeting is its first. At most `max_connections_per_user` (`reserve` before
+the upgrade), and a connection whose unsent bytes would pass `max_send_buffer_bytes` is dropped and closed with
+`SLOW_READER_CODE`, so a client that stops reading never holds up the others.
 """
 
 from __future__ import annotations

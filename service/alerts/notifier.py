@@ -1,12 +1,8 @@
-"""Delivers alerts on the service's I/O loop: observes the events and the two hooks, owns the policy,
-calls the channels.
+"""Delivers alerts on the I/O loop: reads signals off the events and the two hooks, judges them, calls channels.
 
-The entry points (`observe`, `kill_switch_turned`, `monitor_changed`) run in actor threads or on the loop:
-they only read signals off what they are given and hand them to the loop. There the one policy (touched
-nowhere else, so it needs no lock) judges them, and each alert to send goes to every channel at once in a
-task of its own, so nothing waits for an endpoint. A failed delivery is logged at WARNING with the channel's
-masked target and goes no further. A monitor stopped for want of a client is alerted only once
-`monitor_stopped_after_s` passed without one starting again. After `close()` nothing more is taken.
+Entry points, from any thread, only hand signals to the loop, where the one policy lives (so it needs no lock);
+each alert goes to every channel in a task of its own, and a failed delivery is logged at WARNING with the
+masked target. A monitor stopped for want of a client is alerted only after `monitor_stopped_after_s`.
 """
 
 from __future__ import annotations

@@ -1,15 +1,9 @@
-"""Reads alerts, and the end of their conditions, off the service's events and its two hooks (the kill
-switch, a monitor's start and stop). Pure: what it returns depends only on what it is given.
+"""Reads alerts, and the end of their conditions, off the service's events and its two hooks (the kill switch, a
+monitor's start and stop). Pure: what it returns depends only on what it is given.
 
-- session needed: an account's fetch failed with `session_expired`, or a cycle skips it as awaiting a
-  session; over when a fetch of it succeeds;
-- a trade without stop-loss: Step 4 reports a running trade left without a live stop-loss (`unprotected`:
-  none to place, given up, refused this cycle, or paused with OCO cancels only); over when Step 4 reports
-  the account again without that trade (a failed Step 4 that judged no trade changes nothing);
-- the kill switch: paused or resumed by the user, and the daily loss limit pausing; each over at the
-  opposite turn;
-- a monitor crashed (restarted, or not and so stopped), or stopped for want of a client; over when a
-  cycle of the user finishes (a crash) or a monitor of the user starts (a stop).
+Each signal and what ends it: session needed (a fetch succeeds); a trade without stop-loss (the protect step
+reports its account without it; a failed protect step changes nothing); the kill switch (the opposite turn); a
+monitor crashed or stopped (a cycle of the user finishes, or a monitor of the user starts).
 """
 
 from __future__ import annotations

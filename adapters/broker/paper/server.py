@@ -1,16 +1,8 @@
 """The paper broker's HTTP face: XTS Interactive routes over the `Simulator`, and the `/_sim/` control API.
 
-Owns the wire: the envelope, the XTS field names and spellings (mixed-case order types in rows, both
-time formats, numbers as numbers in order rows and as strings in positions, "no data" codes), session
-checks, and what tests and the demo script through `/_sim/`: prices, reject rules, fill slicing, latency,
-faults per route and account (including accepting an order and then answering 500), random faults on a
-share of all requests (chaos, for soak tests), session expiry, the next trading day,
-and the journal of every order request received. Matching lives in `simulator.py`. Responses of the
-control API never carry a token or a key.
-
-A read route (order book, trade book, positions per view) keeps each account's last answer, encoded, with
-the simulator's stamp of what it was rendered from (`Simulator.book_stamp`, `positions_stamp`), and serves
-those same bytes again until the stamp moves: an unchanged 1,000-row book costs no rendering and no encoding.
+Owns the wire (envelope, XTS field names and spellings, session checks) and the control API (README.md, Paper
+broker); matching lives in `simulator.py`. A read route serves an account's last encoded answer again until the
+simulator's stamp (`book_stamp`, `positions_stamp`) moves. Control answers never carry a token or a key.
 """
 
 from __future__ import annotations

@@ -1,19 +1,9 @@
 """The paper broker's matching engine: sessions, instruments with a last-traded price, per-account order
 books, fills, trade books and positions. Plain Python, no I/O, deterministic given its seed and clock.
 
-Owns the rules of a small exchange-plus-broker: orders are validated (bad ones refused outright, as XTS's
-"Bad Request"), then accepted with an AppOrderID; reject rules turn an accepted order `Rejected` with a
-`CancelRejectReason`, as a broker's risk check does. MARKET orders fill at the last price; LIMIT orders
-fill when the price reaches them (at the better of limit and last price), optionally a slice per price
-move; STOPMARKET / STOPLIMIT wait in "Trigger Pending" until the price crosses the stop. Modify keeps the
-AppOrderID and the tag of the placement; cancel ends an open order. Positions are derived from fills only.
-`new_day` starts the next trading day: the order and trade books start empty, the positions carry over.
-It knows nothing of HTTP or of the XTS field names: `server.py` renders its rows on the wire.
-
-Orders and fills change only through its methods, and every change stamps the account's book anew (stamps
-never repeat, not even across `reset`), as every move of a last price stamps the market: what an account's
-rows depend on is told by `book_stamp` and `positions_stamp`, so a reader can keep what it rendered from
-them until a stamp moves.
+The rules of a small exchange-plus-broker, with no HTTP (`server.py` renders its rows). Every change stamps the
+account's book anew (stamps never repeat), so a reader may keep what it rendered until `book_stamp` or
+`positions_stamp` moves.
 """
 
 from __future__ import annotations
