@@ -12,11 +12,11 @@ from typing import Any, Literal, NamedTuple
 import msgspec
 
 from domain.broker import OrderType, Side
+from domain.pnl import Direction
 from domain.time import UtcDateTime
 
 OrderStatus = Literal["PENDING", "ENTRY_OPEN", "RUNNING", "CLOSED", "REJECTED", "CANCELLED"]
 Leg = Literal["entry", "sl", "tp"]
-Direction = Literal["LONG", "SHORT"]
 RegenerationStatus = Literal["PLACED", "FAILED"]
 
 

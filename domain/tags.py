@@ -7,11 +7,8 @@ a later order book, never by sending blindly; `NotSent` (surely not received) is
 
 from __future__ import annotations
 
-from typing import Literal
-
 from domain.broker import MAX_TAG_LENGTH
-
-Leg = Literal["entry", "sl", "tp"]
+from domain.records import Leg
 
 PENDING_SUBMIT = "PendingSubmit"
 UNCONFIRMED = "Unconfirmed"
