@@ -14,10 +14,10 @@ from collections.abc import Awaitable, Callable
 
 from actors.worker import failure_event
 from adapters.store.port import Store
+from domain.ports.clock import Clock
 from domain.records import OrderRow
 from messages.commands import Command
 from messages.events import Event
-from service.clock import Clock
 
 
 async def for_each_account(

@@ -13,12 +13,14 @@ import logging
 from collections import defaultdict, deque
 from collections.abc import Callable, Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import pykka
 
+from actors.monitor_registry import MonitorRegistry
 from actors.user_monitor.host import MonitorRef
 from adapters.store.port import EventLog
+from domain.ports.clock import Clock
 from messages.control import (
     ClientConnected,
     ClientDisconnected,
@@ -30,8 +32,6 @@ from messages.control import (
     Tick,
 )
 from messages.events import MonitorRestarted
-from service.clock import Clock
-from service.scheduler import MonitorRegistry, TickScheduler
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +43,20 @@ MonitorObserver = Callable[[int, bool], None]
 left. Runs in the Supervisor's thread: quick and thread-safe; one that raises is logged and ignored."""
 
 
+class Ticks(Protocol):
+    """The users' tick jobs (the service's TickScheduler)."""
+
+    def add_user(self, user_id: int) -> None: ...
+
+    def remove_user(self, user_id: int) -> None: ...
+
+
 class Supervisor(pykka.ThreadingActor):
     def __init__(
         self,
         *,
         start_monitor: MonitorStarter,
-        ticks: TickScheduler,
+        ticks: Ticks,
         registry: MonitorRegistry,
         event_log: EventLog,
         clock: Clock,

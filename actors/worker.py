@@ -13,12 +13,12 @@ from typing import Any, NamedTuple, get_args
 
 import pykka
 
+from actors.io_loop import IoLoop, ReplyTo
 from domain.errors import AdapterError, ErrorKind
+from domain.ports.clock import Clock
 from messages.commands import Command
 from messages.common import Step
 from messages.events import Event, StepFailed
-from service.clock import Clock
-from service.io_loop import IoLoop, ReplyTo
 
 log = logging.getLogger(__name__)
 

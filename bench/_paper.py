@@ -107,7 +107,7 @@ class PaperProcess:
 
 
 if __name__ == "__main__":
-    from service.io_loop import new_event_loop
+    from actors.io_loop import new_event_loop
 
     with asyncio.Runner(loop_factory=new_event_loop) as runner:  # uvloop, as the service runs
         runner.run(serve(sys.argv[1]))

@@ -26,12 +26,13 @@ from typing import Any, NamedTuple
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from actors.user_monitor.config import CycleConfig
 from actors.user_monitor.window import TradingWindow
 from adapters.store.secrets import Keyring, decode_key
 from bench._common import ProcessStat
 from messages.events import CycleFinished, CycleStarted, Event, StepTimedOut, TickSkipped
 from service import garbage_collector
-from service.config import BrokerConfig, CycleConfig
+from service.config import BrokerConfig
 from service.metrics import Metrics
 from service.runtime import Runtime
 

@@ -46,6 +46,7 @@ from typing import Any
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from actors.order_placer.entries import NewEntry, place_entries
+from actors.user_monitor.config import CycleConfig
 from actors.user_monitor.window import TradingWindow
 from adapters.store.secrets import Keyring
 from bench._common import BenchDatabase, ProcessStat, machine, percentile
@@ -56,7 +57,7 @@ from messages.events import CycleFinished, CycleStarted, Event
 from replay.fold import check_cycle
 from replay.timeline import build_timeline
 from service import garbage_collector
-from service.config import BrokerConfig, CycleConfig
+from service.config import BrokerConfig
 from service.runtime import Runtime
 
 ACCOUNTS = 3

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from functools import partial
 
 import msgspec
 import pykka
@@ -15,22 +16,24 @@ from apscheduler.schedulers.base import BaseScheduler
 
 from actors.broker_fetcher.actor import BrokerFetcher
 from actors.error_reporter.actor import ErrorReporter
+from actors.io_loop import IoLoop
+from actors.monitor_registry import MonitorRegistry
 from actors.order_placer.actor import OrderPlacer
 from actors.order_syncer.actor import OrderSyncer
 from actors.pnl_calculator.actor import PnlCalculator
 from actors.supervisor import MonitorObserver, Supervisor
 from actors.user_monitor.actor import UserMonitor
+from actors.user_monitor.config import CycleConfig
 from actors.user_monitor.host import MonitorHost, MonitorRef, StartMonitor
 from actors.worker import StepHandler
 from adapters.store.port import EventLog, Store
 from adapters.web.port import Notifier
+from domain.ports.clock import Clock
 from messages import commands as c
 from messages.common import CycleTrigger
 from messages.control import ClientConnected, ClientDisconnected, RunCycleNow
-from service.clock import Clock
-from service.config import CycleConfig
-from service.io_loop import IoLoop
-from service.scheduler import MonitorRegistry, TickScheduler
+from service.scheduler import TickScheduler
+from service.snapshots import account_frames
 
 
 class StepHandlers(msgspec.Struct, frozen=True, kw_only=True):
@@ -77,7 +80,8 @@ class MonitoringSystem:
             io, clock, place_protective_orders=handlers.place_protective_orders,
             modify_entries=handlers.modify_entries, modify_stop_losses=handlers.modify_stop_losses,
             place_regenerated=handlers.place_regenerated)
-        reporter = ErrorReporter.start(io, clock, notifier=notifier, event_log=event_log, store=store)
+        reporter = ErrorReporter.start(io, clock, notifier=notifier, event_log=event_log,
+                                       account_frames=partial(account_frames, store) if store is not None else None)
         self._workers = (fetcher, calculator, syncer, placer, reporter)
         self._routes = {
             c.LoadCycleContext: syncer, c.FetchSnapshots: fetcher, c.ComputePnl: calculator,

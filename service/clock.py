@@ -1,4 +1,4 @@
-"""The Clock port and the system clock. Code that needs the time or a timer takes a Clock; tests inject one.
+"""The system clock, the service's `Clock` (the port is domain/ports/clock.py).
 
 Timers run on the service's asyncio loop (no thread per timer), so 10,000 pending deadlines cost nothing.
 """
@@ -10,19 +10,8 @@ import time
 from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Protocol
 
-
-class Cancellable(Protocol):
-    def cancel(self) -> None: ...
-
-
-class Clock(Protocol):
-    def now(self) -> datetime:
-        """The current time, timezone-aware, in UTC."""
-
-    def call_later(self, delay_s: float, callback: Callable[[], None]) -> Cancellable:
-        """Run `callback` (which must be quick and thread-safe, e.g. an actor tell) after `delay_s`."""
+from domain.ports.clock import Cancellable
 
 
 class _Timer:

@@ -13,6 +13,7 @@ import aiohttp
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from actors.broker_fetcher.step import FetchSnapshotsStep
+from actors.io_loop import IoLoop
 from actors.order_placer.steps import (
     ModifyEntriesStep,
     ModifyStopLossesStep,
@@ -22,6 +23,7 @@ from actors.order_placer.steps import (
 from actors.order_syncer.context import LoadContext
 from actors.order_syncer.steps import ArchiveRejectedStep, RegenerateEntriesStep, SyncOrdersStep
 from actors.pnl_calculator.step import ComputePnlStep
+from actors.user_monitor.config import CycleConfig
 from adapters.broker.registry import AdapterSettings, BrokerRegistry
 from adapters.store.account_secrets import refusal, secrets_state
 from adapters.store.event_log import open_event_log
@@ -30,12 +32,12 @@ from adapters.store.port import Store
 from adapters.store.secrets import Keyring, SecretKeyError, keyring_from_env
 from adapters.web.port import Notifier
 from domain.ports.broker import Broker
+from domain.ports.clock import Clock
 from service.actor_system import MonitoringSystem, StepHandlers
 from service.alerts.notifier import AlertNotifier
-from service.clock import Clock, SystemClock
-from service.config import AlertsConfig, BrokerConfig, CycleConfig, DatabaseConfig, OrderRulesConfig
+from service.clock import SystemClock
+from service.config import AlertsConfig, BrokerConfig, DatabaseConfig, OrderRulesConfig
 from service.event_tap import EventObserver, TappedEventLog
-from service.io_loop import IoLoop
 from service.metrics import Metrics
 
 log = logging.getLogger(__name__)

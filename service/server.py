@@ -14,6 +14,7 @@ import time
 
 from aiohttp import web
 
+from actors.user_monitor.config import CycleConfig
 from adapters.store.secrets import Keyring
 from adapters.web.access import AccessWatch
 from adapters.web.app import create_app
@@ -23,7 +24,7 @@ from adapters.web.hub import Hub
 from adapters.web.rate_limit import RateLimiter
 from messages.events import CycleStarted, Event
 from messages.frames import CycleStartedFrame
-from service.config import AlertsConfig, BrokerConfig, CycleConfig, DatabaseConfig, OrderRulesConfig
+from service.config import AlertsConfig, BrokerConfig, DatabaseConfig, OrderRulesConfig
 from service.leases import LeaseKeeper
 from service.runtime import Runtime
 

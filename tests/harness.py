@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any, get_args
 
 from actors.user_monitor.actor import UserMonitor
+from actors.user_monitor.config import CycleConfig
 from actors.user_monitor.cycle import PIPELINE, CycleState
 from actors.user_monitor.window import TradingWindow
 from actors.worker import FAILURE_EVENT, Request
@@ -23,7 +24,6 @@ from messages.commands import Command, FinishCycle
 from messages.common import Step
 from messages.control import Tick
 from messages.events import CommandIssued, Event, StepSucceeded
-from service.config import CycleConfig
 from tests.doubles import InMemoryEventLog, ListRef, ManualClock
 
 SUCCESS_EVENT: dict[Step, type] = {cls.step: cls for cls in get_args(StepSucceeded)}

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from actors.user_monitor.actor import UserMonitor
+from actors.user_monitor.config import DEFAULT_STEP_TIMEOUTS_S, CycleConfig
 from actors.user_monitor.window import TradingWindow
 from messages.events import (
     CommandIssued,
@@ -25,7 +26,6 @@ from messages.events import (
     StepTimedOut,
     TickSkipped,
 )
-from service.config import DEFAULT_STEP_TIMEOUTS_S, CycleConfig
 from tests.doubles import ManualClock
 from tests.harness import ScriptedMonitor
 

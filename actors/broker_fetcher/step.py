@@ -16,9 +16,9 @@ from actors.worker import failure_event
 from adapters.store.port import Store
 from domain.errors import AdapterError, ErrorKind
 from domain.ports.broker import Broker
+from domain.ports.clock import Clock
 from messages.commands import FetchSnapshots
 from messages.events import Event, FetchFailed, SnapshotFetched
-from service.clock import Clock
 
 
 class FetchSnapshotsStep:

@@ -6,14 +6,19 @@ sees a cycle the log could lose.
 
 from __future__ import annotations
 
-from adapters.store.port import EventLog, Store
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+
+from adapters.store.port import EventLog
 from adapters.web.port import Notifier
 from domain.errors import ErrorKind
+from domain.ports.clock import Clock
 from messages.commands import ReportErrors, SendSummary
 from messages.events import ErrorsReported, Event, SummarySent
-from messages.frames import CycleSummaryFrame, MonitoringErrors, SessionNeeded
-from service.clock import Clock
-from service.snapshots import account_frames
+from messages.frames import CycleSummaryFrame, MonitoringErrors, ServerFrame, SessionNeeded
+
+AccountFrames = Callable[[int, datetime], Awaitable[Sequence[ServerFrame]]]
+"""(user_id, now) -> the frames of every active account of the user: their state, orders and PnL."""
 
 
 class ReportCycleErrors:
@@ -34,20 +39,21 @@ class ReportCycleErrors:
 
 
 class SendCycleSummary:
-    """Flush, send the summary, then every account's state, orders and PnL as the cycle left them (when a store
-    is given): also the accounts the cycle did not fetch, with their last known rows."""
+    """Flush, send the summary, then every account's state, orders and PnL as the cycle left them (when
+    `account_frames` is given): also the accounts the cycle did not fetch, with their last known rows."""
 
-    def __init__(self, notifier: Notifier, event_log: EventLog, clock: Clock, store: Store | None = None) -> None:
+    def __init__(self, notifier: Notifier, event_log: EventLog, clock: Clock,
+                 account_frames: AccountFrames | None = None) -> None:
         self._notifier = notifier
         self._event_log = event_log
         self._clock = clock
-        self._store = store
+        self._account_frames = account_frames
 
     async def __call__(self, command: SendSummary) -> tuple[Event, ...]:
         await self._event_log.flush()
         clients = await self._notifier.send(command.user_id, CycleSummaryFrame(summary=command.summary))
-        if self._store is not None and clients:
-            for frame in await account_frames(self._store, command.user_id, self._clock.now()):
+        if self._account_frames is not None and clients:
+            for frame in await self._account_frames(command.user_id, self._clock.now()):
                 await self._notifier.send(command.user_id, frame)
         return (SummarySent(user_id=command.user_id, cycle_id=command.cycle_id, at=self._clock.now(),
                             account_ids=command.account_ids, clients=clients),)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from actors.io_loop import IoLoop
 from actors.worker import StepHandler, Worker
+from domain.ports.clock import Clock
 from messages.commands import ModifyEntries, ModifyStopLosses, PlaceProtectiveOrders, PlaceRegenerated
-from service.clock import Clock
-from service.io_loop import IoLoop
 
 
 class OrderPlacer(Worker):

@@ -28,10 +28,10 @@ from adapters.store.port import Store
 from domain.book import BookIndex
 from domain.errors import ErrorKind
 from domain.ports.broker import Broker
+from domain.ports.clock import Clock
 from messages import events as ev
 from messages.commands import Command, ModifyEntries, ModifyStopLosses, PlaceProtectiveOrders, PlaceRegenerated
 from messages.events import Event, OrderAction, RegeneratedEntry
-from service.clock import Clock
 
 _STEP_ACTION = {"placed": "place", "rejected": "rejected", "in_flight": "in_flight", "not_placed": "rejected"}
 """How a regenerated entry's outcome is recorded in the step's event (a request the broker surely did not take

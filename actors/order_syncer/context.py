@@ -13,10 +13,10 @@ import msgspec
 from adapters.store.port import Store
 from adapters.web.port import Notifier
 from domain.limits import daily_loss_pause_reason, watched_loss_limit
+from domain.ports.clock import Clock
 from messages.commands import LoadCycleContext
 from messages.events import CycleContextLoaded, Event
 from messages.frames import PausedFrame
-from service.clock import Clock
 
 
 class LoadContext:

@@ -16,9 +16,9 @@ from actors.book_indexes import book_index
 from actors.order_syncer.sync import SyncPlan, fresh_fair_prices, plan_order_sync
 from actors.per_account import for_each_account, orders_by_account
 from adapters.store.port import Store
+from domain.ports.clock import Clock
 from messages.commands import ArchiveRejected, RegenerateEntries, SyncOrders
 from messages.events import ArchivedOrder, EntriesRegenerated, Event, OrdersSynced, RegeneratedEntry, RejectedArchived
-from service.clock import Clock
 
 
 class SyncOrdersStep:

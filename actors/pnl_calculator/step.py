@@ -20,9 +20,9 @@ from adapters.store.port import Store
 from domain.broker import BrokerOrder
 from domain.pnl import FifoResult, Fill
 from domain.pnl_totals import pnl_totals
+from domain.ports.clock import Clock
 from messages.commands import ComputePnl
 from messages.events import Event, PnlComputed
-from service.clock import Clock
 
 
 class ComputePnlStep:

@@ -16,10 +16,13 @@ from typing import Any
 
 import pykka
 
+from actors.io_loop import ReplyTo
+from actors.user_monitor.config import CycleConfig
 from actors.user_monitor.cycle import decide, evolve, initial_state
 from actors.user_monitor.failure_log import log_new_failures
 from actors.worker import Request
 from adapters.store.port import EventLog
+from domain.ports.clock import Cancellable, Clock
 from messages.commands import Command, FinishCycle
 from messages.control import (
     DeadlinePassed,
@@ -41,9 +44,6 @@ from messages.events import (
     TickSkipped,
     TradingWindowChanged,
 )
-from service.clock import Cancellable, Clock
-from service.config import CycleConfig
-from service.io_loop import ReplyTo
 
 log = logging.getLogger(__name__)
 

@@ -16,9 +16,9 @@ from typing import Any
 import msgspec
 import pykka
 
+from actors.io_loop import ReplyTo
 from actors.user_monitor.actor import UserMonitor
 from messages.control import Tick, TickHeldBack
-from service.io_loop import ReplyTo
 
 log = logging.getLogger(__name__)
 

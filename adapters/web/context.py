@@ -13,8 +13,8 @@ from adapters.web.auth import Origins
 from adapters.web.hub import Hub
 from adapters.web.rate_limit import RateLimiter
 from domain.ports.broker import Broker
+from domain.ports.clock import Clock
 from service.actor_system import MonitoringSystem
-from service.clock import Clock
 from service.leases import LeaseKeeper
 from service.metrics import Metrics
 

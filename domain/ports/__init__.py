@@ -1,1 +1,1 @@
-"""The ports: what actors ask of the world outside (the broker first), as Protocols adapters implement."""
+"""The ports: what actors ask of the world outside (the broker, the clock), as Protocols adapters implement."""

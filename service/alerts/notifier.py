@@ -15,6 +15,7 @@ from typing import Any
 
 import aiohttp
 
+from domain.ports.clock import Clock
 from messages.events import Event
 from service.alerts.alert import Alert, Cleared, Signal
 from service.alerts.channels import Channel, DeliveryFailed, TelegramChannel, WebhookChannel
@@ -25,7 +26,6 @@ from service.alerts.signals import (
     signals_of_event,
     signals_of_kill_switch,
 )
-from service.clock import Clock
 from service.config import AlertsConfig
 
 log = logging.getLogger(__name__)

@@ -12,11 +12,11 @@ import random
 import sys
 from pathlib import Path
 
+from actors.user_monitor.config import CycleConfig
 from actors.user_monitor.window import TradingWindow
 from adapters.broker.paper import run_paper_broker
 from adapters.store.secrets import Keyring, keyring_from_env
 from service.cli.stop_signal import StopSignal
-from service.config import CycleConfig
 from service.demo import REFUSAL_REASON, REFUSED_SYMBOL, STRATEGY, DemoMarket, DemoStrategy
 from service.logs import configure_logging
 from service.server import Service

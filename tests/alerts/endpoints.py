@@ -11,8 +11,8 @@ from typing import Any
 
 from aiohttp import web
 
+from actors.io_loop import IoLoop
 from service.alerts.alert import TITLES, AlertKind
-from service.io_loop import IoLoop
 
 WEBHOOK_PATH = "/services/T000/B000/hook-secret-XYZ"
 """A webhook URL's path holds its secret, as Slack's and Discord's do."""

@@ -12,13 +12,13 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 import pytest
 
+from actors.io_loop import IoLoop
 from domain.errors import ErrorKind
 from messages.events import FetchFailed
 from service.alerts.channels import TelegramChannel, WebhookChannel
 from service.alerts.notifier import AlertNotifier
 from service.clock import SystemClock
 from service.config import AlertsConfig
-from service.io_loop import IoLoop
 from tests.alerts.endpoints import AlertEndpoints
 from tests.cycle.conftest import wait_for
 

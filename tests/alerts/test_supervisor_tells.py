@@ -10,14 +10,14 @@ from collections.abc import Iterator
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from actors.io_loop import IoLoop
 from actors.user_monitor.actor import UserMonitor
+from actors.user_monitor.config import CycleConfig
 from actors.user_monitor.window import TradingWindow
 from messages.control import Drain, Tick
 from messages.events import MonitorRestarted
 from service.actor_system import MonitoringSystem
 from service.clock import SystemClock
-from service.config import CycleConfig
-from service.io_loop import IoLoop
 from tests.core.test_actor_system import scripted_handlers
 from tests.cycle.conftest import wait_for
 from tests.doubles import InMemoryEventLog, RecordingNotifier

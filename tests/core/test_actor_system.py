@@ -11,7 +11,9 @@ from typing import get_args
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from actors.io_loop import IoLoop
 from actors.user_monitor.actor import UserMonitor
+from actors.user_monitor.config import CycleConfig
 from actors.user_monitor.window import TradingWindow
 from actors.worker import failure_event
 from domain.errors import AdapterError, ErrorKind
@@ -22,8 +24,6 @@ from messages.events import CycleFinished, CycleStarted, MonitorRestarted, StepS
 from messages.frames import CycleSummaryFrame, MonitoringErrors, SessionNeeded
 from service.actor_system import MonitoringSystem, StepHandlers
 from service.clock import SystemClock
-from service.config import CycleConfig
-from service.io_loop import IoLoop
 from tests.doubles import InMemoryEventLog, RecordingNotifier
 
 SUCCESS = {cls.step: cls for cls in get_args(StepSucceeded)}

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from service.config import BrokerConfig, ConfigError, CycleConfig, DatabaseConfig, ServiceConfig, load_config
+from actors.user_monitor.config import CycleConfig
+from service.config import BrokerConfig, ConfigError, DatabaseConfig, ServiceConfig, load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 

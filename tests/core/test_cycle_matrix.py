@@ -123,8 +123,8 @@ def test_three_accounts_one_fails_fetch_another_fails_pnl_the_third_runs_everyth
 
 
 def test_strict_mode_stops_every_account_when_one_fails_fetch():
+    from actors.user_monitor.config import CycleConfig
     from actors.user_monitor.window import TradingWindow
-    from service.config import CycleConfig
 
     monitor = ScriptedMonitor(config=CycleConfig(isolate_account_failures=False, window=TradingWindow(enabled=False)))
     monitor.run_cycle(accounts=(1, 2, 3), failures={S.FETCH: {2: ErrorKind.UNAVAILABLE}}, **STRATEGIES)
@@ -133,8 +133,8 @@ def test_strict_mode_stops_every_account_when_one_fails_fetch():
 
 
 def test_strict_mode_skips_step4_for_all_when_one_account_fails_sync():
+    from actors.user_monitor.config import CycleConfig
     from actors.user_monitor.window import TradingWindow
-    from service.config import CycleConfig
 
     monitor = ScriptedMonitor(config=CycleConfig(isolate_account_failures=False, window=TradingWindow(enabled=False)))
     monitor.run_cycle(accounts=(1, 2), failures={S.SYNC: {1: ErrorKind.DB}})
@@ -154,8 +154,8 @@ def test_paused_user_syncs_protects_and_cancels_open_entries_but_modifies_no_ent
 
 
 def test_paused_user_with_entry_cancelling_off_leaves_open_entries_and_still_protects():
+    from actors.user_monitor.config import CycleConfig
     from actors.user_monitor.window import TradingWindow
-    from service.config import CycleConfig
 
     monitor = ScriptedMonitor(config=CycleConfig(cancel_entries_when_paused=False,
                                                  window=TradingWindow(enabled=False)))
@@ -165,8 +165,8 @@ def test_paused_user_with_entry_cancelling_off_leaves_open_entries_and_still_pro
 
 
 def test_paused_user_with_protection_off_sends_only_oco_cancels():
+    from actors.user_monitor.config import CycleConfig
     from actors.user_monitor.window import TradingWindow
-    from service.config import CycleConfig
 
     monitor = ScriptedMonitor(config=CycleConfig(protect_while_paused=False, cancel_entries_when_paused=False,
                                                  window=TradingWindow(enabled=False)))

@@ -6,8 +6,9 @@ from datetime import timedelta
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from actors.monitor_registry import MonitorRegistry
 from messages.control import Tick
-from service.scheduler import MonitorRegistry, TickScheduler, job_id
+from service.scheduler import TickScheduler, job_id
 from tests.doubles import ListRef, ManualClock
 from tests.harness import WEDNESDAY_NOON_IST
 

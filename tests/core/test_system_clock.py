@@ -8,8 +8,8 @@ import time
 
 import pytest
 
+from actors.io_loop import IoLoop
 from service.clock import SystemClock
-from service.io_loop import IoLoop
 
 
 @pytest.fixture

@@ -2,13 +2,13 @@
 
 from datetime import UTC, date, datetime
 
+from actors.user_monitor.config import CycleConfig
 from actors.user_monitor.window import TradingWindow
 from domain.errors import ErrorKind
 from messages.commands import FetchSnapshots
 from messages.common import Step
 from messages.control import Drain, Resume, TickHeldBack
 from messages.events import CommandIssued, SnapshotFetched, StepTimedOut, TickSkipped, TradingWindowChanged
-from service.config import CycleConfig
 from tests.harness import ScriptedMonitor
 
 SATURDAY_NOON_IST = datetime(2026, 11, 28, 6, 30, tzinfo=UTC)

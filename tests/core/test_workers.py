@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from actors.error_reporter.actor import ErrorReporter
+from actors.io_loop import IoLoop
 from actors.order_syncer.context import LoadContext
 from actors.worker import CANCEL_GRACE_S, Request, Worker
 from adapters.store.port import CycleContext
@@ -19,7 +20,6 @@ from messages.control import StepOutcome
 from messages.events import SnapshotFetched
 from messages.frames import CycleSummaryFrame, MonitoringErrors, SessionNeeded
 from service.clock import SystemClock
-from service.io_loop import IoLoop
 from tests.doubles import RecordingNotifier
 
 AT = datetime(2026, 11, 25, 6, 30, tzinfo=UTC)

@@ -15,12 +15,13 @@ from typing import Any
 import pytest
 
 from actors.order_placer.entries import NewEntry, place_entries
+from actors.user_monitor.config import CycleConfig
 from actors.user_monitor.window import TradingWindow
 from adapters.broker.paper import run_paper_broker
 from domain.records import FairPrice, OrderRow
 from messages.events import CycleFinished
 from messages.frames import CycleSummaryFrame, MonitoringErrors
-from service.config import BrokerConfig, CycleConfig, OrderRulesConfig
+from service.config import BrokerConfig, OrderRulesConfig
 from service.runtime import Runtime
 from tests.doubles import RecordingNotifier
 from tests.storage.conftest import fresh_mysql_url  # noqa: F401 - fixture used by `database_url`

@@ -4,8 +4,8 @@ take-profit; with `cancel_entries_when_paused = false` open entries are left to 
 
 import pytest
 
+from actors.user_monitor.config import CycleConfig
 from actors.user_monitor.window import TradingWindow
-from service.config import CycleConfig
 from tests.cycle.conftest import CycleRig
 from tests.cycle.test_order_stories import given_long_entry
 

@@ -21,9 +21,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from actors.user_monitor.config import DEFAULT_STEP_TIMEOUTS_S, CycleConfig
 from actors.user_monitor.window import TradingWindow
 from messages.common import Step
-from service.config import DEFAULT_STEP_TIMEOUTS_S, CycleConfig
 from tests.cycle.conftest import CycleRig
 from tests.replay.recorded import given_a_cycle_with_failures, run_recorded_cycle
 

@@ -9,7 +9,7 @@ import logging
 import aiohttp
 import pytest
 
-from service.io_loop import IoLoop
+from actors.io_loop import IoLoop
 from tests.replicas.test_two_replicas import lease_row
 from tests.web.conftest import Served
 

@@ -13,9 +13,9 @@ import time
 import aiohttp
 import pytest
 
+from actors.io_loop import IoLoop
 from adapters.broker.paper import run_paper_broker
 from adapters.store.factory import connect_store, migrate_url
-from service.io_loop import IoLoop
 from tests.replicas.test_two_replicas import Replica, lease_row
 from tests.web.conftest import Served
 from tests.web.test_service_over_sockets import ORDER

@@ -17,9 +17,9 @@ import aiohttp
 import pymysql
 import pytest
 
+from actors.io_loop import IoLoop
 from adapters.broker.paper import run_paper_broker
 from adapters.store.factory import connect_store, migrate_url
-from service.io_loop import IoLoop
 from tests.secret_key import SECRET_KEY_ENV
 from tests.storage.conftest import mysql_server
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import time
 
+from actors.user_monitor.config import CycleConfig
 from actors.user_monitor.window import TradingWindow
 from domain.tags import parse_tag
 from messages.common import Step
-from service.config import CycleConfig
 from tests.cycle.conftest import CycleRig, wait_for
 
 

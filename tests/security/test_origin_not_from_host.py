@@ -11,10 +11,11 @@ from collections.abc import Iterator
 import aiohttp
 import pytest
 
+from actors.user_monitor.config import CycleConfig
 from actors.user_monitor.window import TradingWindow
 from adapters.broker.paper import run_paper_broker
 from adapters.web.context import WebSettings
-from service.config import BrokerConfig, CycleConfig
+from service.config import BrokerConfig
 from service.server import Service
 from tests.security.conftest import DESK_ORIGIN, Guarded
 from tests.web.conftest import Served

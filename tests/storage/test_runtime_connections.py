@@ -12,11 +12,12 @@ from collections.abc import Iterator
 import pymysql
 import pytest
 
+from actors.user_monitor.config import CycleConfig
 from actors.user_monitor.window import TradingWindow
 from adapters.store.repository import Database
 from adapters.store.url import parse_database_url
 from messages.events import CycleStarted
-from service.config import CycleConfig, DatabaseConfig
+from service.config import DatabaseConfig
 from service.runtime import Runtime
 from tests.doubles import RecordingNotifier
 from tests.storage.conftest import T0

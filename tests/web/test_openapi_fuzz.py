@@ -19,9 +19,9 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import checks
 
+from actors.io_loop import IoLoop
 from adapters.broker.paper import run_paper_broker
 from adapters.store.factory import connect_store, migrate_url
-from service.io_loop import IoLoop
 from tests.secret_key import SECRET_KEY_ENV
 from tests.storage.conftest import fresh_mysql_url  # noqa: F401 - fixture
 

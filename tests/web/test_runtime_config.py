@@ -12,11 +12,12 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from actors.user_monitor.config import CycleConfig
 from actors.user_monitor.window import TradingWindow
 from adapters.broker.paper import RunningPaperBroker, run_paper_broker
 from adapters.broker.xts import ReadReuse
 from domain.broker import BrokerAccount
-from service.config import BrokerConfig, CycleConfig
+from service.config import BrokerConfig
 from service.runtime import Runtime
 from tests.doubles import RecordingNotifier
 

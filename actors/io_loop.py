@@ -1,5 +1,8 @@
 """The service's single asyncio loop, run in one thread, and the helper actors use to reach it.
 
+It lives with the actors, not behind a port: it is their runtime (pykka tells, `StepOutcome`), has one
+implementation, and knows nothing of the service; the service only creates and stops it.
+
 Actors never block on I/O: they hand a coroutine to `IoLoop.tell_outcome`, which runs it on the loop and
 tells the resulting events to the reply-to actor, all of them in one `StepOutcome`. The aiohttp client
 session and the DB pool live here. The loop is uvloop's where it is installed (Linux and macOS: a
