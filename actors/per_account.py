@@ -13,7 +13,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 from actors.worker import failure_event
-from adapters.store.port import Store
+from adapters.store.port import OrderStore
 from domain.ports.clock import Clock
 from domain.records import OrderRow
 from messages.commands import Command
@@ -40,7 +40,7 @@ def _fields(command: Command) -> dict:
     return {name: getattr(command, name) for name in command.__struct_fields__}
 
 
-async def orders_by_account(store: Store, command: Command) -> dict[int, list[OrderRow]]:
+async def orders_by_account(store: OrderStore, command: Command) -> dict[int, list[OrderRow]]:
     """The orders of all the command's accounts, read at once, by account (none: an empty list)."""
     grouped: dict[int, list[OrderRow]] = {account_id: [] for account_id in command.account_ids}
     for order in await store.orders_for_accounts(command.user_id, command.account_ids):

@@ -1,7 +1,7 @@
 """The house's shape, checked by import-linter (`[tool.importlinter]` in pyproject.toml): domain/ imports no
 other layer, messages/ import domain/ only, actors/ import no service/ module, and the actors' rooms do not
-import each other, not even through a third module. Planted forbidden imports are reported, so the check is
-known to bite."""
+import each other, not even through a third module; and each step asks the store only what its narrow port
+declares. Planted violations of both are reported, so the checks are known to bite."""
 
 from __future__ import annotations
 
@@ -44,3 +44,48 @@ def test_planted_forbidden_imports_are_reported(tmp_path):
     assert "actors.order_syncer is not allowed to import actors.order_placer" in result.stdout
     assert "domain.tags -> messages.events" in result.stdout
     assert "actors.worker -> service.clock" in result.stdout
+
+
+def store_calls_outside_their_port() -> list[str]:
+    """Each `store` an actor's function or class is given is typed with a narrow port: every method called on
+    it (`store.x(...)`, or `self._store.x(...)` in the class that takes it) must be one that port declares."""
+    import ast
+    import importlib
+
+    outside = []
+    for path in sorted((ROOT / "actors").rglob("*.py")):
+        module_name = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        tree = ast.parse(path.read_text())
+        module = importlib.import_module(module_name)
+        scopes = [(node, node) for node in tree.body if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)]
+        scopes += [(cls, init) for cls in tree.body if isinstance(cls, ast.ClassDef)
+                   for init in cls.body if isinstance(init, ast.FunctionDef) and init.name == "__init__"]
+        for scope, signature in scopes:
+            typed = [a for a in signature.args.args if a.arg == "store" and isinstance(a.annotation, ast.Name)]
+            if not typed:
+                continue
+            port = getattr(module, typed[0].annotation.id)
+            holder = "_store" if isinstance(scope, ast.ClassDef) else "store"
+            for node in ast.walk(scope):
+                target = node.value if isinstance(node, ast.Attribute) else None
+                named = (isinstance(target, ast.Name) and target.id == holder == "store") or (
+                    isinstance(target, ast.Attribute) and target.attr == holder == "_store")
+                if named and not hasattr(port, node.attr):
+                    outside.append(f"{module_name}: {holder}.{node.attr} is not in {port.__name__}")
+    return outside
+
+
+def test_every_step_asks_the_store_only_what_its_narrow_port_declares():
+    assert store_calls_outside_their_port() == []
+    typed = [line for line in (ROOT / "actors").rglob("*.py") if "store: Store" in line.read_text()]
+    assert typed == [], "no actor takes the whole Store"
+
+
+def test_a_step_calling_what_its_port_does_not_declare_is_reported(monkeypatch):
+    from actors.broker_fetcher import step
+    from adapters.store.port import AccountStore
+
+    monkeypatch.setattr(step, "FetchStore", AccountStore)  # the fetch step's port, narrowed past what it calls
+
+    assert store_calls_outside_their_port() == [
+        "actors.broker_fetcher.step: _store.replace_broker_snapshot is not in AccountStore"]

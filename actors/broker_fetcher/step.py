@@ -3,7 +3,7 @@
 The broker side (2N concurrent calls, timeouts, login once when a token is missing) is `fetch.py`; this
 module owns what follows for each account: a new token is saved, a snapshot replaces the account's
 `broker_order_book` / `broker_position` rows in one transaction, a session expiry sets `session_needed`,
-and the account's failing streak is kept (`Store.record_fetch_outcome`).
+and the account's failing streak is kept (`record_fetch_outcome`).
 Each account's outcome is its own event.
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 import asyncio
 
 from actors.broker_fetcher.fetch import AccountSnapshot, fetch_accounts
+from actors.broker_fetcher.port import FetchStore
 from actors.worker import failure_event
-from adapters.store.port import Store
 from domain.errors import AdapterError, ErrorKind
 from domain.ports.broker import Broker
 from domain.ports.clock import Clock
@@ -22,7 +22,7 @@ from messages.events import Event, FetchFailed, SnapshotFetched
 
 
 class FetchSnapshotsStep:
-    def __init__(self, broker: Broker, store: Store, clock: Clock, call_timeout_s: float) -> None:
+    def __init__(self, broker: Broker, store: FetchStore, clock: Clock, call_timeout_s: float) -> None:
         self._broker = broker
         self._store = store
         self._clock = clock

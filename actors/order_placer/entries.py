@@ -15,7 +15,7 @@ from typing import Literal
 
 import msgspec
 
-from adapters.store.port import Store
+from adapters.store.port import OrderStore
 from domain.broker import BrokerAccount, OrderRequest, OrderType, PlaceAck, Side
 from domain.broker_errors import BrokerError, BrokerRejected
 from domain.errors import AdapterError
@@ -70,7 +70,7 @@ def _entry_tag(order_id: int) -> str:
     return order_tag(order_id, "entry", 1)
 
 
-async def place_entries(store: Store, broker: Broker, account: BrokerAccount, user_id: int,
+async def place_entries(store: OrderStore, broker: Broker, account: BrokerAccount, user_id: int,
                         entries: Sequence[NewEntry], now: Callable[[], datetime]) -> list[EntryResult]:
     """One result per entry, in order. Raises nothing but cancellation: every failure is an outcome."""
     results: list[EntryResult | None] = [None] * len(entries)
@@ -87,7 +87,7 @@ async def place_entries(store: Store, broker: Broker, account: BrokerAccount, us
     return [result for result in results if result is not None]
 
 
-async def _write(store: Store, account: BrokerAccount, user_id: int, entry: NewEntry, at: datetime) -> int | str:
+async def _write(store: OrderStore, account: BrokerAccount, user_id: int, entry: NewEntry, at: datetime) -> int | str:
     """The new order's id, or why its row could not be written (then nothing of it was)."""
     row = OrderRow(user_id=user_id, account_id=account.account_id, strategy=entry.strategy, symbol=entry.symbol,
                    exchange_segment=entry.exchange_segment, instrument_id=entry.instrument_id, side=entry.side,
@@ -119,7 +119,7 @@ async def _send(broker: Broker, account: BrokerAccount, user_id: int,
                             ambiguous=True)] * len(requests)
 
 
-async def _settle(store: Store, account_id: int, user_id: int, order_id: int, tag: str,
+async def _settle(store: OrderStore, account_id: int, user_id: int, order_id: int, tag: str,
                   outcome: PlaceAck | BrokerError, at: datetime) -> EntryResult:
     """Write what the broker answered; the answer stays true when that write fails (the row keeps its tag and
     `PendingSubmit`, and the next order book settles it)."""

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any
 
+from actors.order_placer.port import PlacerStore
 from actors.order_placer.rules import (
     Action,
     CancelLeg,
@@ -20,7 +21,6 @@ from actors.order_placer.rules import (
     PositionMismatch,
     Unprotected,
 )
-from adapters.store.port import Store
 from domain.broker import BrokerAccount
 from domain.broker_errors import BrokerError, BrokerRejected
 from domain.errors import AdapterError, DatabaseError, ErrorKind
@@ -33,7 +33,7 @@ from messages.events import OrderAction
 class AccountExecutor:
     """Runs actions of one account in order, tracking each order's version across its own writes."""
 
-    def __init__(self, store: Store, broker: Broker, account_id: int, user_id: int,
+    def __init__(self, store: PlacerStore, broker: Broker, account_id: int, user_id: int,
                  now: Callable[[], datetime]) -> None:
         self._now = now
         self._store = store

@@ -13,6 +13,7 @@ from actors.book_indexes import book_index
 from actors.order_placer.entries import NewEntry, place_entries
 from actors.order_placer.execution import AccountExecutor
 from actors.order_placer.exposure import entries_not_seen, unprotected_trades
+from actors.order_placer.port import PlacerStore
 from actors.order_placer.rules import (
     FairPriceCheck,
     ModifyLeg,
@@ -24,7 +25,6 @@ from actors.order_placer.rules import (
     usable_fair_price,
 )
 from actors.per_account import for_each_account, orders_by_account
-from adapters.store.port import Store
 from domain.book import BookIndex
 from domain.errors import ErrorKind
 from domain.ports.broker import Broker
@@ -42,7 +42,7 @@ class _PlacerStep:
     success: type
     failure: type
 
-    def __init__(self, store: Store, broker: Broker, clock: Clock) -> None:
+    def __init__(self, store: PlacerStore, broker: Broker, clock: Clock) -> None:
         self._store = store
         self._broker = broker
         self._clock = clock
@@ -63,7 +63,7 @@ class _PlacerStep:
 class PlaceProtectiveOrdersStep(_PlacerStep):
     success, failure = ev.ProtectiveOrdersPlaced, ev.ProtectiveOrdersFailed
 
-    def __init__(self, store: Store, broker: Broker, clock: Clock, max_attempts: int, settle: timedelta) -> None:
+    def __init__(self, store: PlacerStore, broker: Broker, clock: Clock, max_attempts: int, settle: timedelta) -> None:
         super().__init__(store, broker, clock)
         self._max_attempts = max_attempts
         self._settle = settle
@@ -107,7 +107,7 @@ class PlaceProtectiveOrdersStep(_PlacerStep):
 
 
 class _FairPriceModificationStep(_PlacerStep):
-    def __init__(self, store: Store, broker: Broker, clock: Clock, fair_price_max_age: timedelta) -> None:
+    def __init__(self, store: PlacerStore, broker: Broker, clock: Clock, fair_price_max_age: timedelta) -> None:
         super().__init__(store, broker, clock)
         self._fair_price_max_age = fair_price_max_age
         # planned again only when the orders, the book or a usable fair price changed (see the protect step's memo)
@@ -152,7 +152,7 @@ class _FairPriceModificationStep(_PlacerStep):
 class ModifyEntriesStep(_FairPriceModificationStep):
     success, failure = ev.EntriesModified, ev.EntryModificationFailed
 
-    def __init__(self, store: Store, broker: Broker, clock: Clock, fair_price_max_age: timedelta,
+    def __init__(self, store: PlacerStore, broker: Broker, clock: Clock, fair_price_max_age: timedelta,
                  max_entry_modifications: int) -> None:
         super().__init__(store, broker, clock, fair_price_max_age)
         self._max_entry_modifications = max_entry_modifications

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import msgspec
 
-from adapters.store.port import Store
+from adapters.store.port import CycleContextStore
 from adapters.web.port import Notifier
 from domain.limits import daily_loss_pause_reason, watched_loss_limit
 from domain.ports.clock import Clock
@@ -20,7 +20,7 @@ from messages.frames import PausedFrame
 
 
 class LoadContext:
-    def __init__(self, store: Store, clock: Clock, notifier: Notifier | None = None) -> None:
+    def __init__(self, store: CycleContextStore, clock: Clock, notifier: Notifier | None = None) -> None:
         self._store = store
         self._clock = clock
         self._notifier = notifier

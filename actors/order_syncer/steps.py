@@ -13,16 +13,16 @@ from datetime import timedelta
 
 from actors.account_memo import AccountMemo
 from actors.book_indexes import book_index
+from actors.order_syncer.port import SyncerStore
 from actors.order_syncer.sync import SyncPlan, fresh_fair_prices, plan_order_sync
 from actors.per_account import for_each_account, orders_by_account
-from adapters.store.port import Store
 from domain.ports.clock import Clock
 from messages.commands import ArchiveRejected, RegenerateEntries, SyncOrders
 from messages.events import ArchivedOrder, EntriesRegenerated, Event, OrdersSynced, RegeneratedEntry, RejectedArchived
 
 
 class SyncOrdersStep:
-    def __init__(self, store: Store, clock: Clock, fair_price_max_age: timedelta) -> None:
+    def __init__(self, store: SyncerStore, clock: Clock, fair_price_max_age: timedelta) -> None:
         self._store = store
         self._clock = clock
         self._fair_price_max_age = fair_price_max_age
@@ -51,7 +51,7 @@ class SyncOrdersStep:
 
 
 class ArchiveRejectedStep:
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: SyncerStore, clock: Clock) -> None:
         self._store = store
         self._clock = clock
 
@@ -72,7 +72,7 @@ class ArchiveRejectedStep:
 
 
 class RegenerateEntriesStep:
-    def __init__(self, store: Store, clock: Clock, max_regenerations: int, backoff_s: float) -> None:
+    def __init__(self, store: SyncerStore, clock: Clock, max_regenerations: int, backoff_s: float) -> None:
         self._store = store
         self._clock = clock
         self._max_regenerations = max_regenerations

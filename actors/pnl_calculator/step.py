@@ -16,7 +16,7 @@ from decimal import Decimal
 from actors.account_memo import AccountMemo
 from actors.per_account import for_each_account
 from actors.pnl_calculator.fifo import fills_from_order_book, match_fifo
-from adapters.store.port import Store
+from actors.pnl_calculator.port import PnlStore
 from domain.broker import BrokerOrder
 from domain.pnl import FifoResult, Fill
 from domain.pnl_totals import pnl_totals
@@ -26,7 +26,7 @@ from messages.events import Event, PnlComputed
 
 
 class ComputePnlStep:
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: PnlStore, clock: Clock) -> None:
         self._store = store
         self._clock = clock
         self._fills: AccountMemo[tuple[list[Fill], dict[str, int]]] = AccountMemo()

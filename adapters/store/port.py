@@ -179,6 +179,9 @@ class CycleContextStore(Protocol):
     async def set_daily_loss_limit(self, user_id: int, limit: Decimal | None) -> None:
         """Pause the user's automation when the day's PnL falls to minus `limit`; None removes the limit."""
 
+    async def set_paused(self, user_id: int, paused: bool, reason: str = "") -> str:
+        """Turn the user's kill switch; returns the reason as stored (cut to the column's length)."""
+
 
 class AccountStore(Protocol):
     """The user's broker accounts: credentials, sessions and fetch state."""
@@ -301,7 +304,7 @@ class FairPriceStore(Protocol):
 
 
 class AdminStore(Protocol):
-    """Users, their tokens, accounts, permissions and kill switch, as the admin commands and the API set them."""
+    """Users, their tokens, accounts and permissions, as the admin commands set them."""
 
     async def add_user(self, name: str) -> tuple[int, str]:
         """Create a user; its id and a new API token, returned once (only its SHA-256 is stored)."""
@@ -325,9 +328,6 @@ class AdminStore(Protocol):
 
     async def set_permissions(self, user_id: int, strategies: Sequence[str]) -> None:
         """Replace the user's regeneration strategies; an empty list turns regeneration off."""
-
-    async def set_paused(self, user_id: int, paused: bool, reason: str = "") -> str:
-        """Turn the user's kill switch; returns the reason as stored (cut to the column's length)."""
 
 
 class IdempotencyStore(Protocol):
