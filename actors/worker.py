@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, NamedTuple, get_args
+from typing import Any, ClassVar, NamedTuple, get_args
 
 import pykka
 
@@ -58,13 +58,19 @@ def failure_event(command: Command, error: BaseException, clock: Clock) -> Event
 
 
 class Worker(pykka.ThreadingActor):
-    """Routes each `Request` to the handler for its command type and tells the outcome to `reply_to`."""
+    """A room's actor: routes each `Request` to the handler for its command type and tells the outcome to
+    `reply_to`. `ANSWERS` names the commands the room answers; the handlers come from the one table of them."""
 
-    def __init__(self, io: IoLoop, clock: Clock, handlers: Mapping[type, StepHandler]) -> None:
+    ANSWERS: ClassVar[tuple[type[Command], ...]] = ()
+
+    def __init__(self, io: IoLoop, clock: Clock, handlers: Mapping[type[Command], StepHandler]) -> None:
         super().__init__()
+        missing = [command.__name__ for command in self.ANSWERS if command not in handlers]
+        if missing:
+            raise ValueError(f"{type(self).__name__} answers {', '.join(missing)} but no handler is given")
         self._io = io
         self._clock = clock
-        self._handlers = dict(handlers)
+        self._handlers = {command: handlers[command] for command in self.ANSWERS}
 
     def on_receive(self, message: Any) -> None:
         if not isinstance(message, Request):

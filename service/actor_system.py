@@ -7,15 +7,15 @@ the same with their own handlers. Stopping it stops ticks first, then monitors, 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import partial
 
-import msgspec
 import pykka
 from apscheduler.schedulers.base import BaseScheduler
 
 from actors.broker_fetcher.actor import BrokerFetcher
 from actors.error_reporter.actor import ErrorReporter
+from actors.error_reporter.report import ReportCycleErrors, SendCycleSummary
 from actors.io_loop import IoLoop
 from actors.monitor_registry import MonitorRegistry
 from actors.order_placer.actor import OrderPlacer
@@ -25,7 +25,7 @@ from actors.supervisor import MonitorObserver, Supervisor
 from actors.user_monitor.actor import UserMonitor
 from actors.user_monitor.config import CycleConfig
 from actors.user_monitor.host import MonitorHost, MonitorRef, StartMonitor
-from actors.worker import StepHandler
+from actors.worker import StepHandler, Worker
 from adapters.store.port import EventLog, Store
 from adapters.web.port import Notifier
 from domain.ports.clock import Clock
@@ -35,20 +35,11 @@ from messages.control import ClientConnected, ClientDisconnected, RunCycleNow
 from service.scheduler import TickScheduler
 from service.snapshots import account_frames
 
+ROOMS: tuple[type[Worker], ...] = (BrokerFetcher, PnlCalculator, OrderSyncer, OrderPlacer, ErrorReporter)
+"""The five rooms; each answers the commands its `ANSWERS` names, so a command's room is written once."""
 
-class StepHandlers(msgspec.Struct, frozen=True, kw_only=True):
-    """The coroutine functions that do each step's work, keyed by what they answer."""
-
-    load_cycle_context: StepHandler
-    fetch_snapshots: StepHandler
-    compute_pnl: StepHandler
-    sync_orders: StepHandler
-    place_protective_orders: StepHandler
-    modify_entries: StepHandler
-    modify_stop_losses: StepHandler
-    archive_rejected: StepHandler
-    regenerate_entries: StepHandler
-    place_regenerated: StepHandler
+StepHandlers = Mapping[type[c.Command], StepHandler]
+"""The one table of step handlers, by the command each answers (the ErrorReporter's are the system's own)."""
 
 
 class MonitoringSystem:
@@ -71,24 +62,12 @@ class MonitoringSystem:
         self._scheduler = scheduler
         self._monitor_type = monitor_type
         self.registry = MonitorRegistry()
-        fetcher = BrokerFetcher.start(io, clock, fetch_snapshots=handlers.fetch_snapshots)
-        calculator = PnlCalculator.start(io, clock, compute_pnl=handlers.compute_pnl)
-        syncer = OrderSyncer.start(
-            io, clock, load_cycle_context=handlers.load_cycle_context, sync_orders=handlers.sync_orders,
-            archive_rejected=handlers.archive_rejected, regenerate_entries=handlers.regenerate_entries)
-        placer = OrderPlacer.start(
-            io, clock, place_protective_orders=handlers.place_protective_orders,
-            modify_entries=handlers.modify_entries, modify_stop_losses=handlers.modify_stop_losses,
-            place_regenerated=handlers.place_regenerated)
-        reporter = ErrorReporter.start(io, clock, notifier=notifier, event_log=event_log,
-                                       account_frames=partial(account_frames, store) if store is not None else None)
-        self._workers = (fetcher, calculator, syncer, placer, reporter)
-        self._routes = {
-            c.LoadCycleContext: syncer, c.FetchSnapshots: fetcher, c.ComputePnl: calculator,
-            c.SyncOrders: syncer, c.PlaceProtectiveOrders: placer, c.ModifyEntries: placer,
-            c.ModifyStopLosses: placer, c.ArchiveRejected: syncer, c.RegenerateEntries: syncer,
-            c.PlaceRegenerated: placer, c.ReportErrors: reporter, c.SendSummary: reporter,
-        }
+        frames = partial(account_frames, store) if store is not None else None
+        handlers = {c.ReportErrors: ReportCycleErrors(notifier, clock),
+                    c.SendSummary: SendCycleSummary(notifier, event_log, clock, frames), **handlers}
+        rooms = {room: room.start(io, clock, handlers) for room in ROOMS}
+        self._workers = tuple(rooms.values())
+        self._routes = {command: rooms[room] for room in ROOMS for command in room.ANSWERS}
         cycles_per_host = config.max_cycles_in_flight // config.monitor_threads
         self._hosts = tuple(MonitorHost.start(self._make_monitor, cycles_per_host)
                             for _ in range(config.monitor_threads))

@@ -33,6 +33,18 @@ from adapters.store.secrets import Keyring, SecretKeyError, keyring_from_env
 from adapters.web.port import Notifier
 from domain.ports.broker import Broker
 from domain.ports.clock import Clock
+from messages.commands import (
+    ArchiveRejected,
+    ComputePnl,
+    FetchSnapshots,
+    LoadCycleContext,
+    ModifyEntries,
+    ModifyStopLosses,
+    PlaceProtectiveOrders,
+    PlaceRegenerated,
+    RegenerateEntries,
+    SyncOrders,
+)
 from service.actor_system import MonitoringSystem, StepHandlers
 from service.alerts.notifier import AlertNotifier
 from service.clock import SystemClock
@@ -46,20 +58,19 @@ log = logging.getLogger(__name__)
 def build_handlers(store: Store, broker: Broker, clock: Clock, rules: OrderRulesConfig,
                    broker_config: BrokerConfig, notifier: Notifier | None = None) -> StepHandlers:
     fair_age = timedelta(seconds=rules.fair_price_max_age_s)
-    return StepHandlers(
-        load_cycle_context=LoadContext(store, clock, notifier),
-        fetch_snapshots=FetchSnapshotsStep(broker, store, clock, broker_config.call_timeout_s),
-        compute_pnl=ComputePnlStep(store, clock),
-        sync_orders=SyncOrdersStep(store, clock, fair_age),
-        place_protective_orders=PlaceProtectiveOrdersStep(store, broker, clock, rules.max_leg_attempts,
-                                                          timedelta(seconds=rules.inflight_settle_s)),
-        modify_entries=ModifyEntriesStep(store, broker, clock, fair_age, rules.max_entry_modifications),
-        modify_stop_losses=ModifyStopLossesStep(store, broker, clock, fair_age),
-        archive_rejected=ArchiveRejectedStep(store, clock),
-        regenerate_entries=RegenerateEntriesStep(store, clock, rules.max_regenerations,
-                                                 rules.regeneration_backoff_s),
-        place_regenerated=PlaceRegeneratedStep(store, broker, clock),
-    )
+    return {
+        LoadCycleContext: LoadContext(store, clock, notifier),
+        FetchSnapshots: FetchSnapshotsStep(broker, store, clock, broker_config.call_timeout_s),
+        ComputePnl: ComputePnlStep(store, clock),
+        SyncOrders: SyncOrdersStep(store, clock, fair_age),
+        PlaceProtectiveOrders: PlaceProtectiveOrdersStep(store, broker, clock, rules.max_leg_attempts,
+                                                         timedelta(seconds=rules.inflight_settle_s)),
+        ModifyEntries: ModifyEntriesStep(store, broker, clock, fair_age, rules.max_entry_modifications),
+        ModifyStopLosses: ModifyStopLossesStep(store, broker, clock, fair_age),
+        ArchiveRejected: ArchiveRejectedStep(store, clock),
+        RegenerateEntries: RegenerateEntriesStep(store, clock, rules.max_regenerations, rules.regeneration_backoff_s),
+        PlaceRegenerated: PlaceRegeneratedStep(store, broker, clock),
+    }
 
 
 class Runtime:

@@ -17,12 +17,23 @@ from actors.user_monitor.config import CycleConfig
 from actors.user_monitor.window import TradingWindow
 from actors.worker import failure_event
 from domain.errors import AdapterError, ErrorKind
-from messages.commands import FetchSnapshots
+from messages.commands import (
+    ArchiveRejected,
+    ComputePnl,
+    FetchSnapshots,
+    LoadCycleContext,
+    ModifyEntries,
+    ModifyStopLosses,
+    PlaceProtectiveOrders,
+    PlaceRegenerated,
+    RegenerateEntries,
+    SyncOrders,
+)
 from messages.common import Step
 from messages.control import Tick
 from messages.events import CycleFinished, CycleStarted, MonitorRestarted, StepSucceeded
 from messages.frames import CycleSummaryFrame, MonitoringErrors, SessionNeeded
-from service.actor_system import MonitoringSystem, StepHandlers
+from service.actor_system import MonitoringSystem
 from service.clock import SystemClock
 from tests.doubles import InMemoryEventLog, RecordingNotifier
 
@@ -49,13 +60,13 @@ def scripted_handlers(clock, accounts=(1, 2), expired=(2,)):
             return (SUCCESS[step](user_id=command.user_id, cycle_id=command.cycle_id, at=clock.now(), **extra),)
         return handler
 
-    return StepHandlers(
-        load_cycle_context=answer(Step.CONTEXT), fetch_snapshots=answer(Step.FETCH), compute_pnl=answer(Step.PNL),
-        sync_orders=answer(Step.SYNC), place_protective_orders=answer(Step.PROTECT),
-        modify_entries=answer(Step.MODIFY_ENTRIES), modify_stop_losses=answer(Step.MODIFY_STOP_LOSSES),
-        archive_rejected=answer(Step.ARCHIVE_REJECTED), regenerate_entries=answer(Step.REGENERATE),
-        place_regenerated=answer(Step.PLACE_REGENERATED),
-    )
+    return {
+        LoadCycleContext: answer(Step.CONTEXT), FetchSnapshots: answer(Step.FETCH), ComputePnl: answer(Step.PNL),
+        SyncOrders: answer(Step.SYNC), PlaceProtectiveOrders: answer(Step.PROTECT),
+        ModifyEntries: answer(Step.MODIFY_ENTRIES), ModifyStopLosses: answer(Step.MODIFY_STOP_LOSSES),
+        ArchiveRejected: answer(Step.ARCHIVE_REJECTED), RegenerateEntries: answer(Step.REGENERATE),
+        PlaceRegenerated: answer(Step.PLACE_REGENERATED),
+    }
 
 
 def wait_for(predicate, timeout=10.0):

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from actors.error_reporter.actor import ErrorReporter
+from actors.error_reporter.report import ReportCycleErrors, SendCycleSummary
 from actors.io_loop import IoLoop
 from actors.order_syncer.context import LoadContext
 from actors.worker import CANCEL_GRACE_S, Request, Worker
@@ -59,7 +60,19 @@ def request(command, reply_to):
 
 
 def start_worker(io, clock, handlers):
-    return Worker.start(io, clock, handlers)
+    """A room answering exactly the commands `handlers` has a handler for."""
+    room = type("Room", (Worker,), {"ANSWERS": tuple(handlers)})
+    return room.start(io, clock, handlers)
+
+
+def reporter_of(io, clock, notifier, event_log):
+    return ErrorReporter.start(io, clock, {ReportErrors: ReportCycleErrors(notifier, clock),
+                                           SendSummary: SendCycleSummary(notifier, event_log, clock)})
+
+
+def test_a_room_started_without_a_handler_for_a_command_it_answers_says_which(io, clock):
+    with pytest.raises(ValueError, match="ErrorReporter answers SendSummary but no handler is given"):
+        ErrorReporter(io, clock, {ReportErrors: ReportCycleErrors(RecordingNotifier(), clock)})
 
 
 def test_a_handler_runs_on_the_io_loop_and_its_events_come_back(io, clock):
@@ -171,7 +184,7 @@ def test_context_comes_from_the_store(io, clock):
 
 def test_errors_reach_clients_with_one_session_needed_per_expired_account(io, clock):
     notifier = RecordingNotifier(clients={9: 2})
-    reporter = ErrorReporter.start(io, clock, notifier=notifier, event_log=None)
+    reporter = reporter_of(io, clock, notifier, None)
     errors = (
         CycleError(step=Step.FETCH, account_id=1, kind=ErrorKind.SESSION_EXPIRED, message="expired", at=AT),
         CycleError(step=Step.FETCH, account_id=2, kind=ErrorKind.TIMEOUT, message="slow", at=AT),
@@ -201,7 +214,7 @@ def test_the_summary_is_sent_only_after_the_event_log_is_flushed(io, clock):
             order.append(type(frame).__name__)
             return 1
 
-    reporter = ErrorReporter.start(io, clock, notifier=Notifier(), event_log=Log())
+    reporter = reporter_of(io, clock, Notifier(), Log())
     summary = CycleSummary(user_id=9, cycle_id="c", started_at=AT, account_ids=(1,), steps=(), error_count=0)
     inbox = Inbox()
     try:
