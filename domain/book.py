@@ -75,10 +75,10 @@ class BookIndex:
         """The row of the order's current attempt of `leg`: by its tag, else by the broker order id on record
         unless that row carries another tag of ours (a row of an earlier attempt, whose id the record still
         holds while the current attempt is in flight)."""
-        tag = getattr(order, f"{leg}_tag")
+        tag = order.of_leg(leg, "tag")
         if tag and tag in self.by_tag:
             return self.by_tag[tag]
-        row = self.by_id.get(getattr(order, f"{leg}_order_id"))
+        row = self.by_id.get(order.of_leg(leg, "order_id"))
         if row is None or (tag and row.tag != tag and parse_tag(row.tag) is not None):
             return None
         return row

@@ -17,6 +17,7 @@ from domain.time import UtcDateTime
 
 OrderStatus = Literal["PENDING", "ENTRY_OPEN", "RUNNING", "CLOSED", "REJECTED", "CANCELLED"]
 Leg = Literal["entry", "sl", "tp"]
+LegField = Literal["tag", "order_id", "orderstatus", "rejections", "qty"]
 RegenerationStatus = Literal["PLACED", "FAILED"]
 
 
@@ -38,6 +39,17 @@ def exit_fills_json(fills: tuple[ExitFill, ...]) -> str:
 
 def exit_fills_from_json(text: str) -> tuple[ExitFill, ...]:
     return _EXIT_FILLS_DECODER.decode(text)
+
+
+def leg_column(leg: Leg, field: LegField) -> str:
+    """The `orders` column holding `field` of `leg` (`sl_tag`, `entry_order_id`, ...): the one place a leg's
+    columns are named."""
+    return f"{leg}_{field}"
+
+
+def leg_fields(leg: Leg, **values: Any) -> dict[str, Any]:
+    """An update of `leg`'s columns, keyed by column: `leg_fields("sl", tag=t)` is `{"sl_tag": t}`."""
+    return {leg_column(leg, field): value for field, value in values.items()}
 
 
 class OrderRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -95,6 +107,10 @@ class OrderRow(msgspec.Struct, frozen=True, kw_only=True):
     exit_fills: tuple[ExitFill, ...] = ()
     """Every exit fill counted so far, one per broker row, by app order id: it outlives the order book of the
     day the fill happened in, so the PnL and the open quantity count the exits of every day."""
+
+    def of_leg(self, leg: Leg, field: LegField) -> Any:
+        """`field` of `leg`: `row.of_leg("sl", "tag")` is `row.sl_tag`."""
+        return getattr(self, leg_column(leg, field))
 
 
 UPDATABLE_ORDER_COLUMNS: tuple[str, ...] = (

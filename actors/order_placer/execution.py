@@ -25,7 +25,7 @@ from domain.broker import BrokerAccount
 from domain.broker_errors import BrokerError, BrokerRejected
 from domain.errors import AdapterError, DatabaseError, ErrorKind
 from domain.ports.broker import Broker
-from domain.records import OrderRow
+from domain.records import OrderRow, leg_fields
 from domain.tags import NOT_SENT, PENDING_SUBMIT, UNCONFIRMED
 from messages.events import OrderAction
 
@@ -86,22 +86,22 @@ class AccountExecutor:
     async def _place(self, order: OrderRow, action: PlaceLeg) -> bool:
         leg, request = action.leg, action.request
         account = await self.account()
-        intent = {f"{leg}_tag": request.tag, f"{leg}_orderstatus": PENDING_SUBMIT, f"{leg}_qty": request.quantity}
+        intent = leg_fields(leg, tag=request.tag, orderstatus=PENDING_SUBMIT, qty=request.quantity)
         if not action.resend:
-            intent[f"{leg}_rejections"] = action.rejections
+            intent |= leg_fields(leg, rejections=action.rejections)
         await self.update(order, intent)
         try:
             ack = await self._broker.place(account, request)
         except BrokerError as error:
             ambiguous, rejected = error.ambiguous, isinstance(error, BrokerRejected)
             status = UNCONFIRMED if ambiguous else "Rejected" if rejected else NOT_SENT
-            await self.update(order, {f"{leg}_orderstatus": status})
+            await self.update(order, leg_fields(leg, orderstatus=status))
             self._record(action, "in_flight" if ambiguous else "rejected", detail=error.message)
             if not ambiguous:
                 reason = error.reason if rejected else error.message
                 self.problems.append((error.kind, f"order {order.id}: {leg.upper()} not placed: {reason}"))
             return False
-        await self.update(order, {f"{leg}_order_id": ack.app_order_id, f"{leg}_orderstatus": "New"})
+        await self.update(order, leg_fields(leg, order_id=ack.app_order_id, orderstatus="New"))
         self._record(action, "place", broker_order_id=ack.app_order_id)
         return True
 

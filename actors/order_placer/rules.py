@@ -213,11 +213,11 @@ def _absence_is_known(order: OrderRow, leg: ExitLeg, book_fetched_at: datetime |
     """Whether a leg missing from this book is really missing at the broker, rather than newer than the book:
     the book was fetched after the leg last changed, or, for a request in flight, at least `settle` after it."""
     changed = order.legs_changed_at
-    if getattr(order, f"{leg}_tag") is None or changed is None:
+    if order.of_leg(leg, "tag") is None or changed is None:
         return True
     if book_fetched_at is None:
         return False
-    if getattr(order, f"{leg}_orderstatus") in IN_FLIGHT_STATUSES:
+    if order.of_leg(leg, "orderstatus") in IN_FLIGHT_STATUSES:
         return book_fetched_at >= changed + settle
     return book_fetched_at > changed
 
@@ -249,14 +249,14 @@ def _protect_leg(order: OrderRow, leg: ExitLeg, row: BrokerOrder | None, price: 
         return []
     if open_qty <= 0:
         return []
-    tag: str | None = getattr(order, f"{leg}_tag")
-    status: str | None = getattr(order, f"{leg}_orderstatus")
+    tag: str | None = order.of_leg(leg, "tag")
+    status: str | None = order.of_leg(leg, "orderstatus")
     parsed = parse_tag(tag)
     attempt = parsed[2] if parsed else 0
     if tag is not None and row is None and status in IN_FLIGHT_STATUSES | {NOT_SENT}:
         return [_place(order, leg, attempt, price, open_qty, product_type, tag=tag)]
     rejected_now = status == "Rejected" or (row is not None and row.status == "Rejected")
-    rejections = getattr(order, f"{leg}_rejections") + (1 if rejected_now else 0)
+    rejections = order.of_leg(leg, "rejections") + (1 if rejected_now else 0)
     if rejections >= max_attempts or len(attempts_today) >= MAX_LEG_PLACEMENTS_A_DAY:
         why = row.reject_reason if row is not None and row.reject_reason else (status or "not placed")
         return [Unprotected(order_id=order.id, account_id=order.account_id, leg=leg,

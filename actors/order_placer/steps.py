@@ -29,6 +29,7 @@ from domain.book import BookIndex
 from domain.errors import ErrorKind
 from domain.ports.broker import Broker
 from domain.ports.clock import Clock
+from domain.records import leg_fields
 from messages import events as ev
 from messages.commands import Command, ModifyEntries, ModifyStopLosses, PlaceProtectiveOrders, PlaceRegenerated
 from messages.events import Event, OrderAction, RegeneratedEntry
@@ -95,7 +96,7 @@ class PlaceProtectiveOrdersStep(_PlacerStep):
                                       (tuple(orders), command.oco_cancels_only, command.cancel_open_entries,
                                        clock_view, positions), plan)
             for order, action in planned:
-                on_success = {f"{action.leg}_qty": action.request.quantity} if isinstance(action, ModifyLeg) \
+                on_success = leg_fields(action.leg, qty=action.request.quantity) if isinstance(action, ModifyLeg) \
                     else None
                 await executor.run(order, action, on_success)
             return self._outcome(command, account_id, executor.actions, executor.problems,

@@ -16,7 +16,7 @@ import msgspec
 
 from domain.book import BookIndex, money
 from domain.broker import OPEN_STATUSES
-from domain.records import FairPrice, OrderRow, OrderUpdate, exit_fills_json
+from domain.records import FairPrice, OrderRow, OrderUpdate, exit_fills_json, leg_fields
 from domain.trade import direction, fresh_fair_price
 from messages.events import OrderChange
 
@@ -76,8 +76,7 @@ def _target_fields(
         # a leg missing from the book stays as it was: a new day's book drops yesterday's orders, and absence is
         # the protect step's to judge, never a reason to downgrade a status
         if row is not None:
-            target[f"{leg}_order_id"] = row.app_order_id
-            target[f"{leg}_orderstatus"] = row.status
+            target.update(leg_fields(leg, order_id=row.app_order_id, orderstatus=row.status))
     if entry is not None:
         target["filled_qty"] = entry.filled_qty
         if entry.avg_price is not None:
