@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from types import FrameType
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+WAIT_SLICE_S = 0.25
+"""How long the main thread sleeps at a time while it waits for a stop signal."""
 
 
 class StopSignal:
@@ -31,5 +34,14 @@ class StopSignal:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
 
     def wait(self, timeout_s: float | None = None) -> bool:
-        """Block until a stop signal came (True) or `timeout_s` passed (False)."""
-        return self._stop.wait(timeout_s)
+        """Block until a stop signal came (True) or `timeout_s` passed (False). The wait is cut in slices of
+        `WAIT_SLICE_S`: a signal's Python handler runs only when the main thread is back in the interpreter,
+        and one that landed as the thread was going to sleep on the lock left `serve` asleep for good (seen
+        under load: SIGTERM caught, nothing pending, the main thread still in this wait)."""
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        while True:
+            left = WAIT_SLICE_S if deadline is None else min(WAIT_SLICE_S, deadline - time.monotonic())
+            if self._stop.wait(max(left, 0.0)):
+                return True
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
