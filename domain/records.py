@@ -52,6 +52,28 @@ def leg_fields(leg: Leg, **values: Any) -> dict[str, Any]:
     return {leg_column(leg, field): value for field, value in values.items()}
 
 
+class TradePlan(msgspec.Struct, frozen=True, kw_only=True):
+    """What a strategy asks to trade: the instrument, side and size, the entry, and the prices of its future
+    stop-loss and take-profit. A new entry and a regeneration are one; an order's row carries the same fields."""
+
+    strategy: str
+    symbol: str
+    exchange_segment: str
+    instrument_id: int
+    side: Side
+    quantity: int
+    entry_type: OrderType
+    entry_stop_price: Decimal | None = None
+    entry_limit_price: Decimal | None = None
+    sl_stop_price: Decimal | None = None
+    tp_price: Decimal | None = None
+
+
+def plan_fields(trade: Any) -> dict[str, Any]:
+    """The `TradePlan` fields of any trade (an order's row, a regeneration, a new entry), by name."""
+    return {field: getattr(trade, field) for field in TradePlan.__struct_fields__}
+
+
 class OrderRow(msgspec.Struct, frozen=True, kw_only=True):
     """One `orders` row: a strategy trade with its entry, stop-loss and take-profit legs."""
 
@@ -166,24 +188,13 @@ class ArchivedOrderRow(msgspec.Struct, frozen=True, kw_only=True):
     archived_at: UtcDateTime
 
 
-class RegenerationRow(msgspec.Struct, frozen=True, kw_only=True):
+class RegenerationRow(TradePlan, frozen=True, kw_only=True):
     """One `entry_regenerate` row: a rejected entry to place again (`status` None until tried)."""
 
     id: int
     user_id: int
     account_id: int
     archived_order_id: int
-    strategy: str
-    symbol: str
-    exchange_segment: str
-    instrument_id: int
-    side: Side
-    quantity: int
-    entry_type: OrderType
-    entry_stop_price: Decimal | None = None
-    entry_limit_price: Decimal | None = None
-    sl_stop_price: Decimal | None = None
-    tp_price: Decimal | None = None
     attempt: int
     entry_orderstatus: str
     status: RegenerationStatus | None = None

@@ -16,11 +16,11 @@ from typing import Literal
 import msgspec
 
 from adapters.store.port import OrderStore
-from domain.broker import BrokerAccount, OrderRequest, OrderType, PlaceAck, Side
+from domain.broker import BrokerAccount, OrderRequest, PlaceAck
 from domain.broker_errors import BrokerError, BrokerRejected
 from domain.errors import AdapterError
 from domain.ports.broker import Broker
-from domain.records import OrderRow
+from domain.records import OrderRow, TradePlan, plan_fields
 from domain.tags import NOT_SENT, PENDING_SUBMIT, UNCONFIRMED, order_tag
 
 log = logging.getLogger(__name__)
@@ -31,20 +31,9 @@ REASON_MAX_CHARS = 255
 EntryOutcome = Literal["placed", "rejected", "in_flight", "not_placed"]
 
 
-class NewEntry(msgspec.Struct, frozen=True, kw_only=True):
+class NewEntry(TradePlan, frozen=True, kw_only=True):
     """An entry order to place, with the prices of its future stop-loss and take-profit."""
 
-    strategy: str
-    symbol: str
-    exchange_segment: str
-    instrument_id: int
-    side: Side
-    quantity: int
-    entry_type: OrderType
-    entry_stop_price: Decimal | None = None
-    entry_limit_price: Decimal | None = None
-    sl_stop_price: Decimal | None = None
-    tp_price: Decimal | None = None
     product_type: str = "NRML"
     regenerated_from: int | None = None
     regeneration_attempt: int = 0
@@ -89,11 +78,8 @@ async def place_entries(store: OrderStore, broker: Broker, account: BrokerAccoun
 
 async def _write(store: OrderStore, account: BrokerAccount, user_id: int, entry: NewEntry, at: datetime) -> int | str:
     """The new order's id, or why its row could not be written (then nothing of it was)."""
-    row = OrderRow(user_id=user_id, account_id=account.account_id, strategy=entry.strategy, symbol=entry.symbol,
-                   exchange_segment=entry.exchange_segment, instrument_id=entry.instrument_id, side=entry.side,
-                   quantity=entry.quantity, entry_type=entry.entry_type, entry_stop_price=entry.entry_stop_price,
-                   entry_limit_price=entry.entry_limit_price, sl_stop_price=entry.sl_stop_price,
-                   tp_price=entry.tp_price, regenerated_from=entry.regenerated_from,
+    row = OrderRow(user_id=user_id, account_id=account.account_id, **plan_fields(entry),
+                   regenerated_from=entry.regenerated_from,
                    regeneration_attempt=entry.regeneration_attempt, status="PENDING",
                    entry_orderstatus=PENDING_SUBMIT, legs_changed_at=at)
     try:

@@ -29,7 +29,7 @@ from domain.book import BookIndex
 from domain.errors import ErrorKind
 from domain.ports.broker import Broker
 from domain.ports.clock import Clock
-from domain.records import leg_fields
+from domain.records import leg_fields, plan_fields
 from messages import events as ev
 from messages.commands import Command, ModifyEntries, ModifyStopLosses, PlaceProtectiveOrders, PlaceRegenerated
 from messages.events import Event, OrderAction, RegeneratedEntry
@@ -182,12 +182,8 @@ class PlaceRegeneratedStep(_PlacerStep):
             if not pending:
                 return self._outcome(command, account_id, [], [])
             executor = self._executor(command.user_id, account_id)
-            entries = [NewEntry(strategy=r.strategy, symbol=r.symbol, exchange_segment=r.exchange_segment,
-                                instrument_id=r.instrument_id, side=r.side, quantity=r.quantity,
-                                entry_type=r.entry_type, entry_stop_price=r.entry_stop_price,
-                                entry_limit_price=r.entry_limit_price, sl_stop_price=r.sl_stop_price,
-                                tp_price=r.tp_price, regenerated_from=r.archived_order_id,
-                                regeneration_attempt=r.attempt) for r in pending]
+            entries = [NewEntry(**plan_fields(r), regenerated_from=r.archived_order_id, regeneration_attempt=r.attempt)
+                       for r in pending]
             results = await place_entries(self._store, self._broker, await executor.account(), command.user_id, entries,
                                           self._clock.now)
             actions, problems, regenerated = [], [], []
