@@ -54,7 +54,7 @@ def leg_fields(leg: Leg, **values: Any) -> dict[str, Any]:
 
 class TradePlan(msgspec.Struct, frozen=True, kw_only=True):
     """What a strategy asks to trade: the instrument, side and size, the entry, and the prices of its future
-    stop-loss and take-profit. A new entry and a regeneration are one; an order's row carries the same fields."""
+    stop-loss and take-profit. A new entry, a regeneration and an order's row are each one."""
 
     strategy: str
     symbol: str
@@ -74,33 +74,22 @@ def plan_fields(trade: Any) -> dict[str, Any]:
     return {field: getattr(trade, field) for field in TradePlan.__struct_fields__}
 
 
-class OrderRow(msgspec.Struct, frozen=True, kw_only=True):
-    """One `orders` row: a strategy trade with its entry, stop-loss and take-profit legs."""
+class OrderRow(TradePlan, frozen=True, kw_only=True):
+    """One `orders` row: a strategy trade (its plan) with its entry, stop-loss and take-profit legs."""
 
     id: int | None = None
     user_id: int
     account_id: int
-    strategy: str
-    symbol: str
-    exchange_segment: str
-    instrument_id: int
-    side: Side
-    quantity: int
-    entry_type: OrderType
-    entry_stop_price: Decimal | None = None
-    entry_limit_price: Decimal | None = None
     entry_order_id: int | None = None
     entry_tag: str | None = None
     entry_orderstatus: str | None = None
     filled_qty: int = 0
     avg_entry_price: Decimal | None = None
     entry_modifications: int = 0
-    sl_stop_price: Decimal | None = None
     sl_order_id: int | None = None
     sl_tag: str | None = None
     sl_orderstatus: str | None = None
     sl_qty: int = 0
-    tp_price: Decimal | None = None
     tp_order_id: int | None = None
     tp_tag: str | None = None
     tp_orderstatus: str | None = None

@@ -16,7 +16,7 @@ import aiomysql
 import pytest
 
 from adapters.store.sql_loader import DIALECTS, SqlFileError, load_queries, read_query_set
-from domain.records import UPDATABLE_ORDER_COLUMNS
+from domain.records import UPDATABLE_ORDER_COLUMNS, OrderRow
 from tests.storage.conftest import mysql_admin, require_mysql
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,6 +73,14 @@ def test_the_order_update_sets_exactly_the_allowed_columns_in_allow_list_order(d
         f"{column} = CASE WHEN {placeholder} THEN {placeholder} ELSE {column} END,"
         for column in UPDATABLE_ORDER_COLUMNS
     ]
+
+
+def test_the_order_insert_names_the_order_rows_fields_in_their_order_and_a_value_for_each():
+    sql = load_queries("sqlite")["orders/insert"].sql()
+    columns = sql[sql.index("(") + 1:sql.index(")")]
+
+    assert [column.strip() for column in columns.split(",")] == [f for f in OrderRow.__struct_fields__ if f != "id"]
+    assert sql.count("?") == len(OrderRow.__struct_fields__) - 1
 
 
 def test_quoted_text_and_comments_keep_their_question_marks_and_percent_signs(tmp_path):
