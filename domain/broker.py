@@ -89,34 +89,32 @@ MAX_TAG_LENGTH = 20
 """The longest order tag a broker takes (XTS `orderUniqueIdentifier`, Kite `tag`): every tag fits it."""
 
 
-class OrderRequest(msgspec.Struct, frozen=True, kw_only=True):
-    """A new order. `tag` (at most MAX_TAG_LENGTH characters) makes it idempotent."""
+class OrderTerms(msgspec.Struct, frozen=True, kw_only=True):
+    """What a new order and a change to a live one both state. `tag` (at most MAX_TAG_LENGTH characters)
+    makes a new order idempotent."""
+
+    order_type: OrderType
+    quantity: int
+    tag: str
+    product_type: str = "NRML"
+    limit_price: Decimal = Decimal(0)
+    stop_price: Decimal = Decimal(0)
+    time_in_force: str = "DAY"
+    disclosed_qty: int = 0
+
+
+class OrderRequest(OrderTerms, frozen=True, kw_only=True):
+    """A new order of an instrument."""
 
     exchange_segment: str
     instrument_id: int
     side: Side
-    order_type: OrderType
-    quantity: int
-    tag: str
-    product_type: str = "NRML"
-    limit_price: Decimal = Decimal(0)
-    stop_price: Decimal = Decimal(0)
-    time_in_force: str = "DAY"
-    disclosed_qty: int = 0
 
 
-class ModifyRequest(msgspec.Struct, frozen=True, kw_only=True):
+class ModifyRequest(OrderTerms, frozen=True, kw_only=True):
     """A change to a live order (XTS `modified*` fields)."""
 
     app_order_id: int
-    order_type: OrderType
-    quantity: int
-    tag: str
-    product_type: str = "NRML"
-    limit_price: Decimal = Decimal(0)
-    stop_price: Decimal = Decimal(0)
-    time_in_force: str = "DAY"
-    disclosed_qty: int = 0
 
 
 class PlaceAck(msgspec.Struct, frozen=True, kw_only=True):
