@@ -46,8 +46,8 @@ class OpenLot(msgspec.Struct, frozen=True, gc=False):
     direction: Direction
     qty: int
     entry_price: Decimal
-    mark: Decimal | None
-    unrealized_pnl: Decimal | None
+    mark: Decimal | None = None
+    unrealized_pnl: Decimal | None = None
 
 
 class FifoResult(msgspec.Struct, frozen=True):

@@ -12,7 +12,7 @@ from typing import Any, Literal, NamedTuple
 import msgspec
 
 from domain.broker import OrderType, Side
-from domain.pnl import Direction
+from domain.pnl import Match, OpenLot
 from domain.time import UtcDateTime
 
 OrderStatus = Literal["PENDING", "ENTRY_OPEN", "RUNNING", "CLOSED", "REJECTED", "CANCELLED"]
@@ -193,37 +193,12 @@ class RegenerationRow(TradePlan, frozen=True, kw_only=True):
     updated_at: UtcDateTime
 
 
-class MatchRow(msgspec.Struct, frozen=True, kw_only=True):
-    """A FIFO match as stored in `bo_live_history` (satisfies the port's `Match`)."""
-
-    symbol: str
-    entry_order_id: int
-    exit_order_id: int
-    direction: Direction
-    qty: int
-    entry_price: Decimal
-    exit_price: Decimal
-    realized_pnl: Decimal
-
-
-class OpenLotRow(msgspec.Struct, frozen=True, kw_only=True):
-    """An open FIFO lot as stored in `bo_live_history` (satisfies the port's `OpenLot`)."""
-
-    symbol: str
-    order_id: int
-    direction: Direction
-    qty: int
-    entry_price: Decimal
-    mark: Decimal | None = None
-    unrealized_pnl: Decimal | None = None
-
-
 class LiveHistory(msgspec.Struct, frozen=True, kw_only=True):
     """One account's FIFO result as last written, in the order it was computed; `computed_at` is when a
     computation last changed it (an unchanged result is not written again)."""
 
-    matches: tuple[MatchRow, ...] = ()
-    open_lots: tuple[OpenLotRow, ...] = ()
+    matches: tuple[Match, ...] = ()
+    open_lots: tuple[OpenLot, ...] = ()
     computed_at: UtcDateTime | None = None
 
 

@@ -14,7 +14,8 @@ from decimal import Decimal
 
 from actors.account_memo import AccountMemo
 from adapters.store.port import Store
-from domain.records import LiveHistory, OpenLotRow
+from domain.pnl import OpenLot
+from domain.records import LiveHistory
 from messages.frames import AccountsFrame, OrdersFrame, PnlFrame, SymbolPnl
 from service.account_view import accounts_frame
 
@@ -48,7 +49,7 @@ def _symbol_rows(account_id: int, history: LiveHistory) -> list[SymbolPnl]:
     realized: dict[str, Decimal] = {}
     for match in history.matches:
         realized[match.symbol] = realized.get(match.symbol, Decimal(0)) + match.realized_pnl
-    lots: dict[str, list[OpenLotRow]] = {}
+    lots: dict[str, list[OpenLot]] = {}
     for lot in history.open_lots:
         lots.setdefault(lot.symbol, []).append(lot)
     for symbol in sorted(realized.keys() | lots.keys()):

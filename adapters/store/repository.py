@@ -39,8 +39,6 @@ from domain.records import (
     FairPrice,
     Leg,
     LiveHistory,
-    MatchRow,
-    OpenLotRow,
     OrderRow,
     OrderUpdate,
     RegenerationRow,
@@ -134,11 +132,11 @@ def _history(rows: Sequence[Sequence[Any]], computed_at: datetime | None) -> Liv
     matches, open_lots = [], []
     for kind, symbol, direction, qty, entry_id, exit_id, entry_price, exit_price, realized, mark, unrealized in rows:
         if kind == "MATCH":
-            matches.append(MatchRow(symbol=symbol, entry_order_id=entry_id, exit_order_id=exit_id,
+            matches.append(Match(symbol=symbol, entry_order_id=entry_id, exit_order_id=exit_id,
                                     direction=direction, qty=qty, entry_price=entry_price, exit_price=exit_price,
                                     realized_pnl=realized))
         else:
-            open_lots.append(OpenLotRow(symbol=symbol, order_id=entry_id, direction=direction, qty=qty,
+            open_lots.append(OpenLot(symbol=symbol, order_id=entry_id, direction=direction, qty=qty,
                                         entry_price=entry_price, mark=mark, unrealized_pnl=unrealized))
     return LiveHistory(matches=tuple(matches), open_lots=tuple(open_lots), computed_at=computed_at)
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from domain.records import AccountStatus, LiveHistory, MatchRow, OpenLotRow
+from domain.pnl import Match, OpenLot
+from domain.records import AccountStatus, LiveHistory
 from messages.frames import DayPnl
 from service.account_view import account_health, day_pnl, total_of
 
@@ -34,13 +35,13 @@ def test_an_account_never_fetched_is_not_fetched_and_one_fetched_without_a_strea
     assert account_health(status(), T0) == "ok"
 
 
-def match(pnl: str) -> MatchRow:
-    return MatchRow(symbol="SBIN", entry_order_id=1, exit_order_id=2, direction="LONG", qty=1,
+def match(pnl: str) -> Match:
+    return Match(symbol="SBIN", entry_order_id=1, exit_order_id=2, direction="LONG", qty=1,
                     entry_price=Decimal(100), exit_price=Decimal(100) + Decimal(pnl), realized_pnl=Decimal(pnl))
 
 
-def lot(unrealized: str | None) -> OpenLotRow:
-    return OpenLotRow(symbol="INFY", order_id=3, direction="SHORT", qty=10, entry_price=Decimal(1500),
+def lot(unrealized: str | None) -> OpenLot:
+    return OpenLot(symbol="INFY", order_id=3, direction="SHORT", qty=10, entry_price=Decimal(1500),
                       mark=None if unrealized is None else Decimal(1500),
                       unrealized_pnl=None if unrealized is None else Decimal(unrealized))
 

@@ -4,7 +4,7 @@ import asyncio
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from domain.records import MatchRow, OpenLotRow
+from domain.pnl import Match, OpenLot
 from tests.storage.conftest import given_user_with_account
 
 
@@ -14,10 +14,10 @@ async def test_concurrent_live_history_replacements_of_several_accounts_all_comm
                           for n in range(2, 6)]
 
     def rows(n: int):
-        matches = [MatchRow(symbol=f"S{i}", entry_order_id=i, exit_order_id=i + 1, direction="LONG", qty=1,
+        matches = [Match(symbol=f"S{i}", entry_order_id=i, exit_order_id=i + 1, direction="LONG", qty=1,
                             entry_price=Decimal("10"), exit_price=Decimal("11"), realized_pnl=Decimal("1"))
                    for i in range(n)]
-        lots = [OpenLotRow(symbol=f"S{i}", order_id=i, direction="SHORT", qty=2, entry_price=Decimal("5"))
+        lots = [OpenLot(symbol=f"S{i}", order_id=i, direction="SHORT", qty=2, entry_price=Decimal("5"))
                 for i in range(n)]
         return matches, lots
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from domain.errors import DatabaseError
-from domain.records import MatchRow, OpenLotRow
+from domain.pnl import Match, OpenLot
 from tests.storage.conftest import T0, given_user_with_account
 
 
@@ -30,11 +30,11 @@ async def test_day_pnl_sums_realized_and_unrealized_of_every_account_exactly(sto
     user_id, first = await given_user_with_account(store, "carol", "C1")
     second = await store.add_account(user_id, "paper", "http://127.0.0.1:9000", "C2")
     other_user, other_account = await given_user_with_account(store, "dave", "D1")
-    match = MatchRow(symbol="SBIN", entry_order_id=1, exit_order_id=2, direction="LONG", qty=10,
+    match = Match(symbol="SBIN", entry_order_id=1, exit_order_id=2, direction="LONG", qty=10,
                      entry_price=Decimal("99"), exit_price=Decimal("90.05"), realized_pnl=Decimal("-89.5"))
-    lot = OpenLotRow(symbol="INFY", order_id=3, direction="SHORT", qty=5, entry_price=Decimal("1500"),
+    lot = OpenLot(symbol="INFY", order_id=3, direction="SHORT", qty=5, entry_price=Decimal("1500"),
                      mark=Decimal("1500.1"), unrealized_pnl=Decimal("-0.5"))
-    unmarked = OpenLotRow(symbol="TCS", order_id=4, direction="LONG", qty=1, entry_price=Decimal("4000"))
+    unmarked = OpenLot(symbol="TCS", order_id=4, direction="LONG", qty=1, entry_price=Decimal("4000"))
     await store.replace_live_history(user_id, first, [match], [lot], T0)
     await store.replace_live_history(user_id, second, [match], [unmarked], T0)
     await store.replace_live_history(other_user, other_account, [match], [], T0)

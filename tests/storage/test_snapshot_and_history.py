@@ -10,7 +10,7 @@ import pytest
 
 from domain.broker import BrokerOrder, BrokerPosition
 from domain.errors import DatabaseError
-from domain.records import MatchRow, OpenLotRow
+from domain.pnl import Match, OpenLot
 from tests.storage.conftest import T0, given_user_with_account
 
 
@@ -158,11 +158,11 @@ async def test_live_history_replace_is_scoped_to_the_user_and_account(store):
     await store.replace_live_history(alice, first, [match], [lot, unmarked], T0 + timedelta(minutes=1))
 
     history = await store.live_history(alice, first)
-    assert history.matches == (MatchRow(**vars(match)),)
-    assert history.open_lots == (OpenLotRow(**vars(lot)), OpenLotRow(**vars(unmarked)))
+    assert history.matches == (Match(**vars(match)),)
+    assert history.open_lots == (OpenLot(**vars(lot)), OpenLot(**vars(unmarked)))
     assert history.computed_at == T0 + timedelta(minutes=1)
-    assert (await store.live_history(alice, second)).matches == (MatchRow(**vars(old)),)
-    assert (await store.live_history(bob, bobs)).matches == (MatchRow(**vars(old)),)
+    assert (await store.live_history(alice, second)).matches == (Match(**vars(old)),)
+    assert (await store.live_history(bob, bobs)).matches == (Match(**vars(old)),)
 
 
 async def test_money_keeps_four_places_and_never_passes_through_float(store):
