@@ -19,7 +19,7 @@ class OrderRulesConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
     fair_price_max_age_s: float = 120.0
     """A fair price older than this is not used: its orders are left alone and counted in the summary."""
     max_entry_modifications: int = 3
-    """Step 5 converts one entry at most this many times."""
+    """The modify-entries step converts one entry at most this many times."""
     inflight_settle_s: float = 30.0
     """An order request whose answer was lost is judged (absent: sent again under its tag) only on an order
     book fetched this long after it was sent, when it can no longer reach the broker. Keep it above twice

@@ -28,7 +28,7 @@ class CycleConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     interval_s: float = 60.0
     """Seconds between two ticks of one user."""
     isolate_account_failures: bool = True
-    """True: an account failing Step 1 or 2 stops alone. False: strict all-or-nothing per user."""
+    """True: an account failing the fetch or the PnL step stops alone. False: strict all-or-nothing per user."""
     step_timeouts_s: dict[Step, float] = msgspec.field(default_factory=lambda: dict(DEFAULT_STEP_TIMEOUTS_S))
     """Deadline per step; a reply later than this is recorded and ignored, the step counts as failed."""
     window: TradingWindow = TradingWindow()
@@ -42,8 +42,8 @@ class CycleConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
 
     protect_while_paused: bool = True
     """While the user is paused, each cycle still sends the orders that reduce risk: stop-losses and
-    take-profits of running trades (placed, resized, OCO) and Step 6's rescue of a gapped stop-loss. False:
-    only the OCO cancels and the entry cancels below, so a trade that fills while paused has no stop-loss
+    take-profits of running trades (placed, resized, OCO) and the modify-stop-losses step's rescue of a gapped
+    stop-loss. False: only the OCO cancels and the entry cancels below, so a trade that fills while paused has no stop-loss
     until the user resumes."""
     cancel_entries_when_paused: bool = True
     """While the user is paused, each cycle cancels the entries still open at the broker (an entry that
