@@ -43,8 +43,8 @@ class CycleConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     protect_while_paused: bool = True
     """While the user is paused, each cycle still sends the orders that reduce risk: stop-losses and
     take-profits of running trades (placed, resized, OCO) and the modify-stop-losses step's rescue of a gapped
-    stop-loss. False: only the OCO cancels and the entry cancels below, so a trade that fills while paused has no stop-loss
-    until the user resumes."""
+    stop-loss. False: only the OCO cancels and the entry cancels below, so a trade that fills while paused has
+    no stop-loss until the user resumes."""
     cancel_entries_when_paused: bool = True
     """While the user is paused, each cycle cancels the entries still open at the broker (an entry that
     fills anyway still gets its stop-loss and take-profit). False: open entries are left to fill."""
