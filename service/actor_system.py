@@ -18,6 +18,7 @@ from actors.error_reporter.actor import ErrorReporter
 from actors.error_reporter.report import ReportCycleErrors, SendCycleSummary
 from actors.io_loop import IoLoop
 from actors.monitor_registry import MonitorRegistry
+from actors.notifier import Notifier
 from actors.order_placer.actor import OrderPlacer
 from actors.order_syncer.actor import OrderSyncer
 from actors.pnl_calculator.actor import PnlCalculator
@@ -27,7 +28,6 @@ from actors.user_monitor.config import CycleConfig
 from actors.user_monitor.host import MonitorHost, MonitorRef, StartMonitor
 from actors.worker import StepHandler, Worker
 from adapters.store.port import EventLog, Store
-from adapters.web.port import Notifier
 from domain.ports.clock import Clock
 from messages import commands as c
 from messages.common import CycleTrigger

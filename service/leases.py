@@ -14,10 +14,10 @@ import logging
 from collections.abc import AsyncIterator
 
 from adapters.store.port import Store
-from adapters.web.hub import Hub
 from domain.errors import AdapterError
 from messages.common import CycleTrigger
 from service.actor_system import MonitoringSystem
+from service.web.hub import Hub
 
 log = logging.getLogger(__name__)
 

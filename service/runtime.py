@@ -14,6 +14,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from actors.broker_fetcher.step import FetchSnapshotsStep
 from actors.io_loop import IoLoop
+from actors.notifier import Notifier
 from actors.order_placer.steps import (
     ModifyEntriesStep,
     ModifyStopLossesStep,
@@ -30,7 +31,6 @@ from adapters.store.event_log import open_event_log
 from adapters.store.factory import connect_store, open_event_log_database, upgrade_url
 from adapters.store.port import Store
 from adapters.store.secrets import Keyring, SecretKeyError, keyring_from_env
-from adapters.web.port import Notifier
 from domain.ports.broker import Broker
 from domain.ports.clock import Clock
 from messages.commands import (

@@ -16,17 +16,17 @@ from aiohttp import web
 
 from actors.user_monitor.config import CycleConfig
 from adapters.store.secrets import Keyring
-from adapters.web.access import AccessWatch
-from adapters.web.app import create_app
-from adapters.web.auth import Origins
-from adapters.web.context import WebContext, WebSettings
-from adapters.web.hub import Hub
-from adapters.web.rate_limit import RateLimiter
 from messages.events import CycleStarted, Event
 from messages.frames import CycleStartedFrame
 from service.config import AlertsConfig, BrokerConfig, DatabaseConfig, OrderRulesConfig
 from service.leases import LeaseKeeper
 from service.runtime import Runtime
+from service.web.access import AccessWatch
+from service.web.app import create_app
+from service.web.auth import Origins
+from service.web.context import WebContext, WebSettings
+from service.web.hub import Hub
+from service.web.rate_limit import RateLimiter
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
+from actors.notifier import Notifier
 from adapters.store.port import EventLog
-from adapters.web.port import Notifier
 from domain.errors import ErrorKind
 from domain.ports.clock import Clock
 from messages.commands import ReportErrors, SendSummary

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import msgspec
 
+from actors.notifier import Notifier
 from adapters.store.port import CycleContextStore
-from adapters.web.port import Notifier
 from domain.limits import daily_loss_pause_reason, watched_loss_limit
 from domain.ports.clock import Clock
 from messages.commands import LoadCycleContext

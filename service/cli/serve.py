@@ -20,13 +20,13 @@ from pathlib import Path
 
 from actors.pnl_calculator import fifo
 from adapters.store.url import DATABASE_URL_ENV, DatabaseUrl, DatabaseUrlError, parse_database_url
-from adapters.web.context import WebSettings
 from domain.errors import AdapterError
 from service import garbage_collector
 from service.cli.stop_signal import StopSignal
 from service.config import ConfigError, load_config
 from service.logs import configure_logging
 from service.server import Service
+from service.web.context import WebSettings
 
 log = logging.getLogger(__name__)
 SHUTDOWN_GRACE_S = 15.0

@@ -51,7 +51,7 @@ TARGETS: tuple[MutationTarget, ...] = (
                           "tests/pnl/test_fills_from_order_book.py")),
     MutationTarget(name="limits", source="domain/limits.py", tests=("tests/orders/test_limits.py",)),
     MutationTarget(name="exposure", source="actors/order_placer/exposure.py", tests=("tests/orders/test_exposure.py",)),
-    MutationTarget(name="batch", source="adapters/web/batch_validation.py",
+    MutationTarget(name="batch", source="service/web/batch_validation.py",
                    tests=("tests/web/test_batch_validation.py",)),
 )
 """Every target, gate targets first."""

@@ -19,10 +19,10 @@ import pytest
 from actors.user_monitor.config import CycleConfig
 from actors.user_monitor.window import TradingWindow
 from adapters.broker.paper import run_paper_broker
-from adapters.web.context import WebSettings
 from domain.records import FairPrice
 from service.config import AlertsConfig, BrokerConfig, OrderRulesConfig
 from service.server import Service
+from service.web.context import WebSettings
 from tests.alerts.endpoints import AlertEndpoints
 from tests.cycle.conftest import wait_for
 from tests.web.conftest import Served

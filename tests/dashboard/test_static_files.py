@@ -1,6 +1,6 @@
 """The dashboard's files as the service serves and ships them: /favicon.ico answers without a token (so a
 browser's own request for it is not a 404), the page links its icon and the vendored uPlot (nothing from a
-CDN), and a built wheel carries every file under adapters/web/static."""
+CDN), and a built wheel carries every file under service/web/static."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from tests.web.conftest import Served
 
 ON_SQLITE = pytest.mark.parametrize("served", ["sqlite"], indirect=True)
 ROOT = Path(__file__).resolve().parents[2]
-STATIC = ROOT / "adapters" / "web" / "static"
+STATIC = ROOT / "service" / "web" / "static"
 
 
 def fetch(served: Served, path: str) -> tuple[int, str, bytes]:
@@ -70,5 +70,5 @@ def test_a_built_wheel_ships_every_dashboard_file(tmp_path):
     shipped = set(zipfile.ZipFile(wheel).namelist())
 
     expected = {path.relative_to(ROOT).as_posix() for path in STATIC.rglob("*") if path.is_file()}
-    assert "adapters/web/static/vendor/uplot/uPlot.iife.min.js" in expected
+    assert "service/web/static/vendor/uplot/uPlot.iife.min.js" in expected
     assert expected <= shipped, sorted(expected - shipped)

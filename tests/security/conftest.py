@@ -15,9 +15,9 @@ import pytest
 from actors.user_monitor.config import CycleConfig
 from actors.user_monitor.window import TradingWindow
 from adapters.broker.paper import run_paper_broker
-from adapters.web.context import WebSettings
 from service.config import BrokerConfig
 from service.server import Service
+from service.web.context import WebSettings
 from tests.storage.conftest import fresh_mysql_url  # noqa: F401 - fixture used by `served`
 from tests.web.conftest import Served, served  # noqa: F401 - fixture
 

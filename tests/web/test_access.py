@@ -12,11 +12,11 @@ import aiohttp
 import pytest
 
 from adapters.store.repository import hash_token
-from adapters.web.access import REVOKED_CODE
-from adapters.web.context import WebSettings
 from service.cli import accounts as accounts_cli
 from service.cli import users as users_cli
 from service.cli.database_option import guarded
+from service.web.access import REVOKED_CODE
+from service.web.context import WebSettings
 from tests.web.conftest import Served
 
 HEARTBEAT_S = 2.0

@@ -7,8 +7,8 @@ from decimal import Decimal
 import msgspec
 import pytest
 
-from adapters.web.batch_validation import decode_order, order_problem
 from messages.api import BatchOrder
+from service.web.batch_validation import decode_order, order_problem
 
 D = Decimal
 

@@ -15,8 +15,8 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from adapters.web.context import WebSettings
-from adapters.web.error_answers import DATABASE_UNAVAILABLE, INTERNAL_ERROR, json_errors
+from service.web.context import WebSettings
+from service.web.error_answers import DATABASE_UNAVAILABLE, INTERNAL_ERROR, json_errors
 from tests.storage.conftest import fresh_mysql_url  # noqa: F401 - fixture used by `served`
 from tests.web.conftest import Served
 
@@ -73,7 +73,7 @@ def test_every_route_that_needs_the_database_answers_503_json(served: Served, ca
     assert served.request("GET", "/readyz") == (200, {"ready": True})
 
     rename(served, ("monitor_events",), away=True)  # the token still opens the API; no cycle can be read
-    with caplog.at_level(logging.WARNING, logger="adapters.web.error_answers"):
+    with caplog.at_level(logging.WARNING, logger="service.web.error_answers"):
         request_id = assert_unavailable(raw(served, "GET", "/api/cycles", token))
     [line] = [r for r in caplog.records if getattr(r, "request_id", None) == request_id]
     assert line.levelname == "WARNING" and line.getMessage().startswith("GET /api/cycles: ")
@@ -126,7 +126,7 @@ def test_an_unexpected_exception_answers_500_json_and_logs_its_traceback_with_th
             await runner.cleanup()
         return answers
 
-    with caplog.at_level(logging.ERROR, logger="adapters.web.error_answers"):
+    with caplog.at_level(logging.ERROR, logger="service.web.error_answers"):
         broken_answer, refused_answer, absent_answer = asyncio.run(run())
     status, content_type, body, request_id = broken_answer
     assert (status, content_type, body) == (500, "application/json",
@@ -149,11 +149,11 @@ def test_a_websocket_whose_database_fails_after_the_upgrade_is_closed_with_1011(
             async for _ in ws:
                 pass
             return ws.close_code
-    with caplog.at_level(logging.WARNING, logger="adapters.web.ws"):
+    with caplog.at_level(logging.WARNING, logger="service.web.ws"):
         try:
             close_code = served.io.call(run())
         finally:
             rename(served, ("accounts",), away=False)
     assert close_code == 1011
-    [line] = [r for r in caplog.records if r.name == "adapters.web.ws" and r.levelname == "WARNING"]
+    [line] = [r for r in caplog.records if r.name == "service.web.ws" and r.levelname == "WARNING"]
     assert line.getMessage().startswith("closing a client, the database failed: ") and line.user_id == user_id

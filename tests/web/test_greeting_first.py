@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 import aiohttp
 from aiohttp import web
 
-from adapters.web.hub import Hub
 from messages.frames import CycleStartedFrame, ErrorFrame
+from service.web.hub import Hub
 from tests.cycle.conftest import wait_for
 from tests.web.conftest import Served
 from tests.web.test_manual_cycles import logged

@@ -98,12 +98,12 @@ def test_a_pause_the_database_refuses_over_the_api_is_a_503_saying_it_was_not_ap
         served: Served, caplog: pytest.LogCaptureFixture):
     user_id, token, _ = served.user("alice", "PAPER1")
     served.refuse_writes("refuse_pause", "BEFORE UPDATE ON users", "NEW.paused = 1")
-    caplog.set_level(logging.WARNING, logger="adapters.web.kill_switch")
+    caplog.set_level(logging.WARNING, logger="service.web.kill_switch")
 
     status, body = served.request("POST", "/api/pause", token, json={"reason": "stop"})
 
     assert status == 503
     assert body["error"].startswith("pause not applied: ") and "refused by the test trigger" in body["error"]
     assert stored_pause(served, user_id) == (False, "")
-    [logged] = [r for r in caplog.records if r.name == "adapters.web.kill_switch"]
+    [logged] = [r for r in caplog.records if r.name == "service.web.kill_switch"]
     assert logged.levelno == logging.WARNING and logged.user_id == user_id and logged.step == "pause"

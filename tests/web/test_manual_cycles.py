@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 import pytest
 
-from adapters.web.context import WebSettings
 from messages.events import CycleStarted, TickSkipped
+from service.web.context import WebSettings
 from tests.web.conftest import Served
 from tests.web.test_kill_switch import converse, having
 

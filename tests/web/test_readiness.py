@@ -14,7 +14,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from adapters.web.context import WebSettings
+from service.web.context import WebSettings
 from tests.web.conftest import Served
 
 
@@ -104,7 +104,7 @@ def test_concurrent_calls_share_one_check(cached: Served):
 
 def test_a_broker_failing_is_a_503_without_its_url_counted_in_metrics_and_logged(cached: Served, caplog):
     good, bad = brokers(cached, 200, 500)
-    with caplog.at_level(logging.WARNING, logger="adapters.web.readiness"):
+    with caplog.at_level(logging.WARNING, logger="service.web.readiness"):
         status, body = cached.request("GET", "/readyz")
     assert (status, body) == (503, {"ready": False})
     assert (good.gets, bad.gets) == (1, 1)

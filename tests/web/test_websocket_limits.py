@@ -15,9 +15,9 @@ from urllib.parse import urlsplit
 import aiohttp
 import pytest
 
-from adapters.web.context import WebSettings
-from adapters.web.hub import SLOW_READER_CODE
 from messages.frames import ErrorFrame
+from service.web.context import WebSettings
+from service.web.hub import SLOW_READER_CODE
 from tests.web.conftest import Served
 
 BOUND = 256 * 1024
@@ -118,7 +118,7 @@ def test_a_client_that_never_reads_is_dropped_and_the_others_keep_receiving(serv
         while hub.connections(user_id) != 2:
             served.io.call(asyncio.sleep(0.01))
         sent = 0
-        with caplog.at_level(logging.WARNING, logger="adapters.web.hub"):
+        with caplog.at_level(logging.WARNING, logger="service.web.hub"):
             while hub.connections(user_id) == 2:
                 assert sent < 10_000, "the client that never reads was never dropped"
                 served.io.call(hub.send(user_id, ErrorFrame(message=f"{sent} {frame_text}")))

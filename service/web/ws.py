@@ -13,9 +13,6 @@ import msgspec
 from aiohttp import WSMsgType, web
 
 from adapters.store.repository import hash_token
-from adapters.web import kill_switch
-from adapters.web.auth import authenticated_user, bearer_token
-from adapters.web.context import CONTEXT, WebContext
 from domain.errors import DatabaseError
 from messages.frames import (
     ClientFrame,
@@ -31,6 +28,9 @@ from messages.frames import (
 )
 from service.recent import recent_frame
 from service.snapshots import account_frames
+from service.web import kill_switch
+from service.web.auth import authenticated_user, bearer_token
+from service.web.context import CONTEXT, WebContext
 
 log = logging.getLogger(__name__)
 _decoder = msgspec.json.Decoder(ClientFrame)

@@ -16,8 +16,8 @@ import time
 import aiohttp
 from aiohttp import web
 
-from adapters.web.context import WebContext
 from domain.errors import AdapterError
+from service.web.context import WebContext
 
 log = logging.getLogger(__name__)
 

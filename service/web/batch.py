@@ -17,12 +17,12 @@ import msgspec
 
 from actors.order_placer.entries import NewEntry, place_entries
 from adapters.store.port import CycleContext
-from adapters.web.batch_validation import decode_order, order_problem
-from adapters.web.context import WebContext
 from domain.broker import BrokerAccount
 from domain.broker_errors import BrokerError
 from domain.errors import AdapterError
 from messages.api import MAX_BATCH_ORDERS, BatchOrder, BatchResult
+from service.web.batch_validation import decode_order, order_problem
+from service.web.context import WebContext
 
 log = logging.getLogger(__name__)
 

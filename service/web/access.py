@@ -13,8 +13,8 @@ import contextlib
 import logging
 
 from adapters.store.port import Store
-from adapters.web.hub import Hub
 from domain.errors import AdapterError
+from service.web.hub import Hub
 
 log = logging.getLogger(__name__)
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import logging
 
-from adapters.web.context import WebContext
 from domain.errors import AdapterError
 from messages.frames import PausedFrame
+from service.web.context import WebContext
 
 log = logging.getLogger(__name__)
 

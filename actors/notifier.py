@@ -1,4 +1,4 @@
-"""The Notifier port: how the cycle reaches a user's connected clients."""
+"""The Notifier port: how the cycle reaches a user's connected clients; the web hub (service/web/hub.py) is one."""
 
 from __future__ import annotations
 

@@ -9,14 +9,14 @@ import aiohttp
 from aiohttp import web
 
 from adapters.store.port import EventLog, Store
-from adapters.web.auth import Origins
-from adapters.web.hub import Hub
-from adapters.web.rate_limit import RateLimiter
 from domain.ports.broker import Broker
 from domain.ports.clock import Clock
 from service.actor_system import MonitoringSystem
 from service.leases import LeaseKeeper
 from service.metrics import Metrics
+from service.web.auth import Origins
+from service.web.hub import Hub
+from service.web.rate_limit import RateLimiter
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -6,12 +6,12 @@ from pathlib import Path
 
 from aiohttp import web
 
-from adapters.web import api, openapi
-from adapters.web.context import CONTEXT, WebContext
-from adapters.web.error_answers import json_errors
-from adapters.web.idempotency import IDEMPOTENCY, IdempotencyKeys
-from adapters.web.readiness import READINESS, Readiness
-from adapters.web.ws import websocket
+from service.web import api, openapi
+from service.web.context import CONTEXT, WebContext
+from service.web.error_answers import json_errors
+from service.web.idempotency import IDEMPOTENCY, IdempotencyKeys
+from service.web.readiness import READINESS, Readiness
+from service.web.ws import websocket
 
 STATIC = Path(__file__).parent / "static"
 

@@ -12,7 +12,7 @@ import math
 import msgspec
 from aiohttp import web
 
-from adapters.web.context import WebContext
+from service.web.context import WebContext
 
 NOT_THE_WRITER = "lease_held_elsewhere"
 """The machine-readable `reason` of the refusal."""

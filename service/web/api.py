@@ -9,12 +9,6 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from adapters.web import idempotency, kill_switch
-from adapters.web.auth import authenticated_user
-from adapters.web.batch import RawBatch, place_batch
-from adapters.web.context import CONTEXT, WebContext
-from adapters.web.readiness import READINESS
-from adapters.web.replica import refusal_unless_writer
 from domain.broker_errors import BrokerError
 from messages.api import BIGINT_MAX, BatchAnswer, PauseRequest, SessionAnswer, SessionRequest
 from replay.timeline import cycle_timeline
@@ -22,6 +16,12 @@ from service import recent
 from service.account_view import accounts_frame
 from service.metrics import CONTENT_TYPE
 from service.snapshots import orders_frame, pnl_frame
+from service.web import idempotency, kill_switch
+from service.web.auth import authenticated_user
+from service.web.batch import RawBatch, place_batch
+from service.web.context import CONTEXT, WebContext
+from service.web.readiness import READINESS
+from service.web.replica import refusal_unless_writer
 
 _encoder = msgspec.json.Encoder()
 
@@ -172,7 +172,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """`{"ready": bool}` only, 503 when not ready (see adapters/web/readiness.py)."""
+    """`{"ready": bool}` only, 503 when not ready (see service/web/readiness.py)."""
     ready = await request.app[READINESS].ready(request.app[CONTEXT])
     return _json({"ready": ready}, 200 if ready else 503)
 
