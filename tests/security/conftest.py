@@ -25,26 +25,33 @@ DESK_ORIGIN = "https://desk.example"
 
 
 class Guarded(Served):
-    """A `Served` whose WebSocket accepts the desk's origin besides its own."""
+    """A `Served` whose WebSocket accepts the desk's origin besides its own (or the origins `web_settings`
+    names), with a paper broker of its own."""
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, web_settings: WebSettings | None = None) -> None:
         self.service = Service(database_url=database_url, host="127.0.0.1", port=0,
                                cycle=CycleConfig(interval_s=86_400, window=TradingWindow(enabled=False)),
                                broker=BrokerConfig(call_timeout_s=2.0, pacing=False),
-                               web_settings=WebSettings(allowed_origins=(DESK_ORIGIN,)))
+                               web_settings=web_settings or WebSettings(allowed_origins=(DESK_ORIGIN,)))
         self.io, self.store, self.url = self.service.runtime.io, self.service.runtime.store, self.service.url
         self._stack = contextlib.AsyncExitStack()
         self.paper = self.io.call(self._stack.enter_async_context(run_paper_broker("127.0.0.1", 0, seed=9)))
 
 
-@pytest.fixture
-def guarded(tmp_path) -> Iterator[Guarded]:
-    running = Guarded(f"sqlite:///{tmp_path / 'guarded.db'}")
+@contextlib.contextmanager
+def guarded_service(database_url: str, web_settings: WebSettings | None = None) -> Iterator[Guarded]:
+    running = Guarded(database_url, web_settings)
     try:
         yield running
     finally:
         running.io.call(running._stack.aclose())
         running.close()
+
+
+@pytest.fixture
+def guarded(tmp_path) -> Iterator[Guarded]:
+    with guarded_service(f"sqlite:///{tmp_path / 'guarded.db'}") as running:
+        yield running
 
 
 @dataclass(frozen=True)

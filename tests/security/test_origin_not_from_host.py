@@ -5,46 +5,25 @@ configured origin and the listed ones are accepted, and so is a client that send
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
 
 import aiohttp
 import pytest
 
-from actors.user_monitor.config import CycleConfig
-from actors.user_monitor.window import TradingWindow
-from adapters.broker.paper import run_paper_broker
-from service.config import BrokerConfig
-from service.server import Service
 from service.web.context import WebSettings
-from tests.security.conftest import DESK_ORIGIN, Guarded
+from tests.security.conftest import DESK_ORIGIN, Guarded, guarded_service
 from tests.web.conftest import Served
 
 PUBLIC = "https://monitor.example"
 EVIL = "http://evil.example"
 
 
-class Public(Served):
-    """A service reached by browsers at PUBLIC (a proxy in front), also allowing DESK_ORIGIN."""
-
-    def __init__(self, database_url: str) -> None:
-        self.service = Service(database_url=database_url, host="127.0.0.1", port=0,
-                               cycle=CycleConfig(interval_s=86_400, window=TradingWindow(enabled=False)),
-                               broker=BrokerConfig(call_timeout_s=2.0, pacing=False),
-                               web_settings=WebSettings(public_origin=PUBLIC, allowed_origins=(DESK_ORIGIN,)))
-        self.io, self.store, self.url = self.service.runtime.io, self.service.runtime.store, self.service.url
-        self._stack = contextlib.AsyncExitStack()
-        self.paper = self.io.call(self._stack.enter_async_context(run_paper_broker("127.0.0.1", 0, seed=9)))
-
-
 @pytest.fixture
-def public(tmp_path) -> Iterator[Public]:
-    running = Public(f"sqlite:///{tmp_path / 'public.db'}")
-    try:
+def public(tmp_path) -> Iterator[Guarded]:
+    """A service reached by browsers at PUBLIC (a proxy in front), also allowing DESK_ORIGIN."""
+    settings = WebSettings(public_origin=PUBLIC, allowed_origins=(DESK_ORIGIN,))
+    with guarded_service(f"sqlite:///{tmp_path / 'public.db'}", settings) as running:
         yield running
-    finally:
-        running.io.call(running._stack.aclose())
-        running.close()
 
 
 def upgrade_status(running: Served, token: str, headers: dict[str, str]) -> int:
@@ -69,12 +48,12 @@ def upgrade_status(running: Served, token: str, headers: dict[str, str]) -> int:
     ({"Origin": "https://monitor.example.evil.example"}, 403),
     ({}, 101),  # no Origin: not a browser
 ])
-def test_a_configured_public_origin_is_the_servers_own(public: Public, headers, status):
+def test_a_configured_public_origin_is_the_servers_own(public: Guarded, headers, status):
     _, token, _ = public.user("alice", "A1")
     assert upgrade_status(public, token, headers) == status
 
 
-def test_with_a_public_origin_set_the_bound_address_is_no_longer_an_allowed_origin(public: Public):
+def test_with_a_public_origin_set_the_bound_address_is_no_longer_an_allowed_origin(public: Guarded):
     _, token, _ = public.user("alice", "A1")
     assert upgrade_status(public, token, {"Origin": public.url}) == 403
 
