@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from tests.security.conftest import Guarded, Pair, ws_frames
+from tests.security.conftest import Pair, ws_frames
+from tests.web.conftest import Served
 
 ORDER = {"strategy": "momentum", "symbol": "SBIN", "exchange_segment": "NSECM", "instrument_id": 3045,
          "side": "BUY", "quantity": 5, "entry_type": "LIMIT", "entry_limit_price": "99.50",
@@ -15,7 +16,7 @@ ORDER = {"strategy": "momentum", "symbol": "SBIN", "exchange_segment": "NSECM", 
 
 
 @pytest.fixture
-def pair(guarded: Guarded) -> Pair:
+def pair(guarded: Served) -> Pair:
     alice_id, alice, [alice_account] = guarded.user("alice", "A1")
     bob_id, bob, [bob_account] = guarded.user("bob", "B1")
     _, body = guarded.request("POST", "/api/algo-place-batch-orders", bob,
@@ -26,11 +27,11 @@ def pair(guarded: Guarded) -> Pair:
                 bob_cycle=frames[-1]["summary"]["cycle_id"])
 
 
-def bob_orders(guarded: Guarded, pair: Pair) -> list[dict]:
+def bob_orders(guarded: Served, pair: Pair) -> list[dict]:
     return guarded.request("GET", "/api/orders", pair.bob)[1]["orders"]
 
 
-def test_a_batch_for_anothers_account_places_nothing(guarded: Guarded, pair: Pair):
+def test_a_batch_for_anothers_account_places_nothing(guarded: Served, pair: Pair):
     before = bob_orders(guarded, pair)
     status, body = guarded.request("POST", "/api/algo-place-batch-orders", pair.alice,
                                    json={"orders": [{**ORDER, "account_id": pair.bob_account}]})
@@ -39,28 +40,28 @@ def test_a_batch_for_anothers_account_places_nothing(guarded: Guarded, pair: Pai
     assert guarded.request("GET", "/api/orders", pair.alice)[1]["orders"] == []
 
 
-def test_orders_show_only_ones_own(guarded: Guarded, pair: Pair):
+def test_orders_show_only_ones_own(guarded: Served, pair: Pair):
     assert guarded.request("GET", "/api/orders", pair.alice)[1]["orders"] == []
     assert [o["id"] for o in bob_orders(guarded, pair)] == [pair.bob_order]
 
 
-def test_pnl_shows_only_ones_own(guarded: Guarded, pair: Pair):
+def test_pnl_shows_only_ones_own(guarded: Served, pair: Pair):
     rows = guarded.request("GET", "/api/pnl", pair.alice)[1]["rows"]
     assert all(row["account_id"] == pair.alice_account for row in rows)
 
 
-def test_the_cycle_list_shows_only_ones_own(guarded: Guarded, pair: Pair):
+def test_the_cycle_list_shows_only_ones_own(guarded: Served, pair: Pair):
     cycles = guarded.request("GET", "/api/cycles?limit=500", pair.alice)[1]["cycles"]
     assert pair.bob_cycle not in json.dumps(cycles)
     assert pair.bob_cycle in json.dumps(guarded.request("GET", "/api/cycles", pair.bob)[1]["cycles"])
 
 
-def test_anothers_cycle_is_not_found(guarded: Guarded, pair: Pair):
+def test_anothers_cycle_is_not_found(guarded: Served, pair: Pair):
     assert guarded.request("GET", f"/api/cycles/{pair.bob_cycle}", pair.alice)[0] == 404
     assert guarded.request("GET", f"/api/cycles/{pair.bob_cycle}", pair.bob)[0] == 200
 
 
-def test_anothers_broker_session_cannot_be_set(guarded: Guarded, pair: Pair):
+def test_anothers_broker_session_cannot_be_set(guarded: Served, pair: Pair):
     [before] = guarded.io.call(guarded.store.broker_accounts(pair.bob_id, (pair.bob_account,)))
     status, _ = guarded.request("POST", f"/api/accounts/{pair.bob_account}/session", pair.alice,
                                 json={"token": "planted-by-alice"})
@@ -68,19 +69,19 @@ def test_anothers_broker_session_cannot_be_set(guarded: Guarded, pair: Pair):
     assert status == 404 and after.token == before.token != "planted-by-alice"
 
 
-def test_pausing_pauses_only_the_caller(guarded: Guarded, pair: Pair):
+def test_pausing_pauses_only_the_caller(guarded: Served, pair: Pair):
     assert guarded.request("POST", "/api/pause", pair.alice, json={"reason": "mine"})[0] == 200
     assert not guarded.io.call(guarded.store.load_cycle_context(pair.bob_id)).paused
     assert guarded.io.call(guarded.store.load_cycle_context(pair.alice_id)).paused
 
 
-def test_resuming_resumes_only_the_caller(guarded: Guarded, pair: Pair):
+def test_resuming_resumes_only_the_caller(guarded: Served, pair: Pair):
     guarded.io.call(guarded.store.set_paused(pair.bob_id, True, "bob's own"))
     assert guarded.request("POST", "/api/resume", pair.alice)[0] == 200
     assert guarded.io.call(guarded.store.load_cycle_context(pair.bob_id)).paused
 
 
-def test_websocket_frames_carry_only_the_callers_data_and_act_only_on_the_caller(guarded: Guarded, pair: Pair):
+def test_websocket_frames_carry_only_the_callers_data_and_act_only_on_the_caller(guarded: Served, pair: Pair):
     bob_cycles = len(guarded.request("GET", "/api/cycles", pair.bob)[1]["cycles"])
     frames = ws_frames(guarded, pair.alice, [{"type": "subscribe"}, {"type": "pause", "reason": "alice"},
                                              {"type": "run_cycle"}], until="cycle_summary")

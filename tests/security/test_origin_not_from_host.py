@@ -11,18 +11,18 @@ import aiohttp
 import pytest
 
 from service.web.context import WebSettings
-from tests.security.conftest import DESK_ORIGIN, Guarded, guarded_service
-from tests.web.conftest import Served
+from tests.security.conftest import DESK_ORIGIN
+from tests.web.conftest import Served, served_at
 
 PUBLIC = "https://monitor.example"
 EVIL = "http://evil.example"
 
 
 @pytest.fixture
-def public(tmp_path) -> Iterator[Guarded]:
+def public(tmp_path) -> Iterator[Served]:
     """A service reached by browsers at PUBLIC (a proxy in front), also allowing DESK_ORIGIN."""
     settings = WebSettings(public_origin=PUBLIC, allowed_origins=(DESK_ORIGIN,))
-    with guarded_service(f"sqlite:///{tmp_path / 'public.db'}", settings) as running:
+    with served_at(f"sqlite:///{tmp_path / 'public.db'}", settings) as running:
         yield running
 
 
@@ -48,12 +48,12 @@ def upgrade_status(running: Served, token: str, headers: dict[str, str]) -> int:
     ({"Origin": "https://monitor.example.evil.example"}, 403),
     ({}, 101),  # no Origin: not a browser
 ])
-def test_a_configured_public_origin_is_the_servers_own(public: Guarded, headers, status):
+def test_a_configured_public_origin_is_the_servers_own(public: Served, headers, status):
     _, token, _ = public.user("alice", "A1")
     assert upgrade_status(public, token, headers) == status
 
 
-def test_with_a_public_origin_set_the_bound_address_is_no_longer_an_allowed_origin(public: Guarded):
+def test_with_a_public_origin_set_the_bound_address_is_no_longer_an_allowed_origin(public: Served):
     _, token, _ = public.user("alice", "A1")
     assert upgrade_status(public, token, {"Origin": public.url}) == 403
 
@@ -64,7 +64,7 @@ def test_with_a_public_origin_set_the_bound_address_is_no_longer_an_allowed_orig
     ({"Origin": "own", "Host": "evil.example"}, 101),
     ({}, 101),
 ])
-def test_by_default_the_public_origin_is_the_bound_address(guarded: Guarded, headers, status):
+def test_by_default_the_public_origin_is_the_bound_address(guarded: Served, headers, status):
     user_id, token, _ = guarded.user("alice", "A1")
     headers = {name: guarded.url if value == "own" else value for name, value in headers.items()}
     assert upgrade_status(guarded, token, headers) == status

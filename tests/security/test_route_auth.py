@@ -10,7 +10,7 @@ import hashlib
 import aiohttp
 import pytest
 
-from tests.security.conftest import Guarded
+from tests.web.conftest import Served
 
 PUBLIC = {("GET", "/"), ("GET", "/favicon.ico"), ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"),
           ("GET", "/api/openapi.json")}
@@ -20,7 +20,7 @@ PROTECTED = {("GET", "/ws"), ("POST", "/api/algo-place-batch-orders"), ("GET", "
              ("POST", "/api/accounts/{account_id}/session"), ("POST", "/api/pause"), ("POST", "/api/resume")}
 
 
-def app_routes(guarded: Guarded) -> set[tuple[str, str]]:
+def app_routes(guarded: Served) -> set[tuple[str, str]]:
     routes = set()
     for route in guarded.service._runner.app.router.routes():
         info = route.resource.get_info() if route.resource else {}
@@ -30,12 +30,12 @@ def app_routes(guarded: Guarded) -> set[tuple[str, str]]:
     return routes
 
 
-def test_every_route_is_either_public_or_protected(guarded: Guarded):
+def test_every_route_is_either_public_or_protected(guarded: Served):
     assert app_routes(guarded) == PUBLIC | PROTECTED
 
 
 @pytest.mark.parametrize(("method", "path"), sorted(PROTECTED))
-def test_a_protected_route_refuses_missing_wrong_and_stolen_hash_tokens(guarded: Guarded, method, path):
+def test_a_protected_route_refuses_missing_wrong_and_stolen_hash_tokens(guarded: Served, method, path):
     _, token, _ = guarded.user("alice", "A1")
     concrete = path.replace("{cycle_id}", "20260105T040000-abcdef").replace("{account_id}", "1")
     stolen_hash = hashlib.sha256(token.encode()).hexdigest()
@@ -45,7 +45,7 @@ def test_a_protected_route_refuses_missing_wrong_and_stolen_hash_tokens(guarded:
     assert guarded.request(method, f"{concrete}?token=wrong-token")[0] == 401
 
 
-def test_a_websocket_with_a_wrong_token_never_upgrades(guarded: Guarded):
+def test_a_websocket_with_a_wrong_token_never_upgrades(guarded: Served):
     async def attempt() -> int:
         async with aiohttp.ClientSession() as session:
             try:

@@ -11,13 +11,14 @@ import aiohttp
 import pytest
 
 from adapters.store.repository import SqlStore
-from tests.security.conftest import DESK_ORIGIN, Guarded
+from tests.security.conftest import DESK_ORIGIN
+from tests.web.conftest import Served
 
 ORDER = {"strategy": "s", "symbol": "SBIN", "exchange_segment": "NSECM", "instrument_id": 3045, "side": "BUY",
          "quantity": 0, "entry_type": "MARKET"}
 
 
-def test_only_the_hash_of_an_api_token_is_stored_and_the_hash_is_no_credential(guarded: Guarded):
+def test_only_the_hash_of_an_api_token_is_stored_and_the_hash_is_no_credential(guarded: Served):
     _, token, _ = guarded.user("alice", "A1")
 
     async def users_table() -> list[dict]:
@@ -34,7 +35,7 @@ def test_the_token_lookup_compares_digests_in_constant_time():
     assert "hmac.compare_digest(" in inspect.getsource(SqlStore.user_for_token)
 
 
-def ws_status(guarded: Guarded, token: str, origin: str | None) -> int:
+def ws_status(guarded: Served, token: str, origin: str | None) -> int:
     async def attempt() -> int:
         headers = {"Origin": origin} if origin else {}
         async with aiohttp.ClientSession() as session:
@@ -50,23 +51,23 @@ def ws_status(guarded: Guarded, token: str, origin: str | None) -> int:
     ("https://evil.example", 403), ("http://127.0.0.1:1", 403), ("null", 403),
     (DESK_ORIGIN, 101), (None, 101),
 ])
-def test_a_websocket_from_a_foreign_origin_is_refused_before_the_upgrade(guarded: Guarded, origin, status):
+def test_a_websocket_from_a_foreign_origin_is_refused_before_the_upgrade(guarded: Served, origin, status):
     _, token, _ = guarded.user("alice", "A1")
     assert ws_status(guarded, token, origin) == status
 
 
-def test_the_servers_own_origin_is_accepted(guarded: Guarded):
+def test_the_servers_own_origin_is_accepted(guarded: Served):
     _, token, _ = guarded.user("alice", "A1")
     assert ws_status(guarded, token, guarded.url) == 101
 
 
-def test_a_refused_origin_starts_no_monitoring(guarded: Guarded):
+def test_a_refused_origin_starts_no_monitoring(guarded: Served):
     user_id, token, _ = guarded.user("alice", "A1")
     assert ws_status(guarded, token, "https://evil.example") == 403
     assert user_id not in guarded.service.runtime.system.registry.user_ids()
 
 
-def test_the_batch_api_is_limited_per_user_and_one_users_burst_does_not_limit_another(guarded: Guarded):
+def test_the_batch_api_is_limited_per_user_and_one_users_burst_does_not_limit_another(guarded: Served):
     _, alice, [alice_account] = guarded.user("alice", "A1")
     _, bob, [bob_account] = guarded.user("bob", "B1")
     statuses = [guarded.request("POST", "/api/algo-place-batch-orders", alice,

@@ -66,17 +66,24 @@ class Served:
         self.io.call(create())
 
 
-def running_service(request: pytest.FixtureRequest, tmp_path, web_settings: WebSettings | None = None
-                    ) -> Iterator[Served]:
-    """A `Served` on SQLite or a fresh MariaDB database (the fixture's param), stopped after the test."""
-    url = f"sqlite:///{tmp_path / 'web.db'}" if request.param == "sqlite" \
-        else request.getfixturevalue("fresh_mysql_url")
-    running = Served(url, web_settings)
+@contextlib.contextmanager
+def served_at(database_url: str, web_settings: WebSettings | None = None) -> Iterator[Served]:
+    """A `Served` on `database_url`, its paper broker and service stopped when the block ends."""
+    running = Served(database_url, web_settings)
     try:
         yield running
     finally:
         running.io.call(running._stack.aclose())
         running.close()
+
+
+def running_service(request: pytest.FixtureRequest, tmp_path, web_settings: WebSettings | None = None
+                    ) -> Iterator[Served]:
+    """A `Served` on SQLite or a fresh MariaDB database (the fixture's param), stopped after the test."""
+    url = f"sqlite:///{tmp_path / 'web.db'}" if request.param == "sqlite" \
+        else request.getfixturevalue("fresh_mysql_url")
+    with served_at(url, web_settings) as running:
+        yield running
 
 
 BACK_TO_BACK = WebSettings(manual_cycle_every_s=0.001)

@@ -17,7 +17,7 @@ from service.cli import users as users_cli
 from service.cli.database_option import guarded
 from service.web.access import REVOKED_CODE
 from service.web.context import WebSettings
-from tests.web.conftest import Served
+from tests.web.conftest import Served, running_service
 
 HEARTBEAT_S = 2.0
 
@@ -25,14 +25,7 @@ HEARTBEAT_S = 2.0
 @pytest.fixture(params=["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)])
 def served(request: pytest.FixtureRequest, tmp_path) -> Iterator[Served]:
     """A served service whose heartbeat is `HEARTBEAT_S`."""
-    url = f"sqlite:///{tmp_path / 'web.db'}" if request.param == "sqlite" \
-        else request.getfixturevalue("fresh_mysql_url")
-    running = Served(url, WebSettings(heartbeat_s=HEARTBEAT_S))
-    try:
-        yield running
-    finally:
-        running.io.call(running._stack.aclose())
-        running.close()
+    yield from running_service(request, tmp_path, WebSettings(heartbeat_s=HEARTBEAT_S))
 
 
 def cli(served: Served, handler, **arguments) -> int:

@@ -18,7 +18,7 @@ from aiohttp import web
 from service.web.context import WebSettings
 from service.web.error_answers import DATABASE_UNAVAILABLE, INTERNAL_ERROR, json_errors
 from tests.storage.conftest import fresh_mysql_url  # noqa: F401 - fixture used by `served`
-from tests.web.conftest import Served
+from tests.web.conftest import Served, running_service
 
 ORDER = {"strategy": "s", "symbol": "RELIANCE", "exchange_segment": "NSECM", "instrument_id": 2885, "side": "BUY",
          "quantity": 5, "entry_type": "MARKET", "sl_stop_price": "700", "tp_price": "900"}
@@ -57,14 +57,7 @@ def assert_unavailable(answer: tuple[int, str, dict | str, str | None]) -> str:
 @pytest.fixture(params=["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)])
 def served(request: pytest.FixtureRequest, tmp_path) -> Iterator[Served]:
     """The web suite's service, its /readyz checking again on every call."""
-    url = f"sqlite:///{tmp_path / 'web.db'}" if request.param == "sqlite" \
-        else request.getfixturevalue("fresh_mysql_url")
-    running = Served(url, WebSettings(readiness_cache_s=1e-9))
-    try:
-        yield running
-    finally:
-        running.io.call(running._stack.aclose())
-        running.close()
+    yield from running_service(request, tmp_path, WebSettings(readiness_cache_s=1e-9))
 
 
 def test_every_route_that_needs_the_database_answers_503_json(served: Served, caplog):

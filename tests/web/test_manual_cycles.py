@@ -11,7 +11,7 @@ import pytest
 
 from messages.events import CycleStarted, TickSkipped
 from service.web.context import WebSettings
-from tests.web.conftest import Served
+from tests.web.conftest import Served, running_service
 from tests.web.test_kill_switch import converse, having
 
 WINDOW_S = 1.0
@@ -20,14 +20,7 @@ WINDOW_S = 1.0
 @pytest.fixture(params=["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)])
 def served_fast(request: pytest.FixtureRequest, tmp_path) -> Iterator[Served]:
     """A served service whose manual-cycle limit is one per `WINDOW_S`."""
-    url = f"sqlite:///{tmp_path / 'web.db'}" if request.param == "sqlite" \
-        else request.getfixturevalue("fresh_mysql_url")
-    running = Served(url, WebSettings(manual_cycle_every_s=WINDOW_S))
-    try:
-        yield running
-    finally:
-        running.io.call(running._stack.aclose())
-        running.close()
+    yield from running_service(request, tmp_path, WebSettings(manual_cycle_every_s=WINDOW_S))
 
 
 def logged(served: Served, user_id: int) -> list:

@@ -15,7 +15,7 @@ import pytest
 from aiohttp import web
 
 from service.web.context import WebSettings
-from tests.web.conftest import Served
+from tests.web.conftest import Served, served_at
 
 
 class StandIn:
@@ -48,12 +48,8 @@ async def stand_in(status: int) -> AsyncIterator[StandIn]:
 
 
 def running(tmp_path, cache_s: float) -> Iterator[Served]:
-    served = Served(f"sqlite:///{tmp_path / 'ready.db'}", WebSettings(readiness_cache_s=cache_s))
-    try:
+    with served_at(f"sqlite:///{tmp_path / 'ready.db'}", WebSettings(readiness_cache_s=cache_s)) as served:
         yield served
-    finally:
-        served.io.call(served._stack.aclose())
-        served.close()
 
 
 @pytest.fixture

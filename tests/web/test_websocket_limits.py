@@ -18,7 +18,7 @@ import pytest
 from messages.frames import ErrorFrame
 from service.web.context import WebSettings
 from service.web.hub import SLOW_READER_CODE
-from tests.web.conftest import Served
+from tests.web.conftest import Served, served_at
 
 BOUND = 256 * 1024
 """The tests' send-buffer bound."""
@@ -26,12 +26,8 @@ BOUND = 256 * 1024
 
 @pytest.fixture
 def served(tmp_path) -> Iterator[Served]:
-    running = Served(f"sqlite:///{tmp_path / 'limits.db'}", WebSettings(max_send_buffer_bytes=BOUND))
-    try:
+    with served_at(f"sqlite:///{tmp_path / 'limits.db'}", WebSettings(max_send_buffer_bytes=BOUND)) as running:
         yield running
-    finally:
-        running.io.call(running._stack.aclose())
-        running.close()
 
 
 async def connect(session: aiohttp.ClientSession, served: Served, token: str) -> aiohttp.ClientWebSocketResponse:
