@@ -39,12 +39,8 @@ async def connect_store(
 
 
 async def migrate_url(url: str) -> list[str]:
-    """Apply the missing migrations to the database at `url`; the names applied now."""
-    database = await open_database(url)
-    try:
-        return await migrate(database)
-    finally:
-        await database.close()
+    """Apply the missing migrations to the database at `url`; the names applied now. Seals nothing."""
+    return (await upgrade_url(url, None)).applied
 
 
 @dataclass(frozen=True)
