@@ -2,7 +2,8 @@
 
 `sql/<dialect>/NNN_name.sql` are migrations; any other `.sql` is a named query (`queries["orders/update"]`), from
 `sql/common/` (`?` placeholders, rendered per dialect) or the dialect's own folder. Each opens with a `--` comment
-(not sent); `/*repeat*/ ... /*end*/` groups repeat n times for `Query.sql(n, ...)`. Values are never formatted in.
+(not sent); `/*repeat*/ ... /*end*/` groups repeat n times for `Query.sql(n, ...)`; `{name}` stands for the text of
+`sql/common/fragments/name.sql` (a column list written once), in either folder. Values are never formatted in.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ COMMON = "common"
 # Each dialect's own connection and transaction statements (MySQL: init, isolation; SQLite: init, begin,
 # commit, rollback): the one area whose names need no twin in the other dialect.
 _DIALECT_OWN_AREA = "session/"
+# Pieces of statement text (not statements) that other files include as `{name}`.
+_FRAGMENTS = "fragments/"
+_FRAGMENT_REFERENCE = re.compile(r"\{([a-z0-9_]+)\}")
 _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 _REPEAT = re.compile(r"/\*repeat\*/(.*?)/\*end\*/", re.DOTALL)
 _STATEMENT_END = re.compile(r";\s*$", re.MULTILINE)
@@ -110,6 +114,29 @@ def _render(name: str, statement: str, dialect: str) -> str:
     return _COMMON_TOKEN.sub(token, statement)
 
 
+def _expand(path: str, statement: str, fragments: Mapping[str, str]) -> str:
+    """`statement` with each `{name}` replaced by the fragment of that name; an unknown name is an error."""
+
+    def fragment(match: re.Match[str]) -> str:
+        if match[1] not in fragments:
+            raise SqlFileError(
+                f"{path}: {match[0]} names no fragment, sql/{COMMON}/{_FRAGMENTS}{match[1]}.sql is missing"
+            )
+        return fragments[match[1]]
+
+    return _FRAGMENT_REFERENCE.sub(fragment, statement)
+
+
+def _fragments(common: dict[str, str]) -> dict[str, str]:
+    """Takes the fragments out of the common statements, keyed by their name under `fragments/`."""
+    names = [name for name in common if name.startswith(_FRAGMENTS)]
+    fragments = {name.removeprefix(_FRAGMENTS): common.pop(name) for name in names}
+    for name, text in fragments.items():
+        if _FRAGMENT_REFERENCE.search(text):
+            raise SqlFileError(f"sql/{COMMON}/{_FRAGMENTS}{name}.sql: a fragment includes no other fragment")
+    return fragments
+
+
 def _walk(folder: Traversable, prefix: str) -> dict[str, str]:
     found: dict[str, str] = {}
     for entry in folder.iterdir():
@@ -140,9 +167,11 @@ def read_query_set(root: Traversable) -> dict[str, dict[str, Query]]:
     """The named queries of every dialect under `root` (the `sql` package): its own folder's and the common ones.
 
     A name in the common folder and a dialect's is an error, as is a name (outside `session/`) in one dialect's
-    folder without a file of the same name in the other's.
+    folder without a file of the same name in the other's, a `{name}` without its fragment, and a fragment no
+    statement includes.
     """
     common = _named_statements(root.joinpath(COMMON), COMMON)
+    fragments = _fragments(common)
     own = {dialect: _named_statements(root.joinpath(dialect), dialect) for dialect in DIALECTS}
     problems = [
         f"{name}: in sql/{COMMON}/ and in sql/{dialect}/; a statement is one common file or one file per dialect"
@@ -156,14 +185,31 @@ def read_query_set(root: Traversable) -> dict[str, dict[str, Query]]:
         for name in sorted(own[dialect].keys() - own[other].keys())
         if not name.startswith(_DIALECT_OWN_AREA)
     ]
+    statements = [*common.values(), *(s for dialect in DIALECTS for s in own[dialect].values())]
+    included = {name for statement in statements for name in _FRAGMENT_REFERENCE.findall(statement)}
+    problems += [
+        f"sql/{COMMON}/{_FRAGMENTS}{name}.sql: no statement includes it as {{{name}}}"
+        for name in sorted(fragments.keys() - included)
+    ]
     if problems:
         raise SqlFileError("; ".join(problems))
+    return {dialect: _dialect_queries(common, own[dialect], fragments, dialect) for dialect in DIALECTS}
+
+
+def _dialect_queries(
+    common: Mapping[str, str], own: Mapping[str, str], fragments: Mapping[str, str], dialect: str
+) -> dict[str, Query]:
+    """One dialect's queries: the common ones rendered, its own as written, each with its fragments filled in."""
+    rendered = {name: _render(f"{_FRAGMENTS}{name}", text, dialect) for name, text in fragments.items()}
     return {
-        dialect: {
-            **{name: _query(name, _render(name, statement, dialect)) for name, statement in common.items()},
-            **{name: _query(name, statement) for name, statement in own[dialect].items()},
-        }
-        for dialect in DIALECTS
+        **{
+            name: _query(name, _expand(f"sql/{COMMON}/{name}.sql", _render(name, statement, dialect), rendered))
+            for name, statement in common.items()
+        },
+        **{
+            name: _query(name, _expand(f"sql/{dialect}/{name}.sql", statement, rendered))
+            for name, statement in own.items()
+        },
     }
 
 

@@ -1,5 +1,6 @@
 """The loader reads named queries by path, renders the common ones per dialect, repeats placeholder groups,
-refuses a name that does not resolve once for each dialect, and works from an installed wheel."""
+fills in the fragments they name, refuses a name that does not resolve once for each dialect, and works from an
+installed wheel."""
 
 from __future__ import annotations
 
@@ -95,6 +96,90 @@ def test_quoted_text_and_comments_keep_their_question_marks_and_percent_signs(tm
         connection.row_factory = sqlite3.Row
         row = connection.execute(queries["sqlite"]["probe/quoted"].sql(3), [7, 2, 1, 2, 3]).fetchone()
     assert dict(row) == QUOTED_ROW
+
+
+def test_a_fragment_is_filled_in_where_a_common_or_a_dialect_statement_names_it(tmp_path):
+    root = a_sql_tree(
+        tmp_path,
+        {
+            "common/fragments/probe_columns.sql": "id, note",
+            "common/probe/by_id.sql": "SELECT {probe_columns} FROM probe WHERE id = ?",
+            "common/probe/copy.sql": "INSERT INTO kept ({probe_columns}, why) SELECT {probe_columns}, ? FROM probe",
+            "mysql/probe/lock.sql": "SELECT {probe_columns} FROM probe WHERE id = %s FOR UPDATE",
+            "sqlite/probe/lock.sql": "SELECT {probe_columns} FROM probe WHERE id = ?",
+        },
+    )
+
+    queries = read_query_set(root)
+
+    assert set(queries["mysql"]) == set(queries["sqlite"]) == {"probe/by_id", "probe/copy", "probe/lock"}
+    assert queries["mysql"]["probe/by_id"].sql() == "SELECT id, note FROM probe WHERE id = %s"
+    assert queries["sqlite"]["probe/copy"].sql() == "INSERT INTO kept (id, note, why) SELECT id, note, ? FROM probe"
+    assert queries["mysql"]["probe/lock"].sql() == "SELECT id, note FROM probe WHERE id = %s FOR UPDATE"
+
+
+def test_a_fragment_is_rendered_in_each_dialects_style_like_a_common_statement(tmp_path):
+    root = a_sql_tree(
+        tmp_path,
+        {
+            "common/fragments/discounted.sql": "price * ? AS discounted, '50% off' AS note",
+            "mysql/probe/lock.sql": "SELECT {discounted} FROM probe WHERE id = %s FOR UPDATE",
+            "sqlite/probe/lock.sql": "SELECT {discounted} FROM probe WHERE id = ?",
+        },
+    )
+
+    queries = read_query_set(root)
+
+    assert queries["mysql"]["probe/lock"].sql() == (
+        "SELECT price * %s AS discounted, '50%% off' AS note FROM probe WHERE id = %s FOR UPDATE"
+    )
+    assert queries["sqlite"]["probe/lock"].sql() == (
+        "SELECT price * ? AS discounted, '50% off' AS note FROM probe WHERE id = ?"
+    )
+
+
+@pytest.mark.parametrize(
+    ("files", "reason"),
+    [
+        (
+            {"common/probe/by_id.sql": "SELECT {probe_columns} FROM probe WHERE id = ?"},
+            "sql/common/probe/by_id.sql: {probe_columns} names no fragment,"
+            " sql/common/fragments/probe_columns.sql is missing",
+        ),
+        (
+            {
+                "mysql/probe/lock.sql": "SELECT {probe_columns} FROM probe WHERE id = %s FOR UPDATE",
+                "sqlite/probe/lock.sql": "SELECT id FROM probe WHERE id = ?",
+            },
+            "sql/mysql/probe/lock.sql: {probe_columns} names no fragment,"
+            " sql/common/fragments/probe_columns.sql is missing",
+        ),
+        (
+            {"common/fragments/probe_columns.sql": "id, note", "common/probe/by_id.sql": "SELECT id FROM probe"},
+            "sql/common/fragments/probe_columns.sql: no statement includes it as {probe_columns}",
+        ),
+        (
+            {
+                "common/fragments/probe_columns.sql": "id, {more_columns}",
+                "common/fragments/more_columns.sql": "note",
+                "common/probe/by_id.sql": "SELECT {probe_columns}, {more_columns} FROM probe",
+            },
+            "sql/common/fragments/probe_columns.sql: a fragment includes no other fragment",
+        ),
+    ],
+    ids=["unknown in common", "unknown in a dialect", "never included", "nested"],
+)
+def test_a_fragment_that_does_not_resolve_is_refused_at_load_time(tmp_path, files, reason):
+    with pytest.raises(SqlFileError) as refused:
+        read_query_set(a_sql_tree(tmp_path, files))
+    assert str(refused.value) == reason
+
+
+def test_the_order_columns_fragment_names_every_field_of_an_order_row_once():
+    sql = load_queries("sqlite")["orders/by_id"].sql()
+    columns = [column.strip() for column in sql[len("SELECT"):sql.index("FROM")].split(",")]
+
+    assert sorted(columns) == sorted(OrderRow.__struct_fields__)
 
 
 @pytest.mark.mysql
@@ -194,6 +279,7 @@ def test_queries_load_from_a_built_wheel(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     assert "sql/common/orders/update.sql" in names
     assert "sql/mysql/orders/for_archive.sql" in names
+    assert "sql/common/fragments/order_columns.sql" in names
     assert "sql/sqlite/001_schema.sql" in names
 
     site = tmp_path / "site"

@@ -1,12 +1,5 @@
 -- The orders of one account about to be archived, locked. Index: ix_orders_user_account_status prefix, then primary key.
-SELECT id, user_id, account_id, strategy, symbol, exchange_segment, instrument_id, side, quantity,
-    entry_type, entry_stop_price, entry_limit_price, entry_order_id, entry_tag, entry_orderstatus,
-    filled_qty, avg_entry_price, entry_modifications,
-    sl_stop_price, sl_order_id, sl_tag, sl_orderstatus, sl_qty,
-    tp_price, tp_order_id, tp_tag, tp_orderstatus, tp_qty,
-    status, exit_price, realized_pnl, unrealized_pnl, ltp, reject_reason,
-    regenerated_from, regeneration_attempt, version, created_at, updated_at, legs_changed_at,
-    sl_rejections, tp_rejections, exit_fills
+SELECT {order_columns}
 FROM orders
 WHERE user_id = %s AND account_id = %s AND id IN (/*repeat*/%s/*end*/)
 ORDER BY id
