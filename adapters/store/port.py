@@ -164,7 +164,8 @@ class LeaseStore(Protocol):
         """Give up the user's lease if this process holds it."""
 
     async def lease_elsewhere(self, user_id: int) -> Lease | None:
-        """The user's lease when another live process holds it (this one may not write for the user)."""
+        """The user's lease when another live process holds it (this one may not write for the user); None when
+        this one may (it holds the lease, or nobody alive does)."""
 
 
 class CycleContextStore(Protocol):
@@ -174,7 +175,8 @@ class CycleContextStore(Protocol):
         """Active accounts with a live session, those awaiting one, permitted strategies, kill switch."""
 
     async def day_pnl(self, user_id: int) -> Decimal:
-        """Realized plus unrealized PnL of all the user's accounts as the last cycle computed it."""
+        """Realized plus unrealized PnL of all the user's accounts as the last cycle computed it (unmarked lots
+        count as zero)."""
 
     async def set_daily_loss_limit(self, user_id: int, limit: Decimal | None) -> None:
         """Pause the user's automation when the day's PnL falls to minus `limit`; None removes the limit."""

@@ -280,8 +280,6 @@ class SqlStore:
                 and not is_dead_here(lease["owner"]))
 
     async def lease_elsewhere(self, user_id: int) -> Lease | None:
-        """The user's lease when another live process holds it, so that this one may not write for the user;
-        None when this one may (it holds the lease, or nobody alive does)."""
         async with self.database.autocommit() as tx:
             rows = await tx.fetch_all("leases/read", (user_id,))
         if not rows or not self._held_elsewhere(rows[0]):
@@ -382,8 +380,6 @@ class SqlStore:
         return contexts
 
     async def day_pnl(self, user_id: int) -> Decimal:
-        """Realized plus unrealized PnL of the user's accounts as the last cycle computed it (unmarked lots
-        count as zero)."""
         async with self.database.autocommit() as tx:
             rows = await tx.fetch_all("live_history/pnl_of_user", (user_id,))
         return total_day_pnl((row["realized_pnl"], row["unrealized_pnl"]) for row in rows)
@@ -844,7 +840,6 @@ class SqlStore:
 
     @rerun_when_aborted
     async def set_paused(self, user_id: int, paused: bool, reason: str = "") -> str:
-        """Turn the kill switch; a reason longer than the column is cut to it. Returns the reason as stored."""
         stored = reason[:PAUSE_REASON_MAX_CHARS]
         async with self.transaction() as tx:
             if not await tx.execute("users/set_paused", (paused, stored or None, user_id)):
@@ -875,7 +870,6 @@ class SqlStore:
         return token
 
     async def active_token_hashes(self, user_ids: Sequence[int]) -> dict[int, str]:
-        """The token hash of each of `user_ids` that is active; a user missing here has lost its access."""
         wanted = sorted(set(user_ids))
         if not wanted:
             return {}
