@@ -44,7 +44,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from actors.pnl_calculator import fifo
 from actors.pnl_calculator.fifo import fills_from_order_book, match_fifo, match_fifo_in_python
-from bench._common import machine
+from bench._common import BenchDatabase, machine
 from domain.broker import BrokerOrder
 from domain.pnl import FifoResult, Fill
 
@@ -85,17 +85,29 @@ SCHEMA = (
     ) ENGINE=InnoDB""",
 )
 
-# The original design's form: the overlap join of buy and sell cumulative ranges (quadratic per symbol).
-CLASSIC_MATCHES = """
+# The running totals both forms and the open lots start from, and the matches' INSERT around each form's pairs.
+MATCHES_INTO = """
 INSERT INTO fifo_matches
     (symbol, entry_order_id, exit_order_id, direction, qty, entry_price, exit_price, realized_pnl)
 WITH
-    cumulative AS (  -- each fill covers units (cum_end - qty, cum_end] of its (symbol, side) stream
+"""
+
+CUMULATIVE = """    cumulative AS (  -- each fill covers units (cum_end - qty, cum_end] of its (symbol, side) stream
         SELECT order_id, symbol, side, qty, price, fill_time,
                SUM(qty) OVER (PARTITION BY symbol, side ORDER BY fill_time, order_id
                               ROWS UNBOUNDED PRECEDING) AS cum_end
         FROM fills
     ),
+"""
+
+MATCHES_SELECT = """
+SELECT symbol, IF(buy_first, buy_id, sell_id), IF(buy_first, sell_id, buy_id),
+       IF(buy_first, 'LONG', 'SHORT'), qty, IF(buy_first, buy_price, sell_price),
+       IF(buy_first, sell_price, buy_price), (sell_price - buy_price) * qty
+FROM pairs"""
+
+# The original design's form: the overlap join of buy and sell cumulative ranges (quadratic per symbol).
+CLASSIC_MATCHES = "".join((MATCHES_INTO, CUMULATIVE, """\
     buys AS (SELECT *, cum_end - qty AS cum_start FROM cumulative WHERE side = 'BUY'),
     sells AS (SELECT *, cum_end - qty AS cum_start FROM cumulative WHERE side = 'SELL'),
     pairs AS (
@@ -106,24 +118,12 @@ WITH
         FROM buys b
         JOIN sells s ON s.symbol = b.symbol AND s.cum_start < b.cum_end AND b.cum_start < s.cum_end
     )
-SELECT symbol, IF(buy_first, buy_id, sell_id), IF(buy_first, sell_id, buy_id),
-       IF(buy_first, 'LONG', 'SHORT'), qty, IF(buy_first, buy_price, sell_price),
-       IF(buy_first, sell_price, buy_price), (sell_price - buy_price) * qty
-FROM pairs"""
+""", MATCHES_SELECT))
 
 # The O(n log n) form: segments between consecutive boundaries (cumulative ends of either side); a
 # segment ending at `point` lies in the buy fill ranked (buy ends before it) + 1, likewise for sells.
 # Segments past the smaller side's total find no fill on that side and drop out of the inner joins.
-RANKED_MATCHES = """
-INSERT INTO fifo_matches
-    (symbol, entry_order_id, exit_order_id, direction, qty, entry_price, exit_price, realized_pnl)
-WITH
-    cumulative AS (  -- each fill covers units (cum_end - qty, cum_end] of its (symbol, side) stream
-        SELECT order_id, symbol, side, qty, price, fill_time,
-               SUM(qty) OVER (PARTITION BY symbol, side ORDER BY fill_time, order_id
-                              ROWS UNBOUNDED PRECEDING) AS cum_end
-        FROM fills
-    ),
+RANKED_MATCHES = "".join((MATCHES_INTO, CUMULATIVE, """\
     ranked AS (
         SELECT *, ROW_NUMBER() OVER (PARTITION BY symbol, side ORDER BY fill_time, order_id) AS side_rank
         FROM cumulative
@@ -148,21 +148,13 @@ WITH
         JOIN ranked b ON b.symbol = g.symbol AND b.side = 'BUY' AND b.side_rank = g.buy_rank
         JOIN ranked s ON s.symbol = g.symbol AND s.side = 'SELL' AND s.side_rank = g.sell_rank
     )
-SELECT symbol, IF(buy_first, buy_id, sell_id), IF(buy_first, sell_id, buy_id),
-       IF(buy_first, 'LONG', 'SHORT'), qty, IF(buy_first, buy_price, sell_price),
-       IF(buy_first, sell_price, buy_price), (sell_price - buy_price) * qty
-FROM pairs"""
+""", MATCHES_SELECT))
 
 # Open lots, shared by both forms: what lies past min(bought, sold) on the larger side, marked if it can.
-OPEN_LOTS = """
+OPEN_LOTS = "".join(("""
 INSERT INTO fifo_open_lots (symbol, order_id, direction, qty, entry_price, mark, unrealized_pnl)
 WITH
-    cumulative AS (  -- each fill covers units (cum_end - qty, cum_end] of its (symbol, side) stream
-        SELECT order_id, symbol, side, qty, price, fill_time,
-               SUM(qty) OVER (PARTITION BY symbol, side ORDER BY fill_time, order_id
-                              ROWS UNBOUNDED PRECEDING) AS cum_end
-        FROM fills
-    ),
+""", CUMULATIVE, """\
     totals AS (
         SELECT symbol, LEAST(SUM(IF(side = 'BUY', qty, 0)), SUM(IF(side = 'SELL', qty, 0))) AS matched
         FROM fills GROUP BY symbol
@@ -175,7 +167,7 @@ WITH
     )
 SELECT l.symbol, l.order_id, l.direction, l.qty, l.price, m.mark,
        IF(l.direction = 'LONG', m.mark - l.price, l.price - m.mark) * l.qty
-FROM lots l LEFT JOIN marks m ON m.symbol = l.symbol"""
+FROM lots l LEFT JOIN marks m ON m.symbol = l.symbol"""))
 
 SQL_FORMS = {"classic": CLASSIC_MATCHES, "ranked": RANKED_MATCHES}
 
@@ -258,56 +250,36 @@ def result_rows(result: FifoResult) -> tuple[list[tuple], list[tuple]]:
     return matches, open_lots
 
 
-class Database:
-    """The benchmark's own MariaDB database, created on entry and dropped on exit."""
+class FifoDatabase(BenchDatabase):
+    """The benchmark's own database with the fills, marks and result tables, and room for SQL's temporary
+    tables in memory (fair to SQL)."""
 
     def __init__(self, host: str, port: int, user: str, password: str) -> None:
-        self.name = f"bench_fifo_{os.getpid()}"
-        self.connection = pymysql.connect(host=host, port=port, user=user, password=password,
-                                          autocommit=False, local_infile=False)
+        super().__init__("bench_fifo", host, port, user, password)
 
-    def __enter__(self) -> Database:
-        with self.connection.cursor() as cursor:
-            cursor.execute(f"CREATE DATABASE `{self.name}`")
-            cursor.execute(f"USE `{self.name}`")
-            # Room for the window functions' and CTEs' temporary tables in memory: fair to SQL.
+    def __enter__(self) -> FifoDatabase:
+        super().__enter__()
+        with self.admin.cursor() as cursor:
             cursor.execute("SET SESSION tmp_table_size = 1073741824, max_heap_table_size = 1073741824,"
                            " sort_buffer_size = 67108864")
             for statement in SCHEMA:
                 cursor.execute(statement)
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        with self.connection.cursor() as cursor:
-            cursor.execute(f"DROP DATABASE IF EXISTS `{self.name}`")
-        self.connection.close()
-
-    def version(self) -> str:
-        with self.connection.cursor() as cursor:
-            cursor.execute("SELECT VERSION()")
-            return cursor.fetchone()[0]
-
     def load(self, fills: Sequence[Fill], marks: dict[str, Decimal]) -> None:
-        with self.connection.cursor() as cursor:
-            cursor.execute("TRUNCATE fills")
-            cursor.execute("TRUNCATE marks")
-            rows = [(f.order_id, f.symbol, f.side, f.qty, f.price, f.time.replace(tzinfo=None))
-                    for f in fills]
-            for start in range(0, len(rows), 20_000):
-                cursor.executemany(
-                    "INSERT INTO fills (order_id, symbol, side, qty, price, fill_time)"
-                    " VALUES (%s, %s, %s, %s, %s, %s)",
-                    rows[start:start + 20_000],
-                )
-            cursor.executemany("INSERT INTO marks (symbol, mark) VALUES (%s, %s)", list(marks.items()))
-            cursor.execute("ANALYZE TABLE fills")
-            cursor.fetchall()
-        self.connection.commit()
+        self.query("TRUNCATE fills")
+        self.query("TRUNCATE marks")
+        self.insert_many("INSERT INTO fills (order_id, symbol, side, qty, price, fill_time)"
+                         " VALUES (%s, %s, %s, %s, %s, %s)",
+                         [(f.order_id, f.symbol, f.side, f.qty, f.price, f.time.replace(tzinfo=None)) for f in fills],
+                         chunk=20_000)
+        self.insert_many("INSERT INTO marks (symbol, mark) VALUES (%s, %s)", list(marks.items()))
+        self.query("ANALYZE TABLE fills")
 
     def run_fifo(self, matches_sql: str, cap_seconds: int) -> float | None:
         """TRUNCATE the result tables, INSERT ... SELECT matches and open lots; seconds, None past the cap."""
         started = time.perf_counter()
-        with self.connection.cursor() as cursor:
+        with self.admin.cursor() as cursor:
             cursor.execute("TRUNCATE fifo_matches")
             cursor.execute("TRUNCATE fifo_open_lots")
             cursor.execute("SET SESSION max_statement_time = %s", (cap_seconds,))
@@ -316,21 +288,14 @@ class Database:
             except pymysql.err.OperationalError as error:
                 if error.args[0] != 1969:  # ER_STATEMENT_TIMEOUT
                     raise
-                self.connection.rollback()
                 return None
             finally:
                 cursor.execute("SET SESSION max_statement_time = 0")
             cursor.execute(OPEN_LOTS)
-        self.connection.commit()
         return time.perf_counter() - started
 
     def results(self) -> tuple[list[tuple], list[tuple]]:
-        with self.connection.cursor() as cursor:
-            cursor.execute(SELECT_MATCHES)
-            matches = sorted(cursor.fetchall())
-            cursor.execute(SELECT_OPEN_LOTS)
-            open_lots = sorted(cursor.fetchall())
-        return matches, open_lots
+        return sorted(self.query(SELECT_MATCHES)), sorted(self.query(SELECT_OPEN_LOTS))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -351,7 +316,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sizes = [10**3, 10**4] if args.quick else args.sizes
 
     differences = 0
-    with Database(args.host, args.port, args.user, args.password) as database:
+    with FifoDatabase(args.host, args.port, args.user, args.password) as database:
         print(f"machine: {machine()}; MariaDB {database.version()}; {load_average()}")
         print(f"match_fifo runs {'the compiled loop' if fifo.COMPILED else 'the Python loop (compiled one not built)'}"
               "; 'python loop' is match_fifo_in_python, its reference")

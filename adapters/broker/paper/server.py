@@ -499,44 +499,37 @@ async def positions(state: PaperState, call: XtsCall) -> web.Response:
 
 
 async def place(state: PaperState, call: XtsCall) -> web.Response:
-    if not call.account:
-        state.record(call, app_order_id=None, outcome="session_expired")
-        return _invalid_token()
-    try:
-        body = convert(call.body, PlaceBody, "place")
-        if mismatch := _client_mismatch(call.account, body.clientID):
-            state.record(call, app_order_id=None, outcome="refused", detail="clientID mismatch")
-            return mismatch
-        order = state.simulator.place(OrderTicket(
-            client_id=call.account, segment=body.exchangeSegment, instrument_id=body.exchangeInstrumentID,
-            side=body.orderSide.upper(), order_type=body.orderType.upper(), product_type=body.productType,
-            quantity=body.orderQuantity, limit_price=body.limitPrice, stop_price=body.stopPrice,
-            tag=body.orderUniqueIdentifier, time_in_force=body.timeInForce,
-            disclosed_qty=body.disclosedQuantity,
-        ))
-    except (WireError, OrderInvalid) as exc:
-        reason = exc.reason if isinstance(exc, OrderInvalid) else str(exc)
-        state.record(call, app_order_id=None, outcome="refused", detail=reason)
-        return _bad_request(reason)
-    state.record(call, app_order_id=order.app_order_id, outcome="accepted", detail=order.status)
-    return _ack(order)
+    return _order_request(state, call, PlaceBody, lambda body: state.simulator.place(OrderTicket(
+        client_id=call.account, segment=body.exchangeSegment, instrument_id=body.exchangeInstrumentID,
+        side=body.orderSide.upper(), order_type=body.orderType.upper(), product_type=body.productType,
+        quantity=body.orderQuantity, limit_price=body.limitPrice, stop_price=body.stopPrice,
+        tag=body.orderUniqueIdentifier, time_in_force=body.timeInForce, disclosed_qty=body.disclosedQuantity,
+    )))
 
 
 async def modify(state: PaperState, call: XtsCall) -> web.Response:
+    return _order_request(state, call, ModifyBody, lambda body: state.simulator.modify(call.account, Amendment(
+        app_order_id=body.appOrderID, order_type=body.modifiedOrderType.upper(),
+        product_type=body.modifiedProductType, quantity=body.modifiedOrderQuantity,
+        limit_price=body.modifiedLimitPrice, stop_price=body.modifiedStopPrice,
+        time_in_force=body.modifiedTimeInForce, disclosed_qty=body.modifiedDisclosedQuantity,
+    )))
+
+
+def _order_request(state: PaperState, call: XtsCall, body_type: type[PlaceBody | ModifyBody],
+                   act: Callable[[Any], SimOrder]) -> web.Response:
+    """A place or modify: the session, the body, the client id, then `act` on the decoded body; every
+    outcome is journaled."""
     if not call.account:
         state.record(call, app_order_id=None, outcome="session_expired")
         return _invalid_token()
     try:
-        body = convert(call.body, ModifyBody, "modify")
+        body = convert(call.body, body_type, call.route)
         if mismatch := _client_mismatch(call.account, body.clientID):
-            state.record(call, app_order_id=body.appOrderID, outcome="refused", detail="clientID mismatch")
+            state.record(call, app_order_id=getattr(body, "appOrderID", None), outcome="refused",
+                         detail="clientID mismatch")
             return mismatch
-        order = state.simulator.modify(call.account, Amendment(
-            app_order_id=body.appOrderID, order_type=body.modifiedOrderType.upper(),
-            product_type=body.modifiedProductType, quantity=body.modifiedOrderQuantity,
-            limit_price=body.modifiedLimitPrice, stop_price=body.modifiedStopPrice,
-            time_in_force=body.modifiedTimeInForce, disclosed_qty=body.modifiedDisclosedQuantity,
-        ))
+        order = act(body)
     except (WireError, OrderInvalid) as exc:
         reason = exc.reason if isinstance(exc, OrderInvalid) else str(exc)
         state.record(call, app_order_id=None, outcome="refused", detail=reason)
