@@ -472,19 +472,21 @@ def render_positions(simulator: Simulator, client_id: str, view: Literal["NetWis
 
 
 async def order_book(state: PaperState, call: XtsCall) -> web.Response:
-    if refused := _refused_read(call):
-        return refused
-    simulator, client_id = state.simulator, call.account
-    return state.read_answer(("order_book", client_id, ""), simulator.book_stamp(client_id),
-                             lambda: render_order_book(simulator, client_id)).response()
+    return _book(state, call, "order_book", render_order_book)
 
 
 async def trade_book(state: PaperState, call: XtsCall) -> web.Response:
+    return _book(state, call, "trade_book", render_trade_book)
+
+
+def _book(state: PaperState, call: XtsCall, route: Route,
+          render: Callable[[Simulator, str], Answer]) -> web.Response:
+    """The order or trade book of the session's account, answered again as it was while the book is unchanged."""
     if refused := _refused_read(call):
         return refused
     simulator, client_id = state.simulator, call.account
-    return state.read_answer(("trade_book", client_id, ""), simulator.book_stamp(client_id),
-                             lambda: render_trade_book(simulator, client_id)).response()
+    return state.read_answer((route, client_id, ""), simulator.book_stamp(client_id),
+                             lambda: render(simulator, client_id)).response()
 
 
 async def positions(state: PaperState, call: XtsCall) -> web.Response:
