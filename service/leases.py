@@ -17,6 +17,7 @@ from adapters.store.port import Store
 from domain.errors import AdapterError
 from messages.common import CycleTrigger
 from service.actor_system import MonitoringSystem
+from service.background import BackgroundLoop
 from service.web.hub import Hub
 
 log = logging.getLogger(__name__)
@@ -33,17 +34,14 @@ class LeaseKeeper:
         self._ttl_s = max(interval_s, 3.0)
         self._every_s = self._ttl_s / 3
         self._monitored: set[int] = set()
-        self._task: asyncio.Task | None = None
+        self._background = BackgroundLoop(self._keep)
         self._turns: dict[int, tuple[asyncio.Lock, list[int]]] = {}
 
     def start(self) -> None:
-        self._task = asyncio.ensure_future(self._keep())
+        self._background.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._background.stop()
         for user_id in list(self._monitored):
             async with self._turn(user_id):
                 await self._give_up(user_id)

@@ -9,11 +9,11 @@ active account.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from adapters.store.port import Store
 from domain.errors import AdapterError
+from service.background import BackgroundLoop
 from service.web.hub import Hub
 
 log = logging.getLogger(__name__)
@@ -27,16 +27,13 @@ class AccessWatch:
         self._store = store
         self._hub = hub
         self._every_s = heartbeat_s / 2
-        self._task: asyncio.Task | None = None
+        self._background = BackgroundLoop(self._watch)
 
     def start(self) -> None:
-        self._task = asyncio.ensure_future(self._watch())
+        self._background.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._background.stop()
 
     async def _watch(self) -> None:
         while True:
