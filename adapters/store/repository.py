@@ -514,11 +514,14 @@ class SqlStore:
         computed_at: datetime,
     ) -> None:
         """Make the stored FIFO rows the computed ones, writing only the rows that differ from the kept ones.
-        Matches and lots equal to those written last time are not turned into rows again."""
+        Matches and lots equal to those written last time are not turned into rows again; the latest equal
+        ones are kept, so passing them again compares them at once (a tuple equals itself)."""
         key = (user_id, account_id)
         kept = self._histories.get(key)
         source = (tuple(matches), tuple(open_lots))
         if kept is not None and kept.source == source:
+            if kept.source[0] is not source[0] or kept.source[1] is not source[1]:
+                self._histories.put(key, kept._replace(source=source), len(kept.computed))
             return
         rows = tuple(
             [("MATCH", m.symbol, m.direction, m.qty, m.entry_order_id, m.exit_order_id, m.entry_price,
