@@ -11,7 +11,7 @@ from typing import Any, Literal, NamedTuple
 
 import msgspec
 
-from domain.broker import OrderType, Side
+from domain.broker import BrokerOrder, BrokerPosition, OrderType, Side
 from domain.pnl import Match, OpenLot
 from domain.time import UtcDateTime
 
@@ -197,9 +197,20 @@ class LiveHistory(msgspec.Struct, frozen=True, kw_only=True):
     """One account's FIFO result as last written, in the order it was computed; `computed_at` is when a
     computation last changed it (an unchanged result is not written again)."""
 
+    version: int
+    """The same while the rows are unchanged, never that of other rows: what results computed from them key on."""
     matches: tuple[Match, ...] = ()
     open_lots: tuple[OpenLot, ...] = ()
     computed_at: UtcDateTime | None = None
+
+
+class BrokerSnapshot(msgspec.Struct, frozen=True, kw_only=True):
+    """One account's stored order book and positions, in fetch order."""
+
+    version: int
+    """The same while the rows are unchanged, never that of other rows: what results computed from them key on."""
+    orders: tuple[BrokerOrder, ...]
+    positions: tuple[BrokerPosition, ...]
 
 
 class FairPrice(msgspec.Struct, frozen=True, kw_only=True):

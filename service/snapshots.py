@@ -3,7 +3,7 @@ frames.
 
 Read from the store after a cycle's sync (with its summary), on `subscribe` and when a client connects,
 always for every active account of the user (one the cycle could not fetch shows its last known rows). An
-account's PnL rows are summed again only when the store hands out another FIFO history object.
+account's PnL rows are summed again only when its FIFO history has another version.
 """
 
 from __future__ import annotations
@@ -32,14 +32,14 @@ async def orders_frame(store: Store, user_id: int, account_ids: Sequence[int]) -
 
 
 _SYMBOL_ROWS: AccountMemo[list[SymbolPnl]] = AccountMemo()
-"""Each account's PnL rows while the store hands out the same FIFO history object (it did not change)."""
+"""Each account's PnL rows, kept while its FIFO history keeps its version."""
 
 
 async def pnl_frame(store: Store, user_id: int, account_ids: Sequence[int]) -> PnlFrame:
     rows: list[SymbolPnl] = []
     for account_id in account_ids:
         history = await store.live_history(user_id, account_id)
-        rows.extend(_SYMBOL_ROWS.get(user_id, account_id, history, None,
+        rows.extend(_SYMBOL_ROWS.get(user_id, account_id, history.version, None,
                                      lambda h=history, a=account_id: _symbol_rows(a, h)))
     return PnlFrame(rows=tuple(rows))
 

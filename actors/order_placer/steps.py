@@ -78,13 +78,13 @@ class PlaceProtectiveOrdersStep(_PlacerStep):
         async def protect(account_id: int) -> Event:
             executor = self._executor(command.user_id, account_id)
             orders = orders_of[account_id]
-            book_rows, positions = await self._store.broker_snapshot(command.user_id, account_id)
+            snapshot = await self._store.broker_snapshot(command.user_id, account_id)
             fetched_at = await self._store.snapshot_time(command.user_id, account_id)
             clock_view = tuple(protection_clock_view(order, fetched_at, self._settle) for order in orders)
 
             def plan() -> list[tuple[Any, Any]]:
-                book = book_index(command.user_id, account_id, book_rows)
-                limits = carried_exit_limits(orders, book, positions)
+                book = book_index(command.user_id, account_id, snapshot)
+                limits = carried_exit_limits(orders, book, snapshot.positions)
                 return [(order, action) for order in orders
                         for action in plan_protection(order, book, oco_cancels_only=command.oco_cancels_only,
                                                       max_attempts=self._max_attempts,
@@ -92,9 +92,9 @@ class PlaceProtectiveOrdersStep(_PlacerStep):
                                                       carried=order.id in limits, exit_limit=limits.get(order.id),
                                                       cancel_open_entries=command.cancel_open_entries)]
 
-            planned = self._plans.get(command.user_id, account_id, book_rows,
+            planned = self._plans.get(command.user_id, account_id, snapshot.version,
                                       (tuple(orders), command.oco_cancels_only, command.cancel_open_entries,
-                                       clock_view, positions), plan)
+                                       clock_view), plan)
             for order, action in planned:
                 on_success = leg_fields(action.leg, qty=action.request.quantity) if isinstance(action, ModifyLeg) \
                     else None
@@ -128,17 +128,17 @@ class _FairPriceModificationStep(_PlacerStep):
         async def modify(account_id: int) -> Event:
             executor = self._executor(command.user_id, account_id)
             orders = orders_of[account_id]
-            book_rows, _ = await self._store.broker_snapshot(command.user_id, account_id)
+            snapshot = await self._store.broker_snapshot(command.user_id, account_id)
             now, unjudged = self._clock.now(), 0
             usable = {symbol: usable_fair_price(fair.get(symbol), now, self._fair_price_max_age)
                       for symbol in sorted({order.symbol for order in orders})}
 
             def plan() -> list[tuple[Any, ModifyLeg | FairPriceCheck]]:
-                book = book_index(command.user_id, account_id, book_rows)
+                book = book_index(command.user_id, account_id, snapshot)
                 return [(order, planned) for order in orders
                         if (planned := self._plan(order, book, usable[order.symbol])) is not None]
 
-            for order, planned in self._plans.get(command.user_id, account_id, book_rows,
+            for order, planned in self._plans.get(command.user_id, account_id, snapshot.version,
                                                   (tuple(orders), tuple(usable.items())), plan):
                 if isinstance(planned, FairPriceCheck):
                     unjudged += 1

@@ -35,12 +35,12 @@ class SyncOrdersStep:
 
         async def sync(account_id: int) -> Event:
             orders = orders_of[account_id]
-            book, _ = await self._store.broker_snapshot(command.user_id, account_id)
+            snapshot = await self._store.broker_snapshot(command.user_id, account_id)
             now = self._clock.now()
             fresh = fresh_fair_prices(fair, (o.symbol for o in orders), now, self._fair_price_max_age)
             plan = self._plans.get(
-                command.user_id, account_id, book, (tuple(orders), fresh),
-                lambda: plan_order_sync(orders, book_index(command.user_id, account_id, book), fair, now,
+                command.user_id, account_id, snapshot.version, (tuple(orders), fresh),
+                lambda: plan_order_sync(orders, book_index(command.user_id, account_id, snapshot), fair, now,
                                         self._fair_price_max_age))
             if plan.updates:
                 await self._store.apply_order_updates(command.user_id, account_id, plan.updates)

@@ -4,7 +4,7 @@ Fills are each order's filled quantity at its average price (`fills_from_order_b
 marked to the fair price on the side the position would exit at (sell fair price for a net long, buy
 fair price for a net short); a symbol without a fair price keeps its open lots unmarked rather than
 guessed. The account's rows are replaced in one transaction (the store writes only the rows that changed).
-The fills and the FIFO result with its totals are kept per account while the snapshot is the same object and
+The fills and the FIFO result with its totals are kept per account while the snapshot keeps its version and
 the marks are equal, so a cycle whose book did not change does not match or sum it again.
 """
 
@@ -34,14 +34,15 @@ class ComputePnlStep:
 
     async def __call__(self, command: ComputePnl) -> tuple[Event, ...]:
         async def compute(account_id: int) -> Event:
-            orders, _ = await self._store.broker_snapshot(command.user_id, account_id)
-            fills, net = self._fills.get(command.user_id, account_id, orders, None, lambda: _fills_and_net(orders))
+            snapshot = await self._store.broker_snapshot(command.user_id, account_id)
+            fills, net = self._fills.get(command.user_id, account_id, snapshot.version, None,
+                                         lambda: _fills_and_net(snapshot.orders))
             open_symbols = [symbol for symbol, qty in net.items() if qty]
             fair = await self._store.fair_prices(open_symbols) if open_symbols else {}
             marks = {symbol: (fair[symbol].sell_fair_price if net[symbol] > 0 else fair[symbol].buy_fair_price)
                      for symbol in open_symbols if symbol in fair}
             result, realized, unrealized, unmarked = self._results.get(
-                command.user_id, account_id, orders, tuple(sorted(marks.items())),
+                command.user_id, account_id, snapshot.version, tuple(sorted(marks.items())),
                 lambda: _with_totals(match_fifo(fills, marks)))
             await self._store.replace_live_history(command.user_id, account_id, result.matches,
                                                    result.open_lots, self._clock.now())

@@ -1,14 +1,17 @@
 """What the store keeps in memory of per-account rows, so a steady cycle neither re-reads nor re-writes them.
 
-Owns `diff_rows` (which positions of an account's row list changed since the list was last written, and
-what to delete and insert to make the table match), `apply_diff` (the kept rows as the database returns
-them, updated by the same diff, so only changed rows are converted) and `KeptRows`, an LRU of per-account
-values keyed by (user id, account id) and bounded by a total row budget. Evicting an entry never makes a
-result wrong: the next write of that account rewrites all its rows, the next read goes to the database.
+`diff_rows` says which positions of an account's row list changed since it was last written, `apply_diff`
+updates the kept rows (as the database returns them) by that diff, and `KeptRows` is an LRU of per-account
+values bounded by a total row budget. `next_version` numbers the contents the store hands out: a content
+keeps its version while unchanged, any other gets a new one from one process-wide counter, so a version is
+never reused (not after an eviction, not by another store) and consumers key what they compute on it.
+Evicting an entry never makes a result wrong: the next write rewrites the account's rows, the next read
+goes to the database and gets a new version.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, NamedTuple, TypeVar
@@ -17,6 +20,13 @@ V = TypeVar("V")
 R = TypeVar("R")
 AccountKey = tuple[int, int]
 """(user id, account id)."""
+
+_VERSIONS = itertools.count(1)
+
+
+def next_version() -> int:
+    """A version no content of this process had before."""
+    return next(_VERSIONS)
 
 
 class RowDiff(NamedTuple):

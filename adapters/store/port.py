@@ -18,6 +18,7 @@ from domain.pnl import Match, OpenLot
 from domain.records import (
     AccountStatus,
     ArchivedOrderRow,
+    BrokerSnapshot,
     CycleRecord,
     FairPrice,
     Leg,
@@ -220,10 +221,8 @@ class SnapshotStore(Protocol):
     ) -> None:
         """Replace the account's order book and positions in one transaction."""
 
-    async def broker_snapshot(
-        self, user_id: int, account_id: int
-    ) -> tuple[tuple[BrokerOrder, ...], tuple[BrokerPosition, ...]]:
-        """The account's stored snapshot, in fetch order; the same tuples on every call while it is unchanged."""
+    async def broker_snapshot(self, user_id: int, account_id: int) -> BrokerSnapshot:
+        """The account's stored snapshot, with the version of its rows."""
 
     async def snapshot_time(self, user_id: int, account_id: int) -> datetime | None:
         """When the account's stored snapshot was fetched; None before the first."""

@@ -21,7 +21,7 @@ from typing import Any, NamedTuple, Protocol, TypeVar
 import msgspec
 
 from adapters.store.batched_read import ReadBatcher
-from adapters.store.kept import KeptRows, RowDiff, apply_diff, diff_rows
+from adapters.store.kept import KeptRows, RowDiff, apply_diff, diff_rows, next_version
 from adapters.store.lease_owner import is_dead_here, process_owner
 from adapters.store.port import CycleContext, IdempotencyKey, Lease, Transaction
 from adapters.store.rerun import RERUN_POLICY, RerunPolicy, rerun_when_aborted
@@ -36,6 +36,7 @@ from domain.records import (
     AccountListing,
     AccountStatus,
     ArchivedOrderRow,
+    BrokerSnapshot,
     FairPrice,
     Leg,
     LiveHistory,
@@ -128,7 +129,8 @@ def _as_stored(row: S) -> S:
 
 
 def _history(rows: Sequence[Sequence[Any]], computed_at: datetime | None) -> LiveHistory:
-    """`bo_live_history` rows (the `_HISTORY_COLUMNS`, in ordinal order) as matches and open lots."""
+    """`bo_live_history` rows (the `_HISTORY_COLUMNS`, in ordinal order) as matches and open lots, a new
+    version."""
     matches, open_lots = [], []
     for kind, symbol, direction, qty, entry_id, exit_id, entry_price, exit_price, realized, mark, unrealized in rows:
         if kind == "MATCH":
@@ -138,7 +140,8 @@ def _history(rows: Sequence[Sequence[Any]], computed_at: datetime | None) -> Liv
         else:
             open_lots.append(OpenLot(symbol=symbol, order_id=entry_id, direction=direction, qty=qty,
                                         entry_price=entry_price, mark=mark, unrealized_pnl=unrealized))
-    return LiveHistory(matches=tuple(matches), open_lots=tuple(open_lots), computed_at=computed_at)
+    return LiveHistory(version=next_version(), matches=tuple(matches), open_lots=tuple(open_lots),
+                       computed_at=computed_at)
 
 
 def _order(row: Mapping[str, Any]) -> OrderRow:
@@ -173,15 +176,14 @@ KEPT_ROWS = 500_000
 class _KeptSnapshot(NamedTuple):
     fetched_orders: tuple[BrokerOrder, ...]
     fetched_positions: tuple[BrokerPosition, ...]
-    orders: tuple[BrokerOrder, ...]
-    """As the database returns them (money at 4 places, times in UTC)."""
-    positions: tuple[BrokerPosition, ...]
+    snapshot: BrokerSnapshot
+    """As the database returns it (money at 4 places, times in UTC)."""
     fetched_at: datetime
 
 
 class _KeptHistory(NamedTuple):
-    source: tuple[Sequence[Match], Sequence[OpenLot]]
-    """The matches and open lots last written, as passed (tuples of frozen structs are compared by identity)."""
+    source: tuple[tuple[Match, ...], tuple[OpenLot, ...]]
+    """The matches and open lots last written."""
     computed: tuple[tuple[Any, ...], ...]
     """Each row's columns after (user_id, account_id, ordinal, computed_at), as computed."""
     stored: tuple[tuple[Any, ...], ...]
@@ -466,11 +468,14 @@ class SqlStore:
                                   lambda i: (user_id, account_id, i, fetched_at,
                                              *(getattr(positions[i], f) for f in _BROKER_POSITION_FIELDS)))
                 await tx.execute("accounts/set_snapshot_time", (fetched_at, account_id, user_id))
-        stored = _KeptSnapshot(orders, positions,
-                               apply_diff(kept.orders if kept else (), orders, order_diff, _as_stored),
-                               apply_diff(kept.positions if kept else (), positions, position_diff, _as_stored),
-                               fetched_at)
-        self._snapshots.put(key, stored, len(orders) + len(positions))
+        if kept is not None and order_diff.empty and position_diff.empty:
+            snapshot = kept.snapshot
+        else:
+            snapshot = BrokerSnapshot(
+                version=next_version(),
+                orders=apply_diff(kept.snapshot.orders if kept else (), orders, order_diff, _as_stored),
+                positions=apply_diff(kept.snapshot.positions if kept else (), positions, position_diff, _as_stored))
+        self._snapshots.put(key, _KeptSnapshot(orders, positions, snapshot, fetched_at), len(orders) + len(positions))
 
     async def snapshot_time(self, user_id: int, account_id: int) -> datetime | None:
         """When the account's broker snapshot was last fetched; None before the first. Stored only with changed
@@ -483,18 +488,17 @@ class SqlStore:
             rows = await tx.fetch_all("accounts/snapshot_time", (account_id, user_id))
         return rows[0]["snapshot_fetched_at"] if rows else None
 
-    async def broker_snapshot(
-        self, user_id: int, account_id: int
-    ) -> tuple[tuple[BrokerOrder, ...], tuple[BrokerPosition, ...]]:
-        """The stored snapshot; the kept one is the same tuple object on every call until it changes."""
+    async def broker_snapshot(self, user_id: int, account_id: int) -> BrokerSnapshot:
+        """The stored snapshot: the kept one with its version, or one read from the database with a new one."""
         kept = self._snapshots.get((user_id, account_id))
         if kept is not None:
-            return kept.orders, kept.positions
+            return kept.snapshot
         async with self.database.autocommit() as tx:
             orders = await tx.fetch_all("snapshot/orders", (account_id, user_id))
             positions = await tx.fetch_all("snapshot/positions", (account_id, user_id))
-        return (tuple(msgspec.convert(row, BrokerOrder) for row in orders),
-                tuple(msgspec.convert(row, BrokerPosition) for row in positions))
+        return BrokerSnapshot(version=next_version(),
+                              orders=tuple(msgspec.convert(row, BrokerOrder) for row in orders),
+                              positions=tuple(msgspec.convert(row, BrokerPosition) for row in positions))
 
     @rerun_when_aborted
     async def replace_live_history(
@@ -506,11 +510,14 @@ class SqlStore:
         computed_at: datetime,
     ) -> None:
         """Make the stored FIFO rows the computed ones, writing only the rows that differ from the kept ones.
-        The very tuples written last time (a FIFO result reused for an unchanged book) are not compared."""
+        Matches and lots equal to those written last time are not turned into rows again; the latest equal
+        ones are kept, so passing them again compares them at once (a tuple equals itself)."""
         key = (user_id, account_id)
         kept = self._histories.get(key)
-        if (kept is not None and isinstance(matches, tuple) and isinstance(open_lots, tuple)
-                and kept.source[0] is matches and kept.source[1] is open_lots):
+        source = (tuple(matches), tuple(open_lots))
+        if kept is not None and kept.source == source:
+            if kept.source[0] is not source[0] or kept.source[1] is not source[1]:
+                self._histories.put(key, kept._replace(source=source), len(kept.computed))
             return
         rows = tuple(
             [("MATCH", m.symbol, m.direction, m.qty, m.entry_order_id, m.exit_order_id, m.entry_price,
@@ -519,15 +526,14 @@ class SqlStore:
                 lot.mark, lot.unrealized_pnl) for lot in open_lots])
         diff = diff_rows(kept.computed if kept else None, rows)
         if diff.empty:
-            self._histories.put(key, kept._replace(source=(matches, open_lots)), len(rows))
+            self._histories.put(key, kept._replace(source=source), len(rows))
             return
         self._histories.forget(key)
         async with self._owned_account(user_id, account_id) as tx:
             await _write_diff(tx, "live_history/delete", "live_history/delete_ordinals", "live_history/insert",
                               (user_id, account_id), diff, lambda i: (user_id, account_id, i, computed_at, *rows[i]))
         stored = apply_diff(kept.stored if kept else (), rows, diff, _stored_values)
-        self._histories.put(key, _KeptHistory((matches, open_lots), rows, stored, _history(stored, utc(computed_at))),
-                            len(rows))
+        self._histories.put(key, _KeptHistory(source, rows, stored, _history(stored, utc(computed_at))), len(rows))
 
     async def live_history(self, user_id: int, account_id: int) -> LiveHistory:
         kept = self._histories.get((user_id, account_id))

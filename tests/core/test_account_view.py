@@ -47,18 +47,19 @@ def lot(unrealized: str | None) -> OpenLot:
 
 
 def test_the_day_pnl_of_an_account_is_its_realized_plus_its_marked_unrealized():
-    figures = day_pnl(LiveHistory(matches=(match("26.5"), match("-6.5")), open_lots=(lot("-3.25"), lot("0"))))
+    figures = day_pnl(LiveHistory(version=1, matches=(match("26.5"), match("-6.5")),
+                                  open_lots=(lot("-3.25"), lot("0"))))
     assert figures == DayPnl(realized=Decimal("20.0"), unrealized=Decimal("-3.25"), day_pnl=Decimal("16.75"),
                              unmarked_lots=0)
 
 
 def test_one_unmarked_lot_makes_the_unrealized_and_day_pnl_unknown_not_zero():
-    figures = day_pnl(LiveHistory(matches=(match("26.5"),), open_lots=(lot("-3.25"), lot(None))))
+    figures = day_pnl(LiveHistory(version=1, matches=(match("26.5"),), open_lots=(lot("-3.25"), lot(None))))
     assert figures == DayPnl(realized=Decimal("26.5"), unrealized=None, day_pnl=None, unmarked_lots=1)
 
 
 def test_an_account_with_no_trades_has_a_zero_day_not_an_unknown_one():
-    assert day_pnl(LiveHistory()) == DayPnl(realized=Decimal(0), unrealized=Decimal(0), day_pnl=Decimal(0))
+    assert day_pnl(LiveHistory(version=1)) == DayPnl(realized=Decimal(0), unrealized=Decimal(0), day_pnl=Decimal(0))
 
 
 def test_the_total_adds_every_account_and_is_unknown_while_any_account_has_an_unmarked_lot():

@@ -19,7 +19,7 @@ def test_three_accounts_one_expired_one_timing_out_one_stored(rig: CycleRig):
     assert outcomes[("fetch", slow)] == "failed" and outcomes[("pnl", slow)] == "skipped"
     kinds = {(e.account_id, e.kind) for e in rig.errors()}
     assert (expired, "session_expired") in kinds and (slow, "timeout") in kinds
-    orders, _ = rig.io.call(rig.store.broker_snapshot(rig.user_id, good))
-    assert [o.tag for o in orders] == [rig.orders("GOOD")[0].entry_tag]
+    snapshot = rig.io.call(rig.store.broker_snapshot(rig.user_id, good))
+    assert [o.tag for o in snapshot.orders] == [rig.orders("GOOD")[0].entry_tag]
     context = rig.io.call(rig.store.load_cycle_context(rig.user_id))
     assert expired in context.awaiting_session and good in context.account_ids and slow in context.account_ids

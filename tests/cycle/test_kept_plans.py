@@ -2,7 +2,8 @@
 are the same: a cycle in which nothing moved plans nothing again, and a change to any input (a fair price's
 value, or only its age) is planned again. Step 4 keeps its plan while the orders, the book and what the
 book's fetch time decides are the same (tests/cycle/test_order_stories.py has the in-flight leg whose
-absence becomes known only as the book grows older than the settle time)."""
+absence becomes known only as the book grows older than the settle time). The book's index and the FIFO
+result are kept while the stored snapshot keeps its version."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from typing import Any
 
 import pytest
 
+from actors import book_indexes
 from actors.order_placer import steps as placer_steps
 from actors.order_syncer import steps as syncer_steps
+from actors.pnl_calculator import step as pnl_step
 from messages.events import EntriesModified
 from tests.cycle.conftest import CycleRig
 
@@ -95,3 +98,24 @@ def test_a_cycle_in_which_nothing_moved_plans_no_protection_again_and_a_fill_is_
     assert protection_plans.count > settled
     order = rig.order(order_id)
     assert rig.book()[order.sl_tag].status == "Trigger Pending" and order.tp_tag in rig.book()
+
+
+def test_a_cycle_in_which_nothing_moved_neither_indexes_the_book_nor_matches_fifo_again_and_a_fill_does_both(
+        rig: CycleRig, monkeypatch: pytest.MonkeyPatch):
+    indexes, matches = Calls(book_indexes.BookIndex), Calls(pnl_step.match_fifo)
+    monkeypatch.setattr(book_indexes, "BookIndex", indexes)
+    monkeypatch.setattr(pnl_step, "match_fifo", matches)
+    rig.given_user("PAPER1")
+    rig.price("100")
+    rig.place_entry(side="BUY", quantity=10, entry_type="LIMIT", entry_limit_price="99", sl_stop_price="95",
+                    tp_price="110")
+    rig.run_cycle()
+    rig.run_cycle()
+    settled = (indexes.count, matches.count)
+
+    rig.run_cycle()
+    assert (indexes.count, matches.count) == settled, "same book: the index and the FIFO result are kept"
+
+    rig.price("99")  # the entry fills: the book changes
+    rig.run_cycle()
+    assert indexes.count > settled[0] and matches.count > settled[1]

@@ -1,6 +1,6 @@
 """The order book index's rules: an order's leg found by its tag, else by the broker id on record; which row
 wins a tag several rows share; the live rows and exit attempts by leg; the exit fills merged with the
-order's record; money's rounding; and the index kept per account while its book is the same object.
+order's record; money's rounding; and the index kept per account while its snapshot keeps its version.
 Pure: given book rows and an order row, what the index answers."""
 
 from decimal import ROUND_UP, Decimal, localcontext
@@ -9,9 +9,10 @@ import msgspec
 import pytest
 
 from actors.book_indexes import book_index
+from adapters.store.kept import next_version
 from domain.book import BookIndex, money
 from domain.broker import BrokerOrder
-from domain.records import ExitFill, OrderRow
+from domain.records import BrokerSnapshot, ExitFill, OrderRow
 from domain.tags import order_tag
 
 
@@ -142,32 +143,38 @@ def test_money_keeps_four_places_rounding_half_to_even_whatever_the_decimal_cont
 # --- the index kept per account -------------------------------------------------------------------------
 
 
-def test_an_accounts_index_is_built_once_while_its_book_is_the_same_object():
-    rows = (row(200, order_tag(7, "sl", 1)),)
-
-    index = book_index(901, 1, rows)
-
-    assert book_index(901, 1, rows) is index
-    assert index.leg(order(sl_tag=order_tag(7, "sl", 1)), "sl") is rows[0]
+def snapshot(*rows: BrokerOrder, version: int | None = None) -> BrokerSnapshot:
+    """The rows as the store hands them out: under `version`, else under a version of their own."""
+    return BrokerSnapshot(version=next_version() if version is None else version, orders=rows, positions=())
 
 
-def test_an_accounts_index_is_built_again_from_a_new_book_even_one_with_equal_rows():
-    rows = (row(200, order_tag(7, "sl", 1)),)
-    index = book_index(902, 1, rows)
-    refetched = (msgspec.structs.replace(rows[0], status="Filled"),)
+def test_an_accounts_index_is_built_once_while_its_snapshot_keeps_its_version():
+    book = snapshot(row(200, order_tag(7, "sl", 1)))
+
+    index = book_index(901, 1, book)
+
+    assert book_index(901, 1, snapshot(*book.orders, version=book.version)) is index
+    assert index.leg(order(sl_tag=order_tag(7, "sl", 1)), "sl") is book.orders[0]
+
+
+def test_an_accounts_index_is_built_again_for_a_new_version():
+    book = snapshot(row(200, order_tag(7, "sl", 1)))
+    index = book_index(902, 1, book)
+    refetched = snapshot(msgspec.structs.replace(book.orders[0], status="Filled"))
 
     again = book_index(902, 1, refetched)
 
     assert again is not index
-    assert again.leg(order(sl_tag=order_tag(7, "sl", 1)), "sl") is refetched[0]
+    assert again.leg(order(sl_tag=order_tag(7, "sl", 1)), "sl") is refetched.orders[0]
 
 
 @pytest.mark.parametrize(("other_user", "other_account"), [(904, 1), (903, 2)])
 def test_each_account_keeps_its_own_index_whatever_another_accounts_book_is(other_user, other_account):
-    rows, other_rows = (row(200, order_tag(7, "sl", 1)),), (row(300, order_tag(7, "sl", 1)),)
-    index = book_index(903, 1, rows)
+    book = snapshot(row(200, order_tag(7, "sl", 1)))
+    other_book = snapshot(row(300, order_tag(7, "sl", 1)), version=book.version)  # kept apart by the account alone
+    index = book_index(903, 1, book)
 
-    other = book_index(other_user, other_account, other_rows)
+    other = book_index(other_user, other_account, other_book)
 
-    assert other.leg(order(sl_tag=order_tag(7, "sl", 1)), "sl") is other_rows[0]
-    assert book_index(903, 1, rows) is index
+    assert other.leg(order(sl_tag=order_tag(7, "sl", 1)), "sl") is other_book.orders[0]
+    assert book_index(903, 1, book) is index

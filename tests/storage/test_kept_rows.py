@@ -1,6 +1,8 @@
 """What the store keeps of each account's rows: a steady cycle writes nothing and re-reads nothing, a change
 writes only the rows it touched, and whatever is kept always equals what the database holds, read by a
-second store (another process) that keeps nothing of its own."""
+second store (another process) that keeps nothing of its own. What it hands out carries a version that stays
+while the rows are unchanged and is never given to other rows, so what a step computed from it is reused
+exactly while it is right."""
 
 from __future__ import annotations
 
@@ -10,12 +12,15 @@ from decimal import Decimal
 
 import pytest
 
+from actors.account_memo import AccountMemo
+from actors.book_indexes import book_index
 from adapters.store.factory import connect_store
 from adapters.store.kept import KeptRows, RowDiff, apply_diff, diff_rows
+from adapters.store.repository import SqlStore
 from domain.pnl import Match as FifoMatch
 from domain.pnl import OpenLot as FifoLot
 from tests.storage.conftest import T0, an_order, given_user_with_account
-from tests.storage.test_snapshot_and_history import a_broker_order, a_position
+from tests.storage.test_snapshot_and_history import a_broker_order, a_position, stored_rows
 
 
 @pytest.fixture
@@ -92,12 +97,12 @@ async def test_an_unchanged_snapshot_writes_nothing_but_moves_the_fetch_time(sto
 
     assert await row_ids(store, "broker_order_book", account_id) == before
     assert await store.snapshot_time(user_id, account_id) == T0 + timedelta(minutes=1)
-    kept_orders, _ = await store.broker_snapshot(user_id, account_id)
+    kept = await store.broker_snapshot(user_id, account_id)
     await store.replace_broker_snapshot(user_id, account_id, list(orders), [a_position()], T0 + timedelta(minutes=2))
-    assert (await store.broker_snapshot(user_id, account_id))[0] is kept_orders  # the same object: nothing changed
+    assert (await store.broker_snapshot(user_id, account_id)).version == kept.version  # nothing changed
     # the database keeps the time the rows last changed: older, so Step 4 waits rather than judges early
     assert await other_process.snapshot_time(user_id, account_id) == T0
-    assert await other_process.broker_snapshot(user_id, account_id) == await store.broker_snapshot(user_id, account_id)
+    assert await stored_rows(other_process, user_id, account_id) == await stored_rows(store, user_id, account_id)
 
 
 async def test_a_changed_snapshot_rewrites_only_changed_new_and_vanished_rows(store, other_process):
@@ -113,8 +118,8 @@ async def test_a_changed_snapshot_rewrites_only_changed_new_and_vanished_rows(st
     after = await row_ids(store, "broker_order_book", account_id)
     assert {ordinal: after[ordinal] for ordinal in (0, 1, 3, 4)} == {o: before[o] for o in (0, 1, 3, 4)}
     assert after[2] != before[2] and set(after) == {0, 1, 2, 3, 4, 5}
-    assert await other_process.broker_snapshot(user_id, account_id) == await store.broker_snapshot(user_id, account_id)
-    stored_orders, stored_positions = await other_process.broker_snapshot(user_id, account_id)
+    assert await stored_rows(other_process, user_id, account_id) == await stored_rows(store, user_id, account_id)
+    stored_orders, stored_positions = await stored_rows(other_process, user_id, account_id)
     assert [o.app_order_id for o in stored_orders] == [1, 2, 3, 4, 5, 6] and stored_orders[2].status == "Cancelled"
     assert [p.symbol for p in stored_positions] == ["A"]
     assert await other_process.snapshot_time(user_id, account_id) == T0 + timedelta(minutes=1)
@@ -127,8 +132,8 @@ async def test_kept_rows_read_exactly_as_the_database_returns_them(store, other_
                               created_at=T0.astimezone(ist))]
     await store.replace_broker_snapshot(user_id, account_id, fetched, [], T0)
 
-    kept, _ = await store.broker_snapshot(user_id, account_id)
-    stored, _ = await other_process.broker_snapshot(user_id, account_id)
+    kept, _ = await stored_rows(store, user_id, account_id)
+    stored, _ = await stored_rows(other_process, user_id, account_id)
     assert kept == stored
     assert str(kept[0].avg_price) == str(stored[0].avg_price) == "254.1235"
     assert kept[0].created_at.utcoffset() == stored[0].created_at.utcoffset() == timedelta(0)
@@ -163,7 +168,7 @@ async def test_a_lease_taken_over_and_back_drops_what_was_kept(store, other_proc
     await store.replace_broker_snapshot(user_id, account_id, mine, [], T0 + timedelta(minutes=1))
 
     assert not (await other_process.acquire_lease(user_id, ttl_s=30)).held  # it learns it lost the lease
-    stored, _ = await other_process.broker_snapshot(user_id, account_id)
+    stored, _ = await stored_rows(other_process, user_id, account_id)
     assert [o.app_order_id for o in stored] == [1]
 
 
@@ -192,10 +197,118 @@ async def test_fifo_rows_are_written_only_where_the_result_changed(store, other_
     after = await row_ids(store, "bo_live_history", account_id)
     assert {o: after[o] for o in (0, 1, 2)} == {o: before[o] for o in (0, 1, 2)} and after[3] != before[3]
     kept = await store.live_history(user_id, account_id)
-    assert kept == await other_process.live_history(user_id, account_id)
+    read = await other_process.live_history(user_id, account_id)
+    assert (kept.matches, kept.open_lots, kept.computed_at) == (read.matches, read.open_lots, read.computed_at)
     assert kept.computed_at == T0 + timedelta(minutes=2)
     assert [m.exit_order_id for m in kept.matches] == [2, 3, 4, 6]
     assert str(kept.open_lots[0].unrealized_pnl) == "3.7531" and str(kept.open_lots[0].entry_price) == "101.1235"
+
+
+# --- versions -------------------------------------------------------------------------------------
+
+
+async def test_a_snapshot_keeps_its_version_while_its_rows_are_equal_and_gets_a_new_one_when_any_changes(store):
+    user_id, account_id = await given_user_with_account(store, "alice")
+    await store.replace_broker_snapshot(user_id, account_id, [a_broker_order(1), a_broker_order(2)], [a_position()], T0)
+    first = await store.broker_snapshot(user_id, account_id)
+
+    await store.replace_broker_snapshot(user_id, account_id, [a_broker_order(1), a_broker_order(2)], [a_position()],
+                                        T0 + timedelta(minutes=1))
+    assert (await store.broker_snapshot(user_id, account_id)).version == first.version
+
+    await store.replace_broker_snapshot(user_id, account_id, [a_broker_order(1), a_broker_order(2)],
+                                        [a_position(net_qty=5)], T0 + timedelta(minutes=2))
+    moved = await store.broker_snapshot(user_id, account_id)
+    await store.replace_broker_snapshot(user_id, account_id, [a_broker_order(1), a_broker_order(2, status="Cancelled")],
+                                        [a_position(net_qty=5)], T0 + timedelta(minutes=3))
+    cancelled = await store.broker_snapshot(user_id, account_id)
+    assert len({first.version, moved.version, cancelled.version}) == 3
+
+
+async def test_a_result_kept_by_version_is_reused_while_the_rows_are_equal_and_computed_again_when_they_change(store):
+    user_id, account_id = await given_user_with_account(store, "alice")
+    memo: AccountMemo[tuple[int, ...]] = AccountMemo()
+    computed = []
+
+    async def app_order_ids() -> tuple[int, ...]:
+        snapshot = await store.broker_snapshot(user_id, account_id)
+
+        def compute() -> tuple[int, ...]:
+            computed.append(snapshot.version)
+            return tuple(o.app_order_id for o in snapshot.orders)
+
+        return memo.get(user_id, account_id, snapshot.version, None, compute)
+
+    await store.replace_broker_snapshot(user_id, account_id, [a_broker_order(1)], [], T0)
+    assert await app_order_ids() == (1,)
+    await store.replace_broker_snapshot(user_id, account_id, [a_broker_order(1)], [], T0 + timedelta(minutes=1))
+    assert await app_order_ids() == (1,) and len(computed) == 1
+    await store.replace_broker_snapshot(user_id, account_id, [a_broker_order(1), a_broker_order(2)], [],
+                                        T0 + timedelta(minutes=2))
+    assert await app_order_ids() == (1, 2) and len(computed) == 2
+
+
+async def test_rows_evicted_and_read_again_get_a_new_version_so_no_result_of_the_old_rows_is_reused(
+        store, other_process):
+    small = SqlStore(store.database, kept_rows=2)  # keeps one account's two rows at a time
+    user_id, account_id = await given_user_with_account(store, "alice")
+    bob, bobs = await given_user_with_account(store, "bob", client_id="C2")
+    await small.replace_broker_snapshot(user_id, account_id, [a_broker_order(1), a_broker_order(2)], [], T0)
+    kept = await small.broker_snapshot(user_id, account_id)
+    assert book_index(user_id, account_id, kept).by_id.keys() == {1, 2}
+
+    await small.replace_broker_snapshot(bob, bobs, [a_broker_order(8), a_broker_order(9)], [], T0)
+    await other_process.replace_broker_snapshot(user_id, account_id, [a_broker_order(3)], [], T0)
+    read = await small.broker_snapshot(user_id, account_id)
+
+    assert read.version != kept.version
+    assert book_index(user_id, account_id, read).by_id.keys() == {3}
+    assert (await small.broker_snapshot(user_id, account_id)).version != read.version  # each read: a new version
+
+
+async def test_two_stores_of_one_process_never_hand_out_one_version_so_a_shared_memo_never_mixes_their_rows(
+        store, other_process):
+    user_id, account_id = await given_user_with_account(store, "alice")
+    await store.replace_broker_snapshot(user_id, account_id, [a_broker_order(1)], [], T0)
+    await other_process.replace_broker_snapshot(user_id, account_id, [a_broker_order(2)], [], T0)
+    here, there = await store.broker_snapshot(user_id, account_id), await other_process.broker_snapshot(
+        user_id, account_id)
+
+    assert here.version != there.version
+    assert book_index(user_id, account_id, here).by_id.keys() == {1}
+    assert book_index(user_id, account_id, there).by_id.keys() == {2}
+    assert book_index(user_id, account_id, here).by_id.keys() == {1}
+
+
+async def test_two_accounts_keep_their_own_versions_and_results(store):
+    user_id, first = await given_user_with_account(store, "alice")
+    second = await store.add_account(user_id, "paper", "http://127.0.0.1:9000", "C2")
+    await store.replace_broker_snapshot(user_id, first, [a_broker_order(1)], [], T0)
+    await store.replace_broker_snapshot(user_id, second, [a_broker_order(1)], [], T0)
+    ones, twos = await store.broker_snapshot(user_id, first), await store.broker_snapshot(user_id, second)
+    first_index = book_index(user_id, first, ones)
+
+    await store.replace_broker_snapshot(user_id, second, [a_broker_order(2)], [], T0 + timedelta(minutes=1))
+    second_index = book_index(user_id, second, await store.broker_snapshot(user_id, second))
+
+    assert ones.version != twos.version
+    assert second_index.by_id.keys() == {2}
+    assert book_index(user_id, first, await store.broker_snapshot(user_id, first)) is first_index
+
+
+async def test_fifo_rows_keep_their_version_while_equal_and_a_read_from_the_database_gets_a_new_one(
+        store, other_process):
+    user_id, account_id = await given_user_with_account(store, "alice")
+    await store.replace_live_history(user_id, account_id, [a_match(2)], [], T0)
+    first = await store.live_history(user_id, account_id)
+
+    await store.replace_live_history(user_id, account_id, [a_match(2)], [], T0 + timedelta(minutes=1))
+    assert (await store.live_history(user_id, account_id)).version == first.version
+    await store.replace_live_history(user_id, account_id, [a_match(2, realized="11")], [], T0 + timedelta(minutes=2))
+    assert (await store.live_history(user_id, account_id)).version != first.version
+
+    read = await other_process.live_history(user_id, account_id)
+    assert read.version != (await other_process.live_history(user_id, account_id)).version
 
 
 # --- orders -----------------------------------------------------------------------------------------

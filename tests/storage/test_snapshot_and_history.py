@@ -53,6 +53,13 @@ def a_position(symbol: str = "RELIANCE", net_qty: int = 15) -> BrokerPosition:
     )
 
 
+async def stored_rows(store, user_id: int,
+                      account_id: int) -> tuple[tuple[BrokerOrder, ...], tuple[BrokerPosition, ...]]:
+    """The account's stored snapshot as (orders, positions), its version aside."""
+    snapshot = await store.broker_snapshot(user_id, account_id)
+    return snapshot.orders, snapshot.positions
+
+
 async def test_snapshot_reads_back_as_the_same_rows_in_fetch_order(store):
     user_id, account_id = await given_user_with_account(store, "alice")
     orders = [
@@ -64,7 +71,7 @@ async def test_snapshot_reads_back_as_the_same_rows_in_fetch_order(store):
 
     await store.replace_broker_snapshot(user_id, account_id, orders, positions, T0)
 
-    assert await store.broker_snapshot(user_id, account_id) == (tuple(orders), tuple(positions))
+    assert await stored_rows(store, user_id, account_id) == (tuple(orders), tuple(positions))
 
 
 async def test_snapshot_replace_touches_only_that_account(store):
@@ -78,10 +85,10 @@ async def test_snapshot_replace_touches_only_that_account(store):
 
     await store.replace_broker_snapshot(alice, first, [a_broker_order(99), a_broker_order(100)], [], T0)
 
-    assert [o.app_order_id for o in (await store.broker_snapshot(alice, first))[0]] == [99, 100]
-    assert (await store.broker_snapshot(alice, first))[1] == ()
-    assert await store.broker_snapshot(alice, second) == ((a_broker_order(second),), (a_position(),))
-    assert await store.broker_snapshot(bob, bobs) == ((a_broker_order(bobs),), (a_position(),))
+    assert [o.app_order_id for o in (await stored_rows(store, alice, first))[0]] == [99, 100]
+    assert (await stored_rows(store, alice, first))[1] == ()
+    assert await stored_rows(store, alice, second) == ((a_broker_order(second),), (a_position(),))
+    assert await stored_rows(store, bob, bobs) == ((a_broker_order(bobs),), (a_position(),))
 
 
 async def test_a_snapshot_for_another_users_account_is_refused_and_writes_nothing(store):
@@ -92,7 +99,7 @@ async def test_a_snapshot_for_another_users_account_is_refused_and_writes_nothin
     with pytest.raises(DatabaseError):
         await store.replace_broker_snapshot(alice, bobs, [], [], T0)
 
-    assert await store.broker_snapshot(bob, bobs) == ((a_broker_order(1),), ())
+    assert await stored_rows(store, bob, bobs) == ((a_broker_order(1),), ())
 
 
 async def test_a_failing_insert_rolls_the_whole_snapshot_back(store):
@@ -107,7 +114,7 @@ async def test_a_failing_insert_rolls_the_whole_snapshot_back(store):
     with pytest.raises(DatabaseError):
         await store.replace_broker_snapshot(user_id, account_id, [too_long_tag], [], T0)
 
-    assert await store.broker_snapshot(user_id, account_id) == ((a_broker_order(1),), (a_position(),))
+    assert await stored_rows(store, user_id, account_id) == ((a_broker_order(1),), (a_position(),))
 
 
 async def test_a_large_snapshot_is_written_whole(store):
@@ -116,7 +123,7 @@ async def test_a_large_snapshot_is_written_whole(store):
 
     await store.replace_broker_snapshot(user_id, account_id, orders, [], T0)
 
-    assert (await store.broker_snapshot(user_id, account_id))[0] == tuple(orders)
+    assert (await stored_rows(store, user_id, account_id))[0] == tuple(orders)
 
 
 @dataclass(frozen=True)
