@@ -32,6 +32,7 @@ from domain.errors import AdapterError
 from messages.events import CycleFinished, CycleStarted
 from service.config import BrokerConfig, OrderRulesConfig
 from service.runtime import Runtime
+from tests import paper_sim
 from tests.doubles import RecordingNotifier
 from tests.soak.invariants import finished_cycles_since
 
@@ -132,17 +133,10 @@ class ChaosSoak:
             self.killer.request()
 
     def sim(self, control: str, **body: Any) -> Any:
-        async def post() -> Any:
-            async with self.runtime.http.post(f"{self.paper.url}/_sim/{control}", json=body) as response:
-                assert response.status == 200, await response.text()
-                return await response.json()
-        return self.io.call(post())
+        return self.io.call(paper_sim.sim(self.runtime.http, self.paper.url, control, **body))
 
     def journal(self) -> list[dict[str, Any]]:
-        async def get() -> Any:
-            async with self.runtime.http.get(f"{self.paper.url}/_sim/orders") as response:
-                return await response.json()
-        return self.io.call(get())
+        return self.io.call(paper_sim.journal(self.runtime.http, self.paper.url))
 
     # --- the run --------------------------------------------------------------------------------------
 
