@@ -29,7 +29,7 @@ import aiohttp
 from adapters.store.factory import connect_store, migrate_url
 from tests import paper_sim
 from tests.secret_key import SECRET_KEY_ENV
-from tests.soak.invariants import finished_cycles_since
+from tests.soak.invariants import two_cycles_each
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {"MONITOR_NO_BOOTSTRAP": "1", "PATH": "/usr/bin:/bin", **SECRET_KEY_ENV}
@@ -212,13 +212,7 @@ class CrashRun:
         self.sim("latency", min_ms=0, max_ms=0)
         asyncio.run(self._renew_sessions())
         time.sleep(2.0)  # the in-flight settle time of the config above: lost answers are judged after it
-        mark = datetime.now(UTC)
-        deadline = time.monotonic() + timeout_s
-        while True:
-            done = finished_cycles_since(self.db, mark)
-            if all(done.get(u, 0) >= 2 for u in self.tokens) or time.monotonic() > deadline:
-                return done
-            time.sleep(0.2)
+        return two_cycles_each(self.db, self.tokens, timeout_s)
 
     async def _renew_sessions(self) -> None:
         async with aiohttp.ClientSession() as http:
