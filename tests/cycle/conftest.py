@@ -160,6 +160,13 @@ def rig_sending_no_protection_while_paused(request: pytest.FixtureRequest, tmp_p
                                                    protect_while_paused=False))
 
 
+@pytest.fixture(params=["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)])
+def keeping_rig(request: pytest.FixtureRequest, tmp_path) -> Iterator[CycleRig]:
+    """The rig of a service that leaves open entries alone while paused (`cancel_entries_when_paused = false`)."""
+    yield from _rig(request, tmp_path, CycleConfig(interval_s=86_400, window=TradingWindow(enabled=False),
+                                                   cancel_entries_when_paused=False))
+
+
 def _rig(request: pytest.FixtureRequest, tmp_path, cycle: CycleConfig | None = None) -> Iterator[CycleRig]:
     url = f"sqlite:///{tmp_path / 'cycle.db'}" if request.param == "sqlite" \
         else request.getfixturevalue("fresh_mysql_url")
