@@ -11,16 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.dashboard.conftest import (
-    INFY,
-    RELIANCE,
-    SBIN,
-    expect,
-    horizontal_overflow,
-    move_prices,
-    place,
-    run_cycle,
-)
+from tests.dashboard.conftest import INFY, RELIANCE, SBIN, expect, horizontal_overflow, move_prices, place, run_cycle
 from tests.web.conftest import Served
 
 pytestmark = pytest.mark.parametrize("served", ["sqlite"], indirect=True)

@@ -21,6 +21,7 @@ import pytest
 
 from adapters.broker.paper import run_paper_broker
 from adapters.store.factory import connect_store, migrate_url
+from tests import paper_sim
 from tests.secret_key import SECRET_KEY_ENV
 from tests.storage.conftest import require_mysql
 
@@ -182,11 +183,6 @@ json = true
 """
 
 
-async def sim(http: aiohttp.ClientSession, broker_url: str, control: str, **body: Any) -> None:
-    async with http.post(f"{broker_url}/_sim/{control}", json=body) as response:
-        assert response.status == 200, await response.text()
-
-
 async def wait_until(condition, timeout_s: float = 60.0) -> Any:
     async with asyncio.timeout(timeout_s):
         while not (found := condition()):
@@ -216,8 +212,9 @@ async def test_each_step_failure_is_one_warning_json_line_with_user_cycle_step_a
                         for client_id in ("PAPER1", "PAPER2")}
         finally:
             await store.close()
-        await sim(http, paper.url, "faults", route="order_book", account="PAPER1", kind="session_expired", count=1)
-        await sim(http, paper.url, "faults", route="order_book", account="PAPER2", kind="http_500", count=1)
+        await paper_sim.sim(http, paper.url, "faults", route="order_book", account="PAPER1", kind="session_expired",
+                            count=1)
+        await paper_sim.sim(http, paper.url, "faults", route="order_book", account="PAPER2", kind="http_500", count=1)
         config = tmp_path / "monitor.toml"
         config.write_text(FAILING_CONFIG)
         served = ServeProcess(config, MONITOR_DATABASE_URL=url)
@@ -229,8 +226,8 @@ async def test_each_step_failure_is_one_warning_json_line_with_user_cycle_step_a
                         frames.append(json.loads(message.data))
                 reader = asyncio.ensure_future(read())
                 [first] = await wait_until(lambda: [f["summary"] for f in frames if f["type"] == "cycle_summary"][:1])
-                await sim(http, paper.url, "faults", route="order_book", account="PAPER2", kind="slow",
-                          delay_ms=6000, count=1)
+                await paper_sim.sim(http, paper.url, "faults", route="order_book", account="PAPER2", kind="slow",
+                                    delay_ms=6000, count=1)
                 [timed_out] = await wait_until(lambda: late_timeout_replies(database, user_id))
                 await wait_until(lambda: any(f["type"] == "cycle_started" and f["trigger"] == "schedule"
                                              for f in frames))
