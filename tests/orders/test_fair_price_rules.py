@@ -2,7 +2,7 @@
 when a live stop-loss, becomes a LIMIT at the fair price, at which tick, and when the fair price is too old
 or missing to judge. Pure: given an order row, a book and a fair price, the modification the rules return."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import msgspec
@@ -22,8 +22,8 @@ from domain.book import BookIndex
 from domain.broker import BrokerOrder, ModifyRequest
 from domain.records import FairPrice, OrderRow
 from domain.tags import order_tag
+from tests.orders.given import T
 
-T = datetime(2026, 11, 25, 6, 30, tzinfo=UTC)
 MAX_AGE = timedelta(minutes=2)
 MAX_MODIFICATIONS = 3
 ENTRY_STOP = Decimal("100")

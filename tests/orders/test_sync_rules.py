@@ -3,7 +3,7 @@ book lists, across every attempt of an exit leg and, through the order's record 
 trading days whose books no longer list yesterday's legs; and the open quantity Step 4 sizes exits to from
 the same exits. Pure: given an order row and a book, the changes `plan_order_sync` returns."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import msgspec
@@ -15,8 +15,7 @@ from domain.book import BookIndex
 from domain.broker import BrokerOrder, BrokerPosition
 from domain.records import ExitFill, FairPrice, OrderRow, OrderUpdate
 from domain.tags import order_tag
-
-T = datetime(2026, 11, 25, 6, 30, tzinfo=UTC)
+from tests.orders.given import T
 
 
 def long_trade(**fields) -> OrderRow:
