@@ -14,9 +14,10 @@ from datetime import UTC, datetime
 from domain.ports.clock import Cancellable
 
 
-class _Timer:
-    def __init__(self, when: float, callback: Callable[[], None]) -> None:
-        self.when = when
+class Timer:
+    """A callback its clock runs once it is due, unless it was cancelled first."""
+
+    def __init__(self, callback: Callable[[], None]) -> None:
         self.callback = callback
         self.cancelled = False
 
@@ -40,20 +41,20 @@ class SystemClock:
     def __init__(self, loop: asyncio.AbstractEventLoop, resolution_s: float = 0.05) -> None:
         self._loop = loop
         self._resolution_s = resolution_s
-        self._armed: deque[_Timer] = deque()
+        self._armed: deque[tuple[float, Timer]] = deque()
         loop.call_soon_threadsafe(self._schedule_armed)
 
     def now(self) -> datetime:
         return datetime.now(UTC)
 
     def call_later(self, delay_s: float, callback: Callable[[], None]) -> Cancellable:
-        timer = _Timer(time.monotonic() + delay_s, callback)
-        self._armed.append(timer)
+        timer = Timer(callback)
+        self._armed.append((time.monotonic() + delay_s, timer))
         return timer
 
     def _schedule_armed(self) -> None:
         while self._armed:
-            timer = self._armed.popleft()
+            when, timer = self._armed.popleft()
             if not timer.cancelled:
-                self._loop.call_at(timer.when, timer.fire)
+                self._loop.call_at(when, timer.fire)
         self._loop.call_later(self._resolution_s, self._schedule_armed)

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from adapters.store.port import LoggedEvent
 from messages.events import Event
 from messages.frames import ServerFrame
+from service.clock import Timer
 
 
 class ManualClock:
@@ -18,14 +19,14 @@ class ManualClock:
 
     def __init__(self, start: datetime) -> None:
         self._now = start
-        self._timers: list[tuple[datetime, int, _ManualTimer]] = []
+        self._timers: list[tuple[datetime, int, Timer]] = []
         self._seq = itertools.count()
 
     def now(self) -> datetime:
         return self._now
 
-    def call_later(self, delay_s: float, callback: Callable[[], None]) -> _ManualTimer:
-        timer = _ManualTimer(callback)
+    def call_later(self, delay_s: float, callback: Callable[[], None]) -> Timer:
+        timer = Timer(callback)
         heapq.heappush(self._timers, (self._now + timedelta(seconds=delay_s), next(self._seq), timer))
         return timer
 
@@ -44,20 +45,6 @@ class ManualClock:
 
     def pending_timers(self) -> int:
         return sum(1 for _, _, timer in self._timers if not timer.cancelled)
-
-
-class _ManualTimer:
-    def __init__(self, callback: Callable[[], None]) -> None:
-        self._callback = callback
-        self.cancelled = False
-
-    def cancel(self) -> None:
-        self.cancelled = True
-
-    def fire(self) -> None:
-        if not self.cancelled:
-            self.cancelled = True
-            self._callback()
 
 
 class InMemoryEventLog:

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import TextIO
 
 from adapters.store.event_log import SqlEventLog
-from adapters.store.port import EventLogScan
+from adapters.store.port import EventLogScan, LoggedEvent, UndecodableEvent, UserEventSpan
 from replay.audit import UserAudit
 from replay.fold import CycleCheck, Problem
 from replay.render import check_lines, local_time, verdict
@@ -97,6 +98,18 @@ def run_audit(args: argparse.Namespace) -> int:
     return 1 if tally.failed else 0
 
 
+async def span_pages(event_log: EventLogScan, span: UserEventSpan
+                     ) -> AsyncIterator[list[LoggedEvent | UndecodableEvent]]:
+    """The user's events of `span` in sequence order, up to PAGE at a time."""
+    seq = span.first_seq
+    while seq <= span.last_seq:
+        page = await event_log.scan(span.user_id, seq, span.last_seq, PAGE)
+        if not page:
+            return
+        yield page
+        seq = page[-1].seq + 1
+
+
 async def audit_log(event_log: EventLogScan, since: datetime | None, now: datetime, out: TextIO) -> Tally:
     """Audit every user's events from `since` (or from the start), printing findings to `out` as they come."""
     spans = await event_log.spans(since)
@@ -126,16 +139,13 @@ async def audit_log(event_log: EventLogScan, since: datetime | None, now: dateti
 
     for span in spans:
         audit = UserAudit(span.user_id, now=now, from_start=since is None or span.first_seq == 1)
-        seq = span.first_seq
-        while seq <= span.last_seq:
-            page = await event_log.scan(span.user_id, seq, span.last_seq, PAGE)
-            if not page:
-                break
+        read_to = span.first_seq - 1
+        async for page in span_pages(event_log, span):
             for item in page:
                 judge(audit.feed(item))
             tally.events += len(page)
-            covered += page[-1].seq - seq + 1
-            seq = page[-1].seq + 1
+            covered += page[-1].seq - read_to
+            read_to = page[-1].seq
             note(audit.problems)
             audit.problems.clear()
             progress.update(covered)

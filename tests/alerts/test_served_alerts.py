@@ -23,6 +23,7 @@ from domain.records import FairPrice
 from service.config import AlertsConfig, BrokerConfig, OrderRulesConfig
 from service.server import Service
 from service.web.context import WebSettings
+from tests import paper_sim
 from tests.alerts.endpoints import AlertEndpoints
 from tests.cycle.conftest import wait_for
 from tests.web.conftest import Served
@@ -56,10 +57,7 @@ class AlertedService(Served):
         self.paper = self.io.call(self._stack.enter_async_context(run_paper_broker("127.0.0.1", 0, seed=5)))
 
     def sim(self, control: str, **body: Any) -> None:
-        async def post() -> None:
-            async with self.service.runtime.http.post(f"{self.paper.url}/_sim/{control}", json=body) as response:
-                assert response.status == 200, await response.text()
-        self.io.call(post())
+        self.io.call(paper_sim.sim(self.service.runtime.http, self.paper.url, control, **body))
 
     def cycle(self, token: str) -> list[dict]:
         return converse(self, token, [{"type": "run_cycle"}], having("cycle_summary"))

@@ -8,32 +8,22 @@ import threading
 import time
 from typing import get_args
 
+import msgspec
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from actors.error_reporter.actor import ErrorReporter
 from actors.io_loop import IoLoop
 from actors.user_monitor.actor import UserMonitor
 from actors.user_monitor.config import CycleConfig
 from actors.user_monitor.window import TradingWindow
 from actors.worker import failure_event
 from domain.errors import AdapterError, ErrorKind
-from messages.commands import (
-    ArchiveRejected,
-    ComputePnl,
-    FetchSnapshots,
-    LoadCycleContext,
-    ModifyEntries,
-    ModifyStopLosses,
-    PlaceProtectiveOrders,
-    PlaceRegenerated,
-    RegenerateEntries,
-    SyncOrders,
-)
 from messages.common import Step
 from messages.control import Tick
 from messages.events import CycleFinished, CycleStarted, MonitorRestarted, StepSucceeded
 from messages.frames import CycleSummaryFrame, MonitoringErrors, SessionNeeded
-from service.actor_system import MonitoringSystem
+from service.actor_system import ROOMS, MonitoringSystem
 from service.clock import SystemClock
 from tests.doubles import InMemoryEventLog, RecordingNotifier
 
@@ -45,6 +35,8 @@ class SessionExpired(AdapterError):
 
 
 def scripted_handlers(clock, accounts=(1, 2), expired=(2,)):
+    """A handler for every command of the rooms but the ErrorReporter's (the system's own): the context gives
+    `accounts`, the fetch fails with an expired session for `expired`, every other step succeeds."""
     def answer(step):
         async def handler(command):
             if step is Step.FETCH and set(expired) & set(command.account_ids):
@@ -52,21 +44,14 @@ def scripted_handlers(clock, accounts=(1, 2), expired=(2,)):
                 events = [SUCCESS[step](user_id=command.user_id, cycle_id=command.cycle_id, at=clock.now(),
                                         account_ids=ok)] if ok else []
                 failed = tuple(a for a in command.account_ids if a in expired)
-                events.append(failure_event(FetchSnapshots(user_id=command.user_id, cycle_id=command.cycle_id,
-                                                           account_ids=failed), SessionExpired("log in again"),
-                                            clock))
+                events.append(failure_event(msgspec.structs.replace(command, account_ids=failed),
+                                            SessionExpired("log in again"), clock))
                 return events
             extra = {"account_ids": accounts} if step is Step.CONTEXT else {"account_ids": command.account_ids}
             return (SUCCESS[step](user_id=command.user_id, cycle_id=command.cycle_id, at=clock.now(), **extra),)
         return handler
 
-    return {
-        LoadCycleContext: answer(Step.CONTEXT), FetchSnapshots: answer(Step.FETCH), ComputePnl: answer(Step.PNL),
-        SyncOrders: answer(Step.SYNC), PlaceProtectiveOrders: answer(Step.PROTECT),
-        ModifyEntries: answer(Step.MODIFY_ENTRIES), ModifyStopLosses: answer(Step.MODIFY_STOP_LOSSES),
-        ArchiveRejected: answer(Step.ARCHIVE_REJECTED), RegenerateEntries: answer(Step.REGENERATE),
-        PlaceRegenerated: answer(Step.PLACE_REGENERATED),
-    }
+    return {command: answer(command.step) for room in ROOMS if room is not ErrorReporter for command in room.ANSWERS}
 
 
 def wait_for(predicate, timeout=10.0):

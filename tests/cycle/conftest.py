@@ -23,6 +23,7 @@ from messages.events import CycleFinished
 from messages.frames import CycleSummaryFrame, MonitoringErrors
 from service.config import BrokerConfig, OrderRulesConfig
 from service.runtime import Runtime
+from tests import paper_sim
 from tests.doubles import RecordingNotifier
 from tests.storage.conftest import fresh_mysql_url  # noqa: F401 - fixture used by `database_url`
 
@@ -66,11 +67,7 @@ class CycleRig:
             self.io.call(self.store.set_permissions(self.user_id, strategies))
 
     def sim(self, control: str, **body: Any) -> Any:
-        async def post() -> Any:
-            async with self.runtime.http.post(f"{self.paper.url}/_sim/{control}", json=body) as response:
-                assert response.status == 200, await response.text()
-                return await response.json()
-        return self.io.call(post())
+        return self.io.call(paper_sim.sim(self.runtime.http, self.paper.url, control, **body))
 
     def price(self, ltp: str, symbol: str = "SBIN") -> None:
         self.sim("price", symbol=symbol, ltp=ltp)
@@ -81,11 +78,8 @@ class CycleRig:
             updated_at=at or datetime.now(UTC))]))
 
     def journal(self, client_id: str | None = None) -> list[dict[str, Any]]:
-        async def get() -> Any:
-            params = {"account": client_id} if client_id else {}
-            async with self.runtime.http.get(f"{self.paper.url}/_sim/orders", params=params) as response:
-                return await response.json()
-        return self.io.call(get())
+        params = {"account": client_id} if client_id else {}
+        return self.io.call(paper_sim.journal(self.runtime.http, self.paper.url, **params))
 
     def place_entry(self, client_id: str = "PAPER1", **fields: Any) -> int:
         """An entry placed through the batch code path; returns its internal order id."""
@@ -164,6 +158,13 @@ def rig_sending_no_protection_while_paused(request: pytest.FixtureRequest, tmp_p
     """The rig of a service configured `protect_while_paused = false`: a paused cycle sends OCO cancels only."""
     yield from _rig(request, tmp_path, CycleConfig(interval_s=86_400, window=TradingWindow(enabled=False),
                                                    protect_while_paused=False))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)])
+def keeping_rig(request: pytest.FixtureRequest, tmp_path) -> Iterator[CycleRig]:
+    """The rig of a service that leaves open entries alone while paused (`cancel_entries_when_paused = false`)."""
+    yield from _rig(request, tmp_path, CycleConfig(interval_s=86_400, window=TradingWindow(enabled=False),
+                                                   cancel_entries_when_paused=False))
 
 
 def _rig(request: pytest.FixtureRequest, tmp_path, cycle: CycleConfig | None = None) -> Iterator[CycleRig]:

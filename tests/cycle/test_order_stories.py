@@ -21,19 +21,19 @@ def given_long_entry(rig: CycleRig, quantity: int = 10, **prices: str) -> int:
                            sl_stop_price=prices.get("sl", "95"), tp_price=prices.get("tp", "110"))
 
 
-def given_a_filled_long(rig: CycleRig) -> int:
-    """A user with one account whose long entry of 10 at 99 has filled (SL 95, TP 110 not placed yet)."""
+def given_a_filled_long(rig: CycleRig, max_fill_qty: int | None = None) -> int:
+    """A user with one account whose long entry of 10 at 99 has filled (SL 95, TP 110 not placed yet); with
+    `max_fill_qty`, the broker fills at most that much of it at a time."""
     rig.given_user("PAPER1")
+    if max_fill_qty is not None:
+        rig.sim("liquidity", max_fill_qty=max_fill_qty)
     order_id = given_long_entry(rig)
     rig.price("99")
     return order_id
 
 
 def test_an_entry_filled_in_two_parts_gets_sl_and_tp_sized_to_each_part(rig: CycleRig):
-    rig.given_user("PAPER1")
-    rig.sim("liquidity", max_fill_qty=6)
-    order_id = given_long_entry(rig)
-    rig.price("99")
+    order_id = given_a_filled_long(rig, max_fill_qty=6)
 
     rig.run_cycle()
     order = rig.order(order_id)

@@ -2,12 +2,9 @@
 the entries still open at the broker, and a trade that fills while paused still gets its stop-loss and
 take-profit; with `cancel_entries_when_paused = false` open entries are left to fill."""
 
-import pytest
 
-from actors.user_monitor.config import CycleConfig
-from actors.user_monitor.window import TradingWindow
 from tests.cycle.conftest import CycleRig
-from tests.cycle.test_order_stories import given_long_entry
+from tests.cycle.test_order_stories import given_a_filled_long, given_long_entry
 
 
 def pause(rig: CycleRig, reason: str = "lunch") -> None:
@@ -50,10 +47,7 @@ def test_an_entry_that_fills_while_paused_gets_its_stop_loss_and_take_profit(rig
 
 
 def test_a_partly_filled_entry_is_cancelled_on_pause_and_what_filled_is_protected(rig: CycleRig):
-    rig.given_user("PAPER1")
-    rig.sim("liquidity", max_fill_qty=4)
-    order_id = given_long_entry(rig)
-    rig.price("99")
+    order_id = given_a_filled_long(rig, max_fill_qty=4)
     rig.run_cycle()
     pause(rig)
 
@@ -63,19 +57,6 @@ def test_a_partly_filled_entry_is_cancelled_on_pause_and_what_filled_is_protecte
     book = rig.book()
     assert book[order.entry_tag].status == "Cancelled"
     assert (book[order.sl_tag].quantity, book[order.tp_tag].quantity) == (4, 4)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)])
-def keeping_rig(request: pytest.FixtureRequest, tmp_path):
-    """A rig whose service leaves open entries alone while paused (`cancel_entries_when_paused = false`)."""
-    url = f"sqlite:///{tmp_path / 'cycle.db'}" if request.param == "sqlite" \
-        else request.getfixturevalue("fresh_mysql_url")
-    built = CycleRig(url, cycle=CycleConfig(interval_s=86_400, window=TradingWindow(enabled=False),
-                                            cancel_entries_when_paused=False))
-    try:
-        yield built
-    finally:
-        built.close()
 
 
 def test_with_cancelling_off_a_pause_leaves_the_open_entry_and_protects_its_fill(keeping_rig: CycleRig):

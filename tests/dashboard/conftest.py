@@ -120,19 +120,10 @@ def screenshot(page: Any, request: pytest.FixtureRequest):
     return take
 
 
-def paper_control(running: Served, control: str, **body: Any) -> Any:
-    """Script the paper broker of a served service (`/_sim/price`, `/_sim/expire`, ...)."""
-    async def post() -> Any:
-        async with running.service.runtime.http.post(f"{running.paper.url}/_sim/{control}", json=body) as response:
-            assert response.status == 200, await response.text()
-            return await response.json()
-    return running.io.call(post())
-
-
 def move_prices(running: Served, prices: dict[str, str]) -> None:
     """The paper broker's last price of each symbol, and a fresh fair price a tick either side of it."""
     for symbol, ltp in prices.items():
-        paper_control(running, "price", symbol=symbol, ltp=ltp)
+        running.sim("price", symbol=symbol, ltp=ltp)
         running.io.call(running.store.upsert_fair_prices([FairPrice(
             symbol=symbol, buy_fair_price=Decimal(ltp) + TICK, sell_fair_price=Decimal(ltp) - TICK,
             updated_at=datetime.now(UTC))]))

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from domain.records import FairPrice
-from tests.dashboard.conftest import INFY, RELIANCE, SBIN, TCS, TICK, expect, open_live, paper_control, place, run_cycle
+from tests.dashboard.conftest import INFY, RELIANCE, SBIN, TCS, TICK, expect, open_live, place, run_cycle
 from tests.web.conftest import Served
 
 if TYPE_CHECKING:
@@ -32,12 +32,12 @@ def test_a_cycle_arrives_an_expired_session_is_shown_and_the_banner_logs_in_agai
     open_live(page, served, token)
     assert "token" not in page.url, "the token is taken out of the address bar"
 
-    paper_control(served, "latency", min_ms=600, max_ms=600)
+    served.sim("latency", min_ms=600, max_ms=600)
     page.get_by_role("button", name="Run a cycle now").click()
     in_progress = page.get_by_test_id("cycle-row").first
     expect(in_progress).to_have_attribute("data-status", "running")
     expect(in_progress.locator('[data-outcome="running"]')).to_have_count(10)
-    paper_control(served, "latency", min_ms=0, max_ms=0)
+    served.sim("latency", min_ms=0, max_ms=0)
     expect(in_progress).to_have_attribute("data-status", "done")
     expect(page.get_by_test_id("cycle-row").first.get_by_test_id("step-cell")).to_have_count(10)
     expect(step(page, "fetch")).to_have_attribute("data-outcome", "ok")
@@ -45,7 +45,7 @@ def test_a_cycle_arrives_an_expired_session_is_shown_and_the_banner_logs_in_agai
     expect(page.get_by_test_id("session-banner")).to_have_count(0)
     screenshot("first-cycle")
 
-    paper_control(served, "expire", account="ASHA1")
+    served.sim("expire", account="ASHA1")
     run_cycle(page, 1)
     expect(step(page, "fetch")).to_have_attribute("data-outcome", "failed")
     expect(step(page, "pnl")).to_have_attribute("data-outcome", "skipped")
@@ -162,18 +162,18 @@ def test_a_desk_with_orders_pnl_cycles_and_an_error(served: Served, page: Page, 
     place(served, token, desk2, "breakout", RELIANCE, "BUY", 4, limit="2899", sl="2880", tp="2920")
     place(served, token, desk2, "breakout", TCS, "BUY", 2, limit="3900", sl="3850", tp="4050")
     for symbol, ltp in (("SBIN", "799.50"), ("INFY", "1500.50"), ("RELIANCE", "2899")):
-        paper_control(served, "price", symbol=symbol, ltp=ltp)
+        served.sim("price", symbol=symbol, ltp=ltp)
     open_live(page, served, token)
     expect(page.get_by_test_id("order-row")).to_have_count(4)
 
     run_cycle(page, 0)
     for symbol, ltp in (("SBIN", "815.50"), ("INFY", "1497.25"), ("RELIANCE", "2906.40")):
-        paper_control(served, "price", symbol=symbol, ltp=ltp)
+        served.sim("price", symbol=symbol, ltp=ltp)
         served.io.call(served.store.upsert_fair_prices([FairPrice(
             symbol=symbol, buy_fair_price=Decimal(ltp) + TICK, sell_fair_price=Decimal(ltp) - TICK,
             updated_at=datetime.now(UTC))]))
     run_cycle(page, 1)
-    paper_control(served, "expire", account="DESK2")
+    served.sim("expire", account="DESK2")
     run_cycle(page, 2)
     expect(step(page, "fetch")).to_have_attribute("data-outcome", "failed")
     expect(step(page, "fetch")).to_have_attribute("title", re.compile(rf"#{desk1}: ok .*#{desk2}: failed"))

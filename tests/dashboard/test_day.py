@@ -7,19 +7,11 @@ from __future__ import annotations
 
 import re
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 import pytest
 
-from tests.dashboard.conftest import (
-    INFY,
-    RELIANCE,
-    SBIN,
-    expect,
-    horizontal_overflow,
-    move_prices,
-    place,
-    run_cycle,
-)
+from tests.dashboard.conftest import INFY, RELIANCE, SBIN, expect, horizontal_overflow, move_prices, place, run_cycle
 from tests.web.conftest import Served
 
 pytestmark = pytest.mark.parametrize("served", ["sqlite"], indirect=True)
@@ -44,6 +36,15 @@ def day_pnl_by_account(served: Served, token: str) -> dict[int, Decimal]:
         day = Decimal(row["realized_pnl"]) + Decimal(row["unrealized_pnl"])
         totals[row["account_id"]] = totals.get(row["account_id"], Decimal(0)) + day
     return totals
+
+
+def given_a_long_sbin_on_the_page(served: Served, open_page, name: str, client_id: str) -> tuple[int, str, int, Any]:
+    """`name` with one account, whose order to buy 10 SBIN at 799.50 (SL 790, TP 815) the market has reached,
+    and her dashboard open: her user id, token, account and page."""
+    user_id, token, [account] = served.user(name, client_id)
+    place(served, token, account, "momentum", SBIN, "BUY", 10, limit="799.50", sl="790", tp="815")
+    move_prices(served, {"SBIN": "799.50"})
+    return user_id, token, account, open_page(served, token)
 
 
 def test_the_day_pnl_per_account_and_in_total_is_what_the_api_adds_up_to_at_two_decimals(
@@ -84,10 +85,7 @@ def test_the_day_pnl_per_account_and_in_total_is_what_the_api_adds_up_to_at_two_
 
 def test_the_loss_gauge_measures_the_day_loss_against_the_limit_and_is_reached_at_the_limit(
         served: Served, open_page):
-    user_id, token, [account] = served.user("gita", "GITA1")
-    place(served, token, account, "momentum", SBIN, "BUY", 10, limit="799.50", sl="790", tp="815")
-    move_prices(served, {"SBIN": "799.50"})
-    page = open_page(served, token)
+    user_id, token, account, page = given_a_long_sbin_on_the_page(served, open_page, "gita", "GITA1")
     run_cycle(page, 0)
     move_prices(served, {"SBIN": "790.50"})
     run_cycle(page, 1)
@@ -116,10 +114,7 @@ def test_the_loss_gauge_measures_the_day_loss_against_the_limit_and_is_reached_a
 
 def test_the_charts_draw_after_a_cycle_and_the_day_pnl_chart_is_drawn_again_after_each_cycle(
         served: Served, open_page):
-    _, token, [account] = served.user("hema", "HEMA1")
-    place(served, token, account, "momentum", SBIN, "BUY", 10, limit="799.50", sl="790", tp="815")
-    move_prices(served, {"SBIN": "799.50"})
-    page = open_page(served, token)
+    *_, page = given_a_long_sbin_on_the_page(served, open_page, "hema", "HEMA1")
     pnl_chart, duration_chart = page.get_by_test_id("pnl-chart"), page.get_by_test_id("duration-chart")
 
     run_cycle(page, 0)

@@ -10,16 +10,7 @@ from decimal import Decimal
 import pytest
 
 from domain.records import FairPrice
-from tests.dashboard.conftest import (
-    SBIN,
-    TCS,
-    expect,
-    horizontal_overflow,
-    move_prices,
-    paper_control,
-    place,
-    run_cycle,
-)
+from tests.dashboard.conftest import SBIN, TCS, expect, horizontal_overflow, move_prices, place, run_cycle
 from tests.web.conftest import Served
 
 pytestmark = pytest.mark.parametrize("served", ["sqlite"], indirect=True)
@@ -28,7 +19,7 @@ pytestmark = pytest.mark.parametrize("served", ["sqlite"], indirect=True)
 def test_a_cycle_row_counts_orders_skipped_for_a_stale_fair_price_only_when_there_are_some(
         served: Served, open_page):
     _, token, [account] = served.user("nina", "NINA1")
-    paper_control(served, "price", symbol="SBIN", ltp="800")
+    served.sim("price", symbol="SBIN", ltp="800")
     page = open_page(served, token)
     stale = page.get_by_test_id("cycle-row").first.get_by_test_id("stale-fair-prices")
     run_cycle(page, 0)
@@ -51,7 +42,7 @@ def test_the_notices_panel_shows_an_order_the_broker_refused_as_archived_once_wi
         served: Served, open_page):
     _, token, [account] = served.user("omar", "OMAR1")
     move_prices(served, {"TCS": "3900"})
-    paper_control(served, "reject", rule={"rule": "symbol", "symbol": "TCS", "reason": "RMS: margin shortfall"})
+    served.sim("reject", rule={"rule": "symbol", "symbol": "TCS", "reason": "RMS: margin shortfall"})
     refused = place(served, token, account, "momentum", TCS, "BUY", 2, limit="3899", sl="3850", tp="4050")
     page = open_page(served, token)
     run_cycle(page, 0)

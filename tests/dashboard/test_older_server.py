@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.dashboard.conftest import SBIN, expect, paper_control, place, run_cycle
+from tests.dashboard.conftest import SBIN, expect, place, run_cycle
 from tests.web.conftest import Served
 
 if TYPE_CHECKING:
@@ -38,11 +38,11 @@ def test_without_accounts_and_recent_frames_the_page_shows_the_live_frames_and_n
         served: Served, open_page):
     _, token, [account] = served.user("olga", "OLGA1")
     place(served, token, account, "momentum", SBIN, "BUY", 10, limit="799.50", sl="790", tp="815")
-    paper_control(served, "price", symbol="SBIN", ltp="799.50")
+    served.sim("price", symbol="SBIN", ltp="799.50")
     page = open_page(served, token, before_open=as_an_older_server)
 
     run_cycle(page, 0)
-    paper_control(served, "expire", account="OLGA1")
+    served.sim("expire", account="OLGA1")
     run_cycle(page, 1)
 
     expect(page.get_by_test_id("order-row")).to_have_count(1)

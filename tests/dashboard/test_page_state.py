@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.dashboard.conftest import RELIANCE, SBIN, expect, horizontal_overflow, paper_control, place, run_cycle
+from tests.dashboard.conftest import RELIANCE, SBIN, expect, horizontal_overflow, place, run_cycle
 from tests.web.conftest import Served
 
 if TYPE_CHECKING:
@@ -32,13 +32,13 @@ def test_an_expired_account_keeps_its_chip_banner_and_last_orders_on_a_page_open
     _, token, [kept, expired] = served.user("kiran", "KIRAN1", "KIRAN2")
     place(served, token, kept, "momentum", SBIN, "BUY", 10, limit="799.50", sl="790", tp="815")
     place(served, token, expired, "breakout", RELIANCE, "BUY", 4, limit="2899", sl="2880", tp="2920")
-    paper_control(served, "price", symbol="SBIN", ltp="799.50")
-    paper_control(served, "price", symbol="RELIANCE", ltp="2899")
+    served.sim("price", symbol="SBIN", ltp="799.50")
+    served.sim("price", symbol="RELIANCE", ltp="2899")
     along = open_page(served, token)
     expect(chip(along, expired)).to_have_attribute("data-state", "not_fetched")
     expect(chip(along, expired).get_by_test_id("fetch-age")).to_have_text("never fetched")
     run_cycle(along, 0)
-    paper_control(served, "expire", account="KIRAN2")
+    served.sim("expire", account="KIRAN2")
     run_cycle(along, 1)
 
     later = open_page(served, token)
@@ -75,7 +75,7 @@ def test_a_page_opened_later_shows_the_recent_cycles_their_errors_and_notices(se
     _, token, [account] = served.user("lata", "LATA1")
     along = open_page(served, token)
     run_cycle(along, 0)
-    paper_control(served, "expire", account="LATA1")
+    served.sim("expire", account="LATA1")
     run_cycle(along, 1)
     run_cycle(along, 2)
 
@@ -106,10 +106,10 @@ def test_a_page_opened_later_shows_the_recent_cycles_their_errors_and_notices(se
 def test_a_failing_account_shows_since_when_and_its_last_error_on_a_page_opened_later(served: Served, open_page):
     _, token, [steady, failing] = served.user("mira", "MIRA1", "MIRA2")
     place(served, token, failing, "breakout", RELIANCE, "BUY", 4, limit="2899", sl="2880", tp="2920")
-    paper_control(served, "price", symbol="RELIANCE", ltp="2899")
+    served.sim("price", symbol="RELIANCE", ltp="2899")
     along = open_page(served, token)
     run_cycle(along, 0)
-    paper_control(served, "faults", route="order_book", kind="http_500", account="MIRA2", count=1000)
+    served.sim("faults", route="order_book", kind="http_500", account="MIRA2", count=1000)
     run_cycle(along, 1)
     run_cycle(along, 2)
 

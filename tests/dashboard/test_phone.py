@@ -8,16 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.dashboard.conftest import (
-    RELIANCE,
-    SBIN,
-    VIEWPORTS,
-    expect,
-    horizontal_overflow,
-    paper_control,
-    place,
-    run_cycle,
-)
+from tests.dashboard.conftest import RELIANCE, SBIN, VIEWPORTS, expect, horizontal_overflow, place, run_cycle
 from tests.web.conftest import Served
 
 if TYPE_CHECKING:
@@ -43,15 +34,15 @@ def test_on_a_phone_nothing_is_wider_than_the_screen_and_every_control_works(ser
     _, token, [first, second] = served.user("priya", "PRIYA1", "PRIYA2")
     place(served, token, first, LONG_STRATEGY, SBIN, "BUY", 10, limit="799.50", sl="790", tp="815")
     place(served, token, second, LONG_STRATEGY, RELIANCE, "BUY", 4, limit="2899", sl="2880", tp="2920")
-    paper_control(served, "price", symbol="SBIN", ltp="799.50")
-    paper_control(served, "price", symbol="RELIANCE", ltp="2899")
+    served.sim("price", symbol="SBIN", ltp="799.50")
+    served.sim("price", symbol="RELIANCE", ltp="2899")
     page = open_page(served, token)
     assert page.evaluate("window.innerWidth") == 390
 
     on_screen(page.get_by_role("button", name="Run a cycle now"), page).click()
     expect(page.get_by_test_id("cycle-row")).to_have_count(1)
     expect(page.get_by_test_id("cycle-row").first).to_have_attribute("data-status", "done")
-    paper_control(served, "expire", account="PRIYA2")
+    served.sim("expire", account="PRIYA2")
     run_cycle(page, 1)
     expect(page.get_by_test_id("session-banner")).to_be_visible()
     expect(page.get_by_test_id("order-row")).to_have_count(2)

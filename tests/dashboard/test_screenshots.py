@@ -22,7 +22,6 @@ from tests.dashboard.conftest import (
     expect,
     move_prices,
     open_live,
-    paper_control,
     place,
     run_cycle,
 )
@@ -47,9 +46,9 @@ def trade_a_morning(served: Served, page: Any, token: str, accounts: list[int]) 
     for cycle in range(len(PRICE_PATH["SBIN"])):
         move_prices(served, {symbol: path[cycle] for symbol, path in PRICE_PATH.items()})
         if cycle == 5:
-            paper_control(served, "faults", route="order_book", kind="http_500", account="DESK3", count=1000)
+            served.sim("faults", route="order_book", kind="http_500", account="DESK3", count=1000)
         if cycle == 6:
-            paper_control(served, "expire", account="DESK2")
+            served.sim("expire", account="DESK2")
         run_cycle(page, cycle)
 
 

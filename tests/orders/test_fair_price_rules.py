@@ -2,7 +2,7 @@
 when a live stop-loss, becomes a LIMIT at the fair price, at which tick, and when the fair price is too old
 or missing to judge. Pure: given an order row, a book and a fair price, the modification the rules return."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import msgspec
@@ -22,8 +22,8 @@ from domain.book import BookIndex
 from domain.broker import BrokerOrder, ModifyRequest
 from domain.records import FairPrice, OrderRow
 from domain.tags import order_tag
+from tests.orders.given import T
 
-T = datetime(2026, 11, 25, 6, 30, tzinfo=UTC)
 MAX_AGE = timedelta(minutes=2)
 MAX_MODIFICATIONS = 3
 ENTRY_STOP = Decimal("100")
@@ -146,26 +146,25 @@ def test_fresh_fair_prices_give_each_symbol_once_in_order_with_its_fair_price_wh
 # --- Step 5: an untriggered stop entry the fair price crossed ----------------------------------------------
 
 
-@pytest.mark.parametrize(("buy_fair", "limit"), [("100.01", "100.05"), ("100", "100")])
-def test_a_buy_stop_entry_becomes_a_limit_rounded_up_when_the_buy_fair_price_reaches_its_stop(buy_fair, limit):
-    given = fair(buy=Decimal(buy_fair))
-    assert plan_entry(stop_entry_order("BUY"), [stop_entry_row("BUY")], given) == \
-        entry_to_limit(Decimal(limit), Decimal(buy_fair))
+@pytest.mark.parametrize(("side", "quoted", "price", "limit"), [
+    pytest.param("BUY", "buy", "100.01", "100.05", id="buy-rounded-up"),
+    pytest.param("BUY", "buy", "100", "100", id="buy-at-the-stop"),
+    pytest.param("SELL", "sell", "99.99", "99.95", id="sell-rounded-down"),
+    pytest.param("SELL", "sell", "100", "100", id="sell-at-the-stop"),
+])
+def test_a_stop_entry_becomes_a_limit_on_the_tick_when_the_fair_price_of_its_side_reaches_its_stop(
+        side, quoted, price, limit):
+    given = fair(**{quoted: Decimal(price)})
+    assert plan_entry(stop_entry_order(side), [stop_entry_row(side)], given) == \
+        entry_to_limit(Decimal(limit), Decimal(price))
 
 
-def test_a_buy_stop_entry_is_left_alone_while_the_buy_fair_price_is_just_below_its_stop():
-    assert plan_entry(stop_entry_order("BUY"), [stop_entry_row("BUY")], fair(buy=Decimal("99.99"))) is None
-
-
-@pytest.mark.parametrize(("sell_fair", "limit"), [("99.99", "99.95"), ("100", "100")])
-def test_a_sell_stop_entry_becomes_a_limit_rounded_down_when_the_sell_fair_price_reaches_its_stop(sell_fair, limit):
-    given = fair(sell=Decimal(sell_fair))
-    assert plan_entry(stop_entry_order("SELL"), [stop_entry_row("SELL")], given) == \
-        entry_to_limit(Decimal(limit), Decimal(sell_fair))
-
-
-def test_a_sell_stop_entry_is_left_alone_while_the_sell_fair_price_is_just_above_its_stop():
-    assert plan_entry(stop_entry_order("SELL"), [stop_entry_row("SELL")], fair(sell=Decimal("100.01"))) is None
+@pytest.mark.parametrize(("side", "given"), [
+    pytest.param("BUY", fair(buy=Decimal("99.99")), id="buy-fair-price-just-below"),
+    pytest.param("SELL", fair(sell=Decimal("100.01")), id="sell-fair-price-just-above"),
+])
+def test_a_stop_entry_is_left_alone_while_the_fair_price_of_its_side_has_not_reached_its_stop(side, given):
+    assert plan_entry(stop_entry_order(side), [stop_entry_row(side)], given) is None
 
 
 @pytest.mark.parametrize("status", ["ENTRY_OPEN", "PENDING"])
@@ -226,26 +225,24 @@ def test_an_entry_that_does_not_qualify_is_not_counted_for_a_missing_fair_price(
 # --- Step 6: a live stop-loss the fair price crossed (a gap) -----------------------------------------------
 
 
-@pytest.mark.parametrize(("sell_fair", "limit"), [("94.99", "94.95"), ("95", "95")])
-def test_a_long_sl_becomes_a_sell_limit_rounded_down_when_the_sell_fair_price_reaches_its_stop(sell_fair, limit):
-    given = fair(sell=Decimal(sell_fair))
-    assert plan_sl(running_trade("BUY"), [sl_row("BUY")], given) == \
-        sl_to_limit(LONG_SL_STOP, Decimal(limit), Decimal(sell_fair))
+@pytest.mark.parametrize(("side", "quoted", "price", "stop", "limit"), [
+    pytest.param("BUY", "sell", "94.99", LONG_SL_STOP, "94.95", id="long-sl-sells-rounded-down"),
+    pytest.param("BUY", "sell", "95", LONG_SL_STOP, "95", id="long-sl-at-the-stop"),
+    pytest.param("SELL", "buy", "105.01", SHORT_SL_STOP, "105.05", id="short-sl-buys-rounded-up"),
+    pytest.param("SELL", "buy", "105", SHORT_SL_STOP, "105", id="short-sl-at-the-stop"),
+])
+def test_an_sl_becomes_a_limit_on_the_tick_when_the_fair_price_of_its_exit_side_reaches_its_stop(
+        side, quoted, price, stop, limit):
+    given = fair(**{quoted: Decimal(price)})
+    assert plan_sl(running_trade(side), [sl_row(side)], given) == sl_to_limit(stop, Decimal(limit), Decimal(price))
 
 
-def test_a_long_sl_is_left_alone_while_the_sell_fair_price_is_just_above_its_stop():
-    assert plan_sl(running_trade("BUY"), [sl_row("BUY")], fair(sell=Decimal("95.01"))) is None
-
-
-@pytest.mark.parametrize(("buy_fair", "limit"), [("105.01", "105.05"), ("105", "105")])
-def test_a_short_sl_becomes_a_buy_limit_rounded_up_when_the_buy_fair_price_reaches_its_stop(buy_fair, limit):
-    given = fair(buy=Decimal(buy_fair))
-    assert plan_sl(running_trade("SELL"), [sl_row("SELL")], given) == \
-        sl_to_limit(SHORT_SL_STOP, Decimal(limit), Decimal(buy_fair))
-
-
-def test_a_short_sl_is_left_alone_while_the_buy_fair_price_is_just_below_its_stop():
-    assert plan_sl(running_trade("SELL"), [sl_row("SELL")], fair(buy=Decimal("104.99"))) is None
+@pytest.mark.parametrize(("side", "given"), [
+    pytest.param("BUY", fair(sell=Decimal("95.01")), id="long-sl-sell-fair-price-just-above"),
+    pytest.param("SELL", fair(buy=Decimal("104.99")), id="short-sl-buy-fair-price-just-below"),
+])
+def test_an_sl_is_left_alone_while_the_fair_price_of_its_exit_side_has_not_reached_its_stop(side, given):
+    assert plan_sl(running_trade(side), [sl_row(side)], given) is None
 
 
 @pytest.mark.parametrize("order_type", ["STOPLIMIT", "STOPMARKET"])

@@ -3,7 +3,7 @@ missing leg may be placed again and when the book is too old to say, resizing to
 leg gets, OCO cancels, and carried trades sized to the broker's positions. Pure: given an order row and a book,
 the actions the rules return."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import msgspec
@@ -24,8 +24,8 @@ from domain.book import BookIndex
 from domain.broker import OPEN_STATUSES, BrokerOrder, BrokerPosition, ModifyRequest, OrderRequest
 from domain.records import OrderRow
 from domain.tags import order_tag
+from tests.orders.given import T
 
-T = datetime(2026, 11, 25, 6, 30, tzinfo=UTC)
 SETTLE = timedelta(seconds=30)
 
 

@@ -3,7 +3,7 @@ book lists, across every attempt of an exit leg and, through the order's record 
 trading days whose books no longer list yesterday's legs; and the open quantity Step 4 sizes exits to from
 the same exits. Pure: given an order row and a book, the changes `plan_order_sync` returns."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import msgspec
@@ -15,8 +15,7 @@ from domain.book import BookIndex
 from domain.broker import BrokerOrder, BrokerPosition
 from domain.records import ExitFill, FairPrice, OrderRow, OrderUpdate
 from domain.tags import order_tag
-
-T = datetime(2026, 11, 25, 6, 30, tzinfo=UTC)
+from tests.orders.given import T
 
 
 def long_trade(**fields) -> OrderRow:
@@ -39,6 +38,10 @@ def sl_row(attempt: int, app_order_id: int, status: str, filled: int) -> BrokerO
                        symbol="SBIN", side="SELL", order_type="STOPLIMIT", product_type="NRML", quantity=10,
                        stop_price=Decimal("95"), limit_price=Decimal("95"), status=status, filled_qty=filled,
                        avg_price=Decimal("95") if filled else None, tag=order_tag(7, "sl", attempt))
+
+
+def fair_at(buy: str, sell: str) -> FairPrice:
+    return FairPrice(symbol="SBIN", buy_fair_price=Decimal(buy), sell_fair_price=Decimal(sell), updated_at=T)
 
 
 def changes(order: OrderRow, rows: list[BrokerOrder], fair: FairPrice | None = None) -> dict:
@@ -69,8 +72,7 @@ def test_a_running_trade_that_exited_in_part_yesterday_keeps_its_realized_pnl_on
 
 
 def test_a_running_trade_without_exits_is_marked_on_its_whole_quantity_on_a_new_days_book():
-    fair = FairPrice(symbol="SBIN", buy_fair_price=Decimal("103"), sell_fair_price=Decimal("102"), updated_at=T)
-    changed = changes(long_trade(), [], fair)
+    changed = changes(long_trade(), [], fair_at("103", "102"))
     assert (changed["ltp"], changed["unrealized_pnl"]) == ("102.0000", "20.0000")
     assert "realized_pnl" not in changed
 
@@ -122,53 +124,43 @@ def after_day_one(side: str, sl_fill_price: str) -> OrderRow:
                                    tp_tag=order_tag(7, "tp", 2), tp_order_id=301)
 
 
-def test_a_long_trade_that_exited_part_yesterday_and_the_rest_today_closes_with_the_pnl_of_both_days():
-    order = after_day_one("BUY", sl_fill_price="95.35")
+@pytest.mark.parametrize(("side", "sl_fill", "tp_fill", "realized", "exit_price"), [
+    # (95.35 - 100) x 4 + (110.15 - 100) x 6; (95.35 x 4 + 110.15 x 6) / 10
+    pytest.param("BUY", "95.35", "110.15", "42.3000", "104.2300", id="long"),
+    # (100 - 105.20) x 4 + (100 - 89.90) x 6; (105.20 x 4 + 89.90 x 6) / 10
+    pytest.param("SELL", "105.20", "89.90", "39.8000", "96.0200", id="short"),
+])
+def test_a_trade_that_exited_part_yesterday_and_the_rest_today_closes_with_the_pnl_of_both_days(
+        side, sl_fill, tp_fill, realized, exit_price):
+    order = after_day_one(side, sl_fill_price=sl_fill)
 
     closed = synced(order, [exit_row(order, "sl", 2, 201, "Cancelled"),
-                            exit_row(order, "tp", 2, 301, "Filled", 6, "110.15")])
+                            exit_row(order, "tp", 2, 301, "Filled", 6, tp_fill)])
 
     assert closed.status == "CLOSED"
-    assert closed.realized_pnl == Decimal("42.3000")  # (95.35 - 100) x 4 + (110.15 - 100) x 6
-    assert closed.exit_price == Decimal("104.2300")  # (95.35 x 4 + 110.15 x 6) / 10
+    assert closed.realized_pnl == Decimal(realized)
+    assert closed.exit_price == Decimal(exit_price)
     assert closed.unrealized_pnl == 0
     assert [fill.app_order_id for fill in closed.exit_fills] == [200, 301]
 
 
-def test_a_short_trade_that_exited_part_yesterday_and_the_rest_today_closes_with_the_pnl_of_both_days():
-    order = after_day_one("SELL", sl_fill_price="105.20")
-
-    closed = synced(order, [exit_row(order, "sl", 2, 201, "Cancelled"),
-                            exit_row(order, "tp", 2, 301, "Filled", 6, "89.90")])
-
-    assert closed.status == "CLOSED"
-    assert closed.realized_pnl == Decimal("39.8000")  # (100 - 105.20) x 4 + (100 - 89.90) x 6
-    assert closed.exit_price == Decimal("96.0200")  # (105.20 x 4 + 89.90 x 6) / 10
-
-
-def test_a_long_trade_that_exits_part_again_today_stays_running_with_the_pnl_of_both_days():
-    order = after_day_one("BUY", sl_fill_price="95.35")
-    fair = FairPrice(symbol="SBIN", buy_fair_price=Decimal("108.10"), sell_fair_price=Decimal("108"), updated_at=T)
+@pytest.mark.parametrize(("side", "sl_fill", "tp_fill", "fair", "realized", "unrealized"), [
+    # (95.35 - 100) x 4 + (110.15 - 100) x 3; (108 - 100) x the 3 still open
+    pytest.param("BUY", "95.35", "110.15", fair_at("108.10", "108"), "11.8500", "24.0000", id="long"),
+    # (100 - 105.20) x 4 + (100 - 89.90) x 3; (100 - 95) x the 3 still open
+    pytest.param("SELL", "105.20", "89.90", fair_at("95", "94.90"), "9.5000", "15.0000", id="short"),
+])
+def test_a_trade_that_exits_part_again_today_stays_running_with_the_pnl_of_both_days(
+        side, sl_fill, tp_fill, fair, realized, unrealized):
+    order = after_day_one(side, sl_fill_price=sl_fill)
 
     running = synced(order, [exit_row(order, "sl", 2, 201, "Trigger Pending"),
-                             exit_row(order, "tp", 2, 301, "PartiallyFilled", 3, "110.15")], fair)
+                             exit_row(order, "tp", 2, 301, "PartiallyFilled", 3, tp_fill)], fair)
 
     assert running.status == "RUNNING"
-    assert running.realized_pnl == Decimal("11.8500")  # (95.35 - 100) x 4 + (110.15 - 100) x 3
-    assert running.unrealized_pnl == Decimal("24.0000")  # (108 - 100) x the 3 still open
+    assert running.realized_pnl == Decimal(realized)
+    assert running.unrealized_pnl == Decimal(unrealized)
     assert running.exit_price is None
-
-
-def test_a_short_trade_that_exits_part_again_today_stays_running_with_the_pnl_of_both_days():
-    order = after_day_one("SELL", sl_fill_price="105.20")
-    fair = FairPrice(symbol="SBIN", buy_fair_price=Decimal("95"), sell_fair_price=Decimal("94.90"), updated_at=T)
-
-    running = synced(order, [exit_row(order, "sl", 2, 201, "Trigger Pending"),
-                             exit_row(order, "tp", 2, 301, "PartiallyFilled", 3, "89.90")], fair)
-
-    assert running.status == "RUNNING"
-    assert running.realized_pnl == Decimal("9.5000")  # (100 - 105.20) x 4 + (100 - 89.90) x 3
-    assert running.unrealized_pnl == Decimal("15.0000")  # (100 - 95) x the 3 still open
 
 
 def test_a_new_days_book_without_exits_leaves_the_recorded_exits_and_their_pnl_as_they_were():
@@ -260,10 +252,6 @@ def pending_order(side: str = "BUY", **fields) -> OrderRow:
 def entry_of(side: str, status: str, filled: int = 0, avg: str | None = None, reason: str = "") -> BrokerOrder:
     return msgspec.structs.replace(entry_row(), side=side, status=status, filled_qty=filled,
                                    avg_price=Decimal(avg) if avg else None, reject_reason=reason)
-
-
-def fair_at(buy: str, sell: str) -> FairPrice:
-    return FairPrice(symbol="SBIN", buy_fair_price=Decimal(buy), sell_fair_price=Decimal(sell), updated_at=T)
 
 
 @pytest.mark.parametrize("side", ["BUY", "SELL"])

@@ -4,7 +4,6 @@ SIGKILL and restarted on the same host takes its user back at once, without wait
 predecessor's lease to expire, and places a batch sent to it."""
 
 import asyncio
-import contextlib
 import json
 import os
 import signal
@@ -14,10 +13,9 @@ import aiohttp
 import pytest
 
 from actors.io_loop import IoLoop
-from adapters.broker.paper import run_paper_broker
-from adapters.store.factory import connect_store, migrate_url
+from tests.replicas.conftest import AliceAtThePaperBroker
 from tests.replicas.test_two_replicas import Replica, lease_row
-from tests.web.conftest import Served
+from tests.web.conftest import served_at
 from tests.web.test_service_over_sockets import ORDER
 
 BATCH = "/api/algo-place-batch-orders"
@@ -58,45 +56,36 @@ async def close_all(connected: list) -> None:
 @pytest.mark.mysql
 def test_a_batch_sent_to_a_replica_without_the_users_lease_is_refused_with_503_and_nothing_is_written(
         fresh_mysql_url):
-    holder, other = Served(fresh_mysql_url), Served(fresh_mysql_url)
-    client, connected = IoLoop(), []
-    try:
-        # given alice's client on the first replica, which therefore holds her lease
-        _, token, [account] = holder.user("alice", "PAPER1")
-        assert client.call(hello_then_hold(holder.url, token, connected))["monitoring"] is True
+    with served_at(fresh_mysql_url) as holder, served_at(fresh_mysql_url) as other:
+        client, connected = IoLoop(), []
+        try:
+            # given alice's client on the first replica, which therefore holds her lease
+            _, token, [account] = holder.user("alice", "PAPER1")
+            assert client.call(hello_then_hold(holder.url, token, connected))["monitoring"] is True
 
-        # when her batch reaches the other replica
-        status, headers, body = client.call(post_batch(other.url, token, account))
+            # when her batch reaches the other replica
+            status, headers, body = client.call(post_batch(other.url, token, account))
 
-        # then it is refused clearly, and nothing is written or sent
-        assert status == 503
-        assert int(headers["Retry-After"]) >= 1 and body["reason"] == "lease_held_elsewhere"
-        assert body["retry_after_s"] == int(headers["Retry-After"]) and "nothing was written" in body["error"]
-        assert holder.request("GET", "/api/orders", token)[1]["orders"] == []
-        assert client.call(broker_orders(holder.paper.url)) == []
-        # and the replica holding the lease places the same batch
-        status, _, body = client.call(post_batch(holder.url, token, account))
-        assert status == 200 and body["results"][0]["outcome"] == "placed"
-    finally:
-        client.call(close_all(connected))
-        client.stop()
-        for replica in (holder, other):
-            replica.io.call(replica._stack.aclose())
-            replica.close()
+            # then it is refused clearly, and nothing is written or sent
+            assert status == 503
+            assert int(headers["Retry-After"]) >= 1 and body["reason"] == "lease_held_elsewhere"
+            assert body["retry_after_s"] == int(headers["Retry-After"]) and "nothing was written" in body["error"]
+            assert holder.request("GET", "/api/orders", token)[1]["orders"] == []
+            assert client.call(broker_orders(holder.paper.url)) == []
+            # and the replica holding the lease places the same batch
+            status, _, body = client.call(post_batch(holder.url, token, account))
+            assert status == 200 and body["results"][0]["outcome"] == "placed"
+        finally:
+            client.call(close_all(connected))
+            client.stop()
 
 
 @pytest.mark.mysql
-def test_a_serve_killed_and_restarted_takes_its_user_back_at_once_and_places_a_batch(fresh_mysql_url, tmp_path):
-    io, client, connected = IoLoop(), IoLoop(), []
-    stack = contextlib.AsyncExitStack()
+def test_a_serve_killed_and_restarted_takes_its_user_back_at_once_and_places_a_batch(
+        fresh_mysql_url, tmp_path, alice: AliceAtThePaperBroker):
+    client, connected = IoLoop(), []
     replicas: list[Replica] = []
     try:
-        paper = io.call(stack.enter_async_context(run_paper_broker("127.0.0.1", 0, seed=11)))
-        io.call(migrate_url(fresh_mysql_url))
-        store = io.call(connect_store(fresh_mysql_url))
-        user_id, token = io.call(store.add_user("alice"))
-        account = io.call(store.add_account(user_id, "paper", paper.url, "R1", app_key="R1", secret_key="s3cret"))
-        io.call(store.close())
         config = tmp_path / "monitor.toml"
         config.write_text(f"[server]\nport = 0\n[cycle]\ninterval_s = {LONG_INTERVAL_S}\n"
                           "[cycle.window]\nenabled = false\n")
@@ -105,8 +94,8 @@ def test_a_serve_killed_and_restarted_takes_its_user_back_at_once_and_places_a_b
         # given a serve monitoring alice (it holds her lease for a whole interval)...
         first = Replica(config, fresh_mysql_url)
         replicas.append(first)
-        assert client.call(hello_then_hold(first.url, token, connected))["monitoring"] is True
-        assert f":{first.process.pid}:" in lease_row(database, user_id)[0]
+        assert client.call(hello_then_hold(first.url, alice.token, connected))["monitoring"] is True
+        assert f":{first.process.pid}:" in lease_row(database, alice.user_id)[0]
         # ...killed without a goodbye, its lease left unexpired
         os.kill(first.process.pid, signal.SIGKILL)
         first.process.wait(timeout=10)
@@ -117,22 +106,20 @@ def test_a_serve_killed_and_restarted_takes_its_user_back_at_once_and_places_a_b
         restarted_at = time.monotonic()
         second = Replica(config, fresh_mysql_url)
         replicas.append(second)
-        hello = client.call(hello_then_hold(second.url, token, connected))
+        hello = client.call(hello_then_hold(second.url, alice.token, connected))
 
         # then it monitors her at once, with the next fencing token
         assert hello["monitoring"] is True and time.monotonic() - restarted_at < LONG_INTERVAL_S / 4
-        owner, fencing_token = lease_row(database, user_id)
+        owner, fencing_token = lease_row(database, alice.user_id)
         assert f":{second.process.pid}:" in owner and fencing_token == 2
         # and a batch sent to it is placed at the broker
-        status, _, body = client.call(post_batch(second.url, token, account))
+        status, _, body = client.call(post_batch(second.url, alice.token, alice.account_id))
         assert status == 200, body
         [result] = body["results"]
         assert result["outcome"] == "placed", result
-        assert [o for o in io.call(broker_orders(paper.url)) if json.dumps(o).count(result["tag"])]
+        assert [o for o in alice.io.call(broker_orders(alice.paper_url)) if json.dumps(o).count(result["tag"])]
     finally:
         client.call(close_all(connected))
         client.stop()
         for replica in replicas:
             replica.stop()
-        io.call(stack.aclose())
-        io.stop()

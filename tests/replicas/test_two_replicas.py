@@ -17,9 +17,7 @@ import aiohttp
 import pymysql
 import pytest
 
-from actors.io_loop import IoLoop
-from adapters.broker.paper import run_paper_broker
-from adapters.store.factory import connect_store, migrate_url
+from tests.replicas.conftest import AliceAtThePaperBroker
 from tests.secret_key import SECRET_KEY_ENV
 from tests.storage.conftest import mysql_server
 
@@ -80,22 +78,15 @@ def lease_row(database: str, user_id: int) -> tuple[str, int]:
 
 
 @pytest.mark.mysql
-def test_one_replica_monitors_a_user_and_the_other_takes_over_when_it_is_killed(fresh_mysql_url, tmp_path):
-    io = IoLoop()
-    stack = contextlib.AsyncExitStack()
+def test_one_replica_monitors_a_user_and_the_other_takes_over_when_it_is_killed(
+        fresh_mysql_url, tmp_path, alice: AliceAtThePaperBroker):
     replicas: list[Replica] = []
     try:
-        paper = io.call(stack.enter_async_context(run_paper_broker("127.0.0.1", 0, seed=9)))
-        io.call(migrate_url(fresh_mysql_url))
-        store = io.call(connect_store(fresh_mysql_url))
-        user_id, token = io.call(store.add_user("alice"))
-        io.call(store.add_account(user_id, "paper", paper.url, "R1", app_key="R1", secret_key="s3cret"))
-        io.call(store.close())
         config = tmp_path / "monitor.toml"
         config.write_text(f"[server]\nport = 0\n[cycle]\ninterval_s = {INTERVAL_S}\n[cycle.window]\nenabled = false\n")
         replicas = [Replica(config, fresh_mysql_url), Replica(config, fresh_mysql_url)]
         for replica in replicas:
-            io.run(follow(replica, token))
+            alice.io.run(follow(replica, alice.token))
 
         assert wait_until(lambda: any(r.summaries_since(0) for r in replicas), timeout=4 * INTERVAL_S)
         time.sleep(2 * INTERVAL_S)
@@ -104,7 +95,7 @@ def test_one_replica_monitors_a_user_and_the_other_takes_over_when_it_is_killed(
         holder, standby = working[0], next(r for r in replicas if r is not working[0])
         hellos = {id(r): next(f for _, f in r.frames if f["type"] == "hello") for r in replicas}
         assert hellos[id(holder)]["monitoring"] is True and hellos[id(standby)]["monitoring"] is False
-        owner, fencing_token = lease_row(fresh_mysql_url.rsplit("/", 1)[1], user_id)
+        owner, fencing_token = lease_row(fresh_mysql_url.rsplit("/", 1)[1], alice.user_id)
         assert f":{holder.process.pid}:" in owner and fencing_token == 1
 
         killed_at = time.monotonic()
@@ -114,10 +105,8 @@ def test_one_replica_monitors_a_user_and_the_other_takes_over_when_it_is_killed(
             "the standby took over within two intervals"
         assert "takeover" in [f["trigger"] for t, f in list(standby.frames) if f["type"] == "cycle_started"
                               and t >= killed_at], "the cycle it runs at once says it took the user over"
-        owner, fencing_token = lease_row(fresh_mysql_url.rsplit("/", 1)[1], user_id)
+        owner, fencing_token = lease_row(fresh_mysql_url.rsplit("/", 1)[1], alice.user_id)
         assert f":{standby.process.pid}:" in owner and fencing_token == 2
     finally:
         for replica in replicas:
             replica.stop()
-        io.call(stack.aclose())
-        io.stop()

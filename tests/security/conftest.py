@@ -3,12 +3,9 @@ with a configured list of allowed WebSocket origins, plus two users who must nev
 
 from __future__ import annotations
 
-import asyncio
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import aiohttp
 import pytest
 
 from service.web.context import WebSettings
@@ -40,16 +37,5 @@ class Pair:
 
 
 def ws_frames(running: Served, token: str, send: list[dict], until: str) -> list[dict]:
-    """Connect as `token`, send `send`, collect frames until one of type `until` (or 20 s)."""
-    async def run() -> list[dict]:
-        seen: list[dict] = []
-        async with aiohttp.ClientSession() as session, session.ws_connect(f"{running.url}/ws?token={token}") as ws:
-            for frame in send:
-                await ws.send_str(json.dumps(frame))
-            async with asyncio.timeout(20):
-                async for message in ws:
-                    seen.append(json.loads(message.data))
-                    if seen[-1]["type"] == until:
-                        return seen
-        return seen
-    return running.io.call(run())
+    """Connect as `token` (in the query), send `send`, collect frames until one of type `until` (or 20 s)."""
+    return running.frames_until(until, send, query=f"?token={token}")

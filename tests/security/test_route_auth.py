@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 
-import aiohttp
 import pytest
 
 from tests.web.conftest import Served
@@ -46,11 +45,4 @@ def test_a_protected_route_refuses_missing_wrong_and_stolen_hash_tokens(guarded:
 
 
 def test_a_websocket_with_a_wrong_token_never_upgrades(guarded: Served):
-    async def attempt() -> int:
-        async with aiohttp.ClientSession() as session:
-            try:
-                async with session.ws_connect(f"{guarded.url}/ws?token=wrong"):
-                    return 101
-            except aiohttp.WSServerHandshakeError as error:
-                return error.status
-    assert guarded.io.call(attempt()) == 401
+    assert guarded.upgrade_status("?token=wrong") == 401

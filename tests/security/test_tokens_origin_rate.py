@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import inspect
 
-import aiohttp
 import pytest
 
 from adapters.store.repository import SqlStore
@@ -36,15 +35,7 @@ def test_the_token_lookup_compares_digests_in_constant_time():
 
 
 def ws_status(guarded: Served, token: str, origin: str | None) -> int:
-    async def attempt() -> int:
-        headers = {"Origin": origin} if origin else {}
-        async with aiohttp.ClientSession() as session:
-            try:
-                async with session.ws_connect(f"{guarded.url}/ws?token={token}", headers=headers):
-                    return 101
-            except aiohttp.WSServerHandshakeError as error:
-                return error.status
-    return guarded.io.call(attempt())
+    return guarded.upgrade_status(f"?token={token}", {"Origin": origin} if origin else {})
 
 
 @pytest.mark.parametrize(("origin", "status"), [

@@ -16,7 +16,6 @@ import random
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -32,8 +31,9 @@ from domain.errors import AdapterError
 from messages.events import CycleFinished, CycleStarted
 from service.config import BrokerConfig, OrderRulesConfig
 from service.runtime import Runtime
+from tests import paper_sim
 from tests.doubles import RecordingNotifier
-from tests.soak.invariants import finished_cycles_since
+from tests.soak.invariants import two_cycles_each
 
 INSTRUMENTS = {"SBIN": 3045, "INFY": 1594, "RELIANCE": 2885}
 START_PRICES = {"SBIN": Decimal("800.00"), "INFY": Decimal("1500.00"), "RELIANCE": Decimal("2885.00")}
@@ -132,17 +132,10 @@ class ChaosSoak:
             self.killer.request()
 
     def sim(self, control: str, **body: Any) -> Any:
-        async def post() -> Any:
-            async with self.runtime.http.post(f"{self.paper.url}/_sim/{control}", json=body) as response:
-                assert response.status == 200, await response.text()
-                return await response.json()
-        return self.io.call(post())
+        return self.io.call(paper_sim.sim(self.runtime.http, self.paper.url, control, **body))
 
     def journal(self) -> list[dict[str, Any]]:
-        async def get() -> Any:
-            async with self.runtime.http.get(f"{self.paper.url}/_sim/orders") as response:
-                return await response.json()
-        return self.io.call(get())
+        return self.io.call(paper_sim.journal(self.runtime.http, self.paper.url))
 
     # --- the run --------------------------------------------------------------------------------------
 
@@ -219,13 +212,7 @@ class ChaosSoak:
         for user_id in self.accounts:
             self.renew_sessions(user_id)
         time.sleep(INFLIGHT_SETTLE_S)
-        mark = datetime.now(UTC)
-        deadline = time.monotonic() + timeout_s
-        while True:
-            done = finished_cycles_since(self.url, mark)
-            if all(done.get(u, 0) >= 2 for u in self.accounts) or time.monotonic() > deadline:
-                return done
-            time.sleep(0.2)
+        return two_cycles_each(self.url, self.accounts, timeout_s)
 
     def renew_sessions(self, user_id: int) -> None:
         """Log in again every account of the user whose session the broker ended, as the user would."""

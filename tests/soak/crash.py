@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,8 +27,9 @@ from typing import Any
 import aiohttp
 
 from adapters.store.factory import connect_store, migrate_url
+from tests import paper_sim
 from tests.secret_key import SECRET_KEY_ENV
-from tests.soak.invariants import finished_cycles_since
+from tests.soak.invariants import two_cycles_each
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {"MONITOR_NO_BOOTSTRAP": "1", "PATH": "/usr/bin:/bin", **SECRET_KEY_ENV}
@@ -158,19 +160,18 @@ class CrashRun:
         return tokens, accounts
 
     def sim(self, control: str, **body: Any) -> Any:
-        return asyncio.run(self._sim_post(control, body))
-
-    async def _sim_post(self, control: str, body: dict[str, Any]) -> Any:
-        async with aiohttp.ClientSession() as http, http.post(f"{self.paper_url}/_sim/{control}",
-                                                                json=body) as response:
-            assert response.status == 200, await response.text()
-            return await response.json()
+        return self._at_the_broker(lambda http: paper_sim.sim(http, self.paper_url, control, **body))
 
     def journal(self) -> list[dict[str, Any]]:
-        async def get() -> Any:
-            async with aiohttp.ClientSession() as http, http.get(f"{self.paper_url}/_sim/orders") as response:
-                return await response.json()
-        return asyncio.run(get())
+        return self._at_the_broker(lambda http: paper_sim.journal(http, self.paper_url))
+
+    @staticmethod
+    def _at_the_broker(request: Callable[[aiohttp.ClientSession], Awaitable[Any]]) -> Any:
+        """Run `request` to the paper broker on a client session and loop of its own."""
+        async def run() -> Any:
+            async with aiohttp.ClientSession() as http:
+                return await request(http)
+        return asyncio.run(run())
 
     # --- the run ---------------------------------------------------------------------------------------
 
@@ -211,13 +212,7 @@ class CrashRun:
         self.sim("latency", min_ms=0, max_ms=0)
         asyncio.run(self._renew_sessions())
         time.sleep(2.0)  # the in-flight settle time of the config above: lost answers are judged after it
-        mark = datetime.now(UTC)
-        deadline = time.monotonic() + timeout_s
-        while True:
-            done = finished_cycles_since(self.db, mark)
-            if all(done.get(u, 0) >= 2 for u in self.tokens) or time.monotonic() > deadline:
-                return done
-            time.sleep(0.2)
+        return two_cycles_each(self.db, self.tokens, timeout_s)
 
     async def _renew_sessions(self) -> None:
         async with aiohttp.ClientSession() as http:

@@ -14,6 +14,7 @@ good when all lists are empty. Reads only: it never changes the database or the 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -28,7 +29,7 @@ from domain.broker import OPEN_STATUSES
 from domain.tags import parse_tag
 from replay.audit import UserAudit
 from replay.fold import CycleCheck
-from service.cli.audit import PAGE
+from service.cli.audit import span_pages
 
 
 def mysql_rows(database_url: str, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
@@ -58,14 +59,9 @@ async def _audit_checks(database_url: str) -> tuple[list[CycleCheck], list[str]]
         problems: list[str] = []
         for span in await log.spans():
             audit = UserAudit(span.user_id, now=datetime.now(UTC), from_start=True)
-            seq = span.first_seq
-            while seq <= span.last_seq:
-                page = await log.scan(span.user_id, seq, span.last_seq, PAGE)
-                if not page:
-                    break
+            async for page in span_pages(log, span):
                 for item in page:
                     checks.extend(audit.feed(item))
-                seq = page[-1].seq + 1
             checks.extend(audit.finish())
             problems.extend(problem.message for problem in audit.problems)
         return checks, problems
@@ -138,6 +134,18 @@ def finished_cycles_since(database_url: str, since: datetime) -> dict[int, int]:
     return {row["user_id"]: row["n"] for row in rows}
 
 
+def two_cycles_each(database_url: str, user_ids: Iterable[int], timeout_s: float) -> dict[int, int]:
+    """Wait until every user has finished two cycles started from now on, or `timeout_s` passes; the cycles
+    each user finished by then."""
+    mark = datetime.now(UTC)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        done = finished_cycles_since(database_url, mark)
+        if all(done.get(u, 0) >= 2 for u in user_ids) or time.monotonic() > deadline:
+            return done
+        time.sleep(0.2)
+
+
 # --- the broker -----------------------------------------------------------------------------------------
 
 
@@ -185,6 +193,16 @@ def lost_orders(database_url: str, order_ids: Iterable[int]) -> list[str]:
     present = {row["id"] for table in ("orders", "orders_archive")
                for row in mysql_rows(database_url, f"SELECT id FROM {table}")}
     return [f"order {order_id} is in neither orders nor orders_archive" for order_id in sorted(wanted - present)]
+
+
+def order_violations(database_url: str, journal: Sequence[dict[str, Any]],
+                     orders_placed: Iterable[int]) -> dict[str, list[str]]:
+    """What no run may do to orders, each check by name: send a tag again, keep two live exits, lose an order."""
+    return {
+        "tags sent after the broker took them": duplicate_sends(journal),
+        "two live SLs or TPs": live_exit_duplicates(journal),
+        "lost orders": lost_orders(database_url, orders_placed),
+    }
 
 
 def unprotected_running_orders(database_url: str, journal: Sequence[dict[str, Any]]) -> list[str]:

@@ -18,14 +18,7 @@ import pytest
 
 from tests.soak.chaos import ChaosSoak, SoakPlan
 from tests.soak.conftest import LONG
-from tests.soak.invariants import (
-    duplicate_sends,
-    event_log_violations,
-    live_exit_duplicates,
-    lost_orders,
-    mysql_rows,
-    unprotected_running_orders,
-)
+from tests.soak.invariants import event_log_violations, mysql_rows, order_violations, unprotected_running_orders
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAN = SoakPlan(cycles=12_000) if LONG else SoakPlan(cycles=200)
@@ -56,9 +49,7 @@ def test_the_service_survives_random_broker_faults_and_killed_db_connections(fre
         "dead monitors": sorted(set(soak.accounts) - monitored),
         "users without two cycles after the faults": [u for u in soak.accounts if settled.get(u, 0) < 2],
         "unprotected RUNNING orders": unprotected,
-        "tags sent after the broker took them": duplicate_sends(journal),
-        "two live SLs or TPs": live_exit_duplicates(journal),
-        "lost orders": lost_orders(fresh_mysql_url, figures.orders_placed),
+        **order_violations(fresh_mysql_url, journal, figures.orders_placed),
         "event log": event_log_violations(fresh_mysql_url),
         "run.py audit": [] if audit.returncode == 0 else audit.stdout.splitlines()[-20:],
     }

@@ -21,14 +21,7 @@ import pytest
 
 from tests.soak.conftest import LONG
 from tests.soak.crash import CrashPlan, CrashRun
-from tests.soak.invariants import (
-    duplicate_sends,
-    event_log_violations,
-    live_exit_duplicates,
-    lost_orders,
-    mysql_rows,
-    unprotected_running_orders,
-)
+from tests.soak.invariants import event_log_violations, mysql_rows, order_violations, unprotected_running_orders
 
 PLAN = CrashPlan(kills=30) if LONG else CrashPlan(kills=3)
 
@@ -55,9 +48,7 @@ def test_sigkill_at_random_points_loses_nothing_and_sends_no_tag_twice(fresh_mys
     violations = {
         "users without two cycles after the faults": [u for u in run.tokens if settled.get(u, 0) < 2],
         "unprotected RUNNING orders": unprotected,
-        "tags sent after the broker took them": duplicate_sends(journal),
-        "two live SLs or TPs": live_exit_duplicates(journal),
-        "lost orders": lost_orders(fresh_mysql_url, figures.orders_placed),
+        **order_violations(fresh_mysql_url, journal, figures.orders_placed),
         "event log": events,
         "last stop not clean": [] if exit_code == 0 else [exit_code],
     }

@@ -7,12 +7,14 @@ MONITOR_REQUIRE_MYSQL=1 (CI), where they fail.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache
+from typing import Any
 
 import aiomysql
 import pymysql
@@ -91,26 +93,37 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
     return request.getfixturevalue("fresh_mysql_url")
 
 
-@pytest.fixture
-async def store(database_url: str) -> AsyncIterator[SqlStore]:
-    """A migrated store on a fresh database of each dialect."""
-    await migrate_url(database_url)
-    opened = await connect_store(database_url, timeout_s=10)
+@contextlib.asynccontextmanager
+async def opened_store(url: str, **options: Any) -> AsyncIterator[SqlStore]:
+    """A store on the database at `url` (`connect_store`'s options), closed when the block ends."""
+    opened = await connect_store(url, timeout_s=10, **options)
     try:
         yield opened
     finally:
         await opened.close()
+
+
+@pytest.fixture
+async def store(database_url: str) -> AsyncIterator[SqlStore]:
+    """A migrated store on a fresh database of each dialect."""
+    await migrate_url(database_url)
+    async with opened_store(database_url) as opened:
+        yield opened
 
 
 @pytest.fixture
 async def mysql_store(fresh_mysql_url: str) -> AsyncIterator[SqlStore]:
     """A migrated store on a fresh MySQL database, for behaviour only a server has (killed connections)."""
     await migrate_url(fresh_mysql_url)
-    opened = await connect_store(fresh_mysql_url, timeout_s=10)
-    try:
+    async with opened_store(fresh_mysql_url) as opened:
         yield opened
-    finally:
-        await opened.close()
+
+
+@pytest.fixture
+async def other_process(database_url: str, store: SqlStore) -> AsyncIterator[SqlStore]:
+    """Another process's store on `store`'s database: its own pool, nothing kept, leases as replica-b."""
+    async with opened_store(database_url, owner="replica-b") as other:
+        yield other
 
 
 async def given_user_with_account(store: SqlStore, name: str, client_id: str = "C1") -> tuple[int, int]:

@@ -9,6 +9,7 @@ import asyncio
 import logging
 import re
 import sqlite3
+from collections.abc import AsyncIterator
 
 import aiomysql
 import pytest
@@ -50,12 +51,16 @@ def rerun_warnings():
         logger.removeHandler(handler)
 
 
-async def holder_connection(url: str) -> aiomysql.Connection:
+@pytest.fixture
+async def holder(fresh_mysql_url: str) -> AsyncIterator[aiomysql.Connection]:
     """A second client of the test database, inside a transaction of its own."""
-    parsed = parse_database_url(url)
-    holder = await mysql_admin(parsed, parsed.database)
-    await holder.autocommit(False)
-    return holder
+    parsed = parse_database_url(fresh_mysql_url)
+    connection = await mysql_admin(parsed, parsed.database)
+    await connection.autocommit(False)
+    try:
+        yield connection
+    finally:
+        connection.close()
 
 
 async def run(connection: aiomysql.Connection, sql: str, *params: object) -> list[tuple]:
@@ -75,101 +80,90 @@ async def revision(url: str, account_id: int) -> int:
 
 @pytest.mark.mysql
 async def test_an_order_update_chosen_as_a_deadlock_victim_is_run_again_whole_and_lands_once(
-    mysql_store, fresh_mysql_url, rerun_warnings
+    mysql_store, holder, fresh_mysql_url, rerun_warnings
 ):
     user_id, account_id = await given_user_with_account(mysql_store, "alice")
     order_id = await mysql_store.insert_order(an_order(user_id, account_id))
-    holder = await holder_connection(fresh_mysql_url)
-    try:
-        # given another transaction, heavier than the store's (so not the victim), holding the order's row
-        async with holder.cursor() as cur:
-            await cur.executemany("INSERT INTO mainapp_fairprice (symbol, buy_fair_price, sell_fair_price, "
-                                  "updated_at) VALUES (%s, 1, 1, NOW())", [(f"BALLAST{n}",) for n in range(200)])
-        await run(holder, "SELECT id FROM orders WHERE id = %s FOR UPDATE", order_id)
-        # when the store locks the account (its revision), then waits for the order row ...
-        update = asyncio.create_task(mysql_store.apply_order_updates(user_id, account_id,
-                                                                     [(order_id, 1, {"status": "ENTRY_OPEN"})]))
-        await store_connection_ids(fresh_mysql_url, "UPDATE orders")
-        # ... and the other transaction asks for the account row: a cycle, and the store's transaction aborted
-        await run(holder, "SELECT id FROM accounts WHERE id = %s FOR UPDATE", account_id)
-        await asyncio.wait_for(rerun_warnings.first.wait(), 10)
-        await holder.commit()
+    # given another transaction, heavier than the store's (so not the victim), holding the order's row
+    async with holder.cursor() as cur:
+        await cur.executemany("INSERT INTO mainapp_fairprice (symbol, buy_fair_price, sell_fair_price, "
+                              "updated_at) VALUES (%s, 1, 1, NOW())", [(f"BALLAST{n}",) for n in range(200)])
+    await run(holder, "SELECT id FROM orders WHERE id = %s FOR UPDATE", order_id)
+    # when the store locks the account (its revision), then waits for the order row ...
+    update = asyncio.create_task(mysql_store.apply_order_updates(user_id, account_id,
+                                                                 [(order_id, 1, {"status": "ENTRY_OPEN"})]))
+    await store_connection_ids(fresh_mysql_url, "UPDATE orders")
+    # ... and the other transaction asks for the account row: a cycle, and the store's transaction aborted
+    await run(holder, "SELECT id FROM accounts WHERE id = %s FOR UPDATE", account_id)
+    await asyncio.wait_for(rerun_warnings.first.wait(), 10)
+    await holder.commit()
 
-        # then the update ran again whole: the order at its next version, the revision bumped once more
-        assert await asyncio.wait_for(update, 10) == {order_id: 2}
-        assert [(o.status, o.version) for o in await mysql_store.orders_for_accounts(user_id, [account_id])] == [
-            ("ENTRY_OPEN", 2)]
-        assert await revision(fresh_mysql_url, account_id) == 2  # the insert's bump and this write's
-        [warning] = rerun_warnings.messages
-        assert warning.startswith(f"apply_order_updates user_id={user_id} account_id={account_id}: the database "
-                                  "aborted attempt 1 of 5 (orders/update failed: MySQL error 1213: Deadlock found")
-    finally:
-        holder.close()
+    # then the update ran again whole: the order at its next version, the revision bumped once more
+    assert await asyncio.wait_for(update, 10) == {order_id: 2}
+    assert [(o.status, o.version) for o in await mysql_store.orders_for_accounts(user_id, [account_id])] == [
+        ("ENTRY_OPEN", 2)]
+    assert await revision(fresh_mysql_url, account_id) == 2  # the insert's bump and this write's
+    [warning] = rerun_warnings.messages
+    assert warning.startswith(f"apply_order_updates user_id={user_id} account_id={account_id}: the database "
+                              "aborted attempt 1 of 5 (orders/update failed: MySQL error 1213: Deadlock found")
 
 
-async def store_with_short_lock_waits(url: str, policy: RerunPolicy) -> SqlStore:
-    """A store with one pooled connection whose InnoDB lock waits give up after 1 s (error 1205)."""
-    database = await MySqlDatabase.connect(parse_database_url(url), pool_size=1, timeout_s=10)
+@pytest.fixture
+async def impatient_store(fresh_mysql_url: str) -> AsyncIterator[SqlStore]:
+    """A migrated store with one pooled connection whose InnoDB lock waits give up after 1 s (error 1205),
+    running an aborted write again as QUICK says."""
+    await migrate_url(fresh_mysql_url)
+    database = await MySqlDatabase.connect(parse_database_url(fresh_mysql_url), pool_size=1, timeout_s=10)
     async with database.autocommit() as tx:
         await tx.execute_ddl("SET SESSION innodb_lock_wait_timeout = 1", "short lock waits")
-    return SqlStore(database, rerun_policy=policy)
+    store = SqlStore(database, rerun_policy=QUICK)
+    try:
+        yield store
+    finally:
+        await store.close()
 
 
 @pytest.mark.mysql
 async def test_a_write_whose_lock_wait_timed_out_is_rolled_back_whole_and_run_again_once_the_lock_is_free(
-    fresh_mysql_url, rerun_warnings
+    impatient_store, holder, fresh_mysql_url, rerun_warnings
 ):
-    await migrate_url(fresh_mysql_url)
-    store = await store_with_short_lock_waits(fresh_mysql_url, QUICK)
-    holder = await holder_connection(fresh_mysql_url)
-    try:
-        user_id, account_id = await given_user_with_account(store, "alice")
-        order_id = await store.insert_order(an_order(user_id, account_id))
-        # given another transaction holding the order's row
-        await run(holder, "SELECT id FROM orders WHERE id = %s FOR UPDATE", order_id)
-        # when the store bumps the account's revision, then waits for the order past the lock wait timeout
-        update = asyncio.create_task(store.apply_order_updates(user_id, account_id,
-                                                               [(order_id, 1, {"status": "ENTRY_OPEN"})]))
-        await asyncio.wait_for(rerun_warnings.first.wait(), 10)
-        await holder.rollback()
+    user_id, account_id = await given_user_with_account(impatient_store, "alice")
+    order_id = await impatient_store.insert_order(an_order(user_id, account_id))
+    # given another transaction holding the order's row
+    await run(holder, "SELECT id FROM orders WHERE id = %s FOR UPDATE", order_id)
+    # when the store bumps the account's revision, then waits for the order past the lock wait timeout
+    update = asyncio.create_task(impatient_store.apply_order_updates(user_id, account_id,
+                                                                     [(order_id, 1, {"status": "ENTRY_OPEN"})]))
+    await asyncio.wait_for(rerun_warnings.first.wait(), 10)
+    await holder.rollback()
 
-        # then the bump of the timed-out attempt was rolled back with it, and the write landed once
-        assert await asyncio.wait_for(update, 10) == {order_id: 2}
-        assert await revision(fresh_mysql_url, account_id) == 2  # the insert's bump and this write's
-        assert [(o.status, o.version) for o in await store.orders_for_accounts(user_id, [account_id])] == [
-            ("ENTRY_OPEN", 2)]
-        assert "(orders/update failed: MySQL error 1205: Lock wait timeout exceeded" in rerun_warnings.messages[0]
-    finally:
-        holder.close()
-        await store.close()
+    # then the bump of the timed-out attempt was rolled back with it, and the write landed once
+    assert await asyncio.wait_for(update, 10) == {order_id: 2}
+    assert await revision(fresh_mysql_url, account_id) == 2  # the insert's bump and this write's
+    assert [(o.status, o.version) for o in await impatient_store.orders_for_accounts(user_id, [account_id])] == [
+        ("ENTRY_OPEN", 2)]
+    assert "(orders/update failed: MySQL error 1205: Lock wait timeout exceeded" in rerun_warnings.messages[0]
 
 
 @pytest.mark.mysql
 async def test_a_write_still_aborted_at_the_last_attempt_fails_with_the_databases_reason_and_writes_nothing(
-    fresh_mysql_url, rerun_warnings
+    impatient_store, holder, fresh_mysql_url, rerun_warnings
 ):
-    await migrate_url(fresh_mysql_url)
-    store = await store_with_short_lock_waits(fresh_mysql_url, QUICK)
-    holder = await holder_connection(fresh_mysql_url)
-    try:
-        user_id, account_id = await given_user_with_account(store, "alice")
-        await run(holder, "SELECT id FROM accounts WHERE id = %s FOR UPDATE", account_id)
+    user_id, account_id = await given_user_with_account(impatient_store, "alice")
+    await run(holder, "SELECT id FROM accounts WHERE id = %s FOR UPDATE", account_id)
 
-        with pytest.raises(TransactionAborted) as failure:
-            await asyncio.wait_for(store.insert_order(an_order(user_id, account_id)), 20)
+    with pytest.raises(TransactionAborted) as failure:
+        await asyncio.wait_for(impatient_store.insert_order(an_order(user_id, account_id)), 20)
 
-        assert failure.value.message == ("accounts/lock_owned failed: MySQL error 1205: Lock wait timeout exceeded; "
-                                         "try restarting transaction (aborted 3 times; given up)")
-        assert [re.sub(r"in [0-9.]+ s$", "in N s", m) for m in rerun_warnings.messages] == [
-            f"insert_order user_id={user_id} account_id={account_id}: the database aborted attempt {n} of 3 "
-            "(accounts/lock_owned failed: MySQL error 1205: Lock wait timeout exceeded; try restarting "
-            "transaction); running it again in N s" for n in (1, 2)]
-        await holder.rollback()
-        assert await store.orders_for_accounts(user_id, [account_id]) == []
-        assert await revision(fresh_mysql_url, account_id) == 0
-    finally:
-        holder.close()
-        await store.close()
+    assert failure.value.message == ("accounts/lock_owned failed: MySQL error 1205: Lock wait timeout exceeded; "
+                                     "try restarting transaction (aborted 3 times; given up)")
+    assert [re.sub(r"in [0-9.]+ s$", "in N s", m) for m in rerun_warnings.messages] == [
+        f"insert_order user_id={user_id} account_id={account_id}: the database aborted attempt {n} of 3 "
+        "(accounts/lock_owned failed: MySQL error 1205: Lock wait timeout exceeded; try restarting "
+        "transaction); running it again in N s" for n in (1, 2)]
+    await holder.rollback()
+    assert await impatient_store.orders_for_accounts(user_id, [account_id]) == []
+    assert await revision(fresh_mysql_url, account_id) == 0
 
 
 class Writes:

@@ -13,15 +13,18 @@ from pathlib import Path
 
 import pytest
 
-from adapters.store.factory import connect_store, migrate_url, open_database
+from adapters.store.factory import migrate_url, open_database
 from adapters.store.repository import hash_token
 from adapters.store.sql_loader import load_migrations
 from adapters.store.url import parse_database_url
+from tests.storage.conftest import opened_store
 from tests.storage.test_migrations import tables_of
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_KEY = "app-key-7f3a9c"
 SECRET_KEY = "s3cr3t-'; DROP TABLE accounts; --"
+KEYS_FROM_ENV = ("--app-key-env", "XTS_APP_KEY", "--secret-key-env", "XTS_SECRET_KEY")
+"""Where `accounts add` reads the app and secret keys: the variables `run_py` sets to APP_KEY and SECRET_KEY."""
 
 
 def run_py(*args: str) -> subprocess.CompletedProcess[str]:
@@ -39,24 +42,8 @@ async def test_users_accounts_and_permissions_from_the_command_line(database_url
     await migrate_url(database_url)
 
     user = run_py("users", "add", "alice", "--database", database_url)
-    account = run_py(
-        "accounts",
-        "add",
-        "--user",
-        "alice",
-        "--broker",
-        "xts",
-        "--base-url",
-        "https://ttblaze.example",
-        "--client-id",
-        "CL1",
-        "--app-key-env",
-        "XTS_APP_KEY",
-        "--secret-key-env",
-        "XTS_SECRET_KEY",
-        "--database",
-        database_url,
-    )
+    account = run_py("accounts", "add", "--user", "alice", "--broker", "xts", "--base-url", "https://ttblaze.example",
+                     "--client-id", "CL1", *KEYS_FROM_ENV, "--database", database_url)
     permissions = run_py(
         "permissions", "set", "alice", "--strategies", "breakout,momentum", "--database", database_url
     )
@@ -71,8 +58,7 @@ async def test_users_accounts_and_permissions_from_the_command_line(database_url
     assert APP_KEY not in printed and SECRET_KEY not in printed
     assert printed.count(token) == 1
 
-    store = await connect_store(database_url)
-    try:
+    async with opened_store(database_url) as store:
         user_id = await store.user_for_token(token)
         assert user_id == await store.user_id("alice")
         context = await store.load_cycle_context(user_id)
@@ -82,39 +68,18 @@ async def test_users_accounts_and_permissions_from_the_command_line(database_url
         async with store.transaction() as tx:
             [row] = await tx.fetch_all("users/by_token_hash", (hash_token(token),))
         assert token not in row.values()
-    finally:
-        await store.close()
 
     off = run_py("permissions", "set", "alice", "--off", "--database", database_url)
     assert off.returncode == 0, off.stderr
-    store = await connect_store(database_url)
-    try:
+    async with opened_store(database_url) as store:
         assert (await store.load_cycle_context(user_id)).regeneration_strategies == ()
-    finally:
-        await store.close()
 
 
 async def test_an_account_for_an_unknown_user_is_refused_without_echoing_its_keys(database_url):
     await migrate_url(database_url)
 
-    result = run_py(
-        "accounts",
-        "add",
-        "--user",
-        "nobody",
-        "--broker",
-        "paper",
-        "--base-url",
-        "http://127.0.0.1:1",
-        "--client-id",
-        "X",
-        "--app-key-env",
-        "XTS_APP_KEY",
-        "--secret-key-env",
-        "XTS_SECRET_KEY",
-        "--database",
-        database_url,
-    )
+    result = run_py("accounts", "add", "--user", "nobody", "--broker", "paper", "--base-url", "http://127.0.0.1:1",
+                    "--client-id", "X", *KEYS_FROM_ENV, "--database", database_url)
 
     assert result.returncode == 1
     assert "no user named 'nobody'" in result.stderr
@@ -127,7 +92,7 @@ ADMIN_COMMANDS = [
     ("users", "list"),
     ("users", "disable", "alice"),
     ("accounts", "add", "--user", "alice", "--broker", "paper", "--base-url", "http://127.0.0.1:1",
-     "--client-id", "X", "--app-key-env", "XTS_APP_KEY", "--secret-key-env", "XTS_SECRET_KEY"),
+     "--client-id", "X", *KEYS_FROM_ENV),
     ("accounts", "list"),
     ("permissions", "set", "alice", "--off"),
 ]
@@ -165,11 +130,8 @@ async def test_an_admin_command_on_a_database_without_the_last_migration_names_i
     assert result.returncode == 1
     assert result.stderr == (f"error: {parse_database_url(database_url).redacted()} lacks the migrations "
                              f"{last.name}: {MIGRATE_FIRST}\n")
-    store = await connect_store(database_url)
-    try:
+    async with opened_store(database_url) as store:
         assert await store.user_id("alice") is None
-    finally:
-        await store.close()
 
 
 def test_an_admin_command_on_a_sqlite_file_that_does_not_exist_says_to_run_migrate_and_creates_no_file(tmp_path):

@@ -14,22 +14,12 @@ import pytest
 
 from actors.account_memo import AccountMemo
 from actors.book_indexes import book_index
-from adapters.store.factory import connect_store
 from adapters.store.kept import KeptRows, RowDiff, apply_diff, diff_rows
 from adapters.store.repository import SqlStore
 from domain.pnl import Match as FifoMatch
 from domain.pnl import OpenLot as FifoLot
 from tests.storage.conftest import T0, an_order, given_user_with_account
 from tests.storage.test_snapshot_and_history import a_broker_order, a_position, stored_rows
-
-
-@pytest.fixture
-async def other_process(database_url, store):
-    other = await connect_store(database_url, timeout_s=10, owner="replica-b")
-    try:
-        yield other
-    finally:
-        await other.close()
 
 
 async def row_ids(store, table: str, account_id: int) -> dict[int, int]:

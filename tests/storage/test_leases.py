@@ -20,32 +20,23 @@ ROUNDS = ("frank", "grace", "heidi", "ivan", "judy")
 """Users raced for one after another: a race lost once in a while shows up in one of them."""
 
 
-@pytest.fixture
-async def second_store(database_url, store):
-    other = await connect_store(database_url, timeout_s=10, owner="replica-b")
-    try:
-        yield other
-    finally:
-        await other.close()
-
-
-async def test_only_one_replica_holds_a_users_lease_and_renews_it(store, second_store):
+async def test_only_one_replica_holds_a_users_lease_and_renews_it(store, other_process):
     user_id, _ = await given_user_with_account(store, "alice")
     first = await store.acquire_lease(user_id, ttl_s=30)
     assert first.held and first.fencing_token == 1
-    refused = await second_store.acquire_lease(user_id, ttl_s=30)
+    refused = await other_process.acquire_lease(user_id, ttl_s=30)
     assert not refused.held and refused.owner == store.owner
     renewed = await store.acquire_lease(user_id, ttl_s=30)
     assert renewed.held and renewed.fencing_token == 1
 
 
-async def test_an_expired_lease_is_taken_over_and_the_stale_owners_writes_are_refused(store, second_store):
+async def test_an_expired_lease_is_taken_over_and_the_stale_owners_writes_are_refused(store, other_process):
     user_id, account_id = await given_user_with_account(store, "bob")
     order_id = await store.insert_order(an_order(user_id, account_id))
     assert (await store.acquire_lease(user_id, ttl_s=0.2)).held
     await asyncio.sleep(0.3)
 
-    taken = await second_store.acquire_lease(user_id, ttl_s=30)
+    taken = await other_process.acquire_lease(user_id, ttl_s=30)
     assert taken.held and taken.fencing_token == 2 and taken.owner == "replica-b"
 
     with pytest.raises(LeaseLost, match="lost the lease"):
@@ -53,33 +44,33 @@ async def test_an_expired_lease_is_taken_over_and_the_stale_owners_writes_are_re
     with pytest.raises(LeaseLost):
         await store.replace_live_history(user_id, account_id, [], [], datetime.now(UTC))
     assert not (await store.acquire_lease(user_id, ttl_s=30)).held
-    versions = await second_store.apply_order_updates(user_id, account_id, [(order_id, 1, {"sl_tag": "fresh"})])
+    versions = await other_process.apply_order_updates(user_id, account_id, [(order_id, 1, {"sl_tag": "fresh"})])
     assert versions == {order_id: 2}
     assert (await store.order(user_id, order_id)).sl_tag == "fresh"
 
 
-async def test_a_replica_without_the_lease_may_not_write_for_a_user_another_live_replica_monitors(store, second_store):
+async def test_a_replica_without_the_lease_may_not_write_for_a_user_another_live_replica_monitors(store, other_process):
     user_id, account_id = await given_user_with_account(store, "carol")
-    assert (await second_store.acquire_lease(user_id, ttl_s=30)).held
+    assert (await other_process.acquire_lease(user_id, ttl_s=30)).held
     with pytest.raises(LeaseLost, match="monitored by replica replica-b"):
         await store.insert_order(an_order(user_id, account_id))
 
 
 async def test_a_released_lease_is_free_at_once_with_a_new_token_and_users_without_leases_are_not_fenced(
-        store, second_store):
+        store, other_process):
     user_id, _ = await given_user_with_account(store, "dave")
     assert (await store.acquire_lease(user_id, ttl_s=30)).held
     await store.release_lease(user_id)
-    taken = await second_store.acquire_lease(user_id, ttl_s=30)
+    taken = await other_process.acquire_lease(user_id, ttl_s=30)
     assert taken.held and taken.fencing_token == 2, "a token is never given twice"
     other_user, other_account = await given_user_with_account(store, "erin", "E1")
     assert await store.insert_order(an_order(other_user, other_account)) > 0
 
 
-async def test_events_written_after_the_lease_came_back_follow_the_other_replicas_events(store, second_store):
+async def test_events_written_after_the_lease_came_back_follow_the_other_replicas_events(store, other_process):
     user_id, _ = await given_user_with_account(store, "carol")
     logs = []
-    for replica in (store, second_store):
+    for replica in (store, other_process):
         event_log = await open_event_log(replica.database, window_s=0.01, max_backoff_s=0.05)
         replica.on_lease_changed(event_log.forget_sequence)
         logs.append(event_log)
@@ -93,10 +84,10 @@ async def test_events_written_after_the_lease_came_back_follow_the_other_replica
         assert (await store.acquire_lease(user_id, ttl_s=0.2)).held
         await cycle_on(mine, "a-1")
         await asyncio.sleep(0.3)
-        assert (await second_store.acquire_lease(user_id, ttl_s=30)).held
+        assert (await other_process.acquire_lease(user_id, ttl_s=30)).held
         await cycle_on(theirs, "b-1")
         await cycle_on(theirs, "b-2")
-        await second_store.release_lease(user_id)
+        await other_process.release_lease(user_id)
         assert (await store.acquire_lease(user_id, ttl_s=30)).held
         await cycle_on(mine, "a-2")
 
@@ -121,8 +112,8 @@ async def test_simultaneous_takes_of_a_new_lease_in_one_process_all_hold_it_with
         assert {(lease.held, lease.owner, lease.fencing_token) for lease in leases} == {(True, store.owner, 1)}
 
 
-async def test_simultaneous_takes_by_two_replicas_leave_one_holder_that_every_answer_names(store, second_store):
-    askers = [replica for _ in range(10) for replica in (store, second_store)]
+async def test_simultaneous_takes_by_two_replicas_leave_one_holder_that_every_answer_names(store, other_process):
+    askers = [replica for _ in range(10) for replica in (store, other_process)]
     for name in ROUNDS:
         user_id, _ = await given_user_with_account(store, name)
         leases = await asyncio.gather(*(replica.acquire_lease(user_id, ttl_s=30) for replica in askers))
@@ -145,12 +136,12 @@ async def test_a_lease_of_a_dead_process_of_this_host_is_free_at_once_for_writes
     assert taken.held and taken.fencing_token == 2
 
 
-async def test_a_live_replicas_lease_is_reported_elsewhere_until_it_is_released(store, second_store):
+async def test_a_live_replicas_lease_is_reported_elsewhere_until_it_is_released(store, other_process):
     user_id, _ = await given_user_with_account(store, "ivan")
     assert await store.lease_elsewhere(user_id) is None
-    held = await second_store.acquire_lease(user_id, ttl_s=30)
+    held = await other_process.acquire_lease(user_id, ttl_s=30)
     elsewhere = await store.lease_elsewhere(user_id)
     assert elsewhere is not None and elsewhere.owner == "replica-b" and elsewhere.expires_at == held.expires_at
-    assert await second_store.lease_elsewhere(user_id) is None, "the holder itself may write"
-    await second_store.release_lease(user_id)
+    assert await other_process.lease_elsewhere(user_id) is None, "the holder itself may write"
+    await other_process.release_lease(user_id)
     assert await store.lease_elsewhere(user_id) is None

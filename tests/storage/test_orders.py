@@ -3,7 +3,7 @@ archiving rejected orders, fair prices."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import msgspec
@@ -267,39 +267,18 @@ async def test_a_new_order_never_reuses_an_archived_orders_id(store):
     assert await store.insert_order(an_order(user_id, account_id)) > last
 
 
+def fair_price(symbol: str, buy: str, sell: str, updated_at: datetime) -> FairPrice:
+    return FairPrice(symbol=symbol, buy_fair_price=Decimal(buy), sell_fair_price=Decimal(sell), updated_at=updated_at)
+
+
 async def test_fair_prices_upsert_and_read_back_by_symbol(store):
-    await store.upsert_fair_prices(
-        [
-            FairPrice(
-                symbol="TCS",
-                buy_fair_price=Decimal("3500.05"),
-                sell_fair_price=Decimal("3499.95"),
-                updated_at=T0,
-            ),
-            FairPrice(
-                symbol=HOSTILE, buy_fair_price=Decimal("1"), sell_fair_price=Decimal("2"), updated_at=T0
-            ),
-        ]
-    )
     later = T0 + timedelta(seconds=5)
-    await store.upsert_fair_prices(
-        [
-            FairPrice(
-                symbol="TCS",
-                buy_fair_price=Decimal("3501"),
-                sell_fair_price=Decimal("3500"),
-                updated_at=later,
-            )
-        ]
-    )
+    await store.upsert_fair_prices([fair_price("TCS", "3500.05", "3499.95", T0), fair_price(HOSTILE, "1", "2", T0)])
+    await store.upsert_fair_prices([fair_price("TCS", "3501", "3500", later)])
 
     prices = await store.fair_prices(["TCS", HOSTILE, "MISSING"])
 
-    assert prices == {
-        "TCS": FairPrice(symbol="TCS", buy_fair_price=Decimal("3501"), sell_fair_price=Decimal("3500"),
-                         updated_at=later),
-        HOSTILE: FairPrice(symbol=HOSTILE, buy_fair_price=Decimal("1"), sell_fair_price=Decimal("2"), updated_at=T0),
-    }
+    assert prices == {"TCS": fair_price("TCS", "3501", "3500", later), HOSTILE: fair_price(HOSTILE, "1", "2", T0)}
     assert await store.fair_prices([]) == {}
 
 

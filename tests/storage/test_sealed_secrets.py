@@ -5,7 +5,9 @@ reads them back; a value copied to another account does not open; values written
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+from collections.abc import AsyncIterator
 
 import pymysql
 import pytest
@@ -70,26 +72,48 @@ async def read_back(store: SqlStore, user_id: int, ids: dict[str, int]) -> dict[
     return {a.client_id: (a.app_key, a.secret_key, a.token) for a in accounts}
 
 
-async def test_no_table_holds_a_secret_in_clear_and_the_store_reads_them_back(database_url):
-    database = await open_database(database_url)
-    store = SqlStore(database, now=lambda: T0, keyring=Keyring(current=KEY_A))
+async def given_accounts_of_009(store: SqlStore, *clients: str) -> int:
+    """Alice on a database at migration 009, with an account of each of `clients` as 009 stored it: keys and
+    token in clear. Her user id."""
+    await migrate_up_to(store.database, 9)
+    user_id, _ = await store.add_user("alice")
+    async with store.database.transaction() as tx:
+        for client in clients:
+            app_key, secret_key, token = SECRETS[client]
+            await tx.execute_ddl(
+                "INSERT INTO accounts (user_id, broker, base_url, client_id, app_key, secret_key, token, "
+                f"created_at, updated_at) VALUES ({user_id}, 'xts', 'http://127.0.0.1:9000', '{client}', "
+                f"'{app_key}', '{secret_key}', '{token}', '2026-01-05 04:00:00', '2026-01-05 04:00:00')",
+                "an account of 009")
+    return user_id
+
+
+@contextlib.asynccontextmanager
+async def store_on(url: str, keyring: Keyring | None) -> AsyncIterator[SqlStore]:
+    """A store at T0 on the database at `url` (not migrated), sealing with `keyring`; closed afterwards."""
+    store = SqlStore(await open_database(url), now=lambda: T0, keyring=keyring)
     try:
+        yield store
+    finally:
+        await store.close()
+
+
+async def test_no_table_holds_a_secret_in_clear_and_the_store_reads_them_back(database_url):
+    async with store_on(database_url, Keyring(current=KEY_A)) as store:
+        database = store.database
         await migrate(database)
         user_id, ids = await add_accounts(store)
         assert await read_back(store, user_id, ids) == SECRETS
         state = await secrets_state(database)
         assert (state.accounts, state.clear, dict(state.sealed_by_key)) == (2, 0, {key_id(KEY_A): 6})
         assert refusal(state, Keyring(current=KEY_A)) is None
-    finally:
-        await store.close()
     assert clear_secrets_in(database_url) == []
     assert sum(value.startswith(f"enc:v1:{key_id(KEY_A)}:") for value in dump(database_url)) == 6
 
 
 async def test_a_value_copied_to_another_account_does_not_open(database_url):
-    database = await open_database(database_url)
-    store = SqlStore(database, now=lambda: T0, keyring=Keyring(current=KEY_A))
-    try:
+    async with store_on(database_url, Keyring(current=KEY_A)) as store:
+        database = store.database
         await migrate(database)
         user_id, ids = await add_accounts(store)
         async with database.transaction() as tx:
@@ -99,14 +123,11 @@ async def test_a_value_copied_to_another_account_does_not_open(database_url):
         assert await read_back(store, user_id, {"ALPHA": ids["ALPHA"]}) == {"ALPHA": SECRETS["ALPHA"]}
         with pytest.raises(SecretKeyError, match=f"account {ids['BETA']} token does not open"):
             await store.broker_accounts(user_id, [ids["BETA"]])
-    finally:
-        await store.close()
 
 
 async def test_without_a_keyring_keys_are_refused_and_nothing_is_written(database_url):
-    database = await open_database(database_url)
-    store = SqlStore(database, now=lambda: T0)
-    try:
+    async with store_on(database_url, None) as store:
+        database = store.database
         await migrate(database)
         user_id, _ = await store.add_user("alice")
         with pytest.raises(SecretKeyError, match="no secret key: set MONITOR_SECRET_KEY"):
@@ -118,8 +139,6 @@ async def test_without_a_keyring_keys_are_refused_and_nothing_is_written(databas
         state = await secrets_state(database)
         assert refusal(state, None) == "1 broker account(s) are stored and no secret key: set MONITOR_SECRET_KEY " \
             "(base64 of 32 bytes; `run.py secrets new-key` prints one) or MONITOR_SECRET_KEY_FILE"
-    finally:
-        await store.close()
 
 
 def test_serve_needs_no_key_before_the_first_account():
@@ -127,19 +146,10 @@ def test_serve_needs_no_key_before_the_first_account():
 
 
 async def test_values_in_clear_from_before_010_are_sealed_by_reseal_all(database_url):
-    database = await open_database(database_url)
     ring = Keyring(current=KEY_A)
-    store = SqlStore(database, now=lambda: T0, keyring=ring)
-    try:
-        await migrate_up_to(database, 9)
-        user_id, _ = await store.add_user("alice")
-        async with database.transaction() as tx:
-            for client, (app_key, secret_key, token) in SECRETS.items():
-                await tx.execute_ddl(
-                    "INSERT INTO accounts (user_id, broker, base_url, client_id, app_key, secret_key, token, "
-                    f"created_at, updated_at) VALUES ({user_id}, 'xts', 'http://127.0.0.1:9000', '{client}', "
-                    f"'{app_key}', '{secret_key}', '{token}', '2026-01-05 04:00:00', '2026-01-05 04:00:00')",
-                    "an account of 009")
+    async with store_on(database_url, ring) as store:
+        database = store.database
+        user_id = await given_accounts_of_009(store, *SECRETS)
         assert await migrate(database) == ["010_sealed_secrets", "011_event_hash_chain"]
         state = await secrets_state(database)
         assert (state.clear, dict(state.sealed_by_key)) == (6, {})
@@ -153,25 +163,14 @@ async def test_values_in_clear_from_before_010_are_sealed_by_reseal_all(database
         assert refusal(await secrets_state(database), ring) is None
         ids = {a.client_id: a.id for a in await store.list_accounts()}
         assert await read_back(store, user_id, ids) == SECRETS
-    finally:
-        await store.close()
 
 
 async def test_seal_clear_seals_only_the_accounts_with_values_in_clear_and_fails_whole_on_an_unknown_key(
         database_url):
-    database = await open_database(database_url)
-    store = SqlStore(database, now=lambda: T0, keyring=Keyring(current=KEY_B))
     ring_a = Keyring(current=KEY_A)
-    try:
-        await migrate_up_to(database, 9)
-        user_id, _ = await store.add_user("alice")
-        app_key, secret_key, token = SECRETS["ALPHA"]
-        async with database.transaction() as tx:
-            await tx.execute_ddl(
-                "INSERT INTO accounts (user_id, broker, base_url, client_id, app_key, secret_key, token, "
-                f"created_at, updated_at) VALUES ({user_id}, 'xts', 'http://127.0.0.1:9000', 'ALPHA', "
-                f"'{app_key}', '{secret_key}', '{token}', '2026-01-05 04:00:00', '2026-01-05 04:00:00')",
-                "an account of 009")
+    async with store_on(database_url, Keyring(current=KEY_B)) as store:
+        database = store.database
+        user_id = await given_accounts_of_009(store, "ALPHA")
         await migrate(database)
         beta = await store.add_account(user_id, "xts", "http://127.0.0.1:9000", "BETA",
                                        app_key=SECRETS["BETA"][0], secret_key=SECRETS["BETA"][1])
@@ -192,14 +191,11 @@ async def test_seal_clear_seals_only_the_accounts_with_values_in_clear_and_fails
             await seal_clear(database, Keyring(current=KEY_B), T0)
         assert (await secrets_state(database)).clear == 1, "nothing written"
         assert (await secrets_state(database)).sealed_by_key == {key_id(KEY_A): 3, key_id(KEY_B): 3}
-    finally:
-        await store.close()
 
 
 async def test_rotation_reseals_every_value_under_the_new_key(database_url):
-    database = await open_database(database_url)
-    old = SqlStore(database, now=lambda: T0, keyring=Keyring(current=KEY_A))
-    try:
+    async with store_on(database_url, Keyring(current=KEY_A)) as old:
+        database = old.database
         await migrate(database)
         user_id, ids = await add_accounts(old)
         sealed_before = [v for v in dump(database_url) if v.startswith("enc:")]
@@ -221,5 +217,3 @@ async def test_rotation_reseals_every_value_under_the_new_key(database_url):
         with pytest.raises(SecretKeyError, match="not in the keyring"):
             await reseal_all(database, Keyring(current=bytes(32)), T0)
         assert dict((await secrets_state(database)).sealed_by_key) == {key_id(KEY_B): 6}, "a failed run writes nothing"
-    finally:
-        await old.close()

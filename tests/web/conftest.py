@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import Iterator
+import json
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import aiohttp
@@ -15,6 +18,7 @@ from adapters.broker.paper import run_paper_broker
 from service.config import BrokerConfig
 from service.server import Service
 from service.web.context import WebSettings
+from tests import paper_sim
 from tests.storage.conftest import fresh_mysql_url  # noqa: F401 - fixture used by `served`
 
 
@@ -42,6 +46,14 @@ class Served:
     def close(self) -> None:
         self.service.close(drain_deadline_s=10)
 
+    def sim(self, control: str, **body: Any) -> Any:
+        """Script the paper broker (`/_sim/<control>`) through the service's own client session."""
+        return self.io.call(paper_sim.sim(self.service.runtime.http, self.paper.url, control, **body))
+
+    def placements_at_the_broker(self) -> Counter[str]:
+        """How many place requests the paper broker received of each tag."""
+        return paper_sim.placements(self.io.call(paper_sim.journal(self.service.runtime.http, self.paper.url)))
+
     def request(self, method: str, path: str, token: str | None = None, **kwargs: Any) -> tuple[int, Any]:
         async def call() -> tuple[int, Any]:
             headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -50,6 +62,35 @@ class Served:
                 body = await response.json() if response.content_type == "application/json" else await response.text()
                 return response.status, body
         return self.io.call(call())
+
+    def upgrade_status(self, query: str = "", headers: Mapping[str, str] | None = None) -> int:
+        """Open a WebSocket on /ws`query` with `headers`: 101 if it upgrades, else the status refusing it."""
+        async def attempt() -> int:
+            async with aiohttp.ClientSession() as session:
+                try:
+                    async with session.ws_connect(f"{self.url}/ws{query}", headers=headers or {}):
+                        return 101
+                except aiohttp.WSServerHandshakeError as error:
+                    return error.status
+        return self.io.call(attempt())
+
+    def frames_until(self, until: str, send: Sequence[dict | str] = (), *, query: str = "",
+                     headers: Mapping[str, str] | None = None, timeout: float = 20.0) -> list[dict]:
+        """Connect to /ws`query` with `headers`, send `send` (a dict as JSON, a str as it is), and collect the
+        frames until one of type `until` arrives (or `timeout` passes)."""
+        async def run() -> list[dict]:
+            seen: list[dict] = []
+            async with aiohttp.ClientSession() as session, \
+                    session.ws_connect(f"{self.url}/ws{query}", headers=headers or {}) as ws:
+                for frame in send:
+                    await ws.send_str(json.dumps(frame) if isinstance(frame, dict) else frame)
+                async with asyncio.timeout(timeout):
+                    async for message in ws:
+                        seen.append(json.loads(message.data))
+                        if seen[-1]["type"] == until:
+                            return seen
+            return seen
+        return self.io.call(run())
 
     def refuse_writes(self, name: str, timing: str, condition: str) -> None:
         """A real trigger that makes the database refuse a write (`timing`, e.g. "BEFORE INSERT ON orders") of

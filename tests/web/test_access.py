@@ -84,14 +84,7 @@ def monitored(served: Served, user_id: int) -> bool:
 
 
 def refused(served: Served, token: str) -> int:
-    async def attempt() -> int:
-        async with aiohttp.ClientSession() as session:
-            try:
-                async with session.ws_connect(f"{served.url}/ws", headers={"Authorization": f"Bearer {token}"}):
-                    return 101
-            except aiohttp.WSServerHandshakeError as error:
-                return error.status
-    return served.io.call(attempt())
+    return served.upgrade_status(headers={"Authorization": f"Bearer {token}"})
 
 
 def test_disabling_a_user_closes_its_open_socket_within_one_heartbeat_and_stops_its_monitor(served: Served):

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 import aiohttp
 import pytest
 
+from tests import paper_sim
 from tests.web.conftest import BACK_TO_BACK, Served, running_service
-from tests.web.test_batch_outcomes import sim
 from tests.web.test_service_over_sockets import ORDER
 
 AFTER_CYCLE = ("cycle_summary", "accounts", "orders", "pnl")
@@ -53,12 +53,6 @@ class Page:
         return await self.until_cycle_reported()
 
 
-async def simulate(served: Served, session: aiohttp.ClientSession, control: str, **body: object) -> None:
-    """Script the paper broker from the service's own loop (`sim` would wait on that loop)."""
-    async with session.post(f"{served.paper.url}/_sim/{control}", json=body) as response:
-        assert response.status == 200, await response.text()
-
-
 def of_type(frames: list[dict], kind: str) -> dict:
     return [frame for frame in frames if frame["type"] == kind][-1]
 
@@ -72,7 +66,7 @@ def test_an_expired_account_keeps_its_orders_and_pnl_in_every_frame_and_a_late_p
     status, body = served.request("POST", "/api/algo-place-batch-orders", token, json={"orders": [
         {**ORDER, "account_id": expiring}]})
     assert status == 200 and body["results"][0]["outcome"] == "placed", body
-    sim(served, "price", symbol="SBIN", ltp="99.20")   # the entry fills: A2 is long 5 SBIN
+    served.sim("price", symbol="SBIN", ltp="99.20")   # the entry fills: A2 is long 5 SBIN
     headers = {"Authorization": f"Bearer {token}"}
 
     async def scenario() -> tuple[list[dict], list[dict], list[dict]]:
@@ -80,7 +74,7 @@ def test_an_expired_account_keeps_its_orders_and_pnl_in_every_frame_and_a_late_p
             page = Page(ws)
             await page.read(len(ON_CONNECT))
             await page.run_cycle()                       # both accounts fetched
-            await simulate(served, session, "expire", account="A2")
+            await paper_sim.sim(session, served.paper.url, "expire", account="A2")
             expired_cycle = await page.run_cycle()       # A2's fetch finds the session expired
             waiting_cycle = await page.run_cycle()       # A2 waits for a session: not fetched at all
             async with session.ws_connect(f"{served.url}/ws", headers=headers) as late_ws:
@@ -120,7 +114,8 @@ def test_a_failing_streak_is_shown_from_its_first_failure_and_ends_with_the_next
             page = Page(ws)
             await page.read(len(ON_CONNECT))
             await page.run_cycle()
-            await simulate(served, session, "faults", route="order_book", account="B1", kind="http_500", count=2)
+            await paper_sim.sim(session, served.paper.url, "faults", route="order_book", account="B1", kind="http_500",
+                                count=2)
             first = await page.run_cycle()
             second = await page.run_cycle()
             third = await page.run_cycle()

@@ -9,29 +9,12 @@ import json
 from collections import Counter
 from typing import Any
 
-import aiohttp
 import pytest
 
 from tests.web.conftest import Served
 from tests.web.test_service_over_sockets import ORDER
 
 BATCH = "/api/algo-place-batch-orders"
-
-
-def sim(served: Served, control: str, **body: Any) -> None:
-    async def post() -> None:
-        async with aiohttp.ClientSession() as session, \
-                session.post(f"{served.paper.url}/_sim/{control}", json=body) as response:
-            assert response.status == 200, await response.text()
-    served.io.call(post())
-
-
-def placements_at_the_broker(served: Served) -> Counter[str]:
-    """How many place requests the paper broker received of each tag."""
-    async def journal() -> list[dict]:
-        async with aiohttp.ClientSession() as session, session.get(f"{served.paper.url}/_sim/orders") as response:
-            return await response.json()
-    return Counter(entry["tag"] for entry in served.io.call(journal()) if entry["route"] == "place")
 
 
 def rows_of(served: Served, user_id: int, account_id: int) -> list[tuple[str, str, str | None]]:
@@ -60,7 +43,7 @@ def test_an_order_beyond_the_quantity_column_is_invalid_alone_and_the_orders_aro
     assert outcomes == [(0, "placed"), (1, "invalid"), (2, "placed")]
     assert body["results"][1]["reason"] == "not a valid order: Expected `int` <= 2147483647 - at `$.quantity`"
     assert body["results"][1]["order_id"] is None
-    assert placements_at_the_broker(served) == Counter({body["results"][0]["tag"]: 1, body["results"][2]["tag"]: 1})
+    assert served.placements_at_the_broker() == Counter({body["results"][0]["tag"]: 1, body["results"][2]["tag"]: 1})
     assert rows_of(served, user_id, account) == [("SBIN", "ENTRY_OPEN", "New")] * 2
 
 
@@ -88,7 +71,7 @@ def test_a_number_or_name_beyond_its_column_is_invalid_with_a_reason_and_the_val
 
     assert status == 200
     assert [(r["outcome"], r["reason"]) for r in body["results"]] == [("invalid", reason), ("placed", "")]
-    assert sum(placements_at_the_broker(served).values()) == 1
+    assert sum(served.placements_at_the_broker().values()) == 1
     assert rows_of(served, user_id, account) == [("SBIN", "ENTRY_OPEN", "New")]
 
 
@@ -104,13 +87,13 @@ def test_an_order_whose_row_cannot_be_written_is_not_placed_and_the_others_are(s
     assert not_placed["reason"].startswith("not sent: the order could not be written (")
     assert "refused by the test trigger" in not_placed["reason"]
     assert (not_placed["order_id"], not_placed["tag"]) == (None, "")
-    assert sum(placements_at_the_broker(served).values()) == 2
+    assert sum(served.placements_at_the_broker().values()) == 2
     assert rows_of(served, user_id, account) == [("SBIN", "ENTRY_OPEN", "New")] * 2
 
 
 def test_a_failed_broker_login_leaves_the_accounts_orders_not_placed_and_nothing_written(served: Served):
     user_id, token, [account] = served.user("dave", "D1")
-    sim(served, "faults", route="login", kind="http_500")
+    served.sim("faults", route="login", kind="http_500")
 
     status, body = post_text(served, token, [valid(account), valid(account)])
 
@@ -118,34 +101,35 @@ def test_a_failed_broker_login_leaves_the_accounts_orders_not_placed_and_nothing
     assert [r["outcome"] for r in body["results"]] == ["not_placed", "not_placed"]
     assert all(r["reason"].startswith(f"account {account}: not sent: broker login failed (")
                for r in body["results"])
-    assert placements_at_the_broker(served) == Counter()
+    assert served.placements_at_the_broker() == Counter()
     assert rows_of(served, user_id, account) == []
 
 
-def test_an_order_the_broker_surely_did_not_take_is_not_placed_and_its_row_cancelled_not_pending(served: Served):
+def second_order_under_fault(served: Served, fault: str) -> tuple[int, int, dict[str, Any]]:
+    """Given a user whose first order was placed, when the broker meets her next order (SBIN2) with `fault`
+    (a `/_sim/faults` kind on the place route): the user, her account and that order's result."""
     user_id, token, [account] = served.user("erin", "E1")
     assert served.request("POST", BATCH, token, json={"orders": [{**ORDER, "account_id": account}]})[0] == 200
-    sim(served, "faults", route="place", kind="session_expired")
+    served.sim("faults", route="place", kind=fault)
 
     status, body = served.request("POST", BATCH, token, json={"orders": [{**ORDER, "account_id": account,
                                                                             "symbol": "SBIN2"}]})
 
     assert status == 200
     [result] = body["results"]
+    return user_id, account, result
+
+
+def test_an_order_the_broker_surely_did_not_take_is_not_placed_and_its_row_cancelled_not_pending(served: Served):
+    user_id, account, result = second_order_under_fault(served, "session_expired")
+
     assert result["outcome"] == "not_placed" and result["order_id"] is not None and result["tag"]
     assert ("SBIN2", "CANCELLED", "NotSent") in rows_of(served, user_id, account)
 
 
 def test_an_order_the_broker_took_but_answered_with_an_error_is_in_flight(served: Served):
-    user_id, token, [account] = served.user("frank", "F1")
-    assert served.request("POST", BATCH, token, json={"orders": [{**ORDER, "account_id": account}]})[0] == 200
-    sim(served, "faults", route="place", kind="accept_then_500")
+    user_id, account, result = second_order_under_fault(served, "accept_then_500")
 
-    status, body = served.request("POST", BATCH, token, json={"orders": [{**ORDER, "account_id": account,
-                                                                            "symbol": "SBIN2"}]})
-
-    assert status == 200
-    [result] = body["results"]
     assert result["outcome"] == "in_flight" and result["tag"]
-    assert placements_at_the_broker(served)[result["tag"]] == 1
+    assert served.placements_at_the_broker()[result["tag"]] == 1
     assert ("SBIN2", "PENDING", "Unconfirmed") in rows_of(served, user_id, account)

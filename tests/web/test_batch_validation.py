@@ -193,36 +193,24 @@ def test_each_price_is_checked_even_when_the_prices_before_it_are_absent():
 # --- the stop-loss and take-profit on their sides of the entry -----------------------------------------
 
 
-def test_a_buy_stop_loss_one_tick_below_the_entry_is_valid():
-    assert order_problem(an_entry(sl_stop_price=D("99.95"))) is None
+@pytest.mark.parametrize("entry", [
+    pytest.param(an_entry(sl_stop_price=D("99.95")), id="BUY-SL-one-tick-below"),
+    pytest.param(an_entry(tp_price=D("100.05")), id="BUY-TP-one-tick-above"),
+    pytest.param(a_sell(tp_price=D("99.95")), id="SELL-TP-one-tick-below"),
+    pytest.param(a_sell(sl_stop_price=D("100.05")), id="SELL-SL-one-tick-above"),
+])
+def test_a_stop_loss_or_take_profit_one_tick_on_its_side_of_the_entry_is_valid(entry):
+    assert order_problem(entry) is None
 
 
-def test_a_buy_stop_loss_at_the_entry_is_refused():
-    assert order_problem(an_entry(sl_stop_price=D("100"))) == "the stop-loss must be below the entry 100"
-
-
-def test_a_buy_take_profit_one_tick_above_the_entry_is_valid():
-    assert order_problem(an_entry(tp_price=D("100.05"))) is None
-
-
-def test_a_buy_take_profit_at_the_entry_is_refused():
-    assert order_problem(an_entry(tp_price=D("100"))) == "the take-profit must be above the entry 100"
-
-
-def test_a_sell_take_profit_one_tick_below_the_entry_is_valid():
-    assert order_problem(a_sell(tp_price=D("99.95"))) is None
-
-
-def test_a_sell_take_profit_at_the_entry_is_refused():
-    assert order_problem(a_sell(tp_price=D("100"))) == "the take-profit must be below the entry 100"
-
-
-def test_a_sell_stop_loss_one_tick_above_the_entry_is_valid():
-    assert order_problem(a_sell(sl_stop_price=D("100.05"))) is None
-
-
-def test_a_sell_stop_loss_at_the_entry_is_refused():
-    assert order_problem(a_sell(sl_stop_price=D("100"))) == "the stop-loss must be above the entry 100"
+@pytest.mark.parametrize(("entry", "problem"), [
+    pytest.param(an_entry(sl_stop_price=D("100")), "the stop-loss must be below the entry 100", id="BUY-SL"),
+    pytest.param(an_entry(tp_price=D("100")), "the take-profit must be above the entry 100", id="BUY-TP"),
+    pytest.param(a_sell(tp_price=D("100")), "the take-profit must be below the entry 100", id="SELL-TP"),
+    pytest.param(a_sell(sl_stop_price=D("100")), "the stop-loss must be above the entry 100", id="SELL-SL"),
+])
+def test_a_stop_loss_or_take_profit_at_the_entry_is_refused_naming_the_side_it_must_be_on(entry, problem):
+    assert order_problem(entry) == problem
 
 
 @pytest.mark.parametrize("entry", [

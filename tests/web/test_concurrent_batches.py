@@ -26,14 +26,6 @@ def post_batches_at_once(served: Served, token: str, batches: list[list[dict]]) 
     return served.io.call(post_all())
 
 
-def placements_at_the_broker(served: Served) -> Counter[str]:
-    """How many placements the paper broker received of each tag."""
-    async def journal() -> list[dict]:
-        async with aiohttp.ClientSession() as session, session.get(f"{served.paper.url}/_sim/orders") as response:
-            return await response.json()
-    return Counter(entry["tag"] for entry in served.io.call(journal()) if entry["route"] == "place")
-
-
 def pending_orders(served: Served, user_id: int, account_id: int) -> list[tuple[int, str, str | None]]:
     rows = served.io.call(served.store.orders_for_accounts(user_id, [account_id]))
     return [(row.id, row.status, row.entry_orderstatus) for row in rows
@@ -51,7 +43,7 @@ def test_twenty_concurrent_batches_of_five_on_one_account_place_every_order_exac
     assert [(r["outcome"], r["reason"]) for r in results if r["outcome"] != "placed"] == []
     tags = Counter(r["tag"] for r in results)
     assert len(tags) == 100 and set(tags.values()) == {1}
-    assert placements_at_the_broker(served) == tags
+    assert served.placements_at_the_broker() == tags
     assert pending_orders(served, user_id, account) == []
 
 
@@ -64,5 +56,5 @@ def test_two_identical_batches_sent_at_the_same_moment_each_place_their_orders_o
     results = [result for answer in answers for result in answer["results"]]
     assert [(r["outcome"], r["reason"]) for r in results if r["outcome"] != "placed"] == []
     answered_tags = {r["tag"] for r in results}
-    assert placements_at_the_broker(served) == Counter({tag: 1 for tag in answered_tags})
+    assert served.placements_at_the_broker() == Counter({tag: 1 for tag in answered_tags})
     assert pending_orders(served, user_id, account) == []

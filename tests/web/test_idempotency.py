@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 
 from tests.web.conftest import Served
-from tests.web.test_batch_outcomes import BATCH, placements_at_the_broker, sim
+from tests.web.test_batch_outcomes import BATCH
 from tests.web.test_service_over_sockets import ORDER
 
 
@@ -41,13 +41,13 @@ def test_the_same_batch_posted_twice_with_one_key_places_one_broker_order(served
 
     assert first[0] == again[0] == 200 and first[1]["results"][0]["outcome"] == "placed"
     assert again[1] == first[1] and again[2]["Idempotent-Replayed"] == "true"
-    assert placements_at_the_broker(served) == {first[1]["results"][0]["tag"]: 1}
+    assert served.placements_at_the_broker() == {first[1]["results"][0]["tag"]: 1}
 
 
 def test_two_identical_requests_with_one_key_sent_at_once_place_once(served: Served):
     _, token, [account] = served.user("bob", "B1")
     orders = [{**ORDER, "account_id": account, "strategy": f"s{n}"} for n in range(3)]
-    sim(served, "latency", min_ms=200, max_ms=200)
+    served.sim("latency", min_ms=200, max_ms=200)
 
     answers = post_at_once(served, token, [(orders, "same-moment"), (orders, "same-moment")])
 
@@ -55,7 +55,7 @@ def test_two_identical_requests_with_one_key_sent_at_once_place_once(served: Ser
     assert answers[0][1] == answers[1][1]
     tags = [result["tag"] for result in answers[0][1]["results"]]
     assert [result["outcome"] for result in answers[0][1]["results"]] == ["placed"] * 3
-    assert placements_at_the_broker(served) == dict.fromkeys(tags, 1)
+    assert served.placements_at_the_broker() == dict.fromkeys(tags, 1)
 
 
 def test_the_same_batch_posted_twice_without_a_key_places_twice(served: Served):
@@ -64,7 +64,7 @@ def test_the_same_batch_posted_twice_without_a_key_places_twice(served: Served):
 
     answers = [post(served, token, orders, None), post(served, token, orders, None)]
 
-    assert sum(placements_at_the_broker(served).values()) == 2
+    assert sum(served.placements_at_the_broker().values()) == 2
     assert answers[0][1] != answers[1][1] and "Idempotent-Replayed" not in answers[1][2]
 
 
@@ -76,7 +76,7 @@ def test_a_key_reused_for_another_batch_is_refused_and_sends_nothing(served: Ser
 
     assert status == 422 and body == {"error": "Idempotency-Key 'reused' was used for a different request; "
                                                "use a new key"}
-    assert sum(placements_at_the_broker(served).values()) == 1
+    assert sum(served.placements_at_the_broker().values()) == 1
 
 
 def test_keys_are_each_users_own(served: Served):
@@ -87,7 +87,7 @@ def test_keys_are_each_users_own(served: Served):
     status, body, _ = post(served, bob, [{**ORDER, "account_id": bob_account}], "shared-name")
 
     assert status == 200 and body["results"][0]["outcome"] == "placed"
-    assert sum(placements_at_the_broker(served).values()) == 2
+    assert sum(served.placements_at_the_broker().values()) == 2
 
 
 def test_a_first_request_refused_while_paused_frees_its_key_for_the_retry(served: Served):
@@ -100,7 +100,7 @@ def test_a_first_request_refused_while_paused_frees_its_key_for_the_retry(served
     status, body, headers = post(served, token, orders, "after-lunch")
 
     assert status == 200 and body["results"][0]["outcome"] == "placed" and "Idempotent-Replayed" not in headers
-    assert sum(placements_at_the_broker(served).values()) == 1
+    assert sum(served.placements_at_the_broker().values()) == 1
 
 
 @pytest.mark.parametrize("key", ["", "has space", "é-accent", "k" * 129], ids=["empty", "space", "non-ascii", "129"])
@@ -115,7 +115,7 @@ def test_a_key_that_is_not_1_to_128_visible_ascii_characters_is_a_clear_400(serv
     status, body = served.io.call(send())
 
     assert status == 400 and body == {"error": "Idempotency-Key must be 1 to 128 visible ASCII characters"}
-    assert sum(placements_at_the_broker(served).values()) == 0
+    assert sum(served.placements_at_the_broker().values()) == 0
 
 
 def test_a_key_of_128_visible_characters_is_accepted(served: Served):

@@ -21,6 +21,7 @@ import pytest
 
 from adapters.broker.paper import run_paper_broker
 from adapters.store.factory import connect_store, migrate_url
+from tests import paper_sim
 from tests.secret_key import SECRET_KEY_ENV
 from tests.storage.conftest import require_mysql
 
@@ -66,8 +67,9 @@ class ServeProcess:
         return "".join(self.stderr)
 
 
-def database_lines(lines: list[dict[str, Any]]) -> list[str]:
-    return [line["message"] for line in lines if line["message"].startswith("database ")]
+def database_lines(lines: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """The level and text of each line naming the database."""
+    return [(line["level"], line["message"]) for line in lines if line["message"].startswith("database ")]
 
 
 # --- the database line -------------------------------------------------------------------------------------
@@ -81,70 +83,73 @@ def served_once(config: Path, *args: str, **env: str) -> tuple[int, list[dict[st
     return returncode, served.json_lines(), stdout + served.output()
 
 
-def test_serve_logs_the_default_database_file_and_that_nothing_chose_it(tmp_path):
+def a_config(tmp_path: Path, database_url: str = "") -> Path:
+    """monitor.toml in `tmp_path`: any free port, JSON logs, and `database_url` if given."""
     config = tmp_path / "monitor.toml"
-    config.write_text('[server]\nport = 0\n[logging]\njson = true\n')
+    chosen = f'database_url = "{database_url}"\n' if database_url else ""
+    config.write_text(f"{chosen}[server]\nport = 0\n[logging]\njson = true\n")
+    return config
 
-    returncode, lines, _ = served_once(config)
 
-    assert returncode == 0
-    assert database_lines(lines) == [
-        f"database sqlite:///monitor.db (the file {tmp_path / 'monitor.db'}), from the default (no --database, "
-        f"no $MONITOR_DATABASE_URL, no database_url in {config})"]
-    assert [line["level"] for line in lines if line["message"].startswith("database ")] == ["INFO"]
+def database_lines_served(config: Path, *args: str, **env: str) -> list[tuple[str, str]]:
+    """Serve once and stop, which must end cleanly; the lines naming the database."""
+    returncode, lines, everything = served_once(config, *args, **env)
+    assert returncode == 0, everything
+    return database_lines(lines)
+
+
+def test_serve_logs_the_default_database_file_and_that_nothing_chose_it(tmp_path):
+    config = a_config(tmp_path)
+
+    logged = database_lines_served(config)
+
+    assert logged == [("INFO", f"database sqlite:///monitor.db (the file {tmp_path / 'monitor.db'}), from the "
+                               f"default (no --database, no $MONITOR_DATABASE_URL, no database_url in {config})")]
     assert (tmp_path / "monitor.db").exists()
 
 
 def test_serve_logs_the_database_url_of_the_config_file(tmp_path):
-    config = tmp_path / "monitor.toml"
-    config.write_text('database_url = "sqlite:///from-config.db"\n[server]\nport = 0\n[logging]\njson = true\n')
+    config = a_config(tmp_path, "sqlite:///from-config.db")
 
-    returncode, lines, _ = served_once(config)
+    logged = database_lines_served(config)
 
-    assert returncode == 0
-    assert database_lines(lines) == [
-        f"database sqlite:///from-config.db (the file {tmp_path / 'from-config.db'}), "
-        f"from database_url in {config}"]
+    assert logged == [("INFO", f"database sqlite:///from-config.db (the file {tmp_path / 'from-config.db'}), "
+                               f"from database_url in {config}")]
 
 
 def test_serve_logs_the_environments_database_over_the_config_files(tmp_path):
-    config = tmp_path / "monitor.toml"
-    config.write_text('database_url = "sqlite:///from-config.db"\n[server]\nport = 0\n[logging]\njson = true\n')
+    config = a_config(tmp_path, "sqlite:///from-config.db")
     chosen = tmp_path / "from-env.db"
 
-    returncode, lines, _ = served_once(config, MONITOR_DATABASE_URL=f"sqlite:///{chosen}")
+    logged = database_lines_served(config, MONITOR_DATABASE_URL=f"sqlite:///{chosen}")
 
-    assert returncode == 0
-    assert database_lines(lines) == [f"database sqlite:///{chosen} (the file {chosen}), from $MONITOR_DATABASE_URL"]
+    assert logged == [("INFO", f"database sqlite:///{chosen} (the file {chosen}), from $MONITOR_DATABASE_URL")]
     assert chosen.exists() and not (tmp_path / "from-config.db").exists()
 
 
 def test_serve_logs_the_database_option_over_the_environments_and_the_config_files(tmp_path):
-    config = tmp_path / "monitor.toml"
-    config.write_text('database_url = "sqlite:///from-config.db"\n[server]\nport = 0\n[logging]\njson = true\n')
+    config = a_config(tmp_path, "sqlite:///from-config.db")
     chosen = tmp_path / "from-option.db"
 
-    returncode, lines, _ = served_once(config, "--database", f"sqlite:///{chosen}",
-                                       MONITOR_DATABASE_URL=f"sqlite:///{tmp_path / 'from-env.db'}")
+    logged = database_lines_served(config, "--database", f"sqlite:///{chosen}",
+                                   MONITOR_DATABASE_URL=f"sqlite:///{tmp_path / 'from-env.db'}")
 
-    assert returncode == 0
-    assert database_lines(lines) == [f"database sqlite:///{chosen} (the file {chosen}), from the --database option"]
+    assert logged == [("INFO", f"database sqlite:///{chosen} (the file {chosen}), from the --database option")]
     assert chosen.exists() and not (tmp_path / "from-env.db").exists()
 
 
 @pytest.mark.mysql
 def test_serve_logs_a_mysql_url_with_its_password_masked_and_never_prints_the_password(tmp_path):
     server = require_mysql()
-    config = tmp_path / "monitor.toml"
-    config.write_text('[server]\nport = 0\n[logging]\njson = true\n')
+    config = a_config(tmp_path)
     password = "pw-9d2e!not-the-servers"
     url = f"mysql://{server.user or 'root'}:{password}@{server.host}:{server.port}/monitor_absent"
 
     returncode, lines, everything = served_once(config, MONITOR_DATABASE_URL=url)
 
     assert database_lines(lines) == [
-        f"database mysql://{server.user or 'root'}:***@{server.host}:{server.port}/monitor_absent, "
-        "from $MONITOR_DATABASE_URL"]
+        ("INFO", f"database mysql://{server.user or 'root'}:***@{server.host}:{server.port}/monitor_absent, "
+                 "from $MONITOR_DATABASE_URL")]
     assert returncode == 1 and "cannot start" in everything
     assert password not in everything
 
@@ -178,11 +183,6 @@ json = true
 """
 
 
-async def sim(http: aiohttp.ClientSession, broker_url: str, control: str, **body: Any) -> None:
-    async with http.post(f"{broker_url}/_sim/{control}", json=body) as response:
-        assert response.status == 200, await response.text()
-
-
 async def wait_until(condition, timeout_s: float = 60.0) -> Any:
     async with asyncio.timeout(timeout_s):
         while not (found := condition()):
@@ -212,8 +212,9 @@ async def test_each_step_failure_is_one_warning_json_line_with_user_cycle_step_a
                         for client_id in ("PAPER1", "PAPER2")}
         finally:
             await store.close()
-        await sim(http, paper.url, "faults", route="order_book", account="PAPER1", kind="session_expired", count=1)
-        await sim(http, paper.url, "faults", route="order_book", account="PAPER2", kind="http_500", count=1)
+        await paper_sim.sim(http, paper.url, "faults", route="order_book", account="PAPER1", kind="session_expired",
+                            count=1)
+        await paper_sim.sim(http, paper.url, "faults", route="order_book", account="PAPER2", kind="http_500", count=1)
         config = tmp_path / "monitor.toml"
         config.write_text(FAILING_CONFIG)
         served = ServeProcess(config, MONITOR_DATABASE_URL=url)
@@ -225,8 +226,8 @@ async def test_each_step_failure_is_one_warning_json_line_with_user_cycle_step_a
                         frames.append(json.loads(message.data))
                 reader = asyncio.ensure_future(read())
                 [first] = await wait_until(lambda: [f["summary"] for f in frames if f["type"] == "cycle_summary"][:1])
-                await sim(http, paper.url, "faults", route="order_book", account="PAPER2", kind="slow",
-                          delay_ms=6000, count=1)
+                await paper_sim.sim(http, paper.url, "faults", route="order_book", account="PAPER2", kind="slow",
+                                    delay_ms=6000, count=1)
                 [timed_out] = await wait_until(lambda: late_timeout_replies(database, user_id))
                 await wait_until(lambda: any(f["type"] == "cycle_started" and f["trigger"] == "schedule"
                                              for f in frames))

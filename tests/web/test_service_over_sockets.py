@@ -1,10 +1,7 @@
 """The service over real sockets: WebSocket auth and frames, isolation between users, the batch API, the
 kill switch, health and metrics. A real aiohttp server, real actors, the paper broker, SQLite and MariaDB."""
 
-import asyncio
-import json
 
-import aiohttp
 
 from tests.web.conftest import Served
 
@@ -15,33 +12,14 @@ ORDER = {"strategy": "momentum", "symbol": "SBIN", "exchange_segment": "NSECM", 
 
 def frames_until(served: Served, token: str, wanted: str, send: list[dict] | None = None,
                  timeout: float = 20.0) -> list[dict]:
-    """Connect, send `send`, and collect frames until one of type `wanted` arrives."""
-    async def run() -> list[dict]:
-        seen: list[dict] = []
-        async with aiohttp.ClientSession() as session, \
-                session.ws_connect(f"{served.url}/ws", headers={"Authorization": f"Bearer {token}"}) as ws:
-            for frame in send or []:
-                await ws.send_str(json.dumps(frame) if isinstance(frame, dict) else frame)
-            async with asyncio.timeout(timeout):
-                async for message in ws:
-                    seen.append(json.loads(message.data))
-                    if seen[-1]["type"] == wanted:
-                        return seen
-        return seen
-    return served.io.call(run())
+    """Connect with `token` as the bearer, send `send`, and collect frames until one of type `wanted` arrives."""
+    return served.frames_until(wanted, send or [], headers={"Authorization": f"Bearer {token}"}, timeout=timeout)
 
 
 def test_a_websocket_without_a_valid_token_is_refused_before_the_upgrade(served: Served):
-    async def attempt(headers, query=""):
-        async with aiohttp.ClientSession() as session:
-            try:
-                async with session.ws_connect(f"{served.url}/ws{query}", headers=headers):
-                    return 101
-            except aiohttp.WSServerHandshakeError as error:
-                return error.status
-    assert served.io.call(attempt({})) == 401
-    assert served.io.call(attempt({"Authorization": "Bearer not-a-token"})) == 401
-    assert served.io.call(attempt({}, "?token=wrong")) == 401
+    assert served.upgrade_status() == 401
+    assert served.upgrade_status(headers={"Authorization": "Bearer not-a-token"}) == 401
+    assert served.upgrade_status("?token=wrong") == 401
 
 
 def test_a_client_is_greeted_and_a_manual_cycle_reports_to_it(served: Served):
