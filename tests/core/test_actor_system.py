@@ -16,6 +16,7 @@ from actors.user_monitor.actor import UserMonitor
 from actors.user_monitor.config import CycleConfig
 from actors.user_monitor.window import TradingWindow
 from actors.worker import failure_event
+from domain.entries import EntryResult
 from domain.errors import AdapterError, ErrorKind
 from messages.commands import (
     ArchiveRejected,
@@ -24,6 +25,7 @@ from messages.commands import (
     LoadCycleContext,
     ModifyEntries,
     ModifyStopLosses,
+    PlaceEntries,
     PlaceProtectiveOrders,
     PlaceRegenerated,
     RegenerateEntries,
@@ -31,7 +33,7 @@ from messages.commands import (
 )
 from messages.common import Step
 from messages.control import Tick
-from messages.events import CycleFinished, CycleStarted, MonitorRestarted, StepSucceeded
+from messages.events import CycleFinished, CycleStarted, EntriesPlaced, MonitorRestarted, StepSucceeded
 from messages.frames import CycleSummaryFrame, MonitoringErrors, SessionNeeded
 from service.actor_system import MonitoringSystem
 from service.clock import SystemClock
@@ -60,12 +62,17 @@ def scripted_handlers(clock, accounts=(1, 2), expired=(2,)):
             return (SUCCESS[step](user_id=command.user_id, cycle_id=command.cycle_id, at=clock.now(), **extra),)
         return handler
 
+    async def place_entries(command):
+        results = tuple(EntryResult(order_id=None, tag="", outcome="not_placed", reason="scripted")
+                        for _ in command.entries)
+        return (EntriesPlaced(user_id=command.user_id, account_id=command.account_id, results=results),)
+
     return {
         LoadCycleContext: answer(Step.CONTEXT), FetchSnapshots: answer(Step.FETCH), ComputePnl: answer(Step.PNL),
         SyncOrders: answer(Step.SYNC), PlaceProtectiveOrders: answer(Step.PROTECT),
         ModifyEntries: answer(Step.MODIFY_ENTRIES), ModifyStopLosses: answer(Step.MODIFY_STOP_LOSSES),
         ArchiveRejected: answer(Step.ARCHIVE_REJECTED), RegenerateEntries: answer(Step.REGENERATE),
-        PlaceRegenerated: answer(Step.PLACE_REGENERATED),
+        PlaceRegenerated: answer(Step.PLACE_REGENERATED), PlaceEntries: place_entries,
     }
 
 
