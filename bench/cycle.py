@@ -45,12 +45,13 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from actors.order_placer.entries import NewEntry, place_entries
+from actors.order_placer.entries import place_entries
 from actors.user_monitor.config import CycleConfig
 from actors.user_monitor.window import TradingWindow
 from adapters.store.secrets import Keyring
 from bench._common import BenchDatabase, ProcessStat, machine, percentile
 from bench._paper import PaperProcess
+from domain.entries import NewEntry
 from domain.records import FairPrice
 from messages.common import Step
 from messages.events import CycleFinished, CycleStarted, Event

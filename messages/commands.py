@@ -1,7 +1,7 @@
 """Commands: what a UserMonitor asks a worker to do. One tagged union, `Command`.
 
 Every command names the user, the cycle and the accounts it applies to; `step` says which row of the
-cycle's matrix it executes.
+cycle's matrix it executes. `PlaceEntries` is the one a worker gets from outside a cycle: the batch API's.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from typing import ClassVar
 
 import msgspec
 
+from domain.entries import NewEntry
 from messages.common import CycleError, CycleSummary, Step
 
 
@@ -119,3 +120,16 @@ Command = (
     | SendSummary
     | FinishCycle
 )
+
+
+class PlaceEntries(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", tag="place_entries"):
+    """New entries of one account from the batch API, in the order given: the OrderPlacer writes, sends and
+    settles each, and answers `EntriesPlaced` (or `PlaceEntriesFailed`)."""
+
+    user_id: int
+    account_id: int
+    entries: tuple[NewEntry, ...]
+
+
+WorkerCommand = Command | PlaceEntries
+"""Everything a worker answers."""

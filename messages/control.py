@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgspec
 
 from messages.common import CycleTrigger, Step
-from messages.events import Event
+from messages.events import EntriesAnswer, Event
 
 
 class Tick(msgspec.Struct, frozen=True, kw_only=True):
@@ -29,9 +29,9 @@ class DeadlinePassed(msgspec.Struct, frozen=True, kw_only=True):
 
 class StepOutcome(msgspec.Struct, frozen=True):
     """A step's events, in the order its handler returned them, told to the monitor as one message (one
-    thread hand-off per step instead of one per account)."""
+    thread hand-off per step instead of one per account); for `PlaceEntries`, its one answer."""
 
-    events: tuple[Event, ...]
+    events: tuple[Event | EntriesAnswer, ...]
 
 
 class Drain(msgspec.Struct, frozen=True):

@@ -4,6 +4,7 @@ Every event names the user, the cycle and the accounts it concerns, and when it 
 outcome events carry `step` (a class constant) so the decider can fold them; failures carry a
 machine-readable `kind` and a short message a trader can read. Adding a field with a default keeps old
 logs decodable; an incompatible change gets a new tag and keeps the old class for decoding.
+`EntriesAnswer`, the OrderPlacer's answer to the batch API's `PlaceEntries`, is told back and never logged.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import ClassVar, Literal
 
 import msgspec
 
+from domain.entries import EntryResult
 from domain.errors import ErrorKind
 from domain.time import UtcDateTime
 from messages.commands import Command
@@ -345,3 +347,24 @@ Event = (
     | StepSucceeded
     | StepFailed
 )
+
+
+class EntriesPlaced(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", tag="entries_placed"):
+    """What became of each entry of a `PlaceEntries`, in the order given."""
+
+    user_id: int
+    account_id: int
+    results: tuple[EntryResult, ...]
+
+
+class PlaceEntriesFailed(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", tag="place_entries_failed"):
+    """`PlaceEntries` raised or ran past its deadline: what became of its entries is not known, and any of them
+    may have been sent."""
+
+    user_id: int
+    account_id: int
+    kind: ErrorKind
+    message: str
+
+
+EntriesAnswer = EntriesPlaced | PlaceEntriesFailed

@@ -16,7 +16,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from actors.broker_fetcher.actor import BrokerFetcher
 from actors.error_reporter.actor import ErrorReporter
 from actors.error_reporter.report import ReportCycleErrors, SendCycleSummary
-from actors.io_loop import IoLoop
+from actors.io_loop import IoLoop, ReplyTo
 from actors.monitor_registry import MonitorRegistry
 from actors.notifier import Notifier
 from actors.order_placer.actor import OrderPlacer
@@ -26,7 +26,7 @@ from actors.supervisor import MonitorObserver, Supervisor
 from actors.user_monitor.actor import UserMonitor
 from actors.user_monitor.config import CycleConfig
 from actors.user_monitor.host import MonitorHost, MonitorRef, StartMonitor
-from actors.worker import StepHandler, Worker
+from actors.worker import Request, StepHandler, Worker
 from adapters.store.port import EventLog, Store
 from domain.ports.clock import Clock
 from messages import commands as c
@@ -38,7 +38,7 @@ from service.snapshots import account_frames
 ROOMS: tuple[type[Worker], ...] = (BrokerFetcher, PnlCalculator, OrderSyncer, OrderPlacer, ErrorReporter)
 """The five rooms; each answers the commands its `ANSWERS` names, so a command's room is written once."""
 
-StepHandlers = Mapping[type[c.Command], StepHandler]
+StepHandlers = Mapping[type[c.WorkerCommand], StepHandler]
 """The one table of step handlers, by the command each answers (the ErrorReporter's are the system's own)."""
 
 
@@ -101,6 +101,15 @@ class MonitoringSystem:
 
         Goes through the Supervisor, so a request right after a client connects finds the monitor started."""
         self.supervisor.tell(RunCycleNow(user_id=user_id, trigger=trigger))
+
+    def send(self, command: c.WorkerCommand, reply_to: ReplyTo, deadline_s: float | None) -> bool:
+        """Tell `command` to the room that answers it, its answer to go to `reply_to` (see `Request` for the
+        deadline); False when that room has stopped (the service is stopping) and the command was not delivered."""
+        try:
+            self._routes[type(command)].tell(Request(command, reply_to, deadline_s))
+        except pykka.ActorDeadError:
+            return False
+        return True
 
     def stop(self) -> None:
         if self._scheduler.running:

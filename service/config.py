@@ -82,6 +82,9 @@ class ServerConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     """Largest client frame accepted."""
     batch_requests_per_minute: int = 30
     """Batch order requests allowed per user per minute."""
+    batch_deadline_s: float = 60.0
+    """How long a batch request waits for its orders' placement at each account; orders not answered by then
+    are answered `in_flight` (their placement goes on, and `GET /api/orders` shows how it ended)."""
     manual_cycle_every_s: float = 10.0
     """A user's `run_cycle` frames start at most one cycle this often; one sooner gets an error frame and
     writes nothing."""
@@ -96,7 +99,7 @@ class ServerConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
 
     def __post_init__(self) -> None:
         _require_positive(self, "manual_cycle_every_s", "readiness_cache_s", "max_connections_per_user",
-                          "max_send_buffer_bytes")
+                          "max_send_buffer_bytes", "batch_deadline_s")
 
 
 class LoggingConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -15,6 +15,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from actors.broker_fetcher.step import FetchSnapshotsStep
 from actors.io_loop import IoLoop
 from actors.notifier import Notifier
+from actors.order_placer.batch_step import PlaceEntriesStep
 from actors.order_placer.steps import (
     ModifyEntriesStep,
     ModifyStopLossesStep,
@@ -40,6 +41,7 @@ from messages.commands import (
     LoadCycleContext,
     ModifyEntries,
     ModifyStopLosses,
+    PlaceEntries,
     PlaceProtectiveOrders,
     PlaceRegenerated,
     RegenerateEntries,
@@ -70,6 +72,7 @@ def build_handlers(store: Store, broker: Broker, clock: Clock, rules: OrderRules
         ArchiveRejected: ArchiveRejectedStep(store, clock),
         RegenerateEntries: RegenerateEntriesStep(store, clock, rules.max_regenerations, rules.regeneration_backoff_s),
         PlaceRegenerated: PlaceRegeneratedStep(store, broker, clock),
+        PlaceEntries: PlaceEntriesStep(store, broker, clock),
     }
 
 

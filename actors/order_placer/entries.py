@@ -11,42 +11,22 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
 
 import msgspec
 
 from adapters.store.port import OrderStore
 from domain.broker import BrokerAccount, OrderRequest, PlaceAck
 from domain.broker_errors import BrokerError, BrokerRejected
+from domain.entries import EntryResult, NewEntry
 from domain.errors import AdapterError
 from domain.ports.broker import Broker
-from domain.records import OrderRow, TradePlan, plan_fields
+from domain.records import OrderRow, plan_fields
 from domain.tags import NOT_SENT, PENDING_SUBMIT, UNCONFIRMED, order_tag
 
 log = logging.getLogger(__name__)
 
 REASON_MAX_CHARS = 255
 """`orders.reject_reason` is VARCHAR(255): a longer reason is cut to it in the row (the answer keeps it whole)."""
-
-EntryOutcome = Literal["placed", "rejected", "in_flight", "not_placed"]
-
-
-class NewEntry(TradePlan, frozen=True, kw_only=True):
-    """An entry order to place, with the prices of its future stop-loss and take-profit."""
-
-    product_type: str = "NRML"
-    regenerated_from: int | None = None
-    regeneration_attempt: int = 0
-
-
-class EntryResult(msgspec.Struct, frozen=True, kw_only=True):
-    order_id: int | None
-    """None when no row was written."""
-    tag: str
-    outcome: EntryOutcome
-    broker_order_id: int | None = None
-    reason: str = ""
-
 
 def entry_request(entry: NewEntry, tag: str) -> OrderRequest:
     return OrderRequest(

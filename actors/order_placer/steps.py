@@ -10,7 +10,7 @@ from typing import Any
 
 from actors.account_memo import AccountMemo
 from actors.book_indexes import book_index
-from actors.order_placer.entries import NewEntry, place_entries
+from actors.order_placer.entries import place_entries
 from actors.order_placer.execution import AccountExecutor
 from actors.order_placer.exposure import entries_not_seen, unprotected_trades
 from actors.order_placer.port import PlacerStore
@@ -26,6 +26,7 @@ from actors.order_placer.rules import (
 )
 from actors.per_account import for_each_account, orders_by_account
 from domain.book import BookIndex
+from domain.entries import NewEntry
 from domain.errors import ErrorKind
 from domain.ports.broker import Broker
 from domain.ports.clock import Clock

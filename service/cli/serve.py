@@ -67,6 +67,7 @@ def serve(args: argparse.Namespace) -> int:
             web_settings=WebSettings(heartbeat_s=server.heartbeat_s, max_frame_bytes=server.max_frame_bytes,
                                      allowed_origins=server.allowed_origins, public_origin=server.public_origin,
                                      batch_requests_per_minute=server.batch_requests_per_minute,
+                                     batch_deadline_s=server.batch_deadline_s,
                                      manual_cycle_every_s=server.manual_cycle_every_s,
                                      readiness_cache_s=server.readiness_cache_s,
                                      max_connections_per_user=server.max_connections_per_user,

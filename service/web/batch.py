@@ -1,30 +1,29 @@
 """Carrying out `POST /api/algo-place-batch-orders`: every order is checked before anything is written (its
-shape and the bounds of its columns, its prices, its account), then each account's valid orders are placed on
-their own (`place_entries`), and every order is answered with what happened to it and only that:
+shape and the bounds of its columns, its prices, its account), then each account's valid orders go to the
+OrderPlacer as one `PlaceEntries`, and every order is answered with what happened to it and only that:
 `invalid` (nothing written), `not_placed` (nothing sent, nothing left pending), `rejected`, `placed`, or
-`in_flight` (the request may have reached the broker; the next cycle settles it by its tag).
+`in_flight` (the request may have reached the broker; the next cycle settles it by its tag). An account whose
+placement fails, or gives no answer within `batch_deadline_s`, has its orders answered `in_flight`: any of them
+may have been sent.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 
-from actors.order_placer.entries import NewEntry, place_entries
 from adapters.store.port import CycleContext
-from domain.broker import BrokerAccount
-from domain.broker_errors import BrokerError
-from domain.errors import AdapterError
+from domain.entries import EntryOutcome, EntryResult, NewEntry
 from messages.api import MAX_BATCH_ORDERS, BatchOrder, BatchResult
+from messages.commands import PlaceEntries
+from messages.control import StepOutcome
+from messages.events import EntriesPlaced
 from service.web.batch_validation import decode_order, order_problem
 from service.web.context import WebContext
-
-log = logging.getLogger(__name__)
 
 _ENTRY_FIELDS = NewEntry.__struct_fields__
 
@@ -66,40 +65,49 @@ def _account_problem(account_id: int, cycle_context: CycleContext) -> str | None
 
 async def _place_for_account(context: WebContext, user_id: int, account_id: int,
                              rows: list[tuple[int, BatchOrder]]) -> list[BatchResult]:
-    account = await _session(context, user_id, account_id)
-    if isinstance(account, str):
-        return [BatchResult(index=index, outcome="not_placed", reason=f"account {account_id}: {account}")
-                for index, _ in rows]
-    entries = [NewEntry(**{field: getattr(order, field) for field in _ENTRY_FIELDS if hasattr(order, field)})
-               for _, order in rows]
-    placed = await place_entries(context.store, context.broker, account, user_id, entries, context.clock.now)
+    entries = tuple(NewEntry(**{field: getattr(order, field) for field in _ENTRY_FIELDS if hasattr(order, field)})
+                    for _, order in rows)
+    placed = await _placed(context, PlaceEntries(user_id=user_id, account_id=account_id, entries=entries))
     return [BatchResult(index=index, outcome=result.outcome, order_id=result.order_id, tag=result.tag,
                         broker_order_id=result.broker_order_id, reason=result.reason)
             for (index, _), result in zip(rows, placed, strict=True)]
 
 
-async def _session(context: WebContext, user_id: int, account_id: int) -> BrokerAccount | str:
-    """The account with a session token (logging in with its stored keys when it has none), or why not:
-    then nothing of its orders is written or sent."""
-    extra = {"user_id": user_id, "account_id": account_id, "step": "place_batch"}
+async def _placed(context: WebContext, command: PlaceEntries) -> Sequence[EntryResult]:
+    """The OrderPlacer's result for each entry; when it gives none, what can truly be said of them. The
+    placement is sent without a deadline: cut short, it would leave rows written and never sent."""
+    answer = _Answer(asyncio.get_running_loop())
+    if not context.system.send(command, answer, deadline_s=None):
+        return _each(command, "not_placed", "not sent: the service is stopping")
+    wait_s = context.settings.batch_deadline_s
     try:
-        accounts = await context.store.broker_accounts(user_id, (account_id,))
-    except AdapterError as error:
-        log.warning("batch: account %s could not be read: %s", account_id, error.message, extra=extra)
-        return f"not sent: the account could not be read ({error.message})"
-    if not accounts:
-        return "not sent: the account is no longer active"
-    account = accounts[0]
-    if account.token:
-        return account
-    try:
-        token = await context.broker.login(account)
-    except BrokerError as error:
-        log.warning("batch: broker login for account %s failed: %s", account_id, error.message, extra=extra)
-        return f"not sent: broker login failed ({error.message})"
-    try:
-        await context.store.set_account_token(user_id, account_id, token)
-    except AdapterError as error:
-        log.warning("batch: the new session of account %s could not be stored: %s", account_id, error.message,
-                    extra=extra)
-    return msgspec.structs.replace(account, token=token)
+        async with asyncio.timeout(wait_s):
+            reply = await answer.future
+    except TimeoutError:
+        return _each(command, "in_flight", f"no answer within {wait_s:g} s: its placement goes on, and "
+                                           "GET /api/orders shows how it ended")
+    if isinstance(reply, EntriesPlaced):
+        return reply.results
+    return _each(command, "in_flight", f"its placement failed ({reply.message}) and it may have been sent: "
+                                       "GET /api/orders shows it, and the next cycle settles it by its tag")
+
+
+def _each(command: PlaceEntries, outcome: EntryOutcome, reason: str) -> list[EntryResult]:
+    return [EntryResult(order_id=None, tag="", outcome=outcome, reason=f"account {command.account_id}: {reason}")
+            for _ in command.entries]
+
+
+class _Answer:
+    """The reply-to of one `PlaceEntries`: resolves a future of the loop that awaits it from whichever thread
+    tells it, so the web handler awaits the actor without blocking the loop."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self.future: asyncio.Future[Any] = loop.create_future()
+
+    def tell(self, message: Any) -> None:
+        self._loop.call_soon_threadsafe(self._resolve, message)
+
+    def _resolve(self, message: Any) -> None:
+        if not self.future.done():
+            self.future.set_result(message.events[0] if isinstance(message, StepOutcome) else message)

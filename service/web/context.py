@@ -32,6 +32,9 @@ class WebSettings:
     `http://host:port`. Never taken from a request's Host header."""
     batch_requests_per_minute: int = 30
     """`POST /api/algo-place-batch-orders` calls allowed per user per minute."""
+    batch_deadline_s: float = 60.0
+    """How long a batch waits for the OrderPlacer's answer for each account; that account's orders still
+    unanswered are then answered `in_flight`, while their placement goes on to its end."""
     manual_cycle_every_s: float = 10.0
     """A user's manual cycles (`run_cycle`, and the cycle a pause starts) start at most this often."""
     max_connections_per_user: int = 10

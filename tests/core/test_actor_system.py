@@ -18,10 +18,12 @@ from actors.user_monitor.actor import UserMonitor
 from actors.user_monitor.config import CycleConfig
 from actors.user_monitor.window import TradingWindow
 from actors.worker import failure_event
+from domain.entries import EntryResult
 from domain.errors import AdapterError, ErrorKind
+from messages.commands import PlaceEntries
 from messages.common import Step
 from messages.control import Tick
-from messages.events import CycleFinished, CycleStarted, MonitorRestarted, StepSucceeded
+from messages.events import CycleFinished, CycleStarted, EntriesPlaced, MonitorRestarted, StepSucceeded
 from messages.frames import CycleSummaryFrame, MonitoringErrors, SessionNeeded
 from service.actor_system import ROOMS, MonitoringSystem
 from service.clock import SystemClock
@@ -51,7 +53,13 @@ def scripted_handlers(clock, accounts=(1, 2), expired=(2,)):
             return (SUCCESS[step](user_id=command.user_id, cycle_id=command.cycle_id, at=clock.now(), **extra),)
         return handler
 
-    return {command: answer(command.step) for room in ROOMS if room is not ErrorReporter for command in room.ANSWERS}
+    async def place_entries(command):
+        results = tuple(EntryResult(order_id=None, tag="", outcome="not_placed", reason="scripted")
+                        for _ in command.entries)
+        return (EntriesPlaced(user_id=command.user_id, account_id=command.account_id, results=results),)
+
+    return {PlaceEntries: place_entries, **{command: answer(command.step) for room in ROOMS if room is not ErrorReporter
+                                            for command in room.ANSWERS if command is not PlaceEntries}}
 
 
 def wait_for(predicate, timeout=10.0):

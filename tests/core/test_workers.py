@@ -15,10 +15,10 @@ from actors.order_syncer.context import LoadContext
 from actors.worker import CANCEL_GRACE_S, Request, Worker
 from adapters.store.port import CycleContext
 from domain.errors import DatabaseError, ErrorKind
-from messages.commands import FetchSnapshots, LoadCycleContext, ReportErrors, SendSummary
+from messages.commands import FetchSnapshots, LoadCycleContext, PlaceEntries, ReportErrors, SendSummary
 from messages.common import CycleError, CycleSummary, Step
 from messages.control import StepOutcome
-from messages.events import SnapshotFetched
+from messages.events import EntriesPlaced, PlaceEntriesFailed, SnapshotFetched
 from messages.frames import CycleSummaryFrame, MonitoringErrors, SessionNeeded
 from service.clock import SystemClock
 from tests.doubles import RecordingNotifier
@@ -150,6 +150,35 @@ def test_work_still_running_past_its_deadline_is_cancelled_and_answered_as_timed
         # uvloop's timers count in whole milliseconds of a cached loop time: one may fire up to ~1 ms early
         assert 0.2 + CANCEL_GRACE_S - 0.005 <= time.monotonic() - started < 0.2 + CANCEL_GRACE_S + 2
         assert cleaned_up.wait(2)
+    finally:
+        worker.stop()
+
+
+def test_work_sent_without_a_deadline_runs_to_its_end(io, clock):
+    async def place(command):
+        await asyncio.sleep(CANCEL_GRACE_S + 0.3)
+        return (EntriesPlaced(user_id=command.user_id, account_id=command.account_id, results=()),)
+
+    worker = start_worker(io, clock, {PlaceEntries: place})
+    inbox = Inbox()
+    try:
+        worker.tell(Request(command=PlaceEntries(user_id=1, account_id=4, entries=()), reply_to=inbox,
+                            deadline_s=None))
+        assert inbox.next() == EntriesPlaced(user_id=1, account_id=4, results=())
+    finally:
+        worker.stop()
+
+
+def test_a_raising_placement_of_entries_is_answered_with_its_own_failure_not_a_cycles_event(io, clock):
+    async def place(command):
+        raise ZeroDivisionError("boom")
+
+    worker = start_worker(io, clock, {PlaceEntries: place})
+    inbox = Inbox()
+    try:
+        worker.tell(request(PlaceEntries(user_id=1, account_id=4, entries=()), inbox))
+        assert inbox.next() == PlaceEntriesFailed(user_id=1, account_id=4, kind=ErrorKind.INTERNAL,
+                                                  message="internal error (ZeroDivisionError)")
     finally:
         worker.stop()
 

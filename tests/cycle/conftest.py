@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 
-from actors.order_placer.entries import NewEntry, place_entries
+from actors.order_placer.entries import place_entries
 from actors.user_monitor.config import CycleConfig
 from actors.user_monitor.window import TradingWindow
 from adapters.broker.paper import run_paper_broker
+from domain.entries import NewEntry
 from domain.records import FairPrice, OrderRow
 from messages.events import CycleFinished
 from messages.frames import CycleSummaryFrame, MonitoringErrors

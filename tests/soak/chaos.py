@@ -22,11 +22,12 @@ from typing import Any
 import pymysql
 
 from actors.io_loop import IoLoop
-from actors.order_placer.entries import NewEntry, place_entries
+from actors.order_placer.entries import place_entries
 from actors.user_monitor.config import CycleConfig
 from actors.user_monitor.window import TradingWindow
 from adapters.broker.paper import run_paper_broker
 from adapters.store.url import parse_database_url
+from domain.entries import NewEntry
 from domain.errors import AdapterError
 from messages.events import CycleFinished, CycleStarted
 from service.config import BrokerConfig, OrderRulesConfig
