@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from domain.broker import OPEN_STATUSES, BrokerOrder, BrokerPosition, BrokerTrade, OrderType, Side
+from domain.broker import BrokerOrder, BrokerPosition, BrokerTrade, OrderType, Side
+from domain.status import OPEN_STATUSES
 
 EXCHANGE_TZ = ZoneInfo("Asia/Kolkata")
 SESSION_EXPIRED_CODE = "e-session-0007"
