@@ -7,8 +7,9 @@ from collections.abc import Iterable
 from decimal import ROUND_HALF_EVEN, Decimal
 from functools import cached_property
 
-from domain.broker import OPEN_STATUSES, BrokerOrder
+from domain.broker import BrokerOrder
 from domain.records import ExitFill, OrderRow
+from domain.status import OPEN_STATUSES
 from domain.tags import parse_tag
 
 MONEY_PLACES = Decimal("0.0001")

@@ -11,15 +11,11 @@ from typing import Literal
 
 import msgspec
 
+from domain.status import OrderStatus
 from domain.time import UtcDateTime
 
 Side = Literal["BUY", "SELL"]
 OrderType = Literal["MARKET", "LIMIT", "STOPLIMIT", "STOPMARKET"]
-
-OPEN_STATUSES = frozenset(
-    {"New", "PartiallyFilled", "Trigger Pending", "PendingNew", "PendingReplace", "Replaced"}
-)
-"""XTS OrderStatus values of an order that can still fill (normalised to the request spellings)."""
 
 
 class BrokerOrder(msgspec.Struct, frozen=True, kw_only=True):
@@ -38,7 +34,7 @@ class BrokerOrder(msgspec.Struct, frozen=True, kw_only=True):
     quantity: int                       # OrderQuantity
     limit_price: Decimal = Decimal(0)   # OrderPrice
     stop_price: Decimal = Decimal(0)    # OrderStopPrice
-    status: str                         # OrderStatus as XTS spells it: New, Filled, "Trigger Pending", ...
+    status: OrderStatus                 # OrderStatus, mapped by the adapter (an unknown one is refused)
     filled_qty: int = 0                 # CumulativeQuantity
     leaves_qty: int = 0                 # LeavesQuantity
     avg_price: Decimal | None = None    # OrderAverageTradedPrice ("" -> None)

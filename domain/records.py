@@ -13,9 +13,9 @@ import msgspec
 
 from domain.broker import BrokerOrder, BrokerPosition, OrderType, Side
 from domain.pnl import Match, OpenLot
+from domain.status import OrderStatus, TradeStatus
 from domain.time import UtcDateTime
 
-OrderStatus = Literal["PENDING", "ENTRY_OPEN", "RUNNING", "CLOSED", "REJECTED", "CANCELLED"]
 Leg = Literal["entry", "sl", "tp"]
 LegField = Literal["tag", "order_id", "orderstatus", "rejections", "qty"]
 RegenerationStatus = Literal["PLACED", "FAILED"]
@@ -82,19 +82,19 @@ class OrderRow(TradePlan, frozen=True, kw_only=True):
     account_id: int
     entry_order_id: int | None = None
     entry_tag: str | None = None
-    entry_orderstatus: str | None = None
+    entry_orderstatus: OrderStatus | None = None
     filled_qty: int = 0
     avg_entry_price: Decimal | None = None
     entry_modifications: int = 0
     sl_order_id: int | None = None
     sl_tag: str | None = None
-    sl_orderstatus: str | None = None
+    sl_orderstatus: OrderStatus | None = None
     sl_qty: int = 0
     tp_order_id: int | None = None
     tp_tag: str | None = None
-    tp_orderstatus: str | None = None
+    tp_orderstatus: OrderStatus | None = None
     tp_qty: int = 0
-    status: OrderStatus = "PENDING"
+    status: TradeStatus = TradeStatus.PENDING
     exit_price: Decimal | None = None
     realized_pnl: Decimal = Decimal(0)
     """This trade's own: its entry against its own SL and TP exits, every day's (not the account's FIFO per
@@ -185,7 +185,7 @@ class RegenerationRow(TradePlan, frozen=True, kw_only=True):
     account_id: int
     archived_order_id: int
     attempt: int
-    entry_orderstatus: str
+    entry_orderstatus: OrderStatus
     status: RegenerationStatus | None = None
     new_order_id: int | None = None
     failure_reason: str | None = None

@@ -1,19 +1,13 @@
-"""Deterministic order tags (XTS `orderUniqueIdentifier`, at most 20 characters) and the legs' own states.
+"""Deterministic order tags (XTS `orderUniqueIdentifier`, at most 20 characters).
 
 `M<order id base36><E|S|T><attempt base36>`: one intent, one tag, and any tag at the broker names its order and
-leg; it is written to the row before the request goes out. `PendingSubmit` and `Unconfirmed` are settled only by
-a later order book, never by sending blindly; `NotSent` (surely not received) is sent again with the same tag.
+leg; it is written to the row (with the leg's `PendingSubmit`, `domain/status.py`) before the request goes out.
 """
 
 from __future__ import annotations
 
 from domain.broker import MAX_TAG_LENGTH
 from domain.records import Leg
-
-PENDING_SUBMIT = "PendingSubmit"
-UNCONFIRMED = "Unconfirmed"
-IN_FLIGHT_STATUSES = frozenset({PENDING_SUBMIT, UNCONFIRMED})
-NOT_SENT = "NotSent"
 
 TAG_PREFIX = "M"
 _LEG_CODE: dict[str, str] = {"entry": "E", "sl": "S", "tp": "T"}

@@ -21,7 +21,8 @@ from domain.entries import EntryResult, NewEntry
 from domain.errors import AdapterError
 from domain.ports.broker import Broker
 from domain.records import OrderRow, plan_fields
-from domain.tags import NOT_SENT, PENDING_SUBMIT, UNCONFIRMED, order_tag
+from domain.status import OrderStatus, TradeStatus
+from domain.tags import order_tag
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +61,8 @@ async def _write(store: OrderStore, account: BrokerAccount, user_id: int, entry:
     """The new order's id, or why its row could not be written (then nothing of it was)."""
     row = OrderRow(user_id=user_id, account_id=account.account_id, **plan_fields(entry),
                    regenerated_from=entry.regenerated_from,
-                   regeneration_attempt=entry.regeneration_attempt, status="PENDING",
-                   entry_orderstatus=PENDING_SUBMIT, legs_changed_at=at)
+                   regeneration_attempt=entry.regeneration_attempt, status=TradeStatus.PENDING,
+                   entry_orderstatus=OrderStatus.PENDING_SUBMIT, legs_changed_at=at)
     try:
         return await store.insert_order(row, entry_tag=_entry_tag)
     except AdapterError as error:
@@ -102,14 +103,16 @@ async def _settle(store: OrderStore, account_id: int, user_id: int, order_id: in
 
 def _outcome(order_id: int, tag: str, outcome: PlaceAck | BrokerError) -> tuple[dict, EntryResult]:
     if isinstance(outcome, PlaceAck):
-        return ({"entry_order_id": outcome.app_order_id, "entry_orderstatus": "New", "status": "ENTRY_OPEN"},
+        return ({"entry_order_id": outcome.app_order_id, "entry_orderstatus": OrderStatus.NEW,
+                 "status": TradeStatus.ENTRY_OPEN},
                 EntryResult(order_id=order_id, tag=tag, outcome="placed", broker_order_id=outcome.app_order_id))
     if outcome.ambiguous:
-        return ({"entry_orderstatus": UNCONFIRMED},
+        return ({"entry_orderstatus": OrderStatus.UNCONFIRMED},
                 EntryResult(order_id=order_id, tag=tag, outcome="in_flight", reason=outcome.message))
     if isinstance(outcome, BrokerRejected):
-        return ({"entry_orderstatus": "Rejected", "status": "REJECTED",
+        return ({"entry_orderstatus": OrderStatus.REJECTED, "status": TradeStatus.REJECTED,
                  "reject_reason": outcome.reason[:REASON_MAX_CHARS]},
                 EntryResult(order_id=order_id, tag=tag, outcome="rejected", reason=outcome.reason))
-    return ({"entry_orderstatus": NOT_SENT, "status": "CANCELLED", "reject_reason": outcome.message[:REASON_MAX_CHARS]},
+    return ({"entry_orderstatus": OrderStatus.NOT_SENT, "status": TradeStatus.CANCELLED,
+             "reject_reason": outcome.message[:REASON_MAX_CHARS]},
             EntryResult(order_id=order_id, tag=tag, outcome="not_placed", reason=outcome.message))

@@ -26,7 +26,7 @@ from domain.broker_errors import BrokerError, BrokerRejected
 from domain.errors import AdapterError, DatabaseError, ErrorKind
 from domain.ports.broker import Broker
 from domain.records import OrderRow, leg_fields
-from domain.tags import NOT_SENT, PENDING_SUBMIT, UNCONFIRMED
+from domain.status import OrderStatus
 from messages.events import OrderAction
 
 
@@ -86,7 +86,7 @@ class AccountExecutor:
     async def _place(self, order: OrderRow, action: PlaceLeg) -> bool:
         leg, request = action.leg, action.request
         account = await self.account()
-        intent = leg_fields(leg, tag=request.tag, orderstatus=PENDING_SUBMIT, qty=request.quantity)
+        intent = leg_fields(leg, tag=request.tag, orderstatus=OrderStatus.PENDING_SUBMIT, qty=request.quantity)
         if not action.resend:
             intent |= leg_fields(leg, rejections=action.rejections)
         await self.update(order, intent)
@@ -94,14 +94,15 @@ class AccountExecutor:
             ack = await self._broker.place(account, request)
         except BrokerError as error:
             ambiguous, rejected = error.ambiguous, isinstance(error, BrokerRejected)
-            status = UNCONFIRMED if ambiguous else "Rejected" if rejected else NOT_SENT
+            status = (OrderStatus.UNCONFIRMED if ambiguous
+                      else OrderStatus.REJECTED if rejected else OrderStatus.NOT_SENT)
             await self.update(order, leg_fields(leg, orderstatus=status))
             self._record(action, "in_flight" if ambiguous else "rejected", detail=error.message)
             if not ambiguous:
                 reason = error.reason if rejected else error.message
                 self.problems.append((error.kind, f"order {order.id}: {leg.upper()} not placed: {reason}"))
             return False
-        await self.update(order, leg_fields(leg, order_id=ack.app_order_id, orderstatus="New"))
+        await self.update(order, leg_fields(leg, order_id=ack.app_order_id, orderstatus=OrderStatus.NEW))
         self._record(action, "place", broker_order_id=ack.app_order_id)
         return True
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from actors.order_placer.rules import Action, EntryNotSeen, PlaceLeg, Unprotected
-from domain.broker import OPEN_STATUSES
 from domain.records import OrderRow
-from domain.tags import IN_FLIGHT_STATUSES
+from domain.status import IN_FLIGHT_STATUSES, OPEN_STATUSES, TradeStatus
 from messages.events import OrderAction, OrderAttention
 
 Planned = Sequence[tuple[OrderRow, Action]]
@@ -30,7 +29,7 @@ def unprotected_trades(orders: Sequence[OrderRow], planned: Planned, done: Seque
                if request.action == "rejected" and request.tag in placed}
     found = []
     for order in orders:
-        if order.status != "RUNNING" or order.filled_qty <= sum(fill.qty for fill in order.exit_fills):
+        if order.status != TradeStatus.RUNNING or order.filled_qty <= sum(fill.qty for fill in order.exit_fills):
             continue
         reason = _why_unprotected(order, gave_up, refused, oco_cancels_only)
         if reason:

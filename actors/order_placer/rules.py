@@ -15,9 +15,10 @@ from typing import Literal
 import msgspec
 
 from domain.book import BookIndex
-from domain.broker import OPEN_STATUSES, BrokerOrder, BrokerPosition, ModifyRequest, OrderRequest
+from domain.broker import BrokerOrder, BrokerPosition, ModifyRequest, OrderRequest
 from domain.records import FairPrice, OrderRow
-from domain.tags import IN_FLIGHT_STATUSES, NOT_SENT, order_tag, parse_tag
+from domain.status import IN_FLIGHT_STATUSES, OPEN_STATUSES, OrderStatus, TradeStatus
+from domain.tags import order_tag, parse_tag
 from domain.trade import direction, fresh_fair_price
 
 TICK = Decimal("0.05")
@@ -122,7 +123,7 @@ def carried_exit_limits(orders: Sequence[OrderRow], book: BookIndex,
                 net[key] = net.get(key, 0) + max(0, position.net_qty * sign)
     carried: list[OrderRow] = []
     for order in orders:
-        if order.status != "RUNNING":
+        if order.status != TradeStatus.RUNNING:
             continue
         if book.leg(order, "entry") is None:
             carried.append(order)
@@ -159,11 +160,11 @@ def plan_protection(order: OrderRow, book: BookIndex, *, oco_cancels_only: bool,
     `settle` after it was sent is reported every cycle, never sent again. While paused (`cancel_open_entries`)
     an open entry is cancelled, and a trade that filled anyway is protected as any other."""
     entry, sl, tp = (book.leg(order, leg) for leg in ("entry", "sl", "tp"))
-    if order.status == "CLOSED":
+    if order.status == TradeStatus.CLOSED:
         return [CancelLeg(order_id=order.id, account_id=order.account_id, leg=leg, app_order_id=row.app_order_id,
                           tag=row.tag, reason="OCO: the trade is closed")
                 for leg, row in (("sl", sl), ("tp", tp), ("entry", entry)) if _is_live(row)]
-    if order.status == "PENDING" and entry is None and order.entry_orderstatus in IN_FLIGHT_STATUSES \
+    if order.status == TradeStatus.PENDING and entry is None and order.entry_orderstatus in IN_FLIGHT_STATUSES \
             and book_fetched_at is not None and order.legs_changed_at is not None \
             and book_fetched_at >= order.legs_changed_at + settle:
         return [EntryNotSeen(order_id=order.id, account_id=order.account_id, reason=(
@@ -173,7 +174,7 @@ def plan_protection(order: OrderRow, book: BookIndex, *, oco_cancels_only: bool,
         CancelLeg(order_id=order.id, account_id=order.account_id, leg="entry", app_order_id=entry.app_order_id,
                   tag=entry.tag, reason="automation paused: the open entry is cancelled")
     ] if cancel_open_entries and _is_live(entry) else []
-    if order.status != "RUNNING" or oco_cancels_only:
+    if order.status != TradeStatus.RUNNING or oco_cancels_only:
         return paused_cancel
     open_qty = open_quantity(order, book)
     product_type = entry.product_type if entry is not None else "NRML"
@@ -202,7 +203,7 @@ def protection_clock_view(order: OrderRow, book_fetched_at: datetime | None,
     (None where the fetch time decides nothing; no fetch time
     decides as neither comparison holding does). A plan is the same while this, the order and the book are."""
     changed = order.legs_changed_at
-    if changed is None or order.status not in ("RUNNING", "PENDING"):
+    if changed is None or order.status not in (TradeStatus.RUNNING, TradeStatus.PENDING):
         return None
     if book_fetched_at is None:
         return (False, False)
@@ -250,12 +251,12 @@ def _protect_leg(order: OrderRow, leg: ExitLeg, row: BrokerOrder | None, price: 
     if open_qty <= 0:
         return []
     tag: str | None = order.of_leg(leg, "tag")
-    status: str | None = order.of_leg(leg, "orderstatus")
+    status: OrderStatus | None = order.of_leg(leg, "orderstatus")
     parsed = parse_tag(tag)
     attempt = parsed[2] if parsed else 0
-    if tag is not None and row is None and status in IN_FLIGHT_STATUSES | {NOT_SENT}:
+    if tag is not None and row is None and status in IN_FLIGHT_STATUSES | {OrderStatus.NOT_SENT}:
         return [_place(order, leg, attempt, price, open_qty, product_type, tag=tag)]
-    rejected_now = status == "Rejected" or (row is not None and row.status == "Rejected")
+    rejected_now = status == OrderStatus.REJECTED or (row is not None and row.status == OrderStatus.REJECTED)
     rejections = order.of_leg(leg, "rejections") + (1 if rejected_now else 0)
     if rejections >= max_attempts or len(attempts_today) >= MAX_LEG_PLACEMENTS_A_DAY:
         why = row.reject_reason if row is not None and row.reject_reason else (status or "not placed")
@@ -306,7 +307,8 @@ def plan_entry_modification(order: OrderRow, book: BookIndex, fair: FairPrice | 
     An order that qualifies but has no usable fair price gets the check back, to be counted, never guessed.
     """
     entry = book.leg(order, "entry")
-    if (order.status not in ("ENTRY_OPEN", "PENDING") or entry is None or entry.status != "Trigger Pending"
+    if (order.status not in (TradeStatus.ENTRY_OPEN, TradeStatus.PENDING) or entry is None
+            or entry.status != OrderStatus.TRIGGER_PENDING
             or entry.order_type not in STOP_TYPES or order.entry_stop_price is None
             or order.entry_modifications >= max_entry_modifications):
         return None
@@ -330,7 +332,7 @@ def plan_stop_loss_modification(order: OrderRow, book: BookIndex,
                                 fair: FairPrice | FairPriceCheck) -> ModifyLeg | FairPriceCheck | None:
     """A live stop-loss whose stop the fair price has crossed (a gap) becomes a LIMIT at the fair price."""
     sl = book.leg(order, "sl")
-    if (order.status != "RUNNING" or not _is_live(sl) or sl.order_type not in STOP_TYPES
+    if (order.status != TradeStatus.RUNNING or not _is_live(sl) or sl.order_type not in STOP_TYPES
             or order.sl_stop_price is None):
         return None
     if isinstance(fair, FairPriceCheck):

@@ -17,6 +17,7 @@ from actors.order_syncer.port import SyncerStore
 from actors.order_syncer.sync import SyncPlan, fresh_fair_prices, plan_order_sync
 from actors.per_account import for_each_account, orders_by_account
 from domain.ports.clock import Clock
+from domain.status import TradeStatus
 from messages.commands import ArchiveRejected, RegenerateEntries, SyncOrders
 from messages.events import ArchivedOrder, EntriesRegenerated, Event, OrdersSynced, RegeneratedEntry, RejectedArchived
 
@@ -60,7 +61,7 @@ class ArchiveRejectedStep:
 
         async def archive(account_id: int) -> Event:
             rejected = [(o.id, o.reject_reason or "rejected by the broker") for o in orders_of[account_id]
-                        if o.status == "REJECTED"]
+                        if o.status == TradeStatus.REJECTED]
             rows = await self._store.archive_rejected(command.user_id, account_id, rejected) if rejected else []
             reasons = dict(rejected)
             return RejectedArchived(

@@ -15,12 +15,12 @@ from typing import Any
 import msgspec
 
 from domain.book import BookIndex, money
-from domain.broker import OPEN_STATUSES
 from domain.records import FairPrice, OrderRow, OrderUpdate, exit_fills_json, leg_fields
+from domain.status import OPEN_STATUSES, OrderStatus, TradeStatus
 from domain.trade import direction, fresh_fair_price
 from messages.events import OrderChange
 
-TERMINAL = frozenset({"CLOSED", "REJECTED", "CANCELLED"})
+TERMINAL = frozenset({TradeStatus.CLOSED, TradeStatus.REJECTED, TradeStatus.CANCELLED})
 
 
 class SyncPlan(msgspec.Struct, frozen=True):
@@ -81,7 +81,7 @@ def _target_fields(
         target["filled_qty"] = entry.filled_qty
         if entry.avg_price is not None:
             target["avg_entry_price"] = money(entry.avg_price)
-        if entry.status == "Rejected":
+        if entry.status == OrderStatus.REJECTED:
             target["reject_reason"] = entry.reject_reason or "rejected by the broker"
     filled = target.get("filled_qty", order.filled_qty)
     entry_status = target.get("entry_orderstatus", order.entry_orderstatus)
@@ -93,11 +93,11 @@ def _target_fields(
     target["exit_fills"] = exits
     if _exits_before_the_record(order, filled, exit_qty):
         return target
-    if filled > 0 and avg_entry is not None and status in ("RUNNING", "CLOSED"):
+    if filled > 0 and avg_entry is not None and status in (TradeStatus.RUNNING, TradeStatus.CLOSED):
         sign = direction(order)
         target["realized_pnl"] = money(sum((sign * (fill.avg_price - avg_entry) * fill.qty for fill in exits),
                                            Decimal(0)))
-        if status == "CLOSED":
+        if status == TradeStatus.CLOSED:
             target["exit_price"] = money(sum(fill.avg_price * fill.qty for fill in exits) / exit_qty)
             target["unrealized_pnl"] = Decimal("0.0000")
         else:
@@ -105,7 +105,7 @@ def _target_fields(
             target["unrealized_pnl"] = None if mark is None else money(sign * (mark - avg_entry) * (filled - exit_qty))
             if mark is not None:
                 target["ltp"] = money(mark)
-    elif filled > 0 and status == "RUNNING":
+    elif filled > 0 and status == TradeStatus.RUNNING:
         target["unrealized_pnl"] = None
     return target
 
@@ -115,23 +115,23 @@ def _exits_before_the_record(order: OrderRow, filled: int, exit_qty: int) -> boo
     exited before its exit fills were recorded (migration 006), on a day whose book no longer lists them. It
     is closed with fewer exits known than it filled, or known to have exited with no exit known. Its PnL and
     exit price then stay as stored; recomputing them from the exits known would drop the earlier ones."""
-    if order.status == "CLOSED":
+    if order.status == TradeStatus.CLOSED:
         return exit_qty < filled
     return exit_qty == 0 and (order.realized_pnl != 0 or order.exit_price is not None)
 
 
-def _lifecycle(status: str, filled: int, entry_status: str | None, exit_qty: int) -> str:
+def _lifecycle(status: TradeStatus, filled: int, entry_status: OrderStatus | None, exit_qty: int) -> TradeStatus:
     if status in TERMINAL:
         return status
     if filled > 0:
         entry_done = entry_status not in OPEN_STATUSES
-        return "CLOSED" if entry_done and exit_qty >= filled else "RUNNING"
-    if entry_status == "Rejected":
-        return "REJECTED"
-    if entry_status == "Cancelled":
-        return "CANCELLED"
+        return TradeStatus.CLOSED if entry_done and exit_qty >= filled else TradeStatus.RUNNING
+    if entry_status == OrderStatus.REJECTED:
+        return TradeStatus.REJECTED
+    if entry_status == OrderStatus.CANCELLED:
+        return TradeStatus.CANCELLED
     if entry_status in OPEN_STATUSES:
-        return "ENTRY_OPEN"
+        return TradeStatus.ENTRY_OPEN
     return status
 
 

@@ -1,11 +1,12 @@
 """The XTS wire format (BROKER_XTS.md): response envelopes, row structs named exactly as XTS names its
-fields, and their conversion to the broker-neutral types of `types.py`.
+fields, and their conversion to the broker-neutral types of `domain/broker.py`.
 
 Owns decoding only what the broker sends and encoding what the adapter sends: numbers are accepted as
 numbers or strings (money becomes `Decimal` straight from the JSON text, never through float), blank
 numbers are None, the two XTS time formats are Asia/Kolkata local times turned into aware UTC, response
-order types in mixed case are normalised to the request spelling. A value that does not decode raises
-`WireError` naming the XTS field; the adapter turns that into `BrokerProtocolError`. No I/O here.
+order types in mixed case are normalised to the request spelling, order statuses become `OrderStatus`. A
+value that does not decode raises `WireError` naming the XTS field; the adapter turns that into
+`BrokerProtocolError`. No I/O here.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from domain.broker import OPEN_STATUSES, BrokerOrder, BrokerPosition, BrokerTrade, OrderType, Side
+from domain.broker import BrokerOrder, BrokerPosition, BrokerTrade, OrderType, Side
+from domain.status import OPEN_STATUSES, SERVICE_STATUSES, OrderStatus
 
 EXCHANGE_TZ = ZoneInfo("Asia/Kolkata")
 SESSION_EXPIRED_CODE = "e-session-0007"
@@ -33,6 +35,8 @@ _ORDER_TYPES: dict[str, OrderType] = {
     "slm": "STOPMARKET",
 }
 _SIDES: dict[str, Side] = {"buy": "BUY", "sell": "SELL"}
+_STATUSES: dict[str, OrderStatus] = {status.value: status for status in OrderStatus if status not in SERVICE_STATUSES}
+"""XTS's `OrderStatus` spellings are the enum's values; the service's own states are never the broker's."""
 _DMY_TIME = "%d-%m-%Y %H:%M:%S"
 _FIELD_IN_ERROR = re.compile(r"`\$(?:\[\d+\])?\.(\w+)`|required field `(\w+)`")
 
@@ -246,8 +250,18 @@ def _order_type(value: str) -> OrderType:
     return order_type
 
 
+def _status(row: XtsOrderRow) -> OrderStatus:
+    """An order's status; one XTS does not document is refused: whether such an order can still fill is
+    unknown, so the book is not read as if it were finished."""
+    status = _STATUSES.get(row.OrderStatus)
+    if status is None:
+        raise WireError("OrderStatus", f"unknown status {row.OrderStatus!r} of AppOrderID {row.AppOrderID}")
+    return status
+
+
 def to_order(row: XtsOrderRow) -> BrokerOrder:
     filled = row.CumulativeQuantity or 0
+    status = _status(row)
     return BrokerOrder(
         client_id=row.ClientID,
         app_order_id=row.AppOrderID,
@@ -262,9 +276,9 @@ def to_order(row: XtsOrderRow) -> BrokerOrder:
         quantity=row.OrderQuantity,
         limit_price=row.OrderPrice or Decimal(0),
         stop_price=row.OrderStopPrice or Decimal(0),
-        status=row.OrderStatus,
+        status=status,
         filled_qty=filled,
-        leaves_qty=_leaves(row, filled),
+        leaves_qty=_leaves(row, filled, status),
         avg_price=row.OrderAverageTradedPrice or None,
         created_at=parse_time(row.OrderGeneratedDateTime, "OrderGeneratedDateTime"),
         updated_at=parse_time(row.LastUpdateDateTime, "LastUpdateDateTime"),
@@ -273,10 +287,10 @@ def to_order(row: XtsOrderRow) -> BrokerOrder:
     )
 
 
-def _leaves(row: XtsOrderRow, filled: int) -> int:
+def _leaves(row: XtsOrderRow, filled: int, status: OrderStatus) -> int:
     if row.LeavesQuantity is not None:
         return row.LeavesQuantity
-    return row.OrderQuantity - filled if row.OrderStatus in OPEN_STATUSES else 0
+    return row.OrderQuantity - filled if status in OPEN_STATUSES else 0
 
 
 def to_trade(row: XtsTradeRow) -> BrokerTrade:

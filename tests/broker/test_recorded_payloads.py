@@ -207,6 +207,17 @@ async def test_a_field_that_does_not_decode_is_named(broker: XtsBroker, recorded
     assert "OrderQuantity" in str(raised.value)
 
 
+async def test_an_order_status_xts_does_not_document_fails_the_book_naming_the_status_and_order(
+    broker: XtsBroker, recorded, rm1
+):
+    recorded.answer("GET", "/interactive/orders", 200, "order_book_unknown_status.json")
+    with pytest.raises(BrokerProtocolError) as raised:
+        await broker.order_book(rm1)
+    assert raised.value.field == "OrderStatus"
+    assert "'Parked'" in str(raised.value) and "2190766872" in str(raised.value)
+    assert not raised.value.ambiguous
+
+
 async def test_a_success_without_a_position_list_is_not_mistaken_for_no_positions(broker, recorded, rm1):
     recorded.answer("GET", "/interactive/portfolio/positions", 200, "positions_without_list.json")
     with pytest.raises(BrokerProtocolError) as raised:

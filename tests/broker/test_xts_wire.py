@@ -1,4 +1,4 @@
-"""The wire conversions alone: defaults XTS leaves out, unknown enums, time zones."""
+"""The wire conversions alone: defaults XTS leaves out, statuses and unknown enums, time zones."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from adapters.broker import xts_wire as wire
+from domain.status import OrderStatus
 
 ROW = {"AppOrderID": 1, "ExchangeSegment": "NSECM", "ExchangeInstrumentID": 3045, "OrderSide": "SELL",
        "OrderType": "Market", "OrderQuantity": 10, "CumulativeQuantity": 4}
@@ -28,6 +29,25 @@ def test_an_unknown_order_type_or_side_names_its_field():
     with pytest.raises(wire.WireError) as raised:
         order(OrderStatus="New", OrderSide="SHORT")
     assert raised.value.field == "OrderSide"
+
+
+@pytest.mark.parametrize(("spelling", "status"), [
+    ("PendingNew", OrderStatus.PENDING_NEW), ("New", OrderStatus.NEW),
+    ("Trigger Pending", OrderStatus.TRIGGER_PENDING), ("PartiallyFilled", OrderStatus.PARTIALLY_FILLED),
+    ("PendingReplace", OrderStatus.PENDING_REPLACE), ("Replaced", OrderStatus.REPLACED),
+    ("PendingCancel", OrderStatus.PENDING_CANCEL), ("Filled", OrderStatus.FILLED),
+    ("Cancelled", OrderStatus.CANCELLED), ("Rejected", OrderStatus.REJECTED), ("Expired", OrderStatus.EXPIRED),
+])
+def test_every_status_xts_spells_decodes_to_its_member(spelling, status):
+    assert order(OrderStatus=spelling).status is status
+
+
+@pytest.mark.parametrize("spelling", ["Parked", "new", "TriggerPending", "PendingSubmit", "Unconfirmed", "NotSent"])
+def test_a_status_xts_does_not_spell_is_refused_naming_it_and_the_order(spelling):
+    with pytest.raises(wire.WireError) as raised:
+        order(OrderStatus=spelling, AppOrderID=77)
+    assert raised.value.field == "OrderStatus"
+    assert repr(spelling) in raised.value.detail and "AppOrderID 77" in raised.value.detail
 
 
 def test_times_are_exchange_local_unless_they_carry_an_offset():

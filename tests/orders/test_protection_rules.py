@@ -21,8 +21,9 @@ from actors.order_placer.rules import (
     protection_clock_view,
 )
 from domain.book import BookIndex
-from domain.broker import OPEN_STATUSES, BrokerOrder, BrokerPosition, ModifyRequest, OrderRequest
+from domain.broker import BrokerOrder, BrokerPosition, ModifyRequest, OrderRequest
 from domain.records import OrderRow
+from domain.status import OPEN_STATUSES
 from domain.tags import order_tag
 from tests.orders.given import T
 

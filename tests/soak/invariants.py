@@ -25,7 +25,7 @@ import pymysql
 from adapters.store.event_log import SqlEventLog
 from adapters.store.factory import connect_store
 from adapters.store.url import parse_database_url
-from domain.broker import OPEN_STATUSES
+from domain.status import OPEN_STATUSES
 from domain.tags import parse_tag
 from replay.audit import UserAudit
 from replay.fold import CycleCheck

@@ -11,6 +11,7 @@ import pytest
 
 from domain.errors import DatabaseError, StaleVersion
 from domain.records import ExitFill, FairPrice, OrderRow, OrderUpdate, exit_fills_json
+from domain.status import OrderStatus, TradeStatus
 from tests.storage.conftest import T0, an_order, given_user_with_account
 
 HOSTILE = "'; DROP TABLE orders; --"
@@ -65,6 +66,21 @@ async def test_an_order_reads_back_exactly_as_inserted(store):
     assert await store.orders_for_accounts(user_id, [account_id]) == [
         msgspec.structs.replace(row, id=order_id)
     ]
+
+
+async def test_every_leg_and_trade_status_reads_back_as_its_member(store):
+    user_id, account_id = await given_user_with_account(store, "alice")
+    trades = list(TradeStatus)
+    given = [(leg, trades[n % len(trades)]) for n, leg in enumerate(OrderStatus)]
+
+    ids = [await store.insert_order(an_order(user_id, account_id, entry_orderstatus=leg, sl_orderstatus=leg,
+                                             tp_orderstatus=leg, status=trade)) for leg, trade in given]
+
+    read = [await store.order(user_id, order_id) for order_id in ids]
+    assert [(row.entry_orderstatus, row.sl_orderstatus, row.tp_orderstatus, row.status) for row in read] == [
+        (leg, leg, leg, trade) for leg, trade in given]
+    assert {type(row.sl_orderstatus) for row in read} == {OrderStatus}
+    assert {type(row.status) for row in read} == {TradeStatus}
 
 
 async def test_orders_for_accounts_lists_only_the_users_orders_on_those_accounts(store):

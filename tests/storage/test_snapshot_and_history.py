@@ -8,9 +8,11 @@ from decimal import Decimal
 
 import pytest
 
+from adapters.store.factory import connect_store
 from domain.broker import BrokerOrder, BrokerPosition
 from domain.errors import DatabaseError
 from domain.pnl import Match, OpenLot
+from domain.status import SERVICE_STATUSES, OrderStatus
 from tests.storage.conftest import T0, given_user_with_account
 
 
@@ -72,6 +74,21 @@ async def test_snapshot_reads_back_as_the_same_rows_in_fetch_order(store):
     await store.replace_broker_snapshot(user_id, account_id, orders, positions, T0)
 
     assert await stored_rows(store, user_id, account_id) == (tuple(orders), tuple(positions))
+
+
+async def test_every_broker_status_reads_back_from_the_database_as_its_member(store, database_url):
+    user_id, account_id = await given_user_with_account(store, "alice")
+    statuses = [status for status in OrderStatus if status not in SERVICE_STATUSES]
+    await store.replace_broker_snapshot(
+        user_id, account_id, [a_broker_order(n, status=status) for n, status in enumerate(statuses, 1)], [], T0)
+
+    reader = await connect_store(database_url, timeout_s=10)  # keeps nothing yet: reads the rows
+    try:
+        snapshot = await reader.broker_snapshot(user_id, account_id)
+    finally:
+        await reader.close()
+    assert [order.status for order in snapshot.orders] == statuses
+    assert {type(order.status) for order in snapshot.orders} == {OrderStatus}
 
 
 async def test_snapshot_replace_touches_only_that_account(store):

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from domain.broker import OPEN_STATUSES
+from domain.status import OPEN_STATUSES
 
 EXCHANGE_TZ = ZoneInfo("Asia/Kolkata")
 SEGMENTS = frozenset({"NSECM", "NSEFO", "NSECD", "MCXFO", "BSECM", "BSEFO"})
