@@ -18,7 +18,7 @@ from actors.worker import Request
 from messages.commands import PlaceEntries
 from service.web.context import WebSettings
 from tests.web.conftest import Served, running_service
-from tests.web.test_batch_outcomes import BATCH, placements_at_the_broker, rows_of, sim
+from tests.web.test_batch_outcomes import BATCH, rows_of
 from tests.web.test_service_over_sockets import ORDER
 
 DEADLINE_S = 0.3
@@ -53,7 +53,7 @@ def test_each_accounts_orders_reach_the_broker_as_one_command_the_order_placer_a
     assert [r["outcome"] for r in body["results"]] == ["placed"] * 3
     assert sorted((c.account_id, [e.strategy for e in c.entries]) for c in received) == [
         (first, ["s0", "s1"]), (second, ["s0"])]
-    assert placements_at_the_broker(served) == Counter({r["tag"]: 1 for r in body["results"]})
+    assert served.placements_at_the_broker() == Counter({r["tag"]: 1 for r in body["results"]})
 
 
 def test_a_batch_sent_after_the_order_placer_stopped_is_not_placed_and_nothing_is_written_or_sent(served: Served):
@@ -67,7 +67,7 @@ def test_a_batch_sent_after_the_order_placer_stopped_is_not_placed_and_nothing_i
     assert [(r["outcome"], r["reason"], r["order_id"]) for r in body["results"]] == [
         ("not_placed", f"account {account}: not sent: the service is stopping", None)] * 2
     assert rows_of(served, user_id, account) == []
-    assert placements_at_the_broker(served) == Counter()
+    assert served.placements_at_the_broker() == Counter()
 
 
 def test_a_placement_that_raises_answers_its_orders_in_flight_never_placed(served: Served,
@@ -89,7 +89,7 @@ def test_a_placement_that_raises_answers_its_orders_in_flight_never_placed(serve
 def test_an_order_unanswered_within_the_deadline_is_in_flight_and_its_placement_goes_on_to_its_end(
         impatient: Served):
     user_id, token, [account] = impatient.user("dave", "D1")
-    sim(impatient, "faults", route="place", kind="slow", delay_ms=1500)
+    impatient.sim("faults", route="place", kind="slow", delay_ms=1500)
 
     status, body = impatient.request("POST", BATCH, token, json={"orders": orders(account, 1)})
 
@@ -101,4 +101,4 @@ def test_an_order_unanswered_within_the_deadline_is_in_flight_and_its_placement_
     while rows_of(impatient, user_id, account) != [("SBIN", "ENTRY_OPEN", "New")]:
         assert time.monotonic() < deadline, rows_of(impatient, user_id, account)
         time.sleep(0.05)
-    assert sum(placements_at_the_broker(impatient).values()) == 1
+    assert sum(impatient.placements_at_the_broker().values()) == 1
