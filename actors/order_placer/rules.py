@@ -16,7 +16,7 @@ import msgspec
 
 from domain.book import BookIndex
 from domain.broker import BrokerOrder, BrokerPosition, ModifyRequest, OrderRequest
-from domain.records import FairPrice, OrderRow
+from domain.records import FairPrice, Leg, OrderRow
 from domain.status import IN_FLIGHT_STATUSES, OPEN_STATUSES, OrderStatus, TradeStatus
 from domain.tags import order_tag, parse_tag
 from domain.trade import direction, fresh_fair_price
@@ -41,21 +41,26 @@ class PlaceLeg(msgspec.Struct, frozen=True, kw_only=True):
     """The leg's rejections so far, this attempt's predecessor included: recorded with a new attempt's intent."""
 
 
-class ModifyLeg(msgspec.Struct, frozen=True, kw_only=True):
+class _LegAction(msgspec.Struct, frozen=True, kw_only=True):
+    """A request about one leg of one order, and why it is made."""
+
     order_id: int
     account_id: int
-    leg: Literal["entry", "sl", "tp"]
-    request: ModifyRequest
+    leg: Leg
     reason: str
 
 
-class CancelLeg(msgspec.Struct, frozen=True, kw_only=True):
-    order_id: int
-    account_id: int
-    leg: Literal["entry", "sl", "tp"]
+class ModifyLeg(_LegAction, frozen=True, kw_only=True):
+    """Send `request`, a change to the leg's live order."""
+
+    request: ModifyRequest
+
+
+class CancelLeg(_LegAction, frozen=True, kw_only=True):
+    """Cancel the leg's live order `app_order_id`, placed with `tag`."""
+
     app_order_id: int
     tag: str
-    reason: str
 
 
 class PositionMismatch(msgspec.Struct, frozen=True, kw_only=True):
