@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from adapters.broker import xts_wire as wire
 from adapters.broker.xts import XtsBroker
 from domain.broker import BrokerAccount, ModifyRequest, OrderRequest
 from domain.broker_errors import BrokerProtocolError, BrokerRejected, SessionExpired
@@ -223,3 +224,12 @@ async def test_a_success_without_a_position_list_is_not_mistaken_for_no_position
     with pytest.raises(BrokerProtocolError) as raised:
         await broker.positions(rm1)
     assert raised.value.field == "positionList"
+
+
+def test_an_order_history_is_one_orders_states_oldest_first_each_an_order_book_row():
+    envelope = wire.decode_envelope((FIXTURES / "order_history.json").read_bytes())
+    rows = [wire.to_order(row) for row in wire.convert_rows(envelope.result, wire.XtsOrderRow, "order history")]
+    assert {row.app_order_id for row in rows} == {2190766863}
+    assert [(row.status, row.filled_qty, row.leaves_qty) for row in rows] == [
+        ("PendingNew", 0, 15), ("New", 0, 15), ("PartiallyFilled", 5, 10), ("Filled", 15, 0)]
+    assert rows[-1].avg_price == Decimal("254.53")
