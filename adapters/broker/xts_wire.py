@@ -66,6 +66,13 @@ class Envelope(msgspec.Struct, frozen=True, kw_only=True):
         return self.type == "success"
 
 
+def is_invalid_session(envelope: Envelope) -> bool:
+    """XTS's answer to a token it no longer accepts: `e-session-0007` / "Invalid Token", sent with HTTP 400
+    (market-data routes have sent it with 200), so read from the body whatever the status."""
+    return (envelope.code.strip().lower() == SESSION_EXPIRED_CODE
+            or envelope.description.strip().lower() == "invalid token")
+
+
 Quantity = Annotated[int, msgspec.Meta(ge=0)]
 """A quantity XTS reports that cannot be negative (a position's net `Quantity` can: a short)."""
 

@@ -12,13 +12,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from aiohttp import web
 
 from adapters.broker import xts_wire as wire
 from adapters.broker.xts import XtsBroker
 from domain.broker import BrokerAccount, ModifyRequest, OrderRequest
-from domain.broker_errors import BrokerProtocolError, BrokerRejected, SessionExpired
+from domain.broker_errors import BrokerMisconfigured, BrokerProtocolError, BrokerRejected, SessionExpired
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TOKEN = "recorded-session-token"
@@ -48,7 +49,7 @@ async def recorded() -> AsyncIterator[RecordedBroker]:
             "content_type": request.headers.get("Content-Type"), "body": json.loads(raw) if raw else None,
         })
         status, fixture = state.answers[(request.method, request.path)]
-        content_type = "text/plain" if fixture.endswith(".txt") else "application/json"
+        content_type = {"txt": "text/plain", "html": "text/html"}.get(fixture.rsplit(".", 1)[1], "application/json")
         return web.Response(status=status, body=(FIXTURES / fixture).read_bytes(), content_type=content_type)
 
     app = web.Application()
@@ -142,7 +143,7 @@ async def test_no_data_codes_are_empty_lists(broker: XtsBroker, recorded, rm1, p
     assert await getattr(broker, call)(rm1) == []
 
 
-@pytest.mark.parametrize("status", [400, 200])
+@pytest.mark.parametrize("status", [400, 200, 404])
 async def test_invalid_token_is_a_session_expiry_at_any_status(broker: XtsBroker, recorded, rm1, status):
     recorded.answer("GET", "/interactive/orders", status, "invalid_token.json")
     with pytest.raises(SessionExpired) as raised:
@@ -150,10 +151,44 @@ async def test_invalid_token_is_a_session_expiry_at_any_status(broker: XtsBroker
     assert TOKEN not in str(raised.value)
 
 
-async def test_the_gateways_404_not_found_is_a_session_expiry(broker: XtsBroker, recorded, rm1):
-    recorded.answer("GET", "/interactive/portfolio/positions", 404, "not_found.txt")
+@pytest.mark.parametrize("fixture", ["invalid_token_code_other_case.json", "invalid_token_description_only.json"])
+async def test_the_invalid_session_answer_is_read_by_its_code_in_any_case_or_by_its_description(
+    broker: XtsBroker, recorded, rm1, fixture
+):
+    recorded.answer("GET", "/interactive/orders", 400, fixture)
     with pytest.raises(SessionExpired):
+        await broker.order_book(rm1)
+
+
+async def test_a_404_without_the_invalid_session_answer_is_a_configuration_error_naming_the_url(
+    broker: XtsBroker, recorded, rm1
+):
+    recorded.answer("GET", "/interactive/portfolio/positions", 404, "not_found.txt")
+    with pytest.raises(BrokerMisconfigured) as raised:
         await broker.positions(rm1)
+    assert raised.value.kind == "configuration" and not raised.value.ambiguous
+    assert f"GET {recorded.url}/interactive/portfolio/positions" in raised.value.message
+    assert "check the account's base_url" in raised.value.message
+    assert "session" not in raised.value.message
+
+
+async def test_a_base_url_written_with_interactive_is_a_configuration_error_that_says_so(
+    broker: XtsBroker, recorded, rm1
+):
+    recorded.answer("GET", "/interactive/interactive/orders", 404, "no_such_route.html")
+    suffixed = msgspec.structs.replace(rm1, base_url=recorded.url + "/interactive/")
+    with pytest.raises(BrokerMisconfigured) as raised:
+        await broker.order_book(suffixed)
+    assert f"GET {recorded.url}/interactive/interactive/orders" in raised.value.message
+    assert "this one ends in /interactive, which every route already starts with" in raised.value.message
+
+
+async def test_a_place_answered_404_is_a_configuration_error_and_surely_not_placed(broker: XtsBroker, recorded, rm1):
+    recorded.answer("POST", "/interactive/orders", 404, "not_found.txt")
+    with pytest.raises(BrokerMisconfigured) as raised:
+        await broker.place(rm1, OrderRequest(exchange_segment="NSECM", instrument_id=3045, side="BUY",
+                                             order_type="LIMIT", quantity=15, tag="t", limit_price=Decimal("254.55")))
+    assert not raised.value.ambiguous
 
 
 async def test_place_sends_the_documented_body_and_reads_the_ack(broker: XtsBroker, recorded, rm1):
