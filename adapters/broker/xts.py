@@ -343,7 +343,7 @@ class XtsBroker:
         if envelope.type != "error":
             raise BrokerProtocolError(f"{where}: envelope type {envelope.type!r} is not success or error",
                                       field="type", ambiguous=call.mutating)
-        if call.lists_rows and envelope.code in wire.NO_DATA_CODES:
+        if call.lists_rows and wire.is_no_data(envelope):
             return NO_DATA
         reason = _reason(envelope)
         raise BrokerRejected(f"{where}: rejected by the broker: {reason}", reason=reason)

@@ -24,7 +24,11 @@ from domain.status import OPEN_STATUSES, SERVICE_STATUSES, OrderStatus
 
 EXCHANGE_TZ = ZoneInfo("Asia/Kolkata")
 SESSION_EXPIRED_CODE = "e-session-0007"
-NO_DATA_CODES = frozenset({"e-orders-0005", "e-tradeBook-0005", "e-portfolio-0005"})
+NO_DATA_CODES = frozenset({"e-orders-0005", "e-tradebook-0005", "e-portfolio-0005"})
+"""In lower case. XTS spells the trade book's `e-tradeBook-0005`; public XTS clients (for XTS brokers such as
+IIFL and Jainam) also see `e-tradebook-0005`, and match these codes in any letter case or by the description
+"Data Not Available"."""
+NO_DATA_DESCRIPTION = "data not available"
 
 _ORDER_TYPES: dict[str, OrderType] = {
     "market": "MARKET",
@@ -64,6 +68,13 @@ class Envelope(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def succeeded(self) -> bool:
         return self.type == "success"
+
+
+def is_no_data(envelope: Envelope) -> bool:
+    """XTS's answer to a list route with nothing to list (HTTP 400): a `NO_DATA_CODES` code in any letter case,
+    or the description "Data Not Available" whatever the code."""
+    return (envelope.code.strip().lower() in NO_DATA_CODES
+            or envelope.description.strip().lower() == NO_DATA_DESCRIPTION)
 
 
 def is_invalid_session(envelope: Envelope) -> bool:

@@ -136,11 +136,36 @@ async def test_positions_read_the_capitalised_keys_and_numbers_as_strings(broker
 @pytest.mark.parametrize(("path", "fixture", "call"), [
     ("/interactive/orders", "orders_no_data.json", "order_book"),
     ("/interactive/orders/trades", "trades_no_data.json", "trade_book"),
+    ("/interactive/orders/trades", "trades_no_data_lower_case.json", "trade_book"),
     ("/interactive/portfolio/positions", "positions_no_data.json", "positions"),
 ])
 async def test_no_data_codes_are_empty_lists(broker: XtsBroker, recorded, rm1, path, fixture, call):
     recorded.answer("GET", path, 400, fixture)
     assert await getattr(broker, call)(rm1) == []
+
+
+async def test_a_no_data_code_is_read_in_any_letter_case_without_its_description(broker: XtsBroker, recorded, rm1):
+    recorded.answer("GET", "/interactive/orders", 400, "orders_no_data_code_only.json")
+    assert await broker.order_book(rm1) == []
+
+
+async def test_data_not_available_is_no_data_whatever_the_code(broker: XtsBroker, recorded, rm1):
+    recorded.answer("GET", "/interactive/portfolio/positions", 400, "positions_no_data_by_description.json")
+    assert await broker.positions(rm1) == []
+
+
+async def test_another_error_of_a_list_route_is_not_mistaken_for_no_data(broker: XtsBroker, recorded, rm1):
+    recorded.answer("GET", "/interactive/orders/trades", 400, "bad_request.json")
+    with pytest.raises(BrokerRejected):
+        await broker.trade_book(rm1)
+
+
+async def test_a_no_data_answer_to_an_order_request_is_a_rejection_not_an_empty_success(
+    broker: XtsBroker, recorded, rm1
+):
+    recorded.answer("DELETE", "/interactive/orders", 400, "orders_no_data.json")
+    with pytest.raises(BrokerRejected):
+        await broker.cancel(rm1, 2190766863, "123abc")
 
 
 @pytest.mark.parametrize("status", [400, 200, 404])
