@@ -132,12 +132,15 @@ class XtsTradeRow(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class XtsPositionRow(msgspec.Struct, frozen=True, kw_only=True):
-    """A row of `result.positionList` of `GET /interactive/portfolio/positions` (`ExchangeInstrumentId`)."""
+    """A row of `result.positionList` of `GET /interactive/portfolio/positions`. The instrument comes as
+    `ExchangeInstrumentId` (what the answers the public clients read carry, e.g. `xts-api-client`'s
+    `helper.py`) or `ExchangeInstrumentID` (the official Java SDK's `PositionList` model): either is read."""
 
     AccountID: str = ""
     TradingSymbol: str = ""
     ExchangeSegment: str
-    ExchangeInstrumentId: int
+    ExchangeInstrumentId: int | None = None
+    ExchangeInstrumentID: int | None = None
     ProductType: str = ""
     Quantity: int
     BuyAveragePrice: Decimal | None = None
@@ -328,13 +331,23 @@ def to_trade(row: XtsTradeRow) -> BrokerTrade:
     )
 
 
+def _position_instrument(row: XtsPositionRow) -> int:
+    """The row's instrument id, under either spelling; neither, or two that disagree, does not decode."""
+    given = [found for found in (row.ExchangeInstrumentId, row.ExchangeInstrumentID) if found is not None]
+    if not given or given[0] != given[-1]:
+        has = f"both, {given[0]} and {given[-1]}" if given else "neither"
+        raise WireError("ExchangeInstrumentId", f"a position of {row.TradingSymbol or row.ExchangeSegment} needs "
+                                                f"ExchangeInstrumentId or ExchangeInstrumentID; it has {has}")
+    return given[0]
+
+
 def to_position(row: XtsPositionRow) -> BrokerPosition:
     zero = Decimal(0)
     return BrokerPosition(
         client_id=row.AccountID,
         symbol=row.TradingSymbol,
         exchange_segment=row.ExchangeSegment,
-        instrument_id=row.ExchangeInstrumentId,
+        instrument_id=_position_instrument(row),
         product_type=row.ProductType,
         net_qty=row.Quantity,
         buy_avg_price=row.BuyAveragePrice or zero,

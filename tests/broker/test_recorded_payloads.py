@@ -121,8 +121,10 @@ async def test_trade_book_rows_decode(broker: XtsBroker, recorded, rm1):
     assert trade.traded_at == ist(2021, 5, 19, 10, 17, 41, 987654)
 
 
-async def test_positions_read_the_capitalised_keys_and_numbers_as_strings(broker: XtsBroker, recorded, rm1):
-    recorded.answer("GET", "/interactive/portfolio/positions", 200, "positions.json")
+@pytest.mark.parametrize("fixture", ["positions.json", "positions_instrument_id_capital_d.json"])
+async def test_positions_read_the_capitalised_keys_and_numbers_as_strings(broker: XtsBroker, recorded, rm1, fixture):
+    """`ExchangeInstrumentId` as the answers carry it, or `ExchangeInstrumentID` as the Java SDK's model names it."""
+    recorded.answer("GET", "/interactive/portfolio/positions", 200, fixture)
     closed, short = await broker.positions(rm1, "DayWise")
     assert (closed.symbol, closed.instrument_id, closed.net_qty) == ("RELIANCE", 2885, 0)
     assert (closed.buy_avg_price, closed.sell_avg_price) == (Decimal("2880.10"), Decimal("2890.35"))
@@ -277,6 +279,16 @@ async def test_an_order_status_xts_does_not_document_fails_the_book_naming_the_s
     assert raised.value.field == "OrderStatus"
     assert "'Parked'" in str(raised.value) and "2190766872" in str(raised.value)
     assert not raised.value.ambiguous
+
+
+async def test_a_position_without_an_instrument_id_under_either_spelling_names_the_field(
+    broker: XtsBroker, recorded, rm1
+):
+    recorded.answer("GET", "/interactive/portfolio/positions", 200, "positions_without_instrument.json")
+    with pytest.raises(BrokerProtocolError) as raised:
+        await broker.positions(rm1)
+    assert raised.value.field == "ExchangeInstrumentId"
+    assert "ExchangeInstrumentId or ExchangeInstrumentID" in str(raised.value) and "SBIN" in str(raised.value)
 
 
 async def test_a_success_without_a_position_list_is_not_mistaken_for_no_positions(broker, recorded, rm1):
