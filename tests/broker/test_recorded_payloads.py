@@ -20,6 +20,7 @@ from adapters.broker import xts_wire as wire
 from adapters.broker.xts import XtsBroker
 from domain.broker import BrokerAccount, ModifyRequest, OrderRequest
 from domain.broker_errors import BrokerMisconfigured, BrokerProtocolError, BrokerRejected, SessionExpired
+from domain.status import OPEN_STATUSES
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TOKEN = "recorded-session-token"
@@ -268,6 +269,18 @@ async def test_a_field_that_does_not_decode_is_named(broker: XtsBroker, recorded
         await broker.order_book(rm1)
     assert raised.value.field == "OrderQuantity"
     assert "OrderQuantity" in str(raised.value)
+
+
+@pytest.mark.parametrize(("status", "quantity", "filled"), [
+    ("PendingNew", 15, 0), ("PendingReplace", 15, 5), ("Replaced", 20, 0), ("PendingCancel", 10, 4)])
+async def test_each_pending_status_decodes_as_an_open_order_with_the_rest_still_to_fill(
+    broker: XtsBroker, recorded, rm1, status, quantity, filled
+):
+    """The rows leave `LeavesQuantity` blank, so what is left is computed from whether the status is open."""
+    recorded.answer("GET", "/interactive/orders", 200, "order_book_pending.json")
+    [order] = [order for order in await broker.order_book(rm1) if order.status == status]
+    assert order.status in OPEN_STATUSES
+    assert (order.quantity, order.filled_qty, order.leaves_qty) == (quantity, filled, quantity - filled)
 
 
 async def test_an_order_status_xts_does_not_document_fails_the_book_naming_the_status_and_order(

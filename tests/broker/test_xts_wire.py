@@ -17,9 +17,14 @@ def order(**fields: object):
     return wire.to_order(wire.convert({**ROW, **fields}, wire.XtsOrderRow, "row"))
 
 
-def test_missing_leaves_are_the_rest_of_an_open_order_and_zero_for_a_closed_one():
-    assert order(OrderStatus="PartiallyFilled").leaves_qty == 6
-    assert order(OrderStatus="Cancelled").leaves_qty == 0
+@pytest.mark.parametrize("status", ["PartiallyFilled", "PendingNew", "PendingReplace", "Replaced", "PendingCancel"])
+def test_missing_leaves_are_the_rest_of_an_open_order(status):
+    assert order(OrderStatus=status).leaves_qty == 6
+
+
+@pytest.mark.parametrize("status", ["Filled", "Cancelled", "Rejected", "Expired"])
+def test_missing_leaves_are_zero_for_an_order_that_can_no_longer_fill(status):
+    assert order(OrderStatus=status).leaves_qty == 0
 
 
 def test_an_unknown_order_type_or_side_names_its_field():
