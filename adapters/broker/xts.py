@@ -194,6 +194,7 @@ class XtsBroker:
                 "orderQuantity": request.quantity,
                 "limitPrice": request.limit_price,
                 "stopPrice": request.stop_price,
+                "apiOrderSource": wire.API_ORDER_SOURCE,
                 "orderUniqueIdentifier": request.tag,
                 "clientID": account.client_id,
             },
@@ -244,9 +245,9 @@ class XtsBroker:
         return self._ack(account, call, await self._send(account, call), request.tag)
 
     async def cancel(self, account: BrokerAccount, app_order_id: int, tag: str = "") -> PlaceAck:
-        params = {"appOrderID": str(app_order_id), "clientID": account.client_id}
-        if tag:
-            params["orderUniqueIdentifier"] = tag
+        """`orderUniqueIdentifier` goes with every cancel, empty when there is no tag, as the official SDKs
+        send it."""
+        params = {"appOrderID": str(app_order_id), "orderUniqueIdentifier": tag, "clientID": account.client_id}
         call = _Call(what=f"cancel {app_order_id}", method="DELETE", path=_ORDERS_PATH, params=params,
                      mutating=True)
         return self._ack(account, call, await self._send(account, call), tag)

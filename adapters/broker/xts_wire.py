@@ -23,6 +23,10 @@ from domain.broker import BrokerOrder, BrokerPosition, BrokerTrade, OrderType, S
 from domain.status import OPEN_STATUSES, SERVICE_STATUSES, OrderStatus
 
 EXCHANGE_TZ = ZoneInfo("Asia/Kolkata")
+API_ORDER_SOURCE = "WEBAPI"
+"""A placement's `apiOrderSource`. The official Python SDK sends the field with every placement since its
+"apiOrderSource field added in placeorder" change (its example passes ""); the value is the source this
+adapter logs in with, as every official SDK's configuration has it (`source=WEBAPI`)."""
 SESSION_EXPIRED_CODE = "e-session-0007"
 NO_DATA_CODES = frozenset({"e-orders-0005", "e-tradebook-0005", "e-portfolio-0005"})
 """In lower case. XTS spells the trade book's `e-tradeBook-0005`; public XTS clients (for XTS brokers such as

@@ -230,7 +230,8 @@ async def test_place_sends_the_documented_body_and_reads_the_ack(broker: XtsBrok
     assert request["body"] == {
         "exchangeSegment": "NSECM", "exchangeInstrumentID": 3045, "productType": "NRML", "orderType": "LIMIT",
         "orderSide": "BUY", "timeInForce": "DAY", "disclosedQuantity": 0, "orderQuantity": 15,
-        "limitPrice": 254.55, "stopPrice": 0, "orderUniqueIdentifier": "123abc", "clientID": "RM1"}
+        "limitPrice": 254.55, "stopPrice": 0, "apiOrderSource": "WEBAPI", "orderUniqueIdentifier": "123abc",
+        "clientID": "RM1"}
 
 
 async def test_modify_sends_the_documented_body(broker: XtsBroker, recorded, rm1):
@@ -249,8 +250,16 @@ async def test_cancel_sends_query_parameters(broker: XtsBroker, recorded, rm1):
     recorded.answer("DELETE", "/interactive/orders", 200, "place_ack.json")
     ack = await broker.cancel(rm1, 2190766863, "123abc")
     assert ack.app_order_id == 2190766863
-    assert recorded.received[0]["query"] == {
-        "appOrderID": "2190766863", "clientID": "RM1", "orderUniqueIdentifier": "123abc"}
+    [request] = recorded.received
+    assert request["query"] == {"appOrderID": "2190766863", "clientID": "RM1", "orderUniqueIdentifier": "123abc"}
+    assert request["body"] is None
+
+
+async def test_a_cancel_without_a_tag_still_sends_an_empty_order_unique_identifier(broker: XtsBroker, recorded, rm1):
+    recorded.answer("DELETE", "/interactive/orders", 200, "place_ack.json")
+    await broker.cancel(rm1, 2190766863)
+    [request] = recorded.received
+    assert request["query"] == {"appOrderID": "2190766863", "clientID": "RM1", "orderUniqueIdentifier": ""}
 
 
 async def test_a_validation_error_is_a_definitive_rejection_with_the_details(broker, recorded, rm1):

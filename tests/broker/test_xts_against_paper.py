@@ -206,6 +206,17 @@ async def test_cancel_ends_an_open_order_and_a_second_cancel_is_rejected(
     assert not raised.value.ambiguous
 
 
+async def test_a_cancel_without_a_tag_sends_an_empty_identifier_the_paper_broker_takes(
+    broker: XtsBroker, account: BrokerAccount, sim: SimControl
+):
+    ack = await broker.place(account, limit_buy("c-2"))
+    assert (await broker.cancel(account, ack.app_order_id)).app_order_id == ack.app_order_id
+    [order] = await broker.order_book(account)
+    assert order.status == "Cancelled"
+    cancel = [entry for entry in await sim.orders(account.client_id) if entry["route"] == "cancel"]
+    assert [(entry["tag"], entry["outcome"]) for entry in cancel] == [("", "accepted")]
+
+
 async def test_accounts_see_only_their_own_orders(broker: XtsBroker, account: BrokerAccount, paper):
     other = paper_account(paper, client_id="PAPER2", account_id=2)
     other = msgspec.structs.replace(other, token=await broker.login(other))

@@ -20,6 +20,9 @@ import msgspec
 from aiohttp import web
 
 from adapters.broker.paper.simulator import (
+    ORDER_TYPES,
+    PRODUCT_TYPES,
+    SEGMENT_CODES,
     Amendment,
     Fill,
     LoginRefused,
@@ -424,14 +427,26 @@ def _ack(order: SimOrder) -> web.Response:
     })
 
 
+_LOGIN_ENUMS = {
+    "exchangeSegment": list(SEGMENT_CODES), "productType": sorted(PRODUCT_TYPES), "orderType": sorted(ORDER_TYPES),
+    "orderSide": ["BUY", "SELL"], "timeInForce": ["DAY"], "dayOrNet": ["DayWise", "NetWise"],
+}
+"""The values the paper broker takes, as XTS lists its own in the login result's `enums` (the SDKs keep it;
+its exact content is not documented, so this is *inferred*)."""
+_EXCHANGE_SEGMENT_ARRAY = [{"key": segment, "value": code} for segment, code in SEGMENT_CODES.items()]
+"""The login result's `exchangeSegmentArray` (the SDKs keep it; the entries' shape is *inferred*)."""
+
+
 async def login(state: PaperState, call: XtsCall) -> web.Response:
+    """`POST /interactive/user/session`: the result holds what the Node SDK's `logIn` reads of XTS's own."""
     try:
         body = convert(call.body, LoginBody, "login")
         token, client_id = state.simulator.login(body.appKey, body.secretKey)
     except (WireError, LoginRefused):
         return _error(400, "e-user-0005", "Invalid appKey or secretKey")
     return _success("s-user-0001", "Valid User.", {
-        "token": token, "userID": client_id, "isInvestorClient": True, "clientCodes": [client_id],
+        "enums": _LOGIN_ENUMS, "clientCodes": [client_id], "exchangeSegmentArray": _EXCHANGE_SEGMENT_ARRAY,
+        "token": token, "userID": client_id, "isInvestorClient": True, "isOneTouchUser": False,
     })
 
 

@@ -24,7 +24,10 @@ import msgspec
 from domain.status import OPEN_STATUSES
 
 EXCHANGE_TZ = ZoneInfo("Asia/Kolkata")
-SEGMENTS = frozenset({"NSECM", "NSEFO", "NSECD", "MCXFO", "BSECM", "BSEFO"})
+SEGMENT_CODES: Mapping[str, int] = {"NSECM": 1, "NSEFO": 2, "NSECD": 3, "BSECM": 11, "BSEFO": 12, "MCXFO": 51}
+"""The segments the paper broker trades, with XTS's numeric code of each (as the `xts-api-client` SDK lists
+them: 1 = NSECM, 2 = NSEFO, ...)."""
+SEGMENTS = frozenset(SEGMENT_CODES)
 PRODUCT_TYPES = frozenset({"MIS", "NRML", "CNC"})
 ORDER_TYPES = frozenset({"MARKET", "LIMIT", "STOPLIMIT", "STOPMARKET"})
 STOP_TYPES = frozenset({"STOPLIMIT", "STOPMARKET"})
