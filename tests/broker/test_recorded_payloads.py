@@ -272,12 +272,20 @@ async def test_a_validation_error_is_a_definitive_rejection_with_the_details(bro
     assert "Bad Request" in raised.value.reason and "tick size" in raised.value.reason
 
 
-async def test_a_field_that_does_not_decode_is_named(broker: XtsBroker, recorded, rm1):
-    recorded.answer("GET", "/interactive/orders", 200, "order_book_bad_quantity.json")
+async def protocol_error(broker: XtsBroker, recorded: RecordedBroker, rm1: BrokerAccount, read: str,
+                         fixture: str) -> BrokerProtocolError:
+    """What reading `fixture` (answered with HTTP 200) through the adapter's `read` route raises."""
+    path = {"order_book": "/interactive/orders", "positions": "/interactive/portfolio/positions"}[read]
+    recorded.answer("GET", path, 200, fixture)
     with pytest.raises(BrokerProtocolError) as raised:
-        await broker.order_book(rm1)
-    assert raised.value.field == "OrderQuantity"
-    assert "OrderQuantity" in str(raised.value)
+        await getattr(broker, read)(rm1)
+    return raised.value
+
+
+async def test_a_field_that_does_not_decode_is_named(broker: XtsBroker, recorded, rm1):
+    error = await protocol_error(broker, recorded, rm1, "order_book", "order_book_bad_quantity.json")
+    assert error.field == "OrderQuantity"
+    assert "OrderQuantity" in str(error)
 
 
 @pytest.mark.parametrize(("status", "quantity", "filled"), [
@@ -295,29 +303,23 @@ async def test_each_pending_status_decodes_as_an_open_order_with_the_rest_still_
 async def test_an_order_status_xts_does_not_document_fails_the_book_naming_the_status_and_order(
     broker: XtsBroker, recorded, rm1
 ):
-    recorded.answer("GET", "/interactive/orders", 200, "order_book_unknown_status.json")
-    with pytest.raises(BrokerProtocolError) as raised:
-        await broker.order_book(rm1)
-    assert raised.value.field == "OrderStatus"
-    assert "'Parked'" in str(raised.value) and "2190766872" in str(raised.value)
-    assert not raised.value.ambiguous
+    error = await protocol_error(broker, recorded, rm1, "order_book", "order_book_unknown_status.json")
+    assert error.field == "OrderStatus"
+    assert "'Parked'" in str(error) and "2190766872" in str(error)
+    assert not error.ambiguous
 
 
 async def test_a_position_without_an_instrument_id_under_either_spelling_names_the_field(
     broker: XtsBroker, recorded, rm1
 ):
-    recorded.answer("GET", "/interactive/portfolio/positions", 200, "positions_without_instrument.json")
-    with pytest.raises(BrokerProtocolError) as raised:
-        await broker.positions(rm1)
-    assert raised.value.field == "ExchangeInstrumentId"
-    assert "ExchangeInstrumentId or ExchangeInstrumentID" in str(raised.value) and "SBIN" in str(raised.value)
+    error = await protocol_error(broker, recorded, rm1, "positions", "positions_without_instrument.json")
+    assert error.field == "ExchangeInstrumentId"
+    assert "ExchangeInstrumentId or ExchangeInstrumentID" in str(error) and "SBIN" in str(error)
 
 
 async def test_a_success_without_a_position_list_is_not_mistaken_for_no_positions(broker, recorded, rm1):
-    recorded.answer("GET", "/interactive/portfolio/positions", 200, "positions_without_list.json")
-    with pytest.raises(BrokerProtocolError) as raised:
-        await broker.positions(rm1)
-    assert raised.value.field == "positionList"
+    error = await protocol_error(broker, recorded, rm1, "positions", "positions_without_list.json")
+    assert error.field == "positionList"
 
 
 def test_an_order_history_is_one_orders_states_oldest_first_each_an_order_book_row():
