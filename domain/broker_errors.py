@@ -20,9 +20,16 @@ class BrokerError(AdapterError):
 
 
 class SessionExpired(BrokerError):
-    """The broker refused the session token (`e-session-0007`, "Invalid Token", HTTP 404): log in again."""
+    """The broker refused the session token (`e-session-0007`, "Invalid Token"): log in again."""
 
     kind = ErrorKind.SESSION_EXPIRED
+
+
+class BrokerMisconfigured(BrokerError):
+    """The account's broker settings are wrong: its address has no such route (HTTP 404 without the broker's
+    invalid-session answer). Nothing was processed; logging in again cannot help, correcting the account can."""
+
+    kind = ErrorKind.CONFIGURATION
 
 
 class BrokerRejected(BrokerError):

@@ -13,6 +13,8 @@ class ErrorKind(StrEnum):
     """Machine-readable failure classes carried by failure events."""
 
     SESSION_EXPIRED = "session_expired"
+    CONFIGURATION = "configuration"
+    """An account's settings are wrong (a broker address without the routes): a person must correct them."""
     UNAVAILABLE = "unavailable"
     REJECTED = "rejected"
     PROTOCOL = "protocol"

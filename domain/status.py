@@ -40,9 +40,10 @@ SERVICE_STATUSES = frozenset({OrderStatus.PENDING_SUBMIT, OrderStatus.UNCONFIRME
 
 OPEN_STATUSES = frozenset({
     OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED, OrderStatus.TRIGGER_PENDING, OrderStatus.PENDING_NEW,
-    OrderStatus.PENDING_REPLACE, OrderStatus.REPLACED,
+    OrderStatus.PENDING_REPLACE, OrderStatus.REPLACED, OrderStatus.PENDING_CANCEL,
 })
-"""A broker's order that can still fill."""
+"""A broker's order that can still fill. The pending states are open: a cancel or a change the broker has not
+yet carried out (`PendingCancel`, `PendingReplace`) leaves the order at the exchange, filling, until it is."""
 
 IN_FLIGHT_STATUSES = frozenset({OrderStatus.PENDING_SUBMIT, OrderStatus.UNCONFIRMED})
 """A leg's request that may exist at the broker without the service knowing it: settled by a later order book,

@@ -108,6 +108,13 @@ def _is_live(row: BrokerOrder | None) -> bool:
     return row is not None and row.status in OPEN_STATUSES
 
 
+def _is_changeable(row: BrokerOrder | None) -> bool:
+    """A live row that a modify or a cancel may act on: not one whose cancel is already under way
+    (`PendingCancel`), which can still fill, so it is live and no other is placed beside it, but is neither
+    changed nor cancelled again."""
+    return _is_live(row) and row.status != OrderStatus.PENDING_CANCEL
+
+
 # --- The protect step: protective legs and OCO ---------------------------------------------------
 
 
@@ -168,7 +175,7 @@ def plan_protection(order: OrderRow, book: BookIndex, *, oco_cancels_only: bool,
     if order.status == TradeStatus.CLOSED:
         return [CancelLeg(order_id=order.id, account_id=order.account_id, leg=leg, app_order_id=row.app_order_id,
                           tag=row.tag, reason="OCO: the trade is closed")
-                for leg, row in (("sl", sl), ("tp", tp), ("entry", entry)) if _is_live(row)]
+                for leg, row in (("sl", sl), ("tp", tp), ("entry", entry)) if _is_changeable(row)]
     if order.status == TradeStatus.PENDING and entry is None and order.entry_orderstatus in IN_FLIGHT_STATUSES \
             and book_fetched_at is not None and order.legs_changed_at is not None \
             and book_fetched_at >= order.legs_changed_at + settle:
@@ -178,7 +185,7 @@ def plan_protection(order: OrderRow, book: BookIndex, *, oco_cancels_only: bool,
     paused_cancel: list[Action] = [
         CancelLeg(order_id=order.id, account_id=order.account_id, leg="entry", app_order_id=entry.app_order_id,
                   tag=entry.tag, reason="automation paused: the open entry is cancelled")
-    ] if cancel_open_entries and _is_live(entry) else []
+    ] if cancel_open_entries and _is_changeable(entry) else []
     if order.status != TradeStatus.RUNNING or oco_cancels_only:
         return paused_cancel
     open_qty = open_quantity(order, book)
@@ -229,23 +236,25 @@ def _absence_is_known(order: OrderRow, leg: ExitLeg, book_fetched_at: datetime |
 
 
 def _duplicates(order: OrderRow, leg: ExitLeg, kept: BrokerOrder | None, book: BookIndex) -> list[Action]:
-    """Every live row at the broker for this order's leg, other than the one tracked, is cancelled."""
+    """Every live row at the broker for this order's leg, other than the one tracked, is cancelled (once: not
+    while its cancel is under way)."""
     return [
         CancelLeg(order_id=order.id, account_id=order.account_id, leg=leg, app_order_id=row.app_order_id,
                   tag=row.tag, reason="duplicate live order for this leg")
         for row in book.live_by_leg.get((order.id, leg), ())
-        if row is not kept
+        if row is not kept and _is_changeable(row)
     ]
 
 
 def _protect_leg(order: OrderRow, leg: ExitLeg, row: BrokerOrder | None, price: Decimal, open_qty: int,
                  product_type: str, max_attempts: int, attempts_today: Sequence[BrokerOrder]) -> list[Action]:
-    """Keep one leg live at the open quantity: resize a live one; send one in flight or `NotSent` again under its
-    own tag; place a dead one under a new attempt's tag until `max_attempts` rejections or
-    MAX_LEG_PLACEMENTS_A_DAY placements today, then report the order `Unprotected` every cycle."""
+    """Keep one leg live at the open quantity: resize a live one (one whose cancel is under way is left to end);
+    send one in flight or `NotSent` again under its own tag; place a dead one under a new attempt's tag until
+    `max_attempts` rejections or MAX_LEG_PLACEMENTS_A_DAY placements today, then report the order `Unprotected`
+    every cycle."""
     if _is_live(row):
         remaining = row.quantity - row.filled_qty
-        if open_qty > 0 and remaining != open_qty:
+        if open_qty > 0 and remaining != open_qty and _is_changeable(row):
             return [ModifyLeg(order_id=order.id, account_id=order.account_id, leg=leg,
                               reason=f"resize to the open quantity {open_qty}",
                               request=ModifyRequest(app_order_id=row.app_order_id, order_type=row.order_type,
@@ -337,7 +346,7 @@ def plan_stop_loss_modification(order: OrderRow, book: BookIndex,
                                 fair: FairPrice | FairPriceCheck) -> ModifyLeg | FairPriceCheck | None:
     """A live stop-loss whose stop the fair price has crossed (a gap) becomes a LIMIT at the fair price."""
     sl = book.leg(order, "sl")
-    if (order.status != TradeStatus.RUNNING or not _is_live(sl) or sl.order_type not in STOP_TYPES
+    if (order.status != TradeStatus.RUNNING or not _is_changeable(sl) or sl.order_type not in STOP_TYPES
             or order.sl_stop_price is None):
         return None
     if isinstance(fair, FairPriceCheck):

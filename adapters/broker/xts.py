@@ -34,6 +34,7 @@ from domain.broker import (
 )
 from domain.broker_errors import (
     BrokerError,
+    BrokerMisconfigured,
     BrokerProtocolError,
     BrokerRejected,
     BrokerTimeout,
@@ -47,10 +48,11 @@ Mapped = TypeVar("Mapped")
 
 NO_DATA = object()
 """What `_send` returns for a list route's "Data Not Available": an empty list, not a failure."""
-_SESSION_PATH = "/interactive/user/session"
-_ORDERS_PATH = "/interactive/orders"
-_TRADES_PATH = "/interactive/orders/trades"
-_POSITIONS_PATH = "/interactive/portfolio/positions"
+_ROUTE_PREFIX = "/interactive"
+_SESSION_PATH = f"{_ROUTE_PREFIX}/user/session"
+_ORDERS_PATH = f"{_ROUTE_PREFIX}/orders"
+_TRADES_PATH = f"{_ROUTE_PREFIX}/orders/trades"
+_POSITIONS_PATH = f"{_ROUTE_PREFIX}/portfolio/positions"
 
 
 class XtsPacing(msgspec.Struct, frozen=True, kw_only=True):
@@ -192,6 +194,7 @@ class XtsBroker:
                 "orderQuantity": request.quantity,
                 "limitPrice": request.limit_price,
                 "stopPrice": request.stop_price,
+                "apiOrderSource": wire.API_ORDER_SOURCE,
                 "orderUniqueIdentifier": request.tag,
                 "clientID": account.client_id,
             },
@@ -242,9 +245,9 @@ class XtsBroker:
         return self._ack(account, call, await self._send(account, call), request.tag)
 
     async def cancel(self, account: BrokerAccount, app_order_id: int, tag: str = "") -> PlaceAck:
-        params = {"appOrderID": str(app_order_id), "clientID": account.client_id}
-        if tag:
-            params["orderUniqueIdentifier"] = tag
+        """`orderUniqueIdentifier` goes with every cancel, empty when there is no tag, as the official SDKs
+        send it."""
+        params = {"appOrderID": str(app_order_id), "orderUniqueIdentifier": tag, "clientID": account.client_id}
         call = _Call(what=f"cancel {app_order_id}", method="DELETE", path=_ORDERS_PATH, params=params,
                      mutating=True)
         return self._ack(account, call, await self._send(account, call), tag)
@@ -298,7 +301,7 @@ class XtsBroker:
             async with self._paced(account, call):
                 started = time.monotonic()
                 async with self._session.request(
-                    call.method, account.base_url.rstrip("/") + call.path, params=call.params, data=body,
+                    call.method, _url(account, call), params=call.params, data=body,
                     headers=headers, timeout=self._timeout,
                 ) as response:
                     status = response.status
@@ -324,12 +327,10 @@ class XtsBroker:
             envelope: wire.Envelope | None = wire.decode_envelope(raw)
         except wire.WireError as exc:
             envelope, undecodable = None, exc
-        description = envelope.description if envelope else ""
-        expired_code = envelope is not None and envelope.code == wire.SESSION_EXPIRED_CODE
-        if expired_code or description.strip().lower() == "invalid token":
-            raise SessionExpired(f"{where}: session expired ({description or wire.SESSION_EXPIRED_CODE})")
-        if status == 404 or description.strip().lower() == "not found":
-            raise SessionExpired(f"{where}: session expired (HTTP {status} not found)")
+        if envelope is not None and wire.is_invalid_session(envelope):
+            raise SessionExpired(f"{where}: session expired ({envelope.description or envelope.code})")
+        if status == 404:
+            raise BrokerMisconfigured(_no_such_route(account, call, envelope))
         maybe = " (it may have reached the broker)" if call.mutating else ""
         if status >= 500:
             raise BrokerUnavailable(f"{where}: broker error HTTP {status}{maybe}", ambiguous=call.mutating)
@@ -343,7 +344,7 @@ class XtsBroker:
         if envelope.type != "error":
             raise BrokerProtocolError(f"{where}: envelope type {envelope.type!r} is not success or error",
                                       field="type", ambiguous=call.mutating)
-        if call.lists_rows and envelope.code in wire.NO_DATA_CODES:
+        if call.lists_rows and wire.is_no_data(envelope):
             return NO_DATA
         reason = _reason(envelope)
         raise BrokerRejected(f"{where}: rejected by the broker: {reason}", reason=reason)
@@ -383,6 +384,20 @@ class XtsBroker:
     def _ack(self, account: BrokerAccount, call: _Call, result: Any, tag: str) -> PlaceAck:
         ack = self._decode(account, call, result, wire.XtsOrderAck)
         return PlaceAck(app_order_id=ack.AppOrderID, tag=ack.OrderUniqueIdentifier or tag)
+
+
+def _url(account: BrokerAccount, call: _Call) -> str:
+    return account.base_url.rstrip("/") + call.path
+
+
+def _no_such_route(account: BrokerAccount, call: _Call, envelope: wire.Envelope | None) -> str:
+    """What a 404 says: the route the adapter called is not where the account's base URL points."""
+    said = f" ({envelope.description or envelope.code})" if envelope is not None else ""
+    hint = (f"; this one ends in {_ROUTE_PREFIX}, which every route already starts with"
+            if account.base_url.rstrip("/").endswith(_ROUTE_PREFIX) else "")
+    return (f"{call.what} for {account.client_id}: HTTP 404 for {call.method} {_url(account, call)}{said}: the "
+            f"broker has no such route; check the account's base_url, which must be the broker's address alone "
+            f"(without {_ROUTE_PREFIX}){hint}")
 
 
 async def _body(response: aiohttp.ClientResponse, known: bytes) -> bytes:

@@ -23,8 +23,16 @@ from domain.broker import BrokerOrder, BrokerPosition, BrokerTrade, OrderType, S
 from domain.status import OPEN_STATUSES, SERVICE_STATUSES, OrderStatus
 
 EXCHANGE_TZ = ZoneInfo("Asia/Kolkata")
+API_ORDER_SOURCE = "WEBAPI"
+"""A placement's `apiOrderSource`. The official Python SDK sends the field with every placement since its
+"apiOrderSource field added in placeorder" change (its example passes ""); the value is the source this
+adapter logs in with, as every official SDK's configuration has it (`source=WEBAPI`)."""
 SESSION_EXPIRED_CODE = "e-session-0007"
-NO_DATA_CODES = frozenset({"e-orders-0005", "e-tradeBook-0005", "e-portfolio-0005"})
+NO_DATA_CODES = frozenset({"e-orders-0005", "e-tradebook-0005", "e-portfolio-0005"})
+"""In lower case. XTS spells the trade book's `e-tradeBook-0005`; public XTS clients (for XTS brokers such as
+IIFL and Jainam) also see `e-tradebook-0005`, and match these codes in any letter case or by the description
+"Data Not Available"."""
+NO_DATA_DESCRIPTION = "data not available"
 
 _ORDER_TYPES: dict[str, OrderType] = {
     "market": "MARKET",
@@ -64,6 +72,20 @@ class Envelope(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def succeeded(self) -> bool:
         return self.type == "success"
+
+
+def is_no_data(envelope: Envelope) -> bool:
+    """XTS's answer to a list route with nothing to list (HTTP 400): a `NO_DATA_CODES` code in any letter case,
+    or the description "Data Not Available" whatever the code."""
+    return (envelope.code.strip().lower() in NO_DATA_CODES
+            or envelope.description.strip().lower() == NO_DATA_DESCRIPTION)
+
+
+def is_invalid_session(envelope: Envelope) -> bool:
+    """XTS's answer to a token it no longer accepts: `e-session-0007` / "Invalid Token", sent with HTTP 400
+    (market-data routes have sent it with 200), so read from the body whatever the status."""
+    return (envelope.code.strip().lower() == SESSION_EXPIRED_CODE
+            or envelope.description.strip().lower() == "invalid token")
 
 
 Quantity = Annotated[int, msgspec.Meta(ge=0)]
@@ -114,12 +136,15 @@ class XtsTradeRow(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class XtsPositionRow(msgspec.Struct, frozen=True, kw_only=True):
-    """A row of `result.positionList` of `GET /interactive/portfolio/positions` (`ExchangeInstrumentId`)."""
+    """A row of `result.positionList` of `GET /interactive/portfolio/positions`. The instrument comes as
+    `ExchangeInstrumentId` (what the answers the public clients read carry, e.g. `xts-api-client`'s
+    `helper.py`) or `ExchangeInstrumentID` (the official Java SDK's `PositionList` model): either is read."""
 
     AccountID: str = ""
     TradingSymbol: str = ""
     ExchangeSegment: str
-    ExchangeInstrumentId: int
+    ExchangeInstrumentId: int | None = None
+    ExchangeInstrumentID: int | None = None
     ProductType: str = ""
     Quantity: int
     BuyAveragePrice: Decimal | None = None
@@ -310,13 +335,23 @@ def to_trade(row: XtsTradeRow) -> BrokerTrade:
     )
 
 
+def _position_instrument(row: XtsPositionRow) -> int:
+    """The row's instrument id, under either spelling; neither, or two that disagree, does not decode."""
+    given = [found for found in (row.ExchangeInstrumentId, row.ExchangeInstrumentID) if found is not None]
+    if not given or given[0] != given[-1]:
+        has = f"both, {given[0]} and {given[-1]}" if given else "neither"
+        raise WireError("ExchangeInstrumentId", f"a position of {row.TradingSymbol or row.ExchangeSegment} needs "
+                                                f"ExchangeInstrumentId or ExchangeInstrumentID; it has {has}")
+    return given[0]
+
+
 def to_position(row: XtsPositionRow) -> BrokerPosition:
     zero = Decimal(0)
     return BrokerPosition(
         client_id=row.AccountID,
         symbol=row.TradingSymbol,
         exchange_segment=row.ExchangeSegment,
-        instrument_id=row.ExchangeInstrumentId,
+        instrument_id=_position_instrument(row),
         product_type=row.ProductType,
         net_qty=row.Quantity,
         buy_avg_price=row.BuyAveragePrice or zero,

@@ -12,12 +12,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from aiohttp import web
 
+from adapters.broker import xts_wire as wire
 from adapters.broker.xts import XtsBroker
 from domain.broker import BrokerAccount, ModifyRequest, OrderRequest
-from domain.broker_errors import BrokerProtocolError, BrokerRejected, SessionExpired
+from domain.broker_errors import BrokerMisconfigured, BrokerProtocolError, BrokerRejected, SessionExpired
+from domain.status import OPEN_STATUSES
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TOKEN = "recorded-session-token"
@@ -47,7 +50,7 @@ async def recorded() -> AsyncIterator[RecordedBroker]:
             "content_type": request.headers.get("Content-Type"), "body": json.loads(raw) if raw else None,
         })
         status, fixture = state.answers[(request.method, request.path)]
-        content_type = "text/plain" if fixture.endswith(".txt") else "application/json"
+        content_type = {"txt": "text/plain", "html": "text/html"}.get(fixture.rsplit(".", 1)[1], "application/json")
         return web.Response(status=status, body=(FIXTURES / fixture).read_bytes(), content_type=content_type)
 
     app = web.Application()
@@ -119,8 +122,10 @@ async def test_trade_book_rows_decode(broker: XtsBroker, recorded, rm1):
     assert trade.traded_at == ist(2021, 5, 19, 10, 17, 41, 987654)
 
 
-async def test_positions_read_the_capitalised_keys_and_numbers_as_strings(broker: XtsBroker, recorded, rm1):
-    recorded.answer("GET", "/interactive/portfolio/positions", 200, "positions.json")
+@pytest.mark.parametrize("fixture", ["positions.json", "positions_instrument_id_capital_d.json"])
+async def test_positions_read_the_capitalised_keys_and_numbers_as_strings(broker: XtsBroker, recorded, rm1, fixture):
+    """`ExchangeInstrumentId` as the answers carry it, or `ExchangeInstrumentID` as the Java SDK's model names it."""
+    recorded.answer("GET", "/interactive/portfolio/positions", 200, fixture)
     closed, short = await broker.positions(rm1, "DayWise")
     assert (closed.symbol, closed.instrument_id, closed.net_qty) == ("RELIANCE", 2885, 0)
     assert (closed.buy_avg_price, closed.sell_avg_price) == (Decimal("2880.10"), Decimal("2890.35"))
@@ -134,6 +139,7 @@ async def test_positions_read_the_capitalised_keys_and_numbers_as_strings(broker
 @pytest.mark.parametrize(("path", "fixture", "call"), [
     ("/interactive/orders", "orders_no_data.json", "order_book"),
     ("/interactive/orders/trades", "trades_no_data.json", "trade_book"),
+    ("/interactive/orders/trades", "trades_no_data_lower_case.json", "trade_book"),
     ("/interactive/portfolio/positions", "positions_no_data.json", "positions"),
 ])
 async def test_no_data_codes_are_empty_lists(broker: XtsBroker, recorded, rm1, path, fixture, call):
@@ -141,7 +147,31 @@ async def test_no_data_codes_are_empty_lists(broker: XtsBroker, recorded, rm1, p
     assert await getattr(broker, call)(rm1) == []
 
 
-@pytest.mark.parametrize("status", [400, 200])
+async def test_a_no_data_code_is_read_in_any_letter_case_without_its_description(broker: XtsBroker, recorded, rm1):
+    recorded.answer("GET", "/interactive/orders", 400, "orders_no_data_code_only.json")
+    assert await broker.order_book(rm1) == []
+
+
+async def test_data_not_available_is_no_data_whatever_the_code(broker: XtsBroker, recorded, rm1):
+    recorded.answer("GET", "/interactive/portfolio/positions", 400, "positions_no_data_by_description.json")
+    assert await broker.positions(rm1) == []
+
+
+async def test_another_error_of_a_list_route_is_not_mistaken_for_no_data(broker: XtsBroker, recorded, rm1):
+    recorded.answer("GET", "/interactive/orders/trades", 400, "bad_request.json")
+    with pytest.raises(BrokerRejected):
+        await broker.trade_book(rm1)
+
+
+async def test_a_no_data_answer_to_an_order_request_is_a_rejection_not_an_empty_success(
+    broker: XtsBroker, recorded, rm1
+):
+    recorded.answer("DELETE", "/interactive/orders", 400, "orders_no_data.json")
+    with pytest.raises(BrokerRejected):
+        await broker.cancel(rm1, 2190766863, "123abc")
+
+
+@pytest.mark.parametrize("status", [400, 200, 404])
 async def test_invalid_token_is_a_session_expiry_at_any_status(broker: XtsBroker, recorded, rm1, status):
     recorded.answer("GET", "/interactive/orders", status, "invalid_token.json")
     with pytest.raises(SessionExpired) as raised:
@@ -149,10 +179,44 @@ async def test_invalid_token_is_a_session_expiry_at_any_status(broker: XtsBroker
     assert TOKEN not in str(raised.value)
 
 
-async def test_the_gateways_404_not_found_is_a_session_expiry(broker: XtsBroker, recorded, rm1):
-    recorded.answer("GET", "/interactive/portfolio/positions", 404, "not_found.txt")
+@pytest.mark.parametrize("fixture", ["invalid_token_code_other_case.json", "invalid_token_description_only.json"])
+async def test_the_invalid_session_answer_is_read_by_its_code_in_any_case_or_by_its_description(
+    broker: XtsBroker, recorded, rm1, fixture
+):
+    recorded.answer("GET", "/interactive/orders", 400, fixture)
     with pytest.raises(SessionExpired):
+        await broker.order_book(rm1)
+
+
+async def test_a_404_without_the_invalid_session_answer_is_a_configuration_error_naming_the_url(
+    broker: XtsBroker, recorded, rm1
+):
+    recorded.answer("GET", "/interactive/portfolio/positions", 404, "not_found.txt")
+    with pytest.raises(BrokerMisconfigured) as raised:
         await broker.positions(rm1)
+    assert raised.value.kind == "configuration" and not raised.value.ambiguous
+    assert f"GET {recorded.url}/interactive/portfolio/positions" in raised.value.message
+    assert "check the account's base_url" in raised.value.message
+    assert "session" not in raised.value.message
+
+
+async def test_a_base_url_written_with_interactive_is_a_configuration_error_that_says_so(
+    broker: XtsBroker, recorded, rm1
+):
+    recorded.answer("GET", "/interactive/interactive/orders", 404, "no_such_route.html")
+    suffixed = msgspec.structs.replace(rm1, base_url=recorded.url + "/interactive/")
+    with pytest.raises(BrokerMisconfigured) as raised:
+        await broker.order_book(suffixed)
+    assert f"GET {recorded.url}/interactive/interactive/orders" in raised.value.message
+    assert "this one ends in /interactive, which every route already starts with" in raised.value.message
+
+
+async def test_a_place_answered_404_is_a_configuration_error_and_surely_not_placed(broker: XtsBroker, recorded, rm1):
+    recorded.answer("POST", "/interactive/orders", 404, "not_found.txt")
+    with pytest.raises(BrokerMisconfigured) as raised:
+        await broker.place(rm1, OrderRequest(exchange_segment="NSECM", instrument_id=3045, side="BUY",
+                                             order_type="LIMIT", quantity=15, tag="t", limit_price=Decimal("254.55")))
+    assert not raised.value.ambiguous
 
 
 async def test_place_sends_the_documented_body_and_reads_the_ack(broker: XtsBroker, recorded, rm1):
@@ -166,7 +230,8 @@ async def test_place_sends_the_documented_body_and_reads_the_ack(broker: XtsBrok
     assert request["body"] == {
         "exchangeSegment": "NSECM", "exchangeInstrumentID": 3045, "productType": "NRML", "orderType": "LIMIT",
         "orderSide": "BUY", "timeInForce": "DAY", "disclosedQuantity": 0, "orderQuantity": 15,
-        "limitPrice": 254.55, "stopPrice": 0, "orderUniqueIdentifier": "123abc", "clientID": "RM1"}
+        "limitPrice": 254.55, "stopPrice": 0, "apiOrderSource": "WEBAPI", "orderUniqueIdentifier": "123abc",
+        "clientID": "RM1"}
 
 
 async def test_modify_sends_the_documented_body(broker: XtsBroker, recorded, rm1):
@@ -185,8 +250,16 @@ async def test_cancel_sends_query_parameters(broker: XtsBroker, recorded, rm1):
     recorded.answer("DELETE", "/interactive/orders", 200, "place_ack.json")
     ack = await broker.cancel(rm1, 2190766863, "123abc")
     assert ack.app_order_id == 2190766863
-    assert recorded.received[0]["query"] == {
-        "appOrderID": "2190766863", "clientID": "RM1", "orderUniqueIdentifier": "123abc"}
+    [request] = recorded.received
+    assert request["query"] == {"appOrderID": "2190766863", "clientID": "RM1", "orderUniqueIdentifier": "123abc"}
+    assert request["body"] is None
+
+
+async def test_a_cancel_without_a_tag_still_sends_an_empty_order_unique_identifier(broker: XtsBroker, recorded, rm1):
+    recorded.answer("DELETE", "/interactive/orders", 200, "place_ack.json")
+    await broker.cancel(rm1, 2190766863)
+    [request] = recorded.received
+    assert request["query"] == {"appOrderID": "2190766863", "clientID": "RM1", "orderUniqueIdentifier": ""}
 
 
 async def test_a_validation_error_is_a_definitive_rejection_with_the_details(broker, recorded, rm1):
@@ -199,27 +272,60 @@ async def test_a_validation_error_is_a_definitive_rejection_with_the_details(bro
     assert "Bad Request" in raised.value.reason and "tick size" in raised.value.reason
 
 
-async def test_a_field_that_does_not_decode_is_named(broker: XtsBroker, recorded, rm1):
-    recorded.answer("GET", "/interactive/orders", 200, "order_book_bad_quantity.json")
+async def protocol_error(broker: XtsBroker, recorded: RecordedBroker, rm1: BrokerAccount, read: str,
+                         fixture: str) -> BrokerProtocolError:
+    """What reading `fixture` (answered with HTTP 200) through the adapter's `read` route raises."""
+    path = {"order_book": "/interactive/orders", "positions": "/interactive/portfolio/positions"}[read]
+    recorded.answer("GET", path, 200, fixture)
     with pytest.raises(BrokerProtocolError) as raised:
-        await broker.order_book(rm1)
-    assert raised.value.field == "OrderQuantity"
-    assert "OrderQuantity" in str(raised.value)
+        await getattr(broker, read)(rm1)
+    return raised.value
+
+
+async def test_a_field_that_does_not_decode_is_named(broker: XtsBroker, recorded, rm1):
+    error = await protocol_error(broker, recorded, rm1, "order_book", "order_book_bad_quantity.json")
+    assert error.field == "OrderQuantity"
+    assert "OrderQuantity" in str(error)
+
+
+@pytest.mark.parametrize(("status", "quantity", "filled"), [
+    ("PendingNew", 15, 0), ("PendingReplace", 15, 5), ("Replaced", 20, 0), ("PendingCancel", 10, 4)])
+async def test_each_pending_status_decodes_as_an_open_order_with_the_rest_still_to_fill(
+    broker: XtsBroker, recorded, rm1, status, quantity, filled
+):
+    """The rows leave `LeavesQuantity` blank, so what is left is computed from whether the status is open."""
+    recorded.answer("GET", "/interactive/orders", 200, "order_book_pending.json")
+    [order] = [order for order in await broker.order_book(rm1) if order.status == status]
+    assert order.status in OPEN_STATUSES
+    assert (order.quantity, order.filled_qty, order.leaves_qty) == (quantity, filled, quantity - filled)
 
 
 async def test_an_order_status_xts_does_not_document_fails_the_book_naming_the_status_and_order(
     broker: XtsBroker, recorded, rm1
 ):
-    recorded.answer("GET", "/interactive/orders", 200, "order_book_unknown_status.json")
-    with pytest.raises(BrokerProtocolError) as raised:
-        await broker.order_book(rm1)
-    assert raised.value.field == "OrderStatus"
-    assert "'Parked'" in str(raised.value) and "2190766872" in str(raised.value)
-    assert not raised.value.ambiguous
+    error = await protocol_error(broker, recorded, rm1, "order_book", "order_book_unknown_status.json")
+    assert error.field == "OrderStatus"
+    assert "'Parked'" in str(error) and "2190766872" in str(error)
+    assert not error.ambiguous
+
+
+async def test_a_position_without_an_instrument_id_under_either_spelling_names_the_field(
+    broker: XtsBroker, recorded, rm1
+):
+    error = await protocol_error(broker, recorded, rm1, "positions", "positions_without_instrument.json")
+    assert error.field == "ExchangeInstrumentId"
+    assert "ExchangeInstrumentId or ExchangeInstrumentID" in str(error) and "SBIN" in str(error)
 
 
 async def test_a_success_without_a_position_list_is_not_mistaken_for_no_positions(broker, recorded, rm1):
-    recorded.answer("GET", "/interactive/portfolio/positions", 200, "positions_without_list.json")
-    with pytest.raises(BrokerProtocolError) as raised:
-        await broker.positions(rm1)
-    assert raised.value.field == "positionList"
+    error = await protocol_error(broker, recorded, rm1, "positions", "positions_without_list.json")
+    assert error.field == "positionList"
+
+
+def test_an_order_history_is_one_orders_states_oldest_first_each_an_order_book_row():
+    envelope = wire.decode_envelope((FIXTURES / "order_history.json").read_bytes())
+    rows = [wire.to_order(row) for row in wire.convert_rows(envelope.result, wire.XtsOrderRow, "order history")]
+    assert {row.app_order_id for row in rows} == {2190766863}
+    assert [(row.status, row.filled_qty, row.leaves_qty) for row in rows] == [
+        ("PendingNew", 0, 15), ("New", 0, 15), ("PartiallyFilled", 5, 10), ("Filled", 15, 0)]
+    assert rows[-1].avg_price == Decimal("254.53")

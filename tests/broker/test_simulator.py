@@ -81,6 +81,18 @@ def test_every_order_is_filled_by_exactly_its_fills_and_its_status_says_so(scrip
             assert filled == 0
 
 
+@settings(max_examples=150, deadline=None)
+@given(actions)
+def test_every_orders_history_ends_in_its_state_now_and_never_loses_a_fill(script):
+    simulator = run(script)
+    for order in simulator.orders_of("P1"):
+        history = simulator.order_history("P1", order.app_order_id)
+        assert history[-1] == order
+        filled = [state.filled_qty for state in history]
+        assert filled == sorted(filled)
+        assert all(state.app_order_id == order.app_order_id for state in history)
+
+
 def test_day_wise_positions_hold_only_todays_fills_and_net_wise_all():
     clock = [datetime(2024, 5, 2, 5, 0, tzinfo=UTC)]
     simulator = Simulator(now=lambda: clock[0])
@@ -115,6 +127,7 @@ def test_a_new_day_empties_the_order_and_trade_books_keeps_the_positions_and_nev
     simulator.new_day()
 
     assert simulator.orders_of("P1") == [] and simulator.fills_of("P1") == []
+    assert simulator.order_history("P1", stop) == []
     simulator.set_price("SBIN", Decimal(780))  # yesterday's stop ended with its day: nothing sells
     [net] = simulator.positions_of("P1", "NetWise")
     assert net.net_qty == 10 and simulator.positions_of("P1", "DayWise") == []

@@ -9,7 +9,7 @@ import pytest
 
 from adapters.broker.xts import XtsBroker
 from domain.broker import BrokerAccount, ModifyRequest, OrderRequest, PlaceAck
-from domain.broker_errors import BrokerRejected, SessionExpired
+from domain.broker_errors import BrokerMisconfigured, BrokerRejected, SessionExpired
 from tests.broker.conftest import SimControl, limit_buy, paper_account
 
 
@@ -33,6 +33,19 @@ async def test_login_without_a_secret_key_is_rejected_without_revealing_the_key(
 async def test_a_call_without_a_token_is_a_session_expiry_not_a_request(broker: XtsBroker, paper):
     with pytest.raises(SessionExpired):
         await broker.order_book(paper_account(paper))
+
+
+async def test_a_base_url_written_with_interactive_is_a_configuration_error_not_an_expired_session(
+    broker: XtsBroker, account: BrokerAccount, paper
+):
+    suffixed = msgspec.structs.replace(account, base_url=paper.url + "/interactive")
+    with pytest.raises(BrokerMisconfigured) as raised:
+        await broker.login(suffixed)
+    assert f"POST {paper.url}/interactive/interactive/user/session" in raised.value.message
+    with pytest.raises(BrokerMisconfigured) as raised:
+        await broker.order_book(suffixed)
+    assert f"GET {paper.url}/interactive/interactive/orders" in raised.value.message
+    assert await broker.order_book(account) == []  # the session itself is fine
 
 
 async def test_empty_books_and_positions_are_empty_lists(broker: XtsBroker, account: BrokerAccount):
@@ -191,6 +204,17 @@ async def test_cancel_ends_an_open_order_and_a_second_cancel_is_rejected(
         await broker.cancel(account, ack.app_order_id, "c-1")
     assert "Cancelled" in raised.value.reason
     assert not raised.value.ambiguous
+
+
+async def test_a_cancel_without_a_tag_sends_an_empty_identifier_the_paper_broker_takes(
+    broker: XtsBroker, account: BrokerAccount, sim: SimControl
+):
+    ack = await broker.place(account, limit_buy("c-2"))
+    assert (await broker.cancel(account, ack.app_order_id)).app_order_id == ack.app_order_id
+    [order] = await broker.order_book(account)
+    assert order.status == "Cancelled"
+    cancel = [entry for entry in await sim.orders(account.client_id) if entry["route"] == "cancel"]
+    assert [(entry["tag"], entry["outcome"]) for entry in cancel] == [("", "accepted")]
 
 
 async def test_accounts_see_only_their_own_orders(broker: XtsBroker, account: BrokerAccount, paper):

@@ -17,9 +17,14 @@ def order(**fields: object):
     return wire.to_order(wire.convert({**ROW, **fields}, wire.XtsOrderRow, "row"))
 
 
-def test_missing_leaves_are_the_rest_of_an_open_order_and_zero_for_a_closed_one():
-    assert order(OrderStatus="PartiallyFilled").leaves_qty == 6
-    assert order(OrderStatus="Cancelled").leaves_qty == 0
+@pytest.mark.parametrize("status", ["PartiallyFilled", "PendingNew", "PendingReplace", "Replaced", "PendingCancel"])
+def test_missing_leaves_are_the_rest_of_an_open_order(status):
+    assert order(OrderStatus=status).leaves_qty == 6
+
+
+@pytest.mark.parametrize("status", ["Filled", "Cancelled", "Rejected", "Expired"])
+def test_missing_leaves_are_zero_for_an_order_that_can_no_longer_fill(status):
+    assert order(OrderStatus=status).leaves_qty == 0
 
 
 def test_an_unknown_order_type_or_side_names_its_field():
@@ -75,3 +80,27 @@ def test_a_negative_filled_quantity_is_refused_by_name():
     with pytest.raises(wire.WireError) as raised:
         order(OrderStatus="Filled", CumulativeQuantity=-4)
     assert raised.value.field == "CumulativeQuantity"
+
+
+POSITION = {"ExchangeSegment": "NSECM", "TradingSymbol": "SBIN", "Quantity": "5"}
+
+
+def position(**fields: object):
+    return wire.to_position(wire.convert({**POSITION, **fields}, wire.XtsPositionRow, "row"))
+
+
+def test_a_positions_instrument_is_read_under_either_spelling_or_both_when_they_agree():
+    assert position(ExchangeInstrumentId="3045").instrument_id == 3045
+    assert position(ExchangeInstrumentID=3045).instrument_id == 3045
+    assert position(ExchangeInstrumentId=3045, ExchangeInstrumentID="3045").instrument_id == 3045
+
+
+@pytest.mark.parametrize(("fields", "has"), [
+    ({}, "neither"), ({"ExchangeInstrumentId": ""}, "neither"),
+    ({"ExchangeInstrumentId": 3045, "ExchangeInstrumentID": 2885}, "both, 3045 and 2885"),
+])
+def test_a_position_without_one_instrument_id_is_refused_naming_the_field(fields, has):
+    with pytest.raises(wire.WireError) as raised:
+        position(**fields)
+    assert raised.value.field == "ExchangeInstrumentId"
+    assert raised.value.detail.endswith(f"it has {has}")

@@ -1,5 +1,6 @@
 """Step 1 for real: three accounts fetched at once from the paper broker into the database."""
 
+from messages.frames import SessionNeeded
 from tests.cycle.conftest import CycleRig
 
 
@@ -23,3 +24,20 @@ def test_three_accounts_one_expired_one_timing_out_one_stored(rig: CycleRig):
     assert [o.tag for o in snapshot.orders] == [rig.orders("GOOD")[0].entry_tag]
     context = rig.io.call(rig.store.load_cycle_context(rig.user_id))
     assert expired in context.awaiting_session and good in context.account_ids and slow in context.account_ids
+
+
+def test_a_base_url_written_with_interactive_is_reported_as_configuration_and_needs_no_session(rig: CycleRig):
+    rig.given_user("GOOD")
+    wrong = rig.io.call(rig.store.add_account(rig.user_id, "paper", rig.paper.url + "/interactive", "WRONG",
+                                              app_key="WRONG", secret_key="s3cret"))
+
+    summary = rig.run_cycle()
+
+    outcomes = {(r.step, r.account_id): r.outcome for r in summary.steps}
+    assert outcomes[("fetch", rig.accounts["GOOD"])] == "ok" and outcomes[("fetch", wrong)] == "failed"
+    [error] = [e for e in rig.errors() if e.account_id == wrong]
+    assert error.kind == "configuration"
+    assert f"{rig.paper.url}/interactive/interactive/user/session" in error.message and "base_url" in error.message
+    context = rig.io.call(rig.store.load_cycle_context(rig.user_id))
+    assert wrong not in context.awaiting_session and wrong in context.account_ids
+    assert not [f for _, f in rig.notifier.sent if isinstance(f, SessionNeeded)]

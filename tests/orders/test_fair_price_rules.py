@@ -261,6 +261,12 @@ def test_an_sl_no_longer_live_is_never_modified(status):
     assert plan_sl(running_trade("BUY"), [sl_row("BUY", status=status)], fair(sell=Decimal("94"))) is None
 
 
+@pytest.mark.parametrize("side", ["BUY", "SELL"])
+def test_a_crossed_sl_whose_cancel_is_under_way_is_not_modified(side):
+    crossed = fair(sell=Decimal("94")) if side == "BUY" else fair(buy=Decimal("106"))
+    assert plan_sl(running_trade(side), [sl_row(side, status="PendingCancel")], crossed) is None
+
+
 def test_an_sl_the_book_does_not_list_is_never_modified():
     assert plan_sl(running_trade("BUY"), [], fair(sell=Decimal("94"))) is None
 

@@ -23,7 +23,7 @@ from actors.order_placer.rules import (
 from domain.book import BookIndex
 from domain.broker import BrokerOrder, BrokerPosition, ModifyRequest, OrderRequest
 from domain.records import OrderRow
-from domain.status import OPEN_STATUSES
+from domain.status import OPEN_STATUSES, OrderStatus
 from domain.tags import order_tag
 from tests.orders.given import T
 
@@ -86,6 +86,13 @@ def test_a_second_live_stop_loss_of_the_same_order_is_cancelled_whatever_the_boo
     actions = plan(order, [entry_row(), sl_row(first, 200), sl_row(second, 201)], fetched_at=T - timedelta(hours=1))
     assert actions == [CancelLeg(order_id=7, account_id=2, leg="sl", app_order_id=200, tag=first,
                                  reason="duplicate live order for this leg")]
+
+
+def test_a_second_stop_loss_whose_cancel_is_under_way_is_not_cancelled_again():
+    first, second = order_tag(7, "sl", 1), order_tag(7, "sl", 2)
+    order = running(sl_tag=second, sl_order_id=201, sl_orderstatus="Trigger Pending", sl_qty=10, legs_changed_at=T)
+    book = [entry_row(), sl_row(first, 200, status="PendingCancel"), sl_row(second, 201)]
+    assert plan(order, book, fetched_at=T + timedelta(seconds=1)) == []
 
 
 def test_a_leg_never_sent_is_placed_at_once():
@@ -331,6 +338,15 @@ def test_a_live_sl_is_resized_to_the_open_quantity_when_more_of_the_entry_fills(
                               product_type="MIS", limit_price=Decimal("95"), stop_price=Decimal("95")))]
 
 
+@pytest.mark.parametrize("side", ["BUY", "SELL"])
+def test_a_sl_whose_cancel_is_under_way_is_still_live_so_neither_resized_nor_placed_again(side):
+    order = trade(side, filled_qty=15, tp_price=None, sl_tag=order_tag(7, "sl", 1), sl_order_id=200,
+                  sl_orderstatus="PendingCancel", legs_changed_at=T)
+    sl = exit_row("sl", 1, 200, status="PendingCancel", filled=4)
+    book = [mis_entry(side, qty=15), msgspec.structs.replace(sl, side="SELL" if side == "BUY" else "BUY")]
+    assert plan(order, book, fetched_at=T + SETTLE) == []
+
+
 def test_a_partly_filled_live_sl_whose_rest_covers_what_is_open_is_left_as_it_is():
     order = trade(tp_price=None, sl_tag=order_tag(7, "sl", 1), sl_order_id=200, sl_orderstatus="PartiallyFilled",
                   legs_changed_at=T)
@@ -458,6 +474,14 @@ def test_once_the_sl_filled_and_closed_the_trade_only_the_live_tp_is_cancelled()
                                                          tag=order_tag(7, "tp", 1), reason="OCO: the trade is closed")]
 
 
+def test_a_closed_trade_does_not_cancel_again_a_leg_whose_cancel_is_under_way():
+    order = closed(sl_orderstatus="PendingCancel", tp_orderstatus="New", entry_orderstatus="PendingCancel")
+    book = [open_entry("PendingCancel", filled=10), exit_row("sl", 1, 200, status="PendingCancel"),
+            exit_row("tp", 1, 201, status="New")]
+    assert plan(order, book, fetched_at=T) == [CancelLeg(order_id=7, account_id=2, leg="tp", app_order_id=201,
+                                                         tag=order_tag(7, "tp", 1), reason="OCO: the trade is closed")]
+
+
 def test_with_oco_cancels_only_a_running_trade_missing_its_exits_gets_nothing_placed():
     assert plan_protection(trade(), BookIndex([mis_entry()]), oco_cancels_only=True, max_attempts=3,
                            book_fetched_at=T, settle=SETTLE) == []
@@ -494,9 +518,22 @@ def waiting(**fields) -> OrderRow:
     return trade(status="ENTRY_OPEN", entry_orderstatus="New", filled_qty=0, avg_entry_price=None, **fields)
 
 
-@pytest.mark.parametrize("status", sorted(OPEN_STATUSES))
+@pytest.mark.parametrize("status", sorted(OPEN_STATUSES - {OrderStatus.PENDING_CANCEL}))
 def test_while_paused_an_entry_still_open_at_the_broker_is_cancelled(status):
     assert paused_plan(waiting(), [open_entry(status)]) == [PAUSED_CANCEL]
+
+
+def test_while_paused_an_entry_whose_cancel_is_under_way_is_not_cancelled_again():
+    assert paused_plan(waiting(), [open_entry("PendingCancel")]) == []
+
+
+@pytest.mark.parametrize("side", ["BUY", "SELL"])
+def test_an_entry_with_fills_whose_cancel_is_under_way_is_protected_and_not_cancelled_again(side):
+    order = trade(side, entry_orderstatus="PendingCancel", filled_qty=4)
+    entry = msgspec.structs.replace(mis_entry(side, status="PendingCancel"), filled_qty=4)
+    [sl, tp] = paused_plan(order, [entry])
+    assert (sl.leg, sl.request.side, sl.request.quantity) == ("sl", "SELL" if side == "BUY" else "BUY", 4)
+    assert (tp.leg, tp.request.side, tp.request.quantity) == ("tp", "SELL" if side == "BUY" else "BUY", 4)
 
 
 @pytest.mark.parametrize("status", ["Filled", "Cancelled", "Rejected"])

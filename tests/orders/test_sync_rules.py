@@ -258,6 +258,10 @@ def entry_of(side: str, status: str, filled: int = 0, avg: str | None = None, re
 @pytest.mark.parametrize(("entry_status", "reason", "expected"), [
     ("New", "", {"status": "ENTRY_OPEN"}),
     ("Trigger Pending", "", {"status": "ENTRY_OPEN"}),
+    ("PendingNew", "", {"status": "ENTRY_OPEN"}),
+    ("PendingReplace", "", {"status": "ENTRY_OPEN"}),
+    ("Replaced", "", {"status": "ENTRY_OPEN"}),
+    ("PendingCancel", "", {"status": "ENTRY_OPEN"}),
     ("Cancelled", "", {"status": "CANCELLED"}),
     ("Rejected", "RMS: margin exceeds", {"status": "REJECTED", "reject_reason": "RMS: margin exceeds"}),
     ("Rejected", "", {"status": "REJECTED", "reject_reason": "rejected by the broker"}),
@@ -344,6 +348,27 @@ def test_an_entry_still_open_keeps_the_trade_running_though_its_exits_sold_all_i
 
     assert changed["entry_orderstatus"] == "PartiallyFilled"
     assert "status" not in changed
+
+
+@pytest.mark.parametrize("side", ["BUY", "SELL"])
+@pytest.mark.parametrize("pending", ["PendingCancel", "PendingReplace", "PendingNew"])
+def test_an_entry_with_fills_whose_cancel_or_change_is_pending_is_not_finished_though_its_exits_sold_all_it_filled(
+        side, pending):
+    order = msgspec.structs.replace(trade_of(side), filled_qty=5, entry_orderstatus="PartiallyFilled")
+    book = [entry_of(side, pending, 5, "100"), exit_row(order, "sl", 1, 200, "Filled", 5, "100")]
+
+    changed = changes(order, book)
+
+    assert changed["entry_orderstatus"] == pending
+    assert "status" not in changed
+
+
+@pytest.mark.parametrize("side", ["BUY", "SELL"])
+def test_an_entry_cancelled_after_its_pending_cancel_closes_the_trade_its_exits_sold_out(side):
+    order = msgspec.structs.replace(trade_of(side), filled_qty=5, entry_orderstatus="PendingCancel")
+    book = [entry_of(side, "Cancelled", 5, "100"), exit_row(order, "sl", 1, 200, "Filled", 5, "100")]
+
+    assert changes(order, book)["status"] == "CLOSED"
 
 
 @pytest.mark.parametrize("side", ["BUY", "SELL"])

@@ -20,6 +20,9 @@ import msgspec
 from aiohttp import web
 
 from adapters.broker.paper.simulator import (
+    ORDER_TYPES,
+    PRODUCT_TYPES,
+    SEGMENT_CODES,
     Amendment,
     Fill,
     LoginRefused,
@@ -424,14 +427,26 @@ def _ack(order: SimOrder) -> web.Response:
     })
 
 
+_LOGIN_ENUMS = {
+    "exchangeSegment": list(SEGMENT_CODES), "productType": sorted(PRODUCT_TYPES), "orderType": sorted(ORDER_TYPES),
+    "orderSide": ["BUY", "SELL"], "timeInForce": ["DAY"], "dayOrNet": ["DayWise", "NetWise"],
+}
+"""The values the paper broker takes, as XTS lists its own in the login result's `enums` (the SDKs keep it;
+its exact content is not documented, so this is *inferred*)."""
+_EXCHANGE_SEGMENT_ARRAY = [{"key": segment, "value": code} for segment, code in SEGMENT_CODES.items()]
+"""The login result's `exchangeSegmentArray` (the SDKs keep it; the entries' shape is *inferred*)."""
+
+
 async def login(state: PaperState, call: XtsCall) -> web.Response:
+    """`POST /interactive/user/session`: the result holds what the Node SDK's `logIn` reads of XTS's own."""
     try:
         body = convert(call.body, LoginBody, "login")
         token, client_id = state.simulator.login(body.appKey, body.secretKey)
     except (WireError, LoginRefused):
         return _error(400, "e-user-0005", "Invalid appKey or secretKey")
     return _success("s-user-0001", "Valid User.", {
-        "token": token, "userID": client_id, "isInvestorClient": True, "clientCodes": [client_id],
+        "enums": _LOGIN_ENUMS, "clientCodes": [client_id], "exchangeSegmentArray": _EXCHANGE_SEGMENT_ARRAY,
+        "token": token, "userID": client_id, "isInvestorClient": True, "isOneTouchUser": False,
     })
 
 
@@ -449,30 +464,57 @@ def _refused_read(call: XtsCall) -> web.Response | None:
     return _client_mismatch(call.account, call.request.query.get("clientID", ""))
 
 
+def _no_data(code: str) -> Answer:
+    """XTS's answer to a list route with nothing to list: HTTP 400, the route's `...-0005` code."""
+    return _answer(400, "error", code, "Data Not Available", {})
+
+
 def render_order_book(simulator: Simulator, client_id: str) -> Answer:
     """The order book's answer rendered from the simulator's state now (what a kept answer must equal)."""
     rows = [_order_row(order) for order in simulator.orders_of(client_id)]
     if not rows:
-        return _answer(400, "error", "e-orders-0005", "Data Not Available", {})
+        return _no_data("e-orders-0005")
     return _answer(200, "success", "s-orders-0001", "Success order book", rows)
+
+
+def render_order_history(simulator: Simulator, client_id: str, app_order_id: int) -> Answer:
+    """One order's history: a row per state it went through, oldest first, the last its state now (the SDKs'
+    `get_order_history`, "Pending New to New, New to PartiallyFilled, ..."); an order the account does not
+    have today has no data (*inferred*: XTS's answer to an unknown AppOrderID is not documented)."""
+    rows = [_order_row(state) for state in simulator.order_history(client_id, app_order_id)]
+    if not rows:
+        return _no_data("e-orders-0005")
+    return _answer(200, "success", "s-orders-0001", "Success order history", rows)
 
 
 def render_trade_book(simulator: Simulator, client_id: str) -> Answer:
     rows = [_trade_row(fill) for fill in simulator.fills_of(client_id)]
     if not rows:
-        return _answer(400, "error", "e-tradeBook-0005", "Data Not Available", {})
+        return _no_data("e-tradeBook-0005")
     return _answer(200, "success", "s-trades-0001", "Success trade book", rows)
 
 
 def render_positions(simulator: Simulator, client_id: str, view: Literal["NetWise", "DayWise"]) -> Answer:
     rows = [_position_row(p) for p in simulator.positions_of(client_id, view)]
     if not rows:
-        return _answer(400, "error", "e-portfolio-0005", "Data Not Available", {})
+        return _no_data("e-portfolio-0005")
     return _answer(200, "success", "s-portfolio-0001", "Success", {"positionList": rows})
 
 
 async def order_book(state: PaperState, call: XtsCall) -> web.Response:
+    """`GET /interactive/orders`: the order book, or with `appOrderID` that one order's history."""
+    if "appOrderID" in call.request.query:
+        return _order_history(state, call)
     return _book(state, call, "order_book", render_order_book)
+
+
+def _order_history(state: PaperState, call: XtsCall) -> web.Response:
+    if refused := _refused_read(call):
+        return refused
+    app_order_id = call.request.query["appOrderID"]
+    if not app_order_id.isdigit():
+        return _bad_request("appOrderID must be an integer")
+    return render_order_history(state.simulator, call.account, int(app_order_id)).response()
 
 
 async def trade_book(state: PaperState, call: XtsCall) -> web.Response:

@@ -8,6 +8,7 @@ account's book anew (stamps never repeat), so a reader may keep what it rendered
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import random
 import secrets
@@ -23,7 +24,10 @@ import msgspec
 from domain.status import OPEN_STATUSES
 
 EXCHANGE_TZ = ZoneInfo("Asia/Kolkata")
-SEGMENTS = frozenset({"NSECM", "NSEFO", "NSECD", "MCXFO", "BSECM", "BSEFO"})
+SEGMENT_CODES: Mapping[str, int] = {"NSECM": 1, "NSEFO": 2, "NSECD": 3, "BSECM": 11, "BSEFO": 12, "MCXFO": 51}
+"""The segments the paper broker trades, with XTS's numeric code of each (as the `xts-api-client` SDK lists
+them: 1 = NSECM, 2 = NSEFO, ...)."""
+SEGMENTS = frozenset(SEGMENT_CODES)
 PRODUCT_TYPES = frozenset({"MIS", "NRML", "CNC"})
 ORDER_TYPES = frozenset({"MARKET", "LIMIT", "STOPLIMIT", "STOPMARKET"})
 STOP_TYPES = frozenset({"STOPLIMIT", "STOPMARKET"})
@@ -179,6 +183,8 @@ class Position:
 class _Book:
     stamp: int
     orders: dict[int, SimOrder] = field(default_factory=dict)
+    trails: dict[int, list[SimOrder]] = field(default_factory=dict)
+    """Each order's states as it went through them, by AppOrderID: copies, the last one its state now."""
     fills: list[Fill] = field(default_factory=list)
     carried: list[Fill] = field(default_factory=list)
     """Fills of earlier trading days (`new_day`): in the NetWise positions only."""
@@ -228,6 +234,7 @@ class Simulator:
             book.carried.extend(book.fills)
             book.fills = []
             book.orders = {}
+            book.trails = {}
 
     def now(self) -> datetime:
         return self._now()
@@ -328,8 +335,10 @@ class Simulator:
         reason = self._rejection(order)
         if reason:
             order.status, order.reject_reason = "Rejected", reason
+            self._record(order)
             return order
         self._restate(order)
+        self._record(order)
         if instrument.ltp is not None:
             self._match(order, instrument.ltp)
         return order
@@ -351,6 +360,7 @@ class Simulator:
         order.updated_at = self._now()
         self._changed(client_id)
         self._restate(order)
+        self._record(order)
         if order.instrument.ltp is not None:
             self._match(order, order.instrument.ltp)
         return order
@@ -360,6 +370,7 @@ class Simulator:
         order.status = "Cancelled"
         order.updated_at = self._now()
         self._changed(client_id)
+        self._record(order)
         return order
 
     def orders_of(self, client_id: str) -> list[SimOrder]:
@@ -367,6 +378,11 @@ class Simulator:
 
     def find_order(self, client_id: str, app_order_id: int) -> SimOrder | None:
         return self._book(client_id).orders.get(app_order_id)
+
+    def order_history(self, client_id: str, app_order_id: int) -> list[SimOrder]:
+        """The order's states, oldest first, the last its state now; empty for an order the account does not
+        have today."""
+        return list(self._book(client_id).trails.get(app_order_id, ()))
 
     def fills_of(self, client_id: str) -> list[Fill]:
         return list(self._book(client_id).fills)
@@ -418,6 +434,10 @@ class Simulator:
             raise OrderInvalid(f"order {app_order_id} is {order.status} and cannot be {what}")
         return order
 
+    def _record(self, order: SimOrder) -> None:
+        """Add the order's state now to its trail (what the order history answers)."""
+        self._book(order.client_id).trails.setdefault(order.app_order_id, []).append(dataclasses.replace(order))
+
     def _rejection(self, order: SimOrder) -> str:
         for rule in self.reject_rules:
             if isinstance(rule, MaxQuantityRule) and order.quantity > rule.quantity:
@@ -451,6 +471,7 @@ class Simulator:
             order.updated_at = self._now()
             self._restate(order)
             self._changed(order.client_id)
+            self._record(order)
         at_market = order.order_type in ("MARKET", "STOPMARKET")
         limit_reached = ltp <= order.limit_price if buying else ltp >= order.limit_price
         if not (at_market or limit_reached):
@@ -469,6 +490,7 @@ class Simulator:
         else:
             self._restate(order)
         self._changed(order.client_id).fills.append(fill)
+        self._record(order)
         return [fill]
 
 
