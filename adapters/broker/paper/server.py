@@ -107,6 +107,7 @@ class LiquidityControl(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 class ExpireControl(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     account: str
+    secret_key: str | None = None
 
 
 class JournalEntry(msgspec.Struct, frozen=True, kw_only=True):
@@ -674,7 +675,7 @@ async def sim_liquidity(request: web.Request) -> web.Response:
 async def sim_expire(request: web.Request) -> web.Response:
     control: ExpireControl = await _control_body(request, ExpireControl)
     return _control_ok({"account": control.account,
-                        "sessions_ended": request.app[STATE].simulator.expire(control.account)})
+                        "sessions_ended": request.app[STATE].simulator.expire(control.account, control.secret_key)})
 
 
 async def sim_orders(request: web.Request) -> web.Response:

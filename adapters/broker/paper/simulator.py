@@ -207,6 +207,7 @@ class Simulator:
         self._rng = random.Random(seed)
         self._now = now
         self._credentials = dict(credentials) if credentials is not None else None
+        self._regenerated: dict[str, str] = {}
         self._tokens: dict[str, str] = {}
         self._instruments: dict[tuple[str, int], Instrument] = {
             (segment, instrument_id): Instrument(segment, instrument_id, symbol, Decimal(ltp))
@@ -248,6 +249,8 @@ class Simulator:
             raise LoginRefused
         if self._credentials is not None and self._credentials.get(app_key) != secret_key:
             raise LoginRefused
+        if self._regenerated.get(app_key, secret_key) != secret_key:
+            raise LoginRefused
         token = secrets.token_urlsafe(24)
         self._tokens[token] = app_key
         return token, app_key
@@ -258,8 +261,11 @@ class Simulator:
     def logout(self, token: str) -> None:
         self._tokens.pop(token, None)
 
-    def expire(self, client_id: str) -> int:
-        """End every session of `client_id`; return how many ended."""
+    def expire(self, client_id: str, secret_key: str | None = None) -> int:
+        """End every session of `client_id`; return how many ended. With `secret_key`, its keys were
+        regenerated: from now on a login of `client_id` takes only that secret key."""
+        if secret_key is not None:
+            self._regenerated[client_id] = secret_key
         expired = [token for token, client in self._tokens.items() if client == client_id]
         for token in expired:
             del self._tokens[token]
