@@ -32,6 +32,13 @@ class BrokerMisconfigured(BrokerError):
     kind = ErrorKind.CONFIGURATION
 
 
+class KeysRefused(BrokerError):
+    """The broker refused a login with the account's stored app key and secret key: correcting the keys can
+    help, logging in again with the same ones cannot."""
+
+    kind = ErrorKind.CONFIGURATION
+
+
 class BrokerRejected(BrokerError):
     """The broker definitively refused the request; nothing happened. `reason` is the broker's own words."""
 

@@ -49,9 +49,15 @@ class BrokerConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     byte for byte is not decoded again. About 1.6 KB per kept row: ~9 KB for an account with 4 orders and a
     position (~180 MB for 20,000 such accounts), ~1.6 MB for one with 1,000 orders. Below the number of
     active accounts, answers are dropped before they are read again and every read is decoded."""
+    session_renewal: bool = True
+    """An account whose session the broker calls expired, with its app key and secret key stored, is logged in
+    again (once per expiry) and fetched with the new session; false leaves every expiry to a human."""
+    session_renewal_backoff_s: float = 900.0
+    """After the broker refused such a login (wrong keys), the account's next login waits this long."""
 
     def __post_init__(self) -> None:
-        _require_positive(self, "connection_limit", "connections_per_host", "read_cache_accounts")
+        _require_positive(self, "connection_limit", "connections_per_host", "read_cache_accounts",
+                          "session_renewal_backoff_s")
 
 
 class DatabaseConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

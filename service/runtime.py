@@ -12,6 +12,7 @@ from datetime import timedelta
 import aiohttp
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from actors.broker_fetcher.renewal import SessionRenewal
 from actors.broker_fetcher.step import FetchSnapshotsStep
 from actors.io_loop import IoLoop
 from actors.notifier import Notifier
@@ -62,7 +63,9 @@ def build_handlers(store: Store, broker: Broker, clock: Clock, rules: OrderRules
     fair_age = timedelta(seconds=rules.fair_price_max_age_s)
     return {
         LoadCycleContext: LoadContext(store, clock, notifier),
-        FetchSnapshots: FetchSnapshotsStep(broker, store, clock, broker_config.call_timeout_s),
+        FetchSnapshots: FetchSnapshotsStep(
+            broker, store, clock, broker_config.call_timeout_s,
+            SessionRenewal(broker_config.session_renewal_backoff_s) if broker_config.session_renewal else None),
         ComputePnl: ComputePnlStep(store, clock),
         SyncOrders: SyncOrdersStep(store, clock, fair_age),
         PlaceProtectiveOrders: PlaceProtectiveOrdersStep(store, broker, clock, rules.max_leg_attempts,

@@ -4,8 +4,10 @@ Owns the concurrency and failure scoping of the fetch: for N accounts it makes t
 (`asyncio.gather(..., return_exceptions=True)`), each under its own timeout, and reports per account
 either a snapshot or the typed failure that stopped it. An account without a session token is logged in
 once with its stored app key and secret key first; the new token comes back in the snapshot for the
-caller to store. It writes nothing (the caller replaces the account's rows and flags `session_needed`)
-and never re-logs-in on an expired token: that is the user's `session_needed`.
+caller to store. With a `SessionRenewal`, an account whose token the broker calls expired is logged in
+once more with its stored keys and read again with the new token; without one, or when that login fails,
+the expiry is the user's `session_needed`, except a login the broker refused: a configuration error.
+It writes nothing (the caller replaces the account's rows and flags `session_needed`).
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from typing import TypeVar
 
 import msgspec
 
+from actors.broker_fetcher.renewal import SessionRenewal
 from domain.broker import BrokerAccount, BrokerOrder, BrokerPosition
-from domain.broker_errors import BrokerRejected, BrokerTimeout, SessionExpired
+from domain.broker_errors import BrokerRejected, BrokerTimeout, KeysRefused, SessionExpired
 from domain.errors import AdapterError
 from domain.ports.broker import Broker
 from domain.time import UtcDateTime
@@ -53,6 +56,7 @@ async def fetch_accounts(
     timeout_s: float,
     *,
     now: Callable[[], datetime] = _utc_now,
+    renewal: SessionRenewal | None = None,
 ) -> dict[int, AccountSnapshot | AdapterError]:
     """Every account's snapshot or the failure that stopped it, keyed by account id.
 
@@ -60,7 +64,8 @@ async def fetch_accounts(
     When both calls of an account fail, a session expiry is reported over any other failure.
     """
     outcomes = await asyncio.gather(
-        *(_fetch_account(broker, account, timeout_s, now) for account in accounts), return_exceptions=True
+        *(_fetch_account(broker, account, timeout_s, now, renewal) for account in accounts),
+        return_exceptions=True,
     )
     results: dict[int, AccountSnapshot | AdapterError] = {}
     for account, outcome in zip(accounts, outcomes, strict=True):
@@ -72,9 +77,9 @@ async def fetch_accounts(
 
 
 async def _fetch_account(
-    broker: Broker, account: BrokerAccount, timeout_s: float, now: Callable[[], datetime]
+    broker: Broker, account: BrokerAccount, timeout_s: float, now: Callable[[], datetime],
+    renewal: SessionRenewal | None,
 ) -> AccountSnapshot | AdapterError:
-    new_token = ""
     if not account.token:
         try:
             new_token = await _within(broker.login(account), timeout_s, f"login for {account.client_id}")
@@ -82,7 +87,39 @@ async def _fetch_account(
             return SessionExpired(f"{account.client_id} has no session and could not log in: {exc.reason}")
         except AdapterError as exc:
             return exc
-        account = msgspec.structs.replace(account, token=new_token)
+        return await _read_account(broker, msgspec.structs.replace(account, token=new_token), timeout_s, now,
+                                   new_token)
+    outcome = await _read_account(broker, account, timeout_s, now, "")
+    if renewal is None or not isinstance(outcome, SessionExpired) or not (account.app_key and account.secret_key):
+        return outcome
+    return await _renewed(broker, account, timeout_s, now, renewal)
+
+
+async def _renewed(
+    broker: Broker, account: BrokerAccount, timeout_s: float, now: Callable[[], datetime],
+    renewal: SessionRenewal,
+) -> AccountSnapshot | AdapterError:
+    """The account read again after one new login with its stored keys, or why the session stays expired."""
+    held = renewal.held(account.account_id, now())
+    if held is not None:
+        return held
+    try:
+        new_token = await _within(broker.login(account), timeout_s, f"login for {account.client_id}")
+    except BrokerRejected as exc:
+        refused = KeysRefused(f"{account.client_id}: the session expired and the broker refused a new login with "
+                              f"the stored app key and secret key ({exc.reason}); check the account's keys")
+        renewal.refused(account.account_id, now(), refused)
+        return refused
+    except AdapterError as exc:
+        return SessionExpired(f"{account.client_id}: the session expired and a new login failed: {exc.message}")
+    renewal.renewed(account.account_id)
+    return await _read_account(broker, msgspec.structs.replace(account, token=new_token), timeout_s, now,
+                               new_token)
+
+
+async def _read_account(
+    broker: Broker, account: BrokerAccount, timeout_s: float, now: Callable[[], datetime], new_token: str
+) -> AccountSnapshot | AdapterError:
     orders, positions = await asyncio.gather(
         _within(broker.order_book(account), timeout_s, f"order book for {account.client_id}"),
         _within(broker.positions(account), timeout_s, f"positions for {account.client_id}"),

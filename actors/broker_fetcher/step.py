@@ -1,6 +1,7 @@
 """The fetch step's handler: fetch every account at once, store each snapshot, flag expired sessions.
 
-The broker side (2N concurrent calls, timeouts, login once when a token is missing) is `fetch.py`; this
+The broker side (2N concurrent calls, timeouts, a login when a token is missing or, with a `SessionRenewal`,
+has expired) is `fetch.py`; this
 module owns what follows for each account: a new token is saved, a snapshot replaces the account's
 `broker_order_book` / `broker_position` rows in one transaction, a session expiry sets `session_needed`,
 and the account's failing streak is kept (`record_fetch_outcome`).
@@ -13,6 +14,7 @@ import asyncio
 
 from actors.broker_fetcher.fetch import AccountSnapshot, fetch_accounts
 from actors.broker_fetcher.port import FetchStore
+from actors.broker_fetcher.renewal import SessionRenewal
 from actors.worker import failure_event
 from domain.errors import AdapterError, ErrorKind
 from domain.ports.broker import Broker
@@ -22,8 +24,10 @@ from messages.events import Event, FetchFailed, SnapshotFetched
 
 
 class FetchSnapshotsStep:
-    def __init__(self, broker: Broker, store: FetchStore, clock: Clock, call_timeout_s: float) -> None:
+    def __init__(self, broker: Broker, store: FetchStore, clock: Clock, call_timeout_s: float,
+                 renewal: SessionRenewal | None = None) -> None:
         self._broker = broker
+        self._renewal = renewal
         self._store = store
         self._clock = clock
         self._call_timeout_s = call_timeout_s
@@ -37,7 +41,8 @@ class FetchSnapshotsStep:
                         message="the account is no longer active for this user")
             for account_id in command.account_ids if account_id not in known
         ]
-        results = await fetch_accounts(self._broker, accounts, self._call_timeout_s, now=self._clock.now)
+        results = await fetch_accounts(self._broker, accounts, self._call_timeout_s, now=self._clock.now,
+                                       renewal=self._renewal)
         events.extend(await asyncio.gather(*(self._settle(command, account_id, result)
                                              for account_id, result in results.items())))
         return tuple(events)

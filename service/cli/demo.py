@@ -17,6 +17,7 @@ from actors.user_monitor.window import TradingWindow
 from adapters.broker.paper import run_paper_broker
 from adapters.store.secrets import Keyring, keyring_from_env
 from service.cli.stop_signal import StopSignal
+from service.config import BrokerConfig
 from service.demo import REFUSAL_REASON, REFUSED_SYMBOL, STRATEGY, DemoMarket, DemoStrategy
 from service.logs import configure_logging
 from service.server import Service
@@ -47,6 +48,7 @@ def run_demo(args: argparse.Namespace) -> int:
     try:
         service = Service(database_url=args.database, host="127.0.0.1", port=args.port,
                           cycle=CycleConfig(interval_s=args.interval, window=TradingWindow(enabled=False)),
+                          broker=BrokerConfig(session_renewal=False),  # the expired session waits for a login
                           keyring=demo_keyring())
     except OSError as error:
         print(f"cannot serve on port {args.port}: {error.strerror}; choose another with --port", file=sys.stderr)

@@ -34,6 +34,12 @@ def test_absent_limits_keep_their_defaults(tmp_path):
     assert config.database == DatabaseConfig(pool_size=10, event_log_pool_size=2)
 
 
+def test_session_renewal_is_on_by_default_and_can_be_switched_off(tmp_path):
+    assert (BrokerConfig().session_renewal, BrokerConfig().session_renewal_backoff_s) == (True, 900.0)
+    config = config_from(tmp_path, "[broker]\nsession_renewal = false\nsession_renewal_backoff_s = 60\n")
+    assert (config.broker.session_renewal, config.broker.session_renewal_backoff_s) == (False, 60.0)
+
+
 def test_the_example_config_shows_the_default_limits():
     config = load_config(str(ROOT / "monitor.example.toml"), {})
     assert config.broker == BrokerConfig()
@@ -45,6 +51,7 @@ def test_the_example_config_shows_the_default_limits():
     ("[broker]\nconnection_limit = 0\n", "connection_limit", "broker"),
     ("[broker]\nconnections_per_host = -1\n", "connections_per_host", "broker"),
     ("[broker]\nread_cache_accounts = 0\n", "read_cache_accounts", "broker"),
+    ("[broker]\nsession_renewal_backoff_s = 0\n", "session_renewal_backoff_s", "broker"),
     ("[database]\npool_size = 0\n", "pool_size", "database"),
     ("[database]\nevent_log_pool_size = -2\n", "event_log_pool_size", "database"),
     ("[cycle]\nmax_cycles_in_flight = 0\n", "max_cycles_in_flight", "cycle"),

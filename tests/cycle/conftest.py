@@ -33,13 +33,13 @@ SBIN = {"symbol": "SBIN", "exchange_segment": "NSECM", "instrument_id": 3045}
 
 class CycleRig:
     def __init__(self, database_url: str, cycle: CycleConfig | None = None,
-                 rules: OrderRulesConfig | None = None) -> None:
+                 rules: OrderRulesConfig | None = None, broker: BrokerConfig | None = None) -> None:
         self.database_url = database_url
         self.notifier = RecordingNotifier()
         self.finished: list[CycleFinished] = []
         self.runtime = Runtime(database_url=database_url, notifier=self.notifier,
                                cycle=cycle or CycleConfig(interval_s=86_400, window=TradingWindow(enabled=False)),
-                               broker=BrokerConfig(call_timeout_s=2.0, pacing=False), rules=rules,
+                               broker=broker or BrokerConfig(call_timeout_s=2.0, pacing=False), rules=rules,
                                event_observers=(self._on_event,))
         self.io, self.store = self.runtime.io, self.runtime.store
         self._paper_stack = contextlib.AsyncExitStack()
@@ -171,7 +171,7 @@ def keeping_rig(request: pytest.FixtureRequest, tmp_path) -> Iterator[CycleRig]:
 def _rig(request: pytest.FixtureRequest, tmp_path, cycle: CycleConfig | None = None) -> Iterator[CycleRig]:
     url = f"sqlite:///{tmp_path / 'cycle.db'}" if request.param == "sqlite" \
         else request.getfixturevalue("fresh_mysql_url")
-    built = CycleRig(url, cycle=cycle, rules=_rules_of(request))
+    built = CycleRig(url, cycle=cycle, rules=_rules_of(request), broker=_broker_of(request))
     try:
         yield built
     finally:
@@ -182,3 +182,9 @@ def _rules_of(request: pytest.FixtureRequest) -> OrderRulesConfig | None:
     """A test marked `@pytest.mark.rules(...)` runs the service with those order rules."""
     marker = request.node.get_closest_marker("rules")
     return OrderRulesConfig(**marker.kwargs) if marker else None
+
+
+def _broker_of(request: pytest.FixtureRequest) -> BrokerConfig | None:
+    """A test marked `@pytest.mark.broker(...)` runs the service with those broker settings (unpaced)."""
+    marker = request.node.get_closest_marker("broker")
+    return BrokerConfig(call_timeout_s=2.0, pacing=False, **marker.kwargs) if marker else None

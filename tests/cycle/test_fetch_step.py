@@ -1,9 +1,12 @@
 """Step 1 for real: three accounts fetched at once from the paper broker into the database."""
 
+import pytest
+
 from messages.frames import SessionNeeded
 from tests.cycle.conftest import CycleRig
 
 
+@pytest.mark.broker(session_renewal=False)
 def test_three_accounts_one_expired_one_timing_out_one_stored(rig: CycleRig):
     rig.given_user("GOOD", "EXPIRED", "SLOW")
     rig.place_entry("GOOD", side="BUY", quantity=10, entry_type="LIMIT", entry_limit_price="100")
@@ -40,4 +43,41 @@ def test_a_base_url_written_with_interactive_is_reported_as_configuration_and_ne
     assert f"{rig.paper.url}/interactive/interactive/user/session" in error.message and "base_url" in error.message
     context = rig.io.call(rig.store.load_cycle_context(rig.user_id))
     assert wrong not in context.awaiting_session and wrong in context.account_ids
+    assert not [f for _, f in rig.notifier.sent if isinstance(f, SessionNeeded)]
+
+
+def test_an_expired_session_is_renewed_and_the_cycle_goes_on_each_time(rig: CycleRig):
+    rig.given_user("DAILY")
+    order_id = rig.place_entry("DAILY", side="BUY", quantity=10, entry_type="LIMIT", entry_limit_price="100")
+    daily = rig.accounts["DAILY"]
+
+    for _ in range(2):
+        rig.sim("expire", account="DAILY")
+        summary = rig.run_cycle()
+
+        outcomes = {(r.step, r.account_id): r.outcome for r in summary.steps}
+        assert outcomes[("fetch", daily)] == "ok" and outcomes[("pnl", daily)] == "ok"
+        context = rig.io.call(rig.store.load_cycle_context(rig.user_id))
+        assert daily in context.account_ids and daily not in context.awaiting_session
+    assert not rig.errors() and not [f for _, f in rig.notifier.sent if isinstance(f, SessionNeeded)]
+    assert rig.sent(rig.order(order_id).entry_tag) == 1
+
+
+def test_a_login_refused_for_wrong_keys_is_a_configuration_error_held_back_by_the_backoff(rig: CycleRig):
+    rig.given_user("GOOD", "ROTATED")
+    rig.run_cycle()
+    rig.sim("expire", account="ROTATED", secret_key="regenerated")
+    rotated = rig.accounts["ROTATED"]
+
+    first, second = rig.run_cycle(), rig.run_cycle()
+
+    for summary in (first, second):
+        outcomes = {(r.step, r.account_id): r.outcome for r in summary.steps}
+        assert outcomes[("fetch", rig.accounts["GOOD"])] == "ok" and outcomes[("fetch", rotated)] == "failed"
+    refused, held = [e for e in rig.errors() if e.account_id == rotated]
+    assert refused.kind == held.kind == "configuration"
+    assert "refused a new login" in refused.message and "check the account's keys" in refused.message
+    assert "no new login before" in held.message
+    context = rig.io.call(rig.store.load_cycle_context(rig.user_id))
+    assert rotated in context.account_ids and rotated not in context.awaiting_session
     assert not [f for _, f in rig.notifier.sent if isinstance(f, SessionNeeded)]
