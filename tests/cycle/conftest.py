@@ -1,6 +1,7 @@
 """The end-to-end rig: the real runtime (actors, store, event log, XTS adapter) on a fresh SQLite file
 and a fresh MariaDB database, against the paper broker over loopback HTTP. A test seeds rows, scripts the
 market through `/_sim/`, runs cycles one at a time and reads the database and the broker's journal.
+An expired session waits for a login, unless a test is marked `@pytest.mark.broker(session_renewal=True)`.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ class CycleRig:
         self.finished: list[CycleFinished] = []
         self.runtime = Runtime(database_url=database_url, notifier=self.notifier,
                                cycle=cycle or CycleConfig(interval_s=86_400, window=TradingWindow(enabled=False)),
-                               broker=broker or BrokerConfig(call_timeout_s=2.0, pacing=False), rules=rules,
+                               broker=broker or BrokerConfig(call_timeout_s=2.0, pacing=False, session_renewal=False),
+                               rules=rules,
                                event_observers=(self._on_event,))
         self.io, self.store = self.runtime.io, self.runtime.store
         self._paper_stack = contextlib.AsyncExitStack()
@@ -185,6 +187,8 @@ def _rules_of(request: pytest.FixtureRequest) -> OrderRulesConfig | None:
 
 
 def _broker_of(request: pytest.FixtureRequest) -> BrokerConfig | None:
-    """A test marked `@pytest.mark.broker(...)` runs the service with those broker settings (unpaced)."""
+    """A test marked `@pytest.mark.broker(...)` runs the service with those broker settings (unpaced, and an
+    expired session left to a login unless it gives `session_renewal`)."""
     marker = request.node.get_closest_marker("broker")
-    return BrokerConfig(call_timeout_s=2.0, pacing=False, **marker.kwargs) if marker else None
+    return BrokerConfig(**{"call_timeout_s": 2.0, "pacing": False, "session_renewal": False,
+                           **marker.kwargs}) if marker else None

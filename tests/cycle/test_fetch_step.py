@@ -6,7 +6,6 @@ from messages.frames import SessionNeeded
 from tests.cycle.conftest import CycleRig
 
 
-@pytest.mark.broker(session_renewal=False)
 def test_three_accounts_one_expired_one_timing_out_one_stored(rig: CycleRig):
     rig.given_user("GOOD", "EXPIRED", "SLOW")
     rig.place_entry("GOOD", side="BUY", quantity=10, entry_type="LIMIT", entry_limit_price="100")
@@ -46,6 +45,7 @@ def test_a_base_url_written_with_interactive_is_reported_as_configuration_and_ne
     assert not [f for _, f in rig.notifier.sent if isinstance(f, SessionNeeded)]
 
 
+@pytest.mark.broker(session_renewal=True)
 def test_an_expired_session_is_renewed_and_the_cycle_goes_on_each_time(rig: CycleRig):
     rig.given_user("DAILY")
     order_id = rig.place_entry("DAILY", side="BUY", quantity=10, entry_type="LIMIT", entry_limit_price="100")
@@ -63,6 +63,7 @@ def test_an_expired_session_is_renewed_and_the_cycle_goes_on_each_time(rig: Cycl
     assert rig.sent(rig.order(order_id).entry_tag) == 1
 
 
+@pytest.mark.broker(session_renewal=True)
 def test_a_login_refused_for_wrong_keys_is_a_configuration_error_held_back_by_the_backoff(rig: CycleRig):
     rig.given_user("GOOD", "ROTATED")
     rig.run_cycle()

@@ -25,11 +25,13 @@ from tests.storage.conftest import fresh_mysql_url  # noqa: F401 - fixture used 
 class Served:
     """A running service with a paper broker; helpers make users and accounts and call it over HTTP."""
 
-    def __init__(self, database_url: str, web_settings: WebSettings | None = None) -> None:
+    def __init__(self, database_url: str, web_settings: WebSettings | None = None,
+                 session_renewal: bool = False) -> None:
         self.database_url = database_url
         self.service = Service(database_url=database_url, host="127.0.0.1", port=0,
                                cycle=CycleConfig(interval_s=86_400, window=TradingWindow(enabled=False)),
-                               broker=BrokerConfig(call_timeout_s=2.0, pacing=False), web_settings=web_settings)
+                               broker=BrokerConfig(call_timeout_s=2.0, pacing=False, session_renewal=session_renewal),
+                               web_settings=web_settings)
         self.io = self.service.runtime.io
         self.store = self.service.runtime.store
         self.url = self.service.url
@@ -108,9 +110,11 @@ class Served:
 
 
 @contextlib.contextmanager
-def served_at(database_url: str, web_settings: WebSettings | None = None) -> Iterator[Served]:
-    """A `Served` on `database_url`, its paper broker and service stopped when the block ends."""
-    running = Served(database_url, web_settings)
+def served_at(database_url: str, web_settings: WebSettings | None = None,
+              session_renewal: bool = False) -> Iterator[Served]:
+    """A `Served` on `database_url`, its paper broker and service stopped when the block ends; an expired
+    session waits for a login unless `session_renewal`."""
+    running = Served(database_url, web_settings, session_renewal)
     try:
         yield running
     finally:
@@ -123,7 +127,7 @@ def running_service(request: pytest.FixtureRequest, tmp_path, web_settings: WebS
     """A `Served` on SQLite or a fresh MariaDB database (the fixture's param), stopped after the test."""
     url = f"sqlite:///{tmp_path / 'web.db'}" if request.param == "sqlite" \
         else request.getfixturevalue("fresh_mysql_url")
-    with served_at(url, web_settings) as running:
+    with served_at(url, web_settings, bool(request.node.get_closest_marker("session_renewal"))) as running:
         yield running
 
 

@@ -156,3 +156,23 @@ def test_the_api_answers_the_accounts_and_todays_pnl_history_of_the_caller_only(
     assert served.request("GET", "/api/pnl/history", other_token)[1]["points"] == []
     other_accounts = served.request("GET", "/api/accounts", other_token)[1]["accounts"]
     assert [view["account_id"] for view in other_accounts] == [other_account]
+
+
+@pytest.mark.session_renewal
+def test_an_expired_session_renewed_with_the_stored_keys_leaves_the_account_ok(served: Served):
+    _, token, [renewed] = served.user("rita", "R1")
+    headers = {"Authorization": f"Bearer {token}"}
+
+    async def scenario() -> list[dict]:
+        async with aiohttp.ClientSession() as session, session.ws_connect(f"{served.url}/ws", headers=headers) as ws:
+            page = Page(ws)
+            await page.read(len(ON_CONNECT))
+            await page.run_cycle()
+            await paper_sim.sim(session, served.paper.url, "expire", account="R1")
+            return await page.run_cycle()
+
+    frames = served.io.call(scenario())
+
+    view = by_account(of_type(frames, "accounts"))[renewed]
+    assert view["state"] == "ok" and view["stale"] is False and view["last_error"] == ""
+    assert not [f for f in frames if f["type"] in ("session_needed", "monitoring_errors")]
