@@ -57,6 +57,13 @@ def of_type(frames: list[dict], kind: str) -> dict:
     return [frame for frame in frames if frame["type"] == kind][-1]
 
 
+async def opened(ws: aiohttp.ClientWebSocketResponse) -> Page:
+    """A page that has read the frames sent on connect."""
+    page = Page(ws)
+    await page.read(len(ON_CONNECT))
+    return page
+
+
 def by_account(accounts_frame: dict) -> dict[int, dict]:
     return {view["account_id"]: view for view in accounts_frame["accounts"]}
 
@@ -71,8 +78,7 @@ def test_an_expired_account_keeps_its_orders_and_pnl_in_every_frame_and_a_late_p
 
     async def scenario() -> tuple[list[dict], list[dict], list[dict]]:
         async with aiohttp.ClientSession() as session, session.ws_connect(f"{served.url}/ws", headers=headers) as ws:
-            page = Page(ws)
-            await page.read(len(ON_CONNECT))
+            page = await opened(ws)
             await page.run_cycle()                       # both accounts fetched
             await paper_sim.sim(session, served.paper.url, "expire", account="A2")
             expired_cycle = await page.run_cycle()       # A2's fetch finds the session expired
@@ -111,8 +117,7 @@ def test_a_failing_streak_is_shown_from_its_first_failure_and_ends_with_the_next
 
     async def scenario() -> tuple[dict, dict, dict, str]:
         async with aiohttp.ClientSession() as session, session.ws_connect(f"{served.url}/ws", headers=headers) as ws:
-            page = Page(ws)
-            await page.read(len(ON_CONNECT))
+            page = await opened(ws)
             await page.run_cycle()
             await paper_sim.sim(session, served.paper.url, "faults", route="order_book", account="B1", kind="http_500",
                                 count=2)
@@ -137,8 +142,7 @@ def test_the_api_answers_the_accounts_and_todays_pnl_history_of_the_caller_only(
 
     async def two_cycles() -> list[dict]:
         async with aiohttp.ClientSession() as session, session.ws_connect(f"{served.url}/ws", headers=headers) as ws:
-            page = Page(ws)
-            await page.read(len(ON_CONNECT))
+            page = await opened(ws)
             first = await page.run_cycle()
             return [of_type(first, "cycle_summary"), of_type(await page.run_cycle(), "cycle_summary")]
 
@@ -165,8 +169,7 @@ def test_an_expired_session_renewed_with_the_stored_keys_leaves_the_account_ok(s
 
     async def scenario() -> list[dict]:
         async with aiohttp.ClientSession() as session, session.ws_connect(f"{served.url}/ws", headers=headers) as ws:
-            page = Page(ws)
-            await page.read(len(ON_CONNECT))
+            page = await opened(ws)
             await page.run_cycle()
             await paper_sim.sim(session, served.paper.url, "expire", account="R1")
             return await page.run_cycle()
