@@ -26,17 +26,16 @@ class SessionExpired(BrokerError):
 
 
 class BrokerMisconfigured(BrokerError):
-    """The account's broker settings are wrong: its address has no such route (HTTP 404 without the broker's
-    invalid-session answer). Nothing was processed; logging in again cannot help, correcting the account can."""
+    """The account's broker settings are wrong: here, its address has no such route (HTTP 404 without the
+    broker's invalid-session answer). Nothing was processed; logging in again cannot help, correcting the
+    account can."""
 
     kind = ErrorKind.CONFIGURATION
 
 
-class KeysRefused(BrokerError):
-    """The broker refused a login with the account's stored app key and secret key: correcting the keys can
-    help, logging in again with the same ones cannot."""
-
-    kind = ErrorKind.CONFIGURATION
+class KeysRefused(BrokerMisconfigured):
+    """The broker refused a login with the account's stored app key and secret key: the keys are what to
+    correct."""
 
 
 class BrokerRejected(BrokerError):
