@@ -82,13 +82,12 @@ async def _fetch_account(
 ) -> AccountSnapshot | AdapterError:
     if not account.token:
         try:
-            new_token = await _within(broker.login(account), timeout_s, f"login for {account.client_id}")
+            new_token = await _login(broker, account, timeout_s)
         except BrokerRejected as exc:
             return SessionExpired(f"{account.client_id} has no session and could not log in: {exc.reason}")
         except AdapterError as exc:
             return exc
-        return await _read_account(broker, msgspec.structs.replace(account, token=new_token), timeout_s, now,
-                                   new_token)
+        return await _read_account(broker, account, timeout_s, now, new_token)
     outcome = await _read_account(broker, account, timeout_s, now, "")
     if renewal is None or not isinstance(outcome, SessionExpired) or not (account.app_key and account.secret_key):
         return outcome
@@ -104,7 +103,7 @@ async def _renewed(
     if held is not None:
         return held
     try:
-        new_token = await _within(broker.login(account), timeout_s, f"login for {account.client_id}")
+        new_token = await _login(broker, account, timeout_s)
     except BrokerRejected as exc:
         refused = KeysRefused(f"{account.client_id}: the session expired and the broker refused a new login with "
                               f"the stored app key and secret key ({exc.reason}); check the account's keys")
@@ -113,13 +112,20 @@ async def _renewed(
     except AdapterError as exc:
         return SessionExpired(f"{account.client_id}: the session expired and a new login failed: {exc.message}")
     renewal.renewed(account.account_id)
-    return await _read_account(broker, msgspec.structs.replace(account, token=new_token), timeout_s, now,
-                               new_token)
+    return await _read_account(broker, account, timeout_s, now, new_token)
+
+
+async def _login(broker: Broker, account: BrokerAccount, timeout_s: float) -> str:
+    return await _within(broker.login(account), timeout_s, f"login for {account.client_id}")
 
 
 async def _read_account(
     broker: Broker, account: BrokerAccount, timeout_s: float, now: Callable[[], datetime], new_token: str
 ) -> AccountSnapshot | AdapterError:
+    """The account's book and positions, read with `new_token` when a login just gave one (it comes back in
+    the snapshot for the caller to store)."""
+    if new_token:
+        account = msgspec.structs.replace(account, token=new_token)
     orders, positions = await asyncio.gather(
         _within(broker.order_book(account), timeout_s, f"order book for {account.client_id}"),
         _within(broker.positions(account), timeout_s, f"positions for {account.client_id}"),

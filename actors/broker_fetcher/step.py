@@ -1,10 +1,9 @@
 """The fetch step's handler: fetch every account at once, store each snapshot, flag expired sessions.
 
 The broker side (2N concurrent calls, timeouts, a login when a token is missing or, with a `SessionRenewal`,
-has expired) is `fetch.py`; this
-module owns what follows for each account: a new token is saved, a snapshot replaces the account's
-`broker_order_book` / `broker_position` rows in one transaction, a session expiry sets `session_needed`,
-and the account's failing streak is kept (`record_fetch_outcome`).
+has expired) is `fetch.py`; this module owns what follows for each account: a new token is saved, a snapshot
+replaces the account's `broker_order_book` / `broker_position` rows in one transaction, a session expiry sets
+`session_needed`, and the account's failing streak is kept (`record_fetch_outcome`).
 Each account's outcome is its own event.
 """
 
