@@ -100,10 +100,13 @@ class OrderTerms(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class OrderRequest(OrderTerms, frozen=True, kw_only=True):
-    """A new order of an instrument."""
+    """A new order of an instrument: XTS names it by segment and instrument id, Kite by exchange and trading
+    symbol, so a request carries both. `symbol` defaults to empty only so that requests in event logs written
+    before it existed still decode; an adapter that needs it refuses a request without it, sending nothing."""
 
     exchange_segment: str
     instrument_id: int
+    symbol: str = ""
     side: Side
 
 

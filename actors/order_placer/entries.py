@@ -31,8 +31,8 @@ REASON_MAX_CHARS = 255
 
 def entry_request(entry: NewEntry, tag: str) -> OrderRequest:
     return OrderRequest(
-        exchange_segment=entry.exchange_segment, instrument_id=entry.instrument_id, side=entry.side,
-        order_type=entry.entry_type, quantity=entry.quantity, tag=tag, product_type=entry.product_type,
+        exchange_segment=entry.exchange_segment, instrument_id=entry.instrument_id, symbol=entry.symbol,
+        side=entry.side, order_type=entry.entry_type, quantity=entry.quantity, tag=tag, product_type=entry.product_type,
         limit_price=entry.entry_limit_price or Decimal(0), stop_price=entry.entry_stop_price or Decimal(0))
 
 

@@ -285,11 +285,13 @@ def _place(order: OrderRow, leg: ExitLeg, attempt: int, price: Decimal, qty: int
            tag: str | None = None) -> PlaceLeg:
     if leg == "sl":
         request = OrderRequest(exchange_segment=order.exchange_segment, instrument_id=order.instrument_id,
+                               symbol=order.symbol,
                                side=exit_side(order), order_type="STOPLIMIT", quantity=qty,
                                tag=tag or order_tag(order.id, leg, attempt), product_type=product_type,
                                limit_price=price, stop_price=price)
     else:
         request = OrderRequest(exchange_segment=order.exchange_segment, instrument_id=order.instrument_id,
+                               symbol=order.symbol,
                                side=exit_side(order), order_type="LIMIT", quantity=qty,
                                tag=tag or order_tag(order.id, leg, attempt), product_type=product_type,
                                limit_price=price)

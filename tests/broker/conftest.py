@@ -110,6 +110,8 @@ async def account(broker: XtsBroker, paper: RunningPaperBroker) -> BrokerAccount
     return msgspec.structs.replace(unlogged, token=token)
 
 
-def limit_buy(tag: str, quantity: int = 10, price: str = "790", instrument_id: int = 3045) -> OrderRequest:
-    return OrderRequest(exchange_segment="NSECM", instrument_id=instrument_id, side="BUY", order_type="LIMIT",
+def limit_buy(tag: str, quantity: int = 10, price: str = "790", instrument_id: int = 3045,
+              symbol: str = "SBIN") -> OrderRequest:
+    return OrderRequest(exchange_segment="NSECM", instrument_id=instrument_id, symbol=symbol, side="BUY",
+                        order_type="LIMIT",
                         quantity=quantity, tag=tag, limit_price=Decimal(price))

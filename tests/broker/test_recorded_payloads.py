@@ -214,7 +214,7 @@ async def test_a_base_url_written_with_interactive_is_a_configuration_error_that
 async def test_a_place_answered_404_is_a_configuration_error_and_surely_not_placed(broker: XtsBroker, recorded, rm1):
     recorded.answer("POST", "/interactive/orders", 404, "not_found.txt")
     with pytest.raises(BrokerMisconfigured) as raised:
-        await broker.place(rm1, OrderRequest(exchange_segment="NSECM", instrument_id=3045, side="BUY",
+        await broker.place(rm1, OrderRequest(exchange_segment="NSECM", instrument_id=3045, symbol="SBIN", side="BUY",
                                              order_type="LIMIT", quantity=15, tag="t", limit_price=Decimal("254.55")))
     assert not raised.value.ambiguous
 
@@ -222,7 +222,7 @@ async def test_a_place_answered_404_is_a_configuration_error_and_surely_not_plac
 async def test_place_sends_the_documented_body_and_reads_the_ack(broker: XtsBroker, recorded, rm1):
     recorded.answer("POST", "/interactive/orders", 200, "place_ack.json")
     ack = await broker.place(rm1, OrderRequest(
-        exchange_segment="NSECM", instrument_id=3045, side="BUY", order_type="LIMIT", quantity=15,
+        exchange_segment="NSECM", instrument_id=3045, symbol="SBIN", side="BUY", order_type="LIMIT", quantity=15,
         tag="123abc", limit_price=Decimal("254.55")))
     assert (ack.app_order_id, ack.tag) == (2190766863, "123abc")
     [request] = recorded.received
@@ -266,8 +266,8 @@ async def test_a_validation_error_is_a_definitive_rejection_with_the_details(bro
     recorded.answer("POST", "/interactive/orders", 400, "bad_request.json")
     with pytest.raises(BrokerRejected) as raised:
         await broker.place(rm1, OrderRequest(
-            exchange_segment="NSECM", instrument_id=3045, side="BUY", order_type="LIMIT", quantity=15,
-            tag="t", limit_price=Decimal("1.01")))
+            exchange_segment="NSECM", instrument_id=3045, symbol="SBIN", side="BUY", order_type="LIMIT",
+            quantity=15, tag="t", limit_price=Decimal("1.01")))
     assert not raised.value.ambiguous
     assert "Bad Request" in raised.value.reason and "tick size" in raised.value.reason
 

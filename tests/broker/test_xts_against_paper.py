@@ -75,7 +75,7 @@ async def test_a_market_order_fills_at_the_last_price_into_trades_and_positions(
     broker: XtsBroker, account: BrokerAccount, sim: SimControl
 ):
     await sim.price("SBIN", "801.35")
-    request = OrderRequest(exchange_segment="NSECM", instrument_id=3045, side="BUY", order_type="MARKET",
+    request = OrderRequest(exchange_segment="NSECM", instrument_id=3045, symbol="SBIN", side="BUY", order_type="MARKET",
                            quantity=20, tag="m-1", product_type="MIS")
     await broker.place(account, request)
     [order] = await broker.order_book(account)
@@ -114,8 +114,8 @@ async def test_a_stop_market_sell_waits_in_trigger_pending_until_the_price_falls
     broker: XtsBroker, account: BrokerAccount, sim: SimControl
 ):
     await sim.price("SBIN", "800")
-    stop = OrderRequest(exchange_segment="NSECM", instrument_id=3045, side="SELL", order_type="STOPMARKET",
-                        quantity=10, tag="sl-1", stop_price=Decimal("790"))
+    stop = OrderRequest(exchange_segment="NSECM", instrument_id=3045, symbol="SBIN", side="SELL",
+                        order_type="STOPMARKET", quantity=10, tag="sl-1", stop_price=Decimal("790"))
     await broker.place(account, stop)
     await sim.price("SBIN", "791")
     [order] = await broker.order_book(account)
@@ -130,7 +130,7 @@ async def test_a_stop_limit_buy_triggers_then_rests_as_a_limit(
     broker: XtsBroker, account: BrokerAccount, sim: SimControl
 ):
     await sim.price("SBIN", "800")
-    stop = OrderRequest(exchange_segment="NSECM", instrument_id=3045, side="BUY", order_type="STOPLIMIT",
+    stop = OrderRequest(exchange_segment="NSECM", instrument_id=3045, symbol="SBIN", side="BUY", order_type="STOPLIMIT",
                         quantity=10, tag="sb-1", stop_price=Decimal("805"), limit_price=Decimal("806"))
     await broker.place(account, stop)
     await sim.price("SBIN", "807")
@@ -147,7 +147,7 @@ async def test_reject_rules_leave_a_rejected_order_with_its_reason(
     await sim.post("reject", rule={"rule": "max_quantity", "quantity": 100})
     await sim.post("reject", rule={"rule": "symbol", "symbol": "TCS", "reason": "RMS:Blocked scrip TCS"})
     await broker.place(account, limit_buy("big", quantity=101))
-    await broker.place(account, limit_buy("tcs", instrument_id=11536, price="4000"))
+    await broker.place(account, limit_buy("tcs", instrument_id=11536, symbol="TCS", price="4000"))
     await broker.place(account, limit_buy("fine", quantity=100))
     rows = {order.tag: order for order in await broker.order_book(account)}
     assert rows["big"].status == "Rejected"
@@ -159,7 +159,7 @@ async def test_reject_rules_leave_a_rejected_order_with_its_reason(
 async def test_a_batch_answers_each_row_in_order_and_one_bad_row_does_not_spoil_it(
     broker: XtsBroker, account: BrokerAccount, sim: SimControl
 ):
-    bad = OrderRequest(exchange_segment="NSECM", instrument_id=3045, side="BUY", order_type="LIMIT",
+    bad = OrderRequest(exchange_segment="NSECM", instrument_id=3045, symbol="SBIN", side="BUY", order_type="LIMIT",
                        quantity=10, tag="b-bad")  # a LIMIT order without a limit price
     too_long = limit_buy("t" * 21)
     requests = [limit_buy("b-0"), bad, limit_buy("b-2"), too_long, limit_buy("b-4")]
@@ -237,9 +237,9 @@ async def test_positions_read_through_the_adapter_equal_the_sum_of_the_trade_boo
     await sim.price("SBIN", "800")
     await sim.price("INFY", "1500")
     await sim.post("liquidity", max_fill_qty=4)
-    for tag, side, quantity, instrument_id in (("a", "BUY", 10, 3045), ("b", "SELL", 6, 3045),
-                                               ("c", "SELL", 5, 1594)):
-        await broker.place(account, OrderRequest(exchange_segment="NSECM", instrument_id=instrument_id,
+    for tag, side, quantity, instrument_id, symbol in (("a", "BUY", 10, 3045, "SBIN"), ("b", "SELL", 6, 3045, "SBIN"),
+                                                       ("c", "SELL", 5, 1594, "INFY")):
+        await broker.place(account, OrderRequest(exchange_segment="NSECM", instrument_id=instrument_id, symbol=symbol,
                                                  side=side, order_type="MARKET", quantity=quantity, tag=tag))
     for ltp in ("800.05", "799.95", "800.10"):
         await sim.price("SBIN", ltp)

@@ -25,9 +25,9 @@ def running(order_id: int = 7, side: str = "BUY", **fields) -> OrderRow:
 
 
 def place(order: OrderRow, leg: str = "sl", attempt: int = 2) -> PlaceLeg:
-    request = OrderRequest(exchange_segment="NSECM", instrument_id=3045, side="SELL", order_type="STOPLIMIT",
-                           quantity=10, tag=order_tag(order.id, leg, attempt), limit_price=Decimal("95"),
-                           stop_price=Decimal("95"))
+    request = OrderRequest(exchange_segment="NSECM", instrument_id=3045, symbol="SBIN", side="SELL",
+                           order_type="STOPLIMIT", quantity=10, tag=order_tag(order.id, leg, attempt),
+                           limit_price=Decimal("95"), stop_price=Decimal("95"))
     return PlaceLeg(order_id=order.id, account_id=order.account_id, leg=leg, attempt=attempt, request=request)
 
 

@@ -282,14 +282,14 @@ def exit_row(leg: str, attempt: int, app_order_id: int, *, status: str = "Trigge
 
 def long_sl_placed(attempt: int, qty: int = 10, *, resend: bool = False, rejections: int = 0) -> PlaceLeg:
     return PlaceLeg(order_id=7, account_id=2, leg="sl", attempt=attempt, resend=resend, rejections=rejections,
-                    request=OrderRequest(exchange_segment="NSECM", instrument_id=3045, side="SELL",
+                    request=OrderRequest(exchange_segment="NSECM", instrument_id=3045, symbol="SBIN", side="SELL",
                                          order_type="STOPLIMIT", quantity=qty, tag=order_tag(7, "sl", attempt),
                                          product_type="MIS", limit_price=Decimal("95"), stop_price=Decimal("95")))
 
 
 def long_tp_placed(attempt: int, qty: int = 10, *, resend: bool = False, rejections: int = 0) -> PlaceLeg:
     return PlaceLeg(order_id=7, account_id=2, leg="tp", attempt=attempt, resend=resend, rejections=rejections,
-                    request=OrderRequest(exchange_segment="NSECM", instrument_id=3045, side="SELL",
+                    request=OrderRequest(exchange_segment="NSECM", instrument_id=3045, symbol="SBIN", side="SELL",
                                          order_type="LIMIT", quantity=qty, tag=order_tag(7, "tp", attempt),
                                          product_type="MIS", limit_price=Decimal("110")))
 
@@ -301,8 +301,8 @@ def test_a_long_trade_without_exits_gets_a_sell_stop_limit_sl_at_its_stop_and_a_
 def test_a_short_trade_without_exits_gets_a_buy_stop_limit_sl_at_its_stop_and_a_buy_limit_tp():
     def placed(leg: str, **request) -> PlaceLeg:
         return PlaceLeg(order_id=7, account_id=2, leg=leg, attempt=1,
-                        request=OrderRequest(exchange_segment="NSECM", instrument_id=3045, side="BUY", quantity=10,
-                                             tag=order_tag(7, leg, 1), product_type="MIS", **request))
+                        request=OrderRequest(exchange_segment="NSECM", instrument_id=3045, symbol="SBIN", side="BUY",
+                                             quantity=10, tag=order_tag(7, leg, 1), product_type="MIS", **request))
 
     assert plan(trade("SELL"), [mis_entry("SELL")], fetched_at=T) == [
         placed("sl", order_type="STOPLIMIT", limit_price=Decimal("105"), stop_price=Decimal("105")),
@@ -313,7 +313,7 @@ def test_a_short_trade_without_exits_gets_a_buy_stop_limit_sl_at_its_stop_and_a_
 def test_the_exits_of_a_trade_whose_entry_the_book_no_longer_lists_are_placed_as_nrml():
     [action] = carried_plan([running()], [], [position(10)])[7]
     assert action == PlaceLeg(order_id=7, account_id=2, leg="sl", attempt=1, request=OrderRequest(
-        exchange_segment="NSECM", instrument_id=3045, side="SELL", order_type="STOPLIMIT", quantity=10,
+        exchange_segment="NSECM", instrument_id=3045, symbol="SBIN", side="SELL", order_type="STOPLIMIT", quantity=10,
         tag=order_tag(7, "sl", 1), product_type="NRML", limit_price=Decimal("95"), stop_price=Decimal("95")))
 
 
@@ -594,7 +594,7 @@ def test_a_carried_trade_without_an_nrml_position_and_one_share_open_is_reported
     mismatch, placed = carried_plan([order], [cancelled_partial_sl(order_tag(7, "sl", 1), 200, filled=9)], [])[7]
     assert mismatch.reason.startswith("1 open by the record") and "exits stay sized to 1;" in mismatch.reason
     assert placed == PlaceLeg(order_id=7, account_id=2, leg="sl", attempt=2, request=OrderRequest(
-        exchange_segment="NSECM", instrument_id=3045, side="SELL", order_type="STOPLIMIT", quantity=1,
+        exchange_segment="NSECM", instrument_id=3045, symbol="SBIN", side="SELL", order_type="STOPLIMIT", quantity=1,
         tag=order_tag(7, "sl", 2), product_type="NRML", limit_price=Decimal("95"), stop_price=Decimal("95")))
 
 
