@@ -69,6 +69,12 @@ class BrokerRegistry:
     async def login(self, account: BrokerAccount) -> str:
         return await self._of(account, "login").login(account)
 
+    def login_url(self, account: BrokerAccount) -> str:
+        return self._of(account, "login").login_url(account)
+
+    async def open_session(self, account: BrokerAccount, request_token: str) -> str:
+        return await self._of(account, "session").open_session(account, request_token)
+
     async def order_book(self, account: BrokerAccount) -> list[BrokerOrder]:
         return await self._of(account, "order book").order_book(account)
 

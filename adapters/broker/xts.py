@@ -159,6 +159,15 @@ class XtsBroker:
         result = await self._send(account, call)
         return self._decode(account, call, result, wire.XtsLoginResult).token
 
+    def login_url(self, account: BrokerAccount) -> str:
+        """XTS logs in with the stored keys alone: there is no page to log in at."""
+        return ""
+
+    async def open_session(self, account: BrokerAccount, request_token: str) -> str:
+        raise BrokerRejected(f"session for {account.client_id}: XTS has no login by hand, so no request token; "
+                             f"send its session token, or nothing to log in with the stored keys",
+                             reason="no request token login")
+
     async def order_book(self, account: BrokerAccount) -> list[BrokerOrder]:
         call = _Call(what="order book", method="GET", path=_ORDERS_PATH,
                      params={"clientID": account.client_id}, lists_rows=True)

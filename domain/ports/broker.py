@@ -18,7 +18,16 @@ PositionView = Literal["NetWise", "DayWise"]
 
 class Broker(Protocol):
     async def login(self, account: BrokerAccount) -> str:
-        """Open a session with the account's app key and secret key; return the new token."""
+        """Open a session with the account's app key and secret key; return the new token. A broker whose
+        session starts only with a login by hand (Kite) raises `SessionExpired`, sending nothing."""
+
+    def login_url(self, account: BrokerAccount) -> str:
+        """Where the account's owner logs in by hand to start a session (Kite's daily login); "" for a broker
+        whose `login` needs no one (XTS)."""
+
+    async def open_session(self, account: BrokerAccount, request_token: str) -> str:
+        """The session token for the request token a login by hand gave; `BrokerRejected` from a broker that
+        has no such login."""
 
     async def order_book(self, account: BrokerAccount) -> list[BrokerOrder]:
         """Every order of the account's day, in the broker's order; no orders is an empty list."""
