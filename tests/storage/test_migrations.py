@@ -17,15 +17,18 @@ import pytest
 from adapters.store.factory import migrate_url, open_database
 from adapters.store.migrations import migrate, missing_migrations, schema_version
 from adapters.store.repository import SqlStore
+from adapters.store.secrets import Keyring
 from adapters.store.sql_loader import load_migrations, load_queries
 from adapters.store.url import parse_database_url
+from domain.errors import DatabaseError
 from tests.storage.conftest import an_order, given_user_with_account
 from tests.storage.test_orders import every_column_set
 
 ROOT = Path(__file__).resolve().parents[2]
+KEY = bytes(range(32))
 MIGRATIONS = ["001_schema", "002_monitor_leases", "003_leg_timing", "004_orders_revision", "005_leg_rejections",
               "006_exit_fills", "007_idempotency_keys", "008_unmarked_unrealized", "009_account_fetch_state",
-              "010_sealed_secrets", "011_event_hash_chain"]
+              "010_sealed_secrets", "011_event_hash_chain", "012_kite_broker"]
 TABLES = {
     "schema_version",
     "users",
@@ -152,6 +155,40 @@ async def test_orders_written_before_migration_008_keep_every_value_and_then_may
         await store.archive_rejected(user_id, account_id, [(running, "rejected")])
         assert {a.order.id: a.order.unrealized_pnl for a in await store.archived_orders(user_id, account_id)} == {
             running: None, rejected: archived[0].order.unrealized_pnl}
+    finally:
+        await database.close()
+
+
+async def test_accounts_written_before_migration_012_keep_every_value_and_then_a_kite_account_is_accepted(
+        database_url):
+    database = await open_database(database_url)
+    try:
+        await migrate_up_to(database, 11)
+        before = SqlStore(database, keyring=Keyring(current=KEY))
+        user_id, paper = await given_user_with_account(before, "alice")
+        xts = await before.add_account(user_id, "xts", "https://xts.example", "X1", app_key="k", secret_key="s")
+        await before.set_account_token(user_id, xts, "session-token")
+        await before.set_session_needed(user_id, paper)
+        running = await before.insert_order(every_column_set(user_id, xts))
+        accounts, statuses = await before.broker_accounts(user_id, (paper, xts)), await before.account_statuses(user_id)
+        order = await before.order(user_id, running)
+        gone = await before.add_account(user_id, "paper", "http://127.0.0.1:9000", "GONE")
+        async with database.transaction() as tx:
+            await tx.execute_ddl(f"DELETE FROM accounts WHERE id = {gone}", "the newest account deleted")
+
+        assert await migrate(database) == MIGRATIONS[11:]
+
+        store = SqlStore(database, keyring=Keyring(current=KEY))
+        assert await store.broker_accounts(user_id, (paper, xts)) == accounts
+        assert await store.account_statuses(user_id) == statuses
+        assert await store.order(user_id, running) == order
+        kite = await store.add_account(user_id, "kite", "https://api.kite.trade", "ZX1234", app_key="k", secret_key="s")
+        assert kite > gone, "an account id is never given again"
+        assert [a.broker for a in await store.broker_accounts(user_id, (kite,))] == ["kite"]
+        with pytest.raises(DatabaseError):
+            await store.add_account(user_id, "angel", "https://angel.example", "A1")
+        with pytest.raises(DatabaseError):
+            await store.insert_order(every_column_set(user_id, kite + 1))
     finally:
         await database.close()
 
