@@ -73,15 +73,25 @@ class ErrorAnswer(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class SessionRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """`POST /api/accounts/{id}/session`: a token from the broker's own login, or none to log in with the
-    account's stored app key and secret key."""
+    """`POST /api/accounts/{id}/session`: a session token from the broker's own login (`token`), the request
+    token a login by hand gave (`request_token`, Kite: the service turns it into the session token), or
+    neither to log in with the account's stored app key and secret key (XTS). Not both."""
 
     token: Annotated[str, msgspec.Meta(min_length=1, max_length=SESSION_TOKEN_MAX_CHARS)] | None = None
+    request_token: Annotated[str, msgspec.Meta(min_length=1, max_length=SESSION_TOKEN_MAX_CHARS)] | None = None
 
 
 class SessionAnswer(msgspec.Struct, frozen=True, kw_only=True):
     account_id: int
     session_needed: bool
+
+
+class LoginNeededAnswer(msgspec.Struct, frozen=True, kw_only=True):
+    """The account's broker starts a session only with a login by hand at `login_url` (Kite, once a day);
+    the request token it gives is then sent as `request_token`. Nothing was sent to the broker."""
+
+    error: str
+    login_url: str
 
 
 class PauseRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

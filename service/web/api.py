@@ -9,8 +9,8 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from domain.broker_errors import BrokerError
-from messages.api import BIGINT_MAX, BatchAnswer, PauseRequest, SessionAnswer, SessionRequest
+from domain.broker_errors import BrokerError, BrokerRejected, SessionExpired
+from messages.api import BIGINT_MAX, BatchAnswer, LoginNeededAnswer, PauseRequest, SessionAnswer, SessionRequest
 from replay.timeline import cycle_timeline
 from service import recent
 from service.account_view import accounts_frame
@@ -135,10 +135,24 @@ async def renew_session(request: web.Request) -> web.Response:
     accounts = await context.store.broker_accounts(user_id, (account_id,))
     if not accounts:
         return _error(404, "no such account")
+    if body.token is not None and body.request_token is not None:
+        return _error(400, "give a token or a request_token, not both")
+    account = accounts[0]
     token = body.token
-    if token is None:
+    if token is None and body.request_token is None and (login_url := context.broker.login_url(account)):
+        return _json(LoginNeededAnswer(error=f"{account.broker} sessions start with a login by hand: log in at "
+                                             f"login_url, then send the request_token it gives",
+                                       login_url=login_url), 409)
+    if body.request_token is not None:
         try:
-            token = await context.broker.login(accounts[0])
+            token = await context.broker.open_session(account, body.request_token)
+        except (BrokerRejected, SessionExpired) as error:
+            return _error(400, f"the broker refused the request token: {error.message}")
+        except BrokerError as error:
+            return _error(502, f"broker login failed: {error.message}")
+    elif token is None:
+        try:
+            token = await context.broker.login(account)
         except BrokerError as error:
             return _error(502, f"broker login failed: {error.message}")
     await context.store.set_account_token(user_id, account_id, token)

@@ -15,6 +15,7 @@ from messages.api import (
     BatchAnswer,
     BatchRequest,
     ErrorAnswer,
+    LoginNeededAnswer,
     PauseRequest,
     SessionAnswer,
     SessionRequest,
@@ -50,8 +51,8 @@ class ReadinessAnswer(msgspec.Struct, frozen=True, kw_only=True):
     ready: bool
 
 
-_TYPES = (BatchRequest, BatchAnswer, ErrorAnswer, SessionRequest, SessionAnswer, PauseRequest, PauseAnswer,
-          OrdersAnswer, PnlAnswer, CyclesAnswer, Timeline, HealthAnswer, ReadinessAnswer, AccountsFrame,
+_TYPES = (BatchRequest, BatchAnswer, ErrorAnswer, SessionRequest, SessionAnswer, LoginNeededAnswer, PauseRequest,
+          PauseAnswer, OrdersAnswer, PnlAnswer, CyclesAnswer, Timeline, HealthAnswer, ReadinessAnswer, AccountsFrame,
           PnlHistory)
 
 
@@ -114,11 +115,13 @@ def openapi_document() -> dict[str, Any]:
                                            "responses": {"200": _json(refs[Timeline], "the timeline"),
                                                          **_errors(refs, unauthorized, (404, "no such cycle"))}}},
         "/api/accounts/{account_id}/session": {"post": {
-            **secured, "summary": "Renew an account's broker session: a token from the broker's login, or none "
-                                  "to log in with the stored keys",
+            **secured, "summary": "Renew an account's broker session: a session token from the broker's login, "
+                                  "a request token from a login by hand (Kite), or none to log in with the "
+                                  "stored keys (XTS)",
             "parameters": [account_id],
             "requestBody": {"required": False, "content": {"application/json": {"schema": refs[SessionRequest]}}},
             "responses": {"200": _json(refs[SessionAnswer], "the session is renewed"),
+                          "409": _json(refs[LoginNeededAnswer], "the broker needs a login by hand first"),
                           **_errors(refs, bad_body, unauthorized, (404, "no such account of yours"),
                                     (502, "the broker's login failed"))}}},
         "/api/pause": {"post": {
