@@ -1,5 +1,10 @@
 """`run.py demo`: everything embedded — a fresh SQLite file, the paper broker in-process, a moving market
-with fair prices, demo users trading through the batch API, the dashboard. Runs until Ctrl-C."""
+with fair prices, demo users trading through the batch API, the dashboard. Runs until Ctrl-C.
+
+Each demo user has one account of each broker the paper broker speaks: an XTS account (`paper`), which logs
+in with its stored keys, and a Kite account (`kite`), logged in at start the way a trader does it each
+morning: a request token from the (paper) Kite login, sent to `POST /api/accounts/{id}/session`. The Kite
+account's session is the one that expires, so the dashboard's banner shows its login link."""
 
 from __future__ import annotations
 
@@ -29,11 +34,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("demo", help="run everything embedded: SQLite, paper broker, dashboard")
     parser.add_argument("--port", type=int, default=8080, help="dashboard port (default 8080; 0 picks a free one)")
     parser.add_argument("--interval", type=float, default=5.0, help="seconds between cycles (default 5)")
-    parser.add_argument("--users", type=int, default=1, help="demo users, each with two accounts (default 1)")
+    parser.add_argument("--users", type=int, default=1,
+                        help="demo users, each with an XTS and a Kite account (default 1)")
     parser.add_argument("--database", default="sqlite:///demo.db",
                         help="database URL (default: a fresh ./demo.db, replaced at each start)")
     parser.add_argument("--expire-after", type=float, default=40.0,
-                        help="seconds until one account's broker session expires (0: never; default 40)")
+                        help="seconds until one Kite account's session expires (0: never; default 40)")
     parser.add_argument("--duration", type=float, default=0.0,
                         help="stop after this many seconds (0: run until Ctrl-C)")
     parser.set_defaults(handler=run_demo)
@@ -65,11 +71,12 @@ def run_demo(args: argparse.Namespace) -> int:
         for n in range(args.users):
             name = "demo" if n == 0 else f"demo{n + 1}"
             user_id, token = io.call(store.add_user(name))
-            clients = [f"{name.upper()}-A", f"{name.upper()}-B"]
-            accounts = [io.call(store.add_account(user_id, "paper", paper.url, client, app_key=client,
-                                                  secret_key="paper-secret")) for client in clients]
+            clients = {"paper": f"{name.upper()}-XTS", "kite": f"{name.upper()}-KITE"}
+            accounts = [io.call(store.add_account(user_id, broker, paper.url, client, app_key=client,
+                                                  secret_key="paper-secret")) for broker, client in clients.items()]
             io.call(store.set_permissions(user_id, (STRATEGY,)))
-            expiring = expiring or clients[1]
+            io.call(_kite_login(service, paper.url, token, accounts[1], clients["kite"]))
+            expiring = expiring or clients["kite"]
             strategies.append(DemoStrategy(service.runtime.http, service.url, token, accounts, paper.simulator,
                                            random.Random(rng.random())))
             print(f"Dashboard of {name}: {service.url}/?token={token}", flush=True)
@@ -97,6 +104,18 @@ def demo_keyring() -> Keyring:
 async def _refuse_symbol(service: Service, paper_url: str) -> None:
     rule = {"rule": {"rule": "symbol", "symbol": REFUSED_SYMBOL, "reason": REFUSAL_REASON}}
     async with service.runtime.http.post(f"{paper_url}/_sim/reject", json=rule) as response:
+        response.raise_for_status()
+
+
+async def _kite_login(service: Service, paper_url: str, user_token: str, account_id: int, api_key: str) -> None:
+    """The Kite account's morning login, as a trader does it: a request token from the Kite login page (the
+    paper broker's control route stands in for the browser), sent to the service's session route."""
+    http = service.runtime.http
+    async with http.post(f"{paper_url}/_sim/kite_request_token", json={"api_key": api_key}) as response:
+        response.raise_for_status()
+        request_token = (await response.json())["request_token"]
+    async with http.post(f"{service.url}/api/accounts/{account_id}/session", json={"request_token": request_token},
+                         headers={"Authorization": f"Bearer {user_token}"}) as response:
         response.raise_for_status()
 
 

@@ -38,12 +38,22 @@ class Served:
         self._stack = contextlib.AsyncExitStack()
         self.paper = self.io.call(self._stack.enter_async_context(run_paper_broker("127.0.0.1", 0, seed=5)))
 
-    def user(self, name: str, *client_ids: str) -> tuple[int, str, list[int]]:
+    def user(self, name: str, *client_ids: str, broker: str = "paper") -> tuple[int, str, list[int]]:
+        """A user with an account of `broker` (`paper`: XTS's wire, `kite`: Kite's) per client id, whose app
+        key is the client id; a Kite account needs `kite_login` before it has a session."""
         user_id, token = self.io.call(self.store.add_user(name))
-        accounts = [self.io.call(self.store.add_account(user_id, "paper", self.paper.url, client_id,
-                                                        app_key=client_id, secret_key="s3cret"))
-                    for client_id in client_ids]
-        return user_id, token, accounts
+        return user_id, token, [self.account(user_id, client_id, broker) for client_id in client_ids]
+
+    def account(self, user_id: int, client_id: str, broker: str = "paper") -> int:
+        return self.io.call(self.store.add_account(user_id, broker, self.paper.url, client_id, app_key=client_id,
+                                                   secret_key="s3cret"))
+
+    def kite_login(self, token: str, account_id: int, api_key: str) -> tuple[int, Any]:
+        """A Kite account's login by hand: a request token from the (paper) Kite login, sent to the service's
+        session route; the route's status and answer."""
+        request_token = self.sim("kite_request_token", api_key=api_key)["request_token"]
+        return self.request("POST", f"/api/accounts/{account_id}/session", token,
+                            json={"request_token": request_token})
 
     def close(self) -> None:
         self.service.close(drain_deadline_s=10)

@@ -1,6 +1,7 @@
 """`run.py demo` from the command line: within a minute a connected client sees fills, SL/TP legs, PnL, a
-rejected then regenerated entry and an expired session reported — the issue's promise, checked on the wire;
-and a SIGTERM sent the instant it prints its first line stops it cleanly."""
+rejected then regenerated entry and an expired session reported — the issue's promise, checked on the wire —
+on an XTS account and a Kite account alike, the Kite one's session ending with its login link; and a SIGTERM
+sent the instant it prints its first line stops it cleanly."""
 
 import asyncio
 import json
@@ -36,10 +37,22 @@ def last_orders(frames: list[dict]) -> list[dict]:
     return orders[-1] if orders else []
 
 
+def brokers(frames: list[dict]) -> dict[int, str]:
+    """Each account's broker, as the last `accounts` frame names them."""
+    views = [f["accounts"] for f in frames if f["type"] == "accounts"]
+    return {a["account_id"]: a["broker"] for a in views[-1]} if views else {}
+
+
+def protected_on(frames: list[dict]) -> set[str]:
+    """The brokers of the accounts holding a filled entry with both its stop-loss and take-profit at the broker."""
+    of = brokers(frames)
+    return {of.get(o["account_id"], "") for o in last_orders(frames)
+            if o["filled_qty"] > 0 and o["sl_order_id"] and o["tp_order_id"]}
+
+
 def everything_seen(frames: list[dict]) -> bool:
     orders = last_orders(frames)
-    return (any(o["filled_qty"] > 0 for o in orders)
-            and any(o["sl_order_id"] and o["tp_order_id"] for o in orders)
+    return (protected_on(frames) >= {"paper", "kite"}
             and any(o["regenerated_from"] for o in orders)
             and any(f["type"] == "pnl" and f["rows"] for f in frames)
             and any(f["type"] == "session_needed" for f in frames))
@@ -64,11 +77,13 @@ def test_the_demo_shows_every_part_of_the_loop_within_a_minute(tmp_path):
         demo.terminate()
         demo.wait(timeout=30)
     orders = last_orders(frames)
-    assert any(o["filled_qty"] > 0 for o in orders), "no fill"
-    assert any(o["sl_order_id"] and o["tp_order_id"] for o in orders), "no SL/TP legs"
+    assert set(brokers(frames).values()) == {"paper", "kite"}
+    assert protected_on(frames) == {"paper", "kite"}, "no filled entry with SL/TP legs on each broker's account"
     assert any(o["regenerated_from"] for o in orders), "no regenerated entry"
     assert any(f["type"] == "pnl" and f["rows"] for f in frames), "no PnL"
-    assert any(f["type"] == "session_needed" for f in frames), "no expired session reported"
+    [expired] = {f["account_id"]: f for f in frames if f["type"] == "session_needed"}.values()
+    assert brokers(frames)[expired["account_id"]] == "kite"
+    assert "/connect/login?api_key=DEMO-KITE&v=3" in expired["login_url"], "no login link for the Kite account"
     assert any(f["type"] == "monitoring_errors" for f in frames)
     assert demo.returncode == 0
 
