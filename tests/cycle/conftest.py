@@ -2,6 +2,9 @@
 and a fresh MariaDB database, against the paper broker over loopback HTTP. A test seeds rows, scripts the
 market through `/_sim/`, runs cycles one at a time and reads the database and the broker's journal.
 An expired session waits for a login, unless a test is marked `@pytest.mark.broker(session_renewal=True)`.
+A module or test marked `every_broker` runs once per wire format the paper broker speaks: its accounts are
+`paper` accounts (XTS's wire) in one run and `kite` accounts (Kite Connect's, logged in by request token as a
+trader does each morning) in the other; unmarked ones use `paper` accounts.
 """
 
 from __future__ import annotations
@@ -34,8 +37,10 @@ SBIN = {"symbol": "SBIN", "exchange_segment": "NSECM", "instrument_id": 3045}
 
 class CycleRig:
     def __init__(self, database_url: str, cycle: CycleConfig | None = None,
-                 rules: OrderRulesConfig | None = None, broker: BrokerConfig | None = None) -> None:
+                 rules: OrderRulesConfig | None = None, broker: BrokerConfig | None = None,
+                 broker_name: str = "paper") -> None:
         self.database_url = database_url
+        self.broker_name = broker_name
         self.notifier = RecordingNotifier()
         self.finished: list[CycleFinished] = []
         self.runtime = Runtime(database_url=database_url, notifier=self.notifier,
@@ -65,9 +70,18 @@ class CycleRig:
         self.user_id, _ = self.io.call(self.store.add_user("trader"))
         for client_id in client_ids:
             self.accounts[client_id] = self.io.call(self.store.add_account(
-                self.user_id, "paper", self.paper.url, client_id, app_key=client_id, secret_key="s3cret"))
+                self.user_id, self.broker_name, self.paper.url, client_id, app_key=client_id, secret_key="s3cret"))
+            if self.broker_name == "kite":
+                self.kite_login(client_id)
         if strategies:
             self.io.call(self.store.set_permissions(self.user_id, strategies))
+
+    def kite_login(self, client_id: str) -> None:
+        """The account's login by hand: a request token from the (paper) Kite login turned into its session."""
+        [account] = self.io.call(self.store.broker_accounts(self.user_id, (self.accounts[client_id],)))
+        request_token = self.sim("kite_request_token", api_key=client_id)["request_token"]
+        token = self.io.call(self.runtime.broker.open_session(account, request_token))
+        self.io.call(self.store.set_account_token(self.user_id, account.account_id, token))
 
     def sim(self, control: str, **body: Any) -> Any:
         return self.io.call(paper_sim.sim(self.runtime.http, self.paper.url, control, **body))
@@ -151,29 +165,43 @@ def wait_for(predicate, timeout: float = 10.0) -> None:
         time.sleep(0.01)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)])
-def rig(request: pytest.FixtureRequest, tmp_path) -> Iterator[CycleRig]:
-    yield from _rig(request, tmp_path)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if metafunc.definition.get_closest_marker("every_broker") and "broker_name" in metafunc.fixturenames:
+        metafunc.parametrize("broker_name", ["paper", "kite"], indirect=True)
+
+
+@pytest.fixture
+def broker_name(request: pytest.FixtureRequest) -> str:
+    """The broker of the rig's accounts: `paper` unless the test is marked `every_broker`."""
+    return getattr(request, "param", "paper")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)])
-def rig_sending_no_protection_while_paused(request: pytest.FixtureRequest, tmp_path) -> Iterator[CycleRig]:
+def rig(request: pytest.FixtureRequest, tmp_path, broker_name: str) -> Iterator[CycleRig]:
+    yield from _rig(request, tmp_path, broker_name)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)])
+def rig_sending_no_protection_while_paused(request: pytest.FixtureRequest, tmp_path, broker_name: str
+                                           ) -> Iterator[CycleRig]:
     """The rig of a service configured `protect_while_paused = false`: a paused cycle sends OCO cancels only."""
-    yield from _rig(request, tmp_path, CycleConfig(interval_s=86_400, window=TradingWindow(enabled=False),
-                                                   protect_while_paused=False))
+    yield from _rig(request, tmp_path, broker_name, CycleConfig(
+        interval_s=86_400, window=TradingWindow(enabled=False), protect_while_paused=False))
 
 
 @pytest.fixture(params=["sqlite", pytest.param("mysql", marks=pytest.mark.mysql)])
-def keeping_rig(request: pytest.FixtureRequest, tmp_path) -> Iterator[CycleRig]:
+def keeping_rig(request: pytest.FixtureRequest, tmp_path, broker_name: str) -> Iterator[CycleRig]:
     """The rig of a service that leaves open entries alone while paused (`cancel_entries_when_paused = false`)."""
-    yield from _rig(request, tmp_path, CycleConfig(interval_s=86_400, window=TradingWindow(enabled=False),
-                                                   cancel_entries_when_paused=False))
+    yield from _rig(request, tmp_path, broker_name, CycleConfig(
+        interval_s=86_400, window=TradingWindow(enabled=False), cancel_entries_when_paused=False))
 
 
-def _rig(request: pytest.FixtureRequest, tmp_path, cycle: CycleConfig | None = None) -> Iterator[CycleRig]:
+def _rig(request: pytest.FixtureRequest, tmp_path, broker_name: str, cycle: CycleConfig | None = None
+         ) -> Iterator[CycleRig]:
     url = f"sqlite:///{tmp_path / 'cycle.db'}" if request.param == "sqlite" \
         else request.getfixturevalue("fresh_mysql_url")
-    built = CycleRig(url, cycle=cycle, rules=_rules_of(request), broker=_broker_of(request))
+    built = CycleRig(url, cycle=cycle, rules=_rules_of(request), broker=_broker_of(request),
+                     broker_name=broker_name)
     try:
         yield built
     finally:

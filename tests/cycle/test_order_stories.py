@@ -1,4 +1,5 @@
-"""Steps 2-9 end to end, one story each: MariaDB and SQLite, the paper broker over HTTP, real actors.
+"""Steps 2-9 end to end, one story each: MariaDB and SQLite, the paper broker over HTTP, real actors, and
+every broker: each story runs with XTS accounts and with Kite accounts, over the paper broker's two faces.
 
 Given an account, its entry and a market, when cycles run, then the database and the broker agree on
 what the system did with the orders — and the broker's journal proves nothing was sent twice.
@@ -13,6 +14,7 @@ from messages.frames import PausedFrame
 from tests.cycle.conftest import CycleRig
 
 D = Decimal
+pytestmark = pytest.mark.every_broker
 
 
 def given_long_entry(rig: CycleRig, quantity: int = 10, **prices: str) -> int:
