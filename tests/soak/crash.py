@@ -2,6 +2,9 @@
 and journal outlive the service), WebSocket clients that keep every user monitored and reconnect, and a
 strategy that keeps sending entries through the batch API. The service is killed with SIGKILL at random
 points (the broker's latency makes cycles long enough that most kills land inside one) and started again.
+Each user has an XTS account (`paper`) and a Kite account (`kite`, over the paper broker's Kite face, logged
+in by request token through the session route), so a kill between an acknowledgement and its write is met
+on both brokers' wire formats.
 
 Owns driving the processes and the clients; the checks are in `invariants`.
 """
@@ -34,6 +37,8 @@ from tests.soak.invariants import two_cycles_each
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {"MONITOR_NO_BOOTSTRAP": "1", "PATH": "/usr/bin:/bin", **SECRET_KEY_ENV}
 ENTRY_PRICES = {"SBIN": (3045, "800.00"), "INFY": (1594, "1500.00")}
+BROKERS = ("paper", "kite")
+"""The broker of each user's accounts in turn: XTS's wire, then Kite's."""
 
 
 @dataclass(frozen=True)
@@ -141,6 +146,8 @@ class CrashRun:
                                f'[cycle.window]\nenabled = false\n[broker]\ncall_timeout_s = 1.0\npacing = false\n'
                                f'[rules]\ninflight_settle_s = 2.0\n'
                                f'[logging]\njson = true\n')
+        self.kite_accounts: dict[int, str] = {}
+        """Each account's api key when it is a Kite account, else ""."""
         self.tokens, self.accounts = asyncio.run(self._given_users())
         self.service: subprocess.Popen | None = None
         self.clients: Clients | None = None
@@ -152,9 +159,13 @@ class CrashRun:
         try:
             for u in range(self.plan.users):
                 user_id, tokens[user_id] = await store.add_user(f"crash{u}")
-                accounts[user_id] = [await store.add_account(user_id, "paper", self.paper_url, f"K{u}A{a}",
-                                                             app_key=f"K{u}A{a}", secret_key=f"crash-secret-{u}-{a}")
-                                     for a in range(self.plan.accounts_per_user)]
+                accounts[user_id] = []
+                for a in range(self.plan.accounts_per_user):
+                    client_id, broker = f"K{u}A{a}", BROKERS[a % len(BROKERS)]
+                    account_id = await store.add_account(user_id, broker, self.paper_url, client_id,
+                                                         app_key=client_id, secret_key=f"crash-secret-{u}-{a}")
+                    accounts[user_id].append(account_id)
+                    self.kite_accounts[account_id] = client_id if broker == "kite" else ""
         finally:
             await store.close()
         return tokens, accounts
@@ -193,10 +204,11 @@ class CrashRun:
     def run(self) -> None:
         for symbol, (instrument_id, price) in ENTRY_PRICES.items():
             self.sim("price", symbol=symbol, ltp=price, instrument_id=instrument_id)
+        self.start_service()
+        asyncio.run(self._renew_sessions())  # the morning's logins, before any fault
         self.sim("latency", min_ms=20, max_ms=200)
         self.sim("chaos", rate=self.plan.fault_rate,
                  kinds=["http_500", "timeout", "reset", "malformed", "slow", "accept_then_500"])
-        self.start_service()
         self.clients = Clients(self.url, self.tokens, self.accounts, self.plan.seed)
         for _ in range(self.plan.kills):
             time.sleep(self.rng.uniform(0.5, 3.0))
@@ -218,7 +230,11 @@ class CrashRun:
         async with aiohttp.ClientSession() as http:
             for user_id, account_ids in self.accounts.items():
                 for account_id in account_ids:
-                    async with http.post(f"{self.url}/api/accounts/{account_id}/session", json={},
+                    body = {}
+                    if api_key := self.kite_accounts[account_id]:
+                        body = {"request_token": (await paper_sim.sim(http, self.paper_url, "kite_request_token",
+                                                                      api_key=api_key))["request_token"]}
+                    async with http.post(f"{self.url}/api/accounts/{account_id}/session", json=body,
                                          headers={"Authorization": f"Bearer {self.tokens[user_id]}"}) as response:
                         assert response.status == 200, await response.text()
 
