@@ -4,6 +4,7 @@ verbatim under a status, and remembers every request it got (method, path, query
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
@@ -24,12 +25,12 @@ class RecordedBroker:
     recorded decoded: JSON as JSON, a form as a dict, none as None."""
 
     url: str = ""
-    answers: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)
+    answers: dict[tuple[str, str], tuple[int, str, float]] = field(default_factory=dict)
     received: list[dict[str, Any]] = field(default_factory=list)
 
-    def answer(self, method: str, path: str, status: int, fixture: str) -> None:
-        """Answer `method path` with HTTP `status` and the bytes of `fixtures/<fixture>`."""
-        self.answers[(method, path)] = (status, fixture)
+    def answer(self, method: str, path: str, status: int, fixture: str, *, delay_s: float = 0) -> None:
+        """Answer `method path` with HTTP `status` and the bytes of `fixtures/<fixture>`, `delay_s` late."""
+        self.answers[(method, path)] = (status, fixture, delay_s)
 
     async def _handle(self, request: web.Request) -> web.Response:
         raw = await request.read()
@@ -38,7 +39,8 @@ class RecordedBroker:
             "headers": dict(request.headers), "authorization": request.headers.get("Authorization"),
             "content_type": request.headers.get("Content-Type"), "body": _body(request.content_type, raw),
         })
-        status, fixture = self.answers[(request.method, request.path)]
+        status, fixture, delay_s = self.answers[(request.method, request.path)]
+        await asyncio.sleep(delay_s)
         content_type = _CONTENT_TYPES.get(fixture.rsplit(".", 1)[1], "application/json")
         return web.Response(status=status, body=(FIXTURES / fixture).read_bytes(), content_type=content_type)
 
