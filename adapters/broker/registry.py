@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import aiohttp
 
+from adapters.broker.kite import KiteBroker, KitePacing
 from adapters.broker.xts import XtsBroker, XtsPacing
 from domain.broker import BrokerAccount, BrokerOrder, BrokerPosition, BrokerTrade, ModifyRequest, OrderRequest, PlaceAck
 from domain.broker_errors import BrokerError, UnknownBroker
@@ -38,9 +39,16 @@ def _xts(settings: AdapterSettings) -> XtsBroker:
                      observe=settings.observe, read_cache_accounts=settings.read_cache_accounts)
 
 
+def _kite(settings: AdapterSettings) -> KiteBroker:
+    return KiteBroker(settings.http, timeout_s=settings.call_timeout_s,
+                      pacing=KitePacing() if settings.pacing else KitePacing(reads=None, orders=None),
+                      observe=settings.observe)
+
+
 ADAPTERS: Mapping[str, AdapterBuilder] = {
     "xts": _xts,
     "paper": _xts,  # the paper broker speaks XTS's wire format
+    "kite": _kite,
 }
 """Each broker name an account may have, and the builder of its adapter. Names with the same builder share
 one adapter instance: `xts` and `paper` one `XtsBroker`, as before the registry, so one bound of kept read

@@ -8,10 +8,7 @@ token) and returns it again, without decoding, for a byte-identical answer.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import logging
-import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
@@ -22,6 +19,7 @@ import msgspec
 
 from adapters.broker import xts_wire as wire
 from adapters.broker.pacing import Pacer, Rate
+from adapters.broker.transport import HttpRequest, Transport, decoded, place_each
 from domain.broker import (
     MAX_TAG_LENGTH,
     BrokerAccount,
@@ -37,13 +35,11 @@ from domain.broker_errors import (
     BrokerMisconfigured,
     BrokerProtocolError,
     BrokerRejected,
-    BrokerTimeout,
     BrokerUnavailable,
     SessionExpired,
 )
 from domain.ports.broker import PositionView
 
-log = logging.getLogger(__name__)
 Mapped = TypeVar("Mapped")
 
 NO_DATA = object()
@@ -134,12 +130,10 @@ class XtsBroker:
     ) -> None:
         """`observe(endpoint, status, seconds)` is told every call's outcome (metrics); it must be quick.
         `read_cache_accounts` bounds how many accounts' last read answers are kept."""
-        self._observe = observe
+        self._transport = Transport(session, timeout_s=timeout_s, observe=observe)
         self._kept_reads = _KeptReads(read_cache_accounts)
         self._reads_reused = 0
         self._reads_decoded = 0
-        self._session = session
-        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._read_pacer = Pacer(pacing.reads)
         self._order_pacer = Pacer(pacing.orders)
         self._source = source
@@ -214,22 +208,7 @@ class XtsBroker:
     async def place_batch(
         self, account: BrokerAccount, requests: Sequence[OrderRequest]
     ) -> list[PlaceAck | BrokerError]:
-        outcomes = await asyncio.gather(*(self.place(account, r) for r in requests), return_exceptions=True)
-        results: list[PlaceAck | BrokerError] = []
-        for request, outcome in zip(requests, outcomes, strict=True):
-            if isinstance(outcome, PlaceAck | BrokerError):
-                results.append(outcome)
-            elif isinstance(outcome, Exception):
-                log.error("place %s for %s failed unexpectedly", request.tag, account.client_id,
-                          exc_info=outcome)
-                results.append(BrokerError(
-                    f"place {request.tag} for {account.client_id}: unexpected failure "
-                    f"({type(outcome).__name__}); the order may exist at the broker",
-                    ambiguous=True,
-                ))
-            else:
-                raise outcome
-        return results
+        return await place_each(self.place, account, requests)
 
     async def modify(self, account: BrokerAccount, request: ModifyRequest) -> PlaceAck:
         _check_tag(account, request.tag, "modify")
@@ -303,32 +282,12 @@ class XtsBroker:
             if not account.token:
                 raise SessionExpired(f"{where}: no session token; log in first")
             headers["Authorization"] = account.token
-        body = wire.encode_json(call.body) if call.body is not None else None
-        maybe = " (it may have reached the broker)" if call.mutating else ""
-        started, outcome = None, "error"
-        try:
-            async with self._paced(account, call):
-                started = time.monotonic()
-                async with self._session.request(
-                    call.method, _url(account, call), params=call.params, data=body,
-                    headers=headers, timeout=self._timeout,
-                ) as response:
-                    status = response.status
-                    raw = await _body(response, known)
-                    outcome = str(status)
-        except TimeoutError:
-            outcome = "timeout"
-            raise BrokerTimeout(f"{where}: no answer within {self._timeout.total:g} s{maybe}",
-                                ambiguous=call.mutating) from None
-        except aiohttp.ClientConnectorError:
-            raise BrokerUnavailable(f"{where}: cannot connect to the broker") from None
-        except aiohttp.ClientError as exc:
-            raise BrokerUnavailable(f"{where}: connection failed ({type(exc).__name__}){maybe}",
-                                    ambiguous=call.mutating) from None
-        finally:
-            if self._observe is not None and started is not None:
-                self._observe(f"{call.method} {call.path}", outcome, time.monotonic() - started)
-        return status, raw
+        request = HttpRequest(
+            where=where, endpoint=f"{call.method} {call.path}", method=call.method, url=_url(account, call),
+            headers=headers, params=call.params,
+            data=wire.encode_json(call.body) if call.body is not None else None, mutating=call.mutating,
+        )
+        return await self._transport.exchange(request, self._paced(account, call), known)
 
     def _result(self, account: BrokerAccount, call: _Call, status: int, raw: bytes) -> Any:
         where = f"{call.what} for {account.client_id}"
@@ -368,27 +327,20 @@ class XtsBroker:
         return contextlib.nullcontext()
 
     def _rows(self, account: BrokerAccount, call: _Call, result: Any, row_type: type[wire.Row]
-                    ) -> list[wire.Row]:
+              ) -> list[wire.Row]:
         if result is NO_DATA:
             return []
-        try:
-            return wire.convert_rows(result, row_type, call.what)
-        except wire.WireError as exc:
-            raise _protocol_error(account, call, exc) from None
+        return decoded(lambda: wire.convert_rows(result, row_type, call.what), _where(account, call),
+                       mutating=call.mutating)
 
     def _decode(self, account: BrokerAccount, call: _Call, result: Any, result_type: type[wire.Row]
                 ) -> wire.Row:
-        try:
-            return wire.convert(result, result_type, call.what)
-        except wire.WireError as exc:
-            raise _protocol_error(account, call, exc) from None
+        return decoded(lambda: wire.convert(result, result_type, call.what), _where(account, call),
+                       mutating=call.mutating)
 
     def _map(self, account: BrokerAccount, call: _Call, rows: list[wire.Row],
              to_port: Callable[[wire.Row], Mapped]) -> list[Mapped]:
-        try:
-            return [to_port(row) for row in rows]
-        except wire.WireError as exc:
-            raise _protocol_error(account, call, exc) from None
+        return decoded(lambda: [to_port(row) for row in rows], _where(account, call), mutating=call.mutating)
 
     def _ack(self, account: BrokerAccount, call: _Call, result: Any, tag: str) -> PlaceAck:
         ack = self._decode(account, call, result, wire.XtsOrderAck)
@@ -409,20 +361,6 @@ def _no_such_route(account: BrokerAccount, call: _Call, envelope: wire.Envelope 
             f"(without {_ROUTE_PREFIX}){hint}")
 
 
-async def _body(response: aiohttp.ClientResponse, known: bytes) -> bytes:
-    """The response's body, or `known` itself when it is the same bytes: compared chunk by chunk as it
-    arrives, so an unchanged body is never joined into a copy."""
-    chunks: list[bytes] = []
-    offset = 0
-    async for chunk, _ in response.content.iter_chunks():
-        if offset >= 0 and known.startswith(chunk, offset):
-            offset += len(chunk)
-        else:
-            offset = -1
-        chunks.append(chunk)
-    return known if offset == len(known) and known else b"".join(chunks)
-
-
 def _check_tag(account: BrokerAccount, tag: str, what: str) -> None:
     if len(tag) > MAX_TAG_LENGTH:
         raise BrokerRejected(
@@ -439,9 +377,5 @@ def _reason(envelope: wire.Envelope) -> str:
     return reason
 
 
-def _protocol_error(account: BrokerAccount, call: _Call, exc: wire.WireError) -> BrokerProtocolError:
-    return BrokerProtocolError(
-        f"{call.what} for {account.client_id}: field {exc.field} does not decode ({exc.detail})",
-        field=exc.field,
-        ambiguous=call.mutating,
-    )
+def _where(account: BrokerAccount, call: _Call) -> str:
+    return f"{call.what} for {account.client_id}"

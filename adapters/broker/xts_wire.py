@@ -14,15 +14,15 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated, Any, TypeVar, get_args
-from zoneinfo import ZoneInfo
+from typing import Annotated, Any, get_args
 
 import msgspec
 
+from adapters.broker import json_rows
+from adapters.broker.json_rows import EXCHANGE_TZ, Row, WireError, decode_json
 from domain.broker import BrokerOrder, BrokerPosition, BrokerTrade, OrderType, Side
 from domain.status import OPEN_STATUSES, SERVICE_STATUSES, OrderStatus
 
-EXCHANGE_TZ = ZoneInfo("Asia/Kolkata")
 API_ORDER_SOURCE = "WEBAPI"
 """A placement's `apiOrderSource`. The official Python SDK sends the field with every placement since its
 "apiOrderSource field added in placeorder" change (its example passes ""); the value is the source this
@@ -46,19 +46,7 @@ _SIDES: dict[str, Side] = {"buy": "BUY", "sell": "SELL"}
 _STATUSES: dict[str, OrderStatus] = {status.value: status for status in OrderStatus if status not in SERVICE_STATUSES}
 """XTS's `OrderStatus` spellings are the enum's values; the service's own states are never the broker's."""
 _DMY_TIME = "%d-%m-%Y %H:%M:%S"
-_FIELD_IN_ERROR = re.compile(r"`\$(?:\[\d+\])?\.(\w+)`|required field `(\w+)`")
-
-_json_decoder = msgspec.json.Decoder(float_hook=Decimal)
 _json_encoder = msgspec.json.Encoder(decimal_format="number")
-
-
-class WireError(Exception):
-    """A response that does not follow the wire format; `field` is the XTS field at fault."""
-
-    def __init__(self, field: str, detail: str) -> None:
-        super().__init__(f"{field}: {detail}")
-        self.field = field
-        self.detail = detail
 
 
 class Envelope(msgspec.Struct, frozen=True, kw_only=True):
@@ -177,9 +165,6 @@ class XtsOrderAck(msgspec.Struct, frozen=True, kw_only=True):
     ClientID: str = ""
 
 
-Row = TypeVar("Row", bound=msgspec.Struct)
-
-
 def _blank_is_none(row_type: type[msgspec.Struct]) -> frozenset[str]:
     """Fields of `row_type` that may be absent: XTS sends `""` for them when it has no value."""
     return frozenset(
@@ -192,14 +177,6 @@ _BLANKABLE: dict[type, frozenset[str]] = {
 }
 
 
-def decode_json(body: bytes) -> Any:
-    """Parse a body; JSON numbers with a fraction become `Decimal` from their text."""
-    try:
-        return _json_decoder.decode(body)
-    except msgspec.DecodeError as exc:
-        raise WireError("body", f"not JSON ({exc})") from None
-
-
 def encode_json(payload: Any) -> bytes:
     """Encode a request or response body; `Decimal` goes out as a JSON number."""
     return _json_encoder.encode(payload)
@@ -210,27 +187,14 @@ def decode_envelope(body: bytes) -> Envelope:
 
 
 def convert(value: Any, row_type: type[Row], what: str) -> Row:
-    """Convert decoded JSON to `row_type`, numbers accepted as strings; a failure names the field."""
-    if isinstance(value, dict) and row_type in _BLANKABLE:
-        blankable = _BLANKABLE[row_type]
-        value = {key: (None if item == "" and key in blankable else item) for key, item in value.items()}
-    try:
-        row = msgspec.convert(value, row_type, strict=False)
-    except msgspec.ValidationError as exc:
-        match = _FIELD_IN_ERROR.search(str(exc))
-        field = next((group for group in match.groups() if group), what) if match else what
-        raise WireError(field, f"{what}: {exc}") from None
-    for field in row.__struct_fields__:
-        amount = getattr(row, field)
-        if isinstance(amount, Decimal) and not amount.is_finite():
-            raise WireError(field, f"{what}: {field} is {amount}, not a finite number")
-    return row
+    """Convert decoded JSON to `row_type`, numbers accepted as strings, blanks as None; a failure names the
+    field."""
+    return json_rows.convert(value, row_type, what, blank_is_none=_BLANKABLE.get(row_type, frozenset()))
 
 
 def convert_rows(rows: Any, row_type: type[Row], what: str) -> list[Row]:
-    if not isinstance(rows, list):
-        raise WireError("result", f"{what}: expected a list of rows")
-    return [convert(row, row_type, f"{what} row {index}") for index, row in enumerate(rows)]
+    return json_rows.convert_rows(rows, row_type, what, listed_in="result",
+                                  blank_is_none=_BLANKABLE.get(row_type, frozenset()))
 
 
 def parse_time(value: str, field: str) -> datetime | None:

@@ -1,5 +1,6 @@
 """Fixtures for the broker tests: a paper broker on an ephemeral loopback port, the real XTS adapter over
-one shared aiohttp session, and a small client of the paper broker's `/_sim/` control API."""
+one shared aiohttp session, a small client of the paper broker's `/_sim/` control API, and a recorded-response
+broker serving fixture files verbatim."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import pytest
 from adapters.broker.paper import RunningPaperBroker, run_paper_broker
 from adapters.broker.xts import XtsBroker, XtsPacing
 from domain.broker import BrokerAccount, OrderRequest
+from tests.broker.recorded import RecordedBroker, serve_recorded
 
 UNPACED = XtsPacing(reads=None, orders=None)
 
@@ -85,6 +87,12 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 async def paper() -> AsyncIterator[RunningPaperBroker]:
     async with run_paper_broker("127.0.0.1", 0, seed=7) as running:
         yield running
+
+
+@pytest.fixture
+async def recorded() -> AsyncIterator[RecordedBroker]:
+    async with serve_recorded() as state:
+        yield state
 
 
 @pytest.fixture

@@ -4,65 +4,20 @@ the adapter sends."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
-from typing import Any
 
 import msgspec
 import pytest
-from aiohttp import web
 
 from adapters.broker import xts_wire as wire
 from adapters.broker.xts import XtsBroker
 from domain.broker import BrokerAccount, ModifyRequest, OrderRequest
 from domain.broker_errors import BrokerMisconfigured, BrokerProtocolError, BrokerRejected, SessionExpired
 from domain.status import OPEN_STATUSES
+from tests.broker.recorded import FIXTURES, RecordedBroker
 
-FIXTURES = Path(__file__).parent / "fixtures"
 TOKEN = "recorded-session-token"
-
-
-@dataclass
-class RecordedBroker:
-    """Answers (method, path) with a fixture file and a status; remembers every request it got."""
-
-    url: str = ""
-    answers: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)
-    received: list[dict[str, Any]] = field(default_factory=list)
-
-    def answer(self, method: str, path: str, status: int, fixture: str) -> None:
-        self.answers[(method, path)] = (status, fixture)
-
-
-@pytest.fixture
-async def recorded() -> AsyncIterator[RecordedBroker]:
-    state = RecordedBroker()
-
-    async def handle(request: web.Request) -> web.Response:
-        raw = await request.read()
-        state.received.append({
-            "method": request.method, "path": request.path, "query": dict(request.query),
-            "authorization": request.headers.get("Authorization"),
-            "content_type": request.headers.get("Content-Type"), "body": json.loads(raw) if raw else None,
-        })
-        status, fixture = state.answers[(request.method, request.path)]
-        content_type = {"txt": "text/plain", "html": "text/html"}.get(fixture.rsplit(".", 1)[1], "application/json")
-        return web.Response(status=status, body=(FIXTURES / fixture).read_bytes(), content_type=content_type)
-
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    state.url = f"http://{host}:{port}"
-    yield state
-    await runner.cleanup()
 
 
 @pytest.fixture

@@ -11,14 +11,16 @@ import msgspec
 import pytest
 
 from actors.broker_fetcher.fetch import AccountSnapshot, fetch_accounts
+from adapters.broker.kite import KiteBroker
 from adapters.broker.paper import RunningPaperBroker
 from adapters.broker.registry import BROKER_NAMES, AdapterSettings, BrokerRegistry
 from adapters.broker.xts import ReadReuse, XtsBroker
 from domain.broker import BrokerAccount, ModifyRequest
-from domain.broker_errors import UnknownBroker
+from domain.broker_errors import SessionExpired, UnknownBroker
 from domain.errors import ErrorKind
 from service.cli import build_parser
 from tests.broker.conftest import UNPACED, SimControl, limit_buy, paper_account, traced_session
+from tests.broker.recorded import RecordedBroker
 
 
 def account_of(broker: str, paper: RunningPaperBroker, client_id: str, account_id: int) -> BrokerAccount:
@@ -70,6 +72,32 @@ async def test_the_table_serves_xts_and_paper_accounts_with_one_xts_adapter(http
     assert (xts_order.client_id, xts_order.quantity, xts_order.status) == ("XTS1", 5, "New")
     assert (paper_order.client_id, paper_order.status) == ("PAPER1", "Cancelled")
     assert await registry.trade_book(on_xts) == [] and await registry.positions(on_paper, "DayWise") == []
+
+
+async def test_a_kite_accounts_calls_reach_the_kite_adapter_and_an_xts_accounts_do_not(
+    http, paper, sim: SimControl, recorded: RecordedBroker
+):
+    registry = BrokerRegistry.build(settings(http))
+    assert isinstance(registry.adapter("kite"), KiteBroker) and "kite" in BROKER_NAMES
+    recorded.answer("GET", "/orders", 200, "kite/mocks_orders.json")
+    recorded.answer("POST", "/orders/regular", 200, "kite/mocks_order_response.json")
+    on_kite = BrokerAccount(account_id=3, broker="kite", base_url=recorded.url, client_id="ZR1", token="kite-token",
+                            app_key="kite-key")
+    on_xts = await logged_in(registry, account_of("xts", paper, "XTS1", 1))
+    await sim.price("SBIN", "800")
+
+    kite_book = await registry.order_book(on_kite)
+    [ack] = await registry.place_batch(on_kite, [limit_buy("K1")])
+    await registry.place(on_xts, limit_buy("x-1"))
+
+    assert {order.client_id for order in kite_book} == {"ZR1"} and len(kite_book) == 10
+    assert ack.app_order_id == 151220000000000
+    assert [(request["method"], request["path"], request["authorization"]) for request in recorded.received] == [
+        ("GET", "/orders", "token kite-key:kite-token"), ("POST", "/orders/regular", "token kite-key:kite-token")]
+    assert [order.tag for order in await registry.order_book(on_xts)] == ["x-1"], "the xts account's at the paper"
+    with pytest.raises(SessionExpired, match=r"^login for ZR1: a Kite session starts with a login by hand"):
+        await registry.login(on_kite)
+    assert registry.login_url(on_kite) == f"{recorded.url}/connect/login?api_key=kite-key&v=3"
 
 
 async def test_the_shared_adapter_paces_an_xts_and_a_paper_session_apart(paper):
