@@ -139,10 +139,15 @@ async def renew_session(request: web.Request) -> web.Response:
         return _error(400, "give a token or a request_token, not both")
     account = accounts[0]
     token = body.token
-    if token is None and body.request_token is None and (login_url := context.broker.login_url(account)):
-        return _json(LoginNeededAnswer(error=f"{account.broker} sessions start with a login by hand: log in at "
-                                             f"login_url, then send the request_token it gives",
-                                       login_url=login_url), 409)
+    if token is None and body.request_token is None:
+        try:
+            login_url = context.broker.login_url(account)
+        except BrokerError as error:
+            return _error(400, error.message)
+        if login_url:
+            return _json(LoginNeededAnswer(error=f"{account.broker} sessions start with a login by hand: log in at "
+                                                 f"login_url, then send the request_token it gives",
+                                           login_url=login_url), 409)
     if body.request_token is not None:
         try:
             token = await context.broker.open_session(account, body.request_token)
