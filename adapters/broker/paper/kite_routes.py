@@ -2,8 +2,9 @@
 
 Owns Kite's wire: form requests, the `status`/`data` envelope and `error_type`s, the version and token headers,
 the session exchange (request token + checksum) and the login page a person reads a request token from. Rows
-are `kite_rows.py`'s; latency, faults and the journal `calls.py`'s. The api_key plays the XTS app key's part:
-it is the account's client id in the engine, and an access token is a simulator session like an XTS token.
+are `kite_rows.py`'s, order forms `kite_forms.py`'s, latency, faults and the journal `calls.py`'s. The api_key
+plays the XTS app key's part: it is the account's client id in the engine, and an access token is a simulator
+session like an XTS token.
 """
 
 from __future__ import annotations
@@ -14,32 +15,26 @@ import html
 import re
 import secrets
 from collections.abc import Callable, Mapping
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import msgspec
 from aiohttp import web
 
 from adapters.broker.paper.calls import ORDER_ROUTES, STATE, Answer, Call, Handler, MalformedShape, PaperState, Route
+from adapters.broker.paper.kite_forms import Refused, amendment, check_variety, ticket
 from adapters.broker.paper.kite_rows import (
     EXCHANGES,
-    KITE_ORDER_TYPES,
     ORDER_TYPES,
-    SEGMENTS,
     STATUSES,
-    VARIETY,
     kite_time,
     order_row,
     positions_data,
     trade_row,
 )
 from adapters.broker.paper.simulator import (
-    MAX_TAG_LENGTH,
     PRODUCT_TYPES,
-    Amendment,
     LoginRefused,
     OrderInvalid,
-    OrderTicket,
     SimOrder,
 )
 
@@ -233,21 +228,13 @@ async def positions(state: PaperState, call: Call) -> web.Response:
         simulator.positions_of(client_id, "NetWise"), simulator.positions_of(client_id, "DayWise")))).response()
 
 
-class _Refused(Exception):
-    """A request Kite refuses with an InputException; `message` says why."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
 def _order_of(state: PaperState, call: Call) -> SimOrder:
     """The order of the path's `order_id` in the session's account (*inferred*: Kite's answer to an unknown
     order_id is not documented; the paper answers InputException)."""
     order_id = call.request.match_info["order_id"]
     order = state.simulator.find_order(call.account, int(order_id)) if order_id.isdigit() else None
     if order is None:
-        raise _Refused(f"Couldn't find that `order_id` ({order_id}).")
+        raise Refused(f"Couldn't find that `order_id` ({order_id}).")
     return order
 
 
@@ -255,7 +242,7 @@ async def order_history(state: PaperState, call: Call) -> web.Response:
     """`GET /orders/{order_id}`: the order's states, oldest first, the last its state now."""
     try:
         order = _order_of(state, call)
-    except _Refused as refused:
+    except Refused as refused:
         return _input_error(refused.message)
     return _success([order_row(past) for past in state.simulator.order_history(call.account, order.app_order_id)])
 
@@ -263,116 +250,14 @@ async def order_history(state: PaperState, call: Call) -> web.Response:
 async def order_trades(state: PaperState, call: Call) -> web.Response:
     try:
         order = _order_of(state, call)
-    except _Refused as refused:
+    except Refused as refused:
         return _input_error(refused.message)
     return _success([trade_row(fill) for fill in state.simulator.fills_of(call.account) if fill.order is order])
 
 
+
+
 # --- orders ---------------------------------------------------------------------------------------------
-
-
-def _number(fields: Mapping[str, Any], name: str, default: Decimal) -> Decimal:
-    raw = fields.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        value = Decimal(str(raw))
-    except InvalidOperation:
-        raise _Refused(f"`{name}` must be a number") from None
-    if not value.is_finite() or value < 0:
-        raise _Refused(f"`{name}` must be a number, not below 0")
-    return value
-
-
-def _whole(fields: Mapping[str, Any], name: str, default: int) -> int:
-    value = _number(fields, name, Decimal(default))
-    if value != value.to_integral_value():
-        raise _Refused(f"`{name}` must be a whole number")
-    return int(value)
-
-
-def _choice(fields: Mapping[str, Any], name: str, allowed: Mapping[str, str] | frozenset[str], default: str = ""
-            ) -> str:
-    value = str(fields.get(name) or default)
-    if value not in allowed:
-        raise _Refused(f"`{name}` must be one of {', '.join(sorted(allowed))}")
-    return value
-
-
-def _order_type(fields: Mapping[str, Any], default: str = "") -> str:
-    """The Kite order type; MARKET and SL-M need `market_protection` -1 (automatic) or 1 to 100 (percent)."""
-    order_type = _choice(fields, "order_type", ORDER_TYPES, default)
-    if order_type in ("MARKET", "SL-M") and ("order_type" in fields or not default):
-        raw = str(fields.get("market_protection", ""))
-        try:
-            protection = Decimal(raw)
-        except InvalidOperation:
-            protection = Decimal(0)
-        if not (protection == -1 or 1 <= protection <= 100):
-            raise _Refused(f"`market_protection` must be -1 or 1 to 100 for {order_type} orders")
-    return order_type
-
-
-def _variety(call: Call) -> None:
-    variety = call.request.match_info["variety"]
-    if variety != VARIETY:
-        raise _Refused(f"The paper broker supports the `{VARIETY}` variety only, not `{variety}`.")
-
-
-def _ticket(call: Call, fields: Mapping[str, Any], instruments: Callable[[str, str], Any]) -> OrderTicket:
-    _variety(call)
-    exchange = _choice(fields, "exchange", SEGMENTS)
-    symbol = str(fields.get("tradingsymbol", ""))
-    instrument = instruments(SEGMENTS[exchange], symbol)
-    if instrument is None:
-        raise _Refused(f"Unknown instrument {exchange}:{symbol}.")
-    tag = str(fields.get("tag", ""))
-    if tag and not (len(tag) <= MAX_TAG_LENGTH and tag.isascii() and tag.isalnum()):
-        raise _Refused(f"`tag` must be at most {MAX_TAG_LENGTH} alphanumeric characters")
-    order_type = _order_type(fields)
-    return OrderTicket(
-        client_id=call.account, segment=instrument.segment, instrument_id=instrument.instrument_id,
-        side=_choice(fields, "transaction_type", frozenset({"BUY", "SELL"})),
-        order_type=ORDER_TYPES[order_type], product_type=_choice(fields, "product", PRODUCT_TYPES),
-        quantity=_positive(fields, "quantity", 0), limit_price=_price(fields, "price", order_type, ("LIMIT", "SL")),
-        stop_price=_price(fields, "trigger_price", order_type, ("SL", "SL-M")), tag=tag,
-        time_in_force=_choice(fields, "validity", frozenset({"DAY"}), "DAY"),
-        disclosed_qty=_whole(fields, "disclosed_quantity", 0),
-    )
-
-
-def _positive(fields: Mapping[str, Any], name: str, default: int) -> int:
-    value = _whole(fields, name, default)
-    if value <= 0:
-        raise _Refused(f"`{name}` must be above 0")
-    return value
-
-
-def _price(fields: Mapping[str, Any], name: str, order_type: str, needed_by: tuple[str, ...],
-           default: Decimal = Decimal(0)) -> Decimal:
-    """A price the order type needs (above 0); 0 for one it does not."""
-    if order_type not in needed_by:
-        return Decimal(0)
-    value = _number(fields, name, default)
-    if value <= 0:
-        raise _Refused(f"`{name}` must be above 0 for {order_type} orders")
-    return value
-
-
-def _amendment(call: Call, order: SimOrder, fields: Mapping[str, Any]) -> Amendment:
-    """What a modify asks for; what it leaves out stays as the order has it (the product cannot change)."""
-    _variety(call)
-    if not order.is_open:
-        raise _Refused(f"Order cannot be modified: it is {STATUSES[order.status]}.")
-    order_type = _order_type(fields, KITE_ORDER_TYPES[order.order_type])
-    return Amendment(
-        app_order_id=order.app_order_id, order_type=ORDER_TYPES[order_type], product_type=order.product_type,
-        quantity=_positive(fields, "quantity", order.quantity),
-        limit_price=_price(fields, "price", order_type, ("LIMIT", "SL"), order.limit_price),
-        stop_price=_price(fields, "trigger_price", order_type, ("SL", "SL-M"), order.stop_price),
-        time_in_force=_choice(fields, "validity", frozenset({"DAY"}), order.time_in_force),
-        disclosed_qty=_whole(fields, "disclosed_quantity", order.disclosed_qty),
-    )
 
 
 def _order_request(state: PaperState, call: Call, act: Callable[[Mapping[str, Any]], SimOrder]) -> web.Response:
@@ -380,8 +265,8 @@ def _order_request(state: PaperState, call: Call, act: Callable[[Mapping[str, An
     fields = call.body if isinstance(call.body, dict) else {}
     try:
         order = act(fields)
-    except (_Refused, OrderInvalid) as exc:
-        reason = exc.message if isinstance(exc, _Refused) else exc.reason
+    except (Refused, OrderInvalid) as exc:
+        reason = exc.message if isinstance(exc, Refused) else exc.reason
         state.record(call, app_order_id=None, outcome="refused", detail=reason)
         return _input_error(reason)
     state.record(call, app_order_id=order.app_order_id, outcome="accepted", detail=order.status)
@@ -392,7 +277,7 @@ async def place(state: PaperState, call: Call) -> web.Response:
     """`POST /orders/{variety}`."""
     simulator = state.simulator
     return _order_request(state, call, lambda fields: simulator.place(
-        _ticket(call, fields, simulator.instrument_by_symbol)))
+        ticket(call.account, call.request.match_info["variety"], fields, simulator.instrument_by_symbol)))
 
 
 def _known_order(state: PaperState, call: Call) -> SimOrder:
@@ -406,7 +291,7 @@ async def modify(state: PaperState, call: Call) -> web.Response:
     """`PUT /orders/{variety}/{order_id}`: the same order_id on success."""
     def act(fields: Mapping[str, Any]) -> SimOrder:
         order = _known_order(state, call)
-        return state.simulator.modify(call.account, _amendment(call, order, fields))
+        return state.simulator.modify(call.account, amendment(call.request.match_info["variety"], order, fields))
 
     return _order_request(state, call, act)
 
@@ -415,9 +300,9 @@ async def cancel(state: PaperState, call: Call) -> web.Response:
     """`DELETE /orders/{variety}/{order_id}`."""
     def act(_query: Mapping[str, Any]) -> SimOrder:
         order = _known_order(state, call)
-        _variety(call)
+        check_variety(call.request.match_info["variety"])
         if not order.is_open:
-            raise _Refused(f"Order cannot be cancelled: it is {STATUSES[order.status]}.")
+            raise Refused(f"Order cannot be cancelled: it is {STATUSES[order.status]}.")
         return state.simulator.cancel(call.account, order.app_order_id)
 
     return _order_request(state, call, act)
