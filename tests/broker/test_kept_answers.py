@@ -14,14 +14,10 @@ from aiohttp import web
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.broker.paper.server import (
-    Answer,
-    build_app,
-    render_order_book,
-    render_positions,
-    render_trade_book,
-)
+from adapters.broker.paper.calls import Answer
+from adapters.broker.paper.server import build_app
 from adapters.broker.paper.simulator import Amendment, OrderInvalid, OrderTicket, Simulator
+from adapters.broker.paper.xts_routes import render_order_book, render_positions, render_trade_book
 
 CLIENTS = ("P1", "P2")
 INSTRUMENTS = (("SBIN", 3045), ("INFY", 1594))

@@ -1,4 +1,4 @@
-"""The paper broker: an XTS-speaking simulated broker (matching engine, HTTP server, `/_sim/` control API)."""
+"""The paper broker: a simulated broker speaking XTS and Kite (matching engine, HTTP faces, `/_sim/` control API)."""
 
 from adapters.broker.paper.runner import RunningPaperBroker, run_paper_broker
 

@@ -132,6 +132,8 @@ class SimOrder:
     status: str
     created_at: datetime
     updated_at: datetime
+    modified_at: datetime | None = None
+    """When the order was last modified (None: never)."""
     triggered: bool = False
     filled_qty: int = 0
     filled_value: Decimal = Decimal(0)
@@ -169,6 +171,8 @@ class Position:
     sell_qty: int
     buy_avg: Decimal
     sell_avg: Decimal
+    buy_value: Decimal
+    sell_value: Decimal
     net_amount: Decimal
     realized: Decimal
     unrealized: Decimal
@@ -209,6 +213,7 @@ class Simulator:
         self._credentials = dict(credentials) if credentials is not None else None
         self._regenerated: dict[str, str] = {}
         self._tokens: dict[str, str] = {}
+        self._request_tokens: dict[str, str] = {}
         self._instruments: dict[tuple[str, int], Instrument] = {
             (segment, instrument_id): Instrument(segment, instrument_id, symbol, Decimal(ltp))
             for segment, instrument_id, symbol, ltp in DEFAULT_INSTRUMENTS
@@ -245,15 +250,40 @@ class Simulator:
     def login(self, app_key: str, secret_key: str) -> tuple[str, str]:
         """Return (token, client id). With no configured credentials any app key is accepted as the
         client id it logs in; a secret key is always required."""
-        if not app_key or not secret_key:
+        if not app_key or not secret_key or not self.knows(app_key):
             raise LoginRefused
-        if self._credentials is not None and self._credentials.get(app_key) != secret_key:
+        if self.secret_of(app_key) not in (None, secret_key):
             raise LoginRefused
-        if self._regenerated.get(app_key, secret_key) != secret_key:
-            raise LoginRefused
+        return self.open_session(app_key), app_key
+
+    def knows(self, app_key: str) -> bool:
+        """Whether `app_key` may log in at all: any non-empty one with no configured credentials."""
+        return bool(app_key) and (self._credentials is None or app_key in self._credentials)
+
+    def secret_of(self, app_key: str) -> str | None:
+        """The secret key a login of `app_key` must prove: the regenerated one, else the configured one; None
+        when the simulator knows none (no configured credentials, never regenerated)."""
+        if app_key in self._regenerated:
+            return self._regenerated[app_key]
+        return None if self._credentials is None else self._credentials.get(app_key)
+
+    def open_session(self, app_key: str) -> str:
+        """A new session token of the client id `app_key`; the caller has checked the login."""
         token = secrets.token_urlsafe(24)
         self._tokens[token] = app_key
-        return token, app_key
+        return token
+
+    def issue_request_token(self, app_key: str) -> str:
+        """A single-use grant to open a session of `app_key` (Kite's request token, from a login by hand)."""
+        if not self.knows(app_key):
+            raise LoginRefused
+        request_token = secrets.token_urlsafe(24)
+        self._request_tokens[request_token] = app_key
+        return request_token
+
+    def redeem_request_token(self, app_key: str, request_token: str) -> bool:
+        """Use up `request_token`; whether it was issued to `app_key` and not used before."""
+        return self._request_tokens.pop(request_token, None) == app_key
 
     def client_for(self, token: str) -> str | None:
         return self._tokens.get(token)
@@ -275,6 +305,9 @@ class Simulator:
 
     def instrument(self, segment: str, instrument_id: int) -> Instrument | None:
         return self._instruments.get((segment, instrument_id))
+
+    def instrument_by_symbol(self, segment: str, symbol: str) -> Instrument | None:
+        return next((i for i in self._instruments.values() if i.segment == segment and i.symbol == symbol), None)
 
     def set_price(
         self, symbol: str, ltp: Decimal, *, instrument_id: int | None = None, segment: str = "NSECM"
@@ -363,7 +396,7 @@ class Simulator:
         order.stop_price = amendment.stop_price
         order.time_in_force = amendment.time_in_force
         order.triggered = False
-        order.updated_at = self._now()
+        order.updated_at = order.modified_at = self._now()
         self._changed(client_id)
         self._restate(order)
         self._record(order)
@@ -543,6 +576,8 @@ def _position(client_id: str, fills: list[Fill]) -> Position:
         sell_qty=sell_qty,
         buy_avg=buy_avg.quantize(PAISE, ROUND_HALF_UP),
         sell_avg=sell_avg.quantize(PAISE, ROUND_HALF_UP),
+        buy_value=buy_value,
+        sell_value=sell_value,
         net_amount=sell_value - buy_value,
         realized=realized.quantize(PAISE, ROUND_HALF_UP),
         unrealized=unrealized.quantize(PAISE, ROUND_HALF_UP),
