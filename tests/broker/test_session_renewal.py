@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import msgspec
 
 from actors.broker_fetcher.fetch import AccountSnapshot, fetch_accounts
-from actors.broker_fetcher.renewal import SessionRenewal
+from actors.broker_session import SessionRenewal
 from adapters.broker.xts import XtsBroker
 from domain.broker_errors import KeysRefused, SessionExpired
 from domain.errors import ErrorKind
@@ -33,11 +33,11 @@ async def test_an_expired_session_is_logged_in_again_and_the_account_fetched(bro
     await broker.place(account, limit_buy("r-1", quantity=2, price="700"))
     await sim.post("expire", account="PAPER1")
 
-    [snapshot] = (await fetch_accounts(broker, [account], 2, renewal=SessionRenewal(900))).values()
+    [fetch] = (await fetch_accounts(broker, [account], 2, renewal=SessionRenewal(900))).values()
 
-    assert isinstance(snapshot, AccountSnapshot)
-    assert [o.tag for o in snapshot.orders] == ["r-1"]
-    assert snapshot.new_token and snapshot.new_token != account.token
+    assert isinstance(fetch.outcome, AccountSnapshot)
+    assert [o.tag for o in fetch.outcome.orders] == ["r-1"]
+    assert fetch.new_token and fetch.new_token != account.token
 
 
 async def test_each_expiry_is_renewed_by_one_login(paper, sim: SimControl):
@@ -49,10 +49,10 @@ async def test_each_expiry_is_renewed_by_one_login(paper, sim: SimControl):
         for _ in range(2):
             await sim.post("expire", account="PAPER1")
             calls.clear()
-            [snapshot] = (await fetch_accounts(broker, [account], 2, renewal=renewal)).values()
-            assert isinstance(snapshot, AccountSnapshot)
+            [fetch] = (await fetch_accounts(broker, [account], 2, renewal=renewal)).values()
+            assert isinstance(fetch.outcome, AccountSnapshot)
             assert [c.path for c in calls].count(LOGIN) == 1
-            account = msgspec.structs.replace(account, token=snapshot.new_token)
+            account = msgspec.structs.replace(account, token=fetch.new_token)
 
 
 async def test_a_refused_login_is_a_configuration_error_not_tried_again_before_the_backoff(paper, sim: SimControl):
@@ -64,9 +64,11 @@ async def test_a_refused_login_is_a_configuration_error_not_tried_again_before_t
         await sim.post("expire", account="PAPER1", secret_key="regenerated")
         calls.clear()
 
-        [refused] = (await fetch_accounts(broker, [account], 2, now=clock, renewal=renewal)).values()
+        [refused] = [f.outcome for f in (await fetch_accounts(broker, [account], 2, now=clock,
+                                                               renewal=renewal)).values()]
         clock.at += timedelta(seconds=899)
-        [held] = (await fetch_accounts(broker, [account], 2, now=clock, renewal=renewal)).values()
+        [held] = [f.outcome for f in (await fetch_accounts(broker, [account], 2, now=clock,
+                                                            renewal=renewal)).values()]
         logins_within_the_backoff = [c.path for c in calls].count(LOGIN)
         clock.at += timedelta(seconds=1)
         await fetch_accounts(broker, [account], 2, now=clock, renewal=renewal)
@@ -84,9 +86,9 @@ async def test_without_renewal_an_expired_session_stays_expired(broker: XtsBroke
     account = msgspec.structs.replace(account, token=await broker.login(account))
     await sim.post("expire", account="PAPER1")
 
-    [outcome] = (await fetch_accounts(broker, [account], 2)).values()
+    [fetch] = (await fetch_accounts(broker, [account], 2)).values()
 
-    assert isinstance(outcome, SessionExpired)
+    assert isinstance(fetch.outcome, SessionExpired) and not fetch.new_token
 
 
 async def test_an_account_without_stored_keys_is_not_logged_in(broker: XtsBroker, paper, sim: SimControl):
@@ -94,6 +96,6 @@ async def test_an_account_without_stored_keys_is_not_logged_in(broker: XtsBroker
     account = msgspec.structs.replace(account, token=await broker.login(account), secret_key="")
     await sim.post("expire", account="PAPER1")
 
-    [outcome] = (await fetch_accounts(broker, [account], 2, renewal=SessionRenewal(900))).values()
+    [fetch] = (await fetch_accounts(broker, [account], 2, renewal=SessionRenewal(900))).values()
 
-    assert isinstance(outcome, SessionExpired)
+    assert isinstance(fetch.outcome, SessionExpired) and not fetch.new_token
