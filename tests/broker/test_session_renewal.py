@@ -1,8 +1,10 @@
-"""An expired session renewed by Step 1's broker side: a login with the stored keys, once per expiry, and a
-backoff after the broker refused one; against the paper broker over HTTP."""
+"""An expired session renewed by Step 1's broker side: a login with the stored keys, once per expiry (shared by
+the steps that meet it), its token handed back whatever the read after it did, and a backoff after the broker
+refused one; against the paper broker over HTTP."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import msgspec
@@ -10,7 +12,7 @@ import msgspec
 from actors.broker_fetcher.fetch import AccountSnapshot, fetch_accounts
 from actors.broker_session import SessionRenewal
 from adapters.broker.xts import XtsBroker
-from domain.broker_errors import KeysRefused, SessionExpired
+from domain.broker_errors import BrokerUnavailable, KeysRefused, SessionExpired
 from domain.errors import ErrorKind
 from tests.broker.conftest import UNPACED, SimControl, limit_buy, paper_account, traced_session
 
@@ -99,3 +101,36 @@ async def test_an_account_without_stored_keys_is_not_logged_in(broker: XtsBroker
     [fetch] = (await fetch_accounts(broker, [account], 2, renewal=SessionRenewal(900))).values()
 
     assert isinstance(fetch.outcome, SessionExpired) and not fetch.new_token
+
+
+async def test_steps_meeting_the_same_expiry_at_once_share_one_login_and_its_token(paper, sim: SimControl):
+    renewal = SessionRenewal(900)
+    async with traced_session() as (http, calls):
+        broker = XtsBroker(http, timeout_s=5, pacing=UNPACED)
+        account = paper_account(paper)
+        account = msgspec.structs.replace(account, token=await broker.login(account))
+        await sim.post("expire", account="PAPER1")
+        calls.clear()
+
+        first, second = await asyncio.gather(*(fetch_accounts(broker, [account], 2, renewal=renewal)
+                                               for _ in range(2)))
+        later = await fetch_accounts(broker, [account], 2, renewal=renewal)
+
+    tokens = {fetch.new_token for results in (first, second, later) for fetch in results.values()}
+    assert len(tokens) == 1 and "" not in tokens
+    assert [c.path for c in calls].count(LOGIN) == 1, "one login for the expiry, however many steps meet it"
+
+
+async def test_the_token_a_renewal_gave_comes_back_when_the_read_after_it_fails(broker: XtsBroker, paper,
+                                                                               sim: SimControl):
+    account = paper_account(paper)
+    account = msgspec.structs.replace(account, token=await broker.login(account))
+    await sim.post("expire", account="PAPER1")
+    await sim.fault("order_book", "http_500", account="PAPER1")
+
+    [fetch] = (await fetch_accounts(broker, [account], 2, renewal=SessionRenewal(900))).values()
+
+    assert isinstance(fetch.outcome, BrokerUnavailable)
+    assert fetch.new_token and fetch.new_token != account.token
+    assert await broker.order_book(msgspec.structs.replace(account, token=fetch.new_token)) == []
+    assert fetch.new_token not in repr(fetch)
