@@ -1,7 +1,7 @@
 """A page opened at any moment shows what a page open all along shows, at a desk (1400x1000) and on a phone
-(390x844): an account whose session expired, or whose broker fails, keeps its chip, its banner and its last
-known orders and positions (marked stale), and the recent cycles, their errors and notices come with the
-connection."""
+(390x844): an account whose session expired, whose broker settings are wrong, or whose broker fails, keeps its
+chip, its banner and its last known orders and positions (marked stale), and the recent cycles, their errors
+and notices come with the connection."""
 
 from __future__ import annotations
 
@@ -124,4 +124,28 @@ def test_a_failing_account_shows_since_when_and_its_last_error_on_a_page_opened_
         expect(page.get_by_test_id("session-banner")).to_have_count(0)
         expect(rows_of(page, "order-row", failing)).to_have_attribute("data-stale", "true")
         expect(rows_of(page, "pnl-row", failing)).to_contain_text("4 long")
+        assert horizontal_overflow(page) <= 0
+
+
+def test_an_account_with_wrong_broker_settings_is_misconfigured_not_failing_on_a_page_opened_later(
+        served: Served, open_page):
+    user_id, token, [failing] = served.user("nina", "NINA1")
+    wrong = served.io.call(served.store.add_account(user_id, "paper", served.paper.url + "/interactive", "NINA2",
+                                                    app_key="NINA2", secret_key="s3cret"))
+    along = open_page(served, token)
+    served.sim("faults", route="order_book", kind="http_500", account="NINA1", count=1000)
+    run_cycle(along, 0)
+
+    later = open_page(served, token)
+    for page in (along, later):
+        expect(chip(page, wrong)).to_have_attribute("data-state", "misconfigured")
+        expect(chip(page, wrong)).to_contain_text(re.compile(r"misconfigured since \d\d:\d\d"))
+        expect(chip(page, failing)).to_have_attribute("data-state", "failing")
+        banner = page.get_by_test_id("misconfigured-banner")
+        expect(banner).to_have_count(1)
+        expect(banner).to_have_attribute("data-account-id", str(wrong))
+        expect(banner).to_contain_text("wrong broker settings")
+        expect(banner).to_contain_text("base_url")
+        expect(page.get_by_test_id("failing-banner")).to_have_attribute("data-account-id", str(failing))
+        expect(page.get_by_test_id("session-banner")).to_have_count(0)
         assert horizontal_overflow(page) <= 0

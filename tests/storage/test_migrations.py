@@ -25,7 +25,7 @@ from tests.storage.test_orders import every_column_set
 ROOT = Path(__file__).resolve().parents[2]
 MIGRATIONS = ["001_schema", "002_monitor_leases", "003_leg_timing", "004_orders_revision", "005_leg_rejections",
               "006_exit_fills", "007_idempotency_keys", "008_unmarked_unrealized", "009_account_fetch_state",
-              "010_sealed_secrets", "011_event_hash_chain"]
+              "010_sealed_secrets", "011_event_hash_chain", "013_account_fetch_kind"]
 TABLES = {
     "schema_version",
     "users",
