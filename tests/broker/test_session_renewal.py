@@ -5,6 +5,8 @@ refused one; against the paper broker over HTTP."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import msgspec
@@ -12,9 +14,10 @@ import msgspec
 from actors.broker_fetcher.fetch import AccountSnapshot, fetch_accounts
 from actors.broker_session import SessionRenewal
 from adapters.broker.xts import XtsBroker
+from domain.broker import BrokerAccount
 from domain.broker_errors import BrokerUnavailable, KeysRefused, SessionExpired
 from domain.errors import ErrorKind
-from tests.broker.conftest import UNPACED, SimControl, limit_buy, paper_account, traced_session
+from tests.broker.conftest import UNPACED, SimControl, TracedRequest, limit_buy, paper_account, traced_session
 
 LOGIN = "/interactive/user/session"
 
@@ -25,6 +28,15 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.at
+
+
+@contextlib.asynccontextmanager
+async def traced_login(paper) -> AsyncIterator[tuple[XtsBroker, BrokerAccount, list[TracedRequest]]]:
+    """An unpaced adapter over a traced client session, the paper account logged in through it, and the requests."""
+    async with traced_session() as (http, calls):
+        broker = XtsBroker(http, timeout_s=5, pacing=UNPACED)
+        account = paper_account(paper)
+        yield broker, msgspec.structs.replace(account, token=await broker.login(account)), calls
 
 
 async def test_an_expired_session_is_logged_in_again_and_the_account_fetched(broker: XtsBroker, paper,
@@ -44,10 +56,7 @@ async def test_an_expired_session_is_logged_in_again_and_the_account_fetched(bro
 
 async def test_each_expiry_is_renewed_by_one_login(paper, sim: SimControl):
     renewal = SessionRenewal(900)
-    async with traced_session() as (http, calls):
-        broker = XtsBroker(http, timeout_s=5, pacing=UNPACED)
-        account = paper_account(paper)
-        account = msgspec.structs.replace(account, token=await broker.login(account))
+    async with traced_login(paper) as (broker, account, calls):
         for _ in range(2):
             await sim.post("expire", account="PAPER1")
             calls.clear()
@@ -59,10 +68,7 @@ async def test_each_expiry_is_renewed_by_one_login(paper, sim: SimControl):
 
 async def test_a_refused_login_is_a_configuration_error_not_tried_again_before_the_backoff(paper, sim: SimControl):
     clock, renewal = Clock(), SessionRenewal(900)
-    async with traced_session() as (http, calls):
-        broker = XtsBroker(http, timeout_s=5, pacing=UNPACED)
-        account = paper_account(paper)
-        account = msgspec.structs.replace(account, token=await broker.login(account))
+    async with traced_login(paper) as (broker, account, calls):
         await sim.post("expire", account="PAPER1", secret_key="regenerated")
         calls.clear()
 
@@ -105,10 +111,7 @@ async def test_an_account_without_stored_keys_is_not_logged_in(broker: XtsBroker
 
 async def test_steps_meeting_the_same_expiry_at_once_share_one_login_and_its_token(paper, sim: SimControl):
     renewal = SessionRenewal(900)
-    async with traced_session() as (http, calls):
-        broker = XtsBroker(http, timeout_s=5, pacing=UNPACED)
-        account = paper_account(paper)
-        account = msgspec.structs.replace(account, token=await broker.login(account))
+    async with traced_login(paper) as (broker, account, calls):
         await sim.post("expire", account="PAPER1")
         calls.clear()
 

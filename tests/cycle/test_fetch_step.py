@@ -92,20 +92,27 @@ def stored_token(rig: CycleRig, client_id: str) -> str:
     return account.token
 
 
+def token_kept_through_a_failed_read(rig: CycleRig, client_id: str, kind: str) -> str:
+    """Run a cycle whose read of the account after a login fails with `kind`, then another: the token the first
+    stored, which the second fetched with (no second login)."""
+    account = rig.accounts[client_id]
+    failed = rig.run_cycle()
+    token = stored_token(rig, client_id)
+    fetched = rig.run_cycle()
+    assert {(r.step, r.account_id): r.outcome for r in failed.steps}[("fetch", account)] == "failed"
+    assert {(r.step, r.account_id): r.outcome for r in fetched.steps}[("fetch", account)] == "ok"
+    assert [(e.account_id, e.kind) for e in rig.errors()] == [(account, kind)]
+    assert stored_token(rig, client_id) == token, "the next cycle reads with it: no second login"
+    return token
+
+
 def test_the_token_of_a_first_login_is_stored_when_the_read_after_it_fails(rig: CycleRig):
     rig.given_user("FRESH")
     rig.sim("faults", route="order_book", account="FRESH", kind="http_500", count=1)
 
-    failed = rig.run_cycle()
-    token = stored_token(rig, "FRESH")
-    fetched = rig.run_cycle()
+    token = token_kept_through_a_failed_read(rig, "FRESH", "unavailable")
 
-    fresh = rig.accounts["FRESH"]
-    assert {(r.step, r.account_id): r.outcome for r in failed.steps}[("fetch", fresh)] == "failed"
-    assert [(e.account_id, e.kind) for e in rig.errors()] == [(fresh, "unavailable")]
     assert token, "the login's token is kept although the read after it failed"
-    assert {(r.step, r.account_id): r.outcome for r in fetched.steps}[("fetch", fresh)] == "ok"
-    assert stored_token(rig, "FRESH") == token, "the next cycle reads with it: no second login"
 
 
 @pytest.mark.broker(session_renewal=True)
@@ -116,18 +123,11 @@ def test_the_token_of_a_renewal_is_stored_when_the_read_after_it_fails(rig: Cycl
     rig.sim("expire", account="DAILY")
     rig.sim("faults", route="positions", account="DAILY", kind="timeout", delay_ms=5000, count=1)
 
-    failed = rig.run_cycle()
-    renewed = stored_token(rig, "DAILY")
-    fetched = rig.run_cycle()
+    renewed = token_kept_through_a_failed_read(rig, "DAILY", "timeout")
 
-    daily = rig.accounts["DAILY"]
-    assert {(r.step, r.account_id): r.outcome for r in failed.steps}[("fetch", daily)] == "failed"
-    assert [(e.account_id, e.kind) for e in rig.errors()] == [(daily, "timeout")]
     assert renewed and renewed != expired, "the renewal's token is kept although the read after it failed"
-    assert {(r.step, r.account_id): r.outcome for r in fetched.steps}[("fetch", daily)] == "ok"
-    assert stored_token(rig, "DAILY") == renewed, "the next cycle reads with it: no second login"
     context = rig.io.call(rig.store.load_cycle_context(rig.user_id))
-    assert daily not in context.awaiting_session
+    assert rig.accounts["DAILY"] not in context.awaiting_session
     assert not [f for _, f in rig.notifier.sent if isinstance(f, SessionNeeded)]
 
 

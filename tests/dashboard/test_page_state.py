@@ -103,6 +103,12 @@ def test_a_page_opened_later_shows_the_recent_cycles_their_errors_and_notices(se
     assert horizontal_overflow(later) <= 0
 
 
+def expect_streak(page: Page, account_id: int, state: str) -> None:
+    """The account's chip is in `state` (failing or misconfigured) and says since when."""
+    expect(chip(page, account_id)).to_have_attribute("data-state", state)
+    expect(chip(page, account_id)).to_contain_text(re.compile(rf"{state} since \d\d:\d\d"))
+
+
 def test_a_failing_account_shows_since_when_and_its_last_error_on_a_page_opened_later(served: Served, open_page):
     _, token, [steady, failing] = served.user("mira", "MIRA1", "MIRA2")
     place(served, token, failing, "breakout", RELIANCE, "BUY", 4, limit="2899", sl="2880", tp="2920")
@@ -115,8 +121,7 @@ def test_a_failing_account_shows_since_when_and_its_last_error_on_a_page_opened_
 
     later = open_page(served, token)
     for page in (along, later):
-        expect(chip(page, failing)).to_have_attribute("data-state", "failing")
-        expect(chip(page, failing)).to_contain_text(re.compile(r"failing since \d\d:\d\d"))
+        expect_streak(page, failing, "failing")
         expect(chip(page, steady)).to_have_attribute("data-state", "ok")
         banner = page.get_by_test_id("failing-banner")
         expect(banner).to_have_attribute("data-account-id", str(failing))
@@ -138,9 +143,8 @@ def test_an_account_with_wrong_broker_settings_is_misconfigured_not_failing_on_a
 
     later = open_page(served, token)
     for page in (along, later):
-        expect(chip(page, wrong)).to_have_attribute("data-state", "misconfigured")
-        expect(chip(page, wrong)).to_contain_text(re.compile(r"misconfigured since \d\d:\d\d"))
-        expect(chip(page, failing)).to_have_attribute("data-state", "failing")
+        expect_streak(page, wrong, "misconfigured")
+        expect_streak(page, failing, "failing")
         banner = page.get_by_test_id("misconfigured-banner")
         expect(banner).to_have_count(1)
         expect(banner).to_have_attribute("data-account-id", str(wrong))
