@@ -12,6 +12,7 @@ from typing import Any, Literal, NamedTuple
 import msgspec
 
 from domain.broker import BrokerOrder, BrokerPosition, OrderType, Side
+from domain.errors import ErrorKind
 from domain.pnl import Match, OpenLot
 from domain.status import OrderStatus, TradeStatus
 from domain.time import UtcDateTime
@@ -234,6 +235,8 @@ class AccountStatus(msgspec.Struct, frozen=True, kw_only=True):
     fetch_failing_since: UtcDateTime | None
     """The first failed fetch of the current streak; None when the last fetch succeeded or none was tried."""
     fetch_error: str | None
+    fetch_error_kind: ErrorKind | None = None
+    """The kind of `fetch_error`; None with it, or for an error kept before the kind was."""
 
 
 class CycleRecord(msgspec.Struct, frozen=True, kw_only=True):

@@ -84,7 +84,9 @@ class DayPnl(msgspec.Struct, frozen=True, kw_only=True):
     unmarked_lots: int = 0
 
 
-AccountHealth = Literal["ok", "session_needed", "failing", "not_fetched"]
+AccountHealth = Literal["ok", "session_needed", "misconfigured", "failing", "not_fetched"]
+"""`misconfigured`: failing, and the last failure was a configuration error (a wrong base URL, keys the broker
+refused): correcting the account's settings is what helps."""
 
 
 class AccountView(msgspec.Struct, frozen=True, kw_only=True):

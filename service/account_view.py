@@ -1,5 +1,5 @@
-"""What the page shows of each account: its state (ok, session needed, failing, not fetched), its last fetch,
-its day PnL, and the user's total against the daily loss limit — the `accounts` frame.
+"""What the page shows of each account: its state (ok, session needed, misconfigured, failing, not fetched), its
+last fetch, its day PnL, and the user's total against the daily loss limit — the `accounts` frame.
 
 Built from the store on connect, on `subscribe` and after every cycle, for every active account of the
 user, so an account the latest cycle could not fetch is shown with its last known figures, marked stale.
@@ -12,6 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from adapters.store.port import Store
+from domain.errors import ErrorKind
 from domain.limits import total_day_pnl
 from domain.pnl_totals import pnl_totals
 from domain.records import AccountStatus, LiveHistory
@@ -39,11 +40,12 @@ async def accounts_frame(store: Store, user_id: int, now: datetime) -> AccountsF
 
 
 def account_health(status: AccountStatus, last_fetch_at: datetime | None) -> AccountHealth:
-    """Session needed first (no fetch is tried), then a failing streak, then never fetched; else ok."""
+    """Session needed first (no fetch is tried), then a failing streak: misconfigured when its last failure was a
+    configuration error (a person must correct the account), else failing; then never fetched; else ok."""
     if status.session_needed:
         return "session_needed"
     if status.fetch_failing_since is not None:
-        return "failing"
+        return "misconfigured" if status.fetch_error_kind is ErrorKind.CONFIGURATION else "failing"
     if last_fetch_at is None:
         return "not_fetched"
     return "ok"

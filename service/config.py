@@ -51,7 +51,8 @@ class BrokerConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     active accounts, answers are dropped before they are read again and every read is decoded."""
     session_renewal: bool = True
     """An account whose session the broker calls expired, with its app key and secret key stored, is logged in
-    again (once per expiry) and fetched with the new session; false leaves every expiry to a human."""
+    again (once per expiry, by the fetch or a batch placement) and fetched, or its refused orders sent again,
+    with the new session; false leaves every expiry to a human."""
     session_renewal_backoff_s: float = 900.0
     """After the broker refused such a login (wrong keys), the account's next login waits this long."""
 

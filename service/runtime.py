@@ -12,8 +12,8 @@ from datetime import timedelta
 import aiohttp
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from actors.broker_fetcher.renewal import SessionRenewal
 from actors.broker_fetcher.step import FetchSnapshotsStep
+from actors.broker_session import SessionRenewal
 from actors.io_loop import IoLoop
 from actors.notifier import Notifier
 from actors.order_placer.batch_step import PlaceEntriesStep
@@ -61,11 +61,10 @@ log = logging.getLogger(__name__)
 def build_handlers(store: Store, broker: Broker, clock: Clock, rules: OrderRulesConfig,
                    broker_config: BrokerConfig, notifier: Notifier | None = None) -> StepHandlers:
     fair_age = timedelta(seconds=rules.fair_price_max_age_s)
+    renewal = SessionRenewal(broker_config.session_renewal_backoff_s) if broker_config.session_renewal else None
     return {
         LoadCycleContext: LoadContext(store, clock, notifier),
-        FetchSnapshots: FetchSnapshotsStep(
-            broker, store, clock, broker_config.call_timeout_s,
-            SessionRenewal(broker_config.session_renewal_backoff_s) if broker_config.session_renewal else None),
+        FetchSnapshots: FetchSnapshotsStep(broker, store, clock, broker_config.call_timeout_s, renewal),
         ComputePnl: ComputePnlStep(store, clock),
         SyncOrders: SyncOrdersStep(store, clock, fair_age),
         PlaceProtectiveOrders: PlaceProtectiveOrdersStep(store, broker, clock, rules.max_leg_attempts,
@@ -75,7 +74,7 @@ def build_handlers(store: Store, broker: Broker, clock: Clock, rules: OrderRules
         ArchiveRejected: ArchiveRejectedStep(store, clock),
         RegenerateEntries: RegenerateEntriesStep(store, clock, rules.max_regenerations, rules.regeneration_backoff_s),
         PlaceRegenerated: PlaceRegeneratedStep(store, broker, clock),
-        PlaceEntries: PlaceEntriesStep(store, broker, clock),
+        PlaceEntries: PlaceEntriesStep(store, broker, clock, broker_config.call_timeout_s, renewal),
     }
 
 

@@ -1,4 +1,5 @@
-"""The report handlers: `monitoring_errors` (plus `session_needed` per expired account) and `cycle_summary`.
+"""The report handlers: `monitoring_errors` (plus `session_needed` per account whose session the cycle's fetch
+left expired) and `cycle_summary`.
 
 The summary goes out only after the event log has made the cycle's events durable, so a client never
 sees a cycle the log could lose.
@@ -14,6 +15,7 @@ from adapters.store.port import EventLog
 from domain.errors import ErrorKind
 from domain.ports.clock import Clock
 from messages.commands import ReportErrors, SendSummary
+from messages.common import Step
 from messages.events import ErrorsReported, Event, SummarySent
 from messages.frames import CycleSummaryFrame, MonitoringErrors, ServerFrame, SessionNeeded
 
@@ -22,6 +24,9 @@ AccountFrames = Callable[[int, datetime], Awaitable[Sequence[ServerFrame]]]
 
 
 class ReportCycleErrors:
+    """Send the cycle's errors, then `session_needed` for each account the fetch flagged so: its expiry is the
+    fetch's (an order step's expiry leaves the account to the next fetch, which renews it or flags it)."""
+
     def __init__(self, notifier: Notifier, clock: Clock) -> None:
         self._notifier = notifier
         self._clock = clock
@@ -29,8 +34,8 @@ class ReportCycleErrors:
     async def __call__(self, command: ReportErrors) -> tuple[Event, ...]:
         clients = await self._notifier.send(
             command.user_id, MonitoringErrors(cycle_id=command.cycle_id, errors=command.errors))
-        expired = dict.fromkeys(e.account_id for e in command.errors
-                                if e.kind is ErrorKind.SESSION_EXPIRED and e.account_id is not None)
+        expired = dict.fromkeys(e.account_id for e in command.errors if e.step is Step.FETCH
+                                and e.kind is ErrorKind.SESSION_EXPIRED and e.account_id is not None)
         for account_id in expired:
             await self._notifier.send(command.user_id, SessionNeeded(
                 account_id=account_id, message="The broker session expired: log in again to resume this account."))

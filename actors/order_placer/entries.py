@@ -3,12 +3,16 @@
 Each entry's row (PENDING) and its tag's `PendingSubmit` intent are written before anything is sent; a row that
 cannot be written is not sent. A row ends `placed` (ENTRY_OPEN), `rejected`, `not_placed` (CANCELLED: surely not
 taken) or `in_flight` (`Unconfirmed`: the next order book settles it by its tag).
+
+Given a `Renew` (the batch API's), the entries the broker refused for an expired session (a definitive refusal:
+nothing was placed) are sent once more, under the same tags, with the session it gives; an ambiguous failure is
+never sent again.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 
@@ -16,7 +20,7 @@ import msgspec
 
 from adapters.store.port import OrderStore
 from domain.broker import BrokerAccount, OrderRequest, PlaceAck
-from domain.broker_errors import BrokerError, BrokerRejected
+from domain.broker_errors import BrokerError, BrokerRejected, SessionExpired
 from domain.entries import EntryResult, NewEntry
 from domain.errors import AdapterError
 from domain.ports.broker import Broker
@@ -28,6 +32,11 @@ log = logging.getLogger(__name__)
 
 REASON_MAX_CHARS = 255
 """`orders.reject_reason` is VARCHAR(255): a longer reason is cut to it in the row (the answer keeps it whole)."""
+
+Renew = Callable[[BrokerAccount], Awaitable[BrokerAccount | BrokerError | None]]
+"""The account with a new session after the broker called its session expired, why there is none, or None when
+the expiry stands (no renewal)."""
+
 
 def entry_request(entry: NewEntry, tag: str) -> OrderRequest:
     return OrderRequest(
@@ -41,7 +50,8 @@ def _entry_tag(order_id: int) -> str:
 
 
 async def place_entries(store: OrderStore, broker: Broker, account: BrokerAccount, user_id: int,
-                        entries: Sequence[NewEntry], now: Callable[[], datetime]) -> list[EntryResult]:
+                        entries: Sequence[NewEntry], now: Callable[[], datetime],
+                        renew: Renew | None = None) -> list[EntryResult]:
     """One result per entry, in order. Raises nothing but cancellation: every failure is an outcome."""
     results: list[EntryResult | None] = [None] * len(entries)
     written: list[tuple[int, int, OrderRequest]] = []
@@ -51,7 +61,10 @@ async def place_entries(store: OrderStore, broker: Broker, account: BrokerAccoun
             results[index] = EntryResult(order_id=None, tag="", outcome="not_placed", reason=written_id)
         else:
             written.append((index, written_id, entry_request(entry, _entry_tag(written_id))))
-    outcomes = await _send(broker, account, user_id, written)
+    requests = [request for _, _, request in written]
+    outcomes = await _send(broker, account, user_id, requests)
+    if renew is not None:
+        outcomes = await _sent_again(broker, account, user_id, requests, outcomes, renew)
     for (index, order_id, request), outcome in zip(written, outcomes, strict=True):
         results[index] = await _settle(store, account.account_id, user_id, order_id, request.tag, outcome, now())
     return [result for result in results if result is not None]
@@ -73,10 +86,9 @@ async def _write(store: OrderStore, account: BrokerAccount, user_id: int, entry:
 
 
 async def _send(broker: Broker, account: BrokerAccount, user_id: int,
-                written: list[tuple[int, int, OrderRequest]]) -> list[PlaceAck | BrokerError]:
-    if not written:
+                requests: list[OrderRequest]) -> list[PlaceAck | BrokerError]:
+    if not requests:
         return []
-    requests = [request for _, _, request in written]
     try:
         return await broker.place_batch(account, requests)
     except Exception as error:
@@ -84,6 +96,23 @@ async def _send(broker: Broker, account: BrokerAccount, user_id: int,
                       extra={"user_id": user_id, "account_id": account.account_id, "step": "place_entries"})
         return [BrokerError(f"unexpected failure ({type(error).__name__}); the order may exist at the broker",
                             ambiguous=True)] * len(requests)
+
+
+async def _sent_again(broker: Broker, account: BrokerAccount, user_id: int, requests: list[OrderRequest],
+                      outcomes: list[PlaceAck | BrokerError], renew: Renew) -> list[PlaceAck | BrokerError]:
+    """`outcomes`, where the broker refused a request for an expired session, replaced by that request's outcome
+    with the renewed session (or by why the session was not renewed)."""
+    expired = [index for index, outcome in enumerate(outcomes)
+               if isinstance(outcome, SessionExpired) and not outcome.ambiguous]
+    if not expired:
+        return outcomes
+    renewed = await renew(account)
+    if renewed is None:
+        return outcomes
+    again: list[PlaceAck | BrokerError] = [renewed] * len(expired) if isinstance(renewed, BrokerError) \
+        else await _send(broker, renewed, user_id, [requests[index] for index in expired])
+    replaced = dict(zip(expired, again, strict=True))
+    return [replaced.get(index, outcome) for index, outcome in enumerate(outcomes)]
 
 
 async def _settle(store: OrderStore, account_id: int, user_id: int, order_id: int, tag: str,

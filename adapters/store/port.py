@@ -14,6 +14,7 @@ from typing import Any, Protocol
 import msgspec
 
 from domain.broker import BrokerAccount, BrokerOrder, BrokerPosition
+from domain.errors import ErrorKind
 from domain.pnl import Match, OpenLot
 from domain.records import (
     AccountStatus,
@@ -197,9 +198,11 @@ class AccountStore(Protocol):
 
     async def set_session_needed(self, user_id: int, account_id: int) -> None: ...
 
-    async def record_fetch_outcome(self, user_id: int, account_id: int, at: datetime, error: str | None) -> None:
-        """An account's fetch succeeded (`error` None) or failed with `error` at `at`: keeps the failing streak
-        (`AccountStatus.fetch_failing_since`, `fetch_error`), writing only when it changes."""
+    async def record_fetch_outcome(self, user_id: int, account_id: int, at: datetime, error: str | None,
+                                   kind: ErrorKind | None = None) -> None:
+        """An account's fetch succeeded (`error` None) or failed with `error` of `kind` at `at`: keeps the
+        failing streak (`AccountStatus.fetch_failing_since`, `fetch_error`, `fetch_error_kind`), writing only
+        when it changes."""
 
     async def account_statuses(self, user_id: int) -> list[AccountStatus]:
         """The user's active accounts with their session and fetch state, by account id; no secrets."""

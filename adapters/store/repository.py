@@ -28,7 +28,7 @@ from adapters.store.rerun import RERUN_POLICY, RerunPolicy, rerun_when_aborted
 from adapters.store.secrets import NO_KEY, Keyring, SecretKeyError
 from adapters.store.values import money, utc
 from domain.broker import BrokerAccount, BrokerOrder, BrokerPosition
-from domain.errors import DatabaseError, LeaseLost, StaleVersion
+from domain.errors import DatabaseError, ErrorKind, LeaseLost, StaleVersion
 from domain.limits import regeneration_allowed, regeneration_due, total_day_pnl
 from domain.pnl import Match, OpenLot
 from domain.records import (
@@ -219,7 +219,7 @@ class SqlStore:
         self._revisions = ReadBatcher(self._read_orders_revisions)
         self._fair_prices = ReadBatcher(self._read_fair_prices)
         self._lease_listeners: list[Callable[[int], None]] = []
-        self._fetch_errors: dict[int, dict[int, str | None]] = {}
+        self._fetch_errors: dict[int, dict[int, tuple[str, ErrorKind | None] | None]] = {}
         """User -> account -> the fetch error last written (None: no failing streak), to skip unchanged writes."""
 
     def transaction(self) -> AbstractAsyncContextManager[Transaction]:
@@ -413,18 +413,19 @@ class SqlStore:
                 raise DatabaseError(f"account {account_id} is not an account of user {user_id}")
 
     @rerun_when_aborted
-    async def record_fetch_outcome(self, user_id: int, account_id: int, at: datetime, error: str | None) -> None:
-        error = None if error is None else error[:FETCH_ERROR_CHARS]
+    async def record_fetch_outcome(self, user_id: int, account_id: int, at: datetime, error: str | None,
+                                   kind: ErrorKind | None = None) -> None:
+        outcome = None if error is None else (error[:FETCH_ERROR_CHARS], kind)
         written = self._fetch_errors.get(user_id, {})
-        if account_id in written and written[account_id] == error:
+        if account_id in written and written[account_id] == outcome:
             return
         written.pop(account_id, None)
         async with self.database.autocommit() as tx:  # one idempotent UPDATE
-            if error is None:
+            if outcome is None:
                 await tx.execute("accounts/clear_fetch_failing", (account_id, user_id))
             else:
-                await tx.execute("accounts/set_fetch_failing", (at, error, account_id, user_id))
-        self._fetch_errors.setdefault(user_id, {})[account_id] = error
+                await tx.execute("accounts/set_fetch_failing", (at, *outcome, account_id, user_id))
+        self._fetch_errors.setdefault(user_id, {})[account_id] = outcome
 
     async def account_statuses(self, user_id: int) -> list[AccountStatus]:
         async with self.database.autocommit() as tx:

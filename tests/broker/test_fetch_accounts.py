@@ -37,17 +37,18 @@ async def test_three_accounts_one_expired_one_timing_out(http, paper, sim: SimCo
     elapsed = time.monotonic() - started
 
     assert set(results) == {1, 2, 3}
-    snapshot = results[1]
+    assert results[1].new_token == ""
+    snapshot = results[1].outcome
     assert isinstance(snapshot, AccountSnapshot)
     assert [order.tag for order in snapshot.orders] == ["h-1", "h-2"]
     assert [(p.symbol, p.net_qty) for p in snapshot.positions] == [("SBIN", 4)]
-    assert snapshot.new_token == ""
     assert snapshot.fetched_at.tzinfo is not None
-    assert isinstance(results[2], SessionExpired)
-    assert results[2].kind is ErrorKind.SESSION_EXPIRED
-    assert isinstance(results[3], BrokerTimeout)
-    assert results[3].kind is ErrorKind.TIMEOUT
-    assert "ACC3" in results[3].message
+    expired_outcome, slow_outcome = results[2].outcome, results[3].outcome
+    assert isinstance(expired_outcome, SessionExpired)
+    assert expired_outcome.kind is ErrorKind.SESSION_EXPIRED
+    assert isinstance(slow_outcome, BrokerTimeout)
+    assert slow_outcome.kind is ErrorKind.TIMEOUT
+    assert "ACC3" in slow_outcome.message
     assert elapsed < 1.0
 
 
@@ -56,7 +57,7 @@ async def test_the_calls_of_all_accounts_run_at_the_same_time(broker: XtsBroker,
     await sim.post("latency", min_ms=200, max_ms=200)
     async with traced_session() as (http, calls):
         results = await fetch_accounts(XtsBroker(http, timeout_s=5, pacing=UNPACED), accounts, timeout_s=2)
-    assert all(isinstance(result, AccountSnapshot) for result in results.values())
+    assert all(isinstance(result.outcome, AccountSnapshot) for result in results.values())
     assert len(calls) == 6
     assert max(c.started for c in calls) < min(c.ended for c in calls), "one round of six calls, all in flight at once"
 
@@ -65,38 +66,38 @@ async def test_an_account_without_a_token_logs_in_once_and_hands_back_the_token(
     account = paper_account(paper, client_id="FRESH", account_id=9)
     moment = datetime(2024, 5, 2, 4, 0, tzinfo=UTC)
     results = await fetch_accounts(broker, [account], timeout_s=1, now=lambda: moment)
-    snapshot = results[9]
-    assert isinstance(snapshot, AccountSnapshot)
-    assert snapshot.new_token
-    assert snapshot.fetched_at == moment
-    assert snapshot.new_token not in repr(snapshot)
-    renewed = msgspec.structs.replace(account, token=snapshot.new_token)
+    fetch = results[9]
+    assert isinstance(fetch.outcome, AccountSnapshot)
+    assert fetch.new_token
+    assert fetch.outcome.fetched_at == moment
+    assert fetch.new_token not in repr(fetch)
+    renewed = msgspec.structs.replace(account, token=fetch.new_token)
     assert await broker.order_book(renewed) == []
 
 
 async def test_an_account_without_a_token_or_keys_needs_a_session(broker: XtsBroker, paper):
     account = msgspec.structs.replace(paper_account(paper), app_key="", secret_key="")
     results = await fetch_accounts(broker, [account], timeout_s=1)
-    assert isinstance(results[1], SessionExpired)
+    assert isinstance(results[1].outcome, SessionExpired)
 
 
 async def test_a_login_that_times_out_is_a_timeout_not_a_session_problem(broker, paper, sim: SimControl):
     await sim.fault("login", "timeout", account="PAPER1")
     results = await fetch_accounts(broker, [paper_account(paper)], timeout_s=0.3)
-    assert isinstance(results[1], BrokerTimeout)
+    assert isinstance(results[1].outcome, BrokerTimeout)
 
 
 async def test_an_expired_session_outranks_another_failure_of_the_same_account(broker, account, sim):
     await sim.fault("order_book", "http_500")
     await sim.fault("positions", "session_expired")
     results = await fetch_accounts(broker, [account], timeout_s=1)
-    assert isinstance(results[1], SessionExpired)
+    assert isinstance(results[1].outcome, SessionExpired)
 
 
 async def test_an_unavailable_broker_is_recorded_for_that_account_only(broker, account, paper, sim):
     other = await logged_in(broker, paper, "ACC2", 2)
     await sim.fault("order_book", "http_500", account="ACC2")
     results = await fetch_accounts(broker, [account, other], timeout_s=1)
-    assert isinstance(results[1], AccountSnapshot)
-    assert type(results[2]) is BrokerUnavailable
-    assert not results[2].ambiguous
+    assert isinstance(results[1].outcome, AccountSnapshot)
+    assert type(results[2].outcome) is BrokerUnavailable
+    assert not results[2].outcome.ambiguous

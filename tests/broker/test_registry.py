@@ -123,8 +123,8 @@ async def test_an_account_of_a_broker_without_an_adapter_fails_alone_and_reaches
                     account_of("unlisted", paper, "UNL1", 3)]
         results = await fetch_accounts(registry, accounts, timeout_s=5)
 
-    assert isinstance(results[1], AccountSnapshot) and isinstance(results[2], AccountSnapshot)
-    unknown = results[3]
+    assert isinstance(results[1].outcome, AccountSnapshot) and isinstance(results[2].outcome, AccountSnapshot)
+    unknown = results[3].outcome
     assert isinstance(unknown, UnknownBroker)
     assert unknown.kind is ErrorKind.UNAVAILABLE and not unknown.ambiguous
     assert unknown.broker == "unlisted"

@@ -1,11 +1,15 @@
-"""The account strip's rules: which state an account is in (session needed before a failing streak, before
-never fetched, else ok), and its day PnL — realized plus unrealized, unknown (not zero) while a lot is unmarked."""
+"""The account strip's rules: which state an account is in (session needed before a failing streak, misconfigured
+when the streak's last error is a configuration error, before never fetched, else ok), and its day PnL — realized
+plus unrealized, unknown (not zero) while a lot is unmarked."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import msgspec
+
+from domain.errors import ErrorKind
 from domain.pnl import Match, OpenLot
 from domain.records import AccountStatus, LiveHistory
 from messages.frames import DayPnl
@@ -14,10 +18,12 @@ from service.account_view import account_health, day_pnl, total_of
 T0 = datetime(2026, 12, 7, 4, 0, tzinfo=UTC)
 
 
-def status(*, session_needed: bool = False, failing_since: datetime | None = None) -> AccountStatus:
+def status(*, session_needed: bool = False, failing_since: datetime | None = None,
+           kind: ErrorKind = ErrorKind.UNAVAILABLE) -> AccountStatus:
     return AccountStatus(account_id=1, broker="paper", client_id="C1", session_needed=session_needed,
                          snapshot_fetched_at=None, fetch_failing_since=failing_since,
-                         fetch_error="boom" if failing_since else None)
+                         fetch_error="boom" if failing_since else None,
+                         fetch_error_kind=kind if failing_since else None)
 
 
 def test_an_account_needing_a_session_is_shown_so_even_while_its_failing_streak_runs():
@@ -28,6 +34,18 @@ def test_an_account_needing_a_session_is_shown_so_even_while_its_failing_streak_
 def test_an_account_with_a_failing_streak_is_failing_whether_or_not_it_was_ever_fetched():
     assert account_health(status(failing_since=T0), T0) == "failing"
     assert account_health(status(failing_since=T0), None) == "failing"
+
+
+def test_an_account_whose_last_failure_is_a_configuration_error_is_misconfigured_and_any_other_kind_failing():
+    assert account_health(status(failing_since=T0, kind=ErrorKind.CONFIGURATION), T0) == "misconfigured"
+    assert account_health(status(failing_since=T0, kind=ErrorKind.CONFIGURATION), None) == "misconfigured"
+    assert {kind: account_health(status(failing_since=T0, kind=kind), T0) for kind in ErrorKind
+            if kind is not ErrorKind.CONFIGURATION} == {kind: "failing" for kind in ErrorKind
+                                                        if kind is not ErrorKind.CONFIGURATION}
+    failing_unknown_kind = msgspec.structs.replace(status(failing_since=T0), fetch_error_kind=None)
+    assert account_health(failing_unknown_kind, T0) == "failing"
+    assert account_health(status(session_needed=True, failing_since=T0, kind=ErrorKind.CONFIGURATION), T0) \
+        == "session_needed"
 
 
 def test_an_account_never_fetched_is_not_fetched_and_one_fetched_without_a_streak_is_ok():

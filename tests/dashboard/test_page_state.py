@@ -1,7 +1,7 @@
 """A page opened at any moment shows what a page open all along shows, at a desk (1400x1000) and on a phone
-(390x844): an account whose session expired, or whose broker fails, keeps its chip, its banner and its last
-known orders and positions (marked stale), and the recent cycles, their errors and notices come with the
-connection."""
+(390x844): an account whose session expired, whose broker settings are wrong, or whose broker fails, keeps its
+chip, its banner and its last known orders and positions (marked stale), and the recent cycles, their errors
+and notices come with the connection."""
 
 from __future__ import annotations
 
@@ -103,6 +103,12 @@ def test_a_page_opened_later_shows_the_recent_cycles_their_errors_and_notices(se
     assert horizontal_overflow(later) <= 0
 
 
+def expect_streak(page: Page, account_id: int, state: str) -> None:
+    """The account's chip is in `state` (failing or misconfigured) and says since when."""
+    expect(chip(page, account_id)).to_have_attribute("data-state", state)
+    expect(chip(page, account_id)).to_contain_text(re.compile(rf"{state} since \d\d:\d\d"))
+
+
 def test_a_failing_account_shows_since_when_and_its_last_error_on_a_page_opened_later(served: Served, open_page):
     _, token, [steady, failing] = served.user("mira", "MIRA1", "MIRA2")
     place(served, token, failing, "breakout", RELIANCE, "BUY", 4, limit="2899", sl="2880", tp="2920")
@@ -115,8 +121,7 @@ def test_a_failing_account_shows_since_when_and_its_last_error_on_a_page_opened_
 
     later = open_page(served, token)
     for page in (along, later):
-        expect(chip(page, failing)).to_have_attribute("data-state", "failing")
-        expect(chip(page, failing)).to_contain_text(re.compile(r"failing since \d\d:\d\d"))
+        expect_streak(page, failing, "failing")
         expect(chip(page, steady)).to_have_attribute("data-state", "ok")
         banner = page.get_by_test_id("failing-banner")
         expect(banner).to_have_attribute("data-account-id", str(failing))
@@ -124,4 +129,27 @@ def test_a_failing_account_shows_since_when_and_its_last_error_on_a_page_opened_
         expect(page.get_by_test_id("session-banner")).to_have_count(0)
         expect(rows_of(page, "order-row", failing)).to_have_attribute("data-stale", "true")
         expect(rows_of(page, "pnl-row", failing)).to_contain_text("4 long")
+        assert horizontal_overflow(page) <= 0
+
+
+def test_an_account_with_wrong_broker_settings_is_misconfigured_not_failing_on_a_page_opened_later(
+        served: Served, open_page):
+    user_id, token, [failing] = served.user("nina", "NINA1")
+    wrong = served.io.call(served.store.add_account(user_id, "paper", served.paper.url + "/interactive", "NINA2",
+                                                    app_key="NINA2", secret_key="s3cret"))
+    along = open_page(served, token)
+    served.sim("faults", route="order_book", kind="http_500", account="NINA1", count=1000)
+    run_cycle(along, 0)
+
+    later = open_page(served, token)
+    for page in (along, later):
+        expect_streak(page, wrong, "misconfigured")
+        expect_streak(page, failing, "failing")
+        banner = page.get_by_test_id("misconfigured-banner")
+        expect(banner).to_have_count(1)
+        expect(banner).to_have_attribute("data-account-id", str(wrong))
+        expect(banner).to_contain_text("wrong broker settings")
+        expect(banner).to_contain_text("base_url")
+        expect(page.get_by_test_id("failing-banner")).to_have_attribute("data-account-id", str(failing))
+        expect(page.get_by_test_id("session-banner")).to_have_count(0)
         assert horizontal_overflow(page) <= 0

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 KEY = bytes(range(32))
 MIGRATIONS = ["001_schema", "002_monitor_leases", "003_leg_timing", "004_orders_revision", "005_leg_rejections",
               "006_exit_fills", "007_idempotency_keys", "008_unmarked_unrealized", "009_account_fetch_state",
-              "010_sealed_secrets", "011_event_hash_chain", "012_kite_broker"]
+              "010_sealed_secrets", "011_event_hash_chain", "012_kite_broker", "013_account_fetch_kind"]
 TABLES = {
     "schema_version",
     "users",
@@ -170,7 +170,7 @@ async def test_accounts_written_before_migration_012_keep_every_value_and_then_a
         await before.set_account_token(user_id, xts, "session-token")
         await before.set_session_needed(user_id, paper)
         running = await before.insert_order(every_column_set(user_id, xts))
-        accounts, statuses = await before.broker_accounts(user_id, (paper, xts)), await before.account_statuses(user_id)
+        accounts = await before.broker_accounts(user_id, (paper, xts))
         order = await before.order(user_id, running)
         gone = await before.add_account(user_id, "paper", "http://127.0.0.1:9000", "GONE")
         async with database.transaction() as tx:
@@ -180,7 +180,8 @@ async def test_accounts_written_before_migration_012_keep_every_value_and_then_a
 
         store = SqlStore(database, keyring=Keyring(current=KEY))
         assert await store.broker_accounts(user_id, (paper, xts)) == accounts
-        assert await store.account_statuses(user_id) == statuses
+        assert [(s.account_id, s.broker, s.client_id, s.session_needed) for s in await store.account_statuses(user_id)
+                ] == [(paper, "paper", "C1", True), (xts, "xts", "X1", False)]
         assert await store.order(user_id, running) == order
         kite = await store.add_account(user_id, "kite", "https://api.kite.trade", "ZX1234", app_key="k", secret_key="s")
         assert kite > gone, "an account id is never given again"

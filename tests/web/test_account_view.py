@@ -135,6 +135,31 @@ def test_a_failing_streak_is_shown_from_its_first_failure_and_ends_with_the_next
     assert third["last_fetch_at"] > first["failing_since"]
 
 
+@pytest.mark.session_renewal
+def test_an_account_whose_broker_settings_are_wrong_is_misconfigured_and_one_whose_broker_fails_is_failing(
+        served: Served):
+    user_id, token, [rotated, failing] = served.user("erin", "E1", "E2")
+    wrong_url = served.io.call(served.store.add_account(user_id, "paper", served.paper.url + "/interactive", "E3",
+                                                        app_key="E3", secret_key="s3cret"))
+    headers = {"Authorization": f"Bearer {token}"}
+
+    async def scenario() -> dict[int, dict]:
+        async with aiohttp.ClientSession() as session, session.ws_connect(f"{served.url}/ws", headers=headers) as ws:
+            page = await opened(ws)
+            await page.run_cycle()
+            await paper_sim.sim(session, served.paper.url, "expire", account="E1", secret_key="regenerated")
+            await paper_sim.sim(session, served.paper.url, "faults", route="order_book", account="E2",
+                                kind="http_500", count=1)
+            return by_account(of_type(await page.run_cycle(), "accounts"))
+
+    views = served.io.call(scenario())
+    assert views[rotated]["state"] == "misconfigured" and views[rotated]["stale"] is True
+    assert "check the account's keys" in views[rotated]["last_error"]
+    assert views[wrong_url]["state"] == "misconfigured" and "base_url" in views[wrong_url]["last_error"]
+    assert views[failing]["state"] == "failing" and "HTTP 500" in views[failing]["last_error"]
+    assert all(views[a]["failing_since"] is not None for a in (rotated, wrong_url, failing))
+
+
 def test_the_api_answers_the_accounts_and_todays_pnl_history_of_the_caller_only(served: Served):
     _, token, [account] = served.user("carol", "C1")
     _, other_token, [other_account] = served.user("dave", "D1")

@@ -1,10 +1,11 @@
 // The accounts as the server last described them: a strip with one chip per account (its state and the age
 // of its last successful fetch, counting up every second), a banner per account that needs a new broker
-// session (with the re-login form, POST /api/accounts/{id}/session) and a banner per failing account.
+// session (with the re-login form, POST /api/accounts/{id}/session), a banner per misconfigured account (its
+// broker settings are wrong: a person must correct them) and a banner per failing account.
 
 import { $, accountLabel, el, formatAge, formatMinute, formatTime } from "./format.js";
 import { api } from "./http.js";
-import { accountsNeedingSession, failingAccounts, serverNow, state } from "./state.js";
+import { accountsNeedingSession, failingAccounts, misconfiguredAccounts, serverNow, state } from "./state.js";
 
 const STATE_WORDS = { ok: "ok", session_needed: "session needed", not_fetched: "not fetched" };
 const SESSION_MESSAGE = "The broker session expired: log in again to resume this account.";
@@ -25,6 +26,7 @@ export function accountsChanged() {
 export function renderAccounts() {
   renderStrip();
   renderSessionBanners();
+  renderMisconfiguredBanners();
   renderFailingBanners();
 }
 
@@ -35,8 +37,8 @@ function accountName(account) {
 // --- the strip ---------------------------------------------------------------------------------------
 
 function stateText(account) {
-  if (account.state === "failing") {
-    return account.failing_since ? `failing since ${formatMinute(account.failing_since)}` : "failing";
+  if (account.state === "failing" || account.state === "misconfigured") {
+    return account.failing_since ? `${account.state} since ${formatMinute(account.failing_since)}` : account.state;
   }
   return STATE_WORDS[account.state] || account.state;
 }
@@ -140,6 +142,23 @@ async function renewSession(accountId, form, status) {
     status.textContent = `Login failed: ${error.message}`;
   }
   button.disabled = false;
+}
+
+function renderMisconfiguredBanners() {
+  $("misconfigured-banners").replaceChildren(...misconfiguredAccounts().map((account) => {
+    const since = account.failing_since ? ` since ${formatMinute(account.failing_since)} IST` : "";
+    return el("section", {
+      className: "banner",
+      attrs: { role: "alert", "data-testid": "misconfigured-banner", "data-account-id": String(account.account_id) },
+    }, [
+      el("h2", { text: `Account ${accountName(account)} has wrong broker settings${since}` }),
+      el("p", { className: "banner-error", text: account.last_error }),
+      el("p", {
+        text: "Its broker address or its stored keys must be corrected: logging in again cannot help. "
+          + "Its orders and PnL below are the last known ones.",
+      }),
+    ]);
+  }));
 }
 
 function renderFailingBanners() {

@@ -55,6 +55,11 @@ export function accountsNeedingSession() {
   return state.accounts.accounts.filter((account) => account.state === "session_needed");
 }
 
+/** Accounts whose last fetch failed for wrong broker settings (a wrong address, keys the broker refused). */
+export function misconfiguredAccounts() {
+  return state.accounts ? state.accounts.accounts.filter((account) => account.state === "misconfigured") : [];
+}
+
 export function failingAccounts() {
   return state.accounts ? state.accounts.accounts.filter((account) => account.state === "failing") : [];
 }
