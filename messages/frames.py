@@ -47,10 +47,13 @@ class MonitoringErrors(_Frame, tag="monitoring_errors"):
 
 
 class SessionNeeded(_Frame, tag="session_needed"):
-    """The broker session of `account_id` expired: the user must log in again."""
+    """The broker session of `account_id` expired: the user must log in again. `login_url` is where, for a
+    broker whose session starts only with a login by hand (Kite); its request token then goes to
+    `POST /api/accounts/{id}/session`. Empty for a broker the service logs in to with the stored keys."""
 
     account_id: int
     message: str
+    login_url: str = ""
 
 
 class OrdersFrame(_Frame, tag="orders"):

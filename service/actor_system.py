@@ -15,7 +15,7 @@ from apscheduler.schedulers.base import BaseScheduler
 
 from actors.broker_fetcher.actor import BrokerFetcher
 from actors.error_reporter.actor import ErrorReporter
-from actors.error_reporter.report import ReportCycleErrors, SendCycleSummary
+from actors.error_reporter.report import LoginUrls, ReportCycleErrors, SendCycleSummary
 from actors.io_loop import IoLoop, ReplyTo
 from actors.monitor_registry import MonitorRegistry
 from actors.notifier import Notifier
@@ -56,14 +56,17 @@ class MonitoringSystem:
         monitor_type: type[UserMonitor] = UserMonitor,
         store: Store | None = None,
         monitor_observers: Sequence[MonitorObserver] = (),
+        login_urls: LoginUrls | None = None,
     ) -> None:
+        """`login_urls` names the login page of an account whose session needs a login by hand, for the
+        `session_needed` frame."""
         self._io, self._clock, self._config = io, clock, config
         self._event_log = event_log
         self._scheduler = scheduler
         self._monitor_type = monitor_type
         self.registry = MonitorRegistry()
         frames = partial(account_frames, store) if store is not None else None
-        handlers = {c.ReportErrors: ReportCycleErrors(notifier, clock),
+        handlers = {c.ReportErrors: ReportCycleErrors(notifier, clock, login_urls),
                     c.SendSummary: SendCycleSummary(notifier, event_log, clock, frames), **handlers}
         rooms = {room: room.start(io, clock, handlers) for room in ROOMS}
         self._workers = tuple(rooms.values())

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import timedelta
+from functools import partial
 
 import aiohttp
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -54,6 +55,7 @@ from service.clock import SystemClock
 from service.config import AlertsConfig, BrokerConfig, DatabaseConfig, OrderRulesConfig
 from service.event_tap import EventObserver, TappedEventLog
 from service.metrics import Metrics
+from service.snapshots import login_urls
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +123,7 @@ class Runtime:
                                       notifier)
             self.system = MonitoringSystem(io=self.io, clock=self.clock, config=cycle, event_log=self.event_log,
                                            notifier=notifier, handlers=handlers, store=self.store,
+                                           login_urls=partial(login_urls, self.store, self.broker),
                                            scheduler=BackgroundScheduler(timezone="UTC"),
                                            monitor_observers=(self.alerts.monitor_changed,) if self.alerts else ())
         except BaseException:

@@ -14,7 +14,9 @@ from decimal import Decimal
 
 from actors.account_memo import AccountMemo
 from adapters.store.port import Store
+from domain.broker_errors import BrokerError
 from domain.pnl import OpenLot
+from domain.ports.broker import Broker
 from domain.records import LiveHistory
 from messages.frames import AccountsFrame, OrdersFrame, PnlFrame, SymbolPnl
 from service.account_view import accounts_frame
@@ -25,6 +27,21 @@ async def account_frames(store: Store, user_id: int, now: datetime) -> tuple[Acc
     accounts = await accounts_frame(store, user_id, now)
     account_ids = [view.account_id for view in accounts.accounts]
     return accounts, await orders_frame(store, user_id, account_ids), await pnl_frame(store, user_id, account_ids)
+
+
+async def login_urls(store: Store, broker: Broker, user_id: int, account_ids: Sequence[int]) -> dict[int, str]:
+    """The login page of each of the user's `account_ids` whose broker starts a session only with a login by hand
+    (Kite: it holds the account's api key, which Kite's own login page shows in the owner's browser); an
+    account whose broker has none, or cannot name it, is absent."""
+    urls: dict[int, str] = {}
+    for account in await store.broker_accounts(user_id, account_ids):
+        try:
+            url = broker.login_url(account)
+        except BrokerError:
+            continue
+        if url:
+            urls[account.account_id] = url
+    return urls
 
 
 async def orders_frame(store: Store, user_id: int, account_ids: Sequence[int]) -> OrdersFrame:

@@ -7,7 +7,7 @@ sees a cycle the log could lose.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 
 from actors.notifier import Notifier
@@ -21,24 +21,33 @@ from messages.frames import CycleSummaryFrame, MonitoringErrors, ServerFrame, Se
 
 AccountFrames = Callable[[int, datetime], Awaitable[Sequence[ServerFrame]]]
 """(user_id, now) -> the frames of every active account of the user: their state, orders and PnL."""
+LoginUrls = Callable[[int, Sequence[int]], Awaitable[Mapping[int, str]]]
+"""(user_id, account_ids) -> the login page of each of those accounts whose broker starts a session only with a
+login by hand (Kite); the others are absent."""
+RELOGIN = "The broker session expired: log in again to resume this account."
+RELOGIN_BY_HAND = ("The broker session expired: log in at the login link, then send the request token it gives "
+                   "to resume this account.")
 
 
 class ReportCycleErrors:
     """Send the cycle's errors, then `session_needed` for each account the fetch flagged so: its expiry is the
     fetch's (an order step's expiry leaves the account to the next fetch, which renews it or flags it)."""
 
-    def __init__(self, notifier: Notifier, clock: Clock) -> None:
+    def __init__(self, notifier: Notifier, clock: Clock, login_urls: LoginUrls | None = None) -> None:
         self._notifier = notifier
         self._clock = clock
+        self._login_urls = login_urls
 
     async def __call__(self, command: ReportErrors) -> tuple[Event, ...]:
         clients = await self._notifier.send(
             command.user_id, MonitoringErrors(cycle_id=command.cycle_id, errors=command.errors))
         expired = dict.fromkeys(e.account_id for e in command.errors if e.step is Step.FETCH
                                 and e.kind is ErrorKind.SESSION_EXPIRED and e.account_id is not None)
+        urls = await self._login_urls(command.user_id, tuple(expired)) if expired and self._login_urls else {}
         for account_id in expired:
+            url = urls.get(account_id, "")
             await self._notifier.send(command.user_id, SessionNeeded(
-                account_id=account_id, message="The broker session expired: log in again to resume this account."))
+                account_id=account_id, message=RELOGIN_BY_HAND if url else RELOGIN, login_url=url))
         return (ErrorsReported(user_id=command.user_id, cycle_id=command.cycle_id, at=self._clock.now(),
                                account_ids=command.account_ids, clients=clients),)
 

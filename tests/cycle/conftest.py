@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 import pytest
 
 from actors.order_placer.entries import place_entries
@@ -100,7 +101,7 @@ class CycleRig:
 
     def place_entry(self, client_id: str = "PAPER1", **fields: Any) -> int:
         """An entry placed through the batch code path; returns its internal order id."""
-        entry = NewEntry(strategy=fields.pop("strategy", "momentum"), **{**SBIN, **fields})
+        entry = msgspec.convert({"strategy": fields.pop("strategy", "momentum"), **SBIN, **fields}, NewEntry)
         accounts = self.io.call(self.store.broker_accounts(self.user_id, (self.accounts[client_id],)))
         account = accounts[0]
         if not account.token:

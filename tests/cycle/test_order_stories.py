@@ -10,7 +10,8 @@ from decimal import Decimal
 
 import pytest
 
-from messages.frames import PausedFrame
+from actors.error_reporter.report import RELOGIN, RELOGIN_BY_HAND
+from messages.frames import PausedFrame, SessionNeeded
 from tests.cycle.conftest import CycleRig
 
 D = Decimal
@@ -220,6 +221,11 @@ def test_one_account_with_an_expired_session_does_not_stop_the_others_stop_losse
     assert rig.order(ids["A1"]).sl_orderstatus is not None and rig.order(ids["A3"]).sl_orderstatus is not None
     assert rig.order(ids["A2"]).sl_tag is None
     assert [(e.account_id, e.kind) for e in rig.errors()] == [(rig.accounts["A2"], "session_expired")]
+    [needed] = [frame for _, frame in rig.notifier.sent if isinstance(frame, SessionNeeded)]
+    assert needed.account_id == rig.accounts["A2"]
+    assert (needed.login_url, needed.message) == (
+        ("", RELOGIN) if rig.broker_name == "paper"
+        else (f"{rig.paper.url}/connect/login?api_key=A2&v=3", RELOGIN_BY_HAND)), "Kite's login is by hand"
     for client in ("A1", "A3"):
         assert rig.book(client)[rig.order(ids[client]).sl_tag].quantity == 4
 
