@@ -5,7 +5,9 @@
 
 import { $, accountLabel, el, formatAge, formatMinute, formatTime } from "./format.js";
 import { api } from "./http.js";
-import { accountsNeedingSession, failingAccounts, misconfiguredAccounts, serverNow, state } from "./state.js";
+import {
+  accountById, accountsNeedingSession, failingAccounts, misconfiguredAccounts, serverNow, state,
+} from "./state.js";
 
 const STATE_WORDS = { ok: "ok", session_needed: "session needed", not_fetched: "not fetched" };
 const SESSION_MESSAGE = "The broker session expired: log in again to resume this account.";
@@ -95,20 +97,33 @@ function renderSessionBanners() {
   }
 }
 
+/** An account whose broker starts a session only with a login by hand: its owner logs in at the broker's page
+ *  and pastes the request token it gives (Kite). */
+function logsInByHand(account) {
+  return account.broker === "kite" || state.loginUrls.has(account.account_id);
+}
+
 function sessionBanner(account) {
   const accountId = account.account_id;
   const inputId = `session-token-${accountId}`;
+  const byHand = logsInByHand(account);
+  const loginUrl = state.loginUrls.get(accountId);
   const status = el("p", { className: "banner-status", attrs: { role: "status", "aria-live": "polite" } });
   const form = el("form", { className: "banner-form" }, [
-    el("label", { text: "Broker session token (optional)", attrs: { for: inputId } }),
+    el("label", {
+      text: byHand ? "Request token from the broker's login" : "Broker session token (optional)",
+      attrs: { for: inputId },
+    }),
     el("input", {
-      attrs: { id: inputId, type: "password", autocomplete: "off", placeholder: "leave empty to use the stored keys" },
+      attrs: byHand
+        ? { id: inputId, type: "text", autocomplete: "off", placeholder: "the request_token the login page gives" }
+        : { id: inputId, type: "password", autocomplete: "off", placeholder: "leave empty to use the stored keys" },
     }),
     el("button", { text: "Log in again", attrs: { type: "submit", "data-testid": "relogin" } }),
   ]);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    renewSession(accountId, form, status);
+    renewSession(accountId, byHand, form, status);
   });
   const name = account.client_id ? accountName(account) : accountLabel(accountId);
   return el("section", {
@@ -117,19 +132,32 @@ function sessionBanner(account) {
   }, [
     el("h2", { text: `Account ${name} needs a new broker session` }),
     el("p", { text: account.message || SESSION_MESSAGE }),
+    loginUrl
+      ? el("p", {}, [el("a", {
+        text: "Open the broker's login page",
+        attrs: { href: loginUrl, target: "_blank", rel: "noopener noreferrer", "data-testid": "login-link" },
+      })])
+      : "",
     account.last_error ? el("p", { className: "banner-error", text: account.last_error }) : "",
     form,
     status,
   ]);
 }
 
-async function renewSession(accountId, form, status) {
+async function renewSession(accountId, byHand, form, status) {
   const button = form.querySelector("button");
   const token = form.querySelector("input").value.trim();
   button.disabled = true;
   status.textContent = "Logging in…";
   try {
-    const response = await api("POST", `/api/accounts/${accountId}/session`, token ? { token } : {});
+    const body = token ? (byHand ? { request_token: token } : { token }) : {};
+    const response = await api("POST", `/api/accounts/${accountId}/session`, body);
+    if (response.status === 409 && response.data && response.data.login_url) {
+      state.loginUrls.set(accountId, response.data.login_url);
+      const banner = form.closest("[data-testid=session-banner]");
+      banner.replaceWith(sessionBanner(accountById(accountId) || { account_id: accountId }));
+      return;
+    }
     if (response.ok) {
       state.sessions.delete(accountId);
       renewed.add(accountId);

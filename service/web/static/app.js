@@ -163,7 +163,7 @@ const FRAME_HANDLERS = {
   cycle_summary: onCycleSummary,
   monitoring_errors: onMonitoringErrors,
   session_needed: (frame) => {
-    applySessionNeeded(frame.account_id, frame.message);
+    applySessionNeeded(frame.account_id, frame.message, frame.login_url);
     renderAccounts();
   },
   paused: (frame) => setPaused(frame.paused, frame.reason),

@@ -19,6 +19,9 @@ export const state = {
   accounts: null,
   /** Accounts told by `session_needed` before any `accounts` frame: the older server's banners. */
   sessions: new Map(),
+  /** The login page of each account whose broker starts a session only with a login by hand (Kite), from its
+   *  `session_needed` frame or the session route's 409 answer. */
+  loginUrls: new Map(),
   orders: [],
   pnl: [],
   /** Newest first: {cycle_id, started_at, trigger, summary, errors}. */
@@ -40,7 +43,9 @@ export function forgetUserData() {
   Object.assign(state, {
     userId: null, accounts: null, orders: [], pnl: [], cycles: [], errors: [], pnlHistory: null,
   });
-  for (const collection of [state.sessions, state.liveCycles, state.expanded, state.timelines]) collection.clear();
+  for (const collection of [state.sessions, state.loginUrls, state.liveCycles, state.expanded, state.timelines]) {
+    collection.clear();
+  }
 }
 
 // --- accounts ----------------------------------------------------------------------------------------
@@ -66,7 +71,8 @@ export function failingAccounts() {
 
 /** A `session_needed` frame comes during a cycle, before that cycle's `accounts` frame: it is applied to the
  *  accounts state at once, and the next `accounts` frame says it again (or no longer). */
-export function applySessionNeeded(accountId, message) {
+export function applySessionNeeded(accountId, message, loginUrl) {
+  if (loginUrl) state.loginUrls.set(accountId, loginUrl);
   const account = accountById(accountId);
   if (account) account.state = "session_needed";
   else state.sessions.set(accountId, message);
