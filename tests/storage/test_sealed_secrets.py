@@ -19,7 +19,7 @@ from adapters.store.repository import SqlStore
 from adapters.store.secrets import Keyring, SecretKeyError, key_id
 from adapters.store.url import parse_database_url
 from tests.storage.conftest import T0
-from tests.storage.test_migrations import migrate_up_to
+from tests.storage.test_migrations import MIGRATIONS, migrate_up_to
 
 KEY_A = bytes(range(32))
 KEY_B = bytes(range(100, 132))
@@ -150,7 +150,7 @@ async def test_values_in_clear_from_before_010_are_sealed_by_reseal_all(database
     async with store_on(database_url, ring) as store:
         database = store.database
         user_id = await given_accounts_of_009(store, *SECRETS)
-        assert await migrate(database) == ["010_sealed_secrets", "011_event_hash_chain"]
+        assert await migrate(database) == MIGRATIONS[9:]
         state = await secrets_state(database)
         assert (state.clear, dict(state.sealed_by_key)) == (6, {})
         assert "6 broker secret(s) are stored in clear" in refusal(state, ring)
