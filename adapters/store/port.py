@@ -16,6 +16,7 @@ import msgspec
 from domain.broker import BrokerAccount, BrokerOrder, BrokerPosition
 from domain.errors import ErrorKind
 from domain.pnl import Match, OpenLot
+from domain.quotes import WatchedInstrument
 from domain.records import (
     AccountStatus,
     ArchivedOrderRow,
@@ -305,6 +306,11 @@ class FairPriceStore(Protocol):
     async def fair_prices(self, symbols: Sequence[str]) -> dict[str, FairPrice]: ...
 
     async def upsert_fair_prices(self, prices: Sequence[FairPrice]) -> None: ...
+
+    async def watched_instruments(self, user_ids: Sequence[int], brokers: Sequence[str]
+                                  ) -> list[WatchedInstrument]:
+        """The instruments of the open orders and non-flat positions of `user_ids`' active accounts of
+        `brokers`, each once."""
 
 
 class AdminStore(Protocol):

@@ -31,6 +31,7 @@ from domain.broker import BrokerAccount, BrokerOrder, BrokerPosition
 from domain.errors import DatabaseError, ErrorKind, LeaseLost, StaleVersion
 from domain.limits import regeneration_allowed, regeneration_due, total_day_pnl
 from domain.pnl import Match, OpenLot
+from domain.quotes import WatchedInstrument
 from domain.records import (
     UPDATABLE_ORDER_COLUMNS,
     AccountListing,
@@ -52,6 +53,8 @@ from domain.records import (
 S = TypeVar("S", BrokerOrder, BrokerPosition)
 
 MAX_PARAMS_PER_STATEMENT = 30_000
+WATCHED_USERS_PER_QUERY = 1_000
+"""Users per `fair_prices/watched_instruments` statement (each is named twice in it)."""
 """Multi-row statements are split to stay under SQLite's 32,766 bound parameters (and MySQL's packet)."""
 
 _ORDER_INSERT_FIELDS = tuple(f for f in OrderRow.__struct_fields__ if f != "id")
@@ -780,6 +783,20 @@ class SqlStore:
         rows = [(p.symbol, p.buy_fair_price, p.sell_fair_price, p.updated_at) for p in latest.values()]
         async with self.transaction() as tx:
             await insert_rows(tx, "fair_prices/upsert", rows)
+
+    async def watched_instruments(self, user_ids: Sequence[int], brokers: Sequence[str]
+                                  ) -> list[WatchedInstrument]:
+        users, names = sorted(set(user_ids)), sorted(set(brokers))
+        if not users or not names:
+            return []
+        found: set[WatchedInstrument] = set()
+        async with self.database.autocommit() as tx:
+            for start in range(0, len(users), WATCHED_USERS_PER_QUERY):
+                chunk = users[start:start + WATCHED_USERS_PER_QUERY]
+                rows = await tx.fetch_all("fair_prices/watched_instruments", (*chunk, *names, *chunk, *names),
+                                          counts=(len(chunk), len(names), len(chunk), len(names)))
+                found.update(msgspec.convert(row, WatchedInstrument) for row in rows)
+        return sorted(found, key=lambda i: (i.exchange_segment, i.instrument_id, i.symbol))
 
     # --- users, accounts, permissions (admin) ----------------------------------------------------
 
