@@ -6,6 +6,7 @@ import msgspec
 
 from actors.user_monitor.config import CycleConfig
 from adapters.store.url import DATABASE_URL_ENV
+from domain.quotes import FairModels
 
 
 def _require_positive(config: msgspec.Struct, *fields: str) -> None:
@@ -157,6 +158,43 @@ class AlertsConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
         return bool(self.webhook_url or self.telegram_bot_token)
 
 
+class MarketDataConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The fair-price feed (README, *Fair prices from the market*): XTS Market Data streams the quotes of every
+    instrument a monitored user holds into `mainapp_fairprice`. Off by default."""
+
+    enabled: bool = False
+    base_url: str = ""
+    """The broker's XTS host, as for its Interactive API (the feed adds `/apimarketdata`)."""
+    app_key: str = ""
+    secret_key: str = ""
+    """Market data's own app key and secret key (not the Interactive ones). MONITOR_MARKET_DATA_APP_KEY and
+    MONITOR_MARKET_DATA_SECRET_KEY override them: keep the secret out of the file."""
+    brokers: tuple[str, ...] = ("xts", "paper")
+    """The brokers whose accounts' instrument ids are XTS's: the feed watches only their instruments."""
+    flush_interval_s: float = 0.2
+    """How often the latest quotes are written, in one batch."""
+    refresh_s: float = 5.0
+    """How often the watched instruments are read again (new orders and positions, closed ones)."""
+    reconnect_s: float = 2.0
+    """How long after the stream drops the feed connects again; it polls REST quotes meanwhile."""
+    poll_s: float = 5.0
+    """While the stream is down, how often REST quotes are read."""
+    models: FairModels = FairModels()
+    """The fair-price model: `[market_data.models.default]`, per segment `[market_data.models.segments.NSEFO]`,
+    per trading symbol `[market_data.models.instruments.SBIN]` (kind `touch`, `mid` with `ticks`, or `ltp`)."""
+
+    def __post_init__(self) -> None:
+        _require_positive(self, "flush_interval_s", "refresh_s", "reconnect_s", "poll_s")
+
+    @property
+    def missing(self) -> list[str]:
+        """What an enabled feed lacks to start (the keys may come from the environment)."""
+        return [f for f in ("base_url", "app_key", "secret_key") if self.enabled and not getattr(self, f)]
+
+    def __repr__(self) -> str:
+        return f"MarketDataConfig(enabled={self.enabled}, base_url={self.base_url!r}, brokers={self.brokers})"
+
+
 class ServiceConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     database_url: str = "sqlite:///monitor.db"
     """mysql://user:pass@host:port/db or sqlite:///path; MONITOR_DATABASE_URL overrides it (keep passwords
@@ -170,6 +208,7 @@ class ServiceConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     database: DatabaseConfig = DatabaseConfig()
     logging: LoggingConfig = LoggingConfig()
     alerts: AlertsConfig = AlertsConfig()
+    market_data: MarketDataConfig = MarketDataConfig()
 
 
 class ConfigError(Exception):
@@ -198,8 +237,17 @@ def load_config(path: str, environ: dict[str, str]) -> ServiceConfig:
         overrides["alerts"] = alerts_with_environment(config.alerts, environ)
     except ValueError as error:
         raise ConfigError(f"{path}: {error} - at `$.alerts`") from None
+    keys = {field: environ[name] for name, field in MARKET_DATA_ENVIRONMENT_OVERRIDES.items() if environ.get(name)}
+    overrides["market_data"] = market_data = msgspec.structs.replace(config.market_data, **keys)
+    if market_data.missing:
+        raise ConfigError(f"{path}: the enabled fair-price feed needs {', '.join(market_data.missing)} - at "
+                          f"`$.market_data` (the keys may be set by MONITOR_MARKET_DATA_APP_KEY and "
+                          f"MONITOR_MARKET_DATA_SECRET_KEY)")
     return msgspec.structs.replace(config, **overrides)
 
+
+MARKET_DATA_ENVIRONMENT_OVERRIDES = {"MONITOR_MARKET_DATA_APP_KEY": "app_key",
+                                     "MONITOR_MARKET_DATA_SECRET_KEY": "secret_key"}
 
 ALERT_ENVIRONMENT_OVERRIDES = {"MONITOR_ALERT_WEBHOOK_URL": "webhook_url",
                                "MONITOR_TELEGRAM_BOT_TOKEN": "telegram_bot_token"}

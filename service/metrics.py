@@ -47,6 +47,9 @@ class Metrics:
         self.readiness_brokers_unreachable = Gauge(
             "monitor_readiness_brokers_unreachable", "Brokers in use the latest /readyz check could not reach "
             "(their URLs: the WARNING log)", registry=self.registry)
+        self.fair_price_lag = Histogram(
+            "monitor_fair_price_feed_lag_seconds", "From a quote's arrival to its fair prices' commit",
+            buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10), registry=self.registry)
         self._lock = threading.Lock()
         self._started: dict[tuple[int, str], datetime] = {}
 
@@ -56,6 +59,16 @@ class Metrics:
         self.event_log_lag.set_function(event_log_lag)
         self.registry.register(_ReadCounter("monitor_db_statements", "Database statements sent, BEGIN and COMMIT "
                                             "included", db_statements))
+
+    def watch_feed(self, reconnects: Callable[[], int], connected: Callable[[], bool],
+                   instruments: Callable[[], int]) -> None:
+        """The fair-price feed's stream: how often it was connected again, whether it is up, what it watches."""
+        self.registry.register(_ReadCounter("monitor_fair_price_feed_reconnects", "Times the market-data stream "
+                                            "was connected again after it dropped", reconnects))
+        Gauge("monitor_fair_price_feed_connected", "1 while the market-data stream is up",
+              registry=self.registry).set_function(lambda: int(connected()))
+        Gauge("monitor_fair_price_feed_instruments", "Instruments the fair-price feed watches",
+              registry=self.registry).set_function(instruments)
 
     def observe(self, event: Event) -> None:
         match event:

@@ -1,5 +1,6 @@
 """The service a user runs: the runtime (actors, store, broker) plus the aiohttp server with the WebSocket
-hub, the API, the dashboard and metrics, all on the one I/O loop. `serve` and `demo` start one.
+hub, the API, the dashboard and metrics, and the fair-price feed when configured, all on the one I/O loop.
+`serve` and `demo` start one.
 
 Closing it is graceful: clients are disconnected (so every monitor drains through the Supervisor and a
 running cycle finishes), then it waits up to a deadline for the monitors to stop, then the runtime closes
@@ -11,14 +12,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 
 from aiohttp import web
 
 from actors.user_monitor.config import CycleConfig
+from adapters.broker.xts_md import XtsMarketData
 from adapters.store.secrets import Keyring
+from domain.quotes import Quote
 from messages.events import CycleStarted, Event
 from messages.frames import CycleStartedFrame
-from service.config import AlertsConfig, BrokerConfig, DatabaseConfig, OrderRulesConfig
+from service.background import BackgroundLoop
+from service.config import AlertsConfig, BrokerConfig, DatabaseConfig, MarketDataConfig, OrderRulesConfig
+from service.fair_price_feed import FairPriceFeed
 from service.leases import LeaseKeeper
 from service.runtime import Runtime
 from service.web.access import AccessWatch
@@ -37,11 +43,30 @@ restart thousands of WebSocket clients reconnect at once, and past aiohttp's def
 SYNs are retried only after 1, 3, 7, 15 s..."""
 
 
+def fair_price_feed(runtime: Runtime, config: MarketDataConfig) -> FairPriceFeed:
+    """The fair-price feed of `config` on the runtime's store, HTTP session and monitored users, measured."""
+    if config.missing:
+        raise ValueError(f"the enabled fair-price feed needs {', '.join(config.missing)}")
+
+    def market_data(on_quote: Callable[[Quote], None]) -> XtsMarketData:
+        return XtsMarketData(runtime.http, base_url=config.base_url, app_key=config.app_key,
+                             secret_key=config.secret_key, on_quote=on_quote, reconnect_s=config.reconnect_s,
+                             poll_s=config.poll_s)
+
+    feed = FairPriceFeed(runtime.store, market_data, models=config.models, users=runtime.system.registry.user_ids,
+                         brokers=config.brokers, now=runtime.clock.now, flush_interval_s=config.flush_interval_s,
+                         refresh_s=config.refresh_s, observe_lag=runtime.metrics.fair_price_lag.observe)
+    runtime.metrics.watch_feed(reconnects=lambda: feed.market_data.reconnects,
+                               connected=lambda: feed.market_data.connected, instruments=lambda: feed.instruments)
+    return feed
+
+
 class Service:
     def __init__(self, *, database_url: str, host: str, port: int, cycle: CycleConfig,
                  rules: OrderRulesConfig | None = None, broker: BrokerConfig | None = None,
                  database: DatabaseConfig | None = None, web_settings: WebSettings | None = None,
-                 alerts: AlertsConfig | None = None, keyring: Keyring | None = None) -> None:
+                 alerts: AlertsConfig | None = None, keyring: Keyring | None = None,
+                 market_data: MarketDataConfig | None = None) -> None:
         settings = web_settings or WebSettings()
         self.hub = Hub(settings.max_connections_per_user, settings.max_send_buffer_bytes)
         self.runtime = Runtime(database_url=database_url, notifier=self.hub, cycle=cycle, rules=rules,
@@ -51,6 +76,8 @@ class Service:
         runtime.metrics.watch(monitored_users=lambda: len(runtime.system.registry.user_ids()),
                               event_log_lag=lambda: runtime.event_log.lag().pending,
                               db_statements=runtime.db_statements)
+        self.feed = fair_price_feed(runtime, market_data) if market_data and market_data.enabled else None
+        self._feed_loop = BackgroundLoop(self.feed.run) if self.feed is not None else None
         self.leases = LeaseKeeper(runtime.store, runtime.system, self.hub, cycle.interval_s)
         self.access = AccessWatch(runtime.store, self.hub, settings.heartbeat_s)
         origins = Origins(settings.allowed_origins, settings.public_origin)
@@ -69,6 +96,8 @@ class Service:
             runtime.io.call(site.start())
             runtime.io.loop.call_soon_threadsafe(self.leases.start)
             runtime.io.loop.call_soon_threadsafe(self.access.start)
+            if self._feed_loop is not None:
+                runtime.io.loop.call_soon_threadsafe(self._feed_loop.start)
         except BaseException:
             runtime.close()
             raise
@@ -87,6 +116,9 @@ class Service:
         if self.runtime.alerts is not None:  # the monitors this shutdown stops are not alerted
             io.call(self.runtime.alerts.close())
         io.call(self.access.stop())
+        if self.feed is not None and self._feed_loop is not None:
+            io.call(self._feed_loop.stop())
+            io.call(self.feed.market_data.close())
         io.call(self.hub.close_all())
         io.call(self.leases.stop())
         deadline = time.monotonic() + drain_deadline_s
