@@ -1,10 +1,13 @@
-"""The paper broker's XTS Market Data face (MARKETDATA_XTS.md): REST under `/apimarketdata` and a Socket.IO
-stream at `/apimarketdata/socket.io` that publishes every quote change of a subscribed instrument.
+"""The paper broker's XTS Market Data face (MARKETDATA_XTS.md in the shared notes): REST under `/apimarketdata`
+and a Socket.IO stream at `/apimarketdata/socket.io` that publishes every quote change of a subscribed
+instrument.
 
 Owns the market data wire: its own login (a token per app key, apart from Interactive sessions), the
 subscription, unsubscription and quotes routes, and the socket's connections and events. Sessions and
 subscriptions are `md_sessions.py`'s, payloads `md_quotes.py`'s, the bid and ask the simulator's. Faults and
-latency (`calls.py`) do not apply here; the stream has its own controls (`drop`, `down_for`).
+latency (`calls.py`) do not apply here; the stream has its own controls (`drop`, `down_for`). Unknown
+codes of XTS (a passed cap, a bad instrument) are the paper's own: `e-session-0004`, `e-instrument-0001`,
+`e-request-0001`.
 
 The stream is a python-socketio 5.x `AsyncServer` on the broker's aiohttp app: Engine.IO 4, what python-socketio
 5.x clients speak (as OpenAlgo's XTS client does); the official SDKs' EIO=3 clients cannot connect to it.
@@ -19,7 +22,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qs
 
 import msgspec
@@ -34,6 +37,7 @@ from adapters.broker.paper.xts_envelope import error, invalid_token, success
 from adapters.broker.xts_wire import WireError, convert
 
 SOCKET_PATH = "/apimarketdata/socket.io"
+DropKind = Literal["lost", "closed"]
 _SEGMENT_NAMES = {code: name for name, code in SEGMENT_CODES.items()}
 _CLIENT_CONFIG = {
     "exchangeSegments": dict(SEGMENT_CODES),
@@ -87,17 +91,34 @@ class MarketData:
 
     # --- the stream ----------------------------------------------------------------------------------
 
-    async def drop(self, token: str | None = None) -> int:
-        """Close every socket (of `token` only, when given); how many were open."""
+    async def drop(self, token: str | None = None, how: DropKind = "lost") -> int:
+        """End every socket (of `token` only, when given); how many were open.
+
+        `lost` cuts the connection without a word, as a network failure or a restart does: Socket.IO clients
+        reconnect by themselves. `closed` is the server's Socket.IO disconnect, after which python-socketio
+        clients stay disconnected until told to connect again.
+        """
         sids = [sid for sid, of in self._sockets.items() if token is None or of == token]
         for sid in sids:
-            await self.sio.disconnect(sid)
+            if how == "closed":
+                await self.sio.disconnect(sid)
+            else:
+                await self._cut(sid)
         return len(sids)
 
     async def down_for(self, seconds: float) -> int:
-        """Close every socket and refuse connections for `seconds`; how many sockets were open."""
+        """Cut every socket and refuse connections for `seconds`; how many sockets were open."""
         self._down_until = asyncio.get_running_loop().time() + seconds
         return await self.drop()
+
+    async def _cut(self, sid: str) -> None:
+        """Close the socket's Engine.IO connection with no close packet: the client sees its transport end (a
+        websocket closed, a poll answered empty and the next one refused)."""
+        self._sockets.pop(sid, None)
+        connection = self.sio.eio.sockets.get(self.sio.manager.eio_sid_from_sid(sid, "/"))
+        if connection is not None:
+            await connection.close(wait=False, abort=True)
+            connection.queue.put_nowait(None)
 
     async def publish(self) -> None:
         while True:
@@ -136,7 +157,7 @@ class MarketData:
         """End the session of `token`: its subscriptions dropped, its sockets closed."""
         ended = self.sessions.close(token)
         if ended is not None:
-            await self.drop(ended.token)
+            await self.drop(ended.token, "closed")
         return ended
 
 
@@ -204,7 +225,7 @@ async def login(request: web.Request) -> web.Response:
         return error(400, "e-user-0005", "Invalid appKey or secretKey")
     session, ended = market_data.sessions.open(body.appKey)
     if ended is not None:
-        await market_data.drop(ended.token)
+        await market_data.drop(ended.token, "closed")
     expiry = (market_data.simulator.now() + timedelta(days=365)).date().isoformat()
     return success("s-user-0001", "Valid User.", {
         "token": session.token, "userID": session.user_id, "appVersion": "paper",

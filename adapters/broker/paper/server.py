@@ -19,7 +19,7 @@ from aiohttp import web
 
 from adapters.broker.paper import kite_routes
 from adapters.broker.paper.calls import ORDER_ROUTES, STATE, ChaosControl, Face, FaultControl, PaperState, paper_route
-from adapters.broker.paper.market_data import MD, attach_market_data
+from adapters.broker.paper.market_data import MD, DropKind, attach_market_data
 from adapters.broker.paper.md_sessions import DEFAULT_SUBSCRIPTION_CAP
 from adapters.broker.paper.simulator import LoginRefused, OrderInvalid, RejectRule, Simulator
 from adapters.broker.paper.xts_routes import XTS_ROUTES, XtsFace
@@ -44,7 +44,8 @@ class SpreadControl(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 class MdDropControl(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     token: str | None = None
-    """Close only the sockets of this market data token (default: every socket)."""
+    """End only the sockets of this market data token (default: every socket)."""
+    how: DropKind = "lost"
 
 
 class MdDownControl(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -113,7 +114,7 @@ async def sim_spread(request: web.Request) -> web.Response:
 
 async def sim_md_drop(request: web.Request) -> web.Response:
     control: MdDropControl = await _control_body(request, MdDropControl)
-    return _control_ok({"dropped": await request.app[MD].drop(control.token)})
+    return _control_ok({"dropped": await request.app[MD].drop(control.token, control.how)})
 
 
 async def sim_md_down(request: web.Request) -> web.Response:
