@@ -34,6 +34,7 @@ from adapters.broker.paper.md_quotes import MESSAGE_CODES, quote_text
 from adapters.broker.paper.md_sessions import CapReached, MarketDataSessions, MdSession, Subscription
 from adapters.broker.paper.simulator import SEGMENT_CODES, Instrument, LoginRefused, Simulator
 from adapters.broker.paper.xts_envelope import error, invalid_token, success
+from adapters.broker.paper.xts_routes import LoginBody
 from adapters.broker.xts_wire import WireError, convert
 
 SOCKET_PATH = "/apimarketdata/socket.io"
@@ -46,12 +47,6 @@ _CLIENT_CONFIG = {
     "broadcastMode": ["Full"],
 }
 """What the paper publishes, in `clientConfig`'s shape (XTS lists more codes, formats and modes)."""
-
-
-class LoginBody(msgspec.Struct, frozen=True, kw_only=True):
-    appKey: str = ""
-    secretKey: str = ""
-    source: str = "WEBAPI"
 
 
 class InstrumentRef(msgspec.Struct, frozen=True):
@@ -113,7 +108,9 @@ class MarketData:
 
     async def _cut(self, sid: str) -> None:
         """Close the socket's Engine.IO connection with no close packet: the client sees its transport end (a
-        websocket closed, a poll answered empty and the next one refused)."""
+        websocket closed, a poll answered empty and the next one refused). python-engineio has no public call
+        for this; it reaches into its socket (`close(abort=True)`, then the end of its send queue), as 4.x has
+        it."""
         self._sockets.pop(sid, None)
         connection = self.sio.eio.sockets.get(self.sio.manager.eio_sid_from_sid(sid, "/"))
         if connection is not None:
@@ -174,16 +171,19 @@ def _session(request: web.Request) -> MdSession:
     return session
 
 
+def _bad_request(reason: str) -> _Refused:
+    return _Refused(error(400, "e-request-0001", "Bad Request", {"errors": [reason]}))
+
+
 async def _instruments_body(request: web.Request) -> InstrumentsBody:
     try:
         body = convert(await read_body(request), InstrumentsBody, "instruments")
     except WireError as exc:
-        raise _Refused(error(400, "e-request-0001", "Bad Request", {"errors": [str(exc)]})) from None
+        raise _bad_request(str(exc)) from None
     if not body.instruments:
-        raise _Refused(error(400, "e-request-0001", "Bad Request", {"errors": ["instruments is empty"]}))
+        raise _bad_request("instruments is empty")
     if body.xtsMessageCode not in MESSAGE_CODES:
-        raise _Refused(error(400, "e-request-0001", "Bad Request",
-                             {"errors": [f"xtsMessageCode {body.xtsMessageCode} is not published here"]}))
+        raise _bad_request(f"xtsMessageCode {body.xtsMessageCode} is not published here")
     return body
 
 
