@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from adapters.broker.paper.md_sessions import DEFAULT_SUBSCRIPTION_CAP
 from adapters.broker.paper.server import build_app
-from adapters.broker.paper.simulator import Simulator
+from adapters.broker.paper.simulator import DEFAULT_SPREAD_TICKS, Simulator
 
 LISTEN_BACKLOG = 4096
 """Connections the kernel may hold for the server before it accepts them (capped by net.core.somaxconn). At
@@ -38,14 +39,16 @@ async def run_paper_broker(
     seed: int = 0,
     credentials: Mapping[str, str] | None = None,
     walk_interval_s: float | None = None,
+    spread_ticks: int = DEFAULT_SPREAD_TICKS,
+    md_subscription_cap: int = DEFAULT_SUBSCRIPTION_CAP,
 ) -> AsyncIterator[RunningPaperBroker]:
     """Serve a paper broker on the running loop until the block ends.
 
     `credentials` maps client id (= app key) to secret key; None accepts any app key with a non-empty secret.
     """
-    simulator = Simulator(seed=seed, credentials=credentials)
-    runner = web.AppRunner(build_app(simulator, seed=seed, walk_interval_s=walk_interval_s),
-                           shutdown_timeout=1.0, access_log=None)
+    simulator = Simulator(seed=seed, credentials=credentials, spread_ticks=spread_ticks)
+    app = build_app(simulator, seed=seed, walk_interval_s=walk_interval_s, md_subscription_cap=md_subscription_cap)
+    runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port, backlog=LISTEN_BACKLOG)

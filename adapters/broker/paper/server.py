@@ -1,9 +1,10 @@
-"""The paper broker as one aiohttp application: its faces (XTS under `/interactive/...`, Kite at the host
-root) over one `Simulator`, and the `/_sim/` control API (README.md, Paper broker).
+"""The paper broker as one aiohttp application: its faces (XTS under `/interactive/...`, XTS Market Data under
+`/apimarketdata/...` with its Socket.IO stream, Kite at the host root) over one `Simulator`, and the `/_sim/`
+control API (README.md, Paper broker).
 
-Owns the control API and the assembly; each face owns its wire (`xts_routes.py`, `kite_routes.py`), `calls.py`
-what every request goes through. Control answers never carry an access token or a key; `kite_request_token`
-answers a single-use request token, what a login by hand would show.
+Owns the control API and the assembly; each face owns its wire (`xts_routes.py`, `market_data.py`,
+`kite_routes.py`), `calls.py` what every trading request goes through. Control answers never carry an access
+token or a key; `kite_request_token` answers a single-use request token, what a login by hand would show.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from aiohttp import web
 
 from adapters.broker.paper import kite_routes
 from adapters.broker.paper.calls import ORDER_ROUTES, STATE, ChaosControl, Face, FaultControl, PaperState, paper_route
+from adapters.broker.paper.market_data import MD, DropKind, attach_market_data
+from adapters.broker.paper.md_sessions import DEFAULT_SUBSCRIPTION_CAP
 from adapters.broker.paper.simulator import LoginRefused, OrderInvalid, RejectRule, Simulator
 from adapters.broker.paper.xts_routes import XTS_ROUTES, XtsFace
 
@@ -29,6 +32,24 @@ class PriceControl(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     ltp: Decimal
     instrument_id: int | None = None
     segment: str = "NSECM"
+    bid: Decimal | None = None
+    """The best bid; not given: the default spread below `ltp`."""
+    ask: Decimal | None = None
+    """The best ask; not given: the default spread above `ltp`."""
+
+
+class SpreadControl(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    ticks: int
+
+
+class MdDropControl(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    token: str | None = None
+    """End only the sockets of this market data token (default: every socket)."""
+    how: DropKind = "lost"
+
+
+class MdDownControl(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    seconds: float
 
 
 class RejectControl(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -70,11 +91,38 @@ def _control_ok(payload: Any) -> web.Response:
 async def sim_price(request: web.Request) -> web.Response:
     control: PriceControl = await _control_body(request, PriceControl)
     try:
-        fills = request.app[STATE].simulator.set_price(
-            control.symbol, control.ltp, instrument_id=control.instrument_id, segment=control.segment)
+        simulator = request.app[STATE].simulator
+        fills = simulator.set_price(control.symbol, control.ltp, instrument_id=control.instrument_id,
+                                    segment=control.segment, bid=control.bid, ask=control.ask)
     except OrderInvalid as exc:
         raise web.HTTPBadRequest(text=exc.reason) from None
-    return _control_ok({"symbol": control.symbol, "ltp": str(control.ltp), "fills": len(fills)})
+    instrument = simulator.instrument_by_symbol(control.segment, control.symbol)
+    assert instrument is not None
+    return _control_ok({"symbol": control.symbol, "ltp": str(control.ltp), "bid": str(instrument.bid),
+                        "ask": str(instrument.ask), "fills": len(fills)})
+
+
+async def sim_spread(request: web.Request) -> web.Response:
+    """The default spread, in ticks each side of the last price; every instrument is quoted at it anew."""
+    control: SpreadControl = await _control_body(request, SpreadControl)
+    try:
+        request.app[STATE].simulator.set_spread(control.ticks)
+    except OrderInvalid as exc:
+        raise web.HTTPBadRequest(text=exc.reason) from None
+    return _control_ok({"ticks": control.ticks})
+
+
+async def sim_md_drop(request: web.Request) -> web.Response:
+    control: MdDropControl = await _control_body(request, MdDropControl)
+    return _control_ok({"dropped": await request.app[MD].drop(control.token, control.how)})
+
+
+async def sim_md_down(request: web.Request) -> web.Response:
+    """Close every market data socket and refuse new ones for `seconds` (REST stays up)."""
+    control: MdDownControl = await _control_body(request, MdDownControl)
+    if control.seconds < 0:
+        raise web.HTTPBadRequest(text="seconds must not be negative")
+    return _control_ok({"dropped": await request.app[MD].down_for(control.seconds), "seconds": control.seconds})
 
 
 async def sim_faults(request: web.Request) -> web.Response:
@@ -169,17 +217,22 @@ async def _price_walk(app: web.Application, interval_s: float) -> None:
         app[STATE].simulator.random_walk_step()
 
 
-def build_app(simulator: Simulator, *, seed: int = 0, walk_interval_s: float | None = None
-              ) -> web.Application:
-    """The paper broker as one aiohttp application; `walk_interval_s` starts a random walk of prices."""
+def build_app(simulator: Simulator, *, seed: int = 0, walk_interval_s: float | None = None,
+              md_subscription_cap: int = DEFAULT_SUBSCRIPTION_CAP) -> web.Application:
+    """The paper broker as one aiohttp application; `walk_interval_s` starts a random walk of prices,
+    `md_subscription_cap` is how many subscriptions a market data token may hold."""
     app = web.Application()
     app[STATE] = PaperState(simulator=simulator, rng=random.Random(seed))
+    attach_market_data(app, simulator, md_subscription_cap)
     faces: tuple[tuple[Face, Any], ...] = ((XtsFace(), XTS_ROUTES), (kite_routes.KiteFace(), kite_routes.KITE_ROUTES))
     for face, routes in faces:
         for method, path, route, handler in routes:
             app.router.add_route(method, path, paper_route(face, route, handler))
     app.router.add_get("/connect/login", kite_routes.login_page)
     app.router.add_post("/_sim/price", sim_price)
+    app.router.add_post("/_sim/spread", sim_spread)
+    app.router.add_post("/_sim/md_drop", sim_md_drop)
+    app.router.add_post("/_sim/md_down", sim_md_down)
     app.router.add_post("/_sim/faults", sim_faults)
     app.router.add_post("/_sim/chaos", sim_chaos)
     app.router.add_get("/_sim/chaos", sim_chaos)

@@ -1,9 +1,11 @@
-"""The paper broker's matching engine: sessions, instruments with a last-traded price, per-account order
-books, fills, trade books and positions. Plain Python, no I/O, deterministic given its seed and clock.
+"""The paper broker's matching engine: sessions, instruments with a last-traded price and a best bid and ask
+around it, per-account order books, fills, trade books and positions. Plain Python, no I/O, deterministic
+given its seed and clock.
 
 The rules of a small exchange-plus-broker, with no HTTP (`server.py` renders its rows). Every change stamps the
 account's book anew (stamps never repeat), so a reader may keep what it rendered until `book_stamp` or
-`positions_stamp` moves.
+`positions_stamp` moves. Orders match on the last traded price only; the bid and ask are what the market data
+face publishes, and every quote change is told to `quote_listeners`.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -34,6 +36,8 @@ STOP_TYPES = frozenset({"STOPLIMIT", "STOPMARKET"})
 TICK = Decimal("0.05")
 PAISE = Decimal("0.01")
 MAX_TAG_LENGTH = 20  # the broker's own limit, modelled apart from the adapter's (domain.broker)
+DEFAULT_SPREAD_TICKS = 1
+"""How far the best bid and ask sit from the last price, in ticks each side, unless a price move sets them."""
 
 DEFAULT_INSTRUMENTS: tuple[tuple[str, int, str, str], ...] = (
     ("NSECM", 2885, "RELIANCE", "2900.00"),
@@ -80,6 +84,19 @@ class Instrument:
     instrument_id: int
     symbol: str
     ltp: Decimal | None
+    bid: Decimal | None = None
+    ask: Decimal | None = None
+    close: Decimal | None = None
+    """The previous day's last price: the first price the paper knew of it, then the last of each day."""
+    open: Decimal | None = None
+    high: Decimal | None = None
+    low: Decimal | None = None
+    traded_at: datetime | None = None
+    """When the last price last moved."""
+    quoted_at: datetime | None = None
+    """When the last price, bid or ask last changed."""
+    sequence: int = 0
+    """Counts the instrument's quote changes."""
 
 
 @dataclass
@@ -207,17 +224,23 @@ class Simulator:
         seed: int = 0,
         now: Callable[[], datetime] = _utc_now,
         credentials: Mapping[str, str] | None = None,
+        spread_ticks: int = DEFAULT_SPREAD_TICKS,
     ) -> None:
+        if spread_ticks < 0:
+            raise OrderInvalid("spread_ticks must not be negative")
         self._rng = random.Random(seed)
         self._now = now
         self._credentials = dict(credentials) if credentials is not None else None
         self._regenerated: dict[str, str] = {}
         self._tokens: dict[str, str] = {}
         self._request_tokens: dict[str, str] = {}
-        self._instruments: dict[tuple[str, int], Instrument] = {
-            (segment, instrument_id): Instrument(segment, instrument_id, symbol, Decimal(ltp))
-            for segment, instrument_id, symbol, ltp in DEFAULT_INSTRUMENTS
-        }
+        self.spread_ticks = spread_ticks
+        self.quote_listeners: list[Callable[[Instrument], None]] = []
+        """Called with each instrument whose last price, bid or ask has just changed."""
+        self._instruments: dict[tuple[str, int], Instrument] = {}
+        for segment, instrument_id, symbol, ltp in DEFAULT_INSTRUMENTS:
+            instrument = self._instruments[(segment, instrument_id)] = Instrument(segment, instrument_id, symbol, None)
+            self._trade(instrument, Decimal(ltp), self._spread_around(Decimal(ltp)))
         self._first_order_id = self._rng.randrange(10**8, 9 * 10**8) * 10
         self._stamps = itertools.count(1)
         self._market_stamp = next(self._stamps)
@@ -241,6 +264,8 @@ class Simulator:
             book.fills = []
             book.orders = {}
             book.trails = {}
+        for instrument in self._instruments.values():
+            instrument.close = instrument.open = instrument.high = instrument.low = instrument.ltp
 
     def now(self) -> datetime:
         return self._now()
@@ -250,11 +275,15 @@ class Simulator:
     def login(self, app_key: str, secret_key: str) -> tuple[str, str]:
         """Return (token, client id). With no configured credentials any app key is accepted as the
         client id it logs in; a secret key is always required."""
+        self.check_keys(app_key, secret_key)
+        return self.open_session(app_key), app_key
+
+    def check_keys(self, app_key: str, secret_key: str) -> None:
+        """Raise `LoginRefused` unless a login of `app_key` with `secret_key` may succeed."""
         if not app_key or not secret_key or not self.knows(app_key):
             raise LoginRefused
         if self.secret_of(app_key) not in (None, secret_key):
             raise LoginRefused
-        return self.open_session(app_key), app_key
 
     def knows(self, app_key: str) -> bool:
         """Whether `app_key` may log in at all: any non-empty one with no configured credentials."""
@@ -310,29 +339,52 @@ class Simulator:
         return next((i for i in self._instruments.values() if i.segment == segment and i.symbol == symbol), None)
 
     def set_price(
-        self, symbol: str, ltp: Decimal, *, instrument_id: int | None = None, segment: str = "NSECM"
+        self, symbol: str, ltp: Decimal, *, instrument_id: int | None = None, segment: str = "NSECM",
+        bid: Decimal | None = None, ask: Decimal | None = None,
     ) -> list[Fill]:
-        """Move `symbol`'s last price (registering it when `instrument_id` is given) and match its orders."""
+        """Move `symbol`'s last price (registering it when `instrument_id` is given) and match its orders.
+
+        The best bid and ask become `bid` and `ask`; a side not given sits the default spread from `ltp`.
+        Refused, with nothing changed, unless both are positive, on the tick, and the bid is not above the ask.
+        """
         if ltp <= 0:
             raise OrderInvalid("a price must be positive")
+        default_bid, default_ask = self._spread_around(ltp)
+        quote = _checked_quote(default_bid if bid is None else bid, default_ask if ask is None else ask)
         instrument = next((i for i in self._instruments.values() if i.symbol == symbol), None)
         if instrument is None:
             if instrument_id is None:
                 raise OrderInvalid(f"unknown symbol {symbol}; give instrument_id to register it")
             instrument = Instrument(segment, instrument_id, symbol, None)
             self._instruments[(segment, instrument_id)] = instrument
-        instrument.ltp = ltp
+        self._trade(instrument, ltp, quote)
         self._market_stamp = next(self._stamps)
-        return self._match_instrument(instrument)
+        fills = self._match_instrument(instrument)
+        self._tell_quote(instrument)
+        return fills
+
+    def set_spread(self, ticks: int) -> None:
+        """Make `ticks` the default spread and quote every priced instrument at it around its last price (a bid
+        and ask set by a price move are replaced)."""
+        if ticks < 0:
+            raise OrderInvalid("spread ticks must not be negative")
+        self.spread_ticks = ticks
+        for instrument in self._instruments.values():
+            if instrument.ltp is not None:
+                instrument.bid, instrument.ask = self._spread_around(instrument.ltp)
+                self._quoted(instrument)
+                self._tell_quote(instrument)
 
     def random_walk_step(self) -> list[Fill]:
-        """Move every priced instrument by -1, 0 or +1 tick."""
+        """Move every priced instrument by -1, 0 or +1 tick, quoted at the default spread."""
         fills: list[Fill] = []
         self._market_stamp = next(self._stamps)
         for instrument in self._instruments.values():
             if instrument.ltp is not None:
-                instrument.ltp = max(TICK, instrument.ltp + TICK * self._rng.choice((-1, 0, 1)))
+                ltp = max(TICK, instrument.ltp + TICK * self._rng.choice((-1, 0, 1)))
+                self._trade(instrument, ltp, self._spread_around(ltp))
                 fills += self._match_instrument(instrument)
+                self._tell_quote(instrument)
         return fills
 
     # --- orders -----------------------------------------------------------------------------------
@@ -453,6 +505,32 @@ class Simulator:
 
     # --- internals --------------------------------------------------------------------------------
 
+    def _spread_around(self, ltp: Decimal) -> tuple[Decimal, Decimal]:
+        """The default (bid, ask) around `ltp`: `spread_ticks` ticks each side, on the tick (outward when `ltp`
+        is not), the bid never below one tick."""
+        away = TICK * self.spread_ticks
+        bid = (ltp / TICK).to_integral_value(ROUND_FLOOR) * TICK - away
+        ask = (ltp / TICK).to_integral_value(ROUND_CEILING) * TICK + away
+        return max(TICK, bid), ask
+
+    def _trade(self, instrument: Instrument, ltp: Decimal, quote: tuple[Decimal, Decimal]) -> None:
+        instrument.ltp = ltp
+        instrument.bid, instrument.ask = quote
+        if instrument.close is None:
+            instrument.close = instrument.open = ltp
+        instrument.high = ltp if instrument.high is None else max(instrument.high, ltp)
+        instrument.low = ltp if instrument.low is None else min(instrument.low, ltp)
+        instrument.traded_at = self._now()
+        self._quoted(instrument)
+
+    def _quoted(self, instrument: Instrument) -> None:
+        instrument.quoted_at = self._now()
+        instrument.sequence += 1
+
+    def _tell_quote(self, instrument: Instrument) -> None:
+        for listener in self.quote_listeners:
+            listener(instrument)
+
     def _book(self, client_id: str) -> _Book:
         book = self._books.get(client_id)
         if book is None:
@@ -547,6 +625,17 @@ def _validate(order_type: str, product_type: str, quantity: int, disclosed_qty: 
         raise OrderInvalid(f"limitPrice must be positive for {order_type}")
     if order_type in STOP_TYPES and stop_price <= 0:
         raise OrderInvalid(f"stopPrice must be positive for {order_type}")
+
+
+def _checked_quote(bid: Decimal, ask: Decimal) -> tuple[Decimal, Decimal]:
+    for side, price in (("bid", bid), ("ask", ask)):
+        if price <= 0:
+            raise OrderInvalid(f"the {side} must be positive")
+        if price % TICK:
+            raise OrderInvalid(f"the {side} {price} is not on the {TICK} tick")
+    if bid > ask:
+        raise OrderInvalid(f"the bid {bid} is above the ask {ask}")
+    return bid, ask
 
 
 def _exchange_date(moment: datetime) -> str:

@@ -28,11 +28,10 @@ from adapters.broker.paper.simulator import (
     SimOrder,
     Simulator,
 )
+from adapters.broker.paper.xts_envelope import answer, error, invalid_token, success
 from adapters.broker.xts_wire import (
-    SESSION_EXPIRED_CODE,
     WireError,
     convert,
-    encode_json,
     format_dmy_time,
     format_iso7_time,
 )
@@ -91,28 +90,8 @@ class LoginBody(msgspec.Struct, frozen=True, kw_only=True):
 # --- envelope -------------------------------------------------------------------------------------------
 
 
-def _answer(status: int, type_: str, code: str, description: str, result: Any) -> Answer:
-    return Answer(status, encode_json({"type": type_, "code": code, "description": description, "result": result}))
-
-
-def _envelope(status: int, type_: str, code: str, description: str, result: Any) -> web.Response:
-    return _answer(status, type_, code, description, result).response()
-
-
-def _success(code: str, description: str, result: Any) -> web.Response:
-    return _envelope(200, "success", code, description, result)
-
-
-def _error(status: int, code: str, description: str, result: Any = None) -> web.Response:
-    return _envelope(status, "error", code, description, {} if result is None else result)
-
-
-def _invalid_token() -> web.Response:
-    return _error(400, SESSION_EXPIRED_CODE, "Invalid Token")
-
-
 def _bad_request(reason: str) -> web.Response:
-    return _error(400, "e-orders-0002", "Bad Request", {"errors": [reason]})
+    return error(400, "e-orders-0002", "Bad Request", {"errors": [reason]})
 
 
 # --- rendering rows as XTS sends them ----------------------------------------------------------------------
@@ -201,18 +180,18 @@ class XtsFace:
         return account, str(fields.get("orderUniqueIdentifier") or request.query.get("orderUniqueIdentifier", ""))
 
     def session_expired(self) -> web.Response:
-        return _invalid_token()
+        return invalid_token()
 
     def server_error(self) -> web.Response:
-        return _error(500, "e-server-0500", "Internal Server Error")
+        return error(500, "e-server-0500", "Internal Server Error")
 
     def gateway_timeout(self) -> web.Response:
-        return _error(504, "e-server-0504", "Gateway Timeout")
+        return error(504, "e-server-0504", "Gateway Timeout")
 
     def malformed(self, route: Route, shape: MalformedShape) -> web.Response:
         if shape == "invalid_json":
             return web.Response(body=b'{"type": "success", "result": [', content_type="application/json")
-        return _success("s-paper-0000", "ok", _MALFORMED_RESULTS[route])
+        return success("s-paper-0000", "ok", _MALFORMED_RESULTS[route])
 
 
 # --- XTS routes --------------------------------------------------------------------------------------------
@@ -220,12 +199,12 @@ class XtsFace:
 
 def _client_mismatch(client_id: str, sent: str) -> web.Response | None:
     if sent and sent != client_id:
-        return _error(400, "e-user-0009", "clientID does not match the session")
+        return error(400, "e-user-0009", "clientID does not match the session")
     return None
 
 
 def _ack(order: SimOrder) -> web.Response:
-    return _success("s-orders-0001", "Request sent", {
+    return success("s-orders-0001", "Request sent", {
         "AppOrderID": order.app_order_id, "OrderUniqueIdentifier": order.tag, "ClientID": order.client_id,
     })
 
@@ -246,8 +225,8 @@ async def login(state: PaperState, call: Call) -> web.Response:
         body = convert(call.body, LoginBody, "login")
         token, client_id = state.simulator.login(body.appKey, body.secretKey)
     except (WireError, LoginRefused):
-        return _error(400, "e-user-0005", "Invalid appKey or secretKey")
-    return _success("s-user-0001", "Valid User.", {
+        return error(400, "e-user-0005", "Invalid appKey or secretKey")
+    return success("s-user-0001", "Valid User.", {
         "enums": _LOGIN_ENUMS, "clientCodes": [client_id], "exchangeSegmentArray": _EXCHANGE_SEGMENT_ARRAY,
         "token": token, "userID": client_id, "isInvestorClient": True, "isOneTouchUser": False,
     })
@@ -255,21 +234,21 @@ async def login(state: PaperState, call: Call) -> web.Response:
 
 async def logout(state: PaperState, call: Call) -> web.Response:
     if not call.account:
-        return _invalid_token()
+        return invalid_token()
     state.simulator.logout(call.request.headers.get("Authorization", ""))
-    return _success("s-user-0002", "User logged out", {})
+    return success("s-user-0002", "User logged out", {})
 
 
 def _refused_read(call: Call) -> web.Response | None:
     """The answer to a read (book, trades, positions) without a valid session or for another client id."""
     if not call.account:
-        return _invalid_token()
+        return invalid_token()
     return _client_mismatch(call.account, call.request.query.get("clientID", ""))
 
 
 def _no_data(code: str) -> Answer:
     """XTS's answer to a list route with nothing to list: HTTP 400, the route's `...-0005` code."""
-    return _answer(400, "error", code, "Data Not Available", {})
+    return answer(400, "error", code, "Data Not Available", {})
 
 
 def render_order_book(simulator: Simulator, client_id: str) -> Answer:
@@ -277,7 +256,7 @@ def render_order_book(simulator: Simulator, client_id: str) -> Answer:
     rows = [_order_row(order) for order in simulator.orders_of(client_id)]
     if not rows:
         return _no_data("e-orders-0005")
-    return _answer(200, "success", "s-orders-0001", "Success order book", rows)
+    return answer(200, "success", "s-orders-0001", "Success order book", rows)
 
 
 def render_order_history(simulator: Simulator, client_id: str, app_order_id: int) -> Answer:
@@ -287,21 +266,21 @@ def render_order_history(simulator: Simulator, client_id: str, app_order_id: int
     rows = [_order_row(state) for state in simulator.order_history(client_id, app_order_id)]
     if not rows:
         return _no_data("e-orders-0005")
-    return _answer(200, "success", "s-orders-0001", "Success order history", rows)
+    return answer(200, "success", "s-orders-0001", "Success order history", rows)
 
 
 def render_trade_book(simulator: Simulator, client_id: str) -> Answer:
     rows = [_trade_row(fill) for fill in simulator.fills_of(client_id)]
     if not rows:
         return _no_data("e-tradeBook-0005")
-    return _answer(200, "success", "s-trades-0001", "Success trade book", rows)
+    return answer(200, "success", "s-trades-0001", "Success trade book", rows)
 
 
 def render_positions(simulator: Simulator, client_id: str, view: Literal["NetWise", "DayWise"]) -> Answer:
     rows = [_position_row(p) for p in simulator.positions_of(client_id, view)]
     if not rows:
         return _no_data("e-portfolio-0005")
-    return _answer(200, "success", "s-portfolio-0001", "Success", {"positionList": rows})
+    return answer(200, "success", "s-portfolio-0001", "Success", {"positionList": rows})
 
 
 async def order_book(state: PaperState, call: Call) -> web.Response:
@@ -369,7 +348,7 @@ def _order_request(state: PaperState, call: Call, body_type: type[PlaceBody | Mo
     outcome is journaled."""
     if not call.account:
         state.record(call, app_order_id=None, outcome="session_expired")
-        return _invalid_token()
+        return invalid_token()
     try:
         body = convert(call.body, body_type, call.route)
         if mismatch := _client_mismatch(call.account, body.clientID):
@@ -388,7 +367,7 @@ def _order_request(state: PaperState, call: Call, body_type: type[PlaceBody | Mo
 async def cancel(state: PaperState, call: Call) -> web.Response:
     if not call.account:
         state.record(call, app_order_id=None, outcome="session_expired")
-        return _invalid_token()
+        return invalid_token()
     query = call.request.query
     if mismatch := _client_mismatch(call.account, query.get("clientID", "")):
         state.record(call, app_order_id=None, outcome="refused", detail="clientID mismatch")
