@@ -108,7 +108,7 @@ class XtsMarketData:
         client = socketio.AsyncClient(reconnection=False, handle_sigint=False, http_session=self._http)
         for event in _EVENTS:
             client.on(event, self._event)
-        client.on("disconnect", self._connected.clear)
+        client.on("disconnect", lambda *reason: self._connected.clear())
         query = urlencode({"token": self._token, "userID": self._user_id, "publishFormat": "JSON",
                            "broadcastMode": "Full"})
         try:
