@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from adapters.store.factory import migrate_url, open_database
-from adapters.store.repository import hash_token
 from adapters.store.sql_loader import load_migrations
+from adapters.store.tokens import hash_token
 from adapters.store.url import parse_database_url
 from tests.storage.conftest import opened_store
 from tests.storage.test_migrations import tables_of
