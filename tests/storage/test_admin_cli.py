@@ -95,6 +95,12 @@ ADMIN_COMMANDS = [
      "--client-id", "X", *KEYS_FROM_ENV),
     ("accounts", "list"),
     ("permissions", "set", "alice", "--off"),
+    ("admin-tokens", "add", "desk"),
+    ("admin-tokens", "list"),
+    ("admin-tokens", "remove", "desk"),
+    ("fair-prices", "set", "SBIN", "800.10", "799.90"),
+    ("fair-prices", "clear", "SBIN"),
+    ("fair-prices", "list"),
 ]
 
 
