@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from service.cli.database_option import add_database_argument, fail, guarded, run_with_store
+from service.cli.database_option import add_action, fail, run_with_store
 
 NAME_MAX_CHARS = 64
 """`admin_tokens.name` is VARCHAR(64)."""
@@ -16,16 +16,10 @@ NAME_MAX_CHARS = 64
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("admin-tokens", help="manage the admin tokens of a desk's pricing")
     actions = parser.add_subparsers(title="actions", metavar="ACTION", required=True)
-    for action, help_text, handler in (
-            ("add", "create an admin token and print it (shown only this once)", add_admin_token),
-            ("remove", "revoke an admin token: refused from the next request on", remove_admin_token)):
-        command = actions.add_parser(action, help=help_text)
-        command.add_argument("name")
-        add_database_argument(command)
-        command.set_defaults(handler=guarded(handler))
-    listing = actions.add_parser("list", help="every admin token's name and creation time (never a token)")
-    add_database_argument(listing)
-    listing.set_defaults(handler=guarded(list_admin_tokens))
+    add_action(actions, "add", "create an admin token and print it (shown only this once)", add_admin_token, "name")
+    add_action(actions, "list", "every admin token's name and creation time (never a token)", list_admin_tokens)
+    add_action(actions, "remove", "revoke an admin token: refused from the next request on", remove_admin_token,
+               "name")
 
 
 def add_admin_token(args: argparse.Namespace) -> int:

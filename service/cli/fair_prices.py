@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import msgspec
 
-from service.cli.database_option import add_database_argument, fail, guarded, run_with_store
+from service.cli.database_option import add_action, fail, run_with_store
 from service.desk_prices import DeskPricesRefused, desk_prices
 
 
@@ -18,19 +18,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("fair-prices", help="a desk's own fair prices (they take precedence over the "
                                                        "feed's)")
     actions = parser.add_subparsers(title="actions", metavar="ACTION", required=True)
-    set_parser = actions.add_parser("set", help="set the desk's buy and sell fair prices of a symbol")
-    set_parser.add_argument("symbol")
+    set_parser = add_action(actions, "set", "set the desk's buy and sell fair prices of a symbol", set_price, "symbol")
     set_parser.add_argument("buy", metavar="BUY", help="the buy fair price, e.g. 800.10 (at most 4 decimals)")
     set_parser.add_argument("sell", metavar="SELL", help="the sell fair price, e.g. 799.90")
-    add_database_argument(set_parser)
-    set_parser.set_defaults(handler=guarded(set_price))
-    clear = actions.add_parser("clear", help="hand a symbol back to the feed (remove the desk's price of it)")
-    clear.add_argument("symbol")
-    add_database_argument(clear)
-    clear.set_defaults(handler=guarded(clear_price))
-    listing = actions.add_parser("list", help="every fair price: symbol, buy, sell, source, age")
-    add_database_argument(listing)
-    listing.set_defaults(handler=guarded(list_prices))
+    add_action(actions, "clear", "hand a symbol back to the feed (remove the desk's price of it)", clear_price,
+               "symbol")
+    add_action(actions, "list", "every fair price: symbol, buy, sell, source, age", list_prices)
 
 
 def set_price(args: argparse.Namespace) -> int:
