@@ -157,7 +157,7 @@ class CycleBench:
         self.accounts = [self.io.call(self.store.add_account(self.user_id, "paper", paper.url, client_id,
                                                              app_key=client_id, secret_key="s3cret"))
                          for client_id in client_ids]
-        self.io.call(self.store.upsert_fair_prices(fair_prices(datetime.now(UTC))))
+        self.io.call(self.store.upsert_desk_prices(fair_prices(datetime.now(UTC))))
 
     def place_entries(self, rng: random.Random) -> None:
         broker = self.runtime.broker

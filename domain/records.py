@@ -214,6 +214,10 @@ class BrokerSnapshot(msgspec.Struct, frozen=True, kw_only=True):
     positions: tuple[BrokerPosition, ...]
 
 
+FairPriceSource = Literal["desk", "feed"]
+"""Who wrote a fair price: the desk's own pricing, which takes precedence, or the market-data feed."""
+
+
 class FairPrice(msgspec.Struct, frozen=True, kw_only=True):
     """One `mainapp_fairprice` row."""
 
@@ -221,6 +225,8 @@ class FairPrice(msgspec.Struct, frozen=True, kw_only=True):
     buy_fair_price: Decimal
     sell_fair_price: Decimal
     updated_at: UtcDateTime
+    source: FairPriceSource = "desk"
+    """As read; the writers mark it themselves (`upsert_desk_prices`, `upsert_feed_prices`), whatever it says."""
 
 
 class AccountStatus(msgspec.Struct, frozen=True, kw_only=True):
@@ -260,6 +266,13 @@ class UserListing(msgspec.Struct, frozen=True, kw_only=True):
     pause_reason: str | None
     accounts: int
     active_accounts: int
+
+
+class AdminTokenListing(msgspec.Struct, frozen=True, kw_only=True):
+    """An admin token as `run.py admin-tokens list` shows it: never the token or its hash."""
+
+    name: str
+    created_at: UtcDateTime
 
 
 class AccountListing(msgspec.Struct, frozen=True, kw_only=True):

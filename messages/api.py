@@ -9,12 +9,15 @@ from typing import Annotated, Literal
 import msgspec
 
 from domain.broker import OrderType, Side
+from domain.time import UtcDateTime
 
 INT_MAX = 2**31 - 1
 """The largest SQL INT (`orders.quantity`)."""
 BIGINT_MAX = 2**63 - 1
 """The largest SQL BIGINT (ids, `orders.instrument_id`)."""
 MAX_BATCH_ORDERS = 200
+MAX_DESK_PRICES = 5000
+"""Fair prices one `POST /api/fair-prices` carries at most (well within the 1 MiB body at 64-character symbols)."""
 SESSION_TOKEN_MAX_CHARS = 1024
 """`accounts.token` is VARCHAR(1024)."""
 
@@ -98,3 +101,36 @@ class PauseRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     """`POST /api/pause`: any reason is taken; one longer than the stored column (255) is cut to it."""
 
     reason: str = "paused by the user"
+
+
+DeskPrice = Annotated[Decimal, msgspec.Meta(
+    description="above zero, below 10^14, at most 4 decimal places (DECIMAL(18,4)); a string or a number, "
+                "decoded exactly")]
+
+
+class DeskFairPrice(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """One instrument's fair prices as the desk sets them: the price to buy at and the price to sell at."""
+
+    symbol: Name
+    buy_fair_price: DeskPrice
+    sell_fair_price: DeskPrice
+
+
+class DeskFairPricesRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """`POST /api/fair-prices` (an admin token): 1 to 5,000 prices, each symbol once; all are written, in one
+    transaction, or none is (a 400 names the first entry refused)."""
+
+    prices: Annotated[tuple[DeskFairPrice, ...], msgspec.Meta(min_length=1, max_length=MAX_DESK_PRICES)]
+
+
+class DeskFairPricesAnswer(msgspec.Struct, frozen=True, kw_only=True):
+    """How many prices were written, each with this `updated_at`."""
+
+    written: int
+    updated_at: UtcDateTime
+
+
+class DeskFairPriceCleared(msgspec.Struct, frozen=True, kw_only=True):
+    """The desk's price of `symbol` is removed: the feed prices it from its next write."""
+
+    symbol: str

@@ -58,7 +58,7 @@ class DemoMarket:
             lead = TICK * self._rng.choice((0, 0, 1, 2))
             fair.append(FairPrice(symbol=symbol, buy_fair_price=price + TICK + lead,
                                   sell_fair_price=max(TICK, price - TICK + lead), updated_at=now))
-        await self._store.upsert_fair_prices(fair)
+        await self._store.upsert_desk_prices(fair)
 
 
 class DemoStrategy:

@@ -83,7 +83,7 @@ class FairPriceFeed:
             if priced is None:
                 continue
             buy, sell = priced
-            prices[symbol] = FairPrice(symbol=symbol, buy_fair_price=buy, sell_fair_price=sell,
+            prices[symbol] = FairPrice(symbol=symbol, buy_fair_price=buy, sell_fair_price=sell, source="feed",
                                        updated_at=min(quote.at, now))
             arrivals.append(arrived)
         if not prices:

@@ -19,8 +19,9 @@ from typing import Any
 import msgspec
 
 from adapters.store.event_chain import canonical_bytes, chain_hash, is_hash
+from adapters.store.multi_row import insert_rows
 from adapters.store.port import ChainLink, LoggedEvent, UndecodableEvent, UserEventSpan
-from adapters.store.repository import Database, insert_rows
+from adapters.store.repository import Database
 from adapters.store.values import JsonDocument, utc
 from domain.errors import DatabaseError
 from domain.records import CycleRecord

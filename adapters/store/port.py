@@ -1,6 +1,6 @@
 """The storage ports: `EventLog` (the append-only monitor_events log), `EventLogScan` (the audit's reads of
 it), and the system of record by concern (leases, cycle context, accounts, snapshots, orders, archive and
-regeneration, fair prices, admin, idempotency keys), which `Store` joins. `repository.SqlStore` implements
+regeneration, fair prices, admin, admin tokens, idempotency keys), which `Store` joins. `repository.SqlStore` implements
 them over one pool (mysql.py or sqlite.py); `event_log.py` the event log."""
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from domain.pnl import Match, OpenLot
 from domain.quotes import WatchedInstrument
 from domain.records import (
     AccountStatus,
+    AdminTokenListing,
     ArchivedOrderRow,
     BrokerSnapshot,
     CycleRecord,
@@ -301,11 +302,22 @@ class ArchiveStore(Protocol):
 
 
 class FairPriceStore(Protocol):
-    """The fair prices by symbol."""
+    """The fair prices by symbol, each marked with its source: the desk's take precedence over the feed's."""
 
     async def fair_prices(self, symbols: Sequence[str]) -> dict[str, FairPrice]: ...
 
-    async def upsert_fair_prices(self, prices: Sequence[FairPrice]) -> None: ...
+    async def list_fair_prices(self) -> list[FairPrice]:
+        """Every stored fair price, by symbol."""
+
+    async def upsert_desk_prices(self, prices: Sequence[FairPrice]) -> None:
+        """Write the desk's prices in one transaction, marked `desk`, over any stored price (the feed's too)."""
+
+    async def upsert_feed_prices(self, prices: Sequence[FairPrice]) -> None:
+        """Write the market-data feed's prices in one transaction, marked `feed`, leaving every symbol the desk
+        has priced as the desk wrote it."""
+
+    async def clear_desk_price(self, symbol: str) -> bool:
+        """Hand `symbol` back to the feed: remove the desk's price of it; False when the desk has none."""
 
     async def watched_instruments(self, user_ids: Sequence[int], brokers: Sequence[str]
                                   ) -> list[WatchedInstrument]:
@@ -340,6 +352,22 @@ class AdminStore(Protocol):
         """Replace the user's regeneration strategies; an empty list turns regeneration off."""
 
 
+class AdminTokenStore(Protocol):
+    """The admin tokens of a desk's pricing, by name: kept apart from the users' API tokens."""
+
+    async def add_admin_token(self, name: str) -> str:
+        """Create an admin token named `name`; the token, returned once (only its SHA-256 is stored)."""
+
+    async def admin_for_token(self, token: str) -> str | None:
+        """The name of the admin token `token` is, or None (a user's token is none)."""
+
+    async def list_admin_tokens(self) -> list[AdminTokenListing]:
+        """Every admin token's name and creation time, by name; never a token or its hash."""
+
+    async def remove_admin_token(self, name: str) -> bool:
+        """Remove the admin token named `name`; False when there is none."""
+
+
 class IdempotencyStore(Protocol):
     """The batch API's idempotency keys."""
 
@@ -359,7 +387,7 @@ class IdempotencyStore(Protocol):
 
 
 class Store(TransactionalStore, LeaseStore, CycleContextStore, AccountStore, SnapshotStore, OrderStore,
-            ArchiveStore, FairPriceStore, AdminStore, IdempotencyStore, Protocol):
+            ArchiveStore, FairPriceStore, AdminStore, AdminTokenStore, IdempotencyStore, Protocol):
     """The whole system of record, over one pool: every concern above. Every write is scoped to a user (and an
     account where it concerns one)."""
 

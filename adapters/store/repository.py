@@ -4,15 +4,14 @@ Owns the domain queries: which named statements run, in which transaction, scope
 account, and how rows become typed structs. It never builds SQL text (statements come from
 `sql/<dialect>/`, chosen by name) and never formats a value into SQL. Writes are scoped by user, and by
 account where one is concerned; replacing a snapshot or FIFO history is DELETE WHERE + INSERT in one
-transaction, never TRUNCATE.
+transaction, never TRUNCATE. The fair prices (`fair_prices.py`) and the admin tokens (`admin_tokens.py`) are
+concerns of their own, mixed in.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -20,25 +19,27 @@ from typing import Any, NamedTuple, Protocol, TypeVar
 
 import msgspec
 
+from adapters.store.admin_tokens import AdminTokenRows
 from adapters.store.batched_read import ReadBatcher
+from adapters.store.fair_prices import FairPriceRows
 from adapters.store.kept import KeptRows, RowDiff, apply_diff, diff_rows, next_version
 from adapters.store.lease_owner import is_dead_here, process_owner
+from adapters.store.multi_row import chunks, insert_rows
 from adapters.store.port import CycleContext, IdempotencyKey, Lease, Transaction
 from adapters.store.rerun import RERUN_POLICY, RerunPolicy, rerun_when_aborted
 from adapters.store.secrets import NO_KEY, Keyring, SecretKeyError
+from adapters.store.tokens import hash_token, new_token, row_of_token
 from adapters.store.values import money, utc
 from domain.broker import BrokerAccount, BrokerOrder, BrokerPosition
 from domain.errors import DatabaseError, ErrorKind, LeaseLost, StaleVersion
 from domain.limits import regeneration_allowed, regeneration_due, total_day_pnl
 from domain.pnl import Match, OpenLot
-from domain.quotes import WatchedInstrument
 from domain.records import (
     UPDATABLE_ORDER_COLUMNS,
     AccountListing,
     AccountStatus,
     ArchivedOrderRow,
     BrokerSnapshot,
-    FairPrice,
     Leg,
     LiveHistory,
     OrderRow,
@@ -51,11 +52,6 @@ from domain.records import (
 )
 
 S = TypeVar("S", BrokerOrder, BrokerPosition)
-
-MAX_PARAMS_PER_STATEMENT = 30_000
-WATCHED_USERS_PER_QUERY = 1_000
-"""Users per `fair_prices/watched_instruments` statement (each is named twice in it)."""
-"""Multi-row statements are split to stay under SQLite's 32,766 bound parameters (and MySQL's packet)."""
 
 _ORDER_INSERT_FIELDS = tuple(f for f in OrderRow.__struct_fields__ if f != "id")
 _UPDATABLE = frozenset(UPDATABLE_ORDER_COLUMNS)
@@ -83,25 +79,6 @@ class Database(Protocol):
     async def close(self) -> None: ...
 
 
-def hash_token(token: str) -> str:
-    """The SHA-256 hex digest stored in place of an API token."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def _chunks(rows: Sequence[Sequence[Any]]) -> Iterator[Sequence[Sequence[Any]]]:
-    if not rows:
-        return
-    size = max(1, MAX_PARAMS_PER_STATEMENT // len(rows[0]))
-    for start in range(0, len(rows), size):
-        yield rows[start : start + size]
-
-
-async def insert_rows(tx: Transaction, name: str, rows: Sequence[Sequence[Any]]) -> None:
-    """One multi-row INSERT (split only past the bound-parameter limit), placeholders repeated per row."""
-    for chunk in _chunks(rows):
-        await tx.execute(name, [value for row in chunk for value in row], counts=(len(chunk),))
-
-
 async def _write_diff(tx: Transaction, delete_all: str, delete_ordinals: str, insert: str,
                       delete_head: tuple[int, int], diff: RowDiff, row_at: Callable[[int], Sequence[Any]]) -> None:
     """Apply `diff` to one account's rows: the deletes (by the account, or by the account and ordinals: an
@@ -109,7 +86,7 @@ async def _write_diff(tx: Transaction, delete_all: str, delete_ordinals: str, in
     multi-row INSERT of the new rows."""
     if diff.delete_all:
         await tx.execute(delete_all, delete_head)
-    for chunk in _chunks([(ordinal,) for ordinal in diff.delete]):
+    for chunk in chunks([(ordinal,) for ordinal in diff.delete]):
         await tx.execute(delete_ordinals, (*delete_head, *(row[0] for row in chunk)), counts=(len(chunk),))
     await insert_rows(tx, insert, [row_at(i) for i in diff.insert])
 
@@ -194,7 +171,7 @@ class _KeptHistory(NamedTuple):
     """As the database returns it."""
 
 
-class SqlStore:
+class SqlStore(FairPriceRows, AdminTokenRows):
     """The system of record over one database; `now` is the clock for bookkeeping timestamps.
 
     Keeps what it last wrote of each account's snapshot and FIFO rows and last read of its orders (by
@@ -765,44 +742,11 @@ class SqlStore:
             if await tx.execute("regenerations/mark", params) != 1:
                 raise StaleVersion(f"regeneration {regeneration_id} is not a pending row of user {user_id}")
 
-    # --- fair prices ------------------------------------------------------------------------------
-
-    async def fair_prices(self, symbols: Sequence[str]) -> dict[str, FairPrice]:
-        return await self._fair_prices.read(sorted(set(symbols)))
-
-    async def _read_fair_prices(self, symbols: Sequence[str]) -> dict[str, FairPrice]:
-        async with self.database.autocommit() as tx:
-            rows = await tx.fetch_all("fair_prices/select", symbols, counts=(len(symbols),))
-        return {r["symbol"]: FairPrice(symbol=r["symbol"], buy_fair_price=r["buy_fair_price"],
-                                       sell_fair_price=r["sell_fair_price"], updated_at=r["updated_at"])
-                for r in rows}
-
-    @rerun_when_aborted
-    async def upsert_fair_prices(self, prices: Sequence[FairPrice]) -> None:
-        latest = {p.symbol: p for p in prices}
-        rows = [(p.symbol, p.buy_fair_price, p.sell_fair_price, p.updated_at) for p in latest.values()]
-        async with self.transaction() as tx:
-            await insert_rows(tx, "fair_prices/upsert", rows)
-
-    async def watched_instruments(self, user_ids: Sequence[int], brokers: Sequence[str]
-                                  ) -> list[WatchedInstrument]:
-        users, names = sorted(set(user_ids)), sorted(set(brokers))
-        if not users or not names:
-            return []
-        found: set[WatchedInstrument] = set()
-        async with self.database.autocommit() as tx:
-            for start in range(0, len(users), WATCHED_USERS_PER_QUERY):
-                chunk = users[start:start + WATCHED_USERS_PER_QUERY]
-                rows = await tx.fetch_all("fair_prices/watched_instruments", (*chunk, *names, *chunk, *names),
-                                          counts=(len(chunk), len(names), len(chunk), len(names)))
-                found.update(msgspec.convert(row, WatchedInstrument) for row in rows)
-        return sorted(found, key=lambda i: (i.exchange_segment, i.instrument_id, i.symbol))
-
     # --- users, accounts, permissions (admin) ----------------------------------------------------
 
     @rerun_when_aborted
     async def add_user(self, name: str) -> tuple[int, str]:
-        token = secrets.token_urlsafe(32)
+        token = new_token()
         async with self.transaction() as tx:
             if await tx.fetch_all("users/by_name", (name,)):
                 raise DatabaseError(f"a user named {name!r} already exists")
@@ -820,11 +764,8 @@ class SqlStore:
     async def user_for_token(self, token: str) -> int | None:
         digest = hash_token(token)
         async with self.database.autocommit() as tx:
-            rows = await tx.fetch_all("users/by_token_hash", (digest,))
-        for row in rows:
-            if hmac.compare_digest(row["token_hash"], digest):
-                return row["id"]
-        return None
+            row = row_of_token(await tx.fetch_all("users/by_token_hash", (digest,)), digest)
+        return None if row is None else row["id"]
 
     async def user_id(self, name: str) -> int | None:
         async with self.database.autocommit() as tx:
@@ -887,7 +828,7 @@ class SqlStore:
     @rerun_when_aborted
     async def rotate_token(self, user_id: int) -> str:
         """A new API token for the user, returned once (only its SHA-256 is stored); the old one stops working."""
-        token = secrets.token_urlsafe(32)
+        token = new_token()
         async with self.database.autocommit() as tx:
             if not await tx.execute("users/set_token_hash", (hash_token(token), user_id)):
                 raise DatabaseError(f"user {user_id} does not exist")

@@ -13,6 +13,8 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "service.cli.migrate",
     "service.cli.users",
     "service.cli.accounts",
+    "service.cli.admin_tokens",
+    "service.cli.fair_prices",
     "service.cli.secrets",
     "service.cli.permissions",
     "service.cli.replay",

@@ -42,6 +42,17 @@ def add_database_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_action(actions: argparse._SubParsersAction, name: str, help_text: str,
+               handler: Callable[[argparse.Namespace], int], *arguments: str) -> argparse.ArgumentParser:
+    """The sub-command `name`: its positional `arguments`, `--database`, and `handler` run `guarded`."""
+    command = actions.add_parser(name, help=help_text)
+    for argument in arguments:
+        command.add_argument(argument)
+    add_database_argument(command)
+    command.set_defaults(handler=guarded(handler))
+    return command
+
+
 def fail(message: str) -> int:
     print(f"error: {message}", file=sys.stderr)
     return 1

@@ -1,28 +1,40 @@
 """The HTTP API, every route behind the user's API token: place a batch of entries, read orders, PnL and
-cycles, renew a broker session, pause and resume; plus health, readiness and metrics. A user only ever
-reaches their own accounts and orders."""
+cycles, renew a broker session, pause and resume; the desk's fair prices, behind an admin token; plus health,
+readiness and metrics. A user only ever reaches their own accounts and orders."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import msgspec
 from aiohttp import web
 
 from domain.broker_errors import BrokerError, BrokerRejected, SessionExpired
-from messages.api import BIGINT_MAX, BatchAnswer, LoginNeededAnswer, PauseRequest, SessionAnswer, SessionRequest
+from messages.api import (
+    BIGINT_MAX,
+    BatchAnswer,
+    DeskFairPriceCleared,
+    DeskFairPricesAnswer,
+    LoginNeededAnswer,
+    PauseRequest,
+    SessionAnswer,
+    SessionRequest,
+)
 from replay.timeline import cycle_timeline
 from service import recent
 from service.account_view import accounts_frame
+from service.desk_prices import DeskPricesRefused, desk_prices
 from service.metrics import CONTENT_TYPE
 from service.snapshots import orders_frame, pnl_frame
 from service.web import idempotency, kill_switch
-from service.web.auth import authenticated_user
+from service.web.auth import authenticated_admin, authenticated_user
 from service.web.batch import RawBatch, place_batch
 from service.web.context import CONTEXT, WebContext
 from service.web.readiness import READINESS
 from service.web.replica import refusal_unless_writer
 
+log = logging.getLogger(__name__)
 _encoder = msgspec.json.Encoder()
 
 
@@ -181,6 +193,35 @@ async def resume(request: web.Request) -> web.Response:
     except kill_switch.SwitchFailed as failure:
         return _error(503, failure.message)
     return _json({"paused": False})
+
+
+# --- the desk's fair prices (an admin token) -------------------------------------------------------
+# Fair prices are no user's, so no user's lease (the replica rule) concerns them: any replica writes them, in
+# one transaction, to the one table every replica reads.
+
+
+async def set_fair_prices(request: web.Request) -> web.Response:
+    context = request.app[CONTEXT]
+    admin = await authenticated_admin(request, context.store)
+    now = context.clock.now()
+    try:
+        prices = desk_prices(await request.read(), now)
+    except DeskPricesRefused as refused:
+        return _error(400, refused.message)
+    await context.store.upsert_desk_prices(prices)
+    log.info("%d desk fair price(s) written with admin token %r", len(prices), admin, extra={"step": "fair_prices"})
+    return _json(DeskFairPricesAnswer(written=len(prices), updated_at=now))
+
+
+async def clear_fair_price(request: web.Request) -> web.Response:
+    context = request.app[CONTEXT]
+    admin = await authenticated_admin(request, context.store)
+    symbol = request.match_info["symbol"]
+    if not await context.store.clear_desk_price(symbol):
+        return _error(404, f"the desk has no fair price of {symbol!r}")
+    log.info("desk fair price of %r handed back to the feed with admin token %r", symbol, admin,
+             extra={"step": "fair_prices"})
+    return _json(DeskFairPriceCleared(symbol=symbol))
 
 
 # --- operations -------------------------------------------------------------------------------------

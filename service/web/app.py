@@ -45,6 +45,8 @@ def create_app(context: WebContext) -> web.Application:
     app.router.add_post("/api/accounts/{account_id}/session", api.renew_session)
     app.router.add_post("/api/pause", api.pause)
     app.router.add_post("/api/resume", api.resume)
+    app.router.add_post("/api/fair-prices", api.set_fair_prices)
+    app.router.add_delete("/api/fair-prices/{symbol}", api.clear_fair_price)
     app.router.add_get("/api/openapi.json", openapi.serve_document)
     app.router.add_get("/healthz", api.healthz)
     app.router.add_get("/readyz", api.readyz)

@@ -10,13 +10,10 @@ from decimal import Decimal
 
 import msgspec
 
+from domain.prices import price_problem
 from messages.api import BatchOrder
 
 TICK = Decimal("0.05")
-PRICE_LIMIT = Decimal(10) ** 14
-"""DECIMAL(18,4) holds 14 digits before the point: every price is below this."""
-PRICE_PLACES = 4
-"""DECIMAL(18,4) keeps 4 places after the point."""
 
 _order_decoder = msgspec.json.Decoder(BatchOrder)
 
@@ -54,13 +51,9 @@ def order_problem(order: BatchOrder) -> str | None:
 
 
 def _price_problem(name: str, price: Decimal) -> str | None:
-    """Checked in this order, so that no arithmetic ever meets an unbounded number (1e1000000, 1e-1000000)."""
-    if not price.is_finite() or price <= 0:
-        return f"{name} must be a price above zero"
-    if price >= PRICE_LIMIT:
-        return f"{name} must be below {PRICE_LIMIT:f}"
-    if price != round(price, PRICE_PLACES):
-        return f"{name} has more than {PRICE_PLACES} decimal places"
+    """The price's bounds first (`price_problem`), so that the tick's arithmetic never meets an unbounded number."""
+    if problem := price_problem(name, price):
+        return problem
     if price % TICK:
         return f"{name} {price.normalize():f} is not a multiple of the 0.05 tick"
     return None

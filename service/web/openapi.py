@@ -14,6 +14,9 @@ from domain.records import CycleRecord, OrderRow
 from messages.api import (
     BatchAnswer,
     BatchRequest,
+    DeskFairPriceCleared,
+    DeskFairPricesAnswer,
+    DeskFairPricesRequest,
     ErrorAnswer,
     LoginNeededAnswer,
     PauseRequest,
@@ -53,7 +56,7 @@ class ReadinessAnswer(msgspec.Struct, frozen=True, kw_only=True):
 
 _TYPES = (BatchRequest, BatchAnswer, ErrorAnswer, SessionRequest, SessionAnswer, LoginNeededAnswer, PauseRequest,
           PauseAnswer, OrdersAnswer, PnlAnswer, CyclesAnswer, Timeline, HealthAnswer, ReadinessAnswer, AccountsFrame,
-          PnlHistory)
+          PnlHistory, DeskFairPricesRequest, DeskFairPricesAnswer, DeskFairPriceCleared)
 
 
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -70,6 +73,8 @@ def openapi_document() -> dict[str, Any]:
     unauthorized = (401, "missing or invalid API token")
     bad_body = (400, "a body that is not JSON or not this route's schema")
     secured: dict[str, Any] = {"security": [{"bearer": []}]}
+    admin: dict[str, Any] = {"security": [{"admin": []}]}
+    admin_unauthorized = (401, "missing or invalid admin token (a user's API token is not one)")
     batch = {
         **secured,
         "summary": "Place a batch of entry orders, each with its future stop-loss and take-profit",
@@ -133,6 +138,20 @@ def openapi_document() -> dict[str, Any]:
             **secured, "summary": "Resume automation",
             "responses": {"200": _json(refs[PauseAnswer], "resumed"),
                           **_errors(refs, unauthorized, (503, "the resume could not be stored"))}}},
+        "/api/fair-prices": {"post": {
+            **admin, "summary": "Set the desk's own fair prices: they take precedence over the market-data feed's",
+            "description": "All are written in one transaction with `updated_at` now, marked `desk`, or none is: a "
+                           "400 names the first entry refused (a price not above zero, not below 10^14, with more "
+                           "than 4 decimal places, or a symbol given twice).",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": refs[DeskFairPricesRequest]}}},
+            "responses": {"200": _json(refs[DeskFairPricesAnswer], "every price is written"),
+                          **_errors(refs, (400, "a body that is not JSON or not this route's schema, or an entry "
+                                                "refused (named)"), admin_unauthorized)}}},
+        "/api/fair-prices/{symbol}": {"delete": {
+            **admin, "summary": "Hand an instrument back to the feed: remove the desk's fair price of it",
+            "parameters": [{"name": "symbol", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": {"200": _json(refs[DeskFairPriceCleared], "the desk's price is removed"),
+                          **_errors(refs, admin_unauthorized, (404, "the desk has no fair price of this symbol"))}}},
         "/api/openapi.json": {"get": {"summary": "This document",
                                       "responses": {"200": {"description": "OpenAPI 3.1",
                                                             "content": {"application/json": {}}}}}},
@@ -148,7 +167,11 @@ def openapi_document() -> dict[str, Any]:
             "info": {"title": "Monitoring loop API", "version": "1"},
             "paths": paths,
             "components": {"schemas": components,
-                           "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}}}
+                           "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                                                          "description": "a user's API token"},
+                                               "admin": {"type": "http", "scheme": "bearer",
+                                                         "description": "an admin token (`run.py admin-tokens "
+                                                                        "add`), in the Authorization header"}}}}
 
 
 _DOCUMENT = msgspec.json.encode(openapi_document())

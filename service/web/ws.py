@@ -12,7 +12,7 @@ import uuid
 import msgspec
 from aiohttp import WSMsgType, web
 
-from adapters.store.repository import hash_token
+from adapters.store.tokens import hash_token
 from domain.errors import DatabaseError
 from messages.frames import (
     ClientFrame,

@@ -155,7 +155,7 @@ def test_the_daily_loss_limit_pausing_alerts_once(start, endpoints):
     assert served.request("POST", "/api/algo-place-batch-orders", token,
                           json={"orders": [{**ORDER, "account_id": account_id}]})[0] == 200
     served.sim("price", symbol="SBIN", ltp="99")
-    served.io.call(served.store.upsert_fair_prices([FairPrice(
+    served.io.call(served.store.upsert_desk_prices([FairPrice(
         symbol="SBIN", buy_fair_price=Decimal("99.05"), sell_fair_price=Decimal("99"), updated_at=datetime.now(UTC))]))
 
     served.cycle(token)

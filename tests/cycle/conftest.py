@@ -91,7 +91,7 @@ class CycleRig:
         self.sim("price", symbol=symbol, ltp=ltp)
 
     def fair(self, buy: str, sell: str, symbol: str = "SBIN", at: datetime | None = None) -> None:
-        self.io.call(self.store.upsert_fair_prices([FairPrice(
+        self.io.call(self.store.upsert_desk_prices([FairPrice(
             symbol=symbol, buy_fair_price=Decimal(buy), sell_fair_price=Decimal(sell),
             updated_at=at or datetime.now(UTC))]))
 

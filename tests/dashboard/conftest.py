@@ -124,7 +124,7 @@ def move_prices(running: Served, prices: dict[str, str]) -> None:
     """The paper broker's last price of each symbol, and a fresh fair price a tick either side of it."""
     for symbol, ltp in prices.items():
         running.sim("price", symbol=symbol, ltp=ltp)
-        running.io.call(running.store.upsert_fair_prices([FairPrice(
+        running.io.call(running.store.upsert_desk_prices([FairPrice(
             symbol=symbol, buy_fair_price=Decimal(ltp) + TICK, sell_fair_price=Decimal(ltp) - TICK,
             updated_at=datetime.now(UTC))]))
 

@@ -169,7 +169,7 @@ def test_a_desk_with_orders_pnl_cycles_and_an_error(served: Served, page: Page, 
     run_cycle(page, 0)
     for symbol, ltp in (("SBIN", "815.50"), ("INFY", "1497.25"), ("RELIANCE", "2906.40")):
         served.sim("price", symbol=symbol, ltp=ltp)
-        served.io.call(served.store.upsert_fair_prices([FairPrice(
+        served.io.call(served.store.upsert_desk_prices([FairPrice(
             symbol=symbol, buy_fair_price=Decimal(ltp) + TICK, sell_fair_price=Decimal(ltp) - TICK,
             updated_at=datetime.now(UTC))]))
     run_cycle(page, 1)

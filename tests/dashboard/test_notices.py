@@ -30,7 +30,7 @@ def test_a_cycle_row_counts_orders_skipped_for_a_stale_fair_price_only_when_ther
     run_cycle(page, 1)
     expect(stale).to_have_text("1 stale fair price")
 
-    served.io.call(served.store.upsert_fair_prices([FairPrice(
+    served.io.call(served.store.upsert_desk_prices([FairPrice(
         symbol="SBIN", buy_fair_price=Decimal("800.05"), sell_fair_price=Decimal("799.95"),
         updated_at=datetime.now(UTC))]))
     run_cycle(page, 2)

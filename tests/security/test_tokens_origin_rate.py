@@ -10,6 +10,7 @@ import inspect
 import pytest
 
 from adapters.store.repository import SqlStore
+from adapters.store.tokens import row_of_token
 from tests.security.conftest import DESK_ORIGIN
 from tests.web.conftest import Served
 
@@ -30,8 +31,10 @@ def test_only_the_hash_of_an_api_token_is_stored_and_the_hash_is_no_credential(g
     assert guarded.io.call(guarded.store.user_for_token(token)) is not None
 
 
-def test_the_token_lookup_compares_digests_in_constant_time():
-    assert "hmac.compare_digest(" in inspect.getsource(SqlStore.user_for_token)
+def test_the_token_lookups_compare_digests_in_constant_time():
+    assert "hmac.compare_digest(" in inspect.getsource(row_of_token)
+    for lookup in (SqlStore.user_for_token, SqlStore.admin_for_token):
+        assert "row_of_token(" in inspect.getsource(lookup)
 
 
 def ws_status(guarded: Served, token: str, origin: str | None) -> int:

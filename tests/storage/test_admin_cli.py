@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from adapters.store.factory import migrate_url, open_database
-from adapters.store.repository import hash_token
 from adapters.store.sql_loader import load_migrations
+from adapters.store.tokens import hash_token
 from adapters.store.url import parse_database_url
 from tests.storage.conftest import opened_store
 from tests.storage.test_migrations import tables_of
@@ -95,6 +95,12 @@ ADMIN_COMMANDS = [
      "--client-id", "X", *KEYS_FROM_ENV),
     ("accounts", "list"),
     ("permissions", "set", "alice", "--off"),
+    ("admin-tokens", "add", "desk"),
+    ("admin-tokens", "list"),
+    ("admin-tokens", "remove", "desk"),
+    ("fair-prices", "set", "SBIN", "800.10", "799.90"),
+    ("fair-prices", "clear", "SBIN"),
+    ("fair-prices", "list"),
 ]
 
 

@@ -65,7 +65,7 @@ async def test_a_user_gets_only_its_own_accounts_credentials_when_reads_are_shar
 
 async def test_concurrent_fair_price_reads_are_one_statement_with_each_callers_symbols(store: SqlStore):
     prices = (("SBIN", 800), ("TCS", 4000), ("INFY", 1500))
-    await store.upsert_fair_prices([FairPrice(symbol=s, buy_fair_price=Decimal(p) + 1, sell_fair_price=Decimal(p),
+    await store.upsert_desk_prices([FairPrice(symbol=s, buy_fair_price=Decimal(p) + 1, sell_fair_price=Decimal(p),
                                               updated_at=NOW) for s, p in prices])
     before = store.database.statements
 
@@ -79,11 +79,11 @@ async def test_concurrent_fair_price_reads_are_one_statement_with_each_callers_s
 
 
 async def test_a_read_asked_after_a_write_sees_it_even_while_an_earlier_batch_is_out(store: SqlStore):
-    await store.upsert_fair_prices([FairPrice(symbol="SBIN", buy_fair_price=Decimal("801"),
+    await store.upsert_desk_prices([FairPrice(symbol="SBIN", buy_fair_price=Decimal("801"),
                                               sell_fair_price=Decimal("800"), updated_at=NOW)])
     earlier = asyncio.create_task(store.fair_prices(["SBIN"]))
     await asyncio.sleep(0)  # the first batch is on its way
-    await store.upsert_fair_prices([FairPrice(symbol="SBIN", buy_fair_price=Decimal("811"),
+    await store.upsert_desk_prices([FairPrice(symbol="SBIN", buy_fair_price=Decimal("811"),
                                               sell_fair_price=Decimal("810"), updated_at=NOW)])
 
     later = await store.fair_prices(["SBIN"])

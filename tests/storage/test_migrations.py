@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import msgspec
 import pymysql
 import pytest
 
@@ -21,6 +22,7 @@ from adapters.store.secrets import Keyring
 from adapters.store.sql_loader import load_migrations, load_queries
 from adapters.store.url import parse_database_url
 from domain.errors import DatabaseError
+from domain.records import FairPrice
 from tests.storage.conftest import an_order, given_user_with_account
 from tests.storage.test_orders import every_column_set
 
@@ -28,7 +30,8 @@ ROOT = Path(__file__).resolve().parents[2]
 KEY = bytes(range(32))
 MIGRATIONS = ["001_schema", "002_monitor_leases", "003_leg_timing", "004_orders_revision", "005_leg_rejections",
               "006_exit_fills", "007_idempotency_keys", "008_unmarked_unrealized", "009_account_fetch_state",
-              "010_sealed_secrets", "011_event_hash_chain", "012_kite_broker", "013_account_fetch_kind"]
+              "010_sealed_secrets", "011_event_hash_chain", "012_kite_broker", "013_account_fetch_kind",
+              "014_desk_fair_prices"]
 TABLES = {
     "schema_version",
     "users",
@@ -44,6 +47,7 @@ TABLES = {
     "monitor_events",
     "monitor_leases",
     "api_idempotency_keys",
+    "admin_tokens",
 }
 
 
@@ -190,6 +194,35 @@ async def test_accounts_written_before_migration_012_keep_every_value_and_then_a
             await store.add_account(user_id, "angel", "https://angel.example", "A1")
         with pytest.raises(DatabaseError):
             await store.insert_order(every_column_set(user_id, kite + 1))
+    finally:
+        await database.close()
+
+
+async def test_fair_prices_written_before_migration_014_keep_their_values_as_the_desks(database_url):
+    database = await open_database(database_url)
+    try:
+        await migrate_up_to(database, 13)
+        before = SqlStore(database)
+        written = [FairPrice(symbol=symbol, buy_fair_price=Decimal(buy), sell_fair_price=Decimal(sell),
+                             updated_at=datetime(2026, 11, 25, 4, 0, tzinfo=UTC))
+                   for symbol, buy, sell in (("SBIN", "800.1", "799.9"), ("TCS", "3500.05", "3499.95"))]
+        async with database.transaction() as tx:  # the statement of the time, which knew no source
+            for price in written:
+                await tx.execute_ddl(
+                    "INSERT INTO mainapp_fairprice (symbol, buy_fair_price, sell_fair_price, updated_at) VALUES "
+                    f"('{price.symbol}', '{price.buy_fair_price}', '{price.sell_fair_price}', "
+                    "'2026-11-25 04:00:00.000000')", "a fair price of 013")
+
+        assert await migrate(database) == MIGRATIONS[13:]
+
+        store = SqlStore(database)
+        assert await store.fair_prices(["SBIN", "TCS"]) == {price.symbol: price for price in written}
+        assert {price.source for price in await store.list_fair_prices()} == {"desk"}
+        await store.upsert_feed_prices([msgspec.structs.replace(written[0], buy_fair_price=Decimal("805"))])
+        assert (await store.fair_prices(["SBIN"]))["SBIN"] == written[0]
+        token = await store.add_admin_token("desk")
+        assert await store.admin_for_token(token) == "desk"
+        assert await before.user_for_token(token) is None
     finally:
         await database.close()
 

@@ -289,8 +289,8 @@ def fair_price(symbol: str, buy: str, sell: str, updated_at: datetime) -> FairPr
 
 async def test_fair_prices_upsert_and_read_back_by_symbol(store):
     later = T0 + timedelta(seconds=5)
-    await store.upsert_fair_prices([fair_price("TCS", "3500.05", "3499.95", T0), fair_price(HOSTILE, "1", "2", T0)])
-    await store.upsert_fair_prices([fair_price("TCS", "3501", "3500", later)])
+    await store.upsert_desk_prices([fair_price("TCS", "3500.05", "3499.95", T0), fair_price(HOSTILE, "1", "2", T0)])
+    await store.upsert_desk_prices([fair_price("TCS", "3501", "3500", later)])
 
     prices = await store.fair_prices(["TCS", HOSTILE, "MISSING"])
 

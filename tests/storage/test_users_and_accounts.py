@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.store.repository import hash_token
+from adapters.store.tokens import hash_token
 from domain.errors import DatabaseError
 from tests.storage.conftest import given_user_with_account
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from adapters.store import repository
+from adapters.store import fair_prices
 from domain.broker import BrokerPosition
 from domain.quotes import WatchedInstrument
 from tests.storage.conftest import an_order
@@ -82,7 +82,7 @@ async def test_an_inactive_account_another_broker_and_an_unlisted_user_are_not_w
 
 
 async def test_users_beyond_one_statement_are_read_by_the_next(store, monkeypatch):
-    monkeypatch.setattr(repository, "WATCHED_USERS_PER_QUERY", 2)
+    monkeypatch.setattr(fair_prices, "WATCHED_USERS_PER_QUERY", 2)
     instruments = [SBIN, INFY, TCS]
     users = []
     for n, instrument in enumerate(instruments):

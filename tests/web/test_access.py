@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import aiohttp
 import pytest
 
-from adapters.store.repository import hash_token
+from adapters.store.tokens import hash_token
 from service.cli import accounts as accounts_cli
 from service.cli import users as users_cli
 from service.cli.database_option import guarded

@@ -1,6 +1,7 @@
 """The OpenAPI document against the running service: `run.py serve` as a real process on MariaDB, with a real
-user, API token and paper-broker account, is fuzzed by Schemathesis on every route the document lists. No
-answer is a 5xx, and every answer (status, content type, body) is one the document declares."""
+user, API token and paper-broker account, and an admin token for the desk's routes, is fuzzed by Schemathesis on
+every route the document lists. No answer is a 5xx, and every answer (status, content type, body) is one the
+document declares."""
 
 from __future__ import annotations
 
@@ -34,15 +35,21 @@ CHECKS = [checks.not_a_server_error, checks.status_code_conformance, checks.cont
 class Serving(NamedTuple):
     url: str
     token: str
+    admin_token: str
+
+    def token_for(self, operation: schemathesis.APIOperation) -> str:
+        """The admin token where the operation asks for one (`security: [{"admin": []}]`), else the user's."""
+        security = operation.definition.raw.get("security", [])
+        return self.admin_token if any("admin" in scheme for scheme in security) else self.token
 
 
-async def _given_a_user_with_an_account(database_url: str, broker_url: str) -> str:
+async def _given_a_user_with_an_account(database_url: str, broker_url: str) -> tuple[str, str]:
     await migrate_url(database_url)
     store = await connect_store(database_url, timeout_s=10)
     try:
         user_id, token = await store.add_user("fuzzer")
         await store.add_account(user_id, "paper", broker_url, "FUZZ1", app_key="FUZZ1", secret_key="s3cret")
-        return token
+        return token, await store.add_admin_token("fuzzing-desk")
     finally:
         await store.close()
 
@@ -52,7 +59,7 @@ def serving(fresh_mysql_url: str, tmp_path: Path) -> Iterator[Serving]:  # noqa:
     io = IoLoop("paper-broker")
     stack = contextlib.AsyncExitStack()
     paper = io.call(stack.enter_async_context(run_paper_broker("127.0.0.1", 0, seed=11)))
-    token = io.call(_given_a_user_with_an_account(fresh_mysql_url, paper.url))
+    token, admin_token = io.call(_given_a_user_with_an_account(fresh_mysql_url, paper.url))
     config = tmp_path / "monitor.toml"
     config.write_text("[server]\nport = 0\n")
     with (tmp_path / "serve.log").open("w") as log:
@@ -64,7 +71,7 @@ def serving(fresh_mysql_url: str, tmp_path: Path) -> Iterator[Serving]:  # noqa:
         try:
             line = process.stdout.readline()
             assert line.startswith("Serving on "), (tmp_path / "serve.log").read_text()
-            yield Serving(line.strip().removeprefix("Serving on "), token)
+            yield Serving(line.strip().removeprefix("Serving on "), token, admin_token)
         finally:
             process.send_signal(signal.SIGTERM)
             process.communicate(timeout=60)
@@ -85,7 +92,8 @@ def test_every_route_answers_as_its_openapi_document_says_and_never_with_a_serve
         @settings(max_examples=EXAMPLES_PER_ROUTE, deadline=None, database=None,
                   suppress_health_check=list(HealthCheck))
         def answers_as_documented(case: schemathesis.Case) -> None:
-            case.call_and_validate(base_url=serving.url, headers={"Authorization": f"Bearer {serving.token}"},
+            token = serving.token_for(case.operation)
+            case.call_and_validate(base_url=serving.url, headers={"Authorization": f"Bearer {token}"},
                                    checks=CHECKS, timeout=30)
 
         answers_as_documented()
