@@ -89,4 +89,4 @@ def test_a_stop_loss_the_market_gapped_through_is_rescued_at_the_bid(fed_rig: Cy
     rig.price("90")
     rig.run_cycle()
     order = rig.order(order_id)
-    assert order.status == "CLOSED" and order.exit_price == D("89.95")
+    assert order.status == "CLOSED" and order.exit_price == D("90"), "the limit at 89.95 fills at the market"
