@@ -35,6 +35,8 @@ _PREFIX = "/apimarketdata"
 _SOCKET_PATH = f"{_PREFIX}/socket.io"
 _EVENTS = (f"{wire.TOUCHLINE}-json-full", f"{wire.MARKET_DEPTH}-json-full")
 _QUOTES_PER_REQUEST = 50
+_DEAD_TOKEN = object()
+"""What `_request` answers when the broker calls the session's token dead."""
 
 
 class XtsMarketData:
@@ -53,6 +55,7 @@ class XtsMarketData:
         self._watched: set[Instrument] = set()
         self._subscribed: set[Instrument] = set()
         self._connected = asyncio.Event()
+        self._was_connected = False
         self.reconnects = 0
         """How many times the stream was connected again after it dropped."""
 
@@ -76,16 +79,12 @@ class XtsMarketData:
 
     async def run(self) -> None:
         """Keep the stream up until cancelled: connect, subscribe and re-read, wait for a drop, poll meanwhile."""
-        first = True
         while True:
             try:
                 await self._stream()
             except (SessionExpired, BrokerRejected, BrokerUnavailable, BrokerProtocolError,
                     socketio.exceptions.ConnectionError) as error:
                 log.warning("market data stream down: %s", error)
-            if not first:
-                self.reconnects += 1
-            first = False
             await self._poll_until(asyncio.get_running_loop().time() + self._reconnect_s)
 
     async def quotes(self, instruments: Iterable[Instrument]) -> list[Quote]:
@@ -115,6 +114,9 @@ class XtsMarketData:
             await client.connect(f"{self._base_url}/?{query}", socketio_path=_SOCKET_PATH, transports=["websocket"],
                                  wait_timeout=self._timeout.total or 10)
             self._connected.set()
+            if self._was_connected:
+                self.reconnects += 1
+            self._was_connected = True
             self._subscribed.clear()
             await self._subscribe(sorted(self._watched))
             for quote in await self.quotes(self._watched):
@@ -168,39 +170,47 @@ class XtsMarketData:
 
     async def _call(self, method: str, path: str, body: dict[str, Any] | None = None, *,
                     authenticated: bool = True, already_subscribed_ok: bool = False) -> Any:
-        """The answer's `result`; a dead token logs in again once and repeats the request."""
-        for attempt in (1, 2):
-            headers = {"Content-Type": "application/json"}
-            if authenticated:
-                if not self._token:
-                    await self._login()
-                headers["Authorization"] = self._token
-            try:
-                async with self._http.request(method, f"{self._base_url}{_PREFIX}{path}", headers=headers,
-                                              data=encode_json(body) if body is not None else None,
-                                              timeout=self._timeout) as response:
-                    status, raw = response.status, await response.read()
-            except (aiohttp.ClientError, TimeoutError) as error:
-                raise BrokerUnavailable(f"market data {path}: {type(error).__name__}") from None
-            try:
-                envelope = decode_envelope(raw)
-            except WireError as error:
-                raise BrokerProtocolError(f"market data {path}: HTTP {status}, {error.detail}",
-                                          field=error.field) from None
-            if is_invalid_session(envelope):
-                if not authenticated:
-                    raise SessionExpired(f"market data {path}: the broker refused the session")
-                self._token = ""
-                if attempt == 1:
-                    continue
+        """The answer's `result`; a token the broker calls dead is replaced by a new login, once, and the
+        request made again."""
+        if authenticated and not self._token:
+            await self._login()
+        result = await self._request(method, path, body, authenticated, already_subscribed_ok)
+        if result is _DEAD_TOKEN:
+            await self._login()
+            result = await self._request(method, path, body, authenticated, already_subscribed_ok)
+            if result is _DEAD_TOKEN:
                 raise SessionExpired(f"market data {path}: the session expired again right after a login")
-            if envelope.succeeded or (already_subscribed_ok and envelope.code == wire.ALREADY_SUBSCRIBED_CODE):
-                return envelope.result
-            if status >= 500:
-                raise BrokerUnavailable(f"market data {path}: HTTP {status}")
-            reason = envelope.description or envelope.code or "no reason given"
-            raise BrokerRejected(f"market data {path}: {reason}", reason=reason)
-        raise AssertionError("unreachable")
+        return result
+
+    async def _request(self, method: str, path: str, body: dict[str, Any] | None, authenticated: bool,
+                       already_subscribed_ok: bool) -> Any:
+        """The answer's `result`, or `_DEAD_TOKEN` when the broker calls the session's token dead."""
+        headers = {"Content-Type": "application/json"}
+        if authenticated:
+            headers["Authorization"] = self._token
+        try:
+            async with self._http.request(method, f"{self._base_url}{_PREFIX}{path}", headers=headers,
+                                          data=encode_json(body) if body is not None else None,
+                                          timeout=self._timeout) as response:
+                status, raw = response.status, await response.read()
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise BrokerUnavailable(f"market data {path}: {type(error).__name__}") from None
+        try:
+            envelope = decode_envelope(raw)
+        except WireError as error:
+            raise BrokerProtocolError(f"market data {path}: HTTP {status}, {error.detail}",
+                                      field=error.field) from None
+        if is_invalid_session(envelope):
+            if not authenticated:
+                raise SessionExpired(f"market data {path}: the broker refused the session")
+            self._token = ""
+            return _DEAD_TOKEN
+        if envelope.succeeded or (already_subscribed_ok and envelope.code == wire.ALREADY_SUBSCRIBED_CODE):
+            return envelope.result
+        if status >= 500:
+            raise BrokerUnavailable(f"market data {path}: HTTP {status}")
+        reason = envelope.description or envelope.code or "no reason given"
+        raise BrokerRejected(f"market data {path}: {reason}", reason=reason)
 
 
 def _decoded(decode: Callable[[Any], list[Quote]], result: Any) -> list[Quote]:
