@@ -1,8 +1,9 @@
-"""The demo: a paper market that moves and publishes fair prices, and a strategy that trades through the
-service's own batch API — everything a trader needs to watch the loop work, with nothing installed.
+"""The demo: a paper market that moves, and a strategy that trades through the service's own batch API —
+everything a trader needs to watch the loop work, with nothing installed.
 
 The market moves each instrument's price a little every second (through the in-process paper broker's
-engine, so fills and stop triggers happen) and writes `mainapp_fairprice`, as a desk's pricing would.
+engine, so fills and stop triggers happen); the paper broker publishes each move as XTS market data, with a
+bid and an ask around the last price, and the service's fair-price feed writes `mainapp_fairprice` from it.
 The strategy sends entries with stop-loss and take-profit prices, now and then a breakout stop entry,
 and now and then an order on a symbol the broker's risk check refuses (so rejections, archiving and
 regeneration show). One account's session expires after a while, so the re-login banner shows too.
@@ -14,14 +15,11 @@ import asyncio
 import logging
 import random
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 
 import aiohttp
 
 from adapters.broker.paper.simulator import DEFAULT_INSTRUMENTS, Simulator
-from adapters.store.port import Store
-from domain.records import FairPrice
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +34,8 @@ def on_tick(price: Decimal) -> Decimal:
 
 
 class DemoMarket:
-    def __init__(self, simulator: Simulator, store: Store, rng: random.Random) -> None:
+    def __init__(self, simulator: Simulator, rng: random.Random) -> None:
         self._simulator = simulator
-        self._store = store
         self._rng = rng
 
     async def run(self, every_s: float = 1.0) -> None:
@@ -47,18 +44,12 @@ class DemoMarket:
             await asyncio.sleep(every_s)
 
     async def step(self) -> None:
-        fair: list[FairPrice] = []
-        now = datetime.now(UTC)
         for segment, instrument_id, symbol, _ in DEFAULT_INSTRUMENTS:
             instrument = self._simulator.instrument(segment, instrument_id)
             if instrument is None or instrument.ltp is None:
                 continue
             price = on_tick(instrument.ltp * (1 + Decimal(str(round(self._rng.gauss(0, 0.0012), 6)))))
             self._simulator.set_price(symbol, price)
-            lead = TICK * self._rng.choice((0, 0, 1, 2))
-            fair.append(FairPrice(symbol=symbol, buy_fair_price=price + TICK + lead,
-                                  sell_fair_price=max(TICK, price - TICK + lead), updated_at=now))
-        await self._store.upsert_desk_prices(fair)
 
 
 class DemoStrategy:

@@ -76,8 +76,8 @@ class Service:
         runtime.metrics.watch(monitored_users=lambda: len(runtime.system.registry.user_ids()),
                               event_log_lag=lambda: runtime.event_log.lag().pending,
                               db_statements=runtime.db_statements)
-        self.feed = fair_price_feed(runtime, market_data) if market_data and market_data.enabled else None
-        self._feed_loop = BackgroundLoop(self.feed.run) if self.feed is not None else None
+        self.feed: FairPriceFeed | None = None
+        self._feed_loop: BackgroundLoop | None = None
         self.leases = LeaseKeeper(runtime.store, runtime.system, self.hub, cycle.interval_s)
         self.access = AccessWatch(runtime.store, self.hub, settings.heartbeat_s)
         origins = Origins(settings.allowed_origins, settings.public_origin)
@@ -96,14 +96,23 @@ class Service:
             runtime.io.call(site.start())
             runtime.io.loop.call_soon_threadsafe(self.leases.start)
             runtime.io.loop.call_soon_threadsafe(self.access.start)
-            if self._feed_loop is not None:
-                runtime.io.loop.call_soon_threadsafe(self._feed_loop.start)
+            if market_data is not None and market_data.enabled:
+                self.start_fair_price_feed(market_data)
         except BaseException:
             runtime.close()
             raise
         bound_port = self._runner.addresses[0][1]
         self.url = f"http://{host}:{bound_port}"
         origins.public = settings.public_origin or self.url
+
+    def start_fair_price_feed(self, config: MarketDataConfig) -> FairPriceFeed:
+        """Start the fair-price feed of `config` (once); `close` stops it and logs its session out."""
+        if self.feed is not None:
+            raise RuntimeError("the fair-price feed is running already")
+        self.feed = fair_price_feed(self.runtime, config)
+        self._feed_loop = BackgroundLoop(self.feed.run)
+        self.runtime.io.loop.call_soon_threadsafe(self._feed_loop.start)
+        return self.feed
 
     def _announce_cycle_start(self, event: Event) -> None:
         if isinstance(event, CycleStarted):

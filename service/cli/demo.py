@@ -1,5 +1,6 @@
 """`run.py demo`: everything embedded — a fresh SQLite file, the paper broker in-process, a moving market
-with fair prices, demo users trading through the batch API, the dashboard. Runs until Ctrl-C.
+whose market data the service's fair-price feed streams into the fair prices, demo users trading through the
+batch API, the dashboard. Runs until Ctrl-C.
 
 Each demo user has one account of each broker the paper broker speaks: an XTS account (`paper`), which logs
 in with its stored keys, and a Kite account (`kite`), logged in at start the way a trader does it each
@@ -22,7 +23,7 @@ from actors.user_monitor.window import TradingWindow
 from adapters.broker.paper import run_paper_broker
 from adapters.store.secrets import Keyring, keyring_from_env
 from service.cli.stop_signal import StopSignal
-from service.config import BrokerConfig
+from service.config import BrokerConfig, MarketDataConfig
 from service.demo import REFUSAL_REASON, REFUSED_SYMBOL, STRATEGY, DemoMarket, DemoStrategy
 from service.logs import configure_logging
 from service.server import Service
@@ -80,7 +81,8 @@ def run_demo(args: argparse.Namespace) -> int:
             strategies.append(DemoStrategy(service.runtime.http, service.url, token, accounts, paper.simulator,
                                            random.Random(rng.random())))
             print(f"Dashboard of {name}: {service.url}/?token={token}", flush=True)
-        tasks = io.call(_start(DemoMarket(paper.simulator, store, rng), strategies, args.interval))
+        service.start_fair_price_feed(demo_feed(paper.url))
+        tasks = io.call(_start(DemoMarket(paper.simulator, rng), strategies, args.interval))
         if args.expire_after > 0 and expiring:
             io.loop.call_soon_threadsafe(io.loop.call_later, args.expire_after, paper.simulator.expire, expiring)
         print(f"Demo running: cycles every {args.interval:g} s; {REFUSED_SYMBOL} orders are refused "
@@ -93,6 +95,13 @@ def run_demo(args: argparse.Namespace) -> int:
         service.close(drain_deadline_s=15)
     print("Demo stopped.", flush=True)
     return 0
+
+
+def demo_feed(paper_url: str) -> MarketDataConfig:
+    """The fair-price feed of the paper broker's market data. Both faces of the paper broker name instruments
+    by the same ids, so the Kite accounts' instruments are fed too (a real Kite account's are not XTS's)."""
+    return MarketDataConfig(enabled=True, base_url=paper_url, app_key="DEMO-MD", secret_key="paper-md-secret",
+                            brokers=("paper", "kite"), refresh_s=1.0)
 
 
 def demo_keyring() -> Keyring:

@@ -1,5 +1,6 @@
 """`run.py demo` from the command line: within a minute a connected client sees fills, SL/TP legs, PnL, a
-rejected then regenerated entry and an expired session reported — the issue's promise, checked on the wire —
+rejected then regenerated entry, open positions marked at the fair prices the feed streams from the paper
+broker's market data, and an expired session reported — the issue's promise, checked on the wire —
 on an XTS account and a Kite account alike, the Kite one's session ending with its login link; and a SIGTERM
 sent the instant it prints its first line stops it cleanly."""
 
@@ -50,11 +51,17 @@ def protected_on(frames: list[dict]) -> set[str]:
             if o["filled_qty"] > 0 and o["sl_order_id"] and o["tp_order_id"]}
 
 
+def marked(frames: list[dict]) -> bool:
+    """An open position marked at a fair price: nothing in the demo writes one but the fair-price feed."""
+    return any(f["type"] == "pnl" and any(r["open_qty"] and r["unrealized_pnl"] is not None for r in f["rows"])
+               for f in frames)
+
+
 def everything_seen(frames: list[dict]) -> bool:
     orders = last_orders(frames)
     return (protected_on(frames) >= {"paper", "kite"}
             and any(o["regenerated_from"] for o in orders)
-            and any(f["type"] == "pnl" and f["rows"] for f in frames)
+            and marked(frames)
             and any(f["type"] == "session_needed" for f in frames))
 
 
@@ -80,7 +87,7 @@ def test_the_demo_shows_every_part_of_the_loop_within_a_minute(tmp_path):
     assert set(brokers(frames).values()) == {"paper", "kite"}
     assert protected_on(frames) == {"paper", "kite"}, "no filled entry with SL/TP legs on each broker's account"
     assert any(o["regenerated_from"] for o in orders), "no regenerated entry"
-    assert any(f["type"] == "pnl" and f["rows"] for f in frames), "no PnL"
+    assert marked(frames), "no open position marked at a fair price from the feed"
     [expired] = {f["account_id"]: f for f in frames if f["type"] == "session_needed"}.values()
     assert brokers(frames)[expired["account_id"]] == "kite"
     assert "/connect/login?api_key=DEMO-KITE&v=3" in expired["login_url"], "no login link for the Kite account"
