@@ -5,44 +5,15 @@ not triggered it is converted to a limit; a stop-loss the market gapped through 
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
-from service.background import BackgroundLoop
-from service.config import MarketDataConfig
-from service.server import fair_price_feed
-from tests.cycle.conftest import CycleRig, wait_for
+from tests.cycle.conftest import CycleRig
+from tests.cycle.feeding import fed, feeding
 
 D = Decimal
-
-
-@contextlib.contextmanager
-def feeding(rig: CycleRig) -> Iterator[None]:
-    """The rig's runtime with a fair-price feed of the paper broker's market data, for the block."""
-    feed = fair_price_feed(rig.runtime, MarketDataConfig(
-        enabled=True, base_url=rig.paper.url, app_key="MD1", secret_key="md-secret", flush_interval_s=0.05,
-        refresh_s=0.1, reconnect_s=0.2, poll_s=0.2))
-    loop = BackgroundLoop(feed.run)
-    rig.io.loop.call_soon_threadsafe(loop.start)
-    try:
-        yield
-    finally:
-        rig.io.call(loop.stop())
-        rig.io.call(feed.market_data.close())
-
-
-def fed(rig: CycleRig, buy: str, sell: str, symbol: str = "SBIN") -> None:
-    """Wait until the feed has written these fair prices of `symbol`, fresh."""
-    def written() -> bool:
-        price = rig.io.call(rig.store.fair_prices([symbol])).get(symbol)
-        return price is not None and (price.buy_fair_price, price.sell_fair_price) == (D(buy), D(sell))
-    wait_for(written, timeout=15)
-    [price] = rig.io.call(rig.store.fair_prices([symbol])).values()
-    assert datetime.now(UTC) - price.updated_at < timedelta(seconds=30)
 
 
 @pytest.fixture
