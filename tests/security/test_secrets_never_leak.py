@@ -1,6 +1,7 @@
 """Broker secrets and tokens never appear in what the service writes: a real `run.py serve` (DEBUG logging) with
 users and accounts made through the admin CLI with unique known secrets, cycles run against a paper broker
-process that accepts only those secrets, a session expiry and its renewal, faulted and successful orders;
+process that accepts only those secrets (one also the fair-price feed's market-data key, its stream running
+all along), a session expiry and its renewal, faulted and successful orders;
 then every byte it wrote is scanned — the CLI's output, the service's stdout and stderr, every
 `monitor_events` payload, every WebSocket frame received, every HTTP API answer and a dump of the whole
 database (keys and session tokens are stored sealed) — for the secret keys, every broker session token the
@@ -99,10 +100,12 @@ def test_no_secret_key_session_token_or_api_token_appears_in_anything_the_servic
                            "--database", url, APP_KEY=client_id, SECRET_KEY=key))
     config = tmp_path / "monitor.toml"
     config.write_text(f'database_url = "{url}"\n[server]\nport = 0\n[cycle]\ninterval_s = 3600\n'
-                      '[cycle.window]\nenabled = false\n[logging]\nlevel = "DEBUG"\n')
+                      '[cycle.window]\nenabled = false\n[logging]\nlevel = "DEBUG"\n'
+                      f'[market_data]\nenabled = true\nbase_url = "{paper_url}"\nrefresh_s = 0.5\n')
+    market_data_keys = {"MONITOR_MARKET_DATA_APP_KEY": "SEC1", "MONITOR_MARKET_DATA_SECRET_KEY": keys["SEC1"]}
     serve = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "serve", "--config", str(config)],
                              stdout=subprocess.PIPE, stderr=(tmp_path / "serve.err").open("w"), text=True,
-                             env=ENV, cwd=tmp_path)
+                             env={**ENV, **market_data_keys}, cwd=tmp_path)
     tokens: set[str] = set()
     try:
         service_url = serve.stdout.readline().strip().removeprefix("Serving on ")
@@ -129,6 +132,8 @@ def test_no_secret_key_session_token_or_api_token_appears_in_anything_the_servic
                 for cycle in body["cycles"]:
                     await client.call(http, "GET", f"/api/cycles/{cycle['cycle_id']}")
                 assert accounts == [] and context["results"]
+                async with http.get(f"{service_url}/metrics") as metrics:
+                    assert "monitor_fair_price_feed_connected 1.0" in await metrics.text(), "the feed ran"
         asyncio.run(drive())
     finally:
         serve.send_signal(signal.SIGTERM)
