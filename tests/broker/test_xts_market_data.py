@@ -10,6 +10,8 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 
+import pytest
+
 from adapters.broker.xts_md import XtsMarketData
 from domain.quotes import Quote
 
@@ -87,12 +89,14 @@ async def test_an_instrument_no_longer_watched_sends_nothing(http, paper, sim):
         assert not [q for q in received.quotes if q.instrument_id == INFY[1] and q.ltp == D(1510)]
 
 
-async def test_a_dropped_stream_is_connected_again_resubscribed_and_re_read(http, paper, sim):
+@pytest.mark.parametrize("how", ["lost", "closed"])
+async def test_a_dropped_stream_is_connected_again_resubscribed_and_re_read(http, paper, sim, how):
+    """`lost`: the connection cut with no word (a network failure); `closed`: the server's own disconnect."""
     received = Received()
     async with streaming(http, paper, received) as client:
         await client.watch([SBIN])
         await received.until(of(SBIN))
-        await sim.post("md_drop")
+        await sim.post("md_drop", how=how)
         await sim.post("price", symbol="SBIN", ltp="790")   # while it reconnects: the re-read brings it
         await received.until(of(SBIN, ltp="790"))
         async with asyncio.timeout(10):
