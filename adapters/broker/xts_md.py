@@ -53,7 +53,8 @@ class XtsMarketData:
         self._token = ""
         self._user_id = ""
         self._watched: set[Instrument] = set()
-        self._subscribed: set[Instrument] = set()
+        self._refused: set[Instrument] = set()
+        """Watched instruments the broker would not subscribe (its subscription cap): read by REST instead."""
         self._connected = asyncio.Event()
         self._was_connected = False
         self.reconnects = 0
@@ -71,9 +72,9 @@ class XtsMarketData:
         self._watched = wanted
         if not self.connected:
             return
-        if dropped:
-            await self._call("PUT", "/instruments/subscription", wire.instruments_body(sorted(dropped)))
-            self._subscribed -= dropped
+        if dropped - self._refused:
+            await self._call("PUT", "/instruments/subscription", wire.instruments_body(sorted(dropped - self._refused)))
+        self._refused -= dropped
         if added:
             await self._subscribe(sorted(added))
 
@@ -117,28 +118,43 @@ class XtsMarketData:
             if self._was_connected:
                 self.reconnects += 1
             self._was_connected = True
-            self._subscribed.clear()
+            self._refused.clear()
             await self._subscribe(sorted(self._watched))
             for quote in await self.quotes(self._watched):
                 self._on_quote(quote)
-            await client.wait()
+            await self._while_up(client)
         finally:
             self._connected.clear()
             with contextlib.suppress(Exception):
                 await client.disconnect()
+
+    async def _while_up(self, client: socketio.AsyncClient) -> None:
+        """Until the stream drops: the instruments the broker would not subscribe read by REST every `poll_s`."""
+        stream = asyncio.ensure_future(client.wait())
+        try:
+            while not stream.done():
+                await asyncio.wait((stream,), timeout=self._poll_s)
+                if self._refused and not stream.done():
+                    await self._read(self._refused)
+        finally:
+            stream.cancel()
+
+    async def _read(self, instruments: Iterable[Instrument]) -> None:
+        """Quotes of `instruments` by REST to `on_quote`; a failure is logged, the next read tries again."""
+        try:
+            if not self._token:
+                await self._login()
+            for quote in await self.quotes(instruments):
+                self._on_quote(quote)
+        except (SessionExpired, BrokerRejected, BrokerUnavailable, BrokerProtocolError) as error:
+            log.warning("market data quotes failed: %s", error)
 
     async def _poll_until(self, deadline: float) -> None:
         """Until `deadline`: REST quotes of every watched instrument, every `poll_s` (the stream is down)."""
         loop = asyncio.get_running_loop()
         while True:
             if self._watched:
-                try:
-                    if not self._token:
-                        await self._login()
-                    for quote in await self.quotes(self._watched):
-                        self._on_quote(quote)
-                except (SessionExpired, BrokerRejected, BrokerUnavailable, BrokerProtocolError) as error:
-                    log.warning("market data quotes failed: %s", error)
+                await self._read(self._watched)
             left = deadline - loop.time()
             if left <= 0:
                 return
@@ -152,11 +168,23 @@ class XtsMarketData:
         self._token, self._user_id = token, str(result.get("userID", ""))
 
     async def _subscribe(self, instruments: list[Instrument]) -> None:
+        """Subscribe `instruments` (their snapshots go to `on_quote`); those the broker refuses (its cap on a
+        session's subscriptions) are read by REST while the stream is up. A refused batch is tried again one
+        instrument at a time, so what room the cap leaves is used."""
         for start in range(0, len(instruments), _QUOTES_PER_REQUEST):
             batch = instruments[start:start + _QUOTES_PER_REQUEST]
-            result = await self._call("POST", "/instruments/subscription", wire.instruments_body(batch),
-                                      already_subscribed_ok=True)
-            self._subscribed.update(batch)
+            try:
+                result = await self._call("POST", "/instruments/subscription", wire.instruments_body(batch),
+                                          already_subscribed_ok=True)
+            except BrokerRejected as refusal:
+                if len(batch) > 1:
+                    for instrument in batch:
+                        await self._subscribe([instrument])
+                    continue
+                log.warning("market data: %s %d not subscribed (%s); read by REST every %g s instead",
+                            *batch[0], refusal.reason, self._poll_s)
+                self._refused.update(batch)
+                continue
             for quote in _decoded(wire.decode_snapshots, result):
                 self._on_quote(quote)
 

@@ -1,7 +1,8 @@
 """The XTS Market Data client against the paper broker's market data over real HTTP and a real Socket.IO
 stream: a watched instrument's snapshot and every later move arrive as quotes with the bid, ask and last price;
 an instrument no longer watched sends nothing; a dropped stream is connected again, resubscribed and re-read;
-while the stream is down REST quotes stand in; a token killed by another login is replaced by a new login."""
+while the stream is down REST quotes stand in, as they do for instruments past the broker's subscription cap;
+a token killed by another login is replaced by a new login."""
 
 from __future__ import annotations
 
@@ -12,11 +13,13 @@ from decimal import Decimal
 
 import pytest
 
+from adapters.broker.paper import run_paper_broker
 from adapters.broker.xts_md import XtsMarketData
 from domain.quotes import Quote
+from tests.broker.conftest import SimControl
 
 D = Decimal
-SBIN, INFY = ("NSECM", 3045), ("NSECM", 1594)
+SBIN, INFY, RELIANCE = ("NSECM", 3045), ("NSECM", 1594), ("NSECM", 2885)
 
 
 class Received:
@@ -128,3 +131,18 @@ async def test_a_token_killed_by_another_login_is_replaced_by_a_new_login(http, 
             assert answer.status == 200   # the same keys elsewhere: the client's token is dead now
         await client.watch([SBIN, INFY])
         await received.until(of(INFY))
+
+
+async def test_instruments_past_the_brokers_subscription_cap_are_read_by_rest_and_the_stream_stays_up(http):
+    received = Received()
+    async with run_paper_broker("127.0.0.1", 0, seed=7, md_subscription_cap=2) as capped, \
+            streaming(http, capped, received) as client:
+        sim = SimControl(http, capped.url)
+        await client.watch([SBIN, INFY, RELIANCE])
+        for instrument in (SBIN, INFY, RELIANCE):
+            await received.until(of(instrument))
+        await sim.post("price", symbol="RELIANCE", ltp="2950")
+        await sim.post("price", symbol="SBIN", ltp="806")
+        await received.until(of(RELIANCE, ltp="2950"))
+        await received.until(of(SBIN, ltp="806"))
+        assert client.connected and client.reconnects == 0, "a refused subscription does not drop the stream"
