@@ -8,7 +8,7 @@ from typing import Literal
 import msgspec
 
 from domain.errors import ErrorKind
-from domain.records import OrderRow
+from domain.records import FairPriceSource, OrderRow
 from domain.time import UtcDateTime
 from messages.common import CycleError, CycleSummary, Step
 
@@ -69,12 +69,23 @@ class SymbolPnl(msgspec.Struct, frozen=True, kw_only=True):
     unrealized_pnl: Decimal | None
     open_qty: int
     """Signed: positive long, negative short."""
+    fair_price: Decimal | None = None
+    """The fair price that marks the open quantity: the sell fair price for a long (what selling fetches), the
+    buy fair price for a short. None when flat or when the symbol has no fair price."""
+    fair_price_updated_at: UtcDateTime | None = None
+    fair_price_source: FairPriceSource | None = None
+    fair_price_stale: bool | None = None
+    """With an open quantity: its fair price is older than `[rules] fair_price_max_age_s` at the frame's time,
+    or there is none. None when flat (and in rows of a server from before it)."""
 
 
 class PnlFrame(_Frame, tag="pnl"):
-    """FIFO profit and loss per account and symbol, as of the last cycle."""
+    """FIFO profit and loss per account and symbol, as of the last cycle, with the fair price of each open
+    position as of the frame's time."""
 
     rows: tuple[SymbolPnl, ...]
+    fair_price_max_age_s: float | None = None
+    """`[rules] fair_price_max_age_s`: a fair price older than this is stale (None from a server before it)."""
 
 
 class DayPnl(msgspec.Struct, frozen=True, kw_only=True):

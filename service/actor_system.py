@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
-from functools import partial
 
 import pykka
 from apscheduler.schedulers.base import BaseScheduler
 
 from actors.broker_fetcher.actor import BrokerFetcher
 from actors.error_reporter.actor import ErrorReporter
-from actors.error_reporter.report import LoginUrls, ReportCycleErrors, SendCycleSummary
+from actors.error_reporter.report import AccountFrames, LoginUrls, ReportCycleErrors, SendCycleSummary
 from actors.io_loop import IoLoop, ReplyTo
 from actors.monitor_registry import MonitorRegistry
 from actors.notifier import Notifier
@@ -27,13 +26,12 @@ from actors.user_monitor.actor import UserMonitor
 from actors.user_monitor.config import CycleConfig
 from actors.user_monitor.host import MonitorHost, MonitorRef, StartMonitor
 from actors.worker import Request, StepHandler, Worker
-from adapters.store.port import EventLog, Store
+from adapters.store.port import EventLog
 from domain.ports.clock import Clock
 from messages import commands as c
 from messages.common import CycleTrigger
 from messages.control import ClientConnected, ClientDisconnected, RunCycleNow
 from service.scheduler import TickScheduler
-from service.snapshots import account_frames
 
 ROOMS: tuple[type[Worker], ...] = (BrokerFetcher, PnlCalculator, OrderSyncer, OrderPlacer, ErrorReporter)
 """The five rooms; each answers the commands its `ANSWERS` names, so a command's room is written once."""
@@ -54,20 +52,19 @@ class MonitoringSystem:
         handlers: StepHandlers,
         scheduler: BaseScheduler,
         monitor_type: type[UserMonitor] = UserMonitor,
-        store: Store | None = None,
+        account_frames: AccountFrames | None = None,
         monitor_observers: Sequence[MonitorObserver] = (),
         login_urls: LoginUrls | None = None,
     ) -> None:
-        """`login_urls` names the login page of an account whose session needs a login by hand, for the
-        `session_needed` frame."""
+        """`account_frames` builds the frames each cycle's summary is followed by; `login_urls` names the login
+        page of an account whose session needs a login by hand, for the `session_needed` frame."""
         self._io, self._clock, self._config = io, clock, config
         self._event_log = event_log
         self._scheduler = scheduler
         self._monitor_type = monitor_type
         self.registry = MonitorRegistry()
-        frames = partial(account_frames, store) if store is not None else None
         handlers = {c.ReportErrors: ReportCycleErrors(notifier, clock, login_urls),
-                    c.SendSummary: SendCycleSummary(notifier, event_log, clock, frames), **handlers}
+                    c.SendSummary: SendCycleSummary(notifier, event_log, clock, account_frames), **handlers}
         rooms = {room: room.start(io, clock, handlers) for room in ROOMS}
         self._workers = tuple(rooms.values())
         self._routes = {command: rooms[room] for room in ROOMS for command in room.ANSWERS}

@@ -55,7 +55,7 @@ from service.clock import SystemClock
 from service.config import AlertsConfig, BrokerConfig, DatabaseConfig, OrderRulesConfig
 from service.event_tap import EventObserver, TappedEventLog
 from service.metrics import Metrics
-from service.snapshots import login_urls
+from service.snapshots import account_frames, login_urls
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +94,9 @@ class Runtime:
         self.clock = SystemClock(self.io.loop)
         broker = broker or BrokerConfig()
         database = database or DatabaseConfig()
+        rules = rules or OrderRulesConfig()
+        # Older fair prices are stale: the order steps leave their orders alone, the `pnl` frame marks them.
+        self.fair_price_max_age = timedelta(seconds=rules.fair_price_max_age_s)
         try:
             keyring = keyring or keyring_from_env()
             if migrate:
@@ -119,10 +122,11 @@ class Runtime:
             self.broker = BrokerRegistry.build(AdapterSettings(
                 http=self.http, call_timeout_s=broker.call_timeout_s, pacing=broker.pacing,
                 read_cache_accounts=broker.read_cache_accounts, observe=self.metrics.broker_call))
-            handlers = build_handlers(self.store, self.broker, self.clock, rules or OrderRulesConfig(), broker,
-                                      notifier)
+            handlers = build_handlers(self.store, self.broker, self.clock, rules, broker, notifier)
             self.system = MonitoringSystem(io=self.io, clock=self.clock, config=cycle, event_log=self.event_log,
-                                           notifier=notifier, handlers=handlers, store=self.store,
+                                           notifier=notifier, handlers=handlers,
+                                           account_frames=partial(account_frames, self.store,
+                                                                  fair_price_max_age=self.fair_price_max_age),
                                            login_urls=partial(login_urls, self.store, self.broker),
                                            scheduler=BackgroundScheduler(timezone="UTC"),
                                            monitor_observers=(self.alerts.monitor_changed,) if self.alerts else ())

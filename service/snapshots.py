@@ -3,30 +3,37 @@ frames.
 
 Read from the store after a cycle's sync (with its summary), on `subscribe` and when a client connects,
 always for every active account of the user (one the cycle could not fetch shows its last known rows). An
-account's PnL rows are summed again only when its FIFO history has another version.
+account's PnL rows are summed again only when its FIFO history has another version; the fair prices of its
+open positions, and whether they are stale, are read for every frame (in one store call), as of its time.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
+
+import msgspec
 
 from actors.account_memo import AccountMemo
 from adapters.store.port import Store
 from domain.broker_errors import BrokerError
 from domain.pnl import OpenLot
 from domain.ports.broker import Broker
-from domain.records import LiveHistory
+from domain.records import FairPrice, LiveHistory
+from domain.trade import exit_fair_price, fresh_fair_price
 from messages.frames import AccountsFrame, OrdersFrame, PnlFrame, SymbolPnl
 from service.account_view import accounts_frame
 
 
-async def account_frames(store: Store, user_id: int, now: datetime) -> tuple[AccountsFrame, OrdersFrame, PnlFrame]:
-    """The `accounts`, `orders` and `pnl` frames over every active account of the user."""
+async def account_frames(store: Store, user_id: int, now: datetime, *, fair_price_max_age: timedelta
+                         ) -> tuple[AccountsFrame, OrdersFrame, PnlFrame]:
+    """The `accounts`, `orders` and `pnl` frames over every active account of the user; a fair price older than
+    `fair_price_max_age` at `now` is marked stale."""
     accounts = await accounts_frame(store, user_id, now)
     account_ids = [view.account_id for view in accounts.accounts]
-    return accounts, await orders_frame(store, user_id, account_ids), await pnl_frame(store, user_id, account_ids)
+    return (accounts, await orders_frame(store, user_id, account_ids),
+            await pnl_frame(store, user_id, account_ids, now, fair_price_max_age))
 
 
 async def login_urls(store: Store, broker: Broker, user_id: int, account_ids: Sequence[int]) -> dict[int, str]:
@@ -52,13 +59,29 @@ _SYMBOL_ROWS: AccountMemo[list[SymbolPnl]] = AccountMemo()
 """Each account's PnL rows, kept while its FIFO history keeps its version."""
 
 
-async def pnl_frame(store: Store, user_id: int, account_ids: Sequence[int]) -> PnlFrame:
+async def pnl_frame(store: Store, user_id: int, account_ids: Sequence[int], now: datetime,
+                    fair_price_max_age: timedelta) -> PnlFrame:
     rows: list[SymbolPnl] = []
     for account_id in account_ids:
         history = await store.live_history(user_id, account_id)
         rows.extend(_SYMBOL_ROWS.get(user_id, account_id, history.version, None,
                                      lambda h=history, a=account_id: _symbol_rows(a, h)))
-    return PnlFrame(rows=tuple(rows))
+    open_symbols = [row.symbol for row in rows if row.open_qty]
+    fair = await store.fair_prices(open_symbols) if open_symbols else {}
+    return PnlFrame(
+        rows=tuple(_priced(row, fair.get(row.symbol), now, fair_price_max_age) if row.open_qty else row
+                   for row in rows),
+        fair_price_max_age_s=fair_price_max_age.total_seconds())
+
+
+def _priced(row: SymbolPnl, fair: FairPrice | None, now: datetime, max_age: timedelta) -> SymbolPnl:
+    """An open position's row with the fair price that marks it, stale when older than `max_age` at `now` (the
+    rule the order steps use) or missing."""
+    if fair is None:
+        return msgspec.structs.replace(row, fair_price_stale=True)
+    return msgspec.structs.replace(
+        row, fair_price=exit_fair_price(fair, long=row.open_qty > 0), fair_price_updated_at=fair.updated_at,
+        fair_price_source=fair.source, fair_price_stale=fresh_fair_price(fair, now, max_age) is None)
 
 
 def _symbol_rows(account_id: int, history: LiveHistory) -> list[SymbolPnl]:

@@ -17,7 +17,7 @@ import msgspec
 from domain.book import BookIndex, money
 from domain.records import FairPrice, OrderRow, OrderUpdate, exit_fills_json, leg_fields
 from domain.status import OPEN_STATUSES, OrderStatus, TradeStatus
-from domain.trade import direction, fresh_fair_price
+from domain.trade import direction, exit_fair_price, fresh_fair_price
 from messages.events import OrderChange
 
 TERMINAL = frozenset({TradeStatus.CLOSED, TradeStatus.REJECTED, TradeStatus.CANCELLED})
@@ -33,7 +33,7 @@ def fresh_mark(order: OrderRow, fair: FairPrice | None, now: datetime, max_age: 
     fair = fresh_fair_price(fair, now, max_age)
     if fair is None:
         return None
-    return fair.sell_fair_price if order.side == "BUY" else fair.buy_fair_price
+    return exit_fair_price(fair, long=order.side == "BUY")
 
 
 def fresh_fair_prices(fair_prices: Mapping[str, FairPrice], symbols: Iterable[str], now: datetime,

@@ -21,6 +21,7 @@ from domain.broker import BrokerOrder
 from domain.pnl import FifoResult, Fill
 from domain.pnl_totals import pnl_totals
 from domain.ports.clock import Clock
+from domain.trade import exit_fair_price
 from messages.commands import ComputePnl
 from messages.events import Event, PnlComputed
 
@@ -39,7 +40,7 @@ class ComputePnlStep:
                                          lambda: _fills_and_net(snapshot.orders))
             open_symbols = [symbol for symbol, qty in net.items() if qty]
             fair = await self._store.fair_prices(open_symbols) if open_symbols else {}
-            marks = {symbol: (fair[symbol].sell_fair_price if net[symbol] > 0 else fair[symbol].buy_fair_price)
+            marks = {symbol: exit_fair_price(fair[symbol], long=net[symbol] > 0)
                      for symbol in open_symbols if symbol in fair}
             result, realized, unrealized, unmarked = self._results.get(
                 command.user_id, account_id, snapshot.version, tuple(sorted(marks.items())),

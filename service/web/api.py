@@ -100,7 +100,8 @@ async def list_orders(request: web.Request) -> web.Response:
 
 async def list_pnl(request: web.Request) -> web.Response:
     context, user_id = await _user(request)
-    frame = await pnl_frame(context.store, user_id, await _all_accounts(context, user_id))
+    frame = await pnl_frame(context.store, user_id, await _all_accounts(context, user_id), context.clock.now(),
+                            context.fair_price_max_age)
     return _json({"rows": frame.rows})
 
 

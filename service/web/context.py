@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 import aiohttp
 from aiohttp import web
@@ -57,6 +58,8 @@ class WebContext:
     clock: Clock
     metrics: Metrics
     interval_s: float
+    fair_price_max_age: timedelta
+    """`[rules] fair_price_max_age_s`: the `pnl` frame and `GET /api/pnl` mark older fair prices stale."""
     settings: WebSettings
     origins: Origins
     """The browser origins allowed to open the WebSocket."""

@@ -123,7 +123,7 @@ async def _turn_kill_switch(context: WebContext, socket: web.WebSocketResponse, 
 async def _send_snapshots(context: WebContext, socket: web.WebSocketResponse, user_id: int) -> None:
     """Everything the page shows, as it is now: every account's state, orders and PnL, the recent cycles."""
     now = context.clock.now()
-    for frame in await account_frames(context.store, user_id, now):
+    for frame in await account_frames(context.store, user_id, now, fair_price_max_age=context.fair_price_max_age):
         await _send(socket, frame)
     await _send(socket, await recent_frame(context.event_log, user_id, now))
 

@@ -117,7 +117,8 @@ def test_an_orders_pnl_is_its_own_trades_while_the_pnl_panel_matches_the_account
     rig.price("101")
 
     def panel_realized() -> Decimal:
-        [row] = rig.io.call(pnl_frame(rig.store, rig.user_id, [account])).rows
+        [row] = rig.io.call(pnl_frame(rig.store, rig.user_id, [account], datetime.now(UTC),
+                                      rig.runtime.fair_price_max_age)).rows
         return row.realized_pnl
 
     rig.run_cycle()

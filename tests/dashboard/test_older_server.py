@@ -1,7 +1,7 @@
-"""The dashboard against a server that sends none of the newer frames (`accounts`, `recent`) and has no PnL
-history (404): the real service's WebSocket passes through Playwright with those frames taken out. The page
-still shows orders, PnL, cycles, errors and the session banner from the live frames, says what it cannot
-show, and raises no script error."""
+"""The dashboard against a server that sends none of the newer frames (`accounts`, `recent`), no fair prices in
+its `pnl` frames and has no PnL history (404): the real service's WebSocket passes through Playwright with
+those taken out. The page still shows orders, PnL, cycles, errors and the session banner from the live frames,
+says what it cannot show, and raises no script error."""
 
 from __future__ import annotations
 
@@ -19,14 +19,26 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.parametrize("served", ["sqlite"], indirect=True)
 
 NEWER_FRAMES = {"accounts", "recent"}
+NEWER_PNL_FIELDS = ("fair_price", "fair_price_updated_at", "fair_price_source", "fair_price_stale")
+
+
+def as_older(message: str) -> str | None:
+    """The frame as the older server sent it: none of the newer frames, no fair prices in `pnl`."""
+    frame = json.loads(message)
+    if frame["type"] in NEWER_FRAMES:
+        return None
+    if frame["type"] == "pnl":
+        frame.pop("fair_price_max_age_s")
+        frame["rows"] = [{k: v for k, v in row.items() if k not in NEWER_PNL_FIELDS} for row in frame["rows"]]
+        return json.dumps(frame)
+    return message
 
 
 def as_an_older_server(page: Page) -> None:
-    """Relay /ws between the page and the service without the newer frames; answer the PnL history with 404."""
+    """Relay /ws between the page and the service as an older server; answer the PnL history with 404."""
     def relay(socket: Any) -> None:
         server = socket.connect_to_server()
-        server.on_message(lambda message: None if json.loads(message)["type"] in NEWER_FRAMES
-                          else socket.send(message))
+        server.on_message(lambda message: None if (older := as_older(message)) is None else socket.send(older))
         socket.on_message(server.send)
 
     page.route_web_socket("**/ws*", relay)
@@ -48,6 +60,7 @@ def test_without_accounts_and_recent_frames_the_page_shows_the_live_frames_and_n
     expect(page.get_by_test_id("order-row")).to_have_count(1)
     expect(page.get_by_test_id("order-row")).to_contain_text("799.50")
     expect(page.get_by_test_id("pnl-row")).to_contain_text("SBIN")
+    expect(page.get_by_test_id("fair-price")).to_have_text("—")
     expect(page.get_by_test_id("error-item")).to_have_count(1)
     expect(page.get_by_test_id("session-banner")).to_have_attribute("data-account-id", str(account))
     expect(page.get_by_test_id("account-strip")).to_be_hidden()

@@ -15,7 +15,7 @@ import pytest
 from actors.user_monitor.config import CycleConfig
 from actors.user_monitor.window import TradingWindow
 from adapters.broker.paper import run_paper_broker
-from service.config import BrokerConfig
+from service.config import BrokerConfig, OrderRulesConfig
 from service.server import Service
 from service.web.context import WebSettings
 from tests import paper_sim
@@ -26,10 +26,10 @@ class Served:
     """A running service with a paper broker; helpers make users and accounts and call it over HTTP."""
 
     def __init__(self, database_url: str, web_settings: WebSettings | None = None,
-                 session_renewal: bool = False) -> None:
+                 session_renewal: bool = False, rules: OrderRulesConfig | None = None) -> None:
         self.database_url = database_url
         self.service = Service(database_url=database_url, host="127.0.0.1", port=0,
-                               cycle=CycleConfig(interval_s=86_400, window=TradingWindow(enabled=False)),
+                               cycle=CycleConfig(interval_s=86_400, window=TradingWindow(enabled=False)), rules=rules,
                                broker=BrokerConfig(call_timeout_s=2.0, pacing=False, session_renewal=session_renewal),
                                web_settings=web_settings)
         self.io = self.service.runtime.io
@@ -121,10 +121,10 @@ class Served:
 
 @contextlib.contextmanager
 def served_at(database_url: str, web_settings: WebSettings | None = None,
-              session_renewal: bool = False) -> Iterator[Served]:
+              session_renewal: bool = False, rules: OrderRulesConfig | None = None) -> Iterator[Served]:
     """A `Served` on `database_url`, its paper broker and service stopped when the block ends; an expired
     session waits for a login unless `session_renewal`."""
-    running = Served(database_url, web_settings, session_renewal)
+    running = Served(database_url, web_settings, session_renewal, rules)
     try:
         yield running
     finally:
@@ -134,10 +134,13 @@ def served_at(database_url: str, web_settings: WebSettings | None = None,
 
 def running_service(request: pytest.FixtureRequest, tmp_path, web_settings: WebSettings | None = None
                     ) -> Iterator[Served]:
-    """A `Served` on SQLite or a fresh MariaDB database (the fixture's param), stopped after the test."""
+    """A `Served` on SQLite or a fresh MariaDB database (the fixture's param), stopped after the test; with the
+    order rules of the test's `@pytest.mark.rules(...)`, if any."""
     url = f"sqlite:///{tmp_path / 'web.db'}" if request.param == "sqlite" \
         else request.getfixturevalue("fresh_mysql_url")
-    with served_at(url, web_settings, bool(request.node.get_closest_marker("session_renewal"))) as running:
+    rules = request.node.get_closest_marker("rules")
+    with served_at(url, web_settings, bool(request.node.get_closest_marker("session_renewal")),
+                   OrderRulesConfig(**rules.kwargs) if rules else None) as running:
         yield running
 
 

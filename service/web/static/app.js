@@ -12,7 +12,7 @@ import { renderErrors, renderNotices } from "./errors.js";
 import { $, formatInterval, show, showMessage } from "./format.js";
 import { api } from "./http.js";
 import { onKillSwitchSubmit, setPaused } from "./kill_switch.js";
-import { renderOrders, renderPnl } from "./positions.js";
+import { renderOrders, renderPnl, tickFairPrices } from "./positions.js";
 import {
   applyCycleErrors, applyCycleSummary, applyRecent, applySessionNeeded, cycleById, forgetUserData, state,
 } from "./state.js";
@@ -156,6 +156,7 @@ const FRAME_HANDLERS = {
   },
   pnl: (frame) => {
     state.pnl = frame.rows;
+    state.fairPriceMaxAgeS = frame.fair_price_max_age_s ?? null;
     renderPnl();
   },
   recent: onRecent,
@@ -237,7 +238,10 @@ function start() {
   $("cycle-rows").addEventListener("click", toggleCycle);
   $("server-message-dismiss").addEventListener("click", () => show("server-message", false));
   whenSessionRenewed(() => send({ type: "subscribe" }));
-  setInterval(tickAges, 1000);
+  setInterval(() => {
+    tickAges();
+    tickFairPrices();
+  }, 1000);
   const token = takeTokenFromAddress();
   if (token) signIn(token);
   else signOut();

@@ -1,13 +1,14 @@
 // The orders table (each trade with its entry, stop-loss and take-profit legs) and the PnL table (FIFO per
-// account and symbol), drawn from the latest full `orders` and `pnl` frames. Rows of an account whose data
-// the latest cycle did not fetch carry a "stale" mark. Prices and money show at two decimals.
+// account and symbol, each open position with the fair price that marks it and its age), drawn from the latest
+// full `orders` and `pnl` frames. Rows of an account whose data the latest cycle did not fetch carry a "stale"
+// mark; so does a fair price older than the server's limit, or missing. Prices and money show at two decimals.
 
 import {
-  $, accountLabel, cell, el, formatTime, labelCells, money, moneyCell, show, twoDecimals,
+  $, accountLabel, cell, el, formatAge, formatInterval, formatTime, labelCells, money, moneyCell, show, twoDecimals,
 } from "./format.js";
-import { accountById, state } from "./state.js";
+import { accountById, serverNow, state } from "./state.js";
 
-const PNL_LABELS = ["Account", "Symbol", "Open", "Realized", "Unrealized"];
+const PNL_LABELS = ["Account", "Symbol", "Open", "Fair", "Realized", "Unrealized"];
 const ORDER_LABELS = [
   "Order", "Account", "Symbol", "Side", "Filled / qty", "Status", "Entry", "Stop-loss", "Take-profit", "LTP",
   "Realized", "Unrealized",
@@ -48,6 +49,56 @@ function openQuantity(qty) {
   return "flat";
 }
 
+function exitSide(openQty) {
+  return openQty > 0 ? "Sell fair price: what selling the long fetches" : "Buy fair price: what buying back the short costs";
+}
+
+/** The fair price of an open position (`fair_price_stale` is true or false only then): its price and age, or
+ *  "—" with a stale mark when it has none; "—" alone for a flat row (or a row of a server before fair prices). */
+function fairCell(row) {
+  const node = el("td", { className: "num fair", attrs: { "data-testid": "fair-price" } });
+  if (row.fair_price_stale === undefined || row.fair_price_stale === null) {
+    node.textContent = "—";
+  } else if (row.fair_price === null || row.fair_price === undefined) {
+    node.append("—", staleTag("No fair price for this symbol"));
+  } else {
+    Object.assign(node.dataset, {
+      pricedAt: row.fair_price_updated_at, price: row.fair_price, serverStale: String(row.fair_price_stale),
+    });
+    node.title = `${exitSide(row.open_qty)}; written by the ${row.fair_price_source} `
+      + `at ${formatTime(row.fair_price_updated_at)} IST`;
+    drawFair(node);
+  }
+  return node;
+}
+
+function staleTag(title) {
+  return el("span", { className: "tag stale", text: "stale", attrs: { "data-testid": "fair-stale", title } });
+}
+
+/** A priced cell as of now: its age counts up, and it is stale once older than the limit of the latest `pnl`
+ *  frame (or when the server said so). */
+function drawFair(node) {
+  const ageSeconds = (serverNow() - Date.parse(node.dataset.pricedAt)) / 1000;
+  const limit = state.fairPriceMaxAgeS;
+  const stale = node.dataset.serverStale === "true" || (limit !== null && ageSeconds > limit);
+  const parts = [
+    el("span", { className: "price", text: money(node.dataset.price) }),
+    el("span", { className: "fair-age", text: formatAge(ageSeconds), attrs: { "data-testid": "fair-age" } }),
+  ];
+  if (stale) {
+    const over = limit === null ? "older than the server's limit" : `older than ${formatInterval(limit)} are stale`;
+    parts.push(staleTag(`Priced ${formatAge(ageSeconds)}; fair prices ${over}`));
+  }
+  node.dataset.stale = String(stale);
+  node.replaceChildren(...parts);
+}
+
+/** Called every second: the fair prices' ages move on, and a price passing the limit is marked, without a frame. */
+export function tickFairPrices() {
+  for (const node of document.querySelectorAll("td.fair[data-priced-at]")) drawFair(node);
+}
+
 export function renderPnl() {
   const rows = state.pnl;
   $("pnl-rows").replaceChildren(...rows.map((row) => labelCells(el("tr", {
@@ -56,6 +107,7 @@ export function renderPnl() {
     accountCell(row.account_id),
     cell(row.symbol, "symbol"),
     cell(openQuantity(row.open_qty), "num"),
+    fairCell(row),
     moneyCell(row.realized_pnl),
     unrealizedCell(row.unrealized_pnl),
   ]), PNL_LABELS)));

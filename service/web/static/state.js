@@ -24,6 +24,8 @@ export const state = {
   loginUrls: new Map(),
   orders: [],
   pnl: [],
+  /** `fair_price_max_age_s` of the latest `pnl` frame: an older fair price is stale (null: not told). */
+  fairPriceMaxAgeS: null,
   /** Newest first: {cycle_id, started_at, trigger, summary, errors}. */
   cycles: [],
   /** Newest first: {cycle_id, step, account_id, kind, message, at}. */
@@ -41,7 +43,7 @@ export function serverNow() {
 
 export function forgetUserData() {
   Object.assign(state, {
-    userId: null, accounts: null, orders: [], pnl: [], cycles: [], errors: [], pnlHistory: null,
+    userId: null, accounts: null, orders: [], pnl: [], fairPriceMaxAgeS: null, cycles: [], errors: [], pnlHistory: null,
   });
   for (const collection of [state.sessions, state.loginUrls, state.liveCycles, state.expanded, state.timelines]) {
     collection.clear();
