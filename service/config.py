@@ -178,7 +178,8 @@ class MarketDataConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
     reconnect_s: float = 2.0
     """How long after the stream drops the feed connects again; it polls REST quotes meanwhile."""
     poll_s: float = 5.0
-    """While the stream is down, how often REST quotes are read."""
+    """How often REST quotes are read: of every watched instrument while the stream is down, and of those the
+    broker would not subscribe (its subscription cap) while it is up."""
     models: FairModels = FairModels()
     """The fair-price model: `[market_data.models.default]`, per segment `[market_data.models.segments.NSEFO]`,
     per trading symbol `[market_data.models.instruments.SBIN]` (kind `touch`, `mid` with `ticks`, or `ltp`)."""

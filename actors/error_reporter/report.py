@@ -7,17 +7,20 @@ sees a cycle the log could lose.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 
 from actors.notifier import Notifier
 from adapters.store.port import EventLog
-from domain.errors import ErrorKind
+from domain.errors import AdapterError, ErrorKind
 from domain.ports.clock import Clock
 from messages.commands import ReportErrors, SendSummary
 from messages.common import Step
 from messages.events import ErrorsReported, Event, SummarySent
 from messages.frames import CycleSummaryFrame, MonitoringErrors, ServerFrame, SessionNeeded
+
+log = logging.getLogger(__name__)
 
 AccountFrames = Callable[[int, datetime], Awaitable[Sequence[ServerFrame]]]
 """(user_id, now) -> the frames of every active account of the user: their state, orders and PnL."""
@@ -43,13 +46,25 @@ class ReportCycleErrors:
             command.user_id, MonitoringErrors(cycle_id=command.cycle_id, errors=command.errors))
         expired = dict.fromkeys(e.account_id for e in command.errors if e.step is Step.FETCH
                                 and e.kind is ErrorKind.SESSION_EXPIRED and e.account_id is not None)
-        urls = await self._login_urls(command.user_id, tuple(expired)) if expired and self._login_urls else {}
+        urls = await self._links(command.user_id, tuple(expired)) if expired else {}
         for account_id in expired:
             url = urls.get(account_id, "")
             await self._notifier.send(command.user_id, SessionNeeded(
                 account_id=account_id, message=RELOGIN_BY_HAND if url else RELOGIN, login_url=url))
         return (ErrorsReported(user_id=command.user_id, cycle_id=command.cycle_id, at=self._clock.now(),
                                account_ids=command.account_ids, clients=clients),)
+
+    async def _links(self, user_id: int, account_ids: Sequence[int]) -> Mapping[int, str]:
+        """The login pages of those accounts that have one; none when they cannot be read (the frames still go,
+        saying to log in again, and the session route answers with the page)."""
+        if self._login_urls is None:
+            return {}
+        try:
+            return await self._login_urls(user_id, account_ids)
+        except AdapterError as error:
+            log.warning("login links of user %d unread: %s", user_id, error.message,
+                        extra={"user_id": user_id, "step": "report"})
+            return {}
 
 
 class SendCycleSummary:

@@ -87,6 +87,10 @@ class _Call(msgspec.Struct, frozen=True, kw_only=True):
     def target(self) -> str:
         return self.path or self.route
 
+    def __repr__(self) -> str:
+        """Never the form (the session's api key, request token and checksum)."""
+        return f"_Call(what={self.what!r}, method={self.method!r}, route={self.route!r})"
+
 
 class KiteBroker:
     """The `Broker` port over Kite Connect's REST routes, for every account of the service."""
@@ -214,6 +218,12 @@ class KiteBroker:
         return PlaceAck(app_order_id=ack, tag=tag)
 
 
+def _no_such_route(envelope: wire.Envelope) -> bool:
+    """Kite's own answer to a path it does not have (a base URL with a path, such as `.../v3`): HTTP 404, a
+    `GeneralException` "Route not found". Its 404 for an order id it does not know is an `InputException`."""
+    return envelope.error_type == "GeneralException" and "route not found" in (envelope.message or "").lower()
+
+
 def _url(account: BrokerAccount, call: _Call) -> str:
     return account.base_url.rstrip("/") + call.target
 
@@ -278,7 +288,7 @@ def _data(account: BrokerAccount, call: _Call, status: int, raw: bytes) -> Any:
     if status == 429 or (failed and envelope.error_type == "NetworkException"):
         raise BrokerUnavailable(f"{where}: Kite is rate limiting or unreachable (HTTP {status}: "
                                 f"{said or 'no Kite answer'})")
-    if status == 404 and not failed:
+    if status == 404 and (not failed or _no_such_route(envelope)):
         raise BrokerMisconfigured(
             f"{where}: HTTP 404 for {call.method} {_url(account, call)}: Kite has no such route; check the "
             f"account's base_url, which must be the host alone (e.g. https://{API_HOST})")

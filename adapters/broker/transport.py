@@ -38,6 +38,10 @@ class HttpRequest(msgspec.Struct, frozen=True, kw_only=True):
     data: Any = None
     mutating: bool = False
 
+    def __repr__(self) -> str:
+        """Never the headers (a session token), the query or the body (keys, a request token, a checksum)."""
+        return f"HttpRequest(where={self.where!r}, endpoint={self.endpoint!r}, mutating={self.mutating})"
+
 
 class Transport:
     """Sends requests; `observe(endpoint, outcome, seconds)` is told every call's outcome (metrics)."""

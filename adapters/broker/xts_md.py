@@ -53,8 +53,12 @@ class XtsMarketData:
         self._token = ""
         self._user_id = ""
         self._watched: set[Instrument] = set()
+        self._subscribed: set[Instrument] = set()
+        """Instruments subscribed on the current connection (a failed subscription is tried at the next watch)."""
         self._refused: set[Instrument] = set()
-        """Watched instruments the broker would not subscribe (its subscription cap): read by REST instead."""
+        """Watched instruments the broker would not subscribe (its subscription cap): read by REST instead, and
+        not asked for again before the next connection."""
+        self._login_lock = asyncio.Lock()
         self._connected = asyncio.Event()
         self._was_connected = False
         self.reconnects = 0
@@ -65,16 +69,26 @@ class XtsMarketData:
         return self._connected.is_set()
 
     async def watch(self, instruments: Iterable[Instrument]) -> None:
-        """Watch exactly `instruments` from now on: subscribe the new ones (their snapshot goes to `on_quote`),
-        unsubscribe the others. While the stream is down the subscription waits for the next connection."""
-        wanted = set(instruments)
-        added, dropped = wanted - self._watched, self._watched - wanted
+        """Watch exactly `instruments` from now on: subscribe those not subscribed yet (their snapshot goes to
+        `on_quote`), unsubscribe the others. While the stream is down the subscription waits for the next
+        connection; one that failed is tried again at the next call. An instrument of a segment XTS Market Data
+        does not have is left out, with a warning."""
+        wanted = set()
+        for instrument in instruments:
+            if instrument[0] in wire.SEGMENT_CODES:
+                wanted.add(instrument)
+            else:
+                log.warning("market data has no segment %s: instrument %d is not fed", *instrument,
+                            extra={"step": "fair_price_feed"})
         self._watched = wanted
         if not self.connected:
             return
-        if dropped - self._refused:
-            await self._call("PUT", "/instruments/subscription", wire.instruments_body(sorted(dropped - self._refused)))
-        self._refused -= dropped
+        self._refused &= wanted
+        dropped = self._subscribed - wanted
+        if dropped:
+            await self._call("PUT", "/instruments/subscription", wire.instruments_body(sorted(dropped)))
+            self._subscribed -= dropped
+        added = wanted - self._subscribed - self._refused
         if added:
             await self._subscribe(sorted(added))
 
@@ -85,7 +99,9 @@ class XtsMarketData:
                 await self._stream()
             except (SessionExpired, BrokerRejected, BrokerUnavailable, BrokerProtocolError,
                     socketio.exceptions.ConnectionError) as error:
-                log.warning("market data stream down: %s", error)
+                log.warning("market data stream down: %s", error, extra={"step": "fair_price_feed"})
+            except Exception:
+                log.exception("market data stream failed unexpectedly", extra={"step": "fair_price_feed"})
             await self._poll_until(asyncio.get_running_loop().time() + self._reconnect_s)
 
     async def quotes(self, instruments: Iterable[Instrument]) -> list[Quote]:
@@ -98,9 +114,10 @@ class XtsMarketData:
         return found
 
     async def close(self) -> None:
+        """Log the session out (a dead one is left as it is: no login just to log out)."""
         if self._token:
             with contextlib.suppress(SessionExpired, BrokerRejected, BrokerUnavailable, BrokerProtocolError):
-                await self._call("DELETE", "/auth/logout")
+                await self._request("DELETE", "/auth/logout", None, True, False)
 
     async def _stream(self) -> None:
         if not self._token:
@@ -118,6 +135,7 @@ class XtsMarketData:
             if self._was_connected:
                 self.reconnects += 1
             self._was_connected = True
+            self._subscribed.clear()
             self._refused.clear()
             await self._subscribe(sorted(self._watched))
             for quote in await self.quotes(self._watched):
@@ -129,13 +147,15 @@ class XtsMarketData:
                 await client.disconnect()
 
     async def _while_up(self, client: socketio.AsyncClient) -> None:
-        """Until the stream drops: the instruments the broker would not subscribe read by REST every `poll_s`."""
+        """Until the stream drops: the watched instruments not subscribed (refused, or their subscription failed)
+        read by REST every `poll_s`."""
         stream = asyncio.ensure_future(client.wait())
         try:
             while not stream.done():
                 await asyncio.wait((stream,), timeout=self._poll_s)
-                if self._refused and not stream.done():
-                    await self._read(self._refused)
+                unsubscribed = self._watched - self._subscribed
+                if unsubscribed and not stream.done():
+                    await self._read(unsubscribed)
         finally:
             stream.cancel()
 
@@ -147,7 +167,7 @@ class XtsMarketData:
             for quote in await self.quotes(instruments):
                 self._on_quote(quote)
         except (SessionExpired, BrokerRejected, BrokerUnavailable, BrokerProtocolError) as error:
-            log.warning("market data quotes failed: %s", error)
+            log.warning("market data quotes failed: %s", error, extra={"step": "fair_price_feed"})
 
     async def _poll_until(self, deadline: float) -> None:
         """Until `deadline`: REST quotes of every watched instrument, every `poll_s` (the stream is down)."""
@@ -160,12 +180,17 @@ class XtsMarketData:
                 return
             await asyncio.sleep(min(self._poll_s, left))
 
-    async def _login(self) -> None:
-        result = await self._call("POST", "/auth/login", self._keys, authenticated=False)
-        token = result.get("token") if isinstance(result, dict) else None
-        if not isinstance(token, str) or not token:
-            raise BrokerProtocolError("market data login: no token in the answer", field="token")
-        self._token, self._user_id = token, str(result.get("userID", ""))
+    async def _login(self, dead: str = "") -> None:
+        """A new session, unless another caller has replaced the `dead` token already: a second login would end
+        the first one's session (XTS keeps one per key pair)."""
+        async with self._login_lock:
+            if self._token and self._token != dead:
+                return
+            result = await self._call("POST", "/auth/login", self._keys, authenticated=False)
+            token = result.get("token") if isinstance(result, dict) else None
+            if not isinstance(token, str) or not token:
+                raise BrokerProtocolError("market data login: no token in the answer", field="token")
+            self._token, self._user_id = token, str(result.get("userID", ""))
 
     async def _subscribe(self, instruments: list[Instrument]) -> None:
         """Subscribe `instruments` (their snapshots go to `on_quote`); those the broker refuses (its cap on a
@@ -182,9 +207,10 @@ class XtsMarketData:
                         await self._subscribe([instrument])
                     continue
                 log.warning("market data: %s %d not subscribed (%s); read by REST every %g s instead",
-                            *batch[0], refusal.reason, self._poll_s)
+                            *batch[0], refusal.reason, self._poll_s, extra={"step": "fair_price_feed"})
                 self._refused.update(batch)
                 continue
+            self._subscribed.update(batch)
             for quote in _decoded(wire.decode_snapshots, result):
                 self._on_quote(quote)
 
@@ -202,9 +228,10 @@ class XtsMarketData:
         request made again."""
         if authenticated and not self._token:
             await self._login()
+        sent_with = self._token
         result = await self._request(method, path, body, authenticated, already_subscribed_ok)
         if result is _DEAD_TOKEN:
-            await self._login()
+            await self._login(dead=sent_with)
             result = await self._request(method, path, body, authenticated, already_subscribed_ok)
             if result is _DEAD_TOKEN:
                 raise SessionExpired(f"market data {path}: the session expired again right after a login")
@@ -231,7 +258,6 @@ class XtsMarketData:
         if is_invalid_session(envelope):
             if not authenticated:
                 raise SessionExpired(f"market data {path}: the broker refused the session")
-            self._token = ""
             return _DEAD_TOKEN
         if envelope.succeeded or (already_subscribed_ok and envelope.code == wire.ALREADY_SUBSCRIBED_CODE):
             return envelope.result

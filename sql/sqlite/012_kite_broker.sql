@@ -37,7 +37,11 @@ CREATE TABLE accounts (
 
 INSERT INTO accounts SELECT * FROM accounts_kept_012;
 
-UPDATE sqlite_sequence SET seq = MAX(seq, (SELECT seq FROM accounts_sequence_kept_012)) WHERE name = 'accounts';
+DELETE FROM sqlite_sequence WHERE name = 'accounts';
+
+INSERT INTO sqlite_sequence (name, seq)
+SELECT 'accounts', MAX(seq) FROM (SELECT seq FROM accounts_sequence_kept_012 UNION ALL SELECT id FROM accounts)
+HAVING MAX(seq) IS NOT NULL;
 
 DROP TABLE accounts_kept_012;
 

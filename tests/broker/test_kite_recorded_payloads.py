@@ -303,7 +303,7 @@ async def test_a_token_exception_is_a_session_expiry_whatever_the_status(kite, r
 
 @pytest.mark.parametrize(("status", "fixture"), [
     (403, "kite/written_permission_exception.json"), (400, "kite/written_input_exception.json"),
-    (404, "kite/written_route_not_found.json"), (200, "kite/written_input_exception.json")])
+    (404, "kite/written_input_exception.json"), (200, "kite/written_input_exception.json")])
 @pytest.mark.parametrize("call", ["order_book", "place", "cancel"])
 async def test_a_refusal_with_kites_error_envelope_is_a_definitive_rejection_in_kites_words(
     kite, recorded, zr1, call, status, fixture
@@ -342,9 +342,11 @@ async def test_a_5xx_is_unavailable_and_ambiguous_only_for_an_order_route(
     assert ("may have reached Kite" in error.message) is ambiguous
 
 
+@pytest.mark.parametrize("fixture", ["kite/written_not_found.txt", "kite/written_route_not_found.json"])
 @pytest.mark.parametrize("call", ["order_book", "place"])
-async def test_a_404_without_kites_envelope_is_a_configuration_error_naming_the_url(kite, recorded, zr1, call):
-    error = await failure(kite, recorded, zr1, call, 404, "kite/written_not_found.txt", BrokerMisconfigured)
+async def test_a_404_without_kites_envelope_or_with_its_route_not_found_is_a_configuration_error_naming_the_url(
+        kite, recorded, zr1, call, fixture):
+    error = await failure(kite, recorded, zr1, call, 404, fixture, BrokerMisconfigured)
     method, path, _ = CALLS[call]
     assert not error.ambiguous
     assert f"HTTP 404 for {method} {recorded.url}{path}" in error.message

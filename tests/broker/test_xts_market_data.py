@@ -146,3 +146,11 @@ async def test_instruments_past_the_brokers_subscription_cap_are_read_by_rest_an
         await received.until(of(RELIANCE, ltp="2950"))
         await received.until(of(SBIN, ltp="806"))
         assert client.connected and client.reconnects == 0, "a refused subscription does not drop the stream"
+
+
+async def test_an_instrument_of_a_segment_market_data_does_not_have_is_left_out_and_the_rest_fed(http, paper):
+    received = Received()
+    async with streaming(http, paper, received) as client:
+        await client.watch([("NSEXX", 1), SBIN])
+        await received.until(of(SBIN))
+        assert client.connected

@@ -1,6 +1,7 @@
 """The fair-price feed on the real runtime, SQLite and MariaDB, against the paper broker's market data: it prices
 what the monitored users hold and nothing else, by the model of the instrument's segment, marks its rows
-`feed`, leaves a desk's price as the desk wrote it, lets go of an instrument nobody holds any more, and
+`feed`, leaves a desk's price as the desk wrote it, keeps a quiet book's price fresh while its stream is up,
+prices a symbol held in two segments from one of them, lets go of an instrument nobody holds any more, and
 measures its lag and its stream."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pytest
 from domain.records import FairPrice
 from tests.cycle.conftest import CycleRig, wait_for
 from tests.cycle.feeding import fed, feeding
+from tests.storage.conftest import an_order
 
 D = Decimal
 
@@ -96,3 +98,24 @@ def test_the_feed_reports_its_lag_its_stream_and_what_it_watches(holding: CycleR
     assert float(lines["monitor_fair_price_feed_connected"]) == 1
     assert float(lines["monitor_fair_price_feed_instruments"]) == 1
     assert float(lines["monitor_fair_price_feed_reconnects_total"]) == 0
+
+
+def test_a_quiet_book_stays_fresh_while_the_stream_is_up(holding: CycleRig):
+    rig = holding
+    with feeding(rig):
+        rig.sim("price", symbol="SBIN", ltp="101", bid="100.95", ask="101.10")
+        fed(rig, buy="101.10", sell="100.95")
+        first = stored(rig, "SBIN").updated_at
+        wait_for(lambda: stored(rig, "SBIN").updated_at > first, timeout=5)
+        again = stored(rig, "SBIN")
+        assert (again.buy_fair_price, again.sell_fair_price) == (D("101.10"), D("100.95")), "the same market"
+
+
+def test_one_symbol_in_two_segments_is_priced_from_one_of_them(holding: CycleRig):
+    rig = holding
+    rig.io.call(rig.store.insert_order(an_order(rig.user_id, rig.accounts["PAPER1"], status="RUNNING",
+                                                symbol="SBIN", exchange_segment="NSEFO", instrument_id=99999)))
+    with feeding(rig) as feed:
+        rig.sim("price", symbol="SBIN", ltp="101", bid="100.95", ask="101.10")
+        fed(rig, buy="101.10", sell="100.95")
+        assert feed.instruments == 1

@@ -227,6 +227,21 @@ async def test_fair_prices_written_before_migration_014_keep_their_values_as_the
         await database.close()
 
 
+async def test_an_account_table_emptied_before_migration_012_keeps_its_id_counter(database_url):
+    database = await open_database(database_url)
+    try:
+        await migrate_up_to(database, 11)
+        store = SqlStore(database)
+        user_id, _ = await store.add_user("alice")
+        gone = await store.add_account(user_id, "paper", "http://127.0.0.1:9000", "GONE")
+        async with database.transaction() as tx:
+            await tx.execute_ddl("DELETE FROM accounts", "every account deleted")
+        await migrate(database)
+        assert await store.add_account(user_id, "kite", "https://api.kite.trade", "K1") > gone
+    finally:
+        await database.close()
+
+
 def test_run_py_migrate_on_an_empty_database_twice(database_url):
     command = [sys.executable, str(ROOT / "run.py"), "migrate", "--database", database_url]
     env = {**os.environ, "MONITOR_NO_BOOTSTRAP": "1"}
