@@ -145,6 +145,7 @@ class XtsMarketData:
             self._connected.clear()
             with contextlib.suppress(Exception):
                 await client.disconnect()
+            client.eio.http = None  # the service's session: engineio's __del__ closes any session it still holds
 
     async def _while_up(self, client: socketio.AsyncClient) -> None:
         """Until the stream drops: the watched instruments not subscribed (refused, or their subscription failed)
