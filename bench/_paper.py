@@ -10,7 +10,9 @@ XTS routes call) gives the same rows as sending them over HTTP, in a fraction of
 Run as `python -m bench._paper SPEC.json` (what `PaperProcess` does): it prints the URL on stdout once
 serving and runs until SIGTERM. The spec: {"seed", "instruments": [[segment, id, symbol, ltp]], "orders":
 [[client_id, segment, instrument_id, side, order_type, qty, limit, stop, tag, then]]}, `then` being "" or
-"cancel" or "reject" (the broker accepts the order, then rejects it with a risk reason).
+"cancel" or "reject" (the broker accepts the order, then rejects it with a risk reason), and optionally
+"md_subscription_cap": the market data subscriptions a token may hold (`run_paper_broker`'s, 50 by default;
+`bench/feed.py` subscribes thousands).
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ def seed_simulator(simulator: Any, spec: dict[str, Any]) -> int:
 
 async def serve(spec_path: str) -> None:
     from adapters.broker.paper import run_paper_broker
+    from adapters.broker.paper.md_sessions import DEFAULT_SUBSCRIPTION_CAP
 
     with open(spec_path) as file:
         spec = json.load(file)
@@ -58,7 +61,8 @@ async def serve(spec_path: str) -> None:
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     loop.add_signal_handler(signal.SIGINT, stop.set)
-    async with run_paper_broker("127.0.0.1", 0, seed=spec.get("seed", 0)) as paper:
+    async with run_paper_broker("127.0.0.1", 0, seed=spec.get("seed", 0),
+                                md_subscription_cap=spec.get("md_subscription_cap", DEFAULT_SUBSCRIPTION_CAP)) as paper:
         seed_simulator(paper.simulator, spec)
         print(paper.url, flush=True)
         await stop.wait()
