@@ -45,6 +45,7 @@ import argparse
 import asyncio
 import bisect
 import cProfile
+import gc
 import json
 import os
 import random
@@ -68,8 +69,10 @@ from adapters.store.factory import connect_store, migrate_url
 from bench._common import BenchDatabase, ProcessStat, machine, mysqld_pid, percentile
 from bench._feed_driver import TICK
 from bench._paper import REPO_ROOT, PaperProcess
+from bench._scale_share import GcPauses
 from domain.quotes import FairModels, Quote
 from domain.records import FairPrice
+from service import garbage_collector
 from service.fair_price_feed import FairPriceFeed
 
 GOAL_P99_S = 1.0
@@ -219,6 +222,9 @@ async def run_feed(args: argparse.Namespace, database: BenchDatabase, paper: Pap
             await asyncio.sleep(0.05)
             written = {price.symbol for _, prices in stamped.commits for price in prices}
         subscribed_s = time.monotonic() - started
+        garbage_collector.freeze_startup_objects()
+        gc_pauses = GcPauses()
+        gc.callbacks.append(gc_pauses)
         driver = Driver({"url": paper.url, "instruments": [[symbol, str(base)] for symbol, _, base in listed],
                          "ticks_per_s": args.ticks_per_s, "batch_s": args.batch_s, "seed": args.seed})
         await asyncio.to_thread(driver.wait_driving)
@@ -228,6 +234,8 @@ async def run_feed(args: argparse.Namespace, database: BenchDatabase, paper: Pap
             stats["MariaDB"] = ProcessStat(db_pid)
         cpu_before = {name: stat.cpu() for name, stat in stats.items()}
         written_before = feed.written
+        load = [os.getloadavg()[0]]
+        gc_before = (gc_pauses.full, gc_pauses.total_s)
         window = (time.monotonic(), time.monotonic() + args.measure_s)
         profiler = cProfile.Profile() if args.profile else None
         if profiler is not None:
@@ -237,6 +245,9 @@ async def run_feed(args: argparse.Namespace, database: BenchDatabase, paper: Pap
             profiler.disable()
             profiler.dump_stats(args.profile)
         seconds = time.monotonic() - window[0]
+        load.append(os.getloadavg()[0])
+        gc_window = {"full": gc_pauses.full - gc_before[0], "total_s": gc_pauses.total_s - gc_before[1],
+                     "longest_s": gc_pauses.longest_s}
         cpu = {name: 100 * (stat.cpu() - cpu_before[name]) / seconds for name, stat in stats.items()}
         _, rss, threads = stats["feed"].read()
         rows_written = feed.written - written_before
@@ -256,7 +267,8 @@ async def run_feed(args: argparse.Namespace, database: BenchDatabase, paper: Pap
     return {"window": window, "seconds": seconds, "cpu": cpu, "rss": rss, "threads": threads,
             "rows_written": rows_written, "sent": sent, "commits": stamped.commits, "arrivals": arrivals,
             "lags": lags, "refreshes": feed.refreshes, "watched_reads": stamped.watched_reads,
-            "subscribed_s": subscribed_s, "instruments_watched": instruments_watched}
+            "subscribed_s": subscribed_s, "instruments_watched": instruments_watched, "load": load,
+            "gc": gc_window}
 
 
 def report(args: argparse.Namespace, listed: Sequence[tuple[str, int, Decimal]], run: dict[str, Any]) -> int:
@@ -284,6 +296,7 @@ def report(args: argparse.Namespace, listed: Sequence[tuple[str, int, Decimal]],
                     for _, prices in run["commits"] for p in prices if p.symbol in base_of}
 
     to_table, to_arrival, round_trips = [], [], []
+    timeline: list[tuple[float, float | None, float | None]] = []
     moves = unwritten = not_arrived = conflated = 0
     for sent, answered, picked in run["sent"]:
         if not start <= sent < end:
@@ -293,16 +306,18 @@ def report(args: argparse.Namespace, listed: Sequence[tuple[str, int, Decimal]],
             moves += 1
             times, reached = commits.get(index, ([], []))
             at = bisect.bisect_left(reached, move)
-            if at == len(reached):
+            table = None if at == len(reached) else times[at] - sent
+            if table is None:
                 unwritten += 1
             else:
-                to_table.append(times[at] - sent)
+                to_table.append(table)
                 conflated += (index, move) not in exact_writes
             arrival = first_arrival.get((index, move))
             if arrival is None:
                 not_arrived += 1
             else:
                 to_arrival.append(arrival - sent)
+            timeline.append((sent - start, None if arrival is None else arrival - sent, table))
     in_window = [seconds for at, seconds in run["lags"] if start <= at < end]
     batches = [prices for at, prices in run["commits"] if start <= at < end]
     seconds = run["seconds"]
@@ -331,7 +346,14 @@ def report(args: argparse.Namespace, listed: Sequence[tuple[str, int, Decimal]],
           f"{run['subscribed_s']:.1f} s after the feed started), then in the window {len(refreshes)} refreshes ms "
           f"{spread(refreshes)}, of which the read {spread(reads)}")
     cpu = ", ".join(f"{name} {pct:.0f}%" for name, pct in run["cpu"].items())
-    print(f"CPU of one core: {cpu}; feed process RSS {run['rss'] / 2**20:.0f} MiB, {run['threads']} threads")
+    print(f"CPU of one core: {cpu}; feed process RSS {run['rss'] / 2**20:.0f} MiB, {run['threads']} threads; "
+          f"full garbage collections {run['gc']['full']} taking {run['gc']['total_s']:.2f} s (longest in the run "
+          f"{run['gc']['longest_s']:.2f} s); load average {run['load'][0]:.2f} at the window's start, "
+          f"{run['load'][1]:.2f} at its end")
+    if args.moves_json:
+        with open(args.moves_json, "w") as out:
+            json.dump({"moves": timeline, "refreshes": [[at - start, s] for at, s in run["refreshes"]],
+                       "commits": [[at - start, len(prices)] for at, prices in run["commits"]]}, out)
     p99 = percentile(to_table, 0.99)
     print(f"goal p99 tick-to-table <= {GOAL_P99_S:g} s: {p99:.3f} s, {'met' if p99 <= GOAL_P99_S else 'NOT met'}",
           flush=True)
@@ -357,6 +379,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--flush-interval-s", type=float, default=0.2, help="the feed's (default: the service's)")
     parser.add_argument("--refresh-s", type=float, default=5.0, help="the feed's (default: the service's)")
     parser.add_argument("--profile", metavar="PATH", help="cProfile the feed process over the window into PATH")
+    parser.add_argument("--moves-json", metavar="PATH",
+                        help="also write each measured move's [sent, send-to-arrival, tick-to-table] (seconds, sent "
+                             "counted from the window's start), each refresh's [end, seconds] and each write's "
+                             "[commit, rows] to PATH as JSON, for a timeline")
     parser.add_argument("--seed", type=int, default=23)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=3306)
@@ -365,6 +391,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.quick:
         args.users, args.instruments, args.ticks_per_s, args.warmup_s, args.measure_s = 500, 100, 500, 2.0, 5.0
+    garbage_collector.tune_for_service()
     rng = random.Random(args.seed)
     listed = instruments(args.instruments, rng)
     print(f"machine: {machine()}; nproc {os.cpu_count()}", flush=True)
