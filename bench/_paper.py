@@ -68,21 +68,36 @@ async def serve(spec_path: str) -> None:
         await stop.wait()
 
 
-class PaperProcess:
+class ChildProcess:
+    """`python -m MODULE SPEC.json` from the repository root, its stdout a pipe. The spec goes to a temporary
+    file and, with `output`, names a file beside it (as `<output>_path`) for the child's result; `remove_files`
+    deletes both."""
+
+    def __init__(self, module: str, spec: dict[str, Any], *, output: str = "", **popen: Any) -> None:
+        descriptor, self.spec_path = tempfile.mkstemp(suffix=".json", prefix=f"{module.replace('.', '_')}_")
+        self.output_path = f"{self.spec_path}.{output}" if output else ""
+        with os.fdopen(descriptor, "w") as spec_file:
+            json.dump({**spec, f"{output}_path": self.output_path} if output else spec, spec_file)
+        self.process = subprocess.Popen([sys.executable, "-m", module, self.spec_path], cwd=REPO_ROOT,
+                                        stdout=subprocess.PIPE, text=True, **popen)
+        self.pid = self.process.pid
+
+    def remove_files(self) -> None:
+        for path in (self.spec_path, self.output_path):
+            if path and os.path.exists(path):
+                os.unlink(path)
+
+
+class PaperProcess(ChildProcess):
     """The paper broker as a child process: `url`, `pid`, `latency(min_ms, max_ms)`; stopped on exit."""
 
     def __init__(self, spec: dict[str, Any]) -> None:
-        descriptor, self._spec_path = tempfile.mkstemp(suffix=".json", prefix="bench_paper_")
-        with os.fdopen(descriptor, "w") as spec_file:
-            json.dump(spec, spec_file)
-        self.process = subprocess.Popen([sys.executable, "-m", "bench._paper", self._spec_path],
-                                        cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
+        super().__init__("bench._paper", spec)
         line = self.process.stdout.readline().strip() if self.process.stdout else ""
         if not line.startswith("http://"):
             self.close()
             raise RuntimeError(f"the paper broker did not start (exit {self.process.poll()})")
         self.url = line
-        self.pid = self.process.pid
 
     def control(self, route: str, body: dict[str, Any]) -> Any:
         request = urllib.request.Request(f"{self.url}/_sim/{route}", data=json.dumps(body).encode(),
@@ -101,7 +116,7 @@ class PaperProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        os.unlink(self._spec_path)
+        self.remove_files()
 
     def __enter__(self) -> PaperProcess:
         return self

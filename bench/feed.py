@@ -50,9 +50,7 @@ import json
 import os
 import random
 import signal
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -66,9 +64,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from actors.io_loop import new_event_loop
 from adapters.broker.xts_md import XtsMarketData
 from adapters.store.factory import connect_store, migrate_url
-from bench._common import BenchDatabase, ProcessStat, machine, mysqld_pid, percentile
+from bench._common import BenchDatabase, ProcessStat, add_database_arguments, machine, mysqld_pid, percentile
 from bench._feed_driver import TICK
-from bench._paper import REPO_ROOT, PaperProcess
+from bench._paper import ChildProcess, PaperProcess
 from bench._scale_share import GcPauses
 from domain.quotes import FairModels, Quote
 from domain.records import FairPrice
@@ -154,17 +152,11 @@ class MeasuredFeed(FairPriceFeed):
         self.refreshes.append((time.monotonic(), time.perf_counter() - started))
 
 
-class Driver:
+class Driver(ChildProcess):
     """`bench/_feed_driver.py` as a child process: started, then stopped to read its log of sent moves."""
 
     def __init__(self, spec: dict[str, Any]) -> None:
-        descriptor, self._spec_path = tempfile.mkstemp(suffix=".json", prefix="bench_feed_driver_")
-        self.log_path = self._spec_path + ".log"
-        with os.fdopen(descriptor, "w") as spec_file:
-            json.dump({**spec, "log_path": self.log_path}, spec_file)
-        self.process = subprocess.Popen([sys.executable, "-m", "bench._feed_driver", self._spec_path],
-                                        cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
-        self.pid = self.process.pid
+        super().__init__("bench._feed_driver", spec, output="log")
 
     def wait_driving(self) -> None:
         line = self.process.stdout.readline().strip() if self.process.stdout else ""
@@ -175,16 +167,14 @@ class Driver:
         self.process.send_signal(signal.SIGTERM)
         if self.process.wait(30) != 0:
             raise RuntimeError(f"the market driver failed (exit {self.process.returncode})")
-        with open(self.log_path) as log:
+        with open(self.output_path) as log:
             return json.load(log)
 
     def close(self) -> None:
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait()
-        for path in (self._spec_path, self.log_path):
-            if os.path.exists(path):
-                os.unlink(path)
+        self.remove_files()
 
 
 async def run_feed(args: argparse.Namespace, database: BenchDatabase, paper: PaperProcess,
@@ -384,10 +374,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                              "counted from the window's start), each refresh's [end, seconds] and each write's "
                              "[commit, rows] to PATH as JSON, for a timeline")
     parser.add_argument("--seed", type=int, default=23)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=3306)
-    parser.add_argument("--user", default="root")
-    parser.add_argument("--password", default="")
+    add_database_arguments(parser)
     args = parser.parse_args(argv)
     if args.quick:
         args.users, args.instruments, args.ticks_per_s, args.warmup_s, args.measure_s = 500, 100, 500, 2.0, 5.0
