@@ -6,6 +6,7 @@ It owns no measurement policy: `cycle.py` and `scale.py` decide what to time and
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 from collections.abc import Sequence
@@ -64,6 +65,14 @@ def mysqld_pid() -> int | None:
             except OSError:
                 continue
     return None
+
+
+def add_database_arguments(parser: argparse.ArgumentParser) -> None:
+    """--host, --port, --user, --password of the MariaDB server (default root without password at 127.0.0.1:3306)."""
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=3306)
+    parser.add_argument("--user", default="root")
+    parser.add_argument("--password", default="")
 
 
 class BenchDatabase:

@@ -10,7 +10,9 @@ XTS routes call) gives the same rows as sending them over HTTP, in a fraction of
 Run as `python -m bench._paper SPEC.json` (what `PaperProcess` does): it prints the URL on stdout once
 serving and runs until SIGTERM. The spec: {"seed", "instruments": [[segment, id, symbol, ltp]], "orders":
 [[client_id, segment, instrument_id, side, order_type, qty, limit, stop, tag, then]]}, `then` being "" or
-"cancel" or "reject" (the broker accepts the order, then rejects it with a risk reason).
+"cancel" or "reject" (the broker accepts the order, then rejects it with a risk reason), and optionally
+"md_subscription_cap": the market data subscriptions a token may hold (`run_paper_broker`'s, 50 by default;
+`bench/feed.py` subscribes thousands).
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ def seed_simulator(simulator: Any, spec: dict[str, Any]) -> int:
 
 async def serve(spec_path: str) -> None:
     from adapters.broker.paper import run_paper_broker
+    from adapters.broker.paper.md_sessions import DEFAULT_SUBSCRIPTION_CAP
 
     with open(spec_path) as file:
         spec = json.load(file)
@@ -58,27 +61,43 @@ async def serve(spec_path: str) -> None:
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     loop.add_signal_handler(signal.SIGINT, stop.set)
-    async with run_paper_broker("127.0.0.1", 0, seed=spec.get("seed", 0)) as paper:
+    async with run_paper_broker("127.0.0.1", 0, seed=spec.get("seed", 0),
+                                md_subscription_cap=spec.get("md_subscription_cap", DEFAULT_SUBSCRIPTION_CAP)) as paper:
         seed_simulator(paper.simulator, spec)
         print(paper.url, flush=True)
         await stop.wait()
 
 
-class PaperProcess:
+class ChildProcess:
+    """`python -m MODULE SPEC.json` from the repository root, its stdout a pipe. The spec goes to a temporary
+    file and, with `output`, names a file beside it (as `<output>_path`) for the child's result; `remove_files`
+    deletes both."""
+
+    def __init__(self, module: str, spec: dict[str, Any], *, output: str = "", **popen: Any) -> None:
+        descriptor, self.spec_path = tempfile.mkstemp(suffix=".json", prefix=f"{module.replace('.', '_')}_")
+        self.output_path = f"{self.spec_path}.{output}" if output else ""
+        with os.fdopen(descriptor, "w") as spec_file:
+            json.dump({**spec, f"{output}_path": self.output_path} if output else spec, spec_file)
+        self.process = subprocess.Popen([sys.executable, "-m", module, self.spec_path], cwd=REPO_ROOT,
+                                        stdout=subprocess.PIPE, text=True, **popen)
+        self.pid = self.process.pid
+
+    def remove_files(self) -> None:
+        for path in (self.spec_path, self.output_path):
+            if path and os.path.exists(path):
+                os.unlink(path)
+
+
+class PaperProcess(ChildProcess):
     """The paper broker as a child process: `url`, `pid`, `latency(min_ms, max_ms)`; stopped on exit."""
 
     def __init__(self, spec: dict[str, Any]) -> None:
-        descriptor, self._spec_path = tempfile.mkstemp(suffix=".json", prefix="bench_paper_")
-        with os.fdopen(descriptor, "w") as spec_file:
-            json.dump(spec, spec_file)
-        self.process = subprocess.Popen([sys.executable, "-m", "bench._paper", self._spec_path],
-                                        cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
+        super().__init__("bench._paper", spec)
         line = self.process.stdout.readline().strip() if self.process.stdout else ""
         if not line.startswith("http://"):
             self.close()
             raise RuntimeError(f"the paper broker did not start (exit {self.process.poll()})")
         self.url = line
-        self.pid = self.process.pid
 
     def control(self, route: str, body: dict[str, Any]) -> Any:
         request = urllib.request.Request(f"{self.url}/_sim/{route}", data=json.dumps(body).encode(),
@@ -97,7 +116,7 @@ class PaperProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        os.unlink(self._spec_path)
+        self.remove_files()
 
     def __enter__(self) -> PaperProcess:
         return self

@@ -49,7 +49,7 @@ from actors.order_placer.entries import place_entries
 from actors.user_monitor.config import CycleConfig
 from actors.user_monitor.window import TradingWindow
 from adapters.store.secrets import Keyring
-from bench._common import BenchDatabase, ProcessStat, machine, percentile
+from bench._common import BenchDatabase, ProcessStat, add_database_arguments, machine, percentile
 from bench._paper import PaperProcess
 from domain.entries import NewEntry
 from domain.records import FairPrice
@@ -229,10 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="20 measured cycles (CI, under a minute)")
     parser.add_argument("--cycles", type=int, default=200, help="measured cycles (default 200)")
     parser.add_argument("--warmup", type=int, default=3, help="cycles before measuring (default 3)")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=3306)
-    parser.add_argument("--user", default="root")
-    parser.add_argument("--password", default="")
+    add_database_arguments(parser)
     parser.add_argument("--seed", type=int, default=20260105)
     args = parser.parse_args(argv)
     cycles = 20 if args.quick else args.cycles

@@ -44,7 +44,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from actors.pnl_calculator import fifo
 from actors.pnl_calculator.fifo import fills_from_order_book, match_fifo, match_fifo_in_python
-from bench._common import BenchDatabase, machine
+from bench._common import BenchDatabase, add_database_arguments, machine
 from domain.broker import BrokerOrder
 from domain.pnl import FifoResult, Fill
 
@@ -307,10 +307,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--classic-cap", type=int, default=1200,
                         help="seconds before the classic SQL statement is cut off (default 1200)")
     parser.add_argument("--repeat", type=int, default=5, help="match_fifo runs per size (default 5)")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=3306)
-    parser.add_argument("--user", default="root")
-    parser.add_argument("--password", default="")
+    add_database_arguments(parser)
     parser.add_argument("--seed", type=int, default=20260105)
     args = parser.parse_args(argv)
     sizes = [10**3, 10**4] if args.quick else args.sizes

@@ -45,7 +45,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -56,8 +55,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from adapters.store.factory import migrate_url
 from adapters.store.secrets import Keyring, decode_key, new_key_text
-from bench._common import BenchDatabase, ProcessStat, machine, mysqld_pid, percentile
-from bench._paper import REPO_ROOT, PaperProcess
+from bench._common import BenchDatabase, ProcessStat, add_database_arguments, machine, mysqld_pid, percentile
+from bench._paper import ChildProcess, PaperProcess
 from bench._scale_share import Tick
 from domain.tags import order_tag
 
@@ -125,17 +124,11 @@ def refresh_fair_prices(database: BenchDatabase) -> None:
         [(symbol, ltp + Decimal("0.05"), ltp - Decimal("0.05"), now) for symbol, _, ltp in SYMBOLS])
 
 
-class Share:
+class Share(ChildProcess):
     """One service process (`bench/_scale_share.py`) monitoring every `shares`-th user, and its messages."""
 
     def __init__(self, spec: dict[str, Any]) -> None:
-        descriptor, self._spec_path = tempfile.mkstemp(suffix=".json", prefix="bench_share_")
-        self._result_path = self._spec_path + ".result"
-        with os.fdopen(descriptor, "w") as spec_file:
-            json.dump({**spec, "result_path": self._result_path}, spec_file)
-        self.process = subprocess.Popen([sys.executable, "-m", "bench._scale_share", self._spec_path],
-                                        cwd=REPO_ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        self.pid = self.process.pid
+        super().__init__("bench._scale_share", spec, output="result", stdin=subprocess.PIPE)
 
     def expect(self, key: str) -> Any:
         """The next message of the share, which must carry `key` (a result with an error ends the run)."""
@@ -159,9 +152,7 @@ class Share:
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
-        os.unlink(self._spec_path)
-        if os.path.exists(self._result_path):
-            os.unlink(self._result_path)
+        self.remove_files()
 
 
 def run_scale(users: int, args: argparse.Namespace) -> dict[str, Any]:
@@ -331,10 +322,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="also write every user's ticks (start, skipped, wall, clean) and each service process's "
                              "samples of its counters, once a second, to PATH as JSON (times in seconds after "
                              "the warm-up), for a timeline of a run (one --users size)")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=3306)
-    parser.add_argument("--user", default="root")
-    parser.add_argument("--password", default="")
+    add_database_arguments(parser)
     args = parser.parse_args(argv)
     if args.quick:
         args.users, args.intervals, args.interval_s = [200], 2, 5.0

@@ -1,6 +1,7 @@
 """The paper broker's market data stream through a real `socketio.AsyncClient` on loopback: who may connect,
-which socket gets which event on a price move, and the stream's controls (`/_sim/md_drop`, `/_sim/md_down`)
-with subscriptions that belong to the token and outlive its sockets."""
+which socket gets which event on a price move (one move, or many in one `/_sim/prices`), and the stream's
+controls (`/_sim/md_drop`, `/_sim/md_down`) with subscriptions that belong to the token and outlive its
+sockets."""
 
 from __future__ import annotations
 
@@ -194,3 +195,39 @@ async def test_a_socket_connecting_over_websocket_only_gets_events(
         assert (await connected.next_quote())[0] == "1501-json-full"
     finally:
         await connected.client.disconnect()
+
+
+async def test_many_prices_in_one_request_move_and_publish_each_in_order(
+    http: aiohttp.ClientSession, paper: RunningPaperBroker, sim: SimControl
+):
+    token, user_id = await md_login(http, paper)
+    await subscribe(http, paper, token, SBIN, RELIANCE)
+    async with stream(paper, token, user_id) as connected:
+        answer = await sim.post("prices", prices=[
+            {"symbol": "SBIN", "ltp": "801"}, {"symbol": "RELIANCE", "ltp": "2901", "bid": "2899"},
+            {"symbol": "SBIN", "ltp": "802", "ask": "806"},
+        ])
+        assert answer == {"moved": 3, "fills": 0}
+        seen = [(await connected.next_quote())[1] for _ in range(3)]
+    assert [(q["ExchangeInstrumentID"], best(q)) for q in seen] == [
+        (3045, (Decimal("800.95"), Decimal("801.05"), Decimal(801))),
+        (2885, (Decimal(2899), Decimal("2901.05"), Decimal(2901))),
+        (3045, (Decimal("801.95"), Decimal(806), Decimal(802))),
+    ]
+
+
+async def test_many_prices_stop_at_the_first_refused_and_those_before_it_stay_moved(
+    http: aiohttp.ClientSession, paper: RunningPaperBroker
+):
+    token, _ = await md_login(http, paper)
+    async with http.post(f"{paper.url}/_sim/prices", json={"prices": [
+        {"symbol": "SBIN", "ltp": "801"}, {"symbol": "RELIANCE", "ltp": "2901", "bid": "2902"},
+        {"symbol": "TCS", "ltp": "4001"},
+    ]}) as response:
+        assert (response.status, await response.text()) == (
+            400, "prices[1] RELIANCE: the bid 2902 is above the ask 2901.05; 1 moved before it")
+    tcs = {"exchangeSegment": 1, "exchangeInstrumentID": 11536}
+    _, body = await md_call(http, paper, "POST", "/instruments/quotes", token,
+                            {"instruments": [SBIN, RELIANCE, tcs], "xtsMessageCode": 1501})
+    assert [best(json.loads(item, parse_float=Decimal))[2] for item in body["result"]["listQuotes"]] == [
+        Decimal(801), Decimal(2900), Decimal(4000)]

@@ -38,6 +38,11 @@ class PriceControl(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """The best ask; not given: the default spread above `ltp`."""
 
 
+class PricesControl(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    prices: list[PriceControl]
+    """Moved in order, each as `/_sim/price` moves one."""
+
+
 class SpreadControl(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     ticks: int
 
@@ -100,6 +105,22 @@ async def sim_price(request: web.Request) -> web.Response:
     assert instrument is not None
     return _control_ok({"symbol": control.symbol, "ltp": str(control.ltp), "bid": str(instrument.bid),
                         "ask": str(instrument.ask), "fills": len(fills)})
+
+
+async def sim_prices(request: web.Request) -> web.Response:
+    """Many price moves in one request (a benchmark's market): each applied in order and published as
+    `/_sim/price` does; the first one refused stops the rest, and those before it stay moved."""
+    control: PricesControl = await _control_body(request, PricesControl)
+    simulator = request.app[STATE].simulator
+    fills = 0
+    for index, price in enumerate(control.prices):
+        try:
+            fills += len(simulator.set_price(price.symbol, price.ltp, instrument_id=price.instrument_id,
+                                             segment=price.segment, bid=price.bid, ask=price.ask))
+        except OrderInvalid as exc:
+            raise web.HTTPBadRequest(text=f"prices[{index}] {price.symbol}: {exc.reason}; {index} moved before "
+                                          "it") from None
+    return _control_ok({"moved": len(control.prices), "fills": fills})
 
 
 async def sim_spread(request: web.Request) -> web.Response:
@@ -230,6 +251,7 @@ def build_app(simulator: Simulator, *, seed: int = 0, walk_interval_s: float | N
             app.router.add_route(method, path, paper_route(face, route, handler))
     app.router.add_get("/connect/login", kite_routes.login_page)
     app.router.add_post("/_sim/price", sim_price)
+    app.router.add_post("/_sim/prices", sim_prices)
     app.router.add_post("/_sim/spread", sim_spread)
     app.router.add_post("/_sim/md_drop", sim_md_drop)
     app.router.add_post("/_sim/md_down", sim_md_down)
