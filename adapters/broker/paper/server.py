@@ -21,7 +21,7 @@ from adapters.broker.paper import kite_routes
 from adapters.broker.paper.calls import ORDER_ROUTES, STATE, ChaosControl, Face, FaultControl, PaperState, paper_route
 from adapters.broker.paper.market_data import MD, DropKind, attach_market_data
 from adapters.broker.paper.md_sessions import DEFAULT_SUBSCRIPTION_CAP
-from adapters.broker.paper.simulator import LoginRefused, OrderInvalid, RejectRule, Simulator
+from adapters.broker.paper.simulator import Fill, LoginRefused, OrderInvalid, RejectRule, Simulator
 from adapters.broker.paper.xts_routes import XTS_ROUTES, XtsFace
 
 # --- control API bodies -------------------------------------------------------------------------------
@@ -95,10 +95,9 @@ def _control_ok(payload: Any) -> web.Response:
 
 async def sim_price(request: web.Request) -> web.Response:
     control: PriceControl = await _control_body(request, PriceControl)
+    simulator = request.app[STATE].simulator
     try:
-        simulator = request.app[STATE].simulator
-        fills = simulator.set_price(control.symbol, control.ltp, instrument_id=control.instrument_id,
-                                    segment=control.segment, bid=control.bid, ask=control.ask)
+        fills = _move(simulator, control)
     except OrderInvalid as exc:
         raise web.HTTPBadRequest(text=exc.reason) from None
     instrument = simulator.instrument_by_symbol(control.segment, control.symbol)
@@ -115,12 +114,17 @@ async def sim_prices(request: web.Request) -> web.Response:
     fills = 0
     for index, price in enumerate(control.prices):
         try:
-            fills += len(simulator.set_price(price.symbol, price.ltp, instrument_id=price.instrument_id,
-                                             segment=price.segment, bid=price.bid, ask=price.ask))
+            fills += len(_move(simulator, price))
         except OrderInvalid as exc:
             raise web.HTTPBadRequest(text=f"prices[{index}] {price.symbol}: {exc.reason}; {index} moved before "
                                           "it") from None
     return _control_ok({"moved": len(control.prices), "fills": fills})
+
+
+def _move(simulator: Simulator, price: PriceControl) -> list[Fill]:
+    """One price move as `/_sim/price` and `/_sim/prices` state it; its fills."""
+    return simulator.set_price(price.symbol, price.ltp, instrument_id=price.instrument_id, segment=price.segment,
+                               bid=price.bid, ask=price.ask)
 
 
 async def sim_spread(request: web.Request) -> web.Response:
