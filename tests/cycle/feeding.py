@@ -11,6 +11,7 @@ from typing import Any
 
 import msgspec
 
+from domain.records import FairPrice
 from service.background import BackgroundLoop
 from service.config import MarketDataConfig
 from service.fair_price_feed import FairPriceFeed
@@ -36,11 +37,15 @@ def feeding(rig: CycleRig, **config: Any) -> Iterator[FairPriceFeed]:
         rig.io.call(feed.market_data.close())
 
 
+def stored(rig: CycleRig, symbol: str) -> FairPrice | None:
+    """The fair prices of `symbol` the table holds now."""
+    return rig.io.call(rig.store.fair_prices([symbol])).get(symbol)
+
+
 def fed(rig: CycleRig, buy: str, sell: str, symbol: str = "SBIN") -> None:
     """Wait until the feed has written these fair prices of `symbol`, fresh."""
     def written() -> bool:
-        price = rig.io.call(rig.store.fair_prices([symbol])).get(symbol)
+        price = stored(rig, symbol)
         return price is not None and (price.buy_fair_price, price.sell_fair_price) == (D(buy), D(sell))
     wait_for(written, timeout=15)
-    [price] = rig.io.call(rig.store.fair_prices([symbol])).values()
-    assert datetime.now(UTC) - price.updated_at < timedelta(seconds=30)
+    assert datetime.now(UTC) - stored(rig, symbol).updated_at < timedelta(seconds=30)

@@ -15,14 +15,10 @@ import pytest
 
 from domain.records import FairPrice
 from tests.cycle.conftest import CycleRig, wait_for
-from tests.cycle.feeding import fed, feeding
+from tests.cycle.feeding import fed, feeding, stored
 from tests.storage.conftest import an_order
 
 D = Decimal
-
-
-def stored(rig: CycleRig, symbol: str) -> FairPrice | None:
-    return rig.io.call(rig.store.fair_prices([symbol])).get(symbol)
 
 
 @pytest.fixture
