@@ -1,5 +1,5 @@
 """The benchmarks' paper broker: the project's own paper broker (`run_paper_broker`), in a process of its
-own, with its accounts' order books seeded before it serves.
+own, with its accounts' order books seeded before it serves, and churned on request (`PaperProcess.churn`).
 
 Why a separate process: the benchmarks measure the service's CPU, RSS and threads; a broker on the same
 interpreter would be counted as the service and would share its GIL. Why seeded in-process: thousands of
@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -65,7 +66,30 @@ async def serve(spec_path: str) -> None:
                                 md_subscription_cap=spec.get("md_subscription_cap", DEFAULT_SUBSCRIPTION_CAP)) as paper:
         seed_simulator(paper.simulator, spec)
         print(paper.url, flush=True)
+        commands = asyncio.create_task(_answer_commands(paper.simulator, spec))
         await stop.wait()
+        commands.cancel()
+
+
+async def _answer_commands(simulator: Any, spec: dict[str, Any]) -> None:
+    """Lines on stdin, each answered by one JSON line on stdout: `churn P` changes P % of the rows of every
+    account the spec seeded (`bench/_churn.py`) and answers the counts by kind."""
+    from bench._churn import churn
+
+    client_ids = sorted({row[0] for row in spec.get("orders", ())})
+    rng = random.Random(spec.get("seed", 0))
+    reader = asyncio.StreamReader()
+    await asyncio.get_running_loop().connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    while line := await reader.readline():
+        verb, _, argument = line.decode().strip().partition(" ")
+        if verb != "churn":
+            print(json.dumps({"error": f"unknown command {verb!r}"}), flush=True)
+            continue
+        try:
+            answer = churn(simulator, client_ids, float(argument), rng)
+        except Exception as error:  # the bench is waiting for a line: answer it with the failure
+            answer = {"error": f"{type(error).__name__}: {error}"}
+        print(json.dumps(answer), flush=True)
 
 
 class ChildProcess:
@@ -92,7 +116,7 @@ class PaperProcess(ChildProcess):
     """The paper broker as a child process: `url`, `pid`, `latency(min_ms, max_ms)`; stopped on exit."""
 
     def __init__(self, spec: dict[str, Any]) -> None:
-        super().__init__("bench._paper", spec)
+        super().__init__("bench._paper", spec, stdin=subprocess.PIPE)
         line = self.process.stdout.readline().strip() if self.process.stdout else ""
         if not line.startswith("http://"):
             self.close()
@@ -104,6 +128,16 @@ class PaperProcess(ChildProcess):
                                          headers={"Content-Type": "application/json"}, method="POST")
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read())
+
+    def churn(self, percent: float) -> dict[str, int]:
+        """Change `percent` % of every seeded account's order-book rows (`bench/_churn.py`); counts by kind."""
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(f"churn {percent}\n")
+        self.process.stdin.flush()
+        answer = json.loads(self.process.stdout.readline())
+        if "error" in answer:
+            raise RuntimeError(f"the paper broker refused churn: {answer['error']}")
+        return answer
 
     def latency(self, min_ms: int, max_ms: int) -> None:
         self.control("latency", {"min_ms": min_ms, "max_ms": max_ms})

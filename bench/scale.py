@@ -116,12 +116,13 @@ def seed_database(database: BenchDatabase, users: int, broker_url: str, keyring:
     refresh_fair_prices(database)
 
 
-def refresh_fair_prices(database: BenchDatabase) -> None:
+def refresh_fair_prices(database: BenchDatabase, shift: Decimal = Decimal(0)) -> None:
+    """Every symbol's fair prices a tick either side of its last price, moved by `shift`, dated now."""
     now = datetime.now(UTC).replace(tzinfo=None)
     database.insert_many(
         "REPLACE INTO mainapp_fairprice (symbol, buy_fair_price, sell_fair_price, updated_at)"
         " VALUES (%s, %s, %s, %s)",
-        [(symbol, ltp + Decimal("0.05"), ltp - Decimal("0.05"), now) for symbol, _, ltp in SYMBOLS])
+        [(symbol, ltp + Decimal("0.05") + shift, ltp - Decimal("0.05") + shift, now) for symbol, _, ltp in SYMBOLS])
 
 
 class Share(ChildProcess):
@@ -184,13 +185,19 @@ def run_scale(users: int, args: argparse.Namespace) -> dict[str, Any]:
             others = {"broker": ProcessStat(paper.pid)}
             if (db_pid := mysqld_pid()) is not None:
                 others["db"] = ProcessStat(db_pid)
-            while time.time() < window[0]:
-                time.sleep(0.05)
-            cpu_at_start = {name: stat.cpu() for name, stat in others.items()}
-            next_refresh = time.time() + 30
+            cpu_at_start: dict[str, float] = {}
+            next_refresh, next_churn = window[0] + 30, warm
             while time.time() < window[1]:
-                time.sleep(0.2)
-                if time.time() >= next_refresh:
+                time.sleep(0.05)
+                if not cpu_at_start and time.time() >= window[0]:
+                    cpu_at_start = {name: stat.cpu() for name, stat in others.items()}
+                if args.churn and time.time() >= next_churn:
+                    changes = paper.churn(args.churn)
+                    refresh_fair_prices(database, Decimal("0.05") * (round((next_churn - warm) / interval) % 2))
+                    print(f"churn {args.churn:g} %: {sum(changes.values())} rows changed at the broker, fair prices "
+                          f"moved", flush=True)
+                    next_churn += interval
+                elif not args.churn and time.time() >= next_refresh:
                     refresh_fair_prices(database)
                     next_refresh += 30
             seconds = time.time() - window[0]
@@ -311,6 +318,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="intervals after the first cycles that are reported but not measured: the tail of "
                              "the start-up, while the backlog the first cycles left drains (default 1)")
     parser.add_argument("--interval-s", type=float, default=60.0)
+    parser.add_argument("--churn", type=float, default=0.0, metavar="P",
+                        help="once an interval from the warm-up on, P %% of the broker's order-book rows change "
+                             "(bench/_churn.py) and the fair prices move a tick (default 0: nothing moves)")
     parser.add_argument("--latency", type=int, nargs=2, default=[50, 200], metavar=("MIN_MS", "MAX_MS"))
     parser.add_argument("--connections-per-host", type=int, default=400,
                         help="[broker] connections_per_host (default 400: 10,000 users need ~670 calls/s of "
@@ -330,7 +340,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         common = ["--intervals", str(args.intervals), "--settle-intervals", str(args.settle_intervals),
                   "--interval-s", str(args.interval_s), "--latency",
                   *map(str, args.latency), "--processes", str(args.processes),
-                  "--connections-per-host", str(args.connections_per_host), "--host", args.host,
+                  "--connections-per-host", str(args.connections_per_host), "--churn", str(args.churn),
+                  "--host", args.host,
                   "--port", str(args.port), "--user", args.user, "--password", args.password]
         codes = [subprocess.call([sys.executable, os.path.abspath(__file__), "--users", str(users), *common])
                  for users in args.users]

@@ -1,13 +1,15 @@
 """What every JSON broker wire format shares: JSON bodies parsed with money as `Decimal` from its text (never
 through float), rows converted to msgspec structs with a failure naming the broker's field, and the exchange's
-time zone. Raises `WireError`; no I/O here.
+time zone; and a list answer's rows kept by their bytes, so that only the rows that changed are decoded again.
+Raises `WireError`; no I/O here.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -15,6 +17,7 @@ import msgspec
 EXCHANGE_TZ = ZoneInfo("Asia/Kolkata")
 
 Row = TypeVar("Row", bound=msgspec.Struct)
+Mapped = TypeVar("Mapped")
 
 _FIELD_IN_ERROR = re.compile(r"`\$(?:\[\d+\])?\.(\w+)`|required field `(\w+)`")
 _json_decoder = msgspec.json.Decoder(float_hook=Decimal)
@@ -62,3 +65,23 @@ def convert_rows(rows: Any, row_type: type[Row], what: str, *, listed_in: str,
         raise WireError(listed_in, f"{what}: expected a list of rows")
     return [convert(row, row_type, f"{what} row {index}", blank_is_none=blank_is_none)
             for index, row in enumerate(rows)]
+
+
+class KeptRows(NamedTuple, Generic[Mapped]):
+    """A list answer's rows in its order, the same rows by their bytes (to keep for the next answer), and how
+    many of them were new and decoded."""
+
+    rows: list[Mapped]
+    by_bytes: dict[bytes, Mapped]
+    decoded: int
+
+
+def rows_by_bytes(raw_rows: Sequence[msgspec.Raw], previous: Mapping[bytes, Mapped],
+                  decode_new: Callable[[list[tuple[int, bytes]]], list[Mapped]]) -> KeptRows[Mapped]:
+    """The rows of a list answer: a row whose bytes are those of a row of `previous` is that row again, the
+    others are decoded together by `decode_new` (given each new row's index in the answer and its bytes)."""
+    keys = [bytes(raw) for raw in raw_rows]
+    new = [(index, key) for index, key in enumerate(keys) if key not in previous]
+    fresh = dict(zip((key for _, key in new), decode_new(new), strict=True)) if new else {}
+    rows = [fresh[key] if key in fresh else previous[key] for key in keys]
+    return KeptRows(rows, dict(zip(keys, rows, strict=True)), len(new))

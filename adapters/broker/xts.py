@@ -9,8 +9,9 @@ token) and returns it again, without decoding, for a byte-identical answer.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, NamedTuple, TypeVar
 
@@ -18,6 +19,7 @@ import aiohttp
 import msgspec
 
 from adapters.broker import xts_wire as wire
+from adapters.broker.json_rows import KeptRows, rows_by_bytes
 from adapters.broker.pacing import Pacer, Rate
 from adapters.broker.transport import HttpRequest, Transport, decoded, place_each
 from domain.broker import (
@@ -41,6 +43,8 @@ from domain.broker_errors import (
 from domain.ports.broker import PositionView
 
 Mapped = TypeVar("Mapped")
+_RowsDecoder = Callable[["BrokerAccount", "_Call", Any, Mapping[bytes, Mapped]], KeptRows[Mapped]]
+"""A read route's rows from the envelope's `result`, given the rows of its kept answer by their bytes."""
 
 NO_DATA = object()
 """What `_send` returns for a list route's "Data Not Available": an empty list, not a failure."""
@@ -67,6 +71,15 @@ class ReadReuse(msgspec.Struct, frozen=True, kw_only=True):
     decoded: int
 
 
+class RowReuse(msgspec.Struct, frozen=True, kw_only=True):
+    """Rows of the decoded read answers since start: `reused` had the bytes of a row of the route's kept answer,
+    `decoded` were new; `decode_s` is the CPU time spent turning answers into rows (the reused answers' none)."""
+
+    reused: int
+    decoded: int
+    decode_s: float
+
+
 class _Call(msgspec.Struct, frozen=True, kw_only=True):
     """One request: `what` names it for messages; `mutating` requests are ambiguous when unanswered."""
 
@@ -84,6 +97,8 @@ class _KeptRead(NamedTuple):
     status: int
     body: bytes
     rows: tuple[Any, ...]
+    by_bytes: Mapping[bytes, Any]
+    """The rows by their bytes in the answer (empty for a route whose rows are not kept one by one)."""
 
 
 _AccountKey = tuple[str, str]
@@ -134,6 +149,9 @@ class XtsBroker:
         self._kept_reads = _KeptReads(read_cache_accounts)
         self._reads_reused = 0
         self._reads_decoded = 0
+        self._rows_reused = 0
+        self._rows_decoded = 0
+        self._decode_s = 0.0
         self._read_pacer = Pacer(pacing.reads)
         self._order_pacer = Pacer(pacing.orders)
         self._source = source
@@ -179,6 +197,9 @@ class XtsBroker:
 
     def read_reuse(self) -> ReadReuse:
         return ReadReuse(accounts=len(self._kept_reads), reused=self._reads_reused, decoded=self._reads_decoded)
+
+    def row_reuse(self) -> RowReuse:
+        return RowReuse(reused=self._rows_reused, decoded=self._rows_decoded, decode_s=self._decode_s)
 
     async def place(self, account: BrokerAccount, request: OrderRequest) -> PlaceAck:
         _check_tag(account, request.tag, "place")
@@ -240,33 +261,57 @@ class XtsBroker:
                      mutating=True)
         return self._ack(account, call, await self._send(account, call), tag)
 
-    async def _read(self, account: BrokerAccount, call: _Call,
-                    decode: Callable[[BrokerAccount, _Call, Any], list[Mapped]]) -> list[Mapped]:
-        """The route's rows: decoded from the answer, or the kept ones when the answer's status and body are
-        the same bytes as the last successful answer of this route for this account."""
+    async def _read(self, account: BrokerAccount, call: _Call, decode: _RowsDecoder[Mapped]) -> list[Mapped]:
+        """The route's rows: the kept ones when the answer's status and body are the same bytes as the last
+        successful answer of this route for this account; else decoded, each row that has the bytes of a kept
+        answer's row taken from it."""
         account_key = (account.base_url, account.client_id)
         kept = self._kept_reads.get(account_key, call.what)
         status, raw = await self._exchange(account, call, kept.body if kept is not None else b"")
         if kept is not None and raw is kept.body and status == kept.status:
             self._reads_reused += 1
             return list(kept.rows)
-        rows = decode(account, call, self._result(account, call, status, raw))
+        started = time.thread_time()
+        kept_rows = decode(account, call, self._result(account, call, status, raw, rows=True),
+                           kept.by_bytes if kept is not None else {})
+        self._decode_s += time.thread_time() - started
         self._reads_decoded += 1
-        self._kept_reads.keep(account_key, call.what, _KeptRead(status, raw, tuple(rows)))
-        return rows
+        self._rows_decoded += kept_rows.decoded
+        self._rows_reused += len(kept_rows.rows) - kept_rows.decoded
+        self._kept_reads.keep(account_key, call.what,
+                              _KeptRead(status, raw, tuple(kept_rows.rows), kept_rows.by_bytes))
+        return kept_rows.rows
 
-    def _orders(self, account: BrokerAccount, call: _Call, result: Any) -> list[BrokerOrder]:
-        return self._map(account, call, self._rows(account, call, result, wire.XtsOrderRow), wire.to_order)
+    def _orders(self, account: BrokerAccount, call: _Call, result: Any, previous: Mapping[bytes, BrokerOrder]
+                ) -> KeptRows[BrokerOrder]:
+        return self._listed(account, call, result, previous, wire.order_rows, wire.XtsOrderRow, wire.to_order)
 
-    def _trades(self, account: BrokerAccount, call: _Call, result: Any) -> list[BrokerTrade]:
-        return self._map(account, call, self._rows(account, call, result, wire.XtsTradeRow), wire.to_trade)
+    def _trades(self, account: BrokerAccount, call: _Call, result: Any, previous: Mapping[bytes, BrokerTrade]
+                ) -> KeptRows[BrokerTrade]:
+        return self._listed(account, call, result, previous, wire.trade_rows, wire.XtsTradeRow, wire.to_trade)
 
-    def _positions(self, account: BrokerAccount, call: _Call, result: Any) -> list[BrokerPosition]:
+    def _listed(self, account: BrokerAccount, call: _Call, result: Any, previous: Mapping[bytes, Mapped],
+                decode_new: Callable[[list[tuple[int, bytes]], str], list[Mapped]], row_type: type[wire.Row],
+                to_port: Callable[[Any], Mapped]) -> KeptRows[Mapped]:
+        """A list route's rows: from its rows' bytes, each new one decoded once; or (an answer given in another
+        shape, which then fails to decode) converted whole."""
         if result is NO_DATA:
-            return []
+            return KeptRows([], {}, 0)
+        if isinstance(result, list) and all(isinstance(row, msgspec.Raw) for row in result):
+            return decoded(lambda: rows_by_bytes(result, previous, lambda new: decode_new(new, call.what)),
+                           _where(account, call), mutating=call.mutating)
+        rows = self._map(account, call, self._rows(account, call, result, row_type), to_port)
+        return KeptRows(rows, {}, len(rows))
+
+    def _positions(self, account: BrokerAccount, call: _Call, result: Any, previous: Mapping[bytes, BrokerPosition]
+                   ) -> KeptRows[BrokerPosition]:
+        """A handful of rows under `positionList`: converted whole, none kept one by one."""
+        if result is NO_DATA:
+            return KeptRows([], {}, 0)
         listing = self._decode(account, call, result, wire.XtsPositions)
-        rows = self._rows(account, call, listing.positionList, wire.XtsPositionRow)
-        return self._map(account, call, rows, wire.to_position)
+        rows = self._map(account, call, self._rows(account, call, listing.positionList, wire.XtsPositionRow),
+                         wire.to_position)
+        return KeptRows(rows, {}, len(rows))
 
     async def _send(self, account: BrokerAccount, call: _Call) -> Any:
         """Make the request and return the envelope's `result`, or `NO_DATA` for XTS's "no data" answer."""
@@ -289,10 +334,11 @@ class XtsBroker:
         )
         return await self._transport.exchange(request, self._paced(account, call), known)
 
-    def _result(self, account: BrokerAccount, call: _Call, status: int, raw: bytes) -> Any:
+    def _result(self, account: BrokerAccount, call: _Call, status: int, raw: bytes, *, rows: bool = False) -> Any:
+        """The envelope's `result` (with `rows`, a list as each row's bytes), or the answer's typed failure."""
         where = f"{call.what} for {account.client_id}"
         try:
-            envelope: wire.Envelope | None = wire.decode_envelope(raw)
+            envelope: wire.Envelope | None = wire.decode_envelope(raw, rows=rows)
         except wire.WireError as exc:
             envelope, undecodable = None, exc
         if envelope is not None and wire.is_invalid_session(envelope):

@@ -12,9 +12,10 @@ value that does not decode raises `WireError` naming the XTS field; the adapter 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Annotated, Any, get_args
+from typing import Annotated, Any, TypeVar, get_args
 
 import msgspec
 
@@ -41,11 +42,16 @@ _ORDER_TYPES: dict[str, OrderType] = {
     "stopmarket": "STOPMARKET",
     "sl": "STOPLIMIT",
     "slm": "STOPMARKET",
+    "MARKET": "MARKET", "Market": "MARKET", "LIMIT": "LIMIT", "Limit": "LIMIT",
+    "STOPLIMIT": "STOPLIMIT", "StopLimit": "STOPLIMIT", "STOPMARKET": "STOPMARKET", "StopMarket": "STOPMARKET",
 }
-_SIDES: dict[str, Side] = {"buy": "BUY", "sell": "SELL"}
+"""By letters in lower case; also each type's two usual spellings as they come (`LIMIT`, `StopLimit`), found
+without normalising."""
+_SIDES: dict[str, Side] = {"buy": "BUY", "sell": "SELL", "BUY": "BUY", "SELL": "SELL", "Buy": "BUY", "Sell": "SELL"}
 _STATUSES: dict[str, OrderStatus] = {status.value: status for status in OrderStatus if status not in SERVICE_STATUSES}
 """XTS's `OrderStatus` spellings are the enum's values; the service's own states are never the broker's."""
 _DMY_TIME = "%d-%m-%Y %H:%M:%S"
+Mapped = TypeVar("Mapped")
 _json_encoder = msgspec.json.Encoder(decimal_format="number")
 
 
@@ -165,6 +171,59 @@ class XtsOrderAck(msgspec.Struct, frozen=True, kw_only=True):
     ClientID: str = ""
 
 
+_BLANK_AVERAGE = (b'"OrderAverageTradedPrice":""', b'"OrderAverageTradedPrice":null')
+"""The blank XTS sends most (every order with no fill), made JSON's null before the rows are decoded in one go."""
+
+
+def order_rows(rows: list[tuple[int, bytes]], what: str) -> list[BrokerOrder]:
+    """New order-book rows (each with its index in the answer) as `BrokerOrder`s."""
+    return _mapped_rows(rows, XtsOrderRow, to_order, what)
+
+
+def trade_rows(rows: list[tuple[int, bytes]], what: str) -> list[BrokerTrade]:
+    """New trade-book rows (each with its index in the answer) as `BrokerTrade`s."""
+    return _mapped_rows(rows, XtsTradeRow, to_trade, what)
+
+
+def _mapped_rows(rows: list[tuple[int, bytes]], row_type: type[Row], to_port: Callable[[Row], Mapped],
+                 what: str) -> list[Mapped]:
+    """The rows decoded together straight from their bytes; when that fails, row by row, and a row that does not
+    decode so is converted as `convert` does (blanks as None), which names the field at fault. Either way the
+    first row at fault, in the answer's order, is the one refused."""
+    joined = b"[" + b",".join(row for _, row in rows) + b"]"
+    try:
+        decoded = _row_decoders[row_type].decode(joined.replace(*_BLANK_AVERAGE))
+    except msgspec.DecodeError:
+        return [to_port(_typed_row(index, row, row_type, what)) for index, row in rows]
+    return [to_port(_finite(row, what, index)) for (index, _), row in zip(rows, decoded, strict=True)]
+
+
+def _typed_row(index: int, row: bytes, row_type: type[Row], what: str) -> Row:
+    try:
+        return _finite(_row_decoders[row_type].decode(b"[" + row.replace(*_BLANK_AVERAGE) + b"]")[0], what, index)
+    except msgspec.DecodeError:
+        return convert(decode_json(row), row_type, f"{what} row {index}")
+
+
+def _finite(row: Row, what: str, index: int) -> Row:
+    for field in _MONEY_FIELDS[type(row)]:
+        amount = getattr(row, field)
+        if amount is not None and not amount.is_finite():
+            raise WireError(field, f"{what} row {index}: {field} is {amount}, not a finite number")
+    return row
+
+
+_row_decoders: dict[type, msgspec.json.Decoder[Any]] = {
+    row_type: msgspec.json.Decoder(list[row_type], strict=False)  # type: ignore[valid-type]
+    for row_type in (XtsOrderRow, XtsTradeRow)
+}
+_MONEY_FIELDS: dict[type, tuple[str, ...]] = {
+    row_type: tuple(field.name for field in msgspec.structs.fields(row_type)
+                    if Decimal in (field.type, *get_args(field.type)))
+    for row_type in (XtsOrderRow, XtsTradeRow)
+}
+
+
 def _blank_is_none(row_type: type[msgspec.Struct]) -> frozenset[str]:
     """Fields of `row_type` that may be absent: XTS sends `""` for them when it has no value."""
     return frozenset(
@@ -182,7 +241,29 @@ def encode_json(payload: Any) -> bytes:
     return _json_encoder.encode(payload)
 
 
-def decode_envelope(body: bytes) -> Envelope:
+class _RowsEnvelope(msgspec.Struct, frozen=True, kw_only=True):
+    """A list route's envelope with its rows left as bytes: each is decoded only if it changed."""
+
+    type: str
+    code: str = ""
+    description: str = ""
+    result: list[msgspec.Raw]
+
+
+_rows_envelope = msgspec.json.Decoder(_RowsEnvelope)
+
+
+def decode_envelope(body: bytes, *, rows: bool = False) -> Envelope:
+    """The envelope; with `rows`, a `result` that is a list is given as each row's bytes (`msgspec.Raw`), for
+    `order_rows` and `trade_rows`, and any other `result` as parsed JSON."""
+    if rows:
+        try:
+            listing = _rows_envelope.decode(body)
+        except msgspec.DecodeError:
+            pass
+        else:
+            return Envelope(type=listing.type, code=listing.code, description=listing.description,
+                            result=listing.result)
     return convert(decode_json(body), Envelope, "envelope")
 
 
@@ -198,20 +279,50 @@ def convert_rows(rows: Any, row_type: type[Row], what: str) -> list[Row]:
 
 
 def parse_time(value: str, field: str) -> datetime | None:
-    """`dd-mm-yyyy HH:MM:SS` or ISO (up to 7 fractional digits), Asia/Kolkata unless an offset is given."""
+    """`dd-mm-yyyy HH:MM:SS` or ISO (up to 7 fractional digits), Asia/Kolkata unless an offset is given. Each
+    text is parsed once: the answer is kept for the next row that carries it (up to `_TIMES_KEPT` texts)."""
+    moment = _times.get(value)
+    if moment is None:
+        moment = _parse_time(value, field)
+        if len(_times) >= _TIMES_KEPT:
+            _times.clear()
+        _times[value] = moment
+    return moment or None
+
+
+_TIMES_KEPT = 65_536
+_times: dict[str, datetime | bool] = {}
+"""Parsed times by their text (False: blank); cleared whole when full."""
+
+
+def forget_parsed_times() -> None:
+    """Drop every kept parsed time: the next rows parse theirs afresh (what a benchmark of new rows needs)."""
+    _times.clear()
+_KOLKATA_OFFSET = timedelta(hours=5, minutes=30)
+_KOLKATA_FIXED_SINCE = datetime(1945, 10, 15)  # noqa: DTZ001 - a local time of the zone's own rules
+"""Asia/Kolkata has been UTC+05:30, with no daylight saving, since 1945-10-15 (the tz database); a local time from
+then on is turned to UTC by the offset, an earlier one by the zone's rules."""
+
+
+def _parse_time(value: str, field: str) -> datetime | bool:
     text = value.strip()
     if not text:
-        return None
+        return False
+    if len(text) == 19 and text[2] == text[5] == "-" and text[10] == " " and text[13] == text[16] == ":":
+        iso = text[6:10] + "-" + text[3:5] + "-" + text[0:2] + "T" + text[11:]  # dd-mm-yyyy HH:MM:SS
+    elif len(text) == 27 and text[19] == "." and text[26].isdigit():  # ISO with 7 fractional digits, no offset
+        iso = text[:26]
+    else:
+        iso = re.sub(r"(\.\d{6})\d+", r"\1", text)
     try:
-        if re.fullmatch(r"\d{2}-\d{2}-\d{4} \d{2}:\d{2}:\d{2}", text):
-            moment = datetime.strptime(text, _DMY_TIME)  # noqa: DTZ007 - local exchange time, zoned below
-        else:
-            moment = datetime.fromisoformat(re.sub(r"(\.\d{6})\d+", r"\1", text))
+        moment = datetime.fromisoformat(iso)
     except ValueError:
         raise WireError(field, f"unreadable time {text!r}") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=EXCHANGE_TZ)
-    return moment.astimezone(UTC)
+    if moment.tzinfo is not None:
+        return moment.astimezone(UTC)
+    if moment >= _KOLKATA_FIXED_SINCE:
+        return (moment - _KOLKATA_OFFSET).replace(tzinfo=UTC)
+    return moment.replace(tzinfo=EXCHANGE_TZ).astimezone(UTC)
 
 
 def format_dmy_time(moment: datetime) -> str:
@@ -226,14 +337,14 @@ def format_iso7_time(moment: datetime) -> str:
 
 
 def _side(value: str) -> Side:
-    side = _SIDES.get(value.strip().lower())
+    side = _SIDES.get(value) or _SIDES.get(value.strip().lower())
     if side is None:
         raise WireError("OrderSide", f"unknown side {value!r}")
     return side
 
 
 def _order_type(value: str) -> OrderType:
-    order_type = _ORDER_TYPES.get(re.sub(r"[^a-z]", "", value.lower()))
+    order_type = _ORDER_TYPES.get(value) or _ORDER_TYPES.get(re.sub(r"[^a-z]", "", value.lower()))
     if order_type is None:
         raise WireError("OrderType", f"unknown order type {value!r}")
     return order_type

@@ -1,6 +1,6 @@
 """The XTS adapter does not decode a read answer twice: against the paper broker over HTTP, an order book
-whose body is unchanged comes back as the rows already mapped, a changed one is decoded fresh, and an
-error answer is never kept and never hidden by a kept one."""
+whose body is unchanged comes back as the rows already mapped, a changed one decodes only the rows whose bytes
+changed, and an error answer is never kept and never hidden by a kept one."""
 
 from __future__ import annotations
 
@@ -50,14 +50,33 @@ async def test_the_caller_gets_its_own_list_and_cannot_change_the_kept_rows(
     assert broker.read_reuse().reused == 2
 
 
-async def test_a_changed_order_book_is_decoded_fresh(broker: XtsBroker, account: BrokerAccount):
+async def test_a_changed_order_book_decodes_only_its_new_rows(broker: XtsBroker, account: BrokerAccount):
     await broker.place(account, limit_buy("r-1"))
     [only] = await broker.order_book(account)
     await broker.place(account, limit_buy("r-2", price="789"))
     book = await broker.order_book(account)
     assert [order.tag for order in book] == ["r-1", "r-2"]
-    assert book[0] == only and book[0] is not only
+    assert book[0] is only, "the row whose bytes did not change is the one already mapped"
     assert broker.read_reuse() == ReadReuse(accounts=1, reused=0, decoded=2)
+    assert (broker.row_reuse().reused, broker.row_reuse().decoded) == (1, 2)
+
+
+async def test_a_row_whose_bytes_changed_is_decoded_again_and_the_others_are_kept(
+    broker: XtsBroker, account: BrokerAccount, paper: RunningPaperBroker
+):
+    for tag in ("r-1", "r-2", "r-3"):
+        await broker.place(account, limit_buy(tag))
+    first = await broker.order_book(account)
+    paper.simulator.restamp(account.client_id, first[1].app_order_id)
+    second = await broker.order_book(account)
+    assert (second[0] is first[0], second[1] is first[1], second[2] is first[2]) == (True, False, True)
+    assert second[1].updated_at > first[1].updated_at
+    assert msgspec.structs.replace(second[1], updated_at=first[1].updated_at) == first[1]
+    await broker.cancel(account, first[2].app_order_id, "r-3")
+    third = await broker.order_book(account)
+    assert [o.status for o in third] == [first[0].status, first[1].status, "Cancelled"]
+    assert third[0] is first[0] and third[1] is second[1]
+    assert (broker.row_reuse().reused, broker.row_reuse().decoded) == (4, 5)
 
 
 async def test_a_change_anywhere_in_a_book_of_many_chunks_is_decoded_fresh(

@@ -16,7 +16,7 @@ import random
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -503,6 +503,57 @@ class Simulator:
         day = _exchange_date(self._now()) if view == "DayWise" else ""
         return self._book(client_id).stamp, self._market_stamp, day
 
+    # --- the exchange's own changes, for load drivers (bench/_churn.py) ------------------------------
+
+    def execute(self, client_id: str, app_order_id: int, quantity: int) -> Fill:
+        """A counterparty takes `quantity` more of an open, triggered order: filled at its limit price (LIMIT,
+        STOPLIMIT) or the last price (MARKET, STOPMARKET)."""
+        order = self._open_order(client_id, app_order_id, "filled")
+        if order.order_type in STOP_TYPES and not order.triggered:
+            raise OrderInvalid(f"order {app_order_id} is not triggered")
+        if not 0 < quantity <= order.quantity - order.filled_qty:
+            raise OrderInvalid(f"cannot fill {quantity} of order {app_order_id}: "
+                               f"{order.quantity - order.filled_qty} remain")
+        price = order.limit_price if order.order_type in ("LIMIT", "STOPLIMIT") else order.instrument.ltp
+        assert price is not None
+        return self._fill(order, quantity, price)
+
+    def restamp(self, client_id: str, app_order_id: int) -> SimOrder:
+        """The exchange re-reports an order as it is: only its update time moves, by at least one second (the
+        order book's time has whole seconds), so the row's bytes change and its meaning does not."""
+        order = self._book(client_id).orders.get(app_order_id)
+        if order is None:
+            raise OrderInvalid(f"no order with AppOrderID {app_order_id}")
+        order.updated_at = max(self._now(), order.updated_at + timedelta(seconds=1))
+        self._changed(client_id)
+        self._record(order)
+        return order
+
+    def replace_finished(self, client_id: str, app_order_id: int, ticket: OrderTicket) -> SimOrder:
+        """A new order (placed as `place` does) takes a finished order's place in the account's listing, the
+        finished one dropped with its states and fills as if it were of an earlier day: a load driver keeps a
+        book's size, and every other row's place, while new orders arrive."""
+        book = self._book(client_id)
+        finished = book.orders.get(app_order_id)
+        if finished is None:
+            raise OrderInvalid(f"no order with AppOrderID {app_order_id}")
+        if finished.is_open:
+            raise OrderInvalid(f"order {app_order_id} is {finished.status}; only a finished order is replaced")
+        if ticket.client_id != client_id:
+            raise OrderInvalid(f"the new order is {ticket.client_id}'s, not {client_id}'s")
+        order = self.place(ticket)
+        listing: dict[int, SimOrder] = {}
+        for key, kept in book.orders.items():
+            if key == app_order_id:
+                listing[order.app_order_id] = order
+            elif key != order.app_order_id:
+                listing[key] = kept
+        book.orders = listing
+        book.trails.pop(app_order_id, None)
+        book.fills = [fill for fill in book.fills if fill.order is not finished]
+        self._changed(client_id)
+        return order
+
     # --- internals --------------------------------------------------------------------------------
 
     def _spread_around(self, ltp: Decimal) -> tuple[Decimal, Decimal]:
@@ -593,9 +644,11 @@ class Simulator:
         limit_reached = ltp <= order.limit_price if buying else ltp >= order.limit_price
         if not (at_market or limit_reached):
             return []
-        price = ltp
         remaining = order.quantity - order.filled_qty
         quantity = remaining if self.max_fill_qty is None else min(remaining, self.max_fill_qty)
+        return [self._fill(order, quantity, ltp)]
+
+    def _fill(self, order: SimOrder, quantity: int, price: Decimal) -> Fill:
         now = self._now()
         fill = Fill(f"E{self._next_execution_id:08d}", order, quantity, price, now)
         self._next_execution_id += 1
@@ -608,7 +661,7 @@ class Simulator:
             self._restate(order)
         self._changed(order.client_id).fills.append(fill)
         self._record(order)
-        return [fill]
+        return fill
 
 
 def _validate(order_type: str, product_type: str, quantity: int, disclosed_qty: int,
