@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.cluster.galera import GaleraCluster, galera_missing_reason, stray_nodes
+from tests.soak.conftest import record_figures  # noqa: F401 - fixture
 from tests.storage.conftest import fresh_mysql_url  # noqa: F401 - fixture
 
 
