@@ -3,7 +3,8 @@
 Owns connections and transactions only (domain logic is `repository.SqlStore`): `transaction()` (READ COMMITTED)
 for writes, `autocommit()` for reads and one-statement idempotent writes. Every statement has a deadline; a broken
 connection raises `DatabaseError` and is closed, not pooled. Errors carry the server's code and text, never
-parameters; a lock-conflict abort raises `TransactionAborted`.
+parameters; a lock-conflict abort raises `TransactionAborted`, at a statement or at COMMIT. On a node of a Galera
+cluster every connection reads causally (`session/causal_reads`); elsewhere nothing about it is sent.
 """
 
 from __future__ import annotations
@@ -172,11 +173,13 @@ class MySqlTransaction:
 class MySqlDatabase:
     dialect = "mysql"
 
-    def __init__(self, pool: aiomysql.Pool, url: DatabaseUrl, timeout_s: float) -> None:
+    def __init__(self, pool: aiomysql.Pool, url: DatabaseUrl, timeout_s: float, *, galera: bool = False) -> None:
         self._pool = pool
         self._queries = dict(load_queries("mysql"))
         self._timeout_s = timeout_s
         self.url = url
+        self.galera = galera
+        """The server is a node of a Galera cluster (`wsrep_on`): each connection is set to read causally."""
         self.statements = 0
         """Statements sent so far, BEGIN and COMMIT included."""
 
@@ -215,16 +218,34 @@ class MySqlDatabase:
                                 ) from None
         except (pymysql.err.MySQLError, OSError) as exc:
             raise DatabaseError(f"cannot connect to {url.redacted()}: {_describe(exc)}") from None
-        return cls(pool, url, timeout_s)
+        database = cls(pool, url, timeout_s)
+        try:
+            async with database.autocommit() as tx:
+                wsrep = await tx.fetch_all("session/wsrep_on")
+        except BaseException:
+            await database.close()
+            raise
+        database.galera = any(str(row.get("Value", "")).upper() == "ON" for row in wsrep)
+        return database
 
     async def _acquire(self) -> aiomysql.Connection:
         try:
             async with asyncio.timeout(self._timeout_s):
-                return await self._pool.acquire()
+                conn = await self._pool.acquire()
         except TimeoutError:
             raise DatabaseError(f"no database connection within {self._timeout_s:g} s") from None
         except (pymysql.err.MySQLError, OSError) as exc:
             raise DatabaseError(f"cannot connect to {self.url.redacted()}: {_describe(exc)}") from None
+        if self.galera and not getattr(conn, "monitor_causal_reads_set", False):
+            try:
+                await MySqlTransaction(conn, self._queries, self._timeout_s, self._count_statement).execute(
+                    "session/causal_reads")
+            except BaseException:
+                conn.close()
+                self._pool.release(conn)
+                raise
+            conn.monitor_causal_reads_set = True
+        return conn
 
     async def _begin_once(self) -> tuple[aiomysql.Connection, MySqlTransaction]:
         conn = await self._acquire()

@@ -285,6 +285,7 @@ class SqlStore(FairPriceRows, AdminTokenRows):
         for listener in self._lease_listeners:
             listener(user_id)
 
+    @rerun_when_aborted
     async def acquire_lease(self, user_id: int, ttl_s: float) -> Lease:
         """Take or renew the user's lease for `ttl_s`. Held: this process may run the user's cycles. Anything
         but a renewal drops what is kept of the user: another process may have written in between.
@@ -292,7 +293,9 @@ class SqlStore(FairPriceRows, AdminTokenRows):
         The row is made first if missing (free, token 0), then locked, so concurrent calls, here or on other
         replicas, queue on it and each sees the one before: never a duplicate key. A lease whose owner is this
         process is renewed (also when this process lost track of its token); a free one (expired, released,
-        or held by a dead process of this host) is taken over with the next fencing token."""
+        or held by a dead process of this host) is taken over with the next fencing token. Two replicas racing
+        through different nodes of a Galera cluster both write the row: one commit fails certification (1213)
+        and is run again, whole, and then sees the winner."""
         now = self._now()
         expires = now + timedelta(seconds=ttl_s)
         try:
@@ -317,6 +320,7 @@ class SqlStore(FairPriceRows, AdminTokenRows):
         self._held[user_id] = token
         return Lease(user_id=user_id, held=True, owner=self.owner, fencing_token=token, expires_at=expires)
 
+    @rerun_when_aborted
     async def release_lease(self, user_id: int) -> None:
         token = self._held.get(user_id)
         self._lease_changed(user_id)
@@ -856,11 +860,19 @@ class SqlStore(FairPriceRows, AdminTokenRows):
     # --- the batch API's idempotency keys ----------------------------------------------------------
     # One statement each, autocommitted: no transaction holds a lock while it waits for another, so two
     # requests with one key cannot deadlock; the random claim token tells a claim resent after a lost
-    # connection (it finds its own row) from another request's.
+    # connection (it finds its own row) from another request's. On a Galera cluster two nodes' writes of one
+    # key conflict at certification (1213, when the node's own retry of the statement failed too): each of
+    # these is run again, whole.
 
     async def claim_idempotency_key(self, user_id: int, key: str, request_sha256: str,
                                     expired_before: datetime) -> IdempotencyKey:
-        token = secrets.token_hex(16)
+        return await self._claim_idempotency_key(user_id, key, request_sha256, expired_before, secrets.token_hex(16))
+
+    @rerun_when_aborted
+    async def _claim_idempotency_key(self, user_id: int, key: str, request_sha256: str, expired_before: datetime,
+                                     token: str) -> IdempotencyKey:
+        """The claim under `token`, drawn once for all attempts: a rerun after a statement that did commit
+        finds its own row, as a claim resent after a lost connection does."""
         now = self._now()
         async with self.database.autocommit() as tx:
             await tx.execute("idempotency/purge", (user_id, expired_before))
@@ -877,6 +889,7 @@ class SqlStore(FairPriceRows, AdminTokenRows):
             rows = await tx.fetch_all("idempotency/by_key", (user_id, key))
         return _idempotency_key(key, rows[0]) if rows else None
 
+    @rerun_when_aborted
     async def answer_idempotency_key(self, user_id: int, claim: IdempotencyKey, status: int, answer: bytes) -> None:
         async with self.database.autocommit() as tx:
             if await tx.execute("idempotency/answer",
@@ -884,6 +897,7 @@ class SqlStore(FairPriceRows, AdminTokenRows):
                 raise DatabaseError(f"idempotency key {claim.key!r} of user {user_id} is no longer held by this "
                                     "request; its answer was not kept")
 
+    @rerun_when_aborted
     async def release_idempotency_key(self, user_id: int, claim: IdempotencyKey) -> None:
         async with self.database.autocommit() as tx:
             await tx.execute("idempotency/release", (user_id, claim.key, claim.claim_token))

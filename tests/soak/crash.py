@@ -64,6 +64,16 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def start_serve(config: Path, log: Path) -> subprocess.Popen:
+    """`run.py serve --config config` as a process (its stderr into `log`), once it says it serves."""
+    with log.open("w") as stderr:
+        service = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "serve", "--config", str(config)],
+                                   stdout=subprocess.PIPE, stderr=stderr, text=True, env=ENV, cwd=config.parent)
+    line = service.stdout.readline()
+    assert line.startswith("Serving on"), f"the service did not start: {line!r}"
+    return service
+
+
 class Clients:
     """An asyncio loop in a thread: one WebSocket per user that reconnects whenever the service comes back,
     and a strategy posting batches of entries; it records the order ids the batch API answers."""
@@ -187,13 +197,8 @@ class CrashRun:
     # --- the run ---------------------------------------------------------------------------------------
 
     def start_service(self) -> None:
-        log = (self.workdir / f"serve-{self.figures.starts}.log").open("w")
-        self.service = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "serve", "--config",
-                                         str(self.config)], stdout=subprocess.PIPE, stderr=log, text=True,
-                                        env=ENV, cwd=self.workdir)
+        self.service = start_serve(self.config, self.workdir / f"serve-{self.figures.starts}.log")
         self.figures.starts += 1
-        line = self.service.stdout.readline()
-        assert line.startswith("Serving on"), f"the service did not start: {line!r}"
 
     def kill_service(self) -> None:
         assert self.service is not None
