@@ -9,8 +9,10 @@ its update time). So the rows that change are, in this order of preference:
 - other finished orders with nothing filled (cancelled, rejected), each giving its place in the listing to a new
   order (`replace_finished`): a LIMIT away from the price that rests (60 %), a MARKET that fills at once (30 %),
   or one the broker rejects (10 %). A new order takes the place instead of adding a row, so the book's size holds.
-Only when a level asks for more rows than those (100 % does) are filled orders replaced too, their fills leaving
-the book: a book that is new from end to end, the worst case, counted apart as `filled_replaced`.
+Only when a level asks for more rows than those (100 % does) are other filled orders replaced too, their fills
+leaving the book, and then the service's own filled entries re-reported (`restamp`, which moves their fill later
+in FIFO order; they are never replaced, as the service would rightly report its trades' legs gone): a book that
+is new from end to end, the worst case, counted apart as `filled_replaced` and `filled restamped`.
 """
 
 from __future__ import annotations
@@ -36,18 +38,20 @@ def churn(simulator: Any, client_ids: list[str], percent: float, rng: random.Ran
         share = len(orders) * percent / 100
         wanted = min(len(orders), int(share) + (rng.random() < share - int(share)))
         changeable = [order for order in orders if order.is_open or not order.filled_qty]
-        filled = [order for order in orders if not order.is_open and order.filled_qty]
+        filled = [order for order in orders if not order.is_open and order.filled_qty and not order.tag]
+        own_filled = [order for order in orders if not order.is_open and order.filled_qty and order.tag]
         chosen = rng.sample(changeable, min(wanted, len(changeable)))
-        chosen += rng.sample(filled, wanted - len(chosen))
+        chosen += rng.sample(filled, min(wanted - len(chosen), len(filled)))
+        chosen += rng.sample(own_filled, wanted - len(chosen))
         for order in chosen:
             counts[_change(simulator, client_id, order, rng)] += 1
     return dict(counts)
 
 
 def _change(simulator: Any, client_id: str, order: Any, rng: random.Random) -> str:
-    if order.is_open and (order.tag or (order.order_type in ("STOPLIMIT", "STOPMARKET") and not order.triggered)):
+    if order.tag or (order.order_type in ("STOPLIMIT", "STOPMARKET") and not order.triggered):
         simulator.restamp(client_id, order.app_order_id)
-        return "restamped"
+        return "restamped" if order.is_open else "filled restamped"
     if order.is_open:
         roll = rng.random()
         remaining = order.quantity - order.filled_qty
