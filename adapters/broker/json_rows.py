@@ -67,7 +67,7 @@ def convert_rows(rows: Any, row_type: type[Row], what: str, *, listed_in: str,
             for index, row in enumerate(rows)]
 
 
-class KeptRows(NamedTuple, Generic[Mapped]):
+class ListedRows(NamedTuple, Generic[Mapped]):
     """A list answer's rows in its order, the same rows by their bytes (to keep for the next answer), and how
     many of them were new and decoded."""
 
@@ -77,11 +77,11 @@ class KeptRows(NamedTuple, Generic[Mapped]):
 
 
 def rows_by_bytes(raw_rows: Sequence[msgspec.Raw], previous: Mapping[bytes, Mapped],
-                  decode_new: Callable[[list[tuple[int, bytes]]], list[Mapped]]) -> KeptRows[Mapped]:
+                  decode_new: Callable[[list[tuple[int, bytes]]], list[Mapped]]) -> ListedRows[Mapped]:
     """The rows of a list answer: a row whose bytes are those of a row of `previous` is that row again, the
     others are decoded together by `decode_new` (given each new row's index in the answer and its bytes)."""
     keys = [bytes(raw) for raw in raw_rows]
     new = [(index, key) for index, key in enumerate(keys) if key not in previous]
     fresh = dict(zip((key for _, key in new), decode_new(new), strict=True)) if new else {}
     rows = [fresh[key] if key in fresh else previous[key] for key in keys]
-    return KeptRows(rows, dict(zip(keys, rows, strict=True)), len(new))
+    return ListedRows(rows, dict(zip(keys, rows, strict=True)), len(new))

@@ -19,7 +19,7 @@ import aiohttp
 import msgspec
 
 from adapters.broker import xts_wire as wire
-from adapters.broker.json_rows import KeptRows, rows_by_bytes
+from adapters.broker.json_rows import ListedRows, rows_by_bytes
 from adapters.broker.pacing import Pacer, Rate
 from adapters.broker.transport import HttpRequest, Transport, decoded, place_each
 from domain.broker import (
@@ -43,7 +43,7 @@ from domain.broker_errors import (
 from domain.ports.broker import PositionView
 
 Mapped = TypeVar("Mapped")
-_RowsDecoder = Callable[["BrokerAccount", "_Call", Any, Mapping[bytes, Mapped]], KeptRows[Mapped]]
+_RowsDecoder = Callable[["BrokerAccount", "_Call", Any, Mapping[bytes, Mapped]], ListedRows[Mapped]]
 """A read route's rows from the envelope's `result`, given the rows of its kept answer by their bytes."""
 
 NO_DATA = object()
@@ -283,35 +283,35 @@ class XtsBroker:
         return kept_rows.rows
 
     def _orders(self, account: BrokerAccount, call: _Call, result: Any, previous: Mapping[bytes, BrokerOrder]
-                ) -> KeptRows[BrokerOrder]:
+                ) -> ListedRows[BrokerOrder]:
         return self._listed(account, call, result, previous, wire.order_rows, wire.XtsOrderRow, wire.to_order)
 
     def _trades(self, account: BrokerAccount, call: _Call, result: Any, previous: Mapping[bytes, BrokerTrade]
-                ) -> KeptRows[BrokerTrade]:
+                ) -> ListedRows[BrokerTrade]:
         return self._listed(account, call, result, previous, wire.trade_rows, wire.XtsTradeRow, wire.to_trade)
 
     def _listed(self, account: BrokerAccount, call: _Call, result: Any, previous: Mapping[bytes, Mapped],
                 decode_new: Callable[[list[tuple[int, bytes]], str], list[Mapped]], row_type: type[wire.Row],
-                to_port: Callable[[Any], Mapped]) -> KeptRows[Mapped]:
+                to_port: Callable[[Any], Mapped]) -> ListedRows[Mapped]:
         """A list route's rows: from its rows' bytes, each new one decoded once; or (an answer given in another
         shape, which then fails to decode) converted whole."""
         if result is NO_DATA:
-            return KeptRows([], {}, 0)
+            return ListedRows([], {}, 0)
         if isinstance(result, list) and all(isinstance(row, msgspec.Raw) for row in result):
             return decoded(lambda: rows_by_bytes(result, previous, lambda new: decode_new(new, call.what)),
                            _where(account, call), mutating=call.mutating)
         rows = self._map(account, call, self._rows(account, call, result, row_type), to_port)
-        return KeptRows(rows, {}, len(rows))
+        return ListedRows(rows, {}, len(rows))
 
     def _positions(self, account: BrokerAccount, call: _Call, result: Any, previous: Mapping[bytes, BrokerPosition]
-                   ) -> KeptRows[BrokerPosition]:
+                   ) -> ListedRows[BrokerPosition]:
         """A handful of rows under `positionList`: converted whole, none kept one by one."""
         if result is NO_DATA:
-            return KeptRows([], {}, 0)
+            return ListedRows([], {}, 0)
         listing = self._decode(account, call, result, wire.XtsPositions)
         rows = self._map(account, call, self._rows(account, call, listing.positionList, wire.XtsPositionRow),
                          wire.to_position)
-        return KeptRows(rows, {}, len(rows))
+        return ListedRows(rows, {}, len(rows))
 
     async def _send(self, account: BrokerAccount, call: _Call) -> Any:
         """Make the request and return the envelope's `result`, or `NO_DATA` for XTS's "no data" answer."""
