@@ -131,6 +131,13 @@ def _order(row: Mapping[str, Any]) -> OrderRow:
     return msgspec.convert({**row, "exit_fills": exit_fills_from_json(row["exit_fills"])}, OrderRow)
 
 
+def _as_stored_value(value: Any) -> Any:
+    """A column value as the database returns it: money rounded to its 4 places, a time in UTC."""
+    if isinstance(value, Decimal):
+        return money(value)
+    return utc(value) if isinstance(value, datetime) else value
+
+
 def _mark_values(changes: Mapping[str, Any]) -> tuple[Any, ...]:
     """An `orders/update_marks` row's flags and values: (set ltp?, ltp, set unrealized_pnl?, unrealized_pnl)."""
     return ("ltp" in changes, changes.get("ltp"), "unrealized_pnl" in changes, changes.get("unrealized_pnl"))
@@ -636,7 +643,36 @@ class SqlStore(FairPriceRows, AdminTokenRows):
                         f"{len(chunk) - updated} of the {len(chunk)} orders whose marks moved changed since their "
                         f"versions were read (or are not orders of account {account_id}); nothing was written"
                     )
+            kept = self._orders.get((user_id, account_id))
+            revision = None
+            if kept is not None:
+                rows = await tx.fetch_all("accounts/orders_revision", (account_id, user_id))
+                revision = rows[0]["orders_revision"]
+        self._orders.forget((user_id, account_id))
+        if kept is not None and revision == kept[0] + 1:
+            self._keep_updated_orders(user_id, account_id, revision, kept[1], updates, now)
         return {order_id: expected_version + 1 for order_id, expected_version, *_ in updates}
+
+    def _keep_updated_orders(self, user_id: int, account_id: int, revision: int, kept: tuple[OrderRow, ...],
+                             updates: Sequence[OrderUpdate | tuple[int, int, Mapping[str, Any]]],
+                             now: datetime) -> None:
+        """Keep the account's orders as this write left them, when the kept ones were current right before it
+        (nobody else wrote them in between): the next read then needs no database. Each updated row goes through
+        the conversion of a read, its values as the database stores them."""
+        changed = {order_id: (expected_version, changes) for order_id, expected_version, changes in updates}
+        rows = []
+        for row in kept:
+            if row.id not in changed:
+                rows.append(row)
+                continue
+            expected_version, changes = changed.pop(row.id)
+            if row.version != expected_version:
+                return
+            stored = {column: _order_param(column, _as_stored_value(value)) for column, value in changes.items()}
+            rows.append(_order({**msgspec.structs.asdict(row), "exit_fills": exit_fills_json(row.exit_fills),
+                                **stored, "version": row.version + 1, "updated_at": now}))
+        if not changed:
+            self._orders.put((user_id, account_id), (revision, tuple(rows)), len(rows))
 
     @rerun_when_aborted
     async def record_leg_intent(

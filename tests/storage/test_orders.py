@@ -194,6 +194,7 @@ async def test_marks_of_many_orders_go_in_one_statement_each_with_its_own_values
         await store.insert_order(an_order(user_id, account_id, ltp=Decimal("100"), unrealized_pnl=Decimal("5")))
         for _ in range(4)
     ]
+    await store.orders_for_accounts(user_id, [account_id])  # kept, as a cycle's sync finds them
     before = store.database.statements
 
     versions = await store.apply_order_updates(user_id, account_id, [
@@ -221,6 +222,7 @@ async def test_marks_of_many_orders_go_in_one_statement_each_with_its_own_values
 async def _statements_of_marks(store, user_id: int, account_id: int, orders: int) -> int:
     """The statements of one sync that writes the marks of `orders` new orders and one other order's status."""
     ids = [await store.insert_order(an_order(user_id, account_id)) for _ in range(orders + 1)]
+    await store.orders_for_accounts(user_id, [account_id])
     before = store.database.statements
     await store.apply_order_updates(user_id, account_id, [
         *((order_id, 1, {"ltp": Decimal(order_id)}) for order_id in ids[:-1]), (ids[-1], 1, {"status": "RUNNING"})])
