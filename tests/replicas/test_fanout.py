@@ -1,0 +1,216 @@
+"""Clients on any replica: two `serve` processes over one MariaDB database, linked through NATS (`[fanout]`),
+with a WebSocket client of alice on each. The replica holding her lease runs her cycles; the other one's
+client gets the same frames, each once, and its `run_cycle`, `pause`, `resume` and batches are carried out
+by the holder, whose answers come back. When the holder is killed, the other takes her over and its client
+goes on getting her frames, now its own, once each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from actors.io_loop import IoLoop
+from tests import paper_sim
+from tests.replicas.conftest import AliceAtThePaperBroker
+from tests.replicas.fanout_rig import (
+    Client,
+    LinkedReplica,
+    database_row,
+    fanout_config,
+    require_nats,
+    wait_until,
+)
+from tests.web.test_service_over_sockets import ORDER
+
+BATCH = "/api/algo-place-batch-orders"
+INTERVAL_S = 2.0
+LONG_INTERVAL_S = 120.0
+"""Only manual cycles run within a test (and the lease cannot simply expire)."""
+
+
+@dataclass
+class Linked:
+    """Alice's client on the replica holding her lease and on the other one."""
+
+    holder: LinkedReplica
+    other: LinkedReplica
+    at_holder: Client
+    at_other: Client
+    io: IoLoop
+
+
+@pytest.fixture
+def linked(request: pytest.FixtureRequest, fresh_mysql_url: str, tmp_path: Path,
+           alice: AliceAtThePaperBroker) -> Iterator[Linked]:
+    nats = require_nats()
+    interval_s = getattr(request, "param", INTERVAL_S)
+    config = fanout_config(tmp_path / "monitor.toml", nats, interval_s)
+    io = IoLoop("clients")
+    replicas: list[LinkedReplica] = []
+    clients: list[Client] = []
+    try:
+        replicas += [LinkedReplica(config, fresh_mysql_url, "first"), LinkedReplica(config, fresh_mysql_url, "second")]
+        assert wait_until(lambda: all(r.fanout_up(io) for r in replicas), 15), [r.log() for r in replicas]
+        clients.append(Client(io, replicas[0], alice.token))
+        assert clients[0].hello()["monitoring"] is True
+        clients.append(Client(io, replicas[1], alice.token))
+        clients[1].hello()
+        yield Linked(replicas[0], replicas[1], clients[0], clients[1], io)
+    finally:
+        for client in clients:
+            client.close()
+        for replica in replicas:
+            replica.stop()
+        io.stop()
+
+
+def lease_owner(database_url: str, user_id: int) -> str:
+    row = database_row(database_url, "SELECT owner FROM monitor_leases WHERE user_id = %s", user_id)
+    assert row is not None
+    return row[0]
+
+
+def cycles(client: Client, since: float = 0.0) -> Counter[str]:
+    """How many `cycle_summary` frames of each cycle the client got."""
+    return Counter(frame["summary"]["cycle_id"] for frame in client.of("cycle_summary", since))
+
+
+async def post_batch(url: str, token: str, account_id: int, key: str | None = None) -> tuple[int, dict, dict]:
+    headers = {"Authorization": f"Bearer {token}", **({"Idempotency-Key": key} if key else {})}
+    async with aiohttp.ClientSession() as session, session.post(
+            url + BATCH, json={"orders": [{**ORDER, "account_id": account_id}]}, headers=headers) as response:
+        return response.status, dict(response.headers), await response.json()
+
+
+@pytest.mark.mysql
+def test_a_client_on_the_replica_without_the_lease_is_greeted_with_the_holders_state_and_gets_every_cycle_once(
+        linked: Linked, fresh_mysql_url, alice: AliceAtThePaperBroker):
+    # given alice's lease held by the first replica
+    assert f":{linked.holder.process.pid}:" in lease_owner(fresh_mysql_url, alice.user_id)
+
+    # then the other replica's client is greeted as monitored, from over there
+    hello = linked.at_other.hello()
+    assert hello["monitoring"] is True and hello["relayed"] is True and hello["interval_s"] == INTERVAL_S
+    assert linked.at_holder.hello()["relayed"] is False
+    # and both clients get the same cycles, each exactly once, with everything the holder sends after one
+    assert wait_until(lambda: len(cycles(linked.at_other)) >= 3, 8 * INTERVAL_S), linked.at_other.frames
+    time.sleep(INTERVAL_S / 2)
+    at_holder, at_other = cycles(linked.at_holder), cycles(linked.at_other)
+    assert set(at_other) <= set(at_holder) and len(set(at_holder) - set(at_other)) <= 1
+    assert set(at_holder.values()) == {1} and set(at_other.values()) == {1}, "no cycle is sent twice"
+    for kind in ("cycle_started", "accounts", "orders", "pnl"):
+        assert len(linked.at_other.of(kind)) >= 3, kind
+    # while the replica without the lease ran none of them
+    assert "took over" not in linked.other.log()
+
+
+@pytest.mark.mysql
+@pytest.mark.parametrize("linked", [LONG_INTERVAL_S], indirect=True)
+def test_run_cycle_sent_to_the_replica_without_the_lease_is_run_by_the_holder(
+        linked: Linked, fresh_mysql_url, alice: AliceAtThePaperBroker):
+    sent_at = time.monotonic()
+
+    # when the client of the replica without the lease asks for a cycle
+    linked.at_other.send({"type": "run_cycle"})
+
+    # then the holder runs one, labelled manual, and both clients see it once
+    assert wait_until(lambda: cycles(linked.at_other, sent_at) and cycles(linked.at_holder, sent_at), 20)
+    [started] = linked.at_other.of("cycle_started", sent_at)
+    assert started["trigger"] == "manual"
+    assert cycles(linked.at_other, sent_at) == cycles(linked.at_holder, sent_at)
+    assert not linked.at_other.of("error", sent_at)
+    # and the holder's limit of one manual cycle per 10 s answers a second one at once, nothing started
+    linked.at_other.send({"type": "run_cycle"})
+    assert wait_until(lambda: linked.at_other.of("error", sent_at), 10)
+    assert "one manual cycle per 10 s" in linked.at_other.of("error", sent_at)[0]["message"]
+    assert len(linked.at_holder.of("cycle_started", sent_at)) == 1
+    # and the cycle is in the event log
+    row = database_row(fresh_mysql_url, "SELECT COUNT(*) FROM monitor_events WHERE user_id = %s AND cycle_id = %s",
+                       alice.user_id, started["cycle_id"])
+    assert row is not None and row[0] > 0
+
+
+@pytest.mark.mysql
+@pytest.mark.parametrize("linked", [LONG_INTERVAL_S], indirect=True)
+def test_pause_and_resume_sent_to_the_replica_without_the_lease_are_turned_by_the_holder(
+        linked: Linked, fresh_mysql_url, alice: AliceAtThePaperBroker):
+    sent_at = time.monotonic()
+
+    # when the client of the replica without the lease pauses
+    linked.at_other.send({"type": "pause", "reason": "lunch"})
+
+    # then every client is told, the switch is stored, and the holder starts a cycle at once (the pause's)
+    assert wait_until(lambda: linked.at_holder.of("paused", sent_at) and linked.at_other.of("paused", sent_at), 10)
+    assert [f["reason"] for f in linked.at_other.of("paused", sent_at)] == ["lunch"]
+    assert [f["reason"] for f in linked.at_holder.of("paused", sent_at)] == ["lunch"]
+    assert database_row(fresh_mysql_url, "SELECT paused, pause_reason FROM users WHERE id = %s",
+                        alice.user_id) == (1, "lunch")
+    assert wait_until(lambda: linked.at_holder.of("cycle_started", sent_at), 10)
+    assert [f["trigger"] for f in linked.at_holder.of("cycle_started", sent_at)] == ["manual"]
+    assert "stored here" not in linked.other.log(), "the holder answered: no fallback to storing it here"
+
+    # when it resumes
+    resumed_at = time.monotonic()
+    linked.at_other.send({"type": "resume"})
+    assert wait_until(lambda: linked.at_other.of("paused", resumed_at), 10)
+    assert linked.at_other.of("paused", resumed_at)[0]["paused"] is False
+    assert database_row(fresh_mysql_url, "SELECT paused FROM users WHERE id = %s", alice.user_id) == (0,)
+    assert not linked.at_other.of("error", sent_at)
+
+
+@pytest.mark.mysql
+@pytest.mark.parametrize("linked", [LONG_INTERVAL_S], indirect=True)
+def test_a_batch_posted_to_the_replica_without_the_lease_is_placed_once_by_the_holder(
+        linked: Linked, fresh_mysql_url, alice: AliceAtThePaperBroker):
+    key = f"fanout-{uuid.uuid4().hex}"
+
+    # when a batch reaches the replica that does not hold alice's lease
+    status, headers, body = linked.io.call(post_batch(linked.other.url, alice.token, alice.account_id, key))
+
+    # then it is the holder's answer: placed at the broker, exactly once
+    assert status == 200, body
+    [result] = body["results"]
+    assert result["outcome"] == "placed", result
+    journal = alice.io.call(_journal(alice.paper_url))
+    assert paper_sim.placements(journal)[result["tag"]] == 1
+    # and the same batch sent again with its key gets that answer back, nothing placed again
+    status, headers, again = linked.io.call(post_batch(linked.other.url, alice.token, alice.account_id, key))
+    assert status == 200 and again == body and headers.get("Idempotent-Replayed") == "true"
+    journal = alice.io.call(_journal(alice.paper_url))
+    assert sum(paper_sim.placements(journal).values()) == 1
+    assert database_row(fresh_mysql_url, "SELECT COUNT(*) FROM orders WHERE entry_tag = %s", result["tag"]) == (1,)
+
+
+async def _journal(paper_url: str) -> list[dict]:
+    async with aiohttp.ClientSession() as session:
+        return await paper_sim.journal(session, paper_url)
+
+
+@pytest.mark.mysql
+def test_the_holder_killed_the_other_takes_alice_over_and_its_client_gets_her_frames_once(
+        linked: Linked, fresh_mysql_url, alice: AliceAtThePaperBroker):
+    assert wait_until(lambda: cycles(linked.at_other), 6 * INTERVAL_S)
+
+    # when the holder is killed without a goodbye
+    killed_at = time.monotonic()
+    os.kill(linked.holder.process.pid, signal.SIGKILL)
+    linked.holder.process.wait(timeout=10)
+
+    # then the other replica takes her over and its client goes on getting her cycles, now its own, once each
+    assert wait_until(lambda: len(cycles(linked.at_other, killed_at)) >= 3, 2 * INTERVAL_S + 4 * INTERVAL_S + 4)
+    assert "takeover" in [f["trigger"] for f in linked.at_other.of("cycle_started", killed_at)]
+    assert set(cycles(linked.at_other).values()) == {1}, "no cycle is sent twice"
+    assert f":{linked.other.process.pid}:" in lease_owner(fresh_mysql_url, alice.user_id)
+    starts = Counter(f["cycle_id"] for f in linked.at_other.of("cycle_started"))
+    assert set(starts.values()) == {1}
