@@ -7,7 +7,7 @@ goes on getting her frames, now its own, once each.
 
 from __future__ import annotations
 
-import asyncio
+import json
 import os
 import signal
 import time
@@ -26,6 +26,7 @@ from tests.replicas.conftest import AliceAtThePaperBroker
 from tests.replicas.fanout_rig import (
     Client,
     LinkedReplica,
+    OwnNats,
     database_row,
     fanout_config,
     require_nats,
@@ -105,9 +106,10 @@ def test_a_client_on_the_replica_without_the_lease_is_greeted_with_the_holders_s
     assert linked.at_holder.hello()["relayed"] is False
     # and both clients get the same cycles, each exactly once, with everything the holder sends after one
     assert wait_until(lambda: len(cycles(linked.at_other)) >= 3, 8 * INTERVAL_S), linked.at_other.frames
-    time.sleep(INTERVAL_S / 2)
     at_holder, at_other = cycles(linked.at_holder), cycles(linked.at_other)
-    assert set(at_other) <= set(at_holder) and len(set(at_holder) - set(at_other)) <= 1
+    greeted_at = next(at for at, frame in linked.at_other.frames if frame["type"] == "hello")
+    since_greeted = [f["summary"]["cycle_id"] for f in linked.at_holder.of("cycle_summary", greeted_at)]
+    assert set(at_other) <= set(at_holder) and set(since_greeted[:-1]) <= set(at_other)
     assert set(at_holder.values()) == {1} and set(at_other.values()) == {1}, "no cycle is sent twice"
     for kind in ("cycle_started", "accounts", "orders", "pnl"):
         assert len(linked.at_other.of(kind)) >= 3, kind
@@ -214,3 +216,122 @@ def test_the_holder_killed_the_other_takes_alice_over_and_its_client_gets_her_fr
     assert f":{linked.other.process.pid}:" in lease_owner(fresh_mysql_url, alice.user_id)
     starts = Counter(f["cycle_id"] for f in linked.at_other.of("cycle_started"))
     assert set(starts.values()) == {1}
+
+
+@pytest.mark.mysql
+def test_without_nats_each_replica_serves_its_own_clients_and_says_what_does_not_reach_the_others(
+        fresh_mysql_url, tmp_path, alice: AliceAtThePaperBroker):
+    nats = OwnNats()
+    interval_s = 2 * INTERVAL_S  # a 4 s lease: room for late renewals on a loaded machine
+    config = fanout_config(tmp_path / "monitor.toml", nats.url, interval_s)
+    io = IoLoop("clients")
+    replicas: list[LinkedReplica] = []
+    clients: list[Client] = []
+    try:
+        # given two replicas started while their NATS is down: both serve, and say so
+        replicas += [LinkedReplica(config, fresh_mysql_url, "first"), LinkedReplica(config, fresh_mysql_url, "second")]
+        holder, other = replicas
+        assert wait_until(lambda: all("not reachable" in r.log() for r in replicas), 10), [r.log() for r in replicas]
+        clients += [Client(io, holder, alice.token)]
+        assert clients[0].hello()["monitoring"] is True
+        clients += [Client(io, other, alice.token)]
+        at_holder, at_other = clients
+
+        # then the holder's client gets every cycle; the other's is told it gets none, and why
+        hello = at_other.hello()
+        assert hello["monitoring"] is False and hello["relayed"] is False
+        assert wait_until(lambda: at_other.of("fanout"), 5)
+        assert at_other.of("fanout")[0]["up"] is False and "down" in at_other.of("fanout")[0]["message"]
+        assert wait_until(lambda: len(cycles(at_holder)) >= 2, 6 * interval_s), holder.log()
+        assert not at_other.of("cycle_summary"), other.log()
+        # and its orders are refused as not delivered, nothing started, written or sent
+        asked_at = time.monotonic()
+        at_other.send({"type": "run_cycle"})
+        assert wait_until(lambda: at_other.of("error", asked_at), 10)
+        assert at_other.of("error", asked_at)[0]["message"] == (  # the lease, read first, names the holder
+            "run_cycle not delivered: this replica's link to the others (NATS) is down; nothing was started")
+        status, _, body = io.call(post_batch(other.url, alice.token, alice.account_id))
+        assert status == 503 and body["reason"] == "holder_unreachable", (body, other.log())
+        assert "nothing was written or sent" in body["error"]
+        assert alice.io.call(_journal(alice.paper_url)) == []
+
+        # when NATS comes up
+        up_at = time.monotonic()
+        nats.start(tmp_path)
+
+        # then the other client is told, gets the current state, and from then on every cycle
+        assert wait_until(lambda: [f for f in at_other.of("fanout", up_at) if f["up"]], 15), other.log()
+        assert wait_until(lambda: at_other.of("orders", up_at) and at_other.of("recent", up_at), 5)
+        assert wait_until(lambda: len(cycles(at_other, up_at)) >= 2, 6 * interval_s), (at_other.frames, other.log())
+
+        # when NATS goes down again
+        nats.kill()
+        down_at = time.monotonic()
+
+        # then the other client is told at once, and the holder's goes on getting every cycle
+        assert wait_until(lambda: [f for f in at_other.of("fanout", down_at) if not f["up"]], 5)
+        assert wait_until(lambda: len(cycles(at_holder, down_at)) >= 2, 6 * interval_s), holder.log()
+        assert not cycles(at_other, down_at + 1.0), other.log()
+        assert "the link to NATS is down" in other.log()
+        # and a pause sent to the other replica is still stored (the holder applies it at its next cycle)
+        status, body = io.call(_pause(other.url, alice.token))
+        assert (status, body) == (200, {"paused": True, "reason": "no link"})
+        assert database_row(fresh_mysql_url, "SELECT paused, pause_reason FROM users WHERE id = %s",
+                            alice.user_id) == (1, "no link")
+        assert "stored here" in other.log()
+    finally:
+        for client in clients:
+            client.close()
+        for replica in replicas:
+            replica.stop()
+        nats.kill()
+        io.stop()
+
+
+async def _pause(url: str, token: str) -> tuple[int, dict]:
+    async with aiohttp.ClientSession() as session, session.post(
+            f"{url}/api/pause", json={"reason": "no link"}, headers={"Authorization": f"Bearer {token}"}) as response:
+        return response.status, await response.json()
+
+
+@pytest.mark.mysql
+def test_a_frame_larger_than_nats_carries_reaches_the_other_replicas_client_as_the_state_read_again(
+        fresh_mysql_url, tmp_path, alice: AliceAtThePaperBroker):
+    nats = OwnNats(config=f"max_payload: {SMALL_PAYLOAD}\n")
+    nats.start(tmp_path)
+    config = fanout_config(tmp_path / "monitor.toml", nats.url, INTERVAL_S)
+    io = IoLoop("clients")
+    replicas: list[LinkedReplica] = []
+    clients: list[Client] = []
+    try:
+        replicas += [LinkedReplica(config, fresh_mysql_url, "first"), LinkedReplica(config, fresh_mysql_url, "second")]
+        assert wait_until(lambda: all(r.fanout_up(io) for r in replicas), 15)
+        clients += [Client(io, replicas[0], alice.token)]
+        assert clients[0].hello()["monitoring"] is True
+        clients += [Client(io, replicas[1], alice.token)]
+        at_holder, at_other = clients
+        assert at_other.hello()["relayed"] is True
+
+        # when the holder's cycle summaries are larger than this NATS carries
+        assert wait_until(lambda: len(cycles(at_holder)) >= 2, 6 * INTERVAL_S)
+        summaries = at_holder.of("cycle_summary")
+        assert min(len(json.dumps(f)) for f in summaries) > SMALL_PAYLOAD
+
+        # then the other client gets no summary, but is told, and gets those cycles in the state read again
+        assert not at_other.of("cycle_summary")
+        told = [f for f in at_other.of("fanout") if "cycle_summary frame of" in f["message"]]
+        assert told and told[0]["up"] is True and told[0]["message"].endswith(": it follows")
+        recent_cycles = {c["cycle_id"] for f in at_other.of("recent") for c in f["cycles"]}
+        assert summaries[0]["summary"]["cycle_id"] in recent_cycles
+        assert "sent as a resync" in replicas[0].log()
+    finally:
+        for client in clients:
+            client.close()
+        for replica in replicas:
+            replica.stop()
+        nats.kill()
+        io.stop()
+
+
+SMALL_PAYLOAD = 700
+"""A NATS `max_payload` below a cycle summary's size and above the greeting's."""
