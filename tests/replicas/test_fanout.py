@@ -194,6 +194,37 @@ def test_a_batch_posted_to_the_replica_without_the_lease_is_placed_once_by_the_h
     assert database_row(fresh_mysql_url, "SELECT COUNT(*) FROM orders WHERE entry_tag = %s", result["tag"]) == (1,)
 
 
+@pytest.mark.mysql
+@pytest.mark.parametrize("linked", [LONG_INTERVAL_S], indirect=True)
+def test_orders_a_frozen_holder_does_not_answer_are_told_as_maybe_done_and_a_pause_is_stored_anyway(
+        linked: Linked, fresh_mysql_url, alice: AliceAtThePaperBroker):
+    # given the holder frozen (SIGSTOP): its lease and its NATS connection stay, it answers nothing
+    os.kill(linked.holder.process.pid, signal.SIGSTOP)
+    try:
+        asked_at = time.monotonic()
+
+        # when the other replica's client asks for a cycle
+        linked.at_other.send({"type": "run_cycle"})
+
+        # then after the timeout it is told the truth: it may or may not start
+        assert wait_until(lambda: linked.at_other.of("error", asked_at), 15)
+        assert linked.at_other.of("error", asked_at)[0]["message"] == (
+            "run_cycle: the replica monitoring you did not answer within 3 s; a cycle may or may not start "
+            "(its cycle_started frame would say)")
+        # and a pause is stored all the same, for the holder to apply at its next cycle
+        linked.at_other.send({"type": "pause", "reason": "frozen"})
+        assert wait_until(lambda: database_row(fresh_mysql_url, "SELECT paused, pause_reason FROM users "
+                                               "WHERE id = %s", alice.user_id) == (1, "frozen"), 15)
+        assert wait_until(lambda: [f for f in linked.at_other.of("paused", asked_at) if f["reason"] == "frozen"], 5)
+        assert "did not answer" in linked.other.log() and "stored here" in linked.other.log()
+    finally:
+        os.kill(linked.holder.process.pid, signal.SIGCONT)
+
+    # and once thawed, the holder carries out the cycle it was asked for: "may" was the truth
+    assert wait_until(lambda: linked.at_other.of("cycle_started", asked_at), 15)
+    assert linked.at_other.of("cycle_started", asked_at)[0]["trigger"] == "manual"
+
+
 async def _journal(paper_url: str) -> list[dict]:
     async with aiohttp.ClientSession() as session:
         return await paper_sim.journal(session, paper_url)
