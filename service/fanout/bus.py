@@ -88,6 +88,15 @@ class ReplicaBus:
         self._connecting = asyncio.ensure_future(self._connect())
 
     async def _connect(self) -> None:
+        try:
+            await self._connect_once()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("fan-out: gave up connecting to %s; frames and orders stay on this replica",
+                          described(self.config.servers))
+
+    async def _connect_once(self) -> None:
         await self._client.connect(
             self.config.servers, name=self._name, no_echo=True, allow_reconnect=True, max_reconnect_attempts=-1,
             connect_timeout=self.config.connect_timeout_s, reconnect_time_wait=self.config.reconnect_wait_s,
@@ -100,7 +109,7 @@ class ReplicaBus:
             self._connecting.cancel()
             await asyncio.wait((self._connecting,))
         self._up = False
-        if not self._client.is_closed:
+        if self._connecting is not None and not self._client.is_closed:
             await self._client.close()
 
     async def _on_connected(self) -> None:
