@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import time
+import tomllib
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -18,7 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
+import nats
+import nats.aio.client
 import pytest
+from nats.aio.msg import Msg
 
 from actors.io_loop import IoLoop
 from tests import paper_sim
@@ -49,6 +53,7 @@ class Linked:
     at_holder: Client
     at_other: Client
     io: IoLoop
+    subject_prefix: str
 
 
 @pytest.fixture
@@ -67,7 +72,8 @@ def linked(request: pytest.FixtureRequest, fresh_mysql_url: str, tmp_path: Path,
         assert clients[0].hello()["monitoring"] is True
         clients.append(Client(io, replicas[1], alice.token))
         clients[1].hello()
-        yield Linked(replicas[0], replicas[1], clients[0], clients[1], io)
+        prefix = tomllib.loads(config.read_text())["fanout"]["subject_prefix"]
+        yield Linked(replicas[0], replicas[1], clients[0], clients[1], io, prefix)
     finally:
         for client in clients:
             client.close()
@@ -223,6 +229,44 @@ def test_orders_a_frozen_holder_does_not_answer_are_told_as_maybe_done_and_a_pau
     # and once thawed, the holder carries out the cycle it was asked for: "may" was the truth
     assert wait_until(lambda: linked.at_other.of("cycle_started", asked_at), 15)
     assert linked.at_other.of("cycle_started", asked_at)[0]["trigger"] == "manual"
+
+
+@pytest.mark.mysql
+@pytest.mark.parametrize("linked", [LONG_INTERVAL_S], indirect=True)
+def test_no_secret_travels_between_the_replicas(linked: Linked, alice: AliceAtThePaperBroker):
+    # given everything published on the replicas' subjects and their answers' inboxes, overheard
+    overheard: list[tuple[str, bytes]] = []
+
+    async def listen() -> nats.aio.client.Client:
+        connection = await nats.connect(require_nats())
+
+        async def keep(message: Msg) -> None:
+            overheard.append((message.subject, message.data))
+        await connection.subscribe(f"{linked.subject_prefix}.>", cb=keep)
+        await connection.subscribe("_INBOX.>", cb=keep)
+        await connection.flush()
+        return connection
+    listener = linked.io.call(listen())
+    try:
+        # when the other replica's client runs a cycle, pauses, resumes, and a batch is forwarded
+        started_at = time.monotonic()
+        linked.at_other.send({"type": "run_cycle"})
+        assert wait_until(lambda: cycles(linked.at_other, started_at), 20)
+        linked.at_other.send({"type": "pause", "reason": "check"})
+        assert wait_until(lambda: linked.at_other.of("paused", started_at), 10)
+        linked.at_other.send({"type": "resume"})
+        assert wait_until(lambda: len(linked.at_other.of("paused", started_at)) == 2, 10)
+        status, _, body = linked.io.call(post_batch(linked.other.url, alice.token, alice.account_id))
+        assert status == 200, body
+    finally:
+        linked.io.call(listener.close())
+
+    # then frames, orders and answers all went over NATS, and none of them holds a secret
+    subjects = {subject.rsplit(".", 1)[-1] for subject, _ in overheard}
+    assert "frames" in subjects and any(s.startswith(f"{linked.subject_prefix}.replica.") for s, _ in overheard)
+    assert any(b'"answer":"http"' in data for _, data in overheard)
+    secrets = (alice.token.encode(), b"s3cret")
+    assert not [(subject, data) for subject, data in overheard if any(secret in data for secret in secrets)]
 
 
 async def _journal(paper_url: str) -> list[dict]:
