@@ -25,8 +25,6 @@ from tests.soak.invariants import mysql_rows
 
 INTERVAL_S = 1.0
 """The replicas' cycle interval (the crash test's config)."""
-LEASE_S = 3.0
-"""The replicas' lease length: `LeaseKeeper`'s, the interval but at least 3 s."""
 NODE_EVICTION_S = 6.0
 """How long the cluster may take to leave a killed node out of its view (the rig's `evs.inactive_timeout`)."""
 
@@ -42,6 +40,8 @@ class NodeKill:
 class GaleraFigures:
     standby_node: NodeKill = field(default_factory=NodeKill)
     holder_node: NodeKill = field(default_factory=NodeKill)
+    holder_leases_left_at_the_node_kill_s: float = 0.0
+    """How long the leases of the holding replica had still to run when its node was killed, at the most."""
     holder_node_kill_to_every_user_held_s: float | None = None
     """From the kill of the holding replica's node until the other replica held every user."""
     replica_kill_to_every_user_held_s: float | None = None
@@ -127,7 +127,9 @@ class GaleraSoak(CrashRun):
         killed_at = time.monotonic()
         self._kill(node, self.galera.holder_node)
         cut = self.galera.kills[-1]
-        self.galera.cut_offs.append((cut, cut + timedelta(seconds=LEASE_S)))
+        leases_out = self._leases_run_out(self.replicas[0])
+        self.galera.cut_offs.append((cut, leases_out))
+        self.galera.holder_leases_left_at_the_node_kill_s = round((leases_out - cut).total_seconds(), 2)
         self.galera.holder_node_kill_to_every_user_held_s = self.every_user_held(
             (self.replicas[1],), since=killed_at, timeout_s=60, node=1)
         time.sleep(max(0.0, killed_at + trade_s / 2 - time.monotonic()))
@@ -160,6 +162,13 @@ class GaleraSoak(CrashRun):
     def _restart(self, node: GaleraNode, figures: NodeKill, killed_at: float) -> None:
         figures.rejoined_by = self.cluster.restart(node)
         figures.down_s = round(time.monotonic() - killed_at, 1)
+
+    def _leases_run_out(self, replica: Replica) -> datetime:
+        """When the last of `replica`'s leases runs out, as the third node (no replica's) has them now."""
+        [row] = mysql_rows(self.cluster.nodes[2].url(self.database),
+                           "SELECT MAX(expires_at) AS leases_out FROM monitor_leases WHERE owner LIKE %s",
+                           (f"%:{replica.process.pid}:%",))
+        return row["leases_out"].replace(tzinfo=UTC)
 
     def _leases_not_held_by(self, replica: Replica, token: int, node: int) -> list[str]:
         """Each user whose lease (read on `node`) is not `replica`'s with fencing token `token`, in words."""
