@@ -22,7 +22,7 @@ import pymysql
 import pytest
 
 from adapters.store.factory import open_database
-from adapters.store.migration_lock import MigrationLock, MigrationLockLost
+from adapters.store.migration_lock import MigrationLock, MigrationLockBusy, MigrationLockLost
 from adapters.store.migrations import migrate, missing_migrations
 from adapters.store.repository import RELEASED, Database
 from adapters.store.url import parse_database_url
@@ -130,6 +130,22 @@ async def test_a_holder_that_lost_the_lock_cannot_renew_or_release_it(database_u
         # while the successor's own check renews it
         async with second.transaction() as tx:
             await successor.hold(tx)
+
+
+async def test_a_holder_keeps_the_lock_renewed_for_as_long_as_it_holds_it(database_url: str):
+    async with databases(database_url, 2) as (first, second):
+        # given a lock that lasts 3 s, held for more than twice as long (a migration statement that long)
+        holder = MigrationLock(first, owner="slow", ttl_s=3)
+        async with holder.held():
+            taken = (await lock_row(first))["expires_at"]
+            await asyncio.sleep(7)
+
+            # then its renewals moved the expiry on, and another migrator finds it held
+            assert (await lock_row(first))["expires_at"] > taken + timedelta(seconds=3)
+            with pytest.raises(MigrationLockBusy, match="held by slow"):
+                await MigrationLock(second, wait_s=0).take()
+        # and, released, it is free
+        assert (await lock_row(first))["expires_at"] == RELEASED
 
 
 async def test_a_lock_held_by_a_killed_migrator_is_taken_by_the_next_once_expired(
