@@ -80,14 +80,19 @@ class MigrationLock:
 
     async def take(self) -> None:
         """Take the lock, waiting while another migrator holds it; MigrationLockBusy after `wait_s`."""
-        async with self.database.transaction() as tx:
-            await tx.execute("migrations/create_lock")
         deadline = time.monotonic() + self.wait_s
         waited_for: LockHolder | None = None
+        table_created = False
         while True:
             try:
+                if not table_created:
+                    async with self.database.transaction() as tx:
+                        await tx.execute("migrations/create_lock")
+                    table_created = True
                 holder = await self._take_if_free()
-            except TransactionAborted:  # a take through another node crossed this one: read the row again
+            except TransactionAborted:
+                # a take through another node crossed this one, or SQLite's write lock stayed taken past its busy
+                # timeout (another migrator's migration running): try again
                 holder = waited_for
             else:
                 if holder is None:

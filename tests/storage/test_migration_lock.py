@@ -11,6 +11,7 @@ import contextlib
 import logging
 import os
 import select
+import sqlite3
 import subprocess
 import sys
 import time
@@ -30,6 +31,8 @@ from tests.storage.test_migrations import MIGRATIONS, migrate_up_to
 
 ROOT = Path(__file__).resolve().parents[2]
 WAITING = "waiting for the migration lock held by"
+BUSY_TIMEOUT_S = 5
+"""SQLite's busy timeout (sql/sqlite/session/init.sql): how long a BEGIN IMMEDIATE waits for the write lock."""
 HOLD_THE_LOCK = """
 import asyncio, sys
 from adapters.store.factory import open_database
@@ -287,3 +290,19 @@ def columns(url: str, table: str) -> list[str]:
         c.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s "
                   "ORDER BY column_name", (parsed.database, table))
         return [row[0] for row in c.fetchall()]
+
+
+async def test_a_migrator_waits_on_sqlite_while_another_process_holds_the_write_lock_past_the_busy_timeout(tmp_path):
+    url = f"sqlite:///{tmp_path / 'monitor.db'}"
+    async with databases(url, 1) as (database,):
+        # given another process's transaction holding the file's write lock for longer than the 5 s busy timeout
+        holder = sqlite3.connect(tmp_path / "monitor.db", isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        migrating = asyncio.create_task(migrate(database))
+        await asyncio.sleep(BUSY_TIMEOUT_S + 2)
+        assert not migrating.done(), migrating
+
+        # when it lets go, the migrator, which met "database is locked" meanwhile, carries on and applies everything
+        holder.execute("COMMIT")
+        holder.close()
+        assert await asyncio.wait_for(migrating, 60) == MIGRATIONS
