@@ -1,4 +1,4 @@
-"""The Galera soak, quick mode: two `serve` replicas on two nodes of a 3-node cluster trade for several users
+"""The Galera soak (quick mode in CI; MONITOR_SOAK=long: 12 users trading a minute between faults): two `serve` replicas on two nodes of a 3-node cluster trade for several users
 (WebSocket clients of every user on both replicas, a strategy posting batches, the paper broker as a process)
 while, one after the other, the second replica's database node is killed with SIGKILL, restarted and rejoins
 (the first replica holds every user and keeps trading through the other nodes); the first replica's own node
@@ -27,13 +27,14 @@ import pytest
 
 from tests.cluster.galera import GaleraCluster
 from tests.cluster.soak import INTERVAL_S, NODE_EVICTION_S, GaleraSoak
+from tests.soak.conftest import LONG
 from tests.soak.crash import CrashPlan
 from tests.soak.invariants import event_log_violations, order_violations, unprotected_running_orders
 
 pytestmark = pytest.mark.mysql
 
-PLAN = CrashPlan(users=4, accounts_per_user=2, kills=0, fault_rate=0.0, seed=25)
-TRADE_S = 6.0
+PLAN = CrashPlan(users=12 if LONG else 4, accounts_per_user=2, kills=0, fault_rate=0.0, seed=25)
+TRADE_S = 60.0 if LONG else 6.0
 
 
 def within(seconds: float | None, bound_s: float) -> list[float | None]:
@@ -52,7 +53,7 @@ def test_database_nodes_and_a_replica_killed_mid_trade_lose_nothing_and_leave_ea
         soak.kill_the_holding_replica(TRADE_S)
         for clients in soak.all_clients:
             clients.placing = False
-        settled = soak.settle(timeout_s=60)
+        settled = soak.settle(timeout_s=120 if LONG else 60)
         journal = soak.journal()
         unprotected = unprotected_running_orders(soak.db, journal)
         exit_code = soak.stop()
@@ -75,7 +76,7 @@ def test_database_nodes_and_a_replica_killed_mid_trade_lose_nothing_and_leave_ea
             galera_figures.replica_kill_to_every_user_held_s, 2 * INTERVAL_S),
         "last stop not clean": [] if exit_code == 0 else [exit_code],
     }
-    record_figures({"users": PLAN.users, "replicas": 2, "nodes": 3,
+    record_figures({"users": PLAN.users, "trade_s_between_faults": TRADE_S, "replicas": 2, "nodes": 3,
                     "standby_node": asdict(galera_figures.standby_node),
                     "holder_node": asdict(galera_figures.holder_node),
                     "holder_leases_left_at_the_node_kill_s": galera_figures.holder_leases_left_at_the_node_kill_s,
