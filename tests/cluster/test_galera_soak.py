@@ -1,4 +1,5 @@
-"""The Galera soak (quick mode in CI; MONITOR_SOAK=long: 12 users trading a minute between faults): two `serve` replicas on two nodes of a 3-node cluster trade for several users
+"""The Galera soak (quick mode in CI; MONITOR_SOAK=long: 12 users trading a minute between faults): two
+`serve` replicas on two nodes of a 3-node cluster trade for several users
 (WebSocket clients of every user on both replicas, a strategy posting batches, the paper broker as a process)
 while, one after the other, the second replica's database node is killed with SIGKILL, restarted and rejoins
 (the first replica holds every user and keeps trading through the other nodes); the first replica's own node
