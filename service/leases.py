@@ -41,6 +41,8 @@ class LeaseKeeper:
         self._placing: dict[int, int] = {}
         """Users with placements running here, and how many: their lease is held while any runs."""
         self._lapses: dict[int, asyncio.TimerHandle] = {}
+        """The users whose lease this replica holds, each with the timer that ends it here unless renewed."""
+        self._releases: set[asyncio.Future] = set()
         self._background = BackgroundLoop(self._keep)
         self._turns: dict[int, tuple[asyncio.Lock, list[int]]] = {}
 
@@ -49,7 +51,7 @@ class LeaseKeeper:
 
     async def stop(self) -> None:
         await self._background.stop()
-        for user_id in self._monitored | self._held_here():
+        for user_id in self._monitored | set(self._lapses):
             async with self._turn(user_id):
                 await self._give_up(user_id)
 
@@ -74,7 +76,7 @@ class LeaseKeeper:
     @contextlib.asynccontextmanager
     async def placing(self, user_id: int) -> AsyncIterator[bool]:
         """Hold the user's lease while a placement runs here (taken if no replica holds it, renewed with the
-        others); yields whether it is held. Given up by the keeper's next round once nothing here wants it."""
+        others); yields whether it is held. Given up when the last placement ends, unless a client is here."""
         self._placing[user_id] = self._placing.get(user_id, 0) + 1
         try:
             if self.guard.lets_out(user_id):
@@ -95,23 +97,26 @@ class LeaseKeeper:
         left = self._placing.pop(user_id) - 1
         if left:
             self._placing[user_id] = left
+        elif user_id in self._lapses:
+            release = asyncio.ensure_future(self._give_up_unwanted(user_id))
+            self._releases.add(release)
+            release.add_done_callback(self._releases.discard)
+
+    async def _give_up_unwanted(self, user_id: int) -> None:
+        async with self._turn(user_id):
+            if not self._wanted(user_id) and user_id in self._lapses:
+                await self._give_up(user_id)
 
     async def _keep(self) -> None:
         while True:
             await asyncio.sleep(self._every_s)
-            for user_id in set(self._hub.users()) | self._monitored | set(self._placing) | self._held_here():
+            for user_id in set(self._hub.users()) | self._monitored | set(self._placing):
                 async with self._turn(user_id):
-                    if self._wanted(user_id):
-                        await self._claim(user_id, "takeover")
-                    elif user_id in self._held_here():
-                        await self._give_up(user_id)
+                    await self._claim(user_id, "takeover")
 
     def _wanted(self, user_id: int) -> bool:
         """Whether this replica wants the user's lease: a client of the user is here, or a placement runs."""
         return self._hub.connections(user_id) > 0 or user_id in self._placing
-
-    def _held_here(self) -> set[int]:
-        return set(self._lapses)
 
     @contextlib.asynccontextmanager
     async def _turn(self, user_id: int) -> AsyncIterator[None]:

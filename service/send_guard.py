@@ -111,7 +111,7 @@ class LeaseGuard:
             self._withhold(user_id, request, "this replica does not hold the user's lease")
         left_s = valid_until - self.now()
         if left_s < self.needed_s:
-            held = f"{left_s:.2f} s left" if left_s > 0 else f"run out {-left_s:.2f} s ago"
+            held = f"{left_s:.3f} s left" if left_s > 0 else f"run out {-left_s:.3f} s ago"
             self._withhold(user_id, request, f"this replica's lease of the user has {held} (measured here, from "
                                              f"before its last renewal), under the {self.needed_s:g} s a request "
                                              f"needs (call timeout {self.call_timeout_s:g} s + clock-drift margin "
