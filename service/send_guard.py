@@ -11,8 +11,8 @@ I/O loop.
 from __future__ import annotations
 
 import logging
-import os
 import signal
+import threading
 import time
 from collections.abc import Callable, Mapping
 
@@ -105,7 +105,7 @@ class LeaseGuard:
             self._stop_before = None
             log.warning("test-only pause point: stopping this process (SIGSTOP) before sending %s", request,
                         extra={"user_id": user_id})
-            os.kill(os.getpid(), signal.SIGSTOP)
+            signal.pthread_kill(threading.get_ident(), signal.SIGSTOP)  # this thread stops at once, then all
         valid_until = self._valid_until.get(user_id)
         if valid_until is None:
             self._withhold(user_id, request, "this replica does not hold the user's lease")
