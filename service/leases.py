@@ -51,6 +51,7 @@ class LeaseKeeper:
 
     async def stop(self) -> None:
         await self._background.stop()
+        await asyncio.gather(*self._releases, return_exceptions=True)
         for user_id in self._monitored | set(self._lapses):
             async with self._turn(user_id):
                 await self._give_up(user_id)
