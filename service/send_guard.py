@@ -25,9 +25,10 @@ MIN_LEASE_S = 3.0
 
 STOP_BEFORE_SENDING_ENV = "MONITOR_TEST_ONLY_SIGSTOP_BEFORE_SENDING"
 """Test-only pause point (tests/replicas/test_frozen_replica.py). Set to a request as the guard names it up to
-" for", e.g. "place M1S1", the process stops itself with SIGSTOP once, when that request is about to be put to
-the guard: after the order's intent was written, before the guard decides. Read once, when the guard is made;
-a process that has it set says so in a WARNING at start. Never set it in production."""
+" for", e.g. "place M1S1", the process stops itself once (SIGSTOP to the calling thread, so not one more
+instruction runs there, and the whole process stops), when that request is about to be put to the guard: after
+the order's intent was written, before the guard decides. Read once, when the guard is made; a process that
+has it set says so in a WARNING at start. Never set it in production."""
 
 
 def shortest_lease_s(call_timeout_s: float, drift_margin_s: float) -> float:
