@@ -48,6 +48,11 @@ class TransactionAborted(DatabaseError):
     again whole."""
 
 
+class DuplicateKey(DatabaseError):
+    """The statement would have written a row whose key another row already holds (MySQL 1062, SQLite's PRIMARY
+    KEY or UNIQUE constraint): nothing of the statement was written."""
+
+
 class StaleVersion(DatabaseError):
     """An optimistic `version` check failed: someone else changed the row since it was read."""
 

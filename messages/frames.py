@@ -24,9 +24,12 @@ class Hello(_Frame, tag="hello"):
     user_id: int
     server_time: UtcDateTime
     monitoring: bool
+    """A replica monitors the user and this connection gets its cycles' frames."""
     paused: bool = False
     pause_reason: str = ""
     interval_s: float = 60.0
+    relayed: bool = False
+    """The replica monitoring the user is another one: its frames reach this connection over the fan-out."""
 
 
 class CycleStartedFrame(_Frame, tag="cycle_started"):
@@ -159,6 +162,14 @@ class PausedFrame(_Frame, tag="paused"):
     reason: str = ""
 
 
+class FanOutFrame(_Frame, tag="fanout"):
+    """Whether the frames of the replica monitoring the user (another one) reach this connection now (`up`),
+    and why they stopped or what came back; when they come back, the current state follows."""
+
+    up: bool
+    message: str
+
+
 class ErrorFrame(_Frame, tag="error"):
     """A frame the server could not accept; the connection stays up."""
 
@@ -171,7 +182,7 @@ class Pong(_Frame, tag="pong"):
 
 ServerFrame = (
     Hello | CycleStartedFrame | CycleSummaryFrame | MonitoringErrors | SessionNeeded | OrdersFrame | PnlFrame
-    | AccountsFrame | RecentFrame | PausedFrame | ErrorFrame | Pong
+    | AccountsFrame | RecentFrame | PausedFrame | FanOutFrame | ErrorFrame | Pong
 )
 
 

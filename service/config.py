@@ -216,6 +216,46 @@ class MarketDataConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown
         return f"MarketDataConfig(enabled={self.enabled}, base_url={self.base_url!r}, brokers={self.brokers})"
 
 
+class FanOutConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Clients on any replica (README, *Replicas*): each user's frames and orders travel between replicas over
+    NATS. Off by default: a single replica needs nothing."""
+
+    nats_url: str = ""
+    """The NATS server every replica connects to, e.g. "nats://127.0.0.1:4222" (several: comma-separated);
+    empty: off. MONITOR_NATS_URL overrides it (credentials in the URL are a secret: keep them out of the file)."""
+    subject_prefix: str = "monitor"
+    """The first token(s) of every subject the replicas use, so that deployments sharing one NATS stay apart."""
+    request_timeout_s: float = 5.0
+    """How long a replica waits for the holder's answer to a client's greeting, `run_cycle`, pause or resume;
+    a forwarded batch waits for its placement (`batch_deadline_s`, or an Idempotency-Key's first request)
+    plus this."""
+    connect_timeout_s: float = 2.0
+    """Each attempt to connect to NATS; the service runs meanwhile, and tries again every `reconnect_wait_s`."""
+    reconnect_wait_s: float = 2.0
+    ping_interval_s: float = 5.0
+    """A link that answers no ping for twice this long is taken as down (its frames stop, clients are told)."""
+
+    def __post_init__(self) -> None:
+        _require_positive(self, "request_timeout_s", "connect_timeout_s", "reconnect_wait_s", "ping_interval_s")
+        tokens = self.subject_prefix.split(".")
+        if not all(token and not set(token) & set("*> \t\r\n") for token in tokens):
+            raise ValueError("subject_prefix must be dot-separated NATS tokens, without wildcards or spaces")
+        for server in filter(None, (part.strip() for part in self.nats_url.split(","))):
+            if not server.startswith(("nats://", "tls://")):
+                raise ValueError("nats_url must be nats:// or tls:// URLs")  # never echoed: it may hold a password
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.nats_url.strip())
+
+    @property
+    def servers(self) -> list[str]:
+        return [part.strip() for part in self.nats_url.split(",") if part.strip()]
+
+    def __repr__(self) -> str:
+        return f"FanOutConfig(enabled={self.enabled}, subject_prefix={self.subject_prefix!r})"
+
+
 class ServiceConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     database_url: str = "sqlite:///monitor.db"
     """mysql://user:pass@host:port/db or sqlite:///path; MONITOR_DATABASE_URL overrides it (keep passwords
@@ -230,6 +270,7 @@ class ServiceConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     logging: LoggingConfig = LoggingConfig()
     alerts: AlertsConfig = AlertsConfig()
     market_data: MarketDataConfig = MarketDataConfig()
+    fanout: FanOutConfig = FanOutConfig()
     leases: LeaseConfig = LeaseConfig()
 
     def __post_init__(self) -> None:
@@ -269,8 +310,15 @@ def load_config(path: str, environ: dict[str, str]) -> ServiceConfig:
         raise ConfigError(f"{path}: the enabled fair-price feed needs {', '.join(market_data.missing)} - at "
                           f"`$.market_data` (the keys may be set by MONITOR_MARKET_DATA_APP_KEY and "
                           f"MONITOR_MARKET_DATA_SECRET_KEY)")
+    if environ.get(NATS_URL_ENV):
+        try:
+            overrides["fanout"] = msgspec.structs.replace(config.fanout, nats_url=environ[NATS_URL_ENV])
+        except ValueError as error:
+            raise ConfigError(f"{NATS_URL_ENV}: {error}") from None
     return msgspec.structs.replace(config, **overrides)
 
+
+NATS_URL_ENV = "MONITOR_NATS_URL"
 
 MARKET_DATA_ENVIRONMENT_OVERRIDES = {"MONITOR_MARKET_DATA_APP_KEY": "app_key",
                                      "MONITOR_MARKET_DATA_SECRET_KEY": "secret_key"}

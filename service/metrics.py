@@ -70,6 +70,11 @@ class Metrics:
         Gauge("monitor_fair_price_feed_instruments", "Instruments the fair-price feed watches",
               registry=self.registry).set_function(instruments)
 
+    def watch_fanout(self, up: Callable[[], bool]) -> None:
+        """The link to the other replicas (`[fanout]`)."""
+        Gauge("monitor_fanout_up", "1 while the link to the other replicas (NATS) is up",
+              registry=self.registry).set_function(lambda: int(up()))
+
     def observe(self, event: Event) -> None:
         match event:
             case CycleStarted():

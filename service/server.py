@@ -1,6 +1,7 @@
 """The service a user runs: the runtime (actors, store, broker) plus the aiohttp server with the WebSocket
 hub, the API, the dashboard and metrics, and the fair-price feed when configured, all on the one I/O loop.
-`serve` and `demo` start one.
+`serve` and `demo` start one. With `[fanout]` on, it also links to the other replicas over NATS: every frame
+the hub sends is relayed, and the orders other replicas forward for the users it holds are answered.
 
 Closing it is graceful: clients are disconnected (so every monitor drains through the Supervisor and a
 running cycle finishes), then it waits up to a deadline for the monitors to stop, then the runtime closes
@@ -22,25 +23,32 @@ from adapters.broker.xts_md import XtsMarketData
 from adapters.store.secrets import Keyring
 from domain.quotes import Quote
 from messages.events import CycleStarted, Event
-from messages.frames import CycleStartedFrame
+from messages.frames import CycleStartedFrame, ServerFrame
 from service.background import BackgroundLoop
 from service.config import (
     AlertsConfig,
     BrokerConfig,
     DatabaseConfig,
+    FanOutConfig,
     LeaseConfig,
     MarketDataConfig,
     OrderRulesConfig,
 )
 from service.fair_price_feed import FairPriceFeed
+from service.fanout import FanOut
+from service.fanout.bus import ReplicaBus
+from service.fanout.frames import FrameRelay
 from service.leases import LeaseKeeper
 from service.runtime import Runtime
 from service.send_guard import LeaseGuard, lease_length_s, stop_point
+from service.snapshots import state_frames
 from service.web.access import AccessWatch
 from service.web.app import create_app
 from service.web.auth import Origins
 from service.web.context import WebContext, WebSettings
+from service.web.holder import HolderDesk
 from service.web.hub import Hub
+from service.web.idempotency import IDEMPOTENCY
 from service.web.rate_limit import RateLimiter
 
 log = logging.getLogger(__name__)
@@ -75,7 +83,8 @@ class Service:
                  rules: OrderRulesConfig | None = None, broker: BrokerConfig | None = None,
                  database: DatabaseConfig | None = None, web_settings: WebSettings | None = None,
                  alerts: AlertsConfig | None = None, keyring: Keyring | None = None,
-                 market_data: MarketDataConfig | None = None, leases: LeaseConfig | None = None) -> None:
+                 market_data: MarketDataConfig | None = None, fanout: FanOutConfig | None = None,
+                 leases: LeaseConfig | None = None) -> None:
         """ValueError for a lease too short for the send guard (`lease_length_s`)."""
         settings = web_settings or WebSettings()
         broker, leases = broker or BrokerConfig(), leases or LeaseConfig()
@@ -96,6 +105,8 @@ class Service:
         self.leases = LeaseKeeper(runtime.store, runtime.system, self.hub, guard)
         self.access = AccessWatch(runtime.store, self.hub, settings.heartbeat_s)
         origins = Origins(settings.allowed_origins, settings.public_origin)
+        self.fanout = self._fanout(fanout) if fanout is not None and fanout.enabled else None
+        self._holder: HolderDesk | None = None
         context = WebContext(store=runtime.store, event_log=runtime.event_log, broker=runtime.broker,
                              http=runtime.http, system=runtime.system, leases=self.leases, hub=self.hub,
                              clock=runtime.clock,
@@ -104,14 +115,19 @@ class Service:
                              origins=origins,
                              batch_limiter=RateLimiter(settings.batch_requests_per_minute, 60.0),
                              cycle_limiter=RateLimiter(1, settings.manual_cycle_every_s),
-                             kill_switch_observers=(runtime.alerts.kill_switch_turned,) if runtime.alerts else ())
-        self._runner = web.AppRunner(create_app(context), handle_signals=False, access_log=None)
+                             kill_switch_observers=(runtime.alerts.kill_switch_turned,) if runtime.alerts else (),
+                             fanout=self.fanout)
+        app = create_app(context)
+        self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
         try:
             runtime.io.call(self._runner.setup())
             site = web.TCPSite(self._runner, host, port, backlog=LISTEN_BACKLOG)
             runtime.io.call(site.start())
             runtime.io.loop.call_soon_threadsafe(self.leases.start)
             runtime.io.loop.call_soon_threadsafe(self.access.start)
+            if self.fanout is not None:
+                self._holder = HolderDesk(context, self.fanout, app[IDEMPOTENCY], runtime.store.owner)
+                runtime.io.loop.call_soon_threadsafe(self.fanout.bus.start)
             if market_data is not None and market_data.enabled:
                 self.start_fair_price_feed(market_data)
         except BaseException:
@@ -120,6 +136,23 @@ class Service:
         bound_port = self._runner.addresses[0][1]
         self.url = f"http://{host}:{bound_port}"
         origins.public = settings.public_origin or self.url
+
+    def _fanout(self, config: FanOutConfig) -> FanOut:
+        """The link to the other replicas, its frames relayed from the hub (started with the server)."""
+        runtime = self.runtime
+        bus = ReplicaBus(config, name=f"monitor {runtime.store.owner}")
+
+        async def frames_now(user_id: int) -> tuple[ServerFrame, ...]:
+            return await state_frames(runtime.store, runtime.event_log, user_id, runtime.clock.now(),
+                                      fair_price_max_age=runtime.fair_price_max_age)
+
+        def monitored_users() -> list[int]:
+            return [user_id for user_id in runtime.system.registry.user_ids() if self.leases.monitors(user_id)]
+
+        frames = FrameRelay(bus, self.hub, frames_now, self.leases.monitors, monitored_users)
+        self.hub.relay_to(frames.publish)
+        runtime.metrics.watch_fanout(lambda: bus.up)
+        return FanOut(bus, frames)
 
     def start_fair_price_feed(self, config: MarketDataConfig) -> FairPriceFeed:
         """Start the fair-price feed of `config` (once); `close` stops it and logs its session out."""
@@ -145,6 +178,11 @@ class Service:
             io.call(self._feed_loop.stop())
             io.call(self.feed.market_data.close())
         io.call(self.hub.close_all())
+        if self.fanout is not None:
+            if self._holder is not None:
+                io.call(self._holder.close())
+            io.call(self.fanout.frames.close())
+            io.call(self.fanout.bus.close())
         io.call(self.leases.stop())
         deadline = time.monotonic() + drain_deadline_s
         while self.runtime.system.registry.user_ids() and time.monotonic() < deadline:

@@ -16,14 +16,22 @@ from decimal import Decimal
 import msgspec
 
 from actors.account_memo import AccountMemo
-from adapters.store.port import Store
+from adapters.store.port import EventLog, Store
 from domain.broker_errors import BrokerError
 from domain.pnl import OpenLot
 from domain.ports.broker import Broker
 from domain.records import FairPrice, LiveHistory
 from domain.trade import exit_fair_price, fresh_fair_price
-from messages.frames import AccountsFrame, OrdersFrame, PnlFrame, SymbolPnl
+from messages.frames import AccountsFrame, OrdersFrame, PnlFrame, ServerFrame, SymbolPnl
 from service.account_view import accounts_frame
+from service.recent import recent_frame
+
+
+async def state_frames(store: Store, event_log: EventLog, user_id: int, now: datetime, *,
+                       fair_price_max_age: timedelta) -> tuple[ServerFrame, ...]:
+    """Everything the page shows, as it is now: every account's state, orders and PnL, the recent cycles."""
+    return (*await account_frames(store, user_id, now, fair_price_max_age=fair_price_max_age),
+            await recent_frame(event_log, user_id, now))
 
 
 async def account_frames(store: Store, user_id: int, now: datetime, *, fair_price_max_age: timedelta

@@ -1,9 +1,9 @@
 """`SqlEventLog`: the monitor_events log with group commit, over the MySQL or SQLite database.
 
-`append` is thread-safe and never blocks. One writer task numbers each user's events, chains their hashes
-(event_chain.py) and writes a window's events in one multi-row INSERT; a failed write is retried with the same
-seqs and hashes. `flush()` returns once everything appended before it is committed (README.md, Storage;
-the versioning rule is at `EVENT_VERSIONS`).
+`append` is thread-safe and never blocks. One writer task takes a window's events and has `EventWriter` number,
+chain (event_chain.py) and write them in one multi-row INSERT, after each user's stored head whoever else writes
+the user; a failed write is retried until durable, never dropped. `flush()` returns once everything appended
+before it is committed (README.md, Storage; the versioning rule is at `EVENT_VERSIONS`).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from typing import Any
 
 import msgspec
 
-from adapters.store.event_chain import canonical_bytes, chain_hash, is_hash
-from adapters.store.multi_row import insert_rows
+from adapters.store.event_chain import canonical_bytes
+from adapters.store.event_writer import EventWriter, PendingEvent, parts
 from adapters.store.port import ChainLink, LoggedEvent, UndecodableEvent, UserEventSpan
 from adapters.store.repository import Database
 from adapters.store.values import JsonDocument, utc
@@ -60,35 +60,24 @@ class EventLogLag(msgspec.Struct, frozen=True, kw_only=True):
     last_error: str
     written: int
     batches: int
+    renumbered: int = 0
+    """Events numbered again after another writer's, which had appended to their user meanwhile."""
+    landed: int = 0
+    """Events found written by a send whose answer was lost (and so not written again)."""
 
 
-class _Pending:
-    __slots__ = ("at", "cycle_id", "durable", "enqueued", "hash", "payload", "seq", "tag", "user_id", "version")
-
-    def __init__(self, event: Event) -> None:
-        if len(event.cycle_id) > MAX_CYCLE_ID:
-            raise ValueError(f"cycle_id longer than {MAX_CYCLE_ID} characters cannot be logged")
-        self.user_id = event.user_id
-        self.cycle_id = event.cycle_id
-        self.at = utc(event.at)  # a naive time is refused here, in the caller, never left to wedge the writer
-        self.tag = event_tag(event)
-        self.version = EVENT_VERSIONS.get(self.tag, 1)
-        payload = _encoder.encode(event)
-        if len(payload) > MAX_PAYLOAD_BYTES:
-            raise ValueError(f"a {type(event).__name__} of {len(payload):,} bytes of JSON cannot be logged: "
-                             f"the most is {MAX_PAYLOAD_BYTES:,}")
-        self.payload = JsonDocument(payload)
-        self.enqueued = time.monotonic()
-        self.seq: int | None = None
-        self.hash = ""
-        self.durable = False
-
-    def number(self, seq: int, previous_hash: str | None) -> str:
-        """Give the event its seq and its hash, chained from `previous_hash`; the hash."""
-        self.seq = seq
-        self.hash = chain_hash(previous_hash, canonical_bytes(self.user_id, seq, self.cycle_id, self.at, self.tag,
-                                                              self.version, self.payload.utf8))
-        return self.hash
+def _pending(event: Event) -> PendingEvent:
+    """The event as it will be stored; ValueError (or TypeError, for a naive time) if it never could be, so the
+    caller learns it rather than the writer wedging on it."""
+    if len(event.cycle_id) > MAX_CYCLE_ID:
+        raise ValueError(f"cycle_id longer than {MAX_CYCLE_ID} characters cannot be logged")
+    tag = event_tag(event)
+    payload = _encoder.encode(event)
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise ValueError(f"a {type(event).__name__} of {len(payload):,} bytes of JSON cannot be logged: "
+                         f"the most is {MAX_PAYLOAD_BYTES:,}")
+    return PendingEvent(event.user_id, event.cycle_id, utc(event.at), tag, EVENT_VERSIONS.get(tag, 1),
+                        JsonDocument(payload))
 
 
 class SqlEventLog:
@@ -107,19 +96,17 @@ class SqlEventLog:
         max_backoff_s: float = 5.0,
     ) -> None:
         self._db = database
+        self._chain_writer = EventWriter(database)
         self._window_s = window_s
         self._max_batch = max_batch
         self._max_backoff_s = max_backoff_s
-        self._queued: deque[_Pending] = deque()
-        self._writing: list[_Pending] = []
+        self._queued: deque[PendingEvent] = deque()
+        self._writing: list[PendingEvent] = []
         self._durable = 0
         self._batches = 0
-        self._next_seq: dict[int, int] = {}
-        self._last_hash: dict[int, str | None] = {}
-        self._forgotten: set[int] = set()
         self._failures = 0
         self._last_error = ""
-        self._waiters: deque[tuple[_Pending, asyncio.Future[None]]] = deque()
+        self._waiters: deque[tuple[PendingEvent, asyncio.Future[None]]] = deque()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
         self._urgent = False
@@ -137,7 +124,7 @@ class SqlEventLog:
     def append(self, event: Event) -> None:
         if self._loop is None or self._wake is None:
             raise RuntimeError("event log not started: await start() on the database's loop first")
-        self._queued.append(_Pending(event))
+        self._queued.append(_pending(event))
         if not self._wake_requested:  # one wake-up of the loop per batch, not one per event
             self._wake_requested = True
             self._loop.call_soon_threadsafe(self._wake.set)
@@ -177,17 +164,15 @@ class SqlEventLog:
             last_error=self._last_error,
             written=self._durable,
             batches=self._batches,
+            renumbered=self._chain_writer.renumbered,
+            landed=self._chain_writer.landed,
         )
 
     def forget_sequence(self, user_id: int) -> None:
         """The user's events may be written by another process from now on, or were since this one last did
-        (the user's lease moved): the next number of its sequence (and the hash its chain goes on from) is read
-        from MAX(seq) again, so this
-        process's next events follow the other's instead of landing on its numbers (where the insert, a
-        no-op on a duplicate so that a retry is harmless, would drop them). The writer forgets it before its
-        next batch, never while one is being numbered or written: numbers already given to events still
-        being written are kept, and MAX(seq) is read again only once they are durable."""
-        self._forgotten.add(user_id)
+        (the user's lease moved): the user's head is read again before its next events are numbered, sparing
+        the INSERT that would find it moved (`EventWriter.forget`). Any thread."""
+        self._chain_writer.forget(user_id)
 
     async def _writer(self) -> None:
         assert self._wake is not None and self._loop is not None
@@ -210,10 +195,6 @@ class SqlEventLog:
             take = min(left, self._max_batch)
             left -= take
             self._writing = [self._queued.popleft() for _ in range(take)]
-            for user_id in self._forgotten:
-                self._next_seq.pop(user_id, None)
-                self._last_hash.pop(user_id, None)
-            self._forgotten.clear()
             await self._write_until_durable(self._writing)
             for record in self._writing:
                 record.durable = True
@@ -225,10 +206,16 @@ class SqlEventLog:
                 if not waiter.done():
                     waiter.set_result(None)
 
-    async def _write_until_durable(self, batch: list[_Pending]) -> None:
+    async def _write_until_durable(self, batch: list[PendingEvent]) -> None:
+        for part in parts(batch, MAX_INSERT_PAYLOAD_BYTES):
+            await self._write_part_until_durable(part)
+
+    async def _write_part_until_durable(self, part: list[PendingEvent]) -> None:
+        assert self._loop is not None
         while True:
+            self._last_write_at = self._loop.time()
             try:
-                await self._write(batch)
+                await self._chain_writer.write(part)
             except Exception as exc:
                 self._failures += 1
                 self._last_error = exc.message if isinstance(exc, DatabaseError) else type(exc).__name__
@@ -248,34 +235,6 @@ class SqlEventLog:
             self._failures = 0
             self._last_error = ""
             return
-
-    async def _write(self, batch: list[_Pending]) -> None:
-        """One multi-row INSERT, atomic by itself and a no-op when sent again: no transaction around it."""
-        assert self._loop is not None
-        self._last_write_at = self._loop.time()
-        async with self._db.autocommit() as tx:
-            unknown = sorted({p.user_id for p in batch if p.seq is None and p.user_id not in self._next_seq})
-            if unknown:
-                rows = await tx.fetch_all("events/max_seq", unknown, counts=(len(unknown),))
-                last = {row["user_id"]: row for row in rows}
-                for user_id in unknown:
-                    self._next_seq[user_id] = (last[user_id]["max_seq"] if user_id in last else 0) + 1
-                    stored = last[user_id]["hash"] if user_id in last else None
-                    self._last_hash[user_id] = stored if is_hash(stored) else None  # a mangled one: start again
-            for record in batch:
-                if record.seq is None:
-                    self._last_hash[record.user_id] = record.number(self._next_seq[record.user_id],
-                                                                    self._last_hash[record.user_id])
-                    self._next_seq[record.user_id] += 1
-            for part in _by_payload_size(batch):
-                await insert_rows(
-                    tx,
-                    "events/insert",
-                    [
-                        (p.user_id, p.seq, p.cycle_id, p.at, p.tag, p.version, p.payload, p.hash)
-                        for p in part
-                    ],
-                )
 
     async def close(self, timeout: float = 10.0) -> None:
         """Flush what is queued (up to `timeout`), then stop the writer."""
@@ -328,20 +287,6 @@ class SqlEventLog:
         async with self._db.transaction() as tx:
             rows = await tx.fetch_all("events/scan", (user_id, first_seq, last_seq, limit))
         return [decode_stored_event(row, _link(user_id, row)) for row in rows]
-
-
-def _by_payload_size(batch: list[_Pending]) -> list[list[_Pending]]:
-    """The batch in order, cut so that no part carries more than MAX_INSERT_PAYLOAD_BYTES of payloads."""
-    parts: list[list[_Pending]] = [[]]
-    size = 0
-    for record in batch:
-        length = len(record.payload.utf8)
-        if parts[-1] and size + length > MAX_INSERT_PAYLOAD_BYTES:
-            parts.append([])
-            size = 0
-        parts[-1].append(record)
-        size += length
-    return parts
 
 
 def decode_stored_event(row: dict[str, object], link: ChainLink | None = None) -> LoggedEvent | UndecodableEvent:

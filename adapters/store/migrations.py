@@ -1,42 +1,41 @@
-"""Applies the numbered migrations of `sql/<dialect>/` that a database lacks; safe to run twice.
+"""Applies the numbered migrations of `sql/<dialect>/` that a database lacks; safe to run twice, and at once.
 
-Owns the `schema_version` ledger: a migration is recorded after its last statement. On SQLite the whole
-run is one transaction. MySQL commits DDL implicitly, so each migration there is written to be re-runnable
-(CREATE TABLE IF NOT EXISTS with inline indexes) and concurrent migrators are serialised by GET_LOCK.
+Owns the `schema_version` ledger: a migration is recorded after its last statement. Concurrent migrators (two
+replicas starting through two nodes of a Galera cluster too) are serialised by the migration lock
+(`migration_lock`): the holder reads what is applied only once it holds it, and checks it at the start of each
+migration's transaction. On SQLite each migration and its record are one transaction. MySQL commits DDL
+implicitly (the lock's check commits with the migration's first statement), so a migration there is written to
+survive running again where MySQL allows it (CREATE TABLE IF NOT EXISTS with inline indexes), and a migration whose
+statements ran is recorded, even by a holder that lost the lock meanwhile: they did run.
 """
 
 from __future__ import annotations
 
-import contextlib
 from datetime import UTC, datetime
 
+from adapters.store.migration_lock import MigrationLock
 from adapters.store.repository import Database
 from adapters.store.sql_loader import load_migrations
-from domain.errors import DatabaseError
 
 
-async def migrate(database: Database) -> list[str]:
-    """Apply what is missing; the names of the migrations applied now (empty when up to date)."""
+async def migrate(database: Database, lock: MigrationLock | None = None) -> list[str]:
+    """Apply what is missing, holding the migration lock (`lock`, default one of this process's own); the names
+    of the migrations applied now (empty when up to date, as for a migrator that waited for another)."""
+    lock = lock or MigrationLock(database)
     applied_now: list[str] = []
-    async with database.transaction() as tx:
-        locked = await tx.fetch_all("migrations/lock")
-        if not locked or locked[0]["locked"] != 1:
-            raise DatabaseError("another migration is running; try again when it has finished")
-        try:
+    async with lock.held():
+        async with database.transaction() as tx:
             await tx.execute("migrations/create_schema_version")
             applied = {row["version"] for row in await tx.fetch_all("migrations/applied")}
-            for migration in load_migrations(database.dialect):
-                if migration.version in applied:
-                    continue
+        for migration in load_migrations(database.dialect):
+            if migration.version in applied:
+                continue
+            async with database.transaction() as tx:
+                await lock.hold(tx)
                 for number, statement in enumerate(migration.statements, start=1):
                     await tx.execute_ddl(statement, f"{migration.name} statement {number}")
                 await tx.execute("migrations/record", (migration.version, migration.name, datetime.now(UTC)))
-                applied_now.append(migration.name)
-        except BaseException:
-            with contextlib.suppress(DatabaseError):
-                await tx.fetch_all("migrations/unlock")
-            raise
-        await tx.fetch_all("migrations/unlock")
+            applied_now.append(migration.name)
     return applied_now
 
 

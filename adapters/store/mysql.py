@@ -3,7 +3,8 @@
 Owns connections and transactions only (domain logic is `repository.SqlStore`): `transaction()` (READ COMMITTED)
 for writes, `autocommit()` for reads and one-statement idempotent writes. Every statement has a deadline; a broken
 connection raises `DatabaseError` and is closed, not pooled. Errors carry the server's code and text, never
-parameters; a lock-conflict abort raises `TransactionAborted`, at a statement or at COMMIT. On a node of a Galera
+parameters; a lock-conflict abort raises `TransactionAborted`, at a statement or at COMMIT, and a taken key
+`DuplicateKey`. On a node of a Galera
 cluster every connection reads causally (`session/causal_reads`); elsewhere nothing about it is sent.
 """
 
@@ -23,7 +24,7 @@ from pymysql.constants import CLIENT
 from adapters.store.sql_loader import Query, load_queries
 from adapters.store.url import DatabaseUrl
 from adapters.store.values import JsonDocument, common_param, utc
-from domain.errors import DatabaseError, TransactionAborted
+from domain.errors import DatabaseError, DuplicateKey, TransactionAborted
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -33,6 +34,7 @@ _CONNECTION_LOST = frozenset({1053, 1927, 2006, 2013, 2055})
 _ABORTED = frozenset({1205, 1213})
 """Lock wait timeout; deadlock (MariaDB Galera reports a certification failure with the same code). The
 transaction is then rolled back whole (1205 alone undoes only the statement), so it may be run again."""
+_DUPLICATE_KEY = 1062
 
 
 def _param(value: Any) -> Any:
@@ -112,8 +114,9 @@ class MySqlTransaction:
         except (pymysql.err.MySQLError, OSError) as exc:
             self.connection_lost = _is_connection_failure(exc)
             self.broken = self.broken or self.connection_lost
-            aborted = isinstance(exc, pymysql.err.MySQLError) and bool(exc.args) and exc.args[0] in _ABORTED
-            raise (TransactionAborted if aborted else DatabaseError)(f"{what} failed: {_describe(exc)}") from None
+            code = exc.args[0] if isinstance(exc, pymysql.err.MySQLError) and exc.args else None
+            kind = TransactionAborted if code in _ABORTED else DuplicateKey if code == _DUPLICATE_KEY else DatabaseError
+            raise kind(f"{what} failed: {_describe(exc)}") from None
 
     async def _run(self, name: str, params: Sequence[Any], counts: Sequence[int]) -> aiomysql.DictCursor:
         sql = self._queries[name].sql(*counts)

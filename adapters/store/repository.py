@@ -55,6 +55,9 @@ S = TypeVar("S", BrokerOrder, BrokerPosition)
 
 _ORDER_INSERT_FIELDS = tuple(f for f in OrderRow.__struct_fields__ if f != "id")
 _UPDATABLE = frozenset(UPDATABLE_ORDER_COLUMNS)
+_MARK_COLUMNS = frozenset({"ltp", "unrealized_pnl"})
+"""An update that changes only these (a fair-price move of a running order) is written with the account's other
+such updates in one statement (`orders/update_marks`), not one UPDATE each."""
 _BROKER_ORDER_FIELDS = BrokerOrder.__struct_fields__
 _BROKER_POSITION_FIELDS = BrokerPosition.__struct_fields__
 _LEGS = ("entry", "sl", "tp")
@@ -126,6 +129,18 @@ def _history(rows: Sequence[Sequence[Any]], computed_at: datetime | None) -> Liv
 
 def _order(row: Mapping[str, Any]) -> OrderRow:
     return msgspec.convert({**row, "exit_fills": exit_fills_from_json(row["exit_fills"])}, OrderRow)
+
+
+def _as_stored_value(value: Any) -> Any:
+    """A column value as the database returns it: money rounded to its 4 places, a time in UTC."""
+    if isinstance(value, Decimal):
+        return money(value)
+    return utc(value) if isinstance(value, datetime) else value
+
+
+def _mark_values(changes: Mapping[str, Any]) -> tuple[Any, ...]:
+    """An `orders/update_marks` row's flags and values: (set ltp?, ltp, set unrealized_pnl?, unrealized_pnl)."""
+    return ("ltp" in changes, changes.get("ltp"), "unrealized_pnl" in changes, changes.get("unrealized_pnl"))
 
 
 def _order_param(column: str, value: Any) -> Any:
@@ -593,18 +608,22 @@ class SqlStore(FairPriceRows, AdminTokenRows):
         account_id: int,
         updates: Sequence[OrderUpdate | tuple[int, int, Mapping[str, Any]]],
     ) -> dict[int, int]:
+        now = self._now()
+        marks: list[tuple[Any, ...]] = []
         prepared = []
         for order_id, expected_version, changes in updates:
             unknown = set(changes) - _UPDATABLE
             if unknown:
                 raise ValueError(f"not an updatable orders column: {', '.join(sorted(unknown))}")
+            if changes.keys() <= _MARK_COLUMNS:
+                marks.append((order_id, expected_version, *_mark_values(changes), now))
+                continue
             assignments = [
                 value
                 for column in UPDATABLE_ORDER_COLUMNS
                 for value in ((1, _order_param(column, changes[column])) if column in changes else (0, None))
             ]
             prepared.append((order_id, expected_version, assignments))
-        now = self._now()
         async with self.transaction() as tx:
             await self._fence(tx, user_id)
             await tx.execute("accounts/bump_orders_revision", (account_id, user_id))
@@ -615,7 +634,45 @@ class SqlStore(FairPriceRows, AdminTokenRows):
                         f"order {order_id} changed since version {expected_version} was read "
                         f"(or is not an order of account {account_id}); nothing was written"
                     )
-        return {order_id: expected_version + 1 for order_id, expected_version, _ in prepared}
+            for chunk in chunks(marks):
+                updated = await tx.execute("orders/update_marks",
+                                           [*(value for row in chunk for value in row), user_id, account_id],
+                                           counts=(len(chunk),))
+                if updated != len(chunk):
+                    raise StaleVersion(
+                        f"{len(chunk) - updated} of the {len(chunk)} orders whose marks moved changed since their "
+                        f"versions were read (or are not orders of account {account_id}); nothing was written"
+                    )
+            kept = self._orders.get((user_id, account_id))
+            revision = None
+            if kept is not None:
+                rows = await tx.fetch_all("accounts/orders_revision", (account_id, user_id))
+                revision = rows[0]["orders_revision"]
+        self._orders.forget((user_id, account_id))
+        if kept is not None and revision == kept[0] + 1:
+            self._keep_updated_orders(user_id, account_id, revision, kept[1], updates, now)
+        return {order_id: expected_version + 1 for order_id, expected_version, *_ in updates}
+
+    def _keep_updated_orders(self, user_id: int, account_id: int, revision: int, kept: tuple[OrderRow, ...],
+                             updates: Sequence[OrderUpdate | tuple[int, int, Mapping[str, Any]]],
+                             now: datetime) -> None:
+        """Keep the account's orders as this write left them, when the kept ones were current right before it
+        (nobody else wrote them in between): the next read then needs no database. Each updated row goes through
+        the conversion of a read, its values as the database stores them."""
+        changed = {order_id: (expected_version, changes) for order_id, expected_version, changes in updates}
+        rows = []
+        for row in kept:
+            if row.id not in changed:
+                rows.append(row)
+                continue
+            expected_version, changes = changed.pop(row.id)
+            if row.version != expected_version:
+                return
+            stored = {column: _order_param(column, _as_stored_value(value)) for column, value in changes.items()}
+            rows.append(_order({**msgspec.structs.asdict(row), "exit_fills": exit_fills_json(row.exit_fills),
+                                **stored, "version": row.version + 1, "updated_at": now}))
+        if not changed:
+            self._orders.put((user_id, account_id), (revision, tuple(rows)), len(rows))
 
     @rerun_when_aborted
     async def record_leg_intent(

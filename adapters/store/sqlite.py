@@ -3,7 +3,8 @@
 Owns the connection and transactions only (domain logic is `repository.SqlStore`); an asyncio lock gives the
 connection to one transaction (BEGIN IMMEDIATE) or `autocommit()` block at a time. MONEYTEXT reads back as
 `Decimal`, UTCTEXT as aware datetimes. Errors never carry parameters; "database is locked" (the write lock held
-past the busy timeout) becomes `TransactionAborted`, which the store reruns.
+past the busy timeout) becomes `TransactionAborted`, which the store reruns; a PRIMARY KEY or UNIQUE constraint
+failed, `DuplicateKey`.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any, TypeVar
 from adapters.store.sql_loader import Query, load_queries
 from adapters.store.url import DatabaseUrl
 from adapters.store.values import JsonDocument, common_param, utc
-from domain.errors import DatabaseError, TransactionAborted
+from domain.errors import DatabaseError, DuplicateKey, TransactionAborted
 
 T = TypeVar("T")
 _TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
@@ -33,12 +34,14 @@ sqlite3.register_converter(
 
 
 _BUSY = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+_DUPLICATE_KEY = frozenset({sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CONSTRAINT_UNIQUE})
 
 
 def _error(what: str, exc: sqlite3.Error) -> DatabaseError:
-    busy = getattr(exc, "sqlite_errorcode", 0) & 0xFF in _BUSY  # the primary code of an extended one
-    return (TransactionAborted if busy else DatabaseError)(
-        f"{what} failed: SQLite {type(exc).__name__}: {str(exc)[:300]}")
+    code = getattr(exc, "sqlite_errorcode", 0)
+    kind = (TransactionAborted if code & 0xFF in _BUSY  # the primary code of an extended one
+            else DuplicateKey if code in _DUPLICATE_KEY else DatabaseError)
+    return kind(f"{what} failed: SQLite {type(exc).__name__}: {str(exc)[:300]}")
 
 
 def _param(value: Any) -> Any:

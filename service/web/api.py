@@ -27,12 +27,11 @@ from service.account_view import accounts_frame
 from service.desk_prices import DeskPricesRefused, desk_prices
 from service.metrics import CONTENT_TYPE
 from service.snapshots import orders_frame, pnl_frame
-from service.web import idempotency, kill_switch
+from service.web import forward, idempotency, kill_switch, replica
 from service.web.auth import authenticated_admin, authenticated_user
 from service.web.batch import RawBatch, place_batch
 from service.web.context import CONTEXT, WebContext
 from service.web.readiness import READINESS
-from service.web.replica import refusal_unless_writer
 
 log = logging.getLogger(__name__)
 _encoder = msgspec.json.Encoder()
@@ -47,7 +46,11 @@ def _error(status: int, message: str) -> web.Response:
 
 
 async def _body(request: web.Request, schema: type) -> Any:
-    raw = await request.read()
+    return decoded_body(await request.read(), schema)
+
+
+def decoded_body(raw: bytes, schema: type) -> Any:
+    """The body as `schema`; HTTPBadRequest (JSON) when it is not one."""
     try:
         return msgspec.json.decode(raw or b"{}", type=schema)
     except msgspec.DecodeError as error:
@@ -69,16 +72,27 @@ async def _all_accounts(context: WebContext, user_id: int) -> tuple[int, ...]:
 
 
 async def place_batch_orders(request: web.Request) -> web.Response:
+    """Placed here when no other live replica holds the user's lease; else refused (503), or with the fan-out
+    forwarded to that replica, whose answer it is."""
     context, user_id = await _user(request)
-    if (refusal := await refusal_unless_writer(context, user_id)) is not None:
-        return refusal
+    holder = await replica.writer_elsewhere(context, user_id)
+    if holder is not None and context.fanout is None:
+        return replica.refusal(context, holder)
     key = idempotency.key_of(request)
-    batch: RawBatch = await _body(request, RawBatch)
+    body = await request.read()
+    batch: RawBatch = decoded_body(body, RawBatch)
+    if holder is not None and context.fanout is not None:
+        return await forward.batch(context, context.fanout, holder, user_id, key, body)
+    return await batch_answer(context, request.app[idempotency.IDEMPOTENCY], user_id, key, body, batch)
+
+
+async def batch_answer(context: WebContext, keys: idempotency.IdempotencyKeys, user_id: int, key: str | None,
+                       body: bytes, batch: RawBatch) -> web.Response:
+    """Place `batch` (sent as `body`), under its Idempotency-Key `key` when it has one."""
     if key is None:
         return await _place_batch(context, user_id, batch)
-    return await request.app[idempotency.IDEMPOTENCY].run(
-        user_id, key, idempotency.request_digest(await request.read()), context.clock.now(),
-        lambda: _place_batch(context, user_id, batch))
+    return await keys.run(user_id, key, idempotency.request_digest(body), context.clock.now(),
+                          lambda: _place_batch(context, user_id, batch))
 
 
 async def _place_batch(context: WebContext, user_id: int, batch: RawBatch) -> web.Response:
@@ -91,7 +105,8 @@ async def _place_batch(context: WebContext, user_id: int, batch: RawBatch) -> we
         return _error(409, f"automation is paused ({cycle_context.pause_reason}); resume before placing orders")
     async with context.leases.placing(user_id) as held:
         if not held:
-            return await refusal_unless_writer(context, user_id) or _error(
+            holder = await replica.writer_elsewhere(context, user_id)
+            return replica.refusal(context, holder) if holder is not None else _error(
                 503, "this replica could not take your lease to place the orders (the database did not answer in "
                      "time); nothing was written or sent; try again")
         results = await place_batch(context, user_id, batch.orders, cycle_context)

@@ -13,6 +13,7 @@ from adapters.store.port import EventLog, Store
 from domain.ports.broker import Broker
 from domain.ports.clock import Clock
 from service.actor_system import MonitoringSystem
+from service.fanout import FanOut
 from service.leases import LeaseKeeper
 from service.metrics import Metrics
 from service.web.auth import Origins
@@ -68,6 +69,8 @@ class WebContext:
     """One manual cycle per user per `manual_cycle_every_s`."""
     kill_switch_observers: tuple[Callable[[int, bool, str], None], ...] = ()
     """Told (user_id, paused, reason as stored) of every switch the store took; quick, on the I/O loop."""
+    fanout: FanOut | None = None
+    """`[fanout]`: the link to the other replicas, for the frames and orders of users another one monitors."""
 
 
 CONTEXT = web.AppKey("context", WebContext)

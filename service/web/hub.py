@@ -3,7 +3,9 @@
 On the I/O loop. A frame goes to its user's connections only; one that fails is dropped. A `held` connection keeps
 its frames until `release`, so the greeting is its first. At most `max_connections_per_user` (`reserve` before
 the upgrade), and a connection whose unsent bytes would pass `max_send_buffer_bytes` is dropped and closed with
-`SLOW_READER_CODE`, so a client that stops reading never holds up the others.
+`SLOW_READER_CODE`, so a client that stops reading never holds up the others. With the fan-out on, every frame
+`send` delivers here is also handed to the relay (other replicas' clients of the user); frames relayed from
+another replica come in through `send_relayed`, to this replica's connections only.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict, deque
-from collections.abc import Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 
 import msgspec
 from aiohttp import web
@@ -26,6 +28,9 @@ SLOW_READER_CODE = 4408
 SLOW_READER_CLOSE_S = 5.0
 """How long the close of a slow reader may take before its transport is aborted."""
 
+Relay = Callable[[int, ServerFrame, str], Awaitable[None]]
+"""(user_id, frame, the frame as sent) -> handed to the user's clients on other replicas; never raises."""
+
 
 class Hub:
     def __init__(self, max_connections_per_user: int = 10, max_send_buffer_bytes: int = 1024 * 1024) -> None:
@@ -37,6 +42,11 @@ class Hub:
         self._held: dict[str, deque[str]] = {}
         self._reserved: dict[int, int] = defaultdict(int)
         self._closing: set[asyncio.Task[None]] = set()
+        self._relay: Relay | None = None
+
+    def relay_to(self, relay: Relay) -> None:
+        """Hand every frame `send` delivers to `relay` as well."""
+        self._relay = relay
 
     def reserve(self, user_id: int) -> bool:
         """Take one of the user's places for a connection being opened; False when all are taken. The place is
@@ -99,8 +109,16 @@ class Hub:
                 if valid_hashes.get(user_id) != self._token_hashes.get(connection_id)]
 
     async def send(self, user_id: int, frame: ServerFrame) -> int:
-        """The number of the user's connections that took the frame or keep it until they are released."""
+        """The number of the user's connections here that took the frame or keep it until they are released
+        (the relay's, on other replicas, are not counted)."""
         payload = _encoder.encode(frame).decode()
+        delivered = await self.send_relayed(user_id, payload)
+        if self._relay is not None:
+            await self._relay(user_id, frame, payload)
+        return delivered
+
+    async def send_relayed(self, user_id: int, payload: str) -> int:
+        """Deliver an encoded frame to the user's connections here only."""
         delivered = 0
         for connection_id, socket in list(self._sockets.get(user_id, {}).items()):
             held = self._held.get(connection_id)

@@ -3,6 +3,11 @@ and start a cycle at once so that a pause takes effect now (open entries cancell
 than at the next tick (pauses start at most one cycle per `manual_cycle_every_s`, apart from `run_cycle`'s
 budget; within it the next tick does it). A switch the store refuses is logged and answered as not applied,
 never dropped; one it took is also told to the kill-switch observers (the alerts).
+
+With the fan-out, on a replica that does not monitor the user while another live one does, the switch is
+turned by that one (its cycle starts now; its `paused` frame reaches every client). If it gives no answer, this
+replica stores the switch itself: the database is shared, so the holder applies it at its next cycle at the
+latest, and a kill switch is never left unturned for want of the link.
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ import logging
 
 from domain.errors import AdapterError
 from messages.frames import PausedFrame
+from messages.replicas import SwitchAnswer
+from service.web import forward
 from service.web.context import WebContext
 
 log = logging.getLogger(__name__)
@@ -25,7 +32,28 @@ class SwitchFailed(Exception):
 
 
 async def turn(context: WebContext, user_id: int, paused: bool, reason: str = "") -> str:
-    """Pause (with `reason`) or resume the user's automation; returns the reason as stored."""
+    """Pause (with `reason`) or resume the user's automation, by the replica monitoring the user; returns the
+    reason as stored."""
+    if context.fanout is not None and not context.leases.monitors(user_id):
+        try:
+            lease = await context.store.lease_elsewhere(user_id)
+        except AdapterError:
+            lease = None  # the switch is stored here, or its own failure says why not
+        if lease is not None:
+            answer = await forward.switch(context, context.fanout, lease, user_id, paused, reason)
+            if isinstance(answer, SwitchAnswer):
+                if not answer.applied:
+                    raise SwitchFailed(answer.message)
+                return answer.reason
+            log.warning("kill switch of user %s: the replica monitoring them did not answer (%s); stored here, "
+                        "it applies it at its next cycle", user_id, answer,
+                        extra={"user_id": user_id, "step": "pause" if paused else "resume"})
+    return await turn_here(context, user_id, paused, reason)
+
+
+async def turn_here(context: WebContext, user_id: int, paused: bool, reason: str = "") -> str:
+    """Store the switch, tell this replica's clients (and through the hub's relay every other one) and, for a
+    pause, start a cycle; returns the reason as stored."""
     action = "pause" if paused else "resume"
     try:
         stored = await context.store.set_paused(user_id, paused, reason)

@@ -82,7 +82,9 @@ def openapi_document() -> dict[str, Any]:
                        "`placed`, `rejected`, `in_flight` (the request may have reached the broker; the next "
                        "cycle settles it), `not_placed` (nothing sent, nothing left pending) or `invalid`. "
                        "An order outside `BatchOrder` is `invalid` alone. With an `Idempotency-Key`, a repeat "
-                       "within a day gets the first answer and sends nothing.",
+                       "within a day gets the first answer and sends nothing. On a replica that does not monitor "
+                       "the user, with the fan-out on, the batch goes to the one that does, and its answer comes "
+                       "back.",
         "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
                         "schema": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": "^[!-~]+$"}}],
         "requestBody": {"required": True, "content": {"application/json": {"schema": refs[BatchRequest]}}},
@@ -91,7 +93,11 @@ def openapi_document() -> dict[str, Any]:
                                                                      "request has not answered"),
                                 (422, "the Idempotency-Key was used for a different request"),
                                 (429, "too many batch requests this minute"),
-                                (503, "this replica does not monitor the user (see Retry-After)"))},
+                                (503, "this replica does not monitor the user, and the one that does could "
+                                      "not be reached (or there is no fan-out): nothing written or sent (see "
+                                      "Retry-After and `reason`)"),
+                                (504, "forwarded to the replica monitoring the user, which gave no answer in "
+                                      "time: the batch may have been placed there"))},
     }
     account_id = {"name": "account_id", "in": "path", "required": True, "schema": {"type": "integer"}}
     cycle_id = {"name": "cycle_id", "in": "path", "required": True, "schema": {"type": "string"}}

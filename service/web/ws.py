@@ -2,7 +2,11 @@
 starts the user's monitor, the last one to close stops it (through the Supervisor). Client frames are
 validated; a malformed one is answered with an `error` frame and the connection stays up. A user already
 holding `max_connections_per_user` connections gets 429 (JSON) before the upgrade. A failure once
-upgraded closes the connection with 1011 (`database unavailable` or `internal error`), logged."""
+upgraded closes the connection with 1011 (`database unavailable` or `internal error`), logged.
+
+With the fan-out, a connection follows its user's frames from whichever replica monitors the user; on a replica
+that does not, its `hello` comes from the holder's state and its `run_cycle`, `pause` and `resume` go to the
+holder (service/web/forward.py)."""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from domain.errors import DatabaseError
 from messages.frames import (
     ClientFrame,
     ErrorFrame,
+    FanOutFrame,
     Hello,
     Pause,
     Ping,
@@ -26,11 +31,12 @@ from messages.frames import (
     ServerFrame,
     Subscribe,
 )
-from service.recent import recent_frame
-from service.snapshots import account_frames
-from service.web import kill_switch
+from service.fanout.frames import LINK_DOWN
+from service.snapshots import state_frames
+from service.web import forward, kill_switch
 from service.web.auth import authenticated_user, bearer_token
 from service.web.context import CONTEXT, WebContext
+from service.web.manual_cycle import start_manual_cycle
 
 log = logging.getLogger(__name__)
 _decoder = msgspec.json.Decoder(ClientFrame)
@@ -58,10 +64,9 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     log.info("client connected", extra={"user_id": user_id, "connection_id": connection_id})
     try:
         monitoring = await context.leases.client_joined(user_id)
-        cycle_context = await context.store.load_cycle_context(user_id)
-        await _send(socket, Hello(user_id=user_id, server_time=context.clock.now(), monitoring=monitoring,
-                                  paused=cycle_context.paused, pause_reason=cycle_context.pause_reason,
-                                  interval_s=context.interval_s))
+        if context.fanout is not None:
+            await context.fanout.frames.follow(user_id)
+        await _greet(context, socket, user_id, monitoring)
         await context.hub.release(user_id, connection_id)
         await _send_snapshots(context, socket, user_id)
         async for message in socket:
@@ -80,6 +85,8 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     finally:
         context.hub.remove(user_id, connection_id)
         await context.leases.client_left(user_id)
+        if context.fanout is not None:
+            await context.fanout.frames.forget_if_idle(user_id)
         log.info("client disconnected", extra={"user_id": user_id, "connection_id": connection_id})
     return socket
 
@@ -94,22 +101,39 @@ async def _on_frame(context: WebContext, socket: web.WebSocketResponse, user_id:
         case Ping():
             await _send(socket, Pong())
         case RunCycle():
-            if not context.leases.monitors(user_id):
-                await _send(socket, ErrorFrame(message=(
-                    "run_cycle refused: another replica monitors you and runs your cycles; "
-                    "its clients can ask it for one")))
-            elif context.cycle_limiter.allow(user_id):
-                context.system.run_cycle_now(user_id)
+            if context.leases.monitors(user_id):
+                refused = start_manual_cycle(context, user_id)
+            elif context.fanout is not None:
+                refused = await forward.run_cycle(context, context.fanout, user_id)
             else:
-                await _send(socket, ErrorFrame(message=(
-                    f"run_cycle refused: one manual cycle per {context.settings.manual_cycle_every_s:g} s; "
-                    "the next scheduled cycle runs as usual")))
+                refused = ("run_cycle refused: another replica monitors you and runs your cycles; "
+                           "its clients can ask it for one")
+            if refused is not None:
+                await _send(socket, ErrorFrame(message=refused))
         case Subscribe():
             await _send_snapshots(context, socket, user_id)
         case Pause(reason=reason):
             await _turn_kill_switch(context, socket, user_id, True, reason)
         case Resume():
             await _turn_kill_switch(context, socket, user_id, False)
+
+
+async def _greet(context: WebContext, socket: web.WebSocketResponse, user_id: int, monitoring: bool) -> None:
+    """`hello`: this replica's state when it monitors the user (or has no fan-out), else the holder's; and, when
+    the link to the holder is down, a `fanout` frame saying so."""
+    fanout = context.fanout
+    state = await forward.holder_state(context, fanout, user_id) if fanout is not None and not monitoring else None
+    now = context.clock.now()
+    if state is not None:
+        hello = Hello(user_id=user_id, server_time=now, monitoring=True, relayed=True, paused=state.paused,
+                      pause_reason=state.pause_reason, interval_s=state.interval_s)
+    else:
+        cycle_context = await context.store.load_cycle_context(user_id)
+        hello = Hello(user_id=user_id, server_time=now, monitoring=monitoring, paused=cycle_context.paused,
+                      pause_reason=cycle_context.pause_reason, interval_s=context.interval_s)
+    await _send(socket, hello)
+    if fanout is not None and not monitoring and not fanout.bus.up:
+        await _send(socket, FanOutFrame(up=False, message=LINK_DOWN))
 
 
 async def _turn_kill_switch(context: WebContext, socket: web.WebSocketResponse, user_id: int, paused: bool,
@@ -121,11 +145,9 @@ async def _turn_kill_switch(context: WebContext, socket: web.WebSocketResponse, 
 
 
 async def _send_snapshots(context: WebContext, socket: web.WebSocketResponse, user_id: int) -> None:
-    """Everything the page shows, as it is now: every account's state, orders and PnL, the recent cycles."""
-    now = context.clock.now()
-    for frame in await account_frames(context.store, user_id, now, fair_price_max_age=context.fair_price_max_age):
+    for frame in await state_frames(context.store, context.event_log, user_id, context.clock.now(),
+                                    fair_price_max_age=context.fair_price_max_age):
         await _send(socket, frame)
-    await _send(socket, await recent_frame(context.event_log, user_id, now))
 
 
 async def _send(socket: web.WebSocketResponse, frame: ServerFrame) -> None:

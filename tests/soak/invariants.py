@@ -3,8 +3,9 @@ database and the paper broker's journal. Every check returns the violations it f
 good when all lists are empty. Reads only: it never changes the database or the broker.
 
 - the event log: every cycle has its start and finish and replays clean (the audit's own fold), per-user
-  sequences have no gap, and no two cycles of a user overlapped; a cycle cut short by a SIGKILL of the
-  process is the one exception, and only when a kill happened after its last event;
+  sequences have no gap and hash chains no break, and no two cycles of a user overlapped in time; a cycle cut
+  short by a SIGKILL of the process is the one exception, and only when a kill happened after its last event,
+  with, on a cluster, the cycle in flight of a replica cut off from the database (`overlaps`);
 - the broker: no tag was sent again once the broker had taken an order under it; no order has two live
   stop-losses or two live take-profits;
 - the database: every internal order id handed out is still in `orders` or `orders_archive`; every
@@ -69,8 +70,10 @@ async def _audit_checks(database_url: str) -> tuple[list[CycleCheck], list[str]]
         await store.close()
 
 
-def event_log_violations(database_url: str, kills: Sequence[datetime] = ()) -> list[str]:
-    """The audit (start, finish, replay, sequence gaps) and the no-overlap rule, over every user's log.
+def event_log_violations(database_url: str, kills: Sequence[datetime] = (),
+                         cut_offs: Sequence[tuple[datetime, datetime]] = ()) -> list[str]:
+    """The audit (start, finish, replay, sequence gaps, hash chains) and the no-overlap rule (`overlaps`, which
+    `cut_offs` are for), over every user's log.
 
     A cycle without its finish is accepted only when a process kill lies between its last event and the
     user's next cycle start (or the end of the log): the process died inside it, nothing else could finish it.
@@ -102,26 +105,41 @@ def event_log_violations(database_url: str, kills: Sequence[datetime] = ()) -> l
             violations.append(f"user {check.user_id} cycle {check.cycle_id}: {check.status}, "
                               f"{len(check.divergences)} divergences, "
                               f"{[p.message for p in check.problems]}")
-    violations.extend(overlaps(events, kills))
+    violations.extend(overlaps(events, kills, cut_offs))
     return violations
 
 
-def overlaps(events: Iterable[dict[str, Any]], kills: Sequence[datetime]) -> list[str]:
-    """A CycleStarted of a user while another of the user's cycles had started and not finished."""
+def overlaps(events: Iterable[dict[str, Any]], kills: Sequence[datetime],
+             cut_offs: Sequence[tuple[datetime, datetime]] = ()) -> list[str]:
+    """A CycleStarted of a user while another of the user's cycles had started and not finished, by the events'
+    times: seq is the order events were written in, and a replica that could not write for a while (its
+    database node down) writes its events after those another replica wrote meanwhile.
+
+    Two are let through. A cycle a kill cut short: a kill lies between its last event and the other's start (its
+    process died inside it). And a cycle of a replica cut off from the database, begun before its leases ran
+    out, met by one begun after the cut (`cut_offs`: when a holding replica's node was killed, and when its
+    leases had run out at the latest): that replica cannot learn that another took its users over and runs the
+    cycles it began meanwhile to their step deadlines; its writes are fenced, and its order requests are judged
+    on the broker's journal like everyone's. A cycle it began after its leases ran out is an overlap."""
     found: list[str] = []
-    open_cycle: dict[int, tuple[str, datetime]] = {}
-    for row in events:
-        user_id = row["user_id"]
+    running: dict[int, dict[str, tuple[datetime, datetime]]] = defaultdict(dict)
+    """Per user, each cycle started and not finished: when it started and its latest event."""
+    for row in sorted(events, key=lambda row: (row["user_id"], row["at"], row["seq"])):
+        user_id, cycle_id, at = row["user_id"], row["cycle_id"], row["at"]
+        cycles = running[user_id]
         if row["type"] == "cycle_started":
-            running = open_cycle.get(user_id)
-            if running is not None and not _cut_by_kill(running[1], row["at"], kills):
-                found.append(f"user {user_id}: cycle {row['cycle_id']} started (seq {row['seq']}) while "
-                             f"cycle {running[0]} was running")
-            open_cycle[user_id] = (row["cycle_id"], row["at"])
-        elif row["type"] == "cycle_finished" and open_cycle.get(user_id, ("",))[0] == row["cycle_id"]:
-            del open_cycle[user_id]
-        elif user_id in open_cycle and open_cycle[user_id][0] == row["cycle_id"]:
-            open_cycle[user_id] = (row["cycle_id"], row["at"])
+            for other, (began, latest) in list(cycles.items()):
+                if _cut_by_kill(latest, at, kills):
+                    del cycles[other]
+                elif not any(cut <= at and began <= leases_out for cut, leases_out in cut_offs):
+                    found.append(f"user {user_id}: cycle {cycle_id} started (seq {row['seq']}) while "
+                                 f"cycle {other} was running")
+                    del cycles[other]
+            cycles[cycle_id] = (at, at)
+        elif row["type"] == "cycle_finished":
+            cycles.pop(cycle_id, None)
+        elif cycle_id in cycles:
+            cycles[cycle_id] = (cycles[cycle_id][0], at)
     return found
 
 

@@ -266,7 +266,7 @@ async def test_a_lease_change_while_a_batch_is_numbered_loses_no_event(store):
         event_log.append(started(2, "a"))
         await event_log.flush(timeout=5)
         lease_changes = iter((2, 1))  # user 2 while user 3's MAX(seq) is read, then user 1 during the retry
-        event_log._db = _ForgetsDuringReads(store.database,
+        event_log._chain_writer._db = _ForgetsDuringReads(store.database,
                                             lambda: event_log.forget_sequence(next(lease_changes, 0)))
         for event in (started(3, "b"), started(1, "b"), started(2, "b"), fetched(1, "b", rows=1)):
             event_log.append(event)

@@ -7,19 +7,24 @@ exactly while it is right."""
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
+import msgspec
 import pytest
 
 from actors.account_memo import AccountMemo
 from actors.book_indexes import book_index
 from adapters.store.kept import KeptRows, RowDiff, apply_diff, diff_rows
 from adapters.store.repository import SqlStore
+from domain.errors import StaleVersion
 from domain.pnl import Match as FifoMatch
 from domain.pnl import OpenLot as FifoLot
+from domain.records import ExitFill
 from tests.storage.conftest import T0, an_order, given_user_with_account
 from tests.storage.test_snapshot_and_history import a_broker_order, a_position, stored_rows
+
+IST = timezone(timedelta(hours=5, minutes=30))
 
 
 async def row_ids(store, table: str, account_id: int) -> dict[int, int]:
@@ -341,3 +346,52 @@ async def test_orders_of_several_accounts_come_in_id_order_whether_kept_or_read(
     assert [o.id for o in await store.orders_for_accounts(user_id, both)] == sorted(ids)
     await store.apply_order_updates(user_id, first_account, [(ids[1], 1, {"sl_tag": "x"})])
     assert [o.id for o in await store.orders_for_accounts(user_id, both)] == sorted(ids)
+
+
+async def test_orders_this_process_updated_are_kept_exactly_as_the_database_holds_them(store, other_process):
+    user_id, account_id = await given_user_with_account(store, "alice")
+    fill = ExitFill(app_order_id=9_000_000_002, qty=4, avg_price=Decimal("2450.0525"))
+    running, marked, untouched = [await store.insert_order(an_order(user_id, account_id)) for _ in range(3)]
+    await store.orders_for_accounts(user_id, (account_id,))
+
+    await store.apply_order_updates(user_id, account_id, [
+        (running, 1, {"status": "RUNNING", "filled_qty": 10, "avg_entry_price": Decimal("2500.123456"),
+                      "sl_stop_price": Decimal("2450"), "sl_tag": "ML1-sl-1", "reject_reason": None,
+                      "exit_fills": (fill,), "legs_changed_at": datetime(2026, 12, 7, 9, 15, 0, 123456, tzinfo=IST)}),
+        (marked, 1, {"ltp": Decimal("2501.00005"), "unrealized_pnl": Decimal("-0.00005")}),
+    ])
+    before = store.database.statements
+    kept = await store.orders_for_accounts(user_id, (account_id,))
+    statements = store.database.statements - before
+
+    read = await other_process.orders_for_accounts(user_id, (account_id,))
+    assert msgspec.json.encode(kept) == msgspec.json.encode(read)
+    assert kept == read and [type(o.status) for o in kept] == [type(o.status) for o in read]
+    assert [(o.id, o.version) for o in kept] == [(running, 2), (marked, 2), (untouched, 1)]
+    assert statements == 1, "kept: only the orders revision is read"
+
+
+async def test_orders_kept_before_another_process_wrote_are_read_again_after_this_ones_write(store, other_process):
+    user_id, account_id = await given_user_with_account(store, "alice")
+    first, second = [await store.insert_order(an_order(user_id, account_id)) for _ in range(2)]
+    await store.orders_for_accounts(user_id, (account_id,))
+
+    await other_process.apply_order_updates(user_id, account_id, [(first, 1, {"sl_tag": "from-b"})])
+    await store.apply_order_updates(user_id, account_id, [(second, 1, {"ltp": Decimal("7")})])
+
+    assert [(o.version, o.sl_tag, o.ltp) for o in await store.orders_for_accounts(user_id, (account_id,))] == [
+        (2, "from-b", None), (2, None, Decimal("7"))]
+
+
+async def test_a_refused_update_leaves_the_kept_orders_as_the_database_still_holds_them(store, other_process):
+    user_id, account_id = await given_user_with_account(store, "alice")
+    first, second = [await store.insert_order(an_order(user_id, account_id)) for _ in range(2)]
+    await store.orders_for_accounts(user_id, (account_id,))
+
+    with pytest.raises(StaleVersion):
+        await store.apply_order_updates(user_id, account_id, [(first, 1, {"ltp": Decimal("1")}),
+                                                              (second, 9, {"ltp": Decimal("2")})])
+
+    kept = await store.orders_for_accounts(user_id, (account_id,))
+    assert kept == await other_process.orders_for_accounts(user_id, (account_id,))
+    assert [(o.version, o.ltp) for o in kept] == [(1, None), (1, None)]

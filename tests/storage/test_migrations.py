@@ -34,6 +34,7 @@ MIGRATIONS = ["001_schema", "002_monitor_leases", "003_leg_timing", "004_orders_
               "014_desk_fair_prices"]
 TABLES = {
     "schema_version",
+    "schema_migration_lock",
     "users",
     "accounts",
     "entry_regenerate_permission",

@@ -188,6 +188,79 @@ async def test_a_stale_version_rejects_the_whole_batch_and_writes_nothing(store)
     assert (two.status, two.version, two.ltp) == ("PENDING", 2, Decimal("1"))
 
 
+async def test_marks_of_many_orders_go_in_one_statement_each_with_its_own_values(store):
+    user_id, account_id = await given_user_with_account(store, "alice")
+    marked, unmarked, priced, other = [
+        await store.insert_order(an_order(user_id, account_id, ltp=Decimal("100"), unrealized_pnl=Decimal("5")))
+        for _ in range(4)
+    ]
+    await store.orders_for_accounts(user_id, [account_id])  # kept, as a cycle's sync finds them
+    before = store.database.statements
+
+    versions = await store.apply_order_updates(user_id, account_id, [
+        (marked, 1, {"ltp": Decimal("2501.05"), "unrealized_pnl": Decimal("-12.3456")}),
+        (unmarked, 1, {"unrealized_pnl": None}),
+        (priced, 1, {"ltp": Decimal("99999999.9995")}),
+        (other, 1, {"status": "RUNNING"}),
+    ])
+
+    statements = store.database.statements - before
+    rows = {o.id: o for o in await store.orders_for_accounts(user_id, [account_id])}
+    assert versions == {marked: 2, unmarked: 2, priced: 2, other: 2}
+    assert [(rows[i].ltp, rows[i].unrealized_pnl, rows[i].version, rows[i].status, rows[i].updated_at)
+            for i in (marked, unmarked, priced, other)] == [
+        (Decimal("2501.05"), Decimal("-12.3456"), 2, "PENDING", rows[other].updated_at),
+        (Decimal("100"), None, 2, "PENDING", rows[other].updated_at),
+        (Decimal("99999999.9995"), Decimal("5"), 2, "PENDING", rows[other].updated_at),
+        (Decimal("100"), Decimal("5"), 2, "RUNNING", rows[other].updated_at),
+    ]
+    assert rows[other].updated_at > T0
+    assert statements == await _statements_of_marks(store, user_id, account_id, 1)
+    assert statements == await _statements_of_marks(store, user_id, account_id, 40)
+
+
+async def _statements_of_marks(store, user_id: int, account_id: int, orders: int) -> int:
+    """The statements of one sync that writes the marks of `orders` new orders and one other order's status."""
+    ids = [await store.insert_order(an_order(user_id, account_id)) for _ in range(orders + 1)]
+    await store.orders_for_accounts(user_id, [account_id])
+    before = store.database.statements
+    await store.apply_order_updates(user_id, account_id, [
+        *((order_id, 1, {"ltp": Decimal(order_id)}) for order_id in ids[:-1]), (ids[-1], 1, {"status": "RUNNING"})])
+    return store.database.statements - before
+
+
+async def test_a_stale_mark_rejects_the_whole_batch_and_writes_nothing(store):
+    user_id, account_id = await given_user_with_account(store, "alice")
+    fresh, stale, other = [await store.insert_order(an_order(user_id, account_id)) for _ in range(3)]
+    await store.apply_order_updates(user_id, account_id, [(stale, 1, {"ltp": Decimal("1")})])
+
+    with pytest.raises(StaleVersion, match="1 of the 2 orders whose marks moved"):
+        await store.apply_order_updates(user_id, account_id, [
+            (other, 1, {"status": "RUNNING"}),
+            (fresh, 1, {"ltp": Decimal("7"), "unrealized_pnl": Decimal("3")}),
+            (stale, 1, {"ltp": Decimal("8")}),
+        ])
+
+    rows = {o.id: o for o in await store.orders_for_accounts(user_id, [account_id])}
+    assert [(rows[i].ltp, rows[i].version, rows[i].status) for i in (fresh, stale, other)] == [
+        (None, 1, "PENDING"), (Decimal("1"), 2, "PENDING"), (None, 1, "PENDING")]
+
+
+async def test_a_mark_never_reaches_another_account_or_user(store):
+    alice, first = await given_user_with_account(store, "alice", "C1")
+    second = await store.add_account(alice, "paper", "http://127.0.0.1:9000", "C2")
+    bob, _ = await given_user_with_account(store, "bob")
+    mine, theirs = [await store.insert_order(an_order(alice, first)) for _ in range(2)]
+
+    with pytest.raises(StaleVersion):
+        await store.apply_order_updates(alice, second, [(mine, 1, {"ltp": Decimal("1")}),
+                                                        (theirs, 1, {"ltp": Decimal("1")})])
+    with pytest.raises(StaleVersion):
+        await store.apply_order_updates(bob, first, [(mine, 1, {"ltp": Decimal("1")})])
+
+    assert [(o.ltp, o.version) for o in await store.orders_for_accounts(alice, [first])] == [(None, 1), (None, 1)]
+
+
 async def test_a_failing_statement_rolls_back_the_accounts_whole_sync(store):
     user_id, account_id = await given_user_with_account(store, "alice")
     first = await store.insert_order(an_order(user_id, account_id))

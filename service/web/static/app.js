@@ -168,6 +168,7 @@ const FRAME_HANDLERS = {
     renderAccounts();
   },
   paused: (frame) => setPaused(frame.paused, frame.reason),
+  fanout: (frame) => showMessage(frame.message),
   error: (frame) => showMessage(`The server refused a request: ${frame.message}`),
   pong: () => {},
 };

@@ -1,5 +1,5 @@
--- The last sequence number of some users and that event's hash (lazy per-user sequence and hash chain).
--- Index: primary key (user_id, seq), for the MAX and for the row.
+-- Some users' stored heads: the last sequence number and that event's hash (where the writer numbers and chains
+-- from). Index: primary key (user_id, seq), for the MAX and for the row.
 SELECT e.user_id, e.seq AS max_seq, e.hash
 FROM monitor_events e
 JOIN (

@@ -1,2 +1,0 @@
--- Release the migrators' lock. No index.
-SELECT RELEASE_LOCK('monitor_loop_migrate') AS released;

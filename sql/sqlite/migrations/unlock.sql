@@ -1,2 +1,0 @@
--- Release the migrators' lock. No index.
-SELECT 1 AS released;
