@@ -129,6 +129,8 @@ class BrokerAccount(msgspec.Struct, frozen=True, kw_only=True):
     that account's calls with `UnknownBroker` and leaves the other accounts alone."""
 
     account_id: int
+    user_id: int
+    """The user whose account it is: a request changing its orders goes out only under that user's lease."""
     broker: str
     base_url: str
     client_id: str

@@ -68,6 +68,14 @@ class BrokerTimeout(BrokerUnavailable):
     kind = ErrorKind.TIMEOUT
 
 
+class SendWithheld(BrokerError):
+    """The send guard kept a request that changes orders from going out: this replica does not hold the
+    user's lease, or holds it too briefly for the request to end before another replica may take the user.
+    Nothing was sent; the order's intent is left for whichever replica holds the user."""
+
+    kind = ErrorKind.LEASE
+
+
 class BrokerProtocolError(BrokerError):
     """The broker answered something that does not decode; `field` names the offending field."""
 

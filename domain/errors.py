@@ -20,6 +20,8 @@ class ErrorKind(StrEnum):
     PROTOCOL = "protocol"
     TIMEOUT = "timeout"
     DB = "db"
+    LEASE = "lease"
+    """This replica does not hold the user's lease, or holds it too briefly to send: nothing was sent."""
     INTERNAL = "internal"
 
 

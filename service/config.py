@@ -7,6 +7,7 @@ import msgspec
 from actors.user_monitor.config import CycleConfig
 from adapters.store.url import DATABASE_URL_ENV
 from domain.quotes import FairModels
+from service.send_guard import lease_length_s
 
 
 def _require_positive(config: msgspec.Struct, *fields: str) -> None:
@@ -73,6 +74,25 @@ class DatabaseConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_f
 
     def __post_init__(self) -> None:
         _require_positive(self, "pool_size", "event_log_pool_size")
+
+
+class LeaseConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Replica leases and the send guard (README, Production: replicas)."""
+
+    lease_s: float = 0.0
+    """How long a replica's hold of a user lasts unrenewed (it is renewed every third of it): another replica
+    takes over a user whose replica stopped on another host about this long after its last renewal. 0: one
+    cycle interval, lengthened to 3 s and to the shortest lease the send guard allows, 2 x ([broker]
+    call_timeout_s + 2 x clock_drift_margin_s). A lease set shorter than that is refused at start."""
+    clock_drift_margin_s: float = 0.5
+    """The most any replica's clock may be ahead of another's. A replica counts its lease as ending this much
+    before it does by its own clock, and sends an order request only while the lease has the call timeout plus
+    this much left."""
+
+    def __post_init__(self) -> None:
+        _require_positive(self, "clock_drift_margin_s")
+        if self.lease_s < 0:
+            raise ValueError(f"lease_s must not be negative, got {self.lease_s}")
 
 
 class ServerConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -251,6 +271,11 @@ class ServiceConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     alerts: AlertsConfig = AlertsConfig()
     market_data: MarketDataConfig = MarketDataConfig()
     fanout: FanOutConfig = FanOutConfig()
+    leases: LeaseConfig = LeaseConfig()
+
+    def __post_init__(self) -> None:
+        lease_length_s(self.leases.lease_s, self.cycle.interval_s, self.broker.call_timeout_s,
+                       self.leases.clock_drift_margin_s)
 
 
 class ConfigError(Exception):

@@ -36,6 +36,7 @@ from adapters.store.port import Store
 from adapters.store.secrets import Keyring, SecretKeyError, keyring_from_env
 from domain.ports.broker import Broker
 from domain.ports.clock import Clock
+from domain.ports.send_guard import SendGuard
 from messages.commands import (
     ArchiveRejected,
     ComputePnl,
@@ -87,9 +88,10 @@ class Runtime:
                  rules: OrderRulesConfig | None = None, broker: BrokerConfig | None = None,
                  database: DatabaseConfig | None = None, migrate: bool = True, metrics: Metrics | None = None,
                  event_observers: Sequence[EventObserver] = (), alerts: AlertsConfig | None = None,
-                 keyring: Keyring | None = None) -> None:
+                 keyring: Keyring | None = None, send_guard: SendGuard | None = None) -> None:
         """`keyring` seals and opens the broker secrets (default: MONITOR_SECRET_KEY and friends). Refuses
-        to start (SecretKeyError) when the stored secrets cannot be used with it: see `refusal`."""
+        to start (SecretKeyError) when the stored secrets cannot be used with it: see `refusal`. `send_guard`
+        is asked before every request that changes orders at a broker (a process holding no leases has none)."""
         self.io = IoLoop()
         self.clock = SystemClock(self.io.loop)
         broker = broker or BrokerConfig()
@@ -121,7 +123,8 @@ class Runtime:
             self.event_log = TappedEventLog(event_log, (self.metrics.observe, *event_observers, *alert_observers))
             self.broker = BrokerRegistry.build(AdapterSettings(
                 http=self.http, call_timeout_s=broker.call_timeout_s, pacing=broker.pacing,
-                read_cache_accounts=broker.read_cache_accounts, observe=self.metrics.broker_call))
+                read_cache_accounts=broker.read_cache_accounts, observe=self.metrics.broker_call,
+                send_guard=send_guard))
             handlers = build_handlers(self.store, self.broker, self.clock, rules, broker, notifier)
             self.system = MonitoringSystem(io=self.io, clock=self.clock, config=cycle, event_log=self.event_log,
                                            notifier=notifier, handlers=handlers,

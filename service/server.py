@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import Callable
 
@@ -29,6 +30,7 @@ from service.config import (
     BrokerConfig,
     DatabaseConfig,
     FanOutConfig,
+    LeaseConfig,
     MarketDataConfig,
     OrderRulesConfig,
 )
@@ -38,6 +40,7 @@ from service.fanout.bus import ReplicaBus
 from service.fanout.frames import FrameRelay
 from service.leases import LeaseKeeper
 from service.runtime import Runtime
+from service.send_guard import LeaseGuard, lease_length_s, stop_point
 from service.snapshots import state_frames
 from service.web.access import AccessWatch
 from service.web.app import create_app
@@ -80,19 +83,26 @@ class Service:
                  rules: OrderRulesConfig | None = None, broker: BrokerConfig | None = None,
                  database: DatabaseConfig | None = None, web_settings: WebSettings | None = None,
                  alerts: AlertsConfig | None = None, keyring: Keyring | None = None,
-                 market_data: MarketDataConfig | None = None, fanout: FanOutConfig | None = None) -> None:
+                 market_data: MarketDataConfig | None = None, fanout: FanOutConfig | None = None,
+                 leases: LeaseConfig | None = None) -> None:
+        """ValueError for a lease too short for the send guard (`lease_length_s`)."""
         settings = web_settings or WebSettings()
+        broker, leases = broker or BrokerConfig(), leases or LeaseConfig()
+        guard = LeaseGuard(lease_s=lease_length_s(leases.lease_s, cycle.interval_s, broker.call_timeout_s,
+                                                  leases.clock_drift_margin_s),
+                           call_timeout_s=broker.call_timeout_s, drift_margin_s=leases.clock_drift_margin_s,
+                           stop_before=stop_point(os.environ))
         self.hub = Hub(settings.max_connections_per_user, settings.max_send_buffer_bytes)
         self.runtime = Runtime(database_url=database_url, notifier=self.hub, cycle=cycle, rules=rules,
                                broker=broker, database=database, event_observers=(self._announce_cycle_start,),
-                               alerts=alerts, keyring=keyring)
+                               alerts=alerts, keyring=keyring, send_guard=guard)
         runtime = self.runtime
         runtime.metrics.watch(monitored_users=lambda: len(runtime.system.registry.user_ids()),
                               event_log_lag=lambda: runtime.event_log.lag().pending,
                               db_statements=runtime.db_statements)
         self.feed: FairPriceFeed | None = None
         self._feed_loop: BackgroundLoop | None = None
-        self.leases = LeaseKeeper(runtime.store, runtime.system, self.hub, cycle.interval_s)
+        self.leases = LeaseKeeper(runtime.store, runtime.system, self.hub, guard)
         self.access = AccessWatch(runtime.store, self.hub, settings.heartbeat_s)
         origins = Origins(settings.allowed_origins, settings.public_origin)
         self.fanout = self._fanout(fanout) if fanout is not None and fanout.enabled else None

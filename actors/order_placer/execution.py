@@ -96,10 +96,15 @@ class AccountExecutor:
             ambiguous, rejected = error.ambiguous, isinstance(error, BrokerRejected)
             status = (OrderStatus.UNCONFIRMED if ambiguous
                       else OrderStatus.REJECTED if rejected else OrderStatus.NOT_SENT)
-            await self.update(order, leg_fields(leg, orderstatus=status))
+            reason = error.reason if rejected else error.message
+            try:
+                await self.update(order, leg_fields(leg, orderstatus=status))
+            except AdapterError as unwritten:  # the step fails on it, saying what became of the request too
+                became = f"sent, its answer unknown ({reason})" if ambiguous else f"not placed ({reason})"
+                raise type(unwritten)(f"order {order.id}: {leg.upper()} {became}, and its status not written: "
+                                      f"{unwritten.message}") from unwritten
             self._record(action, "in_flight" if ambiguous else "rejected", detail=error.message)
             if not ambiguous:
-                reason = error.reason if rejected else error.message
                 self.problems.append((error.kind, f"order {order.id}: {leg.upper()} not placed: {reason}"))
             return False
         await self.update(order, leg_fields(leg, order_id=ack.app_order_id, orderstatus=OrderStatus.NEW))

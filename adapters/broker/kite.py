@@ -45,6 +45,7 @@ from domain.broker_errors import (
     SessionExpired,
 )
 from domain.ports.broker import PositionView
+from domain.ports.send_guard import SendGuard
 
 Decoded = TypeVar("Decoded")
 
@@ -102,9 +103,11 @@ class KiteBroker:
         timeout_s: float = 10.0,
         pacing: KitePacing = KitePacing(),  # noqa: B008 - immutable
         observe: Callable[[str, str, float], None] | None = None,
+        send_guard: SendGuard | None = None,
     ) -> None:
-        """`observe(endpoint, status, seconds)` is told every call's outcome (metrics); it must be quick."""
-        self._transport = Transport(session, timeout_s=timeout_s, observe=observe)
+        """`observe(endpoint, status, seconds)` is told every call's outcome (metrics); it must be quick. A
+        place, modify or cancel goes out only when `send_guard` (if any) lets it."""
+        self._transport = Transport(session, timeout_s=timeout_s, observe=observe, send_guard=send_guard)
         self._read_pacer = Pacer(pacing.reads)
         self._order_pacer = Pacer(pacing.orders)
 
@@ -193,7 +196,8 @@ class KiteBroker:
                 raise SessionExpired(f"{where}: no access token; log in to Kite first")
             headers["Authorization"] = f"token {api_key}:{account.token}"
         request = HttpRequest(where=where, endpoint=f"{call.method} {call.route}", method=call.method,
-                              url=_url(account, call), headers=headers, data=call.form, mutating=call.mutating)
+                              url=_url(account, call), headers=headers, user_id=account.user_id, data=call.form,
+                              mutating=call.mutating)
         status, raw = await self._transport.exchange(request, self._paced(account, call))
         return _data(account, call, status, raw)
 

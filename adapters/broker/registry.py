@@ -15,6 +15,7 @@ from adapters.broker.xts import XtsBroker, XtsPacing
 from domain.broker import BrokerAccount, BrokerOrder, BrokerPosition, BrokerTrade, ModifyRequest, OrderRequest, PlaceAck
 from domain.broker_errors import BrokerError, UnknownBroker
 from domain.ports.broker import Broker, PositionView
+from domain.ports.send_guard import SendGuard
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -28,6 +29,8 @@ class AdapterSettings:
     read_cache_accounts: int
     observe: Callable[[str, str, float], None] | None = None
     """Told every broker call's endpoint, outcome and seconds (metrics)."""
+    send_guard: SendGuard | None = None
+    """Asked right before every request that changes orders (place, modify, cancel); None: none is asked."""
 
 
 AdapterBuilder = Callable[[AdapterSettings], Broker]
@@ -36,13 +39,14 @@ AdapterBuilder = Callable[[AdapterSettings], Broker]
 def _xts(settings: AdapterSettings) -> XtsBroker:
     return XtsBroker(settings.http, timeout_s=settings.call_timeout_s,
                      pacing=XtsPacing() if settings.pacing else XtsPacing(reads=None, orders=None),
-                     observe=settings.observe, read_cache_accounts=settings.read_cache_accounts)
+                     observe=settings.observe, read_cache_accounts=settings.read_cache_accounts,
+                     send_guard=settings.send_guard)
 
 
 def _kite(settings: AdapterSettings) -> KiteBroker:
     return KiteBroker(settings.http, timeout_s=settings.call_timeout_s,
                       pacing=KitePacing() if settings.pacing else KitePacing(reads=None, orders=None),
-                      observe=settings.observe)
+                      observe=settings.observe, send_guard=settings.send_guard)
 
 
 ADAPTERS: Mapping[str, AdapterBuilder] = {

@@ -1,6 +1,7 @@
 """The HTTP exchange every broker adapter makes, whatever its wire format: one request over the service's one
 `aiohttp.ClientSession` within the call's timeout, made in the pacer's turn, told to `observe`, its transport
 failures raised as the port's typed errors (ambiguous only for a request that may have reached the broker).
+A request that changes orders is first put to the send guard, in its turn, right before it goes out.
 Also what adapters share around it: a wire decoding failure as `BrokerProtocolError`, and a batch of
 placements sent one by one. Knows no route, header or body format.
 """
@@ -20,20 +21,23 @@ import msgspec
 from adapters.broker.json_rows import WireError
 from domain.broker import BrokerAccount, OrderRequest, PlaceAck
 from domain.broker_errors import BrokerError, BrokerProtocolError, BrokerTimeout, BrokerUnavailable
+from domain.ports.send_guard import SendGuard
 
 log = logging.getLogger(__name__)
 Decoded = TypeVar("Decoded")
 
 
 class HttpRequest(msgspec.Struct, frozen=True, kw_only=True):
-    """One request as sent. `where` ("{what} for {client_id}") starts every message; `endpoint` ("METHOD
-    /path", no id or query) names it to `observe`; a `mutating` request is ambiguous when unanswered."""
+    """One request as sent, for an account of user `user_id`. `where` ("{what} for {client_id}") starts every
+    message; `endpoint` ("METHOD /path", no id or query) names it to `observe`; a `mutating` request (one that
+    changes the user's orders) is ambiguous when unanswered, and goes out only when the send guard lets it."""
 
     where: str
     endpoint: str
     method: str
     url: str
     headers: dict[str, str]
+    user_id: int
     params: dict[str, str] | None = None
     data: Any = None
     mutating: bool = False
@@ -44,22 +48,28 @@ class HttpRequest(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Transport:
-    """Sends requests; `observe(endpoint, outcome, seconds)` is told every call's outcome (metrics)."""
+    """Sends requests; `observe(endpoint, outcome, seconds)` is told every call's outcome (metrics). With a
+    `send_guard`, a mutating request goes out only if the guard lets it (`SendWithheld` otherwise); without one
+    (a process that holds no leases) every request goes out."""
 
     def __init__(self, session: aiohttp.ClientSession, *, timeout_s: float,
-                 observe: Callable[[str, str, float], None] | None) -> None:
+                 observe: Callable[[str, str, float], None] | None, send_guard: SendGuard | None = None) -> None:
         self._session = session
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._observe = observe
+        self._send_guard = send_guard
 
     async def exchange(self, request: HttpRequest, turn: AbstractAsyncContextManager[None],
                        known: bytes = b"") -> tuple[int, bytes]:
         """Make the request in `turn`; the answer's HTTP status and body (`known` itself when the body is the
-        same bytes), or the transport's typed failure."""
+        same bytes), or the transport's typed failure. The guard is asked after the turn's wait, with nothing
+        awaited between its answer and the request's start (whose timeout starts then too)."""
         maybe = " (it may have reached the broker)" if request.mutating else ""
         started, outcome = None, "error"
         try:
             async with turn:
+                if request.mutating and self._send_guard is not None:
+                    self._send_guard.check(request.user_id, request.where)
                 started = time.monotonic()
                 async with self._session.request(
                     request.method, request.url, params=request.params, data=request.data,

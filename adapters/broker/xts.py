@@ -41,6 +41,7 @@ from domain.broker_errors import (
     SessionExpired,
 )
 from domain.ports.broker import PositionView
+from domain.ports.send_guard import SendGuard
 
 Mapped = TypeVar("Mapped")
 _RowsDecoder = Callable[["BrokerAccount", "_Call", Any, Mapping[bytes, Mapped]], ListedRows[Mapped]]
@@ -142,10 +143,12 @@ class XtsBroker:
         source: str = "WEBAPI",
         observe: Callable[[str, str, float], None] | None = None,
         read_cache_accounts: int = 20_000,
+        send_guard: SendGuard | None = None,
     ) -> None:
         """`observe(endpoint, status, seconds)` is told every call's outcome (metrics); it must be quick.
-        `read_cache_accounts` bounds how many accounts' last read answers are kept."""
-        self._transport = Transport(session, timeout_s=timeout_s, observe=observe)
+        `read_cache_accounts` bounds how many accounts' last read answers are kept. A place, modify or cancel
+        goes out only when `send_guard` (if any) lets it."""
+        self._transport = Transport(session, timeout_s=timeout_s, observe=observe, send_guard=send_guard)
         self._kept_reads = _KeptReads(read_cache_accounts)
         self._reads_reused = 0
         self._reads_decoded = 0
@@ -329,7 +332,7 @@ class XtsBroker:
             headers["Authorization"] = account.token
         request = HttpRequest(
             where=where, endpoint=f"{call.method} {call.path}", method=call.method, url=_url(account, call),
-            headers=headers, params=call.params,
+            headers=headers, user_id=account.user_id, params=call.params,
             data=wire.encode_json(call.body) if call.body is not None else None, mutating=call.mutating,
         )
         return await self._transport.exchange(request, self._paced(account, call), known)

@@ -401,7 +401,7 @@ class SqlStore(FairPriceRows, AdminTokenRows):
     async def _read_credentials(self, account_ids: Sequence[int]) -> dict[int, tuple[int, BrokerAccount]]:
         async with self.database.autocommit() as tx:
             rows = await tx.fetch_all("accounts/broker_accounts", account_ids, counts=(len(account_ids),))
-        return {row["account_id"]: (row.pop("user_id"), msgspec.convert(
+        return {row["account_id"]: (row["user_id"], msgspec.convert(
             {**row, **{column: self._open(row, column) for column in ("token", "app_key", "secret_key")}},
             BrokerAccount)) for row in rows}
 

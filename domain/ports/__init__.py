@@ -1,1 +1,2 @@
-"""The ports: what actors ask of the world outside (the broker, the clock), as Protocols adapters implement."""
+"""The ports: what actors and adapters ask of the world outside (the broker, the clock, the send guard), as
+Protocols that adapters and the service implement."""

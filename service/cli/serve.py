@@ -72,7 +72,7 @@ def serve(args: argparse.Namespace) -> int:
                                      readiness_cache_s=server.readiness_cache_s,
                                      max_connections_per_user=server.max_connections_per_user,
                                      max_send_buffer_bytes=server.max_send_buffer_bytes),
-            alerts=config.alerts, market_data=config.market_data, fanout=config.fanout)
+            alerts=config.alerts, market_data=config.market_data, fanout=config.fanout, leases=config.leases)
     except OSError as error:
         print(f"cannot start: {error}", file=sys.stderr)
         return 1

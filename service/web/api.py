@@ -96,13 +96,20 @@ async def batch_answer(context: WebContext, keys: idempotency.IdempotencyKeys, u
 
 
 async def _place_batch(context: WebContext, user_id: int, batch: RawBatch) -> web.Response:
-    """Refused whole (nothing written) when over the rate limit or paused; else one result per order."""
+    """Refused whole (nothing written) when over the rate limit, paused, or when this replica cannot hold the
+    user's lease for the placement; else one result per order."""
     if not context.batch_limiter.allow(user_id):
         return _error(429, "too many batch requests; try again in a minute")
     cycle_context = await context.store.load_cycle_context(user_id)
     if cycle_context.paused:
         return _error(409, f"automation is paused ({cycle_context.pause_reason}); resume before placing orders")
-    results = await place_batch(context, user_id, batch.orders, cycle_context)
+    async with context.leases.placing(user_id) as held:
+        if not held:
+            holder = await replica.writer_elsewhere(context, user_id)
+            return replica.refusal(context, holder) if holder is not None else _error(
+                503, "this replica could not take your lease to place the orders (the database did not answer in "
+                     "time); nothing was written or sent; try again")
+        results = await place_batch(context, user_id, batch.orders, cycle_context)
     return _json(BatchAnswer(results=tuple(results)))
 
 

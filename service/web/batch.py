@@ -75,10 +75,12 @@ async def _place_for_account(context: WebContext, user_id: int, account_id: int,
 
 async def _placed(context: WebContext, command: PlaceEntries) -> Sequence[EntryResult]:
     """The OrderPlacer's result for each entry; when it gives none, what can truly be said of them. The
-    placement is sent without a deadline: cut short, it would leave rows written and never sent."""
+    placement is sent without a deadline: cut short, it would leave rows written and never sent; the user's
+    lease is held until it ends."""
     answer = _Answer(asyncio.get_running_loop())
     if not context.system.send(command, answer, deadline_s=None):
         return _each(command, "not_placed", "not sent: the service is stopping")
+    context.leases.keep_while(command.user_id, answer.future)
     wait_s = context.settings.batch_deadline_s
     try:
         async with asyncio.timeout(wait_s):

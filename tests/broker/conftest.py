@@ -107,7 +107,7 @@ def broker(http: aiohttp.ClientSession) -> XtsBroker:
 
 def paper_account(paper: RunningPaperBroker, client_id: str = "PAPER1", account_id: int = 1,
                   token: str = "") -> BrokerAccount:
-    return BrokerAccount(account_id=account_id, broker="paper", base_url=paper.url, client_id=client_id,
+    return BrokerAccount(account_id=account_id, user_id=1, broker="paper", base_url=paper.url, client_id=client_id,
                          token=token, app_key=client_id, secret_key="paper-secret")
 
 

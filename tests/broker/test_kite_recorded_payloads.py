@@ -39,7 +39,7 @@ def kite(http: aiohttp.ClientSession) -> KiteBroker:
 
 @pytest.fixture
 def zr1(recorded: RecordedBroker) -> BrokerAccount:
-    return BrokerAccount(account_id=1, broker="kite", base_url=recorded.url, client_id="ZR1", token=TOKEN,
+    return BrokerAccount(account_id=1, user_id=1, broker="kite", base_url=recorded.url, client_id="ZR1", token=TOKEN,
                          app_key=API_KEY, secret_key=SECRET)
 
 

@@ -22,7 +22,7 @@ TOKEN = "recorded-session-token"
 
 @pytest.fixture
 def rm1(recorded: RecordedBroker) -> BrokerAccount:
-    return BrokerAccount(account_id=1, broker="xts", base_url=recorded.url, client_id="RM1", token=TOKEN,
+    return BrokerAccount(account_id=1, user_id=1, broker="xts", base_url=recorded.url, client_id="RM1", token=TOKEN,
                          app_key="recorded-app-key", secret_key="recorded-secret-key")
 
 

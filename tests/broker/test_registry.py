@@ -81,8 +81,8 @@ async def test_a_kite_accounts_calls_reach_the_kite_adapter_and_an_xts_accounts_
     assert isinstance(registry.adapter("kite"), KiteBroker) and "kite" in BROKER_NAMES
     recorded.answer("GET", "/orders", 200, "kite/mocks_orders.json")
     recorded.answer("POST", "/orders/regular", 200, "kite/mocks_order_response.json")
-    on_kite = BrokerAccount(account_id=3, broker="kite", base_url=recorded.url, client_id="ZR1", token="kite-token",
-                            app_key="kite-key")
+    on_kite = BrokerAccount(account_id=3, user_id=1, broker="kite", base_url=recorded.url, client_id="ZR1",
+                            token="kite-token", app_key="kite-key")
     on_xts = await logged_in(registry, account_of("xts", paper, "XTS1", 1))
     await sim.price("SBIN", "800")
 

@@ -12,7 +12,7 @@ SECRETS = ("token k:access-token-1", "secret-key-2", "request-token-3", "checksu
 def test_an_http_requests_repr_names_it_and_holds_no_secret():
     request = HttpRequest(where="login for ZR1", endpoint="POST /session/token", method="POST",
                           url="https://api.kite.trade/session/token", headers={"Authorization": SECRETS[0]},
-                          params={"api_key": SECRETS[1]},
+                          user_id=1, params={"api_key": SECRETS[1]},
                           data={"request_token": SECRETS[2], "checksum": SECRETS[3]}, mutating=False)
     shown = repr(request)
     assert "login for ZR1" in shown and "POST /session/token" in shown

@@ -1,5 +1,6 @@
 """The service config's connection limits: `[broker]` HTTP connections and kept read answers, `[database]`
-pool sizes; decoded from TOML, defaulted, and refused with the field's name when not positive."""
+pool sizes; decoded from TOML, defaulted, and refused with the field's name when not positive. And `[leases]`:
+a lease too short for the send guard refused at load."""
 
 from __future__ import annotations
 
@@ -78,3 +79,17 @@ def test_a_limit_built_in_code_is_checked_too():
 def test_fewer_cycles_in_flight_than_monitor_threads_is_refused(tmp_path):
     with pytest.raises(ConfigError, match=r"max_cycles_in_flight \(3\) must be at least monitor_threads \(4\)"):
         config_from(tmp_path, "[cycle]\nmonitor_threads = 4\nmax_cycles_in_flight = 3\n")
+
+
+def test_a_lease_too_short_for_the_send_guard_is_refused_at_load_naming_the_settings(tmp_path):
+    with pytest.raises(ConfigError, match=r"\[leases\] lease_s = 5 is too short: .*\[broker\] call_timeout_s \(2\) "
+                                          r"plus clock_drift_margin_s \(0.5\).* at least 6 s"):
+        config_from(tmp_path, "[broker]\ncall_timeout_s = 2.0\n[leases]\nlease_s = 5.0\n")
+    config = config_from(tmp_path, "[broker]\ncall_timeout_s = 2.0\n[leases]\nlease_s = 6.0\n")
+    assert (config.leases.lease_s, config.leases.clock_drift_margin_s) == (6.0, 0.5)
+
+
+def test_the_lease_defaults_to_chosen_and_a_margin_must_be_positive(tmp_path):
+    assert config_from(tmp_path, "").leases.lease_s == 0.0
+    with pytest.raises(ConfigError, match="clock_drift_margin_s must be positive"):
+        config_from(tmp_path, "[leases]\nclock_drift_margin_s = 0\n")

@@ -297,7 +297,7 @@ def test_the_holder_killed_the_other_takes_alice_over_and_its_client_gets_her_fr
 def test_without_nats_each_replica_serves_its_own_clients_and_says_what_does_not_reach_the_others(
         fresh_mysql_url, tmp_path, alice: AliceAtThePaperBroker):
     nats = OwnNats()
-    interval_s = 2 * INTERVAL_S  # a 4 s lease: room for late renewals on a loaded machine
+    interval_s = 2 * INTERVAL_S  # cycles 4 s apart (the lease is the send guard's 22 s: room for late renewals)
     config = fanout_config(tmp_path / "monitor.toml", nats.url, interval_s)
     io = IoLoop("clients")
     replicas: list[LinkedReplica] = []

@@ -39,8 +39,8 @@ def running(tmp_path: Path, broker: BrokerConfig) -> Iterator[tuple[Runtime, Run
 async def logged_in_accounts(runtime: Runtime, paper: RunningPaperBroker, count: int) -> list[BrokerAccount]:
     accounts = []
     for number in range(1, count + 1):
-        account = BrokerAccount(account_id=number, broker="paper", base_url=paper.url, client_id=f"CFG{number}",
-                                app_key=f"CFG{number}", secret_key="s3cret")
+        account = BrokerAccount(account_id=number, user_id=1, broker="paper", base_url=paper.url,
+                                client_id=f"CFG{number}", app_key=f"CFG{number}", secret_key="s3cret")
         accounts.append(msgspec.structs.replace(account, token=await runtime.broker.login(account)))
     return accounts
 
