@@ -1,12 +1,13 @@
-"""A MariaDB server of the test's own on one address, as a context manager, that counts what each client wrote.
+"""A MariaDB server of the test's own on one address, as a context manager, that can say who wrote what.
 
 Owns the server's process and files: a datadir under a temporary directory, listening on `host` (an address
 of this machine, say the host side of a network namespace's veth pair) and a free port, so the machine's own
-MariaDB (127.0.0.1:3306) is never touched. Root may connect from any address without a password. The binary
-log and the server's per-client statistics (`userstat`) are on, so `writes_from(address)` says what the
-clients connected from one address committed: the bytes of their transactions in the binary log (a
-transaction that rolled back, a write the fence refused, writes nothing there). Leaving the block, or any
-failure on the way in, kills the server and removes its files.
+MariaDB (127.0.0.1:3306) is never touched. Root may connect from any address without a password.
+`record_writes(database)` adds triggers to every table of a database that log each row inserted, changed or
+deleted with the address of the client that did it, inside the writing transaction: a write that rolled
+back, or that the fence refused, leaves no trace, and one that committed always does. `writes(database,
+client, after)` counts them per table. Leaving the block, or any failure on the way in, kills the server and
+removes its files.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import subprocess
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
@@ -28,8 +28,8 @@ import pymysql
 
 from tests.cluster.galera import INSTALL_DB, MARIADBD, NODE_USER
 
-DATADIR_PREFIX = "monitor-mariadb-"
-"""The temporary directory of every such server: how `stray_servers` recognises one."""
+WRITE_LOG = "row_writes"
+"""The table `record_writes` logs into (a table of the test's database, which the service never reads)."""
 
 
 def mariadb_missing_reason() -> str | None:
@@ -38,16 +38,6 @@ def mariadb_missing_reason() -> str | None:
         if not needed.exists():
             return f"{needed} is missing (Debian: mariadb-server)"
     return None
-
-
-@dataclass(frozen=True)
-class ClientWrites:
-    """What the clients from one address did, as the server counts it (`CLIENT_STATISTICS`)."""
-
-    binlog_bytes: int
-    """Bytes of their committed transactions in the binary log: what they wrote."""
-    rows_changed: int
-    """Rows they inserted, updated or deleted, in transactions that rolled back too."""
 
 
 class MariaDbServer:
@@ -96,13 +86,38 @@ class MariaDbServer:
             cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
         return self.url(name)
 
-    def writes_from(self, address: str) -> ClientWrites:
-        """What every connection from `address` committed since the server started (zeros if none came)."""
-        with contextlib.closing(self.connect()) as connection, connection.cursor() as cursor:
-            cursor.execute("SELECT BINLOG_BYTES_WRITTEN, ROWS_INSERTED + ROWS_UPDATED + ROWS_DELETED "
-                           "FROM information_schema.CLIENT_STATISTICS WHERE CLIENT = %s", (address,))
-            row = cursor.fetchone()
-        return ClientWrites(int(row[0]), int(row[1])) if row else ClientWrites(0, 0)
+    def record_writes(self, database_url: str) -> None:
+        """From now on, log every row any client inserts, changes (a column's value, not a rewrite of the same
+        values) or deletes in the database's tables, in `row_writes`, with the client's address."""
+        database = database_url.rsplit("/", 1)[1]
+        with contextlib.closing(self.connect(database)) as connection, connection.cursor() as cursor:
+            cursor.execute(f"CREATE TABLE `{WRITE_LOG}` (id BIGINT AUTO_INCREMENT PRIMARY KEY, "
+                           "client VARCHAR(64) NOT NULL, table_name VARCHAR(64) NOT NULL)")
+            cursor.execute("SELECT TABLE_NAME, GROUP_CONCAT(COLUMN_NAME) FROM information_schema.COLUMNS "
+                           "WHERE TABLE_SCHEMA = %s AND TABLE_NAME <> %s GROUP BY TABLE_NAME", (database, WRITE_LOG))
+            for table, columns in cursor.fetchall():
+                log_row = (f"INSERT INTO `{WRITE_LOG}` (client, table_name) "
+                           f"VALUES (SUBSTRING_INDEX(USER(), '@', -1), '{table}')")
+                unchanged = " AND ".join(f"OLD.`{column}` <=> NEW.`{column}`" for column in columns.split(","))
+                cursor.execute(f"CREATE TRIGGER `{table}_inserted` AFTER INSERT ON `{table}` FOR EACH ROW {log_row}")
+                cursor.execute(f"CREATE TRIGGER `{table}_changed` AFTER UPDATE ON `{table}` FOR EACH ROW "
+                               f"IF NOT ({unchanged}) THEN {log_row}; END IF")
+                cursor.execute(f"CREATE TRIGGER `{table}_deleted` AFTER DELETE ON `{table}` FOR EACH ROW {log_row}")
+
+    def last_write(self, database_url: str) -> int:
+        """A mark in the write log: `writes(..., after=mark)` counts only what was logged since."""
+        with contextlib.closing(self.connect(database_url.rsplit("/", 1)[1])) as connection, \
+                connection.cursor() as cursor:
+            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM `{WRITE_LOG}`")
+            return int(cursor.fetchone()[0])
+
+    def writes(self, database_url: str, client: str, after: int = 0) -> dict[str, int]:
+        """Rows the clients from address `client` wrote since the mark `after` and committed, per table."""
+        with contextlib.closing(self.connect(database_url.rsplit("/", 1)[1])) as connection, \
+                connection.cursor() as cursor:
+            cursor.execute(f"SELECT table_name, COUNT(*) FROM `{WRITE_LOG}` WHERE client = %s AND id > %s "
+                           "GROUP BY table_name ORDER BY table_name", (client, after))
+            return {table: int(count) for table, count in cursor.fetchall()}
 
     # --- the process ---------------------------------------------------------------------------------------
 
@@ -110,7 +125,7 @@ class MariaDbServer:
         reason = mariadb_missing_reason()
         if reason is not None:
             raise RuntimeError(f"cannot start a MariaDB server: {reason}")
-        self.root = Path(tempfile.mkdtemp(prefix=DATADIR_PREFIX))
+        self.root = Path(tempfile.mkdtemp(prefix="monitor-mariadb-"))
         self.root.chmod(0o755)
         self.port = _free_port(self.host)
         (self.root / "data").mkdir()
@@ -169,10 +184,6 @@ class MariaDbServer:
             "innodb_log_file_size=16M",
             "innodb_flush_log_at_trx_commit=2",
             "max_connections=200",
-            "server_id=1",
-            f"log_bin={self.root / 'binlog'}",
-            "binlog_format=ROW",
-            "userstat=1",
             "",
         ))
 
@@ -187,9 +198,3 @@ def _tail(path: Path, lines: int = 10) -> str:
     with contextlib.suppress(OSError):
         return " / ".join(path.read_text(errors="replace").splitlines()[-lines:])
     return "(no log)"
-
-
-def stray_servers() -> list[str]:
-    """The mariadbd processes of such servers that still run (none, when all is well)."""
-    found = subprocess.run(["pgrep", "-a", "mariadbd"], capture_output=True, text=True, check=False).stdout
-    return [line for line in found.splitlines() if DATADIR_PREFIX in line]
