@@ -33,21 +33,20 @@ import aiohttp
 
 from adapters.store.factory import connect_store, migrate_url
 from tests import paper_sim
-from tests.replicas.mariadb_server import ClientWrites, MariaDbServer
+from tests.replicas.mariadb_server import MariaDbServer
 from tests.replicas.netns import NetworkNamespace
 from tests.soak.crash import ENTRY_PRICES, ENV, ROOT, Clients
 from tests.soak.invariants import mysql_rows, two_cycles_each
 
 INTERVAL_S = 1.0
-"""The replicas' cycle interval; their lease lasts `LEASE_S` (the service's floor) and is renewed every second."""
-LEASE_S = 3.0
+"""The replicas' cycle interval (their lease is the shortest the service allows with a 1 s call timeout)."""
 
 
 class RecordingClients(Clients):
-    """The crash test's clients and strategy, keeping every frame each user's connection received."""
+    """The crash test's clients and strategy, keeping every frame each user's connection received, with when."""
 
     def __init__(self, url: str, tokens: dict[int, str], accounts: dict[int, list[int]], seed: int) -> None:
-        self.frames: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        self.frames: dict[int, list[tuple[datetime, dict[str, Any]]]] = defaultdict(list)
         self._user_of = {token: user_id for user_id, token in tokens.items()}
         super().__init__(url, tokens, accounts, seed)
 
@@ -57,11 +56,11 @@ class RecordingClients(Clients):
                 async with http.ws_connect(f"{self.url.replace('http', 'ws')}/ws?token={token}") as ws:
                     async for message in ws:
                         if message.type == aiohttp.WSMsgType.TEXT:
-                            self.frames[self._user_of[token]].append(json.loads(message.data))
+                            self.frames[self._user_of[token]].append((datetime.now(UTC), json.loads(message.data)))
             await asyncio.sleep(0.1)
 
     def cycles_started(self, user_id: int) -> list[dict[str, Any]]:
-        return [frame for frame in list(self.frames[user_id]) if frame["type"] == "cycle_started"]
+        return [frame for _, frame in list(self.frames[user_id]) if frame["type"] == "cycle_started"]
 
 
 @dataclass
@@ -91,8 +90,10 @@ class PartitionFigures:
     """Each user's lease of A as it stood once A was cut off: when it ran out."""
     taken_over_at: dict[int, datetime] = field(default_factory=dict)
     """When B was first seen holding each user's lease."""
-    writes_at_cut: ClientWrites | None = None
-    """What A had committed once it was cut off."""
+    write_mark: int = 0
+    """The database's write log once A was cut off: what came after is counted from here."""
+    rows_written_by_a: dict[str, int] = field(default_factory=dict)
+    """What A had written by then, per table."""
     packets_dropped: int = 0
 
 
@@ -110,6 +111,7 @@ class PartitionRun:
              "--seed", str(seed)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=ENV)
         self.paper_url = self.paper_process.stdout.readline().split(" at ")[1].split(" ")[0]
         self.tokens, self.accounts, self.client_of = asyncio.run(self._given_users())
+        server.record_writes(self.db)
         self.replicas: dict[str, Replica] = {}
         self.clients: dict[str, RecordingClients] = {}
         self.orders_placed: list[int] = []
@@ -151,7 +153,8 @@ class PartitionRun:
         self.figures.cut_at = datetime.now(UTC)
         self.namespace.cut(self.server.port)
         time.sleep(0.5)  # a packet already on its way when the filter went in has arrived by now
-        self.figures.writes_at_cut = self.server.writes_from(self.namespace.inside_address)
+        self.figures.write_mark = self.server.last_write(self.db)
+        self.figures.rows_written_by_a = self.server.writes(self.db, self.namespace.inside_address)
         rows = mysql_rows(self.db, "SELECT user_id, owner, expires_at FROM monitor_leases")
         pid = f":{self.replicas['A'].process.pid}:"
         self.figures.lease_ends = {row["user_id"]: row["expires_at"].replace(tzinfo=UTC) for row in rows
