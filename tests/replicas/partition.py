@@ -70,10 +70,17 @@ class Replica:
     log: Path
     url: str = ""
 
+    @property
+    def stopped(self) -> bool:
+        """Whether the process is stopped by a signal (state T)."""
+        stat = Path(f"/proc/{self.process.pid}/stat").read_text()
+        return stat[stat.rindex(")") + 2] == "T"
+
     def stop(self) -> int:
-        """SIGTERM, and its exit code (-1 when it had already ended)."""
+        """SIGTERM (after a SIGCONT, should it be stopped), and its exit code (-1 when it had already ended)."""
         if self.process.poll() is not None:
             return -1
+        self.process.send_signal(signal.SIGCONT)
         self.process.send_signal(signal.SIGTERM)
         try:
             return self.process.wait(timeout=60)
@@ -101,8 +108,10 @@ class PartitionRun:
     """Two replicas, one of them in `namespace`, on a database of `server`; see the module's docstring."""
 
     def __init__(self, namespace: NetworkNamespace, server: MariaDbServer, workdir: Path, *, users: int,
-                 accounts_per_user: int, seed: int) -> None:
+                 accounts_per_user: int, seed: int, a_environment: dict[str, str] | None = None) -> None:
         self.namespace, self.server, self.workdir = namespace, server, workdir
+        self.a_environment = a_environment or {}
+        """Variables added to A's environment (the send guard's test-only pause point, say)."""
         self.users, self.accounts_per_user, self.seed = users, accounts_per_user, seed
         self.db = server.create_database()
         self.figures = PartitionFigures()
@@ -178,12 +187,17 @@ class PartitionRun:
         time.sleep(2.0)  # the in-flight settle time of the config: lost answers are judged after it
         return two_cycles_each(self.db, self.tokens, timeout_s)
 
+    def resume_a(self) -> None:
+        """SIGCONT to A, stopped at its pause point."""
+        self.replicas["A"].process.send_signal(signal.SIGCONT)
+
     def stop_clients(self) -> None:
         for clients in self.clients.values():
             clients.placing = False
         for clients in self.clients.values():
             self.orders_placed.extend(clients.order_ids)
             clients.close()
+        self.clients = {}
 
     def stop(self, name: str) -> int:
         replica = self.replicas.get(name)
@@ -192,7 +206,6 @@ class PartitionRun:
     def close(self) -> None:
         """Everything this run started, whatever state it is in."""
         self.stop_clients()
-        self.clients = {}
         for replica in self.replicas.values():
             replica.stop()
         self.paper_process.terminate()
@@ -224,8 +237,8 @@ class PartitionRun:
         log = directory / "serve.log"
         argv = [sys.executable, str(ROOT / "run.py"), "serve", "--config", str(config)]
         with log.open("w") as stderr:
-            options: dict[str, Any] = {"stdout": subprocess.PIPE, "stderr": stderr, "text": True, "env": ENV,
-                                       "cwd": directory}
+            options: dict[str, Any] = {"stdout": subprocess.PIPE, "stderr": stderr, "text": True, "cwd": directory,
+                                       "env": {**ENV, **(self.a_environment if inside else {})}}
             process = self.namespace.popen(argv, **options) if inside else subprocess.Popen(argv, **options)
         replica = Replica(name, process, log)
         self.replicas[name] = replica
