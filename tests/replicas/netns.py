@@ -98,8 +98,9 @@ class NetworkNamespace:
         _run("tc", "-n", self.name, "qdisc", "add", "dev", INSIDE_LINK, "clsact")
 
     def popen(self, argv: Sequence[str], **options: Any) -> subprocess.Popen:
-        """`argv` started inside the namespace (`ip netns exec` execs it: the process is argv's own)."""
-        process = subprocess.Popen(["ip", "netns", "exec", self.name, *argv], **options)
+        """`argv` started inside the namespace (`ip netns exec` execs it: the process is argv's own). `ip` is
+        found on this process's PATH, whatever the PATH of `options`' environment."""
+        process = subprocess.Popen([shutil.which("ip") or "ip", "netns", "exec", self.name, *argv], **options)
         self.processes.append(process)
         return process
 
