@@ -219,10 +219,6 @@ class PartitionRun:
     def sim(self, control: str, **body: Any) -> Any:
         return self._at_the_broker(lambda http: paper_sim.sim(http, self.paper_url, control, **body))
 
-    def log_lines(self, name: str) -> list[dict[str, Any]]:
-        text = self.replicas[name].log.read_text()
-        return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
-
     # --- inside ------------------------------------------------------------------------------------------
 
     def _start_replica(self, name: str, *, inside: bool) -> Replica:
