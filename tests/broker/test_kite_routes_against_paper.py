@@ -278,8 +278,9 @@ async def test_a_faulted_place_is_journaled_and_accept_then_500_places_the_order
     assert await face.call(http, paper, token, "place", tag="accepted1") == face.server_error
 
     entries = await sim.orders(face.account)
-    assert [(e["tag"], e["outcome"], e["fault"], e["status"]) for e in entries] == [
-        ("faulted1", "faulted", "http_500", None), ("accepted1", "accepted", "accept_then_500", "New")]
+    assert [(e["tag"], e["outcome"], e["fault"], e["status"], e["peer"]) for e in entries] == [
+        ("faulted1", "faulted", "http_500", None, "127.0.0.1"),
+        ("accepted1", "accepted", "accept_then_500", "New", "127.0.0.1")]
 
 
 @pytest.mark.parametrize("shape", ["wrong_types", "invalid_json"])

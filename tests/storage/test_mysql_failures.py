@@ -187,3 +187,38 @@ async def test_transactions_and_reads_cancelled_at_any_await_give_their_connecti
         await asyncio.gather(*holders)
     finally:
         await asyncio.wait_for(store.close(), 5)
+
+
+async def test_a_transaction_left_idle_is_ended_by_the_server_so_a_silent_replica_cannot_keep_a_lease_row_locked(
+    mysql_store, fresh_mysql_url
+):
+    """A replica cut off from the database mid-transaction sends nothing more, and the server cannot tell. On
+    MariaDB the server rolls such a transaction back after 2 s idle (session/init) and so frees the lease row
+    its fence locked: another replica takes the expired lease then, not when the path comes back, and the
+    stalled transaction's next statement fails. (tests/replicas/test_partition.py meets it across a real
+    network boundary.)"""
+    admin = await mysql_admin(parse_database_url(fresh_mysql_url))
+    try:
+        async with admin.cursor() as cur:
+            await cur.execute("SELECT VERSION()")
+            (version,) = await cur.fetchone()
+    finally:
+        admin.close()
+    if "MariaDB" not in version:
+        pytest.skip(f"MySQL ({version}) has no idle_transaction_timeout")
+    user_id, _ = await given_user_with_account(mysql_store, "alice")
+    assert (await mysql_store.acquire_lease(user_id, ttl_s=0.2)).held
+    await asyncio.sleep(0.3)  # the lease has expired: only the lock stands in the other replica's way
+    other = await connect_store(fresh_mysql_url, timeout_s=10, owner="replica-b")
+    try:
+        with pytest.raises(DatabaseError, match=r"Lost connection|gone away"):  # not the other side's lock wait
+            async with mysql_store.transaction() as tx:
+                await tx.fetch_all("leases/check", (user_id,))  # a fenced write's lock on the lease row
+                started = time.monotonic()
+                taken = await other.acquire_lease(user_id, ttl_s=30)  # waits on that lock: this one is idle
+                waited = time.monotonic() - started
+                await tx.fetch_all("leases/check", (user_id,))
+    finally:
+        await other.close()
+    assert taken.held and taken.fencing_token == 2
+    assert 1.5 < waited < 5, waited

@@ -64,6 +64,8 @@ class JournalEntry(msgspec.Struct, frozen=True, kw_only=True):
     fault: str = ""
     detail: str = ""
     received_at: datetime
+    peer: str = ""
+    """The address the request came from (which replica sent it, when several share the broker)."""
 
 
 @dataclass
@@ -148,7 +150,7 @@ class PaperState:
     def record(self, call: Call, **entry: Any) -> None:
         self.journal.append(JournalEntry(seq=len(self.journal) + 1, route=call.route, account=call.account,
                                          tag=call.tag, fault=call.fault, received_at=call.received_at,
-                                         **entry))
+                                         peer=call.request.remote or "", **entry))
 
 
 STATE = web.AppKey("paper_state", PaperState)
