@@ -7,7 +7,7 @@ the same with their own handlers. Stopping it stops ticks first, then monitors, 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import pykka
 from apscheduler.schedulers.base import BaseScheduler
@@ -55,9 +55,12 @@ class MonitoringSystem:
         account_frames: AccountFrames | None = None,
         monitor_observers: Sequence[MonitorObserver] = (),
         login_urls: LoginUrls | None = None,
+        lease_held: Callable[[int], bool] | None = None,
     ) -> None:
         """`account_frames` builds the frames each cycle's summary is followed by; `login_urls` names the login
-        page of an account whose session needs a login by hand, for the `session_needed` frame."""
+        page of an account whose session needs a login by hand, for the `session_needed` frame; `lease_held`
+        (a replica's) says whether this process still holds a user's lease, which a tick needs to begin a
+        cycle."""
         self._io, self._clock, self._config = io, clock, config
         self._event_log = event_log
         self._scheduler = scheduler
@@ -72,7 +75,7 @@ class MonitoringSystem:
         self._hosts = tuple(MonitorHost.start(self._make_monitor, cycles_per_host)
                             for _ in range(config.monitor_threads))
         self._incarnations = itertools.count(1)
-        self.ticks = TickScheduler(scheduler, self.registry, clock, config.interval_s)
+        self.ticks = TickScheduler(scheduler, self.registry, clock, config.interval_s, lease_held=lease_held)
         self.supervisor = Supervisor.start(
             start_monitor=self._start_monitor, ticks=self.ticks, registry=self.registry,
             event_log=event_log, clock=clock, monitor_observers=monitor_observers)

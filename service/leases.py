@@ -84,7 +84,7 @@ class LeaseKeeper:
                 yield True
             else:
                 async with self._turn(user_id):
-                    held = await self._claim(user_id, "connect")
+                    held = await self._claim(user_id, "takeover")
                 yield held
         finally:
             self._placement_ended(user_id)

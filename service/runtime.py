@@ -132,7 +132,8 @@ class Runtime:
                                                                   fair_price_max_age=self.fair_price_max_age),
                                            login_urls=partial(login_urls, self.store, self.broker),
                                            scheduler=BackgroundScheduler(timezone="UTC"),
-                                           monitor_observers=(self.alerts.monitor_changed,) if self.alerts else ())
+                                           monitor_observers=(self.alerts.monitor_changed,) if self.alerts else (),
+                                           lease_held=send_guard.holds if send_guard is not None else None)
         except BaseException:
             self.io.stop()
             raise

@@ -2,7 +2,9 @@
 
 Jobs run with max_instances=1 and coalesce=True, and each user's first run is jittered across the
 interval so that 10,000 users do not all call their brokers in the same second. A job does nothing but
-tell; whether a cycle runs is the monitor's decision.
+tell; whether a cycle runs is the monitor's decision. A replica's job tells nothing once the user's lease has run
+out here: a process resumed after a freeze past its lease may find its overdue tick before the lease keeper
+lets the user go, and must not begin a cycle of a user another replica may hold by now.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import random
+from collections.abc import Callable
 from datetime import timedelta
 
 from apscheduler.jobstores.base import JobLookupError
@@ -37,8 +40,10 @@ class TickScheduler:
         clock: Clock,
         interval_s: float,
         rng: random.Random | None = None,
+        lease_held: Callable[[int], bool] | None = None,
     ) -> None:
         self._scheduler = scheduler
+        self._lease_held = lease_held
         self._registry = registry
         self._clock = clock
         self._interval_s = interval_s
@@ -63,5 +68,9 @@ class TickScheduler:
             self._scheduler.remove_job(job_id(user_id))
 
     def _tick(self, user_id: int) -> None:
+        if self._lease_held is not None and not self._lease_held(user_id):
+            log.info("tick for user %s not told: this replica's lease of the user has run out (the lease keeper "
+                     "lets the user go)", user_id, extra={"user_id": user_id})
+            return
         if not self._registry.tell(user_id, Tick()):
             log.debug("tick for user %s found no running monitor", user_id, extra={"user_id": user_id})

@@ -96,6 +96,10 @@ class LeaseGuard:
         """Until when (on `now`'s clock) this replica counts the user's lease as its own; None: it does not."""
         return self._valid_until.get(user_id)
 
+    def holds(self, user_id: int) -> bool:
+        valid_until = self._valid_until.get(user_id)
+        return valid_until is not None and valid_until > self.now()
+
     def lets_out(self, user_id: int) -> bool:
         """Whether a request for the user would go out now."""
         valid_until = self._valid_until.get(user_id)

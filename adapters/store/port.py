@@ -198,19 +198,22 @@ class AccountStore(Protocol):
     async def broker_accounts(self, user_id: int, account_ids: Sequence[int]) -> list[BrokerAccount]:
         """Credentials of the listed accounts that belong to the user (secrets included: never log them)."""
 
-    async def set_session_needed(self, user_id: int, account_id: int) -> None: ...
+    async def set_session_needed(self, user_id: int, account_id: int) -> None:
+        """Mark the account's session as needing a login by hand; fenced: refused (LeaseLost) where this process
+        may not write the user (another replica holds the lease)."""
 
     async def record_fetch_outcome(self, user_id: int, account_id: int, at: datetime, error: str | None,
                                    kind: ErrorKind | None = None) -> None:
         """An account's fetch succeeded (`error` None) or failed with `error` of `kind` at `at`: keeps the
         failing streak (`AccountStatus.fetch_failing_since`, `fetch_error`, `fetch_error_kind`), writing only
-        when it changes."""
+        when it changes. Fenced, as every write of a cycle."""
 
     async def account_statuses(self, user_id: int) -> list[AccountStatus]:
         """The user's active accounts with their session and fetch state, by account id; no secrets."""
 
-    async def set_account_token(self, user_id: int, account_id: int, token: str) -> None:
-        """Store a fresh session token and clear `session_needed`."""
+    async def set_account_token(self, user_id: int, account_id: int, token: str, *, fenced: bool = True) -> None:
+        """Store a fresh session token and clear `session_needed`. Fenced unless `fenced` is False: a login the
+        user made by hand is true whichever replica took it, and is stored from any."""
 
 
 class SnapshotStore(Protocol):

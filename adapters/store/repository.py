@@ -406,8 +406,10 @@ class SqlStore(FairPriceRows, AdminTokenRows):
             BrokerAccount)) for row in rows}
 
     @rerun_when_aborted
+    @rerun_when_aborted
     async def set_session_needed(self, user_id: int, account_id: int) -> None:
-        async with self.database.autocommit() as tx:  # one idempotent UPDATE
+        async with self.transaction() as tx:
+            await self._fence(tx, user_id)
             if not await tx.execute("accounts/set_session_needed", (self._now(), account_id, user_id)):
                 raise DatabaseError(f"account {account_id} is not an account of user {user_id}")
 
@@ -419,7 +421,8 @@ class SqlStore(FairPriceRows, AdminTokenRows):
         if account_id in written and written[account_id] == outcome:
             return
         written.pop(account_id, None)
-        async with self.database.autocommit() as tx:  # one idempotent UPDATE
+        async with self.transaction() as tx:
+            await self._fence(tx, user_id)
             if outcome is None:
                 await tx.execute("accounts/clear_fetch_failing", (account_id, user_id))
             else:
@@ -433,8 +436,10 @@ class SqlStore(FairPriceRows, AdminTokenRows):
                 for row in rows]
 
     @rerun_when_aborted
-    async def set_account_token(self, user_id: int, account_id: int, token: str) -> None:
-        async with self.database.autocommit() as tx:  # one idempotent UPDATE
+    async def set_account_token(self, user_id: int, account_id: int, token: str, *, fenced: bool = True) -> None:
+        async with self.transaction() as tx:
+            if fenced:
+                await self._fence(tx, user_id)
             sealed = self._seal(token, account_id, "token")
             if not await tx.execute("accounts/set_token", (sealed, self._now(), account_id, user_id)):
                 raise DatabaseError(f"account {account_id} is not an account of user {user_id}")

@@ -8,6 +8,10 @@ from typing import Protocol
 
 
 class SendGuard(Protocol):
+    def holds(self, user_id: int) -> bool:
+        """Whether this replica counts the user's lease as its own now: a cycle of the user may begin."""
+        ...
+
     def check(self, user_id: int, request: str) -> None:
         """Return when the request may go out now; else raise `SendWithheld` saying why, `request` (e.g.
         "place M1S1 for R1") naming it in the message."""

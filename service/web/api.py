@@ -194,7 +194,7 @@ async def renew_session(request: web.Request) -> web.Response:
             token = await context.broker.login(account)
         except BrokerError as error:
             return _error(502, f"broker login failed: {error.message}")
-    await context.store.set_account_token(user_id, account_id, token)
+    await context.store.set_account_token(user_id, account_id, token, fenced=False)  # the user's own login
     return _json(SessionAnswer(account_id=account_id, session_needed=False))
 
 

@@ -196,3 +196,14 @@ def test_the_lease_is_chosen_so_that_the_guard_holds_until_half_a_lease_after_a_
     assert lease_length_s(22, 60, 10, 0.5) == 22, "a lease set long enough is taken as set"
     with pytest.raises(ValueError, match=r"\[leases\] lease_s = 21.9 is too short: .* at least 22 s"):
         lease_length_s(21.9, 60, 10, 0.5)
+
+
+def test_a_cycle_may_begin_until_the_lease_counted_here_runs_out_and_not_at_that_instant():
+    valid_until = SENT_AT + LEASE_S - MARGIN_S
+    guard, clock = held_lease(valid_until - 0.001)
+    assert guard.holds(USER) and not guard.holds(USER + 1)
+    clock.t = valid_until
+    assert not guard.holds(USER)
+    guard.dropped(USER)
+    clock.t = SENT_AT
+    assert not guard.holds(USER)

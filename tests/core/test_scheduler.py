@@ -64,3 +64,18 @@ def test_a_running_job_tells_the_users_monitor_a_tick():
     for job in sched.get_jobs():
         job.func(*job.args)
     assert monitor.told == [Tick()]
+
+
+def test_a_replicas_job_tells_a_tick_only_while_the_users_lease_is_held_here():
+    registry = MonitorRegistry()
+    held, lapsed = ListRef(), ListRef()
+    registry.put(1, held)
+    registry.put(2, lapsed)
+    sched = BackgroundScheduler(timezone="UTC")
+    ticks = TickScheduler(sched, registry, ManualClock(WEDNESDAY_NOON_IST), interval_s=60,
+                          lease_held=lambda user_id: user_id == 1)
+    ticks.add_user(1)
+    ticks.add_user(2)
+    for job in sched.get_jobs():
+        job.func(*job.args)
+    assert (held.told, lapsed.told) == ([Tick()], [])

@@ -56,6 +56,30 @@ async def test_a_replica_without_the_lease_may_not_write_for_a_user_another_live
         await store.insert_order(an_order(user_id, account_id))
 
 
+async def test_a_stale_replicas_account_writes_are_refused_but_a_login_by_hand_is_stored_from_any(
+        store, other_process):
+    user_id, account_id = await given_user_with_account(store, "frank")
+    await store.record_fetch_outcome(user_id, account_id, datetime.now(UTC), "HTTP 500")
+    assert (await other_process.acquire_lease(user_id, ttl_s=30)).held
+
+    with pytest.raises(LeaseLost):
+        await store.record_fetch_outcome(user_id, account_id, datetime.now(UTC), None)
+    with pytest.raises(LeaseLost):
+        await store.set_session_needed(user_id, account_id)
+    with pytest.raises(LeaseLost):
+        await store.set_account_token(user_id, account_id, "from-a-stale-replica")
+    (status,) = await other_process.account_statuses(user_id)
+    assert (status.fetch_error, status.session_needed) == ("HTTP 500", False)
+
+    await store.set_account_token(user_id, account_id, "logged-in-by-hand", fenced=False)
+    await other_process.record_fetch_outcome(user_id, account_id, datetime.now(UTC), None)
+    await other_process.set_session_needed(user_id, account_id)
+    (status,) = await other_process.account_statuses(user_id)
+    assert (status.fetch_error, status.session_needed) == (None, True)
+    (account,) = await other_process.broker_accounts(user_id, [account_id])
+    assert account.token == "logged-in-by-hand"
+
+
 async def test_a_released_lease_is_free_at_once_with_a_new_token_and_users_without_leases_are_not_fenced(
         store, other_process):
     user_id, _ = await given_user_with_account(store, "dave")
