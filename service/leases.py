@@ -22,6 +22,7 @@ from messages.common import CycleTrigger
 from service.actor_system import MonitoringSystem
 from service.background import BackgroundLoop
 from service.send_guard import LeaseGuard
+from service.user_turns import UserTurns
 from service.web.hub import Hub
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ class LeaseKeeper:
         """The users whose lease this replica holds, each with the timer that ends it here unless renewed."""
         self._releases: set[asyncio.Future] = set()
         self._background = BackgroundLoop(self._keep)
-        self._turns: dict[int, tuple[asyncio.Lock, list[int]]] = {}
+        self._turns = UserTurns()
 
     def start(self) -> None:
         self._background.start()
@@ -119,18 +120,9 @@ class LeaseKeeper:
         """Whether this replica wants the user's lease: a client of the user is here, or a placement runs."""
         return self._hub.connections(user_id) > 0 or user_id in self._placing
 
-    @contextlib.asynccontextmanager
-    async def _turn(self, user_id: int) -> AsyncIterator[None]:
+    def _turn(self, user_id: int) -> contextlib.AbstractAsyncContextManager[None]:
         """The user's turn: one take, renewal or release of the user's lease at a time in this process."""
-        lock, waiting = self._turns.setdefault(user_id, (asyncio.Lock(), [0]))
-        waiting[0] += 1
-        try:
-            async with lock:
-                yield
-        finally:
-            waiting[0] -= 1
-            if not waiting[0]:
-                del self._turns[user_id]
+        return self._turns.turn(user_id)
 
     async def _claim(self, user_id: int, trigger: CycleTrigger) -> bool:
         """Take or renew the user's lease if this replica wants it; whether it holds it now. A user with a

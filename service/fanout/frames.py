@@ -13,10 +13,9 @@ again, followed by the current state.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from functools import partial
 from typing import Union
 
@@ -28,6 +27,7 @@ from domain.errors import AdapterError
 from messages.frames import FanOutFrame, ServerFrame
 from messages.replicas import Resync
 from service.fanout.bus import ReplicaBus
+from service.user_turns import UserTurns
 from service.web.hub import Hub
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ class FrameRelay:
         self._monitors = monitors
         self._monitored_users = monitored_users
         self._subscriptions: dict[int, Subscription] = {}
-        self._turns: dict[int, tuple[asyncio.Lock, list[int]]] = {}
+        self._turns = UserTurns()
         bus.on_link(self._on_link)
 
     async def publish(self, user_id: int, frame: ServerFrame, payload: str) -> None:
@@ -96,18 +96,9 @@ class FrameRelay:
                 del self._subscriptions[user_id]
                 await self._bus.unsubscribe(subscription)
 
-    @contextlib.asynccontextmanager
-    async def _turn(self, user_id: int) -> AsyncIterator[None]:
+    def _turn(self, user_id: int) -> contextlib.AbstractAsyncContextManager[None]:
         """One subscribe or unsubscribe of a user at a time, so the last one settles it."""
-        lock, waiting = self._turns.setdefault(user_id, (asyncio.Lock(), [0]))
-        waiting[0] += 1
-        try:
-            async with lock:
-                yield
-        finally:
-            waiting[0] -= 1
-            if not waiting[0]:
-                del self._turns[user_id]
+        return self._turns.turn(user_id)
 
     async def _on_message(self, user_id: int, message: Msg) -> None:
         try:
