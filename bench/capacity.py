@@ -59,7 +59,7 @@ from actors.user_monitor.window import TradingWindow
 from adapters.store.factory import migrate_url
 from adapters.store.secrets import Keyring, decode_key, new_key_text
 from bench._common import BenchDatabase, add_database_arguments, machine
-from bench._own_server import OwnServer
+from bench._own_server import ROW_BINARY_LOG, OwnServer
 from bench._paper import PaperProcess
 from bench.scale import paper_spec, refresh_fair_prices, seed_database
 from messages.events import CycleFinished, CycleStarted, Event
@@ -333,7 +333,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.users, args.rounds = 5, 5
     if args.shared_server:
         return run(args, args.host, args.port, args.user, args.password)
-    with OwnServer() as server:
+    with OwnServer(settings=("innodb_buffer_pool_size=64M", *ROW_BINARY_LOG)) as server:
         return run(args, server.host, server.port, server.user, "")
 
 

@@ -1,32 +1,22 @@
-"""A MariaDB server of the test's own on one address, as a context manager, that can say who wrote what.
+"""A MariaDB server of the test's own on one address (`bench/_own_server.py`'s `OwnServer`, tuned small), as a
+context manager, that can say who wrote what.
 
-Owns the server's process and files: a datadir under a temporary directory, listening on `host` (an address
-of this machine, say the host side of a network namespace's veth pair) and a free port, so the machine's own
-MariaDB (127.0.0.1:3306) is never touched. Root may connect from any address without a password.
-`record_writes(database)` adds triggers to every table of a database that log each row inserted, changed or
-deleted with the address of the client that did it, inside the writing transaction: a write that rolled
-back, or that the fence refused, leaves no trace, and one that committed always does. `writes(database,
-client, after)` counts them per table. Leaving the block, or any failure on the way in, kills the server and
-removes its files.
+It listens on `host` (an address of this machine, say the host side of a network namespace's veth pair) and a
+free port, so the machine's own MariaDB (127.0.0.1:3306) is never touched; root may connect from any address
+without a password. `record_writes(database)` adds triggers to every table of a database that log each row
+inserted, changed or deleted with the address of the client that did it, inside the writing transaction: a
+write that rolled back, or that the fence refused, leaves no trace, and one that committed always does.
+`writes(database, client, after)` counts them per table.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import pwd
-import shutil
-import socket
-import subprocess
-import tempfile
-import time
 import uuid
-from pathlib import Path
-from types import TracebackType
 
 import pymysql
 
-from tests.cluster.galera import INSTALL_DB, MARIADBD, NODE_USER
+from bench._own_server import OwnServer, missing_reason
 
 WRITE_LOG = "row_writes"
 """The table `record_writes` logs into (a table of the test's database, which the service never reads)."""
@@ -34,43 +24,14 @@ WRITE_LOG = "row_writes"
 
 def mariadb_missing_reason() -> str | None:
     """Why a MariaDB server of the test's own cannot run here, or None when it can."""
-    for needed in (Path(MARIADBD), Path(INSTALL_DB)):
-        if not needed.exists():
-            return f"{needed} is missing (Debian: mariadb-server)"
-    return None
+    return missing_reason()
 
 
-class MariaDbServer:
+class MariaDbServer(OwnServer):
     """`with MariaDbServer(host) as server:` a running server at `server.url(database)`."""
 
     def __init__(self, host: str, *, start_timeout_s: float = 60.0) -> None:
-        self.host = host
-        self.start_timeout_s = start_timeout_s
-        self.port = 0
-        self.root: Path | None = None
-        self.process: subprocess.Popen | None = None
-
-    def __enter__(self) -> MariaDbServer:
-        try:
-            self.start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 traceback: TracebackType | None) -> None:
-        self.stop()
-
-    @property
-    def config(self) -> Path:
-        assert self.root is not None
-        return self.root / "server.cnf"
-
-    @property
-    def error_log(self) -> Path:
-        assert self.root is not None
-        return self.root / "server.err"
+        super().__init__(host, settings=_SETTINGS, start_timeout_s=start_timeout_s)
 
     def url(self, database: str = "") -> str:
         return f"mysql://root@{self.host}:{self.port}/{database}"
@@ -119,82 +80,6 @@ class MariaDbServer:
                            "GROUP BY table_name ORDER BY table_name", (client, after))
             return {table: int(count) for table, count in cursor.fetchall()}
 
-    # --- the process ---------------------------------------------------------------------------------------
 
-    def start(self) -> None:
-        reason = mariadb_missing_reason()
-        if reason is not None:
-            raise RuntimeError(f"cannot start a MariaDB server: {reason}")
-        self.root = Path(tempfile.mkdtemp(prefix="monitor-mariadb-"))
-        self.root.chmod(0o755)
-        self.port = _free_port(self.host)
-        (self.root / "data").mkdir()
-        self.config.write_text(self._config())
-        if os.geteuid() == 0:
-            owner = pwd.getpwnam(NODE_USER)
-            for path in (self.root, *self.root.iterdir()):
-                os.chown(path, owner.pw_uid, owner.pw_gid)
-        subprocess.run([INSTALL_DB, f"--defaults-file={self.config}", "--skip-test-db",
-                        "--auth-root-authentication-method=normal"], check=True, capture_output=True, timeout=120)
-        self.process = subprocess.Popen([MARIADBD, f"--defaults-file={self.config}"], stdin=subprocess.DEVNULL,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                        start_new_session=True)
-        deadline = time.monotonic() + self.start_timeout_s
-        while True:
-            try:
-                connection = pymysql.connect(unix_socket=str(self.root / "server.sock"), user="root",
-                                             autocommit=True)
-                break
-            except pymysql.err.OperationalError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"mariadbd did not start on {self.host}:{self.port}: "
-                                       f"{_tail(self.error_log)}") from None
-                time.sleep(0.1)
-        with contextlib.closing(connection), connection.cursor() as cursor:
-            cursor.execute("CREATE USER IF NOT EXISTS 'root'@'%'")
-            cursor.execute("GRANT ALL ON *.* TO 'root'@'%' WITH GRANT OPTION")
-
-    def stop(self) -> None:
-        """Kill the server (its data is the test's and goes with it) and remove its files."""
-        if self.process is not None:
-            with contextlib.suppress(ProcessLookupError):
-                self.process.kill()
-            self.process.wait(timeout=30)
-            self.process = None
-        if self.root is not None:
-            shutil.rmtree(self.root, ignore_errors=True)
-            self.root = None
-
-    def _config(self) -> str:
-        assert self.root is not None
-        return "\n".join((
-            "[mysqld]",
-            f"datadir={self.root / 'data'}",
-            f"socket={self.root / 'server.sock'}",
-            f"pid-file={self.root / 'server.pid'}",
-            f"log-error={self.error_log}",
-            f"port={self.port}",
-            f"bind-address={self.host}",
-            *([f"user={NODE_USER}"] if os.geteuid() == 0 else []),
-            "skip-name-resolve",
-            "character-set-server=utf8mb4",
-            "collation-server=utf8mb4_general_ci",
-            "performance_schema=OFF",
-            "innodb_buffer_pool_size=32M",
-            "innodb_log_file_size=16M",
-            "innodb_flush_log_at_trx_commit=2",
-            "max_connections=200",
-            "",
-        ))
-
-
-def _free_port(host: str) -> int:
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        return probe.getsockname()[1]
-
-
-def _tail(path: Path, lines: int = 10) -> str:
-    with contextlib.suppress(OSError):
-        return " / ".join(path.read_text(errors="replace").splitlines()[-lines:])
-    return "(no log)"
+_SETTINGS = ("innodb_buffer_pool_size=32M", "innodb_log_file_size=16M", "innodb_flush_log_at_trx_commit=2",
+             "max_connections=200")
