@@ -41,6 +41,12 @@ class LeaseKeeper:
         self._monitored: set[int] = set()
         self._placing: dict[int, int] = {}
         """Users with placements running here, and how many: their lease is held while any runs."""
+        self._tokens: dict[int, int] = {}
+        """The fencing token of each lease this replica holds."""
+        self._taken_for_placements: dict[int, int] = {}
+        """The token of each user's lease this replica last took for a placement while none of the user's clients
+        was here: a client's later take of the next token follows only that hold, in which no cycle was due, so
+        it is no take-over."""
         self._lapses: dict[int, asyncio.TimerHandle] = {}
         """The users whose lease this replica holds, each with the timer that ends it here unless renewed."""
         self._releases: set[asyncio.Future] = set()
@@ -86,6 +92,8 @@ class LeaseKeeper:
             else:
                 async with self._turn(user_id):
                     held = await self._claim(user_id, "takeover")
+                    if held and self._hub.connections(user_id) == 0:
+                        self._taken_for_placements[user_id] = self._tokens[user_id]
                 yield held
         finally:
             self._placement_ended(user_id)
@@ -127,7 +135,8 @@ class LeaseKeeper:
     async def _claim(self, user_id: int, trigger: CycleTrigger) -> bool:
         """Take or renew the user's lease if this replica wants it; whether it holds it now. A user with a
         client here is monitored while the lease is held; a take of a lease held before (by another replica, or
-        by this one before the user's clients all left) runs a cycle at once, labelled `trigger`."""
+        by this one before the user's clients all left) runs a cycle at once, labelled `trigger`, unless it only
+        follows this replica's own hold for a placement with none of the user's clients here (no cycle was due)."""
         if not self._wanted(user_id):
             return False
         sent_at = self.guard.now()
@@ -148,10 +157,13 @@ class LeaseKeeper:
             self._let_go(user_id)
             return False
         self._arm_lapse(user_id)
+        self._tokens[user_id] = lease.fencing_token
         if self._hub.connections(user_id) > 0 and user_id not in self._monitored:
             self._monitored.add(user_id)
             self._system.client_connected(user_id, LEASE_CONNECTION)
-            if lease.fencing_token > 1:
+            placement_token = self._taken_for_placements.pop(user_id, None)
+            after_own_placement = placement_token is not None and lease.fencing_token - placement_token <= 1
+            if lease.fencing_token > 1 and not after_own_placement:
                 log.info("took over user %s (lease %s)", user_id, lease.fencing_token, extra={"user_id": user_id})
                 self._system.run_cycle_now(user_id, trigger)
         return True
@@ -182,6 +194,7 @@ class LeaseKeeper:
         if (timer := self._lapses.pop(user_id, None)) is not None:
             timer.cancel()
         self.guard.dropped(user_id)
+        self._tokens.pop(user_id, None)
         self._stop_monitoring(user_id)
 
     def _stop_monitoring(self, user_id: int) -> None:

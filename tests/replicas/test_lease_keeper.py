@@ -2,15 +2,18 @@
 answered late counts the lease from when it was sent, never from its answer; a user whose renewals fail is no
 longer monitored (nor sent for) once the lease counted here has run out, and is taken back when the database
 answers again; a batch sent where no replica holds the user takes the lease for its placement and gives it up
-after."""
+after, and a client who connects after that takes the next lease with no take-over cycle, unless another replica
+held the user in between."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterator
 
+import aiohttp
 import pymysql
 import pytest
 
@@ -162,3 +165,48 @@ def test_a_batch_where_no_replica_holds_the_user_takes_the_lease_for_its_placeme
         assert owner == served.store.owner and fencing_token == 1
         assert served.service.leases.guard.valid_until(user_id) is None
         assert not served.service.leases.monitors(user_id)
+
+
+async def connect_triggers(url: str, token: str, connected: list, listen_s: float = 2.0) -> list[str]:
+    """Connect a client of the user and return the triggers of the cycles that start within `listen_s`."""
+    session = aiohttp.ClientSession()
+    ws = await session.ws_connect(f"{url}/ws", headers={"Authorization": f"Bearer {token}"})
+    connected.append((session, ws))
+    triggers = []
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(listen_s):
+            while True:
+                frame = await ws.receive_json()
+                if frame["type"] == "cycle_started":
+                    triggers.append(frame["trigger"])
+    return triggers
+
+
+@pytest.mark.parametrize("held_between", [False, True], ids=["only-this-placement", "another-replica-between"])
+def test_a_client_after_a_placement_of_its_own_takes_no_take_over_cycle_but_one_after_another_replica_does(
+        fresh_mysql_url, held_between):
+    database = fresh_mysql_url.rsplit("/", 1)[1]
+    with served_at(fresh_mysql_url) as served, contextlib.closing(admin(database)) as dba:
+        user_id, token, [account] = served.user("alice", "PAPER1")
+        served.sim("price", symbol="SBIN", ltp="800.00")
+        client, connected = IoLoop(), []
+        try:
+            status, _, body = client.call(post_batch(served.url, token, account))
+            assert status == 200 and body["results"][0]["outcome"] == "placed", body
+            with dba.cursor() as cursor:
+                assert wait_until(lambda: cursor.execute(
+                    "SELECT 1 FROM monitor_leases WHERE user_id = %s AND expires_at < '2000-01-01'", (user_id,)) == 1,
+                    timeout=10), "the placement's lease given up"
+                if held_between:  # another replica held the user and gave it up since
+                    cursor.execute("UPDATE monitor_leases SET owner = 'replica-b', fencing_token = fencing_token + 1 "
+                                   "WHERE user_id = %s", (user_id,))
+
+            triggers = client.call(connect_triggers(served.url, token, connected))
+
+            assert ("connect" in triggers) is held_between, triggers
+            with dba.cursor() as cursor:
+                cursor.execute("SELECT fencing_token FROM monitor_leases WHERE user_id = %s", (user_id,))
+                assert cursor.fetchone()[0] == (3 if held_between else 2)
+        finally:
+            client.call(close_all(connected))
+            client.stop()
