@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import subprocess
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tests.cluster.galera import GaleraCluster, GaleraNode
-from tests.soak.crash import ENTRY_PRICES, Clients, CrashPlan, CrashRun, free_port, start_serve
+from tests.soak.crash import ENTRY_PRICES, Clients, CrashPlan, CrashRun, free_port, start_serve, stop_serve
 from tests.soak.invariants import mysql_rows
 
 INTERVAL_S = 1.0
@@ -67,14 +66,7 @@ class Replica:
 
     def stop(self) -> int:
         """SIGTERM, and its exit code (-1 when it had already died)."""
-        if not self.running:
-            return -1
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            return self.process.wait(timeout=30)
+        return stop_serve(self.process)
 
 
 class GaleraSoak(CrashRun):

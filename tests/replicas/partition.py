@@ -23,7 +23,6 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,7 +34,7 @@ from adapters.store.factory import connect_store, migrate_url
 from tests import paper_sim
 from tests.replicas.mariadb_server import MariaDbServer
 from tests.replicas.netns import NetworkNamespace
-from tests.soak.crash import ENTRY_PRICES, ENV, ROOT, Clients
+from tests.soak.crash import ENTRY_PRICES, ENV, ROOT, Clients, at_the_broker, stop_serve
 from tests.soak.invariants import mysql_rows, two_cycles_each
 
 INTERVAL_S = 1.0
@@ -78,15 +77,7 @@ class Replica:
 
     def stop(self) -> int:
         """SIGTERM (after a SIGCONT, should it be stopped), and its exit code (-1 when it had already ended)."""
-        if self.process.poll() is not None:
-            return -1
-        self.process.send_signal(signal.SIGCONT)
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            return self.process.wait(timeout=30)
+        return stop_serve(self.process)
 
 
 @dataclass
@@ -214,10 +205,10 @@ class PartitionRun:
     # --- what it saw -----------------------------------------------------------------------------------
 
     def journal(self) -> list[dict[str, Any]]:
-        return self._at_the_broker(lambda http: paper_sim.journal(http, self.paper_url))
+        return at_the_broker(lambda http: paper_sim.journal(http, self.paper_url))
 
     def sim(self, control: str, **body: Any) -> Any:
-        return self._at_the_broker(lambda http: paper_sim.sim(http, self.paper_url, control, **body))
+        return at_the_broker(lambda http: paper_sim.sim(http, self.paper_url, control, **body))
 
     # --- inside ------------------------------------------------------------------------------------------
 
@@ -258,13 +249,6 @@ class PartitionRun:
                 return time.monotonic() - started
             time.sleep(0.05)
         return None
-
-    @staticmethod
-    def _at_the_broker(request: Callable[[aiohttp.ClientSession], Awaitable[Any]]) -> Any:
-        async def run() -> Any:
-            async with aiohttp.ClientSession() as http:
-                return await request(http)
-        return asyncio.run(run())
 
     def _renew_sessions(self, url: str) -> None:
         async def renew() -> None:

@@ -74,6 +74,28 @@ def start_serve(config: Path, log: Path) -> subprocess.Popen:
     return service
 
 
+def stop_serve(service: subprocess.Popen) -> int:
+    """SIGTERM a `serve` process (after a SIGCONT, should it be stopped) and its exit code; -1 when it had already
+    ended, and killed should it not end within a minute."""
+    if service.poll() is not None:
+        return -1
+    service.send_signal(signal.SIGCONT)
+    service.send_signal(signal.SIGTERM)
+    try:
+        return service.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        service.kill()
+        return service.wait(timeout=30)
+
+
+def at_the_broker(request: Callable[[aiohttp.ClientSession], Awaitable[Any]]) -> Any:
+    """Run `request` to the paper broker on a client session and loop of its own."""
+    async def run() -> Any:
+        async with aiohttp.ClientSession() as http:
+            return await request(http)
+    return asyncio.run(run())
+
+
 class Clients:
     """An asyncio loop in a thread: one WebSocket per user that reconnects whenever the service comes back,
     and a strategy posting batches of entries; it records the order ids the batch API answers."""
@@ -181,18 +203,10 @@ class CrashRun:
         return tokens, accounts
 
     def sim(self, control: str, **body: Any) -> Any:
-        return self._at_the_broker(lambda http: paper_sim.sim(http, self.paper_url, control, **body))
+        return at_the_broker(lambda http: paper_sim.sim(http, self.paper_url, control, **body))
 
     def journal(self) -> list[dict[str, Any]]:
-        return self._at_the_broker(lambda http: paper_sim.journal(http, self.paper_url))
-
-    @staticmethod
-    def _at_the_broker(request: Callable[[aiohttp.ClientSession], Awaitable[Any]]) -> Any:
-        """Run `request` to the paper broker on a client session and loop of its own."""
-        async def run() -> Any:
-            async with aiohttp.ClientSession() as http:
-                return await request(http)
-        return asyncio.run(run())
+        return at_the_broker(lambda http: paper_sim.journal(http, self.paper_url))
 
     # --- the run ---------------------------------------------------------------------------------------
 
